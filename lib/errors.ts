@@ -1,0 +1,123 @@
+// The one error catalogue. Every failure the framework reports is a class
+// here with a stable `code` string, so callers can branch on `err.code`
+// without parsing messages. `Fault` is the exception: it is an application
+// answer carried by XML-RPC, not a failure of HTTP or of the transport.
+
+/** Base of every protocol, transport and codec error (not of `Fault`). */
+export class XmlRpcKitError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The HTTP parser refused its input. `status` is the response a server owes
+ * the peer (400, 411, 413, 414, 417, 431, 501, 505); after it the connection
+ * is closed, because the framing of anything that follows is unknown.
+ */
+export class HttpParseError extends XmlRpcKitError {
+  readonly status: number;
+  constructor(code: HttpParseErrorCode, message: string) {
+    super(code, message);
+    this.status = HTTP_PARSE_ERROR_STATUS[code];
+  }
+}
+
+/** Every `HttpParseError` code, with the status a server answers it with. */
+export const HTTP_PARSE_ERROR_STATUS = {
+  HPE_INVALID_METHOD: 400,
+  HPE_INVALID_TARGET: 400,
+  HPE_INVALID_VERSION: 400,
+  HPE_INVALID_STATUS: 400,
+  HPE_INVALID_HEADER_TOKEN: 400,
+  HPE_INVALID_HEADER_VALUE: 400,
+  HPE_HEADER_WHITESPACE: 400,
+  HPE_OBS_FOLD: 400,
+  HPE_BARE_CR: 400,
+  HPE_BARE_LF: 400,
+  HPE_INVALID_CONTENT_LENGTH: 400,
+  HPE_CL_AND_TE: 400,
+  HPE_INVALID_TRANSFER_ENCODING: 400,
+  HPE_INVALID_CHUNK_SIZE: 400,
+  HPE_INVALID_CHUNK: 400,
+  HPE_MISSING_HOST: 400,
+  HPE_DUPLICATE_HOST: 400,
+  HPE_INVALID_HOST: 400,
+  HPE_INVALID_EOF: 400,
+  HPE_LENGTH_REQUIRED: 411,
+  HPE_BODY_TOO_LARGE: 413,
+  HPE_URI_TOO_LONG: 414,
+  HPE_EXPECTATION_FAILED: 417,
+  HPE_HEADERS_TOO_LARGE: 431,
+  HPE_TOO_MANY_HEADERS: 431,
+  HPE_UNKNOWN_TRANSFER_ENCODING: 501,
+  HPE_VERSION_NOT_SUPPORTED: 505,
+} as const;
+
+export type HttpParseErrorCode = keyof typeof HTTP_PARSE_ERROR_STATUS;
+
+/** A value cannot be written as XML-RPC (NaN, a lone surrogate, a cycle...). */
+export class EncodeError extends XmlRpcKitError {
+  constructor(message: string) {
+    super('ERR_XMLRPC_ENCODE', message);
+  }
+}
+
+/** Interoperable fault codes (xmlrpc-epi, "specification for fault code interoperability", 20010516). */
+export const FaultCode = {
+  PARSE_ERROR: -32700,
+  UNSUPPORTED_ENCODING: -32701,
+  INVALID_CHARACTER: -32702,
+  INVALID_XMLRPC: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  APPLICATION_ERROR: -32500,
+  SYSTEM_ERROR: -32400,
+  TRANSPORT_ERROR: -32300,
+} as const;
+
+/**
+ * An XML-RPC fault: `<fault>` with `faultCode` and `faultString`.
+ * Thrown by a handler, it goes to the client as is; received by a client,
+ * it is what the server answered. Python's `xmlrpc.client.Fault`.
+ */
+export class Fault extends Error {
+  readonly faultCode: number;
+  readonly faultString: string;
+  constructor(faultCode: number, faultString: string) {
+    super(faultString);
+    this.faultCode = faultCode;
+    this.faultString = faultString;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The document is not XML-RPC we can read. It is a `Fault` so that a server
+ * sends it back unchanged (with the interop code: -32700 not well formed,
+ * -32701 unsupported encoding, -32702 invalid character, -32600 not XML-RPC);
+ * `code` tells the cases apart for a program.
+ */
+export class DecodeError extends Fault {
+  readonly code: DecodeErrorCode;
+  constructor(code: DecodeErrorCode, message: string) {
+    super(DECODE_ERROR_FAULT[code], message);
+    this.code = code;
+  }
+}
+
+export const DECODE_ERROR_FAULT = {
+  ERR_XML_NOT_WELL_FORMED: FaultCode.PARSE_ERROR,
+  ERR_XML_DOCTYPE: FaultCode.PARSE_ERROR,
+  ERR_XML_TOO_DEEP: FaultCode.PARSE_ERROR,
+  ERR_XML_TOO_LARGE: FaultCode.PARSE_ERROR,
+  ERR_XML_UNSUPPORTED_ENCODING: FaultCode.UNSUPPORTED_ENCODING,
+  ERR_XML_INVALID_CHARACTER: FaultCode.INVALID_CHARACTER,
+  ERR_XMLRPC_INVALID: FaultCode.INVALID_XMLRPC,
+} as const;
+
+export type DecodeErrorCode = keyof typeof DECODE_ERROR_FAULT;

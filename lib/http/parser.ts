@@ -1,0 +1,918 @@
+// An incremental HTTP/1.1 message parser (RFC 9112, strict), for requests
+// (the server) and responses (the client). It is a pure function of the bytes
+// it is fed: no sockets, no timers, no XML-RPC.
+//
+// Shape (after picohttpparser and ws's receiver): numbered states, a driver
+// loop that stops when it needs bytes, and one method per kind of line.
+// The head is read line by line: each LF is found with Buffer#indexOf and the
+// completed line is validated once, with 256-entry lookup tables, straight
+// from the caller's chunk. Only a line cut by a chunk boundary is copied, into
+// one small buffer bounded by the limits, so a head arriving a byte at a time
+// is never rescanned (the slowloris guard) and memory stays bounded for any
+// input. Bodies leave as zero-copy subarrays of the input and are never
+// buffered here.
+
+import { HttpParseError, type HttpParseErrorCode } from '../errors.js';
+
+/** The head of a request or a response, with framing already decided. */
+export interface MessageHead {
+  /** Request: the method token, case kept. '' for responses. */
+  method: string;
+  /** Request: the request-target as sent (latin1). '' for responses. */
+  target: string;
+  /** Response: the status code. 0 for requests. */
+  status: number;
+  /** Response: the reason phrase ('' when absent). '' for requests. */
+  reason: string;
+  /** 0 or 1 (HTTP/1.2+ is treated as 1.1, RFC 9110 §6.2). */
+  versionMinor: number;
+  /** Flat [name0, value0, name1, value1, ...]; names lower-cased, values OWS-trimmed, latin1. */
+  headers: string[];
+  /** The Content-Length, -1 when absent (always -1 when chunked). */
+  contentLength: number;
+  /** The body is chunked (Transfer-Encoding ending in `chunked`). */
+  chunked: boolean;
+  /**
+   * Whether the connection may carry another message after this one (RFC 9112
+   * §9.3): false for HTTP/1.0 without keep-alive, Connection: close, a
+   * Transfer-Encoding in HTTP/1.0, a response read until close. When onHead
+   * returns true (no body), the parser sets it again without the last reason.
+   */
+  keepAlive: boolean;
+  /** An HTTP/1.1 request with `Expect: 100-continue`. */
+  expectContinue: boolean;
+}
+
+/** Every bound on what one message may cost; each has its own error. */
+export interface ParserLimits {
+  /** Request line, CRLF included -> HPE_URI_TOO_LONG (414), checked before the CRLF arrives. */
+  maxRequestLineBytes: number;
+  /** Whole head (leading empty lines, start line, fields, final CRLF) -> HPE_HEADERS_TOO_LARGE (431); also the trailer section. */
+  maxHeaderBytes: number;
+  /** Header fields in a head (and trailer fields in a trailer section) -> HPE_TOO_MANY_HEADERS (431). */
+  maxHeaders: number;
+  /** Body bytes (decoded, for chunked) -> HPE_BODY_TOO_LARGE (413). */
+  maxBodyBytes: number;
+  /** A chunk-size line with its extensions and CRLF -> HPE_INVALID_CHUNK_SIZE. */
+  maxChunkLineBytes: number;
+}
+
+export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = Object.freeze({
+  maxRequestLineBytes: 8192,
+  maxHeaderBytes: 16384,
+  maxHeaders: 100,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxChunkLineBytes: 1024,
+});
+
+export interface ParserCallbacks {
+  /**
+   * The head of a message. For a response, returning true says it has no
+   * body (the answer to a HEAD request). Ignored for requests, whose framing
+   * is theirs alone.
+   */
+  onHead(head: MessageHead): boolean | void;
+  /** Body bytes: a subarray of the chunk given to execute() (no copy). Valid only if the caller keeps the chunk. */
+  onBody(chunk: Buffer): void;
+  /** The message is complete. Trailer fields (flat list, never merged into the head), [] when none. */
+  onComplete(trailers: string[]): void;
+  /** Responses only: a 1xx other than 101. Parsing goes on to the final response. */
+  onInformational?(head: MessageHead): void;
+}
+
+// States. A state that needs no byte (S_DONE) runs even on an empty chunk.
+const S_HEAD = 0; // start line and header fields, line by line
+const S_BODY_LENGTH = 1; // Content-Length body: `remaining` bytes
+const S_BODY_EOF = 2; // response body delimited by the end of input
+const S_CHUNK_SIZE = 3; // chunk-size line
+const S_CHUNK_DATA = 4; // chunk data: `remaining` bytes
+const S_CHUNK_CR = 5; // CR after chunk data
+const S_CHUNK_LF = 6; // LF after chunk data
+const S_TRAILERS = 7; // trailer fields after the last chunk
+const S_DONE = 8; // message received; onComplete not yet called
+const S_FAILED = 9;
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const DQUOTE = 34;
+const COMMA = 44;
+const COLON = 58;
+const SEMICOLON = 59;
+const EQUALS = 61;
+const BACKSLASH = 92;
+
+// Transfer-Encoding bookkeeping: the last coding seen.
+const TE_NONE = 0;
+const TE_CHUNKED = 1;
+const TE_OTHER = 2;
+
+// Comma-list fields handled by listField().
+const L_TRANSFER_ENCODING = 0;
+const L_CONNECTION = 1;
+const L_EXPECT = 2;
+
+/** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
+const LINE_BUF_KEEP = 4096;
+const EMPTY = Buffer.alloc(0);
+
+// ---- byte classes (RFC 9110 §5.6.2, §5.5, §5.6.4; RFC 3986 for Host) ----
+
+/** tchar: 1; upper-case ALPHA: 3 (bit 2 says the name needs lower-casing). */
+const TCHAR = new Uint8Array(256);
+/** field-vchar and the blanks inside a value: HTAB, SP, VCHAR, obs-text. */
+const FIELD_CHAR = new Uint8Array(256);
+/** request-target bytes: VCHAR and obs-text (no SP, no CTL). */
+const TARGET_CHAR = new Uint8Array(256);
+/** uri-host [ ":" port ]: unreserved, sub-delims, ":", "[", "]", "%". */
+const HOST_CHAR = new Uint8Array(256);
+/** qdtext of a quoted-string. */
+const QDTEXT = new Uint8Array(256);
+/** HEXDIG value, -1 otherwise. */
+const HEX = new Int8Array(256).fill(-1);
+/** ASCII lower-casing. */
+const LOWER = new Uint8Array(256);
+
+for (let c = 0; c < 256; c++) LOWER[c] = c;
+for (let c = 0x41; c <= 0x5a; c++) LOWER[c] = c + 0x20;
+for (const ch of "!#$%&'*+-.^_`|~") TCHAR[ch.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) {
+  TCHAR[c] = 1;
+  HOST_CHAR[c] = 1;
+  HEX[c] = c - 0x30;
+}
+for (let c = 0x61; c <= 0x7a; c++) {
+  TCHAR[c] = 1;
+  HOST_CHAR[c] = 1;
+}
+for (let c = 0x41; c <= 0x5a; c++) {
+  TCHAR[c] = 3;
+  HOST_CHAR[c] = 1;
+}
+for (let c = 0; c < 6; c++) {
+  HEX[0x61 + c] = 10 + c;
+  HEX[0x41 + c] = 10 + c;
+}
+for (const ch of "-._~!$&'()*+,;=:[]%") HOST_CHAR[ch.charCodeAt(0)] = 1;
+FIELD_CHAR[HTAB] = 1;
+QDTEXT[HTAB] = 1;
+for (let c = 0x20; c <= 0x7e; c++) {
+  FIELD_CHAR[c] = 1;
+  if (c !== SP) TARGET_CHAR[c] = 1;
+  if (c !== DQUOTE && c !== BACKSLASH) QDTEXT[c] = 1;
+}
+for (let c = 0x80; c <= 0xff; c++) {
+  FIELD_CHAR[c] = 1;
+  TARGET_CHAR[c] = 1;
+  QDTEXT[c] = 1;
+}
+
+function fail(code: HttpParseErrorCode, message: string): never {
+  throw new HttpParseError(code, message);
+}
+
+/**
+ * Refuse a line. A CR inside it (not the CR of its CRLF) is the more basic
+ * fault and is reported instead, whatever the line's other faults.
+ */
+function lineFail(code: HttpParseErrorCode, message: string, buf: Buffer, start: number, end: number): never {
+  const cr = buf.indexOf(CR, start);
+  if (cr !== -1 && cr < end) fail('HPE_BARE_CR', 'CR not followed by LF');
+  fail(code, message);
+}
+
+/** buf[start, end) equals `lower` (an all lower-case ASCII literal), ignoring ASCII case. */
+function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]] !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function isBlank(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
+const VERSION_INVALID = -1;
+const VERSION_UNSUPPORTED = -2;
+
+/**
+ * `HTTP/` DIGIT `.` DIGIT at buf[start, start + 8): the minor version (0, or
+ * 1 for 1.1 and above), VERSION_INVALID or VERSION_UNSUPPORTED (major not 1).
+ */
+function parseVersion(buf: Buffer, start: number): number {
+  const major = buf[start + 5] - 0x30;
+  const minor = buf[start + 7] - 0x30;
+  if (
+    buf[start] !== 0x48 || // H
+    buf[start + 1] !== 0x54 || // T
+    buf[start + 2] !== 0x54 || // T
+    buf[start + 3] !== 0x50 || // P
+    buf[start + 4] !== 0x2f || // /
+    buf[start + 6] !== 0x2e || // .
+    !(major >= 0 && major <= 9) ||
+    !(minor >= 0 && minor <= 9)
+  ) {
+    return VERSION_INVALID;
+  }
+  if (major !== 1) return VERSION_UNSUPPORTED;
+  return minor === 0 ? 0 : 1;
+}
+
+/** The minor version of the start line buf[start, end), whose version is at `at`; refuses the line otherwise. */
+function lineVersion(buf: Buffer, at: number, start: number, end: number): number {
+  const minor = parseVersion(buf, at);
+  if (minor === VERSION_INVALID) lineFail('HPE_INVALID_VERSION', 'invalid HTTP version', buf, start, end);
+  if (minor === VERSION_UNSUPPORTED) lineFail('HPE_VERSION_NOT_SUPPORTED', 'HTTP major version is not 1', buf, start, end);
+  return minor;
+}
+
+function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
+  const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  return value;
+}
+
+export class HttpParser {
+  private readonly isRequest: boolean;
+  private readonly callbacks: ParserCallbacks;
+  private readonly maxRequestLineBytes: number;
+  private readonly maxHeaderBytes: number;
+  private readonly maxHeaders: number;
+  private readonly maxBodyBytes: number;
+  private readonly maxChunkLineBytes: number;
+
+  private state = S_HEAD;
+  private paused = false;
+  private error: unknown = null;
+
+  // A line cut by the end of a chunk: its bytes so far.
+  private lineBuf: Buffer = EMPTY;
+  private lineLen = 0;
+
+  // The head being read.
+  private headBytes = 0; // bytes of the head's complete lines so far
+  private startSeen = false;
+  private method = '';
+  private target = '';
+  private status = 0;
+  private reason = '';
+  private versionMinor = 1;
+  private headers: string[] = [];
+  private fieldCount = 0;
+  private contentLength = -1;
+  private teFields = 0;
+  private teLast = TE_NONE;
+  private teChunked = 0;
+  private teOther = 0;
+  private connClose = false;
+  private connKeepAlive = false;
+  private hostCount = 0;
+  private expectContinue = false;
+  private expectFailed = false;
+
+  // The body being read.
+  private remaining = 0;
+  private bodyBytes = 0;
+  private trailerBytes = 0;
+  private trailers: string[] = [];
+
+  constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
+    if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
+    this.isRequest = kind === 'request';
+    this.callbacks = callbacks;
+    this.maxRequestLineBytes = positiveLimit(limits, 'maxRequestLineBytes');
+    this.maxHeaderBytes = positiveLimit(limits, 'maxHeaderBytes');
+    this.maxHeaders = positiveLimit(limits, 'maxHeaders');
+    this.maxBodyBytes = positiveLimit(limits, 'maxBodyBytes');
+    this.maxChunkLineBytes = positiveLimit(limits, 'maxChunkLineBytes');
+  }
+
+  /** True between messages with no byte of the next one received. */
+  get idle(): boolean {
+    return this.state === S_HEAD && this.headBytes === 0 && this.lineLen === 0;
+  }
+
+  /** True once the head of the current message is complete (its body may still be arriving). */
+  get inBody(): boolean {
+    return this.state !== S_HEAD && this.state !== S_FAILED;
+  }
+
+  /** Stop execute() right after the callback that calls this. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Clear the pause. The caller then feeds the unconsumed bytes again (an empty chunk delivers pending events). */
+  resume(): void {
+    this.paused = false;
+  }
+
+  /**
+   * Feed bytes. Returns the bytes consumed: chunk.length unless a callback
+   * called pause(), in which case it stops right after that callback (0 if
+   * already paused). Throws HttpParseError on bad input; after any error the
+   * parser stays failed and every later call throws the same error. An
+   * exception thrown by a callback propagates and fails the parser likewise.
+   */
+  execute(chunk: Buffer): number {
+    if (this.state === S_FAILED) throw this.error;
+    if (this.paused) return 0;
+    try {
+      return this.run(chunk);
+    } catch (err) {
+      this.die(err);
+      throw err;
+    }
+  }
+
+  /**
+   * End of input. Completes a response read until close; throws
+   * HPE_INVALID_EOF if a message is partly received. No-op when idle.
+   */
+  finish(): void {
+    if (this.state === S_FAILED) throw this.error;
+    try {
+      switch (this.state) {
+        case S_HEAD:
+          // Nothing, or only empty lines, received of a next message.
+          if (!this.startSeen && this.lineLen === 0) return;
+          break;
+        case S_BODY_EOF:
+        case S_DONE:
+          this.complete();
+          return;
+      }
+      fail('HPE_INVALID_EOF', 'input ended inside a message');
+    } catch (err) {
+      this.die(err);
+      throw err;
+    }
+  }
+
+  private die(err: unknown): void {
+    this.state = S_FAILED;
+    this.error = err;
+    this.lineBuf = EMPTY;
+    this.lineLen = 0;
+    this.headers = [];
+    this.trailers = [];
+  }
+
+  // ---- driver ----
+
+  private run(chunk: Buffer): number {
+    const len = chunk.length;
+    let pos = 0;
+    for (;;) {
+      switch (this.state) {
+        case S_HEAD:
+        case S_CHUNK_SIZE:
+        case S_TRAILERS: {
+          if (pos >= len) return len;
+          const lf = chunk.indexOf(LF, pos);
+          if (lf === -1) {
+            // An unfinished line: fail as soon as it cannot fit, else keep it.
+            if (this.lineLen + (len - pos) >= this.lineLimit()) this.lineTooLong();
+            this.appendLine(chunk, pos, len);
+            return len;
+          }
+          if (this.lineLen === 0) {
+            if (lf - pos >= this.lineLimit()) this.lineTooLong();
+            const start = pos;
+            pos = lf + 1;
+            this.line(chunk, start, lf);
+          } else {
+            const lineLength = this.lineLen + (lf - pos);
+            if (lineLength >= this.lineLimit()) this.lineTooLong();
+            this.appendLine(chunk, pos, lf);
+            this.lineLen = 0;
+            pos = lf + 1;
+            const buf = this.lineBuf;
+            if (buf.length > LINE_BUF_KEEP) this.lineBuf = EMPTY;
+            this.line(buf, 0, lineLength);
+          }
+          if (this.paused) return pos;
+          break;
+        }
+
+        case S_BODY_LENGTH:
+        case S_CHUNK_DATA: {
+          if (pos >= len) return len;
+          const n = Math.min(this.remaining, len - pos);
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = this.state === S_CHUNK_DATA ? S_CHUNK_CR : S_DONE;
+          const start = pos;
+          pos += n;
+          this.callbacks.onBody(chunk.subarray(start, pos));
+          if (this.paused) return pos;
+          break;
+        }
+
+        case S_BODY_EOF: {
+          if (pos >= len) return len;
+          const room = this.maxBodyBytes - this.bodyBytes;
+          if (room === 0) fail('HPE_BODY_TOO_LARGE', `body larger than ${this.maxBodyBytes} bytes`);
+          const n = Math.min(room, len - pos);
+          this.bodyBytes += n;
+          const start = pos;
+          pos += n;
+          this.callbacks.onBody(chunk.subarray(start, pos));
+          if (this.paused) return pos;
+          break;
+        }
+
+        case S_CHUNK_CR: {
+          if (pos >= len) return len;
+          const c = chunk[pos];
+          if (c !== CR) {
+            if (c === LF) fail('HPE_BARE_LF', 'LF without CR after chunk data');
+            fail('HPE_INVALID_CHUNK', 'chunk data not followed by CRLF');
+          }
+          pos++;
+          this.state = S_CHUNK_LF;
+          break;
+        }
+
+        case S_CHUNK_LF: {
+          if (pos >= len) return len;
+          if (chunk[pos] !== LF) fail('HPE_BARE_CR', 'CR not followed by LF after chunk data');
+          pos++;
+          this.state = S_CHUNK_SIZE;
+          break;
+        }
+
+        case S_DONE:
+          this.complete();
+          if (this.paused) return pos;
+          break;
+
+        default:
+          throw this.error;
+      }
+    }
+  }
+
+  /** Deliver onComplete and get ready for the next message. */
+  private complete(): void {
+    const trailers = this.trailers;
+    this.resetMessage();
+    this.callbacks.onComplete(trailers);
+  }
+
+  private resetMessage(): void {
+    this.state = S_HEAD;
+    this.headBytes = 0;
+    this.startSeen = false;
+    this.method = '';
+    this.target = '';
+    this.status = 0;
+    this.reason = '';
+    this.versionMinor = 1;
+    this.fieldCount = 0;
+    this.contentLength = -1;
+    this.teFields = 0;
+    this.teLast = TE_NONE;
+    this.teChunked = 0;
+    this.teOther = 0;
+    this.connClose = false;
+    this.connKeepAlive = false;
+    this.hostCount = 0;
+    this.expectContinue = false;
+    this.expectFailed = false;
+    this.remaining = 0;
+    this.bodyBytes = 0;
+    this.trailerBytes = 0;
+    this.trailers = [];
+  }
+
+  // ---- lines ----
+
+  /**
+   * The most bytes the current line may have before its LF (inclusive of
+   * the LF it still needs): a line of `n` bytes before its LF fails when
+   * n >= this. One threshold per line, so the error does not depend on how
+   * the input was cut.
+   */
+  private lineLimit(): number {
+    switch (this.state) {
+      case S_HEAD: {
+        const rest = this.maxHeaderBytes - this.headBytes;
+        if (this.isRequest && !this.startSeen && this.maxRequestLineBytes <= rest) return this.maxRequestLineBytes;
+        return rest;
+      }
+      case S_CHUNK_SIZE:
+        return this.maxChunkLineBytes;
+      default:
+        return this.maxHeaderBytes - this.trailerBytes;
+    }
+  }
+
+  private lineTooLong(): never {
+    switch (this.state) {
+      case S_HEAD:
+        if (
+          this.isRequest &&
+          !this.startSeen &&
+          this.maxRequestLineBytes <= this.maxHeaderBytes - this.headBytes
+        ) {
+          fail('HPE_URI_TOO_LONG', `request line longer than ${this.maxRequestLineBytes} bytes`);
+        }
+        fail('HPE_HEADERS_TOO_LARGE', `head larger than ${this.maxHeaderBytes} bytes`);
+      case S_CHUNK_SIZE:
+        fail('HPE_INVALID_CHUNK_SIZE', `chunk-size line longer than ${this.maxChunkLineBytes} bytes`);
+      default:
+        fail('HPE_HEADERS_TOO_LARGE', `trailer section larger than ${this.maxHeaderBytes} bytes`);
+    }
+  }
+
+  private appendLine(src: Buffer, start: number, end: number): void {
+    const need = this.lineLen + (end - start);
+    if (need > this.lineBuf.length) {
+      // Doubling, but never past what the current line may hold.
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(this.lineBuf.length * 2 || 128, this.lineLimit())));
+      this.lineBuf.copy(grown, 0, 0, this.lineLen);
+      this.lineBuf = grown;
+    }
+    src.copy(this.lineBuf, this.lineLen, start, end);
+    this.lineLen = need;
+  }
+
+  /** A complete line buf[start, lf), lf being where its LF is (or was). */
+  private line(buf: Buffer, start: number, lf: number): void {
+    if (lf === start || buf[lf - 1] !== CR) fail('HPE_BARE_LF', 'LF without CR');
+    const end = lf - 1; // content end, before the CR
+    switch (this.state) {
+      case S_HEAD:
+        this.headBytes += lf - start + 1;
+        if (!this.startSeen) {
+          if (end === start) return; // RFC 9112 §2.2: empty lines before a request line are ignored
+          this.headers = [];
+          if (this.isRequest) this.requestLine(buf, start, end);
+          else this.statusLine(buf, start, end);
+          this.startSeen = true;
+        } else if (end === start) {
+          this.endOfHead();
+        } else {
+          this.field(buf, start, end, true);
+        }
+        return;
+      case S_CHUNK_SIZE:
+        this.chunkSizeLine(buf, start, end);
+        return;
+      default: // S_TRAILERS
+        this.trailerBytes += lf - start + 1;
+        if (end === start) this.state = S_DONE;
+        else this.field(buf, start, end, false);
+    }
+  }
+
+  /** method SP request-target SP HTTP-version (RFC 9112 §3). */
+  private requestLine(buf: Buffer, start: number, end: number): void {
+    let i = start;
+    while (i < end && TCHAR[buf[i]] !== 0) i++;
+    if (i === start || i === end || buf[i] !== SP) {
+      lineFail('HPE_INVALID_METHOD', 'invalid method', buf, start, end);
+    }
+    const targetStart = i + 1;
+    if (targetStart === end || buf[targetStart] === SP) {
+      lineFail('HPE_INVALID_TARGET', 'empty request-target', buf, start, end);
+    }
+    if (buf[end - 1] === SP) lineFail('HPE_INVALID_VERSION', 'space after the HTTP version', buf, start, end);
+    // The version follows the last SP; any other SP lies inside the target.
+    const lastSp = buf.lastIndexOf(SP, end - 1);
+    const targetEnd = lastSp > i ? lastSp : end;
+    for (let j = targetStart; j < targetEnd; j++) {
+      if (TARGET_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_TARGET', 'invalid byte in request-target', buf, start, end);
+    }
+    if (targetEnd === end || end - lastSp !== 9) {
+      lineFail('HPE_INVALID_VERSION', 'missing or invalid HTTP version', buf, start, end);
+    }
+    this.versionMinor = lineVersion(buf, lastSp + 1, start, end);
+    this.method = buf.toString('latin1', start, i);
+    this.target = buf.toString('latin1', targetStart, targetEnd);
+  }
+
+  /** HTTP-version SP 3DIGIT [ SP reason-phrase ] (RFC 9112 §4; a missing reason is tolerated). */
+  private statusLine(buf: Buffer, start: number, end: number): void {
+    if (end - start < 8 || (end - start > 8 && buf[start + 8] !== SP)) {
+      lineFail('HPE_INVALID_VERSION', 'invalid HTTP version', buf, start, end);
+    }
+    this.versionMinor = lineVersion(buf, start, start, end);
+    const s = start + 9;
+    if (end - s < 3) lineFail('HPE_INVALID_STATUS', 'missing status code', buf, start, end);
+    const d0 = buf[s] - 0x30;
+    const d1 = buf[s + 1] - 0x30;
+    const d2 = buf[s + 2] - 0x30;
+    if (
+      !(d0 >= 1 && d0 <= 5) ||
+      !(d1 >= 0 && d1 <= 9) ||
+      !(d2 >= 0 && d2 <= 9) ||
+      (end > s + 3 && buf[s + 3] !== SP)
+    ) {
+      lineFail('HPE_INVALID_STATUS', 'invalid status code', buf, start, end);
+    }
+    for (let j = s + 4; j < end; j++) {
+      if (FIELD_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_STATUS', 'invalid byte in reason phrase', buf, start, end);
+    }
+    this.status = d0 * 100 + d1 * 10 + d2;
+    this.reason = end > s + 4 ? buf.toString('latin1', s + 4, end) : '';
+  }
+
+  /** field-name ":" OWS field-value OWS (RFC 9112 §5), for the head or the trailer section. */
+  private field(buf: Buffer, start: number, end: number, inHead: boolean): void {
+    if (this.fieldCount === this.maxHeaders) {
+      fail('HPE_TOO_MANY_HEADERS', `more than ${this.maxHeaders} ${inHead ? 'header' : 'trailer'} fields`);
+    }
+    this.fieldCount++;
+    const c0 = buf[start];
+    if (c0 === SP || c0 === HTAB) lineFail('HPE_OBS_FOLD', 'obsolete line folding', buf, start, end);
+    let i = start;
+    let kinds = 0;
+    for (; i < end; i++) {
+      const t = TCHAR[buf[i]];
+      if (t === 0) break;
+      kinds |= t;
+    }
+    if (i === start || i === end || buf[i] !== COLON) {
+      if (i > start && i < end && isBlank(buf[i])) {
+        let j = i;
+        while (j < end && isBlank(buf[j])) j++;
+        if (j < end && buf[j] === COLON) {
+          lineFail('HPE_HEADER_WHITESPACE', 'whitespace between field name and colon', buf, start, end);
+        }
+      }
+      lineFail('HPE_INVALID_HEADER_TOKEN', 'invalid field name', buf, start, end);
+    }
+    let vs = i + 1;
+    let ve = end;
+    while (vs < ve && isBlank(buf[vs])) vs++;
+    while (ve > vs && isBlank(buf[ve - 1])) ve--;
+    for (let j = vs; j < ve; j++) {
+      if (FIELD_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_HEADER_VALUE', 'invalid byte in field value', buf, start, end);
+    }
+    let name = buf.toString('latin1', start, i);
+    if ((kinds & 2) !== 0) name = name.toLowerCase();
+    const value = ve > vs ? buf.toString('latin1', vs, ve) : '';
+    if (!inHead) {
+      this.trailers.push(name, value);
+      return;
+    }
+    this.headers.push(name, value);
+    switch (name) {
+      case 'content-length':
+        this.contentLengthField(buf, vs, ve);
+        break;
+      case 'transfer-encoding':
+        this.teFields++;
+        if (!this.listField(L_TRANSFER_ENCODING, buf, vs, ve)) {
+          fail('HPE_INVALID_TRANSFER_ENCODING', 'empty Transfer-Encoding');
+        }
+        break;
+      case 'connection':
+        this.listField(L_CONNECTION, buf, vs, ve);
+        break;
+      case 'host':
+        if (this.isRequest) this.hostField(buf, vs, ve);
+        break;
+      case 'expect':
+        if (this.isRequest && this.versionMinor === 1) this.listField(L_EXPECT, buf, vs, ve);
+        break;
+    }
+  }
+
+  /** Content-Length = 1*DIGIT; a list or repeats of one same value are accepted (RFC 9110 §8.6). */
+  private contentLengthField(buf: Buffer, vs: number, ve: number): void {
+    let i = vs;
+    for (;;) {
+      let j = i;
+      while (j < ve && buf[j] !== COMMA) j++;
+      let a = i;
+      let b = j;
+      while (a < b && isBlank(buf[a])) a++;
+      while (b > a && isBlank(buf[b - 1])) b--;
+      // 15 digits stay below Number.MAX_SAFE_INTEGER, so the sum below is exact.
+      if (a === b || b - a > 15) fail('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+      let n = 0;
+      for (let k = a; k < b; k++) {
+        const d = buf[k] - 0x30;
+        if (!(d >= 0 && d <= 9)) fail('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+        n = n * 10 + d;
+      }
+      if (this.contentLength !== -1 && this.contentLength !== n) {
+        fail('HPE_INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
+      }
+      this.contentLength = n;
+      if (j === ve) return;
+      i = j + 1;
+    }
+  }
+
+  /** Host = uri-host [ ":" port ] (RFC 9112 §3.2); may be empty. */
+  private hostField(buf: Buffer, vs: number, ve: number): void {
+    if (++this.hostCount > 1) fail('HPE_DUPLICATE_HOST', 'more than one Host field');
+    for (let j = vs; j < ve; j++) {
+      if (HOST_CHAR[buf[j]] === 0) fail('HPE_INVALID_HOST', 'invalid Host');
+    }
+  }
+
+  /** A #list field: each non-empty element, OWS-trimmed (RFC 9110 §5.6.1). Returns whether there was one. */
+  private listField(kind: number, buf: Buffer, vs: number, ve: number): boolean {
+    let any = false;
+    let i = vs;
+    while (i < ve) {
+      let j = i;
+      while (j < ve && buf[j] !== COMMA) j++;
+      let a = i;
+      let b = j;
+      while (a < b && isBlank(buf[a])) a++;
+      while (b > a && isBlank(buf[b - 1])) b--;
+      if (a < b) {
+        any = true;
+        switch (kind) {
+          case L_TRANSFER_ENCODING:
+            if (equalsIgnoreCase(buf, a, b, 'chunked')) {
+              this.teChunked++;
+              this.teLast = TE_CHUNKED;
+            } else {
+              this.teOther++;
+              this.teLast = TE_OTHER;
+            }
+            break;
+          case L_CONNECTION:
+            if (equalsIgnoreCase(buf, a, b, 'close')) this.connClose = true;
+            else if (equalsIgnoreCase(buf, a, b, 'keep-alive')) this.connKeepAlive = true;
+            break;
+          default: // L_EXPECT
+            if (equalsIgnoreCase(buf, a, b, '100-continue')) this.expectContinue = true;
+            else this.expectFailed = true;
+        }
+      }
+      i = j + 1;
+    }
+    return any;
+  }
+
+  /** The empty line after the fields: decide the framing (RFC 9112 §6.3), then hand the head out. */
+  private endOfHead(): void {
+    const isRequest = this.isRequest;
+    const minor = this.versionMinor;
+    const status = this.status;
+    // Persistence by the Connection rule (RFC 9112 §9.3), then framing doubts.
+    let persistent = !this.connClose && (minor === 1 || this.connKeepAlive);
+    let chunked = false;
+    let untilClose = false;
+
+    if (isRequest && minor === 1 && this.hostCount === 0) fail('HPE_MISSING_HOST', 'HTTP/1.1 request without Host');
+    if (this.teFields > 0) {
+      if (this.contentLength !== -1) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+      if (this.teLast !== TE_CHUNKED) {
+        if (isRequest) fail('HPE_INVALID_TRANSFER_ENCODING', 'final transfer coding is not chunked');
+        untilClose = true; // RFC 9112 §6.3 (4)
+      } else {
+        if (this.teChunked > 1) fail('HPE_INVALID_TRANSFER_ENCODING', 'chunked applied more than once');
+        if (this.teOther > 0) fail('HPE_UNKNOWN_TRANSFER_ENCODING', 'unsupported transfer coding');
+        chunked = true;
+      }
+      if (minor === 0) persistent = false; // RFC 9112 §6.1: TE in HTTP/1.0 is a framing doubt
+    } else if (!isRequest && this.contentLength === -1) {
+      untilClose = true; // RFC 9112 §6.3 (8)
+    }
+    if (isRequest) {
+      if (this.contentLength === -1 && !chunked) {
+        const m = this.method;
+        if (m === 'POST' || m === 'PUT' || m === 'PATCH') fail('HPE_LENGTH_REQUIRED', `${m} without a body length`);
+      }
+      if (this.contentLength > this.maxBodyBytes) {
+        fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
+      }
+      if (this.expectFailed) fail('HPE_EXPECTATION_FAILED', 'unsupported expectation');
+    }
+    // RFC 9112 §6.3 (1): 1xx, 204 and 304 responses have no body, whatever their fields say.
+    const statusNoBody = !isRequest && (status < 200 || status === 204 || status === 304);
+
+    const head: MessageHead = {
+      method: this.method,
+      target: this.target,
+      status,
+      reason: this.reason,
+      versionMinor: minor,
+      headers: this.headers,
+      contentLength: this.contentLength,
+      chunked,
+      keepAlive: persistent && (statusNoBody || !untilClose),
+      expectContinue: this.expectContinue,
+    };
+
+    if (isRequest) {
+      this.beginBody(chunked, this.contentLength, false);
+      this.callbacks.onHead(head);
+      return;
+    }
+    if (status < 200 && status !== 101) {
+      // Informational: the final response follows on the same connection.
+      this.resetMessage();
+      this.callbacks.onInformational?.(head);
+      return;
+    }
+    // onHead comes first so that a response to HEAD can say it has no body.
+    this.state = S_DONE;
+    if (this.callbacks.onHead(head) === true) {
+      head.keepAlive = persistent; // not read until close after all
+      return;
+    }
+    if (statusNoBody) return;
+    if (this.contentLength > this.maxBodyBytes) {
+      fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
+    }
+    this.beginBody(chunked, this.contentLength, untilClose);
+  }
+
+  private beginBody(chunked: boolean, contentLength: number, untilClose: boolean): void {
+    this.bodyBytes = 0;
+    if (chunked) {
+      this.state = S_CHUNK_SIZE;
+    } else if (untilClose) {
+      this.state = S_BODY_EOF;
+    } else if (contentLength > 0) {
+      this.remaining = contentLength;
+      this.state = S_BODY_LENGTH;
+    } else {
+      this.state = S_DONE;
+    }
+  }
+
+  // ---- chunked (RFC 9112 §7.1) ----
+
+  /** chunk-size [ chunk-ext ] */
+  private chunkSizeLine(buf: Buffer, start: number, end: number): void {
+    let i = start;
+    let size = 0;
+    for (; i < end; i++) {
+      const h = HEX[buf[i]];
+      if (h < 0) break;
+      size = size * 16 + h;
+    }
+    if (i === start || i - start > 16 || size > Number.MAX_SAFE_INTEGER) {
+      lineFail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size', buf, start, end);
+    }
+    if (i < end) this.chunkExtensions(buf, i, end, start);
+    if (size === 0) {
+      this.state = S_TRAILERS;
+      this.trailerBytes = 0;
+      this.fieldCount = 0;
+      return;
+    }
+    if (size > this.maxBodyBytes - this.bodyBytes) fail('HPE_BODY_TOO_LARGE', `body larger than ${this.maxBodyBytes} bytes`);
+    this.bodyBytes += size;
+    this.remaining = size;
+    this.state = S_CHUNK_DATA;
+  }
+
+  /**
+   * *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] ),
+   * validated and ignored. No blank may end the line.
+   */
+  private chunkExtensions(buf: Buffer, i: number, end: number, lineStart: number): void {
+    for (;;) {
+      while (i < end && isBlank(buf[i])) i++;
+      if (i === end || buf[i] !== SEMICOLON) break;
+      i++;
+      while (i < end && isBlank(buf[i])) i++;
+      const nameStart = i;
+      while (i < end && TCHAR[buf[i]] !== 0) i++;
+      if (i === nameStart) break;
+      let j = i;
+      while (j < end && isBlank(buf[j])) j++;
+      if (j < end && buf[j] === EQUALS) {
+        j++;
+        while (j < end && isBlank(buf[j])) j++;
+        if (j < end && buf[j] === DQUOTE) {
+          j++;
+          while (j < end) {
+            const c = buf[j];
+            if (c === DQUOTE) break;
+            if (c === BACKSLASH) {
+              j++;
+              if (j === end || FIELD_CHAR[buf[j]] === 0) break;
+            } else if (QDTEXT[c] === 0) {
+              break;
+            }
+            j++;
+          }
+          if (j === end || buf[j] !== DQUOTE) break;
+          i = j + 1;
+        } else {
+          const valueStart = j;
+          while (j < end && TCHAR[buf[j]] !== 0) j++;
+          if (j === valueStart) break;
+          i = j;
+        }
+      }
+      if (i === end) return;
+    }
+    lineFail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk extension', buf, lineStart, end);
+  }
+}

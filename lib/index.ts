@@ -1,0 +1,30 @@
+// The public API, by layer.
+
+// errors
+export { XmlRpcKitError, HttpParseError, EncodeError, Fault, DecodeError, FaultCode, HTTP_PARSE_ERROR_STATUS } from './errors.js';
+export type { HttpParseErrorCode, DecodeErrorCode } from './errors.js';
+
+// lib/http
+export { HttpParser, DEFAULT_PARSER_LIMITS } from './http/parser.js';
+export type { MessageHead, ParserLimits, ParserCallbacks } from './http/parser.js';
+export { getHeader, getHeaderAll, hasToken } from './http/headers.js';
+
+// lib/server
+export { Server } from './server/server.js';
+export type { ServerOptions } from './server/server.js';
+export { DEFAULT_SERVER_LIMITS } from './server/options.js';
+export type { ServerLimits } from './server/options.js';
+export { Request } from './server/request.js';
+export type { Handler, Response } from './server/request.js';
+
+// lib/xmlrpc
+export { Double, I8, DateTime } from './xmlrpc/values.js';
+export type { XmlRpcValue, XmlRpcStruct, Encodable } from './xmlrpc/values.js';
+export { dumps, encodeValue } from './xmlrpc/encode.js';
+export type { DumpsOptions } from './xmlrpc/encode.js';
+export { loads, parseMethodCall, parseMethodResponse } from './xmlrpc/decode.js';
+export type { DecodeOptions } from './xmlrpc/decode.js';
+export { XmlRpcHandler } from './xmlrpc/handler.js';
+export type { XmlRpcHandlerOptions } from './xmlrpc/handler.js';
+export { XmlRpcDispatcher } from './xmlrpc/dispatcher.js';
+export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './xmlrpc/dispatcher.js';

@@ -1,0 +1,84 @@
+// What a handler sees and returns. A `Request` is built from the parsed
+// head as soon as it arrives (so `match` can refuse before any body byte is
+// read); its `body` is filled in once the message is complete.
+
+import type { MessageHead } from '../http/parser.js';
+import { getHeader } from '../http/headers.js';
+import type { ResponseHeaders } from '../http/response.js';
+
+export class Request {
+  readonly method: string;
+  /** The request-target exactly as sent. */
+  readonly target: string;
+  /** The target's path (origin-form or absolute-form), without the query. */
+  readonly path: string;
+  /** What follows `?` in the target, without it; '' when none. */
+  readonly query: string;
+  readonly versionMinor: number;
+  /** Flat list: [name0, value0, name1, value1, ...], names lower-cased. */
+  readonly headers: readonly string[];
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** The whole body, once the request is complete (empty before). */
+  body: Buffer = EMPTY;
+  /** Set when the client went away before its response was written. */
+  aborted = false;
+
+  constructor(head: MessageHead, remoteAddress: string | undefined, remotePort: number | undefined) {
+    this.method = head.method;
+    this.target = head.target;
+    this.versionMinor = head.versionMinor;
+    this.headers = head.headers;
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    const [path, query] = splitTarget(head.target);
+    this.path = path;
+    this.query = query;
+  }
+
+  /** The first value of a header field (name case-insensitive). */
+  header(name: string): string | undefined {
+    return getHeader(this.headers, name.toLowerCase());
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function splitTarget(target: string): [string, string] {
+  let start = 0;
+  // absolute-form (RFC 9112 §3.2.2): skip "scheme://authority".
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const scheme = target.indexOf('://');
+    if (scheme > 0) {
+      const slash = target.indexOf('/', scheme + 3);
+      if (slash < 0) {
+        const q = target.indexOf('?', scheme + 3);
+        return ['/', q < 0 ? '' : target.slice(q + 1)];
+      }
+      start = slash;
+    }
+  }
+  const q = target.indexOf('?', start);
+  if (q < 0) return [start === 0 ? target : target.slice(start), ''];
+  return [target.slice(start, q), target.slice(q + 1)];
+}
+
+export interface Response {
+  status: number;
+  headers?: ResponseHeaders;
+  body?: string | Buffer;
+  /** Close the connection after this response. */
+  close?: boolean;
+  /** A failure to log, though the response is still sent (an unencodable result, say). */
+  error?: unknown;
+}
+
+/**
+ * Medusa's handler contract: the server asks each handler in turn whether it
+ * `match`es the request (head only: the body has not been read yet); the
+ * first that does handles it. None matching gives 404.
+ */
+export interface Handler {
+  match(request: Request): boolean;
+  handle(request: Request): Response | Promise<Response>;
+}

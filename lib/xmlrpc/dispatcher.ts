@@ -1,0 +1,230 @@
+// A ready XmlRpcHandler that dispatches to registered functions and objects
+// (Python's SimpleXMLRPCDispatcher: register_function / register_instance),
+// with the system.* methods: introspection, multicall, capabilities.
+
+import { Fault, FaultCode } from '../errors.js';
+import type { Request } from '../server/request.js';
+import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
+import type { XmlRpcValue } from './values.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type XmlRpcFunction = (...params: any[]) => unknown;
+
+export interface MethodInfo {
+  /** Returned by system.methodHelp. */
+  help?: string;
+  /**
+   * Returned by system.methodSignature: each signature is
+   * `[returnType, ...paramTypes]` with XML-RPC type names. When given, calls
+   * whose parameter count matches no signature get fault -32602.
+   */
+  signatures?: string[][];
+}
+
+export interface InstanceOptions {
+  /** Resolve `a.b.c` through nested objects (Python's allow_dotted_names). */
+  allowDottedNames?: boolean;
+}
+
+interface Registered {
+  fn: XmlRpcFunction;
+  self: unknown;
+  info: MethodInfo;
+}
+
+/** An object may take over dispatch entirely, as in Python. */
+interface SelfDispatching {
+  _dispatch(method: string, params: XmlRpcValue[], request?: Request): unknown;
+}
+
+const CAPABILITIES = {
+  xmlrpc: { specUrl: 'http://www.xmlrpc.com/spec', specVersion: 1 },
+  faults_interop: { specUrl: 'http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php', specVersion: 20010516 },
+  introspection: { specUrl: 'http://xmlrpc-c.sourceforge.net/introspection.html', specVersion: 1 },
+  multicall: { specUrl: 'http://www.xmlrpc.com/discuss/msgReader$1208', specVersion: 1 },
+  nil: { specUrl: 'http://www.ontosys.com/xml-rpc/extensions.php', specVersion: 20010518 },
+};
+
+export class XmlRpcDispatcher extends XmlRpcHandler {
+  private readonly functions = new Map<string, Registered>();
+  private instance: object | null = null;
+  private instanceOptions: InstanceOptions = {};
+
+  constructor(options: XmlRpcHandlerOptions = {}) {
+    super(options);
+    const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
+      this.functions.set(`system.${name}`, { fn, self: this, info });
+    system('listMethods', this.listMethods, {
+      help: 'Lists the names of the methods this server offers.',
+      signatures: [['array']],
+    });
+    system('methodHelp', this.methodHelp, {
+      help: "Returns a method's documentation string, or '' when it has none.",
+      signatures: [['string', 'string']],
+    });
+    system('methodSignature', this.methodSignature, {
+      help: "Returns a method's signatures, each [returnType, paramTypes...], or 'undef' when unknown.",
+      signatures: [['array', 'string']],
+    });
+    system('multicall', this.multicall, {
+      help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
+      signatures: [['array', 'array']],
+    });
+    system('getCapabilities', () => CAPABILITIES, {
+      help: 'Lists the XML-RPC extensions this server supports.',
+      signatures: [['struct']],
+    });
+  }
+
+  /** Exposes `fn` as `name` (default: the function's own name). */
+  registerFunction(fn: XmlRpcFunction, name: string = fn.name, info: MethodInfo = {}): this {
+    if (name === '') throw new TypeError('registerFunction needs a name for an anonymous function');
+    this.functions.set(name, { fn, self: undefined, info });
+    return this;
+  }
+
+  /**
+   * Exposes the methods of `instance` (own or inherited from its class, never
+   * from Object.prototype, never a name starting with `_`). Registered
+   * functions win over the instance. One instance at a time, as in Python.
+   */
+  registerInstance(instance: object, options: InstanceOptions = {}): this {
+    this.instance = instance;
+    this.instanceOptions = options;
+    return this;
+  }
+
+  override call(method: string, params: XmlRpcValue[], request?: Request): unknown {
+    const registered = this.functions.get(method);
+    if (registered !== undefined) {
+      checkArity(method, registered, params);
+      return registered.fn.apply(registered.self, params);
+    }
+    const instance = this.instance;
+    if (instance !== null) {
+      if (typeof (instance as Partial<SelfDispatching>)._dispatch === 'function') {
+        return (instance as SelfDispatching)._dispatch(method, params, request);
+      }
+      const found = resolveMethod(instance, method, this.instanceOptions.allowDottedNames === true);
+      if (found !== undefined) {
+        checkArity(method, { fn: found.fn, self: found.self, info: {} }, params);
+        return found.fn.apply(found.self, params);
+      }
+    }
+    throw new Fault(FaultCode.METHOD_NOT_FOUND, `method "${method}" is not supported`);
+  }
+
+  /** system.listMethods: every dispatchable name, sorted. */
+  listMethods(): string[] {
+    const names = new Set(this.functions.keys());
+    if (this.instance !== null) for (const name of instanceMethodNames(this.instance)) names.add(name);
+    return [...names].sort();
+  }
+
+  /** system.methodHelp */
+  methodHelp(name: unknown): string {
+    if (typeof name !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'system.methodHelp takes a method name');
+    return this.functions.get(name)?.info.help ?? '';
+  }
+
+  /** system.methodSignature */
+  methodSignature(name: unknown): string[][] | string {
+    if (typeof name !== 'string') {
+      throw new Fault(FaultCode.INVALID_PARAMS, 'system.methodSignature takes a method name');
+    }
+    return this.functions.get(name)?.info.signatures ?? 'undef';
+  }
+
+  /**
+   * system.multicall: runs each call in order; one failing call does not
+   * stop the others. A nested system.multicall is refused in its slot.
+   */
+  async multicall(calls: unknown): Promise<unknown[]> {
+    if (!Array.isArray(calls)) throw new Fault(FaultCode.INVALID_PARAMS, 'system.multicall takes an array of calls');
+    const results: unknown[] = [];
+    for (const entry of calls) {
+      try {
+        const { methodName, params } = multicallEntry(entry);
+        results.push([await this.call(methodName, params)]);
+      } catch (err) {
+        const fault = this.toFault(err);
+        results.push({ faultCode: fault.faultCode, faultString: fault.faultString });
+      }
+    }
+    return results;
+  }
+}
+
+function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcValue[] } {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall: each call must be a struct');
+  }
+  const { methodName, params } = entry as { methodName?: unknown; params?: unknown };
+  if (typeof methodName !== 'string') throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall: methodName must be a string');
+  if (!Array.isArray(params)) throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall: params must be an array');
+  if (methodName === 'system.multicall') throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall cannot be nested');
+  return { methodName, params: params as XmlRpcValue[] };
+}
+
+function checkArity(method: string, registered: Registered, params: XmlRpcValue[]): void {
+  const signatures = registered.info.signatures;
+  if (signatures !== undefined) {
+    if (!signatures.some((signature) => signature.length - 1 === params.length)) {
+      const counts = [...new Set(signatures.map((s) => s.length - 1))].join(' or ');
+      throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes ${counts} parameter(s), got ${params.length}`);
+    }
+    return;
+  }
+  // fn.length counts the parameters before the first default or rest one:
+  // fewer than that can only be a mistake.
+  if (params.length < registered.fn.length) {
+    throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes at least ${registered.fn.length} parameter(s), got ${params.length}`);
+  }
+}
+
+/**
+ * Finds a method on an instance without ever reaching Object.prototype or
+ * Function.prototype (no `constructor`, `toString`, `__proto__`), never a
+ * `_` name, never running a getter.
+ */
+function resolveMethod(
+  instance: object,
+  method: string,
+  dotted: boolean,
+): { fn: XmlRpcFunction; self: object } | undefined {
+  const parts = dotted ? method.split('.') : [method];
+  let self: object = instance;
+  for (let i = 0; i < parts.length; i++) {
+    const value = ownOrClassValue(self, parts[i]!);
+    if (i === parts.length - 1) {
+      return typeof value === 'function' ? { fn: value as XmlRpcFunction, self } : undefined;
+    }
+    if (value === null || typeof value !== 'object') return undefined;
+    self = value;
+  }
+  return undefined;
+}
+
+function ownOrClassValue(target: object, name: string): unknown {
+  if (name === '' || name.startsWith('_')) return undefined;
+  for (let p: object | null = target; p !== null && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p)) {
+    const descriptor = Object.getOwnPropertyDescriptor(p, name);
+    if (descriptor !== undefined) {
+      if (name === 'constructor' || !('value' in descriptor)) return undefined;
+      return descriptor.value;
+    }
+  }
+  return undefined;
+}
+
+function instanceMethodNames(instance: object): string[] {
+  const names = new Set<string>();
+  for (let p: object | null = instance; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (name !== 'constructor' && !name.startsWith('_') && typeof ownOrClassValue(instance, name) === 'function') {
+        names.add(name);
+      }
+    }
+  }
+  return [...names];
+}

@@ -1,0 +1,111 @@
+// The base class users subclass: it turns a POST on its path into a call of
+// `this.call(method, params)` and the outcome into a methodResponse. The
+// fault policy lives in one method, `toFault`.
+
+import { Fault, FaultCode } from '../errors.js';
+import type { Handler, Request, Response } from '../server/request.js';
+import { parseMethodCall, type DecodeOptions } from './decode.js';
+import { dumps } from './encode.js';
+import type { XmlRpcValue } from './values.js';
+
+export interface XmlRpcHandlerOptions extends DecodeOptions {
+  /** Path or paths this handler answers (default `/RPC2`). */
+  path?: string | readonly string[];
+}
+
+const XML_HEADERS = Object.freeze({ 'Content-Type': 'text/xml' });
+const NOT_ALLOWED_HEADERS = Object.freeze({ Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' });
+
+export class XmlRpcHandler implements Handler {
+  readonly paths: ReadonlySet<string>;
+  protected readonly decodeOptions: DecodeOptions;
+
+  constructor(options: XmlRpcHandlerOptions = {}) {
+    const { path = '/RPC2', ...decodeOptions } = options;
+    this.paths = new Set(typeof path === 'string' ? [path] : path);
+    this.decodeOptions = decodeOptions;
+  }
+
+  match(request: Request): boolean {
+    return this.paths.has(request.path);
+  }
+
+  handle(request: Request): Response | Promise<Response> {
+    if (request.method !== 'POST') {
+      return { status: 405, headers: NOT_ALLOWED_HEADERS, body: 'XML-RPC takes POST\n' };
+    }
+    let call: { methodName: string; params: XmlRpcValue[] };
+    try {
+      call = parseMethodCall(request.body, this.decodeOptions);
+    } catch (err) {
+      return this.faultResponse(err);
+    }
+    let result: unknown;
+    try {
+      result = this.call(call.methodName, call.params, request);
+    } catch (err) {
+      return this.faultResponse(err);
+    }
+    if (isPromise(result)) {
+      return result.then(
+        (value) => this.resultResponse(value),
+        (err: unknown) => this.faultResponse(err),
+      );
+    }
+    return this.resultResponse(result);
+  }
+
+  /**
+   * Override to expose methods. Return a value or a Promise of one; throw
+   * `Fault` to send a fault. `request` gives access to headers and the peer.
+   */
+  call(method: string, params: XmlRpcValue[], request?: Request): unknown {
+    void params;
+    void request;
+    throw new Fault(FaultCode.METHOD_NOT_FOUND, `method "${method}" is not supported`);
+  }
+
+  /**
+   * The fault policy: a `Fault` goes out as is; anything else becomes the
+   * generic application fault with the message only, never a stack.
+   */
+  toFault(err: unknown): Fault {
+    if (err instanceof Fault) return err;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return new Fault(FaultCode.APPLICATION_ERROR, message);
+  }
+
+  private resultResponse(value: unknown): Response {
+    let body: string;
+    try {
+      body = dumps([value], { methodResponse: true });
+    } catch (err) {
+      // Twisted's rule: an unencodable result is logged, the call still answered.
+      const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
+      return { status: 200, headers: XML_HEADERS, body: dumps(fault), error: err };
+    }
+    return { status: 200, headers: XML_HEADERS, body };
+  }
+
+  private faultResponse(err: unknown): Response {
+    const fault = this.toFault(err);
+    let body: string;
+    try {
+      body = dumps(fault);
+    } catch (encodeErr) {
+      // A fault with an unsendable code or string (say a lone surrogate).
+      body = dumps(new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the fault: ${messageOf(encodeErr)}`));
+    }
+    // Application errors other than Fault are worth a line in the log.
+    const report = err instanceof Fault ? undefined : err;
+    return report === undefined ? { status: 200, headers: XML_HEADERS, body } : { status: 200, headers: XML_HEADERS, body, error: report };
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

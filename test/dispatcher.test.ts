@@ -1,0 +1,135 @@
+import t from 'tap';
+import { Fault } from '../lib/errors.js';
+import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+
+async function outcome(d: XmlRpcDispatcher, method: string, params: unknown[] = []): Promise<{ value?: unknown; fault?: number }> {
+  try {
+    return { value: await d.call(method, params as never) };
+  } catch (err) {
+    return { fault: d.toFault(err).faultCode };
+  }
+}
+
+class Service {
+  secret = 'hidden';
+  nested = { deep: { ping: () => 'pong' } };
+  greet(name: string): string {
+    return `hello ${name}`;
+  }
+  _private(): string {
+    return 'never';
+  }
+  get computed(): () => string {
+    throw new Error('getters are never run');
+  }
+  whoami(): boolean {
+    return this instanceof Service;
+  }
+}
+
+t.test('registered functions are dispatched by name', async (t) => {
+  const d = new XmlRpcDispatcher();
+  d.registerFunction((a: number, b: number) => a * b, 'mul');
+  function named(): string {
+    return 'by its own name';
+  }
+  d.registerFunction(named);
+  d.registerFunction(async (x: unknown) => x, 'later');
+  t.same(await outcome(d, 'mul', [6, 7]), { value: 42 });
+  t.same(await outcome(d, 'named'), { value: 'by its own name' });
+  t.same(await outcome(d, 'later', ['x']), { value: 'x' });
+  t.throws(() => d.registerFunction(() => 1), TypeError, 'an anonymous function needs a name');
+});
+
+t.test('instance methods are dispatched, but never _ names, Object.prototype, getters or data', async (t) => {
+  const d = new XmlRpcDispatcher().registerInstance(new Service());
+  t.same(await outcome(d, 'greet', ['you']), { value: 'hello you' });
+  t.same(await outcome(d, 'whoami'), { value: true }, 'called with the instance as this');
+  for (const name of ['_private', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'computed', 'secret', 'nested.deep.ping', '__defineGetter__']) {
+    t.same(await outcome(d, name), { fault: -32601 }, name);
+  }
+});
+
+t.test('allowDottedNames walks nested objects, still refusing _ parts', async (t) => {
+  const d = new XmlRpcDispatcher().registerInstance(new Service(), { allowDottedNames: true });
+  t.same(await outcome(d, 'nested.deep.ping'), { value: 'pong' });
+  t.same(await outcome(d, 'nested.deep.constructor'), { fault: -32601 });
+  t.same(await outcome(d, 'nested.__proto__.toString'), { fault: -32601 });
+  t.same(await outcome(d, 'greet.call'), { fault: -32601 }, 'Function.prototype is off limits');
+});
+
+t.test('an instance with _dispatch takes over dispatch, as in Python', async (t) => {
+  const d = new XmlRpcDispatcher().registerInstance({ _dispatch: (method: string, params: unknown[]) => `${method}/${params.length}` });
+  t.same(await outcome(d, 'any.thing', [1, 2]), { value: 'any.thing/2' });
+});
+
+t.test('registered functions win over the instance', async (t) => {
+  const d = new XmlRpcDispatcher().registerInstance(new Service()).registerFunction(() => 'function', 'greet');
+  t.same(await outcome(d, 'greet', ['x']), { value: 'function' });
+});
+
+t.test('too few parameters, or a count no signature allows, is fault -32602', async (t) => {
+  const d = new XmlRpcDispatcher();
+  d.registerFunction((a: number, b: number) => a + b, 'add');
+  d.registerFunction((a: number, b = 1) => a + b, 'inc');
+  d.registerFunction((...xs: number[]) => xs.length, 'count', { signatures: [['int'], ['int', 'int', 'int']] });
+  t.same(await outcome(d, 'add', [1]), { fault: -32602 });
+  t.same(await outcome(d, 'inc', [1]), { value: 2 });
+  t.same(await outcome(d, 'count', []), { value: 0 });
+  t.same(await outcome(d, 'count', [1]), { fault: -32602 });
+  t.same(await outcome(d, 'count', [1, 2]), { value: 2 });
+});
+
+t.test('system.listMethods, methodHelp and methodSignature describe the methods', async (t) => {
+  const d = new XmlRpcDispatcher().registerInstance(new Service());
+  d.registerFunction((a: number) => a, 'documented', { help: 'does things', signatures: [['int', 'int']] });
+  const methods = (await outcome(d, 'system.listMethods')).value as string[];
+  t.same(methods, [...methods].sort(), 'sorted');
+  for (const name of ['documented', 'greet', 'whoami', 'system.multicall', 'system.getCapabilities']) t.ok(methods.includes(name), name);
+  for (const name of ['_private', 'constructor', 'secret', 'computed']) t.notOk(methods.includes(name), name);
+  t.same(await outcome(d, 'system.methodHelp', ['documented']), { value: 'does things' });
+  t.same(await outcome(d, 'system.methodHelp', ['greet']), { value: '' });
+  t.same(await outcome(d, 'system.methodSignature', ['documented']), { value: [['int', 'int']] });
+  t.same(await outcome(d, 'system.methodSignature', ['greet']), { value: 'undef' });
+  t.same(await outcome(d, 'system.methodHelp', [5]), { fault: -32602 });
+});
+
+t.test('system.multicall runs every call; one failing does not stop the others', async (t) => {
+  const d = new XmlRpcDispatcher();
+  d.registerFunction((a: number, b: number) => a + b, 'add');
+  d.registerFunction(() => {
+    throw new Fault(7, 'seven');
+  }, 'fails');
+  d.registerFunction(() => {
+    throw new Error('plain');
+  }, 'crashes');
+  const { value } = await outcome(d, 'system.multicall', [
+    [
+      { methodName: 'add', params: [1, 2] },
+      { methodName: 'fails', params: [] },
+      { methodName: 'crashes', params: [] },
+      { methodName: 'missing', params: [] },
+      { methodName: 'system.multicall', params: [[]] },
+      { methodName: 'add' },
+      'not a struct',
+      { methodName: 'add', params: [3, 4] },
+    ],
+  ]);
+  t.same(value, [
+    [3],
+    { faultCode: 7, faultString: 'seven' },
+    { faultCode: -32500, faultString: 'Error: plain' },
+    { faultCode: -32601, faultString: 'method "missing" is not supported' },
+    { faultCode: -32600, faultString: 'system.multicall cannot be nested' },
+    { faultCode: -32600, faultString: 'system.multicall: params must be an array' },
+    { faultCode: -32600, faultString: 'system.multicall: each call must be a struct' },
+    [7],
+  ]);
+  t.same(await outcome(d, 'system.multicall', ['nope']), { fault: -32602 });
+});
+
+t.test('system.getCapabilities lists the supported extensions', async (t) => {
+  const { value } = await outcome(new XmlRpcDispatcher(), 'system.getCapabilities');
+  t.same(Object.keys(value as object).sort(), ['faults_interop', 'introspection', 'multicall', 'nil', 'xmlrpc']);
+  t.same((value as Record<string, unknown>).faults_interop, { specUrl: 'http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php', specVersion: 20010516 });
+});

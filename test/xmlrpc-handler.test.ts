@@ -1,0 +1,124 @@
+import t from 'tap';
+import { Fault } from '../lib/errors.js';
+import { XmlRpcHandler } from '../lib/xmlrpc/handler.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { loads } from '../lib/xmlrpc/decode.js';
+import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
+import { RawClient, rpc, startServer, sleep } from './support.js';
+
+class Calculator extends XmlRpcHandler {
+  override call(method: string, params: XmlRpcValue[]): unknown {
+    const [a, b] = params as number[];
+    switch (method) {
+      case 'add':
+        return a! + b!;
+      case 'slowAdd':
+        return sleep(10).then(() => a! + b!);
+      case 'fault':
+        throw new Fault(42, 'the answer');
+      case 'asyncFault':
+        return Promise.reject(new Fault(43, 'async answer'));
+      case 'crash':
+        throw new TypeError('secret internals');
+      case 'nan':
+        return NaN;
+      default:
+        return super.call(method, params);
+    }
+  }
+}
+
+function decode(body: string): { value?: unknown; fault?: Fault } {
+  try {
+    return { value: loads(body).params[0] };
+  } catch (err) {
+    if (err instanceof Fault) return { fault: err };
+    throw err;
+  }
+}
+
+t.test('a subclass overriding call() serves methods, sync and async', async (t) => {
+  const { server, port } = await startServer({ handlers: [new Calculator()] });
+  t.teardown(() => server.close());
+  const r = await rpc(port, dumps([40, 2], 'add'));
+  t.equal(r.status, 200);
+  t.match(r.header('content-type'), /^text\/xml/);
+  t.same(decode(r.text()), { value: 42 });
+  t.same(decode((await rpc(port, dumps([1, 2], 'slowAdd'))).text()), { value: 3 });
+});
+
+t.test('a thrown Fault goes out as is, sync or async', async (t) => {
+  const { server, port } = await startServer({ handlers: [new Calculator()] });
+  t.teardown(() => server.close());
+  for (const [method, code, text] of [['fault', 42, 'the answer'], ['asyncFault', 43, 'async answer']] as const) {
+    const { fault } = decode((await rpc(port, dumps([], method))).text());
+    t.equal(fault?.faultCode, code);
+    t.equal(fault?.faultString, text);
+  }
+});
+
+t.test('any other error is fault -32500 with the message only, and is logged', async (t) => {
+  const errors: unknown[] = [];
+  const { server, port } = await startServer({ handlers: [new Calculator()], onError: (e) => errors.push(e) });
+  t.teardown(() => server.close());
+  const r = await rpc(port, dumps([], 'crash'));
+  t.equal(r.status, 200);
+  const { fault } = decode(r.text());
+  t.equal(fault?.faultCode, -32500);
+  t.equal(fault?.faultString, 'TypeError: secret internals');
+  t.notMatch(r.text(), /at Calculator|\.js:/, 'no stack trace');
+  t.equal(errors.length, 1);
+});
+
+t.test('an unknown method is fault -32601', async (t) => {
+  const { server, port } = await startServer({ handlers: [new Calculator()] });
+  t.teardown(() => server.close());
+  t.equal(decode((await rpc(port, dumps([], 'nope'))).text()).fault?.faultCode, -32601);
+});
+
+t.test('a result that cannot be encoded is fault -32603, logged, and the call still answered', async (t) => {
+  const errors: unknown[] = [];
+  const { server, port } = await startServer({ handlers: [new Calculator()], onError: (e) => errors.push(e) });
+  t.teardown(() => server.close());
+  const { fault } = decode((await rpc(port, dumps([], 'nan'))).text());
+  t.equal(fault?.faultCode, -32603);
+  t.equal(errors.length, 1);
+});
+
+t.test('malformed bodies get the interop fault code with HTTP 200', async (t) => {
+  const { server, port } = await startServer({ handlers: [new Calculator()] });
+  t.teardown(() => server.close());
+  const cases: [string, number][] = [
+    ['not xml at all', -32700],
+    ['<methodCall><methodName>add</methodName>', -32700],
+    ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><methodCall><methodName>add</methodName></methodCall>', -32700],
+    ['<?xml version="1.0" encoding="x-no-such"?><methodCall><methodName>a</methodName></methodCall>', -32701],
+    ['<methodResponse><params/></methodResponse>', -32600],
+    ['<methodCall><params/></methodCall>', -32600],
+    ['<methodCall><methodName>add</methodName><params><param><value><int>x</int></value></param></params></methodCall>', -32600],
+  ];
+  for (const [body, code] of cases) {
+    const r = await rpc(port, body);
+    t.equal(r.status, 200, body);
+    t.equal(decode(r.text()).fault?.faultCode, code, body);
+  }
+  const bad = await RawClient.open(port);
+  t.teardown(() => bad.destroy());
+  bad.write(Buffer.concat([Buffer.from('POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 52\r\n\r\n'), Buffer.from('<methodCall><methodName>\xff\xfe</methodName></methodCall>', 'latin1')]));
+  const [r] = await bad.responsesCount(1);
+  t.equal(decode(r!.text()).fault?.faultCode, -32702, 'invalid UTF-8');
+});
+
+t.test('GET on the handler path is 405 with Allow: POST; other paths are not matched', async (t) => {
+  const { server, port } = await startServer({ handlers: [new Calculator({ path: ['/RPC2', '/xmlrpc'] })] });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET /RPC2 HTTP/1.1\r\nHost: x\r\n\r\nGET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n');
+  const [a, b] = await c.responsesCount(2);
+  t.equal(a!.status, 405);
+  t.equal(a!.header('allow'), 'POST');
+  t.equal(b!.status, 404);
+  t.same(decode((await rpc(port, dumps([2, 3], 'add'), '/xmlrpc')).text()), { value: 5 });
+  t.same(decode((await rpc(port, dumps([2, 3], 'add'), '/RPC2?x=1')).text()), { value: 5 }, 'the query is not part of the path');
+});
