@@ -3,14 +3,23 @@
 
 import { Fault, FaultCode } from '../lib/errors.js';
 import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import { Double } from '../lib/xmlrpc/values.js';
 import type { XmlRpcHandlerOptions } from '../lib/xmlrpc/handler.js';
 import { registerValidator1 } from './validator1.js';
 
 export function add(a: unknown, b: unknown): unknown {
-  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (isNumber(a) && isNumber(b)) {
+    const sum = a.valueOf() + b.valueOf();
+    // double + anything is a double, as in Python: 1.0 + 2 is 3.0.
+    return a instanceof Double || b instanceof Double ? new Double(sum) : sum;
+  }
   if (typeof a === 'bigint' && typeof b === 'bigint') return a + b;
   if (typeof a === 'string' && typeof b === 'string') return a + b;
   throw new Fault(FaultCode.INVALID_PARAMS, 'add takes two numbers, two i8s or two strings');
+}
+
+function isNumber(x: unknown): x is number | Double {
+  return typeof x === 'number' || x instanceof Double;
 }
 
 export function echo(value: unknown): unknown {
@@ -19,7 +28,8 @@ export function echo(value: unknown): unknown {
 
 export class DemoHandler extends XmlRpcDispatcher {
   constructor(options: XmlRpcHandlerOptions = {}) {
-    super(options);
+    // Doubles stay Doubles, so echo(2.0) answers <double>, not <int>.
+    super({ wrapDoubles: true, ...options });
     this.registerFunction(add, 'add', {
       help: 'add(a, b): the sum of two numbers (or the concatenation of two strings).',
       signatures: [['int', 'int', 'int'], ['double', 'double', 'double']],

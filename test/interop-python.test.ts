@@ -38,10 +38,11 @@ def j(v):
 
 rec("add", lambda: p.add(40, 2))
 rec("add_float", lambda: j(p.add(1.5, 2.25)))
+rec("add_mixed", lambda: j(p.add(1.0, 2)))
 rec("add_str", lambda: p.add("ab", "cd"))
 samples = {
   "int": 7, "neg": -2147483648, "max": 2147483647, "true": True, "false": False,
-  "str": "h\u00e9llo <&> ]]> \U0001F600", "empty": "", "float": 3.25, "negzero": -0.0, "big": 1e300, "tiny": 5e-324,
+  "str": "h\u00e9llo <&> ]]> \U0001F600", "empty": "", "float": 3.25, "intfloat": 2.0, "negzero": -0.0, "big": 1e300, "tiny": 5e-324,
   "date": datetime.datetime(1998, 7, 17, 14, 8, 55), "bytes": b"\x00\x01\xfe\xff", "nobytes": b"",
   "list": [1, "two", [3.5, None]], "dict": {"a": 1, "__proto__": "p", "constructor": [True]}, "none": None,
 }
@@ -54,7 +55,7 @@ rec("arrayOfStructsTest", lambda: p.validator1.arrayOfStructsTest([{"moe": 1, "l
 rec("countTheEntities", lambda: p.validator1.countTheEntities("<<>&'\"\"x"))
 rec("easyStructTest", lambda: p.validator1.easyStructTest({"moe": 1, "larry": 2, "curly": 4}))
 rec("echoStructTest", lambda: j(p.validator1.echoStructTest({"substruct0": {"moe": 1}, "x": [1, 2]})))
-rec("manyTypesTest", lambda: j(p.validator1.manyTypesTest(5, True, "s", 1.5, datetime.datetime(2000, 1, 2, 3, 4, 5), b"bin")))
+rec("manyTypesTest", lambda: j(p.validator1.manyTypesTest(5, True, "s", 1.0, datetime.datetime(2000, 1, 2, 3, 4, 5), b"bin")))
 rec("moderateSizeArrayCheck", lambda: p.validator1.moderateSizeArrayCheck(["first"] + ["mid"] * 150 + ["last"]))
 rec("nestedStructTest", lambda: p.validator1.nestedStructTest({"2000": {"03": {"31": {"moe": 9}}, "04": {"01": {"moe": 1, "larry": 2, "curly": 3}}}}))
 rec("simpleStructReturnTest", lambda: p.validator1.simpleStructReturnTest(7))
@@ -118,6 +119,7 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   t.same(r.add, { ok: 42 });
   t.same(r.add_float, { ok: ['float', '3.75'] });
   t.same(r.add_str, { ok: 'abcd' });
+  t.same(r.add_mixed, { ok: ['float', '3.0'] }, 'a double plus an int is a double, as in Python');
 
   t.same(r.echo_int, { ok: ['int', 7] });
   t.same(r.echo_neg, { ok: ['int', -2147483648] });
@@ -127,6 +129,7 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   t.same(r.echo_str, { ok: ['str', 'h\u00e9llo <&> ]]> \u{1F600}'] });
   t.same(r.echo_empty, { ok: ['str', ''] });
   t.same(r.echo_float, { ok: ['float', '3.25'] });
+  t.same(r.echo_intfloat, { ok: ['float', '2.0'] }, 'an integral double comes back a double');
   t.same(r.echo_negzero, { ok: ['float', '-0.0'] });
   t.same(r.echo_big, { ok: ['float', '1e+300'] });
   t.same(r.echo_tiny, { ok: ['float', '5e-324'] });
@@ -146,7 +149,7 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   t.same(r.easyStructTest, { ok: 7 });
   t.same(r.echoStructTest, { ok: ['dict', { substruct0: ['dict', { moe: ['int', 1] }], x: ['list', [['int', 1], ['int', 2]]] }] });
   t.same(r.manyTypesTest, {
-    ok: ['list', [['int', 5], ['bool', true], ['str', 's'], ['float', '1.5'], ['datetime', '2000-01-02T03:04:05'], ['bytes', '62696e']]],
+    ok: ['list', [['int', 5], ['bool', true], ['str', 's'], ['float', '1.0'], ['datetime', '2000-01-02T03:04:05'], ['bytes', '62696e']]],
   });
   t.same(r.moderateSizeArrayCheck, { ok: 'firstlast' });
   t.same(r.nestedStructTest, { ok: 6 });

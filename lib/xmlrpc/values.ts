@@ -38,6 +38,7 @@ export type XmlRpcValue =
   | Date
   | Buffer
   | null
+  | Double // only with the `wrapDoubles` decode option
   | XmlRpcValue[]
   | XmlRpcStruct;
 
@@ -67,6 +68,15 @@ export class Double {
       throw new EncodeError(`Double needs a finite number, got ${describe(value)}`);
     }
     this.value = value;
+  }
+
+  /** Arithmetic and comparisons see the number: `new Double(2) + 1 === 3`. */
+  valueOf(): number {
+    return this.value;
+  }
+
+  toJSON(): number {
+    return this.value;
   }
 }
 
