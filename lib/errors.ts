@@ -99,7 +99,8 @@ export class Fault extends Error {
 /**
  * The document is not XML-RPC we can read. It is a `Fault` so that a server
  * sends it back unchanged (with the interop code: -32700 not well formed,
- * -32701 unsupported encoding, -32702 invalid character, -32600 not XML-RPC);
+ * -32701 unsupported encoding, -32702 bytes invalid for the declared
+ * encoding, -32600 not XML-RPC);
  * `code` tells the cases apart for a program.
  */
 export class DecodeError extends Fault {

@@ -24,7 +24,7 @@ export function documentText(data: Buffer | Uint8Array | string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const cp = bad[0].codePointAt(0) as number;
-    fail('ERR_XML_INVALID_CHARACTER', `U+${hex(cp)} is not a character XML 1.0 allows`, text, bad.index);
+    fail('ERR_XML_NOT_WELL_FORMED', `U+${hex(cp)} is not a character XML 1.0 allows`, text, bad.index);
   }
   return text;
 }
@@ -323,7 +323,7 @@ class Scanner {
     }
     const cp = dec !== undefined ? Number(dec) : parseInt(hexDigits as string, 16);
     if (!isXmlChar(cp)) {
-      fail('ERR_XML_INVALID_CHARACTER', `${m[0]} refers to a character XML 1.0 does not allow`, this.s, i);
+      fail('ERR_XML_NOT_WELL_FORMED', `${m[0]} refers to a character XML 1.0 does not allow`, this.s, i);
     }
     return REFERENCE.lastIndex;
   }
