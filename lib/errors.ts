@@ -6,8 +6,8 @@
 /** Base of every protocol, transport and codec error (not of `Fault`). */
 export class XmlRpcKitError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
@@ -122,3 +122,64 @@ export const DECODE_ERROR_FAULT = {
 } as const;
 
 export type DecodeErrorCode = keyof typeof DECODE_ERROR_FAULT;
+
+// ---------------------------------------------------------------------------
+// Client errors. Each names the URL it was calling, so a log line says where.
+
+/** The server answered with an HTTP status other than 200 (Python's ProtocolError). */
+export class ProtocolError extends XmlRpcKitError {
+  readonly url: string;
+  readonly status: number;
+  readonly reason: string;
+  /** Flat [name, value, ...] list, names lower-cased. */
+  readonly headers: readonly string[];
+  /** The start of the body (at most 1 KiB, as text), so an HTML error page can be read. */
+  readonly body: string;
+  constructor(url: string, status: number, reason: string, headers: readonly string[], body: string) {
+    super('ERR_XMLRPC_HTTP_STATUS', `${url}: HTTP ${status} ${reason}${body === '' ? '' : `: ${body.slice(0, 200)}`}`);
+    this.url = url;
+    this.status = status;
+    this.reason = reason;
+    this.headers = headers;
+    this.body = body;
+  }
+}
+
+/** The server answered 200 but not with an XML-RPC response we can read. */
+export class ResponseError extends XmlRpcKitError {
+  readonly url: string;
+  constructor(url: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_XMLRPC_RESPONSE', `${url}: ${message}`, options);
+    this.url = url;
+  }
+}
+
+export const TransportErrorCode = {
+  /** The connection could not be made (refused, unreachable, DNS, TLS handshake). */
+  CONNECT: 'ERR_XMLRPC_CONNECT',
+  /** The connection failed or closed before the whole response arrived. */
+  CONNECTION_LOST: 'ERR_XMLRPC_CONNECTION_LOST',
+  /** The connect timeout passed. */
+  CONNECT_TIMEOUT: 'ERR_XMLRPC_CONNECT_TIMEOUT',
+  /** The call's timeout passed. */
+  TIMEOUT: 'ERR_XMLRPC_TIMEOUT',
+  /** The call was cancelled through its AbortSignal. */
+  ABORTED: 'ERR_XMLRPC_ABORTED',
+} as const;
+
+export type TransportErrorCodeValue = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+
+/**
+ * The call did not complete at the transport level. `requestSent` says
+ * whether the whole request had been written: when true the server may have
+ * run the call, so it is never re-sent silently (RFC 9112 §9.3.1).
+ */
+export class TransportError extends XmlRpcKitError {
+  readonly url: string;
+  readonly requestSent: boolean;
+  constructor(code: TransportErrorCodeValue, url: string, message: string, options: { requestSent: boolean; cause?: unknown }) {
+    super(code, `${url}: ${message}`, { cause: options.cause });
+    this.url = url;
+    this.requestSent = options.requestSent;
+  }
+}

@@ -28,3 +28,17 @@ export { XmlRpcHandler } from './xmlrpc/handler.js';
 export type { XmlRpcHandlerOptions } from './xmlrpc/handler.js';
 export { XmlRpcDispatcher } from './xmlrpc/dispatcher.js';
 export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './xmlrpc/dispatcher.js';
+
+// lib/client
+export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';
+export type { TransportErrorCodeValue } from './errors.js';
+export { Transport, DEFAULT_TRANSPORT_OPTIONS, VERSION } from './client/transport.js';
+export type { TransportOptions, RequestOptions, OutgoingRequest, HeaderList, TlsClientOptions } from './client/transport.js';
+export { ClientConnection } from './client/connection.js';
+export type { IncomingResponse } from './client/connection.js';
+export type { Endpoint } from './client/endpoint.js';
+export type { PoolStats } from './client/pool.js';
+export { ServerProxy } from './client/proxy.js';
+export type { ServerProxyOptions, RemoteMethod } from './client/proxy.js';
+export { MultiCall } from './client/multicall.js';
+export type { MultiCallResult } from './client/multicall.js';

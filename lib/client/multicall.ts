@@ -1,0 +1,96 @@
+// MultiCall: Python's xmlrpc.client.MultiCall. Calls are queued (property
+// access, dotted names work, or queue(name, ...params) for any name) and sent
+// as one `system.multicall` (Eric Kidd's convention): the server answers, per
+// call, `[value]` or a fault struct. run() resolves to the results in call
+// order, each the value or a `Fault` instance (not thrown: one failure does
+// not hide the others).
+
+import { inspect } from 'node:util';
+import { Fault, ResponseError } from '../errors.js';
+import type { XmlRpcValue } from '../xmlrpc/values.js';
+import { remoteMethod, type RemoteCallable, type ServerProxy } from './proxy.js';
+import type { RequestOptions } from './transport.js';
+
+/** One result of run(): the value, the server's Fault, or a ResponseError for a slot that is neither. */
+export type MultiCallResult = XmlRpcValue | Fault | ResponseError;
+
+interface QueuedCall {
+  methodName: string;
+  params: unknown[];
+}
+
+const NOT_METHODS = new Set(['then', 'toJSON', 'inspect']);
+
+class MultiCallBase {
+  readonly server: ServerProxy;
+  private calls: QueuedCall[] = [];
+
+  constructor(server: ServerProxy) {
+    if (server === null || typeof server !== 'object' || typeof server.call !== 'function') {
+      throw new TypeError('MultiCall needs a ServerProxy');
+    }
+    this.server = server;
+    return new Proxy(this, {
+      get(target, name, receiver) {
+        if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
+        if (NOT_METHODS.has(name)) return undefined;
+        return remoteMethod(name, (method, params) => target.queue(method, ...params));
+      },
+    });
+  }
+
+  /** Queues a call to `name` (any name); returns its index in run()'s results. */
+  queue(name: string, ...params: unknown[]): number {
+    if (typeof name !== 'string' || name === '') throw new TypeError('a method name must be a non-empty string');
+    return this.calls.push({ methodName: name, params }) - 1;
+  }
+
+  /** Calls queued and not yet sent. */
+  get length(): number {
+    return this.calls.length;
+  }
+
+  /**
+   * Sends the queued calls as one `system.multicall` and empties the queue.
+   * Resolves to one result per call, in order; with nothing queued, to []
+   * without a request. Rejects as a ServerProxy call does when the
+   * multicall itself fails (a server without system.multicall: its Fault).
+   */
+  async run(options?: RequestOptions): Promise<MultiCallResult[]> {
+    const calls = this.calls;
+    this.calls = [];
+    if (calls.length === 0) return [];
+    const server = options === undefined ? this.server : this.server.withOptions(options);
+    const result = await server.call('system.multicall', calls);
+    const url = this.server.url;
+    if (!Array.isArray(result) || result.length !== calls.length) {
+      const got = Array.isArray(result) ? `${result.length} results` : typeof result;
+      throw new ResponseError(url, `system.multicall answered ${got} for ${calls.length} calls`);
+    }
+    return result.map((slot, i) => unpack(slot, i, calls[i]!.methodName, url));
+  }
+
+  [inspect.custom](): string {
+    return `<MultiCall ${this.calls.length} queued for ${this.server.url}>`;
+  }
+}
+
+function unpack(slot: XmlRpcValue, i: number, methodName: string, url: string): MultiCallResult {
+  if (Array.isArray(slot) && slot.length === 1) return slot[0]!;
+  if (slot !== null && typeof slot === 'object' && !Array.isArray(slot) && !(slot instanceof Date) && !Buffer.isBuffer(slot)) {
+    const { faultCode, faultString } = slot as Record<string, XmlRpcValue>;
+    if (typeof faultCode === 'number' && Number.isInteger(faultCode) && typeof faultString === 'string') {
+      return new Fault(faultCode, faultString);
+    }
+  }
+  return new ResponseError(url, `system.multicall result ${i} (${methodName}) is neither [value] nor a fault struct`);
+}
+
+/** A MultiCall: its own members, and every other name queues a call. */
+export type MultiCall = MultiCallBase & { readonly [method: string]: RemoteCallable<number> };
+
+/** `const m = new MultiCall(proxy); m.add(1, 2); m.system.listMethods(); const [sum, names] = await m.run();` */
+export const MultiCall = MultiCallBase as unknown as {
+  new (server: ServerProxy): MultiCall;
+  readonly prototype: MultiCallBase;
+};

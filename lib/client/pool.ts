@@ -1,0 +1,168 @@
+// Keep-alive connections per endpoint, with a limit. Per key: the idle
+// connections (most recently used last, taken first: the freshest is the
+// least likely to have been closed by the server), how many sockets are
+// open or being opened, and the calls waiting for one, first come first
+// served. A parked connection destroys itself on any sign of life from the
+// server (see connection.ts); its 'close' frees its slot here.
+
+import type { ClientConnection } from './connection.js';
+
+/** Resolved with a connection handed over, or null: the waiter may open one (its slot is reserved). */
+type Waiter = (conn: ClientConnection | null) => void;
+
+interface HostEntry {
+  idle: ClientConnection[];
+  /** Sockets open or being opened, idle ones included. */
+  open: number;
+  waiters: Waiter[];
+}
+
+export interface PoolStats {
+  /** Sockets open or being opened. */
+  open: number;
+  /** Of those, parked and ready for reuse. */
+  idle: number;
+  /** Calls waiting for a socket. */
+  waiting: number;
+}
+
+export class Pool {
+  private readonly hosts = new Map<string, HostEntry>();
+  private readonly all = new Set<ClientConnection>();
+  /** Bumped by closeIdle(): connections of an earlier generation are not parked again. */
+  private generation = 0;
+
+  constructor(
+    private readonly maxSocketsPerHost: number,
+    private readonly idleTimeout: number,
+  ) {}
+
+  /**
+   * A parked connection for `key`, or null when the caller may open one (a
+   * slot is then reserved for it: adopt() or unreserve() must follow). At the
+   * limit, waits in FIFO order; an abort of `signal` removes the wait and
+   * rejects with `signal.reason`.
+   */
+  acquire(key: string, signal: AbortSignal): Promise<ClientConnection | null> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const entry = this.entry(key);
+    while (entry.idle.length > 0) {
+      const conn = entry.idle.pop()!;
+      if (conn.take()) return Promise.resolve(conn);
+    }
+    if (entry.open < this.maxSocketsPerHost) {
+      entry.open++;
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = entry.waiters.indexOf(waiter);
+        if (i !== -1) entry.waiters.splice(i, 1);
+        this.forgetIfEmpty(key, entry);
+        reject(signal.reason);
+      };
+      const waiter: Waiter = (conn) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(conn);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.waiters.push(waiter);
+    });
+  }
+
+  /** A connection opened in a slot acquire() reserved: tracked until its socket closes. */
+  adopt(conn: ClientConnection): void {
+    conn.generation = this.generation;
+    this.all.add(conn);
+    conn.onceClosed(() => this.closed(conn));
+  }
+
+  /** A reserved slot that will not be used (the connect failed). */
+  unreserve(key: string): void {
+    const entry = this.hosts.get(key);
+    if (entry === undefined) return;
+    entry.open--;
+    this.wake(key, entry);
+  }
+
+  /**
+   * The call is done with `conn`: hand it to the next waiter or park it when
+   * `reusable`, destroy it otherwise (its close frees the slot).
+   */
+  release(conn: ClientConnection, reusable: boolean): void {
+    if (!reusable || !conn.reusable || conn.generation !== this.generation) {
+      conn.destroy();
+      return;
+    }
+    const entry = this.hosts.get(conn.key);
+    if (entry === undefined) {
+      conn.destroy();
+      return;
+    }
+    const waiter = entry.waiters.shift();
+    if (waiter !== undefined) {
+      waiter(conn);
+      return;
+    }
+    conn.park(this.idleTimeout);
+    entry.idle.push(conn);
+  }
+
+  /**
+   * Destroys the parked connections now; those in use are destroyed when
+   * their call ends. Resolves once every socket open now has closed. The
+   * pool stays usable: later calls open new connections.
+   */
+  closeIdle(): Promise<void> {
+    this.generation++;
+    const open = [...this.all];
+    for (const entry of this.hosts.values()) {
+      for (const conn of entry.idle.splice(0)) conn.destroy();
+    }
+    return Promise.all(open.map((conn) => new Promise<void>((resolve) => conn.onceClosed(resolve)))).then(() => undefined);
+  }
+
+  stats(key?: string): PoolStats {
+    const stats: PoolStats = { open: 0, idle: 0, waiting: 0 };
+    for (const [k, entry] of this.hosts) {
+      if (key !== undefined && k !== key) continue;
+      stats.open += entry.open;
+      stats.idle += entry.idle.length;
+      stats.waiting += entry.waiters.length;
+    }
+    return stats;
+  }
+
+  private closed(conn: ClientConnection): void {
+    this.all.delete(conn);
+    const entry = this.hosts.get(conn.key);
+    if (entry === undefined) return;
+    const i = entry.idle.indexOf(conn);
+    if (i !== -1) entry.idle.splice(i, 1);
+    entry.open--;
+    this.wake(conn.key, entry);
+  }
+
+  /** A slot came free: the first waiter may open a connection. */
+  private wake(key: string, entry: HostEntry): void {
+    if (entry.waiters.length > 0 && entry.open < this.maxSocketsPerHost) {
+      entry.open++;
+      entry.waiters.shift()!(null);
+      return;
+    }
+    this.forgetIfEmpty(key, entry);
+  }
+
+  private entry(key: string): HostEntry {
+    let entry = this.hosts.get(key);
+    if (entry === undefined) {
+      entry = { idle: [], open: 0, waiters: [] };
+      this.hosts.set(key, entry);
+    }
+    return entry;
+  }
+
+  private forgetIfEmpty(key: string, entry: HostEntry): void {
+    if (entry.open === 0 && entry.waiters.length === 0 && this.hosts.get(key) === entry) this.hosts.delete(key);
+  }
+}
