@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as net from 'node:net';
-import { RawClient, handler, post, sleep, startServer } from './support.js';
+import { RawClient, handler, post, readSlowly, sleep, startServer } from './support.js';
 import type { Request } from '../lib/server/request.js';
 
 const echoBody = handler(
@@ -394,6 +394,19 @@ t.test('a client that half-closes after its request still gets the response', as
   t.equal(c.responses[1]!.header('connection'), 'close');
 });
 
+t.test('a request cut short by the client half-closing is answered 400 after the responses owed before it', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  for (const partial of ['POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', 'GET /echo HTTP/1.1\r\nHost: x\r\n']) {
+    const c = await RawClient.open(port);
+    t.teardown(() => c.destroy());
+    c.socket.end(post('/echo', 'whole') + partial);
+    await c.whenClosed();
+    t.same(c.responses.map((r) => r.status), [200, 400], JSON.stringify(partial));
+    t.equal(c.responses[1]!.header('connection'), 'close');
+  }
+});
+
 t.test('close() finishes in-flight requests, closes idle connections, and stops accepting', async (t) => {
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => (release = r));
@@ -442,4 +455,324 @@ t.test('the pipelining limit stops reading until responses drain', async (t) => 
   c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(40));
   await c.responsesCount(40, 5000);
   t.ok(peak <= 4, `at most 4 handlers in flight (saw ${peak})`);
+});
+
+// ---- smuggling: what a handler sees never includes what the framing hid ----
+
+const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+const P = 'POST /a HTTP/1.1\r\nHost: x\r\n';
+const TE = 'Transfer-Encoding: chunked\r\n';
+
+/**
+ * One row per attack: the bytes, the statuses owed, whether the server then
+ * closes, and the requests (method and path) a handler may see. Every input
+ * ends with a request for /smuggled, which must be seen only where the bytes
+ * really frame it as a request of its own.
+ */
+const smuggling: [name: string, input: string, statuses: number[], closed: boolean, seen: string[]][] = [
+  // CL.TE, TE.CL and TE.TE
+  ['CL.TE', `${P}Content-Length: 6\r\n${TE}\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['TE.CL', `${P}${TE}Content-Length: 4\r\n\r\n5c\r\n${SMUGGLED}\r\n0\r\n\r\n`, [400], true, []],
+  ['TE: chunked, chunked', `${P}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['two TE: chunked fields', `${P}${TE}${TE}\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['TE: chunked then TE: identity', `${P}${TE}Transfer-Encoding: identity\r\n\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['TE: identity with a Content-Length', `${P}Transfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['TE: xchunked', `${P}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['TE: "chunked" quoted', `${P}Transfer-Encoding: "chunked"\r\n\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['TE:\\x0bchunked', `${P}Transfer-Encoding:\x0bchunked\r\nContent-Length: 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['TE with a space before the colon', `${P}Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['TE as the first field, obs-folded', `${P}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['an empty TE with a Content-Length', `${P}Transfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['TE: gzip, chunked', `${P}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, [501], true, []],
+  ['TE: ChUnKeD, with blanks, is chunked', `${P}Transfer-Encoding: \t ChUnKeD \r\n\r\n3\r\nabc\r\n0\r\n\r\n${SMUGGLED}`, [200, 200], false, ['POST /a', 'GET /smuggled']],
+  ['chunked in HTTP/1.0 is read, then the connection closes', `POST /a HTTP/1.0\r\nConnection: keep-alive\r\n${TE}\r\n0\r\n\r\n${SMUGGLED}`, [200], true, ['POST /a']],
+  // Content-Length
+  ['two different Content-Lengths', `${P}Content-Length: 3\r\nContent-Length: 40\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['Content-Length: +3', `${P}Content-Length: +3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['Content-Length: 3 3', `${P}Content-Length: 3 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['a Content-Length past 2^64', `${P}Content-Length: 18446744073709551619\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['a Content-Length with a space before the colon', `${P}Content-Length : 3\r\n\r\nabc${SMUGGLED}`, [400], true, []],
+  ['POST without a length', `${P}\r\n${SMUGGLED}`, [411], true, []],
+  ['a Content-Length over maxBodyBytes', `${P}Content-Length: 99999999\r\n\r\n${SMUGGLED}`, [413], true, []],
+  // chunked framing
+  ['a chunk size with 0x', `${P}${TE}\r\n0x3\r\nabc\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a chunk size with a trailing space', `${P}${TE}\r\n3 \r\nabc\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a chunk size beyond 2^64', `${P}${TE}\r\n10000000000000003\r\nabc\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['chunk data longer than its size', `${P}${TE}\r\n3\r\nabcd\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['chunks ended by bare LFs', `${P}${TE}\r\n3\nabc\n0\n\n${SMUGGLED}`, [400], true, []],
+  ['a chunk-size line with a bare CR', `${P}${TE}\r\n5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a chunk extension over maxChunkLineBytes', `${P}${TE}\r\n3;${'e'.repeat(2000)}\r\nabc\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a Content-Length in the trailers', `${P}${TE}\r\n0\r\nContent-Length: 40\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a Transfer-Encoding in the trailers', `${P}${TE}\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n${SMUGGLED}`, [400], true, []],
+  // field lines (llhttp's invalid.md)
+  ['a field line ended by a bare LF', `GET /a HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a field line starting with a space', `${P}Foo: bar\r\n Content-Length: 38\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a bare CR then a request line', `GET /a HTTP/1.1\r\nConnection: close\r\nHost: x\r\n\rZ${SMUGGLED}`, [400], true, []],
+  ['NUL in a field value', `GET /a HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['two Hosts', `GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['more than maxHeaders fields', `GET /a HTTP/1.1\r\nHost: x\r\n${'X: 1\r\n'.repeat(120)}\r\n${SMUGGLED}`, [431], true, []],
+  // request lines
+  ['a target in no form', `GET a HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a query before a scheme', `GET ?x://y/smuggled HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['asterisk-form for GET', `GET * HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['a UTF-8 target', `GET /\xce\xb4 HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['two spaces after the method', `GET  /a HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['an HTTP/0.9 request line', `GET /a\r\n\r\n${SMUGGLED}`, [400], true, []],
+  ['HTTP/2.0', `GET /a HTTP/2.0\r\nHost: x\r\n\r\n${SMUGGLED}`, [505], true, []],
+  ['a request line over maxRequestLineBytes', `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [414], true, []],
+  ['a TLS hello', `\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03${SMUGGLED}`, [400], true, []],
+  ['CONNECT: what follows is a tunnel, never a request', `CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n${SMUGGLED}`, [200], true, ['CONNECT x:443']],
+  ['CONNECT to an origin-form target', `CONNECT /a HTTP/1.1\r\nHost: x\r\n\r\n${SMUGGLED}`, [400], true, []],
+  // connection management
+  ['a request after Connection: close', `${P}Content-Length: 3\r\nConnection: close\r\n\r\nabc${SMUGGLED}`, [200], true, ['POST /a']],
+  ['a request after an HTTP/1.0 request', `GET /a HTTP/1.0\r\n\r\n${SMUGGLED}`, [200], true, ['GET /a']],
+  ['an unknown expectation', `${P}Content-Length: 3\r\nExpect: 100-continue, x\r\n\r\nabc${SMUGGLED}`, [417], true, []],
+  ['a well-framed pipeline is served whole', `${P}${TE}\r\n3;a="b"\r\nabc\r\n0\r\nX: t\r\n\r\n${P}Content-Length: 0\r\n\r\n${SMUGGLED}`, [200, 200, 200], false, ['POST /a', 'POST /a', 'GET /smuggled']],
+];
+
+t.test('smuggling attempts get their status and close, and a handler never sees what they hide', async (t) => {
+  const seen: string[] = [];
+  const spy = handler(() => true, (r) => (seen.push(`${r.method} ${r.path}`), { status: 200, body: 'ok' }));
+  const { server, port } = await startServer({ handlers: [spy] });
+  t.teardown(() => server.close());
+  for (const [name, input, statuses, closed, paths] of smuggling) {
+    seen.length = 0;
+    const c = await RawClient.open(port);
+    c.write(input);
+    if (closed) await c.whenClosed();
+    else await c.responsesCount(statuses.length);
+    await sleep(closed ? 0 : 20);
+    t.same(c.responses.map((r) => r.status), statuses, `${name}: statuses`);
+    t.equal(c.closed, closed, `${name}: ${closed ? 'closed' : 'kept open'}`);
+    if (closed) t.equal(c.responses.at(-1)?.header('connection'), 'close', `${name}: Connection: close`);
+    t.same(seen, paths, `${name}: what the handler saw`);
+    c.destroy();
+  }
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET /still-serving HTTP/1.1\r\nHost: x\r\n\r\n');
+  const [r] = await c.responsesCount(1);
+  t.equal(r!.status, 200, 'the server keeps serving');
+});
+
+t.test('a pipeline cut anywhere by TCP is served the same', async (t) => {
+  const seen: string[] = [];
+  const spy = handler(() => true, (r) => (seen.push(`${r.path} ${r.body.toString()}`), { status: 200, body: 'ok' }));
+  const { server, port } = await startServer({ handlers: [spy] });
+  t.teardown(() => server.close());
+  const input = `${P}${TE}\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const wrong: string[] = [];
+  for (let cut = 1; cut < input.length; cut++) {
+    seen.length = 0;
+    const c = await RawClient.open(port);
+    c.socket.setNoDelay(true);
+    c.write(input.slice(0, cut));
+    await sleep(1);
+    c.write(input.slice(cut));
+    await c.responsesCount(2);
+    if (seen.join() !== '/a abc,/b ' || c.responses.some((r) => r.status !== 200)) wrong.push(`cut at ${cut}: ${seen.join()}`);
+    c.destroy();
+  }
+  t.same(wrong, []);
+});
+
+t.test('bytes that are not HTTP get 400 at once, not at the head timeout', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody], headersTimeout: 10_000 });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write(Buffer.from('16030100f4010000f00303', 'hex')); // a TLS ClientHello's first bytes: no LF
+  const [r] = await c.responsesCount(1, 2000); // long before the 10 s head timeout
+  t.equal(r!.status, 400);
+  await c.whenClosed();
+});
+
+t.test('CONNECT and methods nobody implements get 501; known methods nobody handles get 404', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('FOO /echo HTTP/1.1\r\nHost: x\r\n\r\nDELETE /nowhere HTTP/1.1\r\nHost: x\r\n\r\nget /nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
+  const rs = await c.responsesCount(3);
+  t.same(rs.map((r) => r.status), [200, 404, 501], 'a handler may take any method; methods are case-sensitive');
+  t.equal(c.closed, false);
+  const tunnel = await RawClient.open(port);
+  t.teardown(() => tunnel.destroy());
+  tunnel.write(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n${post('/echo', 'tunnel bytes')}`);
+  await tunnel.whenClosed();
+  t.same(tunnel.responses.map((r) => r.status), [501], 'the bytes after CONNECT are never read as a request');
+  t.equal(tunnel.responses[0]!.header('connection'), 'close');
+});
+
+// What handlers return is checked once: anything a client could not read becomes a 500.
+const unsendable: [name: string, result: unknown][] = [
+  ['undefined', undefined],
+  ['null', null],
+  ['a number', 200],
+  ['status 100 (interim)', { status: 100 }],
+  ['status 101 (no upgrade here)', { status: 101 }],
+  ['status 99', { status: 99 }],
+  ['status 600', { status: 600 }],
+  ['status 200.5', { status: 200.5 }],
+  ['status "200"', { status: '200' }],
+  ['a body that is a number', { status: 200, body: 42 }],
+  ['a body that is an object', { status: 200, body: { a: 1 } }],
+  ['headers that are a string', { status: 200, headers: 'X: y' }],
+  ['a header name with a colon', { status: 200, headers: { 'X:Y': 'z' } }],
+  ['a header name with a space', { status: 200, headers: { 'X Y': 'z' } }],
+  ['a header value with LF', { status: 200, headers: { X: 'a\nSet-Cookie: evil' } }],
+  ['a header value with a CTL', { status: 200, headers: { X: 'a\x01b' } }],
+  ['a header value beyond latin1', { status: 200, headers: { X: '\u20ac' } }],
+  ['a header value that is undefined', { status: 200, headers: { X: undefined } }],
+  ['a status getter that throws', { get status(): number { throw new Error('getter'); } }],
+];
+
+t.test('a handler result a client could not read is answered 500 and reported, sync or async', async (t) => {
+  const errors: unknown[] = [];
+  const results = new Map(unsendable.map(([, result], i) => [`/${i}`, result]));
+  const sync = handler((r) => !r.path.startsWith('/async'), (r) => results.get(r.path) as never);
+  const async = handler(() => true, async (r) => results.get(r.path.slice('/async'.length)) as never);
+  const { server, port } = await startServer({ handlers: [sync, async], onError: (e) => errors.push(e) });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  for (const prefix of ['', '/async']) {
+    for (let i = 0; i < unsendable.length; i++) c.write(`GET ${prefix}/${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  }
+  const rs = await c.responsesCount(2 * unsendable.length);
+  rs.forEach((r, i) => {
+    const [name] = unsendable[i % unsendable.length]!;
+    t.equal(r.status, 500, `${i < unsendable.length ? 'sync' : 'async'}: ${name}`);
+    t.equal(r.header('x'), undefined, `${name}: no bad header went out`);
+    t.equal(r.header('set-cookie'), undefined, `${name}: no header injected`);
+  });
+  t.equal(errors.length, 2 * unsendable.length, 'each one reported');
+  t.equal(c.closed, false, 'and the connection still serves');
+});
+
+t.test('header values go out one byte per character (latin1) whatever the body', async (t) => {
+  const h = handler(() => true, (r) => ({ status: 200, headers: { 'X-Name': 'Jos\xe9' }, body: r.path === '/s' ? 'caf\xe9' : Buffer.from('caf\xe9', 'latin1') }));
+  const { server, port } = await startServer({ handlers: [h] });
+  t.teardown(() => server.close());
+  for (const path of ['/s', '/b']) {
+    const socket = net.connect(port, '127.0.0.1');
+    t.teardown(() => socket.destroy());
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no close')), 2000);
+      socket.on('close', () => (clearTimeout(timer), resolve()));
+    });
+    const raw = Buffer.concat(chunks);
+    t.ok(raw.includes(Buffer.from('X-Name: Jos\xe9\r\n', 'latin1')), `${path}: é is the byte E9 in the head`);
+    t.ok(raw.subarray(raw.indexOf('\r\n\r\n') + 4).equals(Buffer.from('caf\xe9', path === '/s' ? 'utf8' : 'latin1')), `${path}: the body as given`);
+  }
+});
+
+// ---- slow and absent readers ----
+
+const big = Buffer.alloc(4 << 20, 'x');
+const bigBody = handler(() => true, () => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: big }));
+
+async function slowGet(port: number, request: string, after?: (socket: net.Socket) => void): Promise<number> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause();
+  socket.write(request);
+  after?.(socket);
+  try {
+    return await readSlowly(socket, { perTick: 128 << 10, tickMs: 4, want: big.length + 40, ms: 8000 });
+  } finally {
+    socket.destroy();
+  }
+}
+
+t.test('a response to Connection: close is not cut by the linger while the client reads it', async (t) => {
+  const { server, port } = await startServer({ handlers: [bigBody], lingerTimeout: 50 });
+  t.teardown(() => server.close());
+  const got = await slowGet(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  t.ok(got > big.length, `read ${got} bytes of a ${big.length}-byte body`);
+});
+
+t.test('a client that half-closes while its response is still going out gets all of it', async (t) => {
+  const { server, port } = await startServer({ handlers: [bigBody] });
+  t.teardown(() => server.close());
+  const got = await slowGet(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', (socket) => {
+    setTimeout(() => socket.end(), 50);
+  });
+  t.ok(got > big.length, `read ${got} bytes of a ${big.length}-byte body`);
+});
+
+t.test('close() lets a response still being written reach a slow reader', async (t) => {
+  const { server, port } = await startServer({ handlers: [bigBody] });
+  let closing: Promise<void> | null = null;
+  const got = await slowGet(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', () => {
+    setTimeout(() => (closing = server.close()), 50);
+  });
+  t.ok(got > big.length, `read ${got} bytes of a ${big.length}-byte body`);
+  await closing;
+});
+
+t.test('a client that never reads is closed once it stops taking bytes, and others are served meanwhile', async (t) => {
+  const bigPath = handler((r) => r.path === '/big', () => ({ status: 200, body: big }));
+  const { server, port } = await startServer({ handlers: [bigPath, echoBody], keepAliveTimeout: 300 });
+  t.teardown(() => server.close());
+  const sockets: net.Socket[] = [];
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  for (const extra of ['', 'Connection: close\r\n']) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    sockets.push(socket);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause(); // and never read
+    socket.write(`GET /big HTTP/1.1\r\nHost: x\r\n${extra}\r\n`.repeat(4));
+  }
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  await c.until(() => server.connectionCount === 3, 2000, 'three connections');
+  c.write(post('/echo', 'served meanwhile'));
+  const [r] = await c.responsesCount(1);
+  t.equal(r!.text(), 'served meanwhile');
+  c.destroy();
+  await c.until(() => server.connectionCount === 0, 4000, 'the clients that do not read to be closed');
+});
+
+t.test('a reset in the middle of large pipelined responses costs only that connection', async (t) => {
+  const errors: unknown[] = [];
+  const { server, port } = await startServer({ handlers: [bigBody], onError: (e) => errors.push(e) });
+  t.teardown(() => server.close());
+  for (let i = 0; i < 5; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.resetAndDestroy();
+  }
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  await c.until(() => server.connectionCount === 1, 2000, 'the reset connections to go');
+  c.headResponses = 1;
+  c.write('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const [r] = await c.responsesCount(1);
+  t.equal(r!.status, 200);
+  t.same(errors, []);
+});
+
+t.test('the listen backlog is as deep as maxConnections, so a burst of connects waits instead of being dropped', async (t) => {
+  const listen = net.Server.prototype.listen;
+  const asked: unknown[] = [];
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    asked.push(args[0]);
+    return (listen as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof listen;
+  try {
+    const { server } = await startServer({ maxConnections: 3000 });
+    await server.close();
+  } finally {
+    net.Server.prototype.listen = listen;
+  }
+  t.match(asked, [{ port: 0, host: '127.0.0.1', backlog: 3000 }], 'not the default 511, which drops SYNs past it');
 });

@@ -10,7 +10,9 @@
 // one small buffer bounded by the limits, so a head arriving a byte at a time
 // is never rescanned (the slowloris guard) and memory stays bounded for any
 // input. Bodies leave as zero-copy subarrays of the input and are never
-// buffered here.
+// buffered here. One exception to "a line is validated once complete": a
+// request's method is checked as it arrives, so that a peer not speaking HTTP
+// at all is refused before it sends an LF, not at the head timeout.
 
 import { HttpParseError, type HttpParseErrorCode } from '../errors.js';
 
@@ -102,6 +104,10 @@ const COLON = 58;
 const SEMICOLON = 59;
 const EQUALS = 61;
 const BACKSLASH = 92;
+const HASH = 35;
+const ASTERISK = 42;
+const SLASH = 47;
+const QUESTION = 63;
 
 // Transfer-Encoding bookkeeping: the last coding seen.
 const TE_NONE = 0;
@@ -123,8 +129,10 @@ const EMPTY = Buffer.alloc(0);
 const TCHAR = new Uint8Array(256);
 /** field-vchar and the blanks inside a value: HTAB, SP, VCHAR, obs-text. */
 const FIELD_CHAR = new Uint8Array(256);
-/** request-target bytes: VCHAR and obs-text (no SP, no CTL). */
+/** request-target bytes: VCHAR (no SP, no CTL, no obs-text: RFC 3986 is ASCII). */
 const TARGET_CHAR = new Uint8Array(256);
+/** The bytes after the first of a URI scheme: ALPHA, DIGIT, "+", "-", "." (RFC 3986 §3.1). */
+const SCHEME_CHAR = new Uint8Array(256);
 /** uri-host [ ":" port ]: unreserved, sub-delims, ":", "[", "]", "%". */
 const HOST_CHAR = new Uint8Array(256);
 /** qdtext of a quoted-string. */
@@ -164,8 +172,13 @@ for (let c = 0x20; c <= 0x7e; c++) {
 }
 for (let c = 0x80; c <= 0xff; c++) {
   FIELD_CHAR[c] = 1;
-  TARGET_CHAR[c] = 1;
   QDTEXT[c] = 1;
+}
+for (const ch of '+-.') SCHEME_CHAR[ch.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) SCHEME_CHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) {
+  SCHEME_CHAR[c] = 1;
+  SCHEME_CHAR[c + 0x20] = 1;
 }
 
 function fail(code: HttpParseErrorCode, message: string): never {
@@ -235,6 +248,41 @@ function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof Pa
   return value;
 }
 
+/**
+ * The four forms of request-target (RFC 9112 §3.2): authority-form for
+ * CONNECT and only there, asterisk-form for OPTIONS and only there,
+ * otherwise origin-form (`/path?query`) or absolute-form (`scheme://host...`).
+ * Anything else (`GET foo`, `GET ?x://y/RPC2`) would leave each reader to
+ * guess where the path starts.
+ */
+function targetFormFits(method: string, buf: Buffer, start: number, end: number): boolean {
+  const c0 = buf[start];
+  if (method === 'CONNECT') return isAuthorityForm(buf, start, end);
+  if (c0 === SLASH) return true;
+  if (c0 === ASTERISK && end - start === 1) return method === 'OPTIONS';
+  return isAbsoluteForm(buf, start, end);
+}
+
+/** uri-host ":" port, the port required (RFC 9110 §9.3.6). */
+function isAuthorityForm(buf: Buffer, start: number, end: number): boolean {
+  let colon = end - 1;
+  while (colon > start && buf[colon] >= 0x30 && buf[colon] <= 0x39) colon--;
+  if (colon === start || colon === end - 1 || buf[colon] !== COLON) return false;
+  for (let i = start; i < colon; i++) if (HOST_CHAR[buf[i]] === 0) return false;
+  return true;
+}
+
+/** scheme "://" authority [ path ] [ "?" query ], with a non-empty authority. */
+function isAbsoluteForm(buf: Buffer, start: number, end: number): boolean {
+  const c0 = buf[start];
+  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) return false;
+  let i = start + 1;
+  while (i < end && SCHEME_CHAR[buf[i]] !== 0) i++;
+  if (end - i < 4 || buf[i] !== COLON || buf[i + 1] !== SLASH || buf[i + 2] !== SLASH) return false;
+  const c = buf[i + 3];
+  return c !== SLASH && c !== QUESTION && c !== HASH;
+}
+
 export class HttpParser {
   private readonly isRequest: boolean;
   private readonly callbacks: ParserCallbacks;
@@ -255,6 +303,7 @@ export class HttpParser {
   // The head being read.
   private headBytes = 0; // bytes of the head's complete lines so far
   private startSeen = false;
+  private methodSeen = false; // the request line's method and its SP have arrived
   private method = '';
   private target = '';
   private status = 0;
@@ -373,6 +422,11 @@ export class HttpParser {
         case S_TRAILERS: {
           if (pos >= len) return len;
           const lf = chunk.indexOf(LF, pos);
+          const lineEnd = lf === -1 ? len : lf;
+          if (!this.methodSeen && this.isRequest && this.state === S_HEAD && !this.startSeen) {
+            // Within the line's limit, so that the verdict is the same however the input is cut.
+            this.methodPrefix(chunk, pos, Math.min(lineEnd, pos + Math.max(0, this.lineLimit() - this.lineLen)));
+          }
           if (lf === -1) {
             // An unfinished line: fail as soon as it cannot fit, else keep it.
             if (this.lineLen + (len - pos) >= this.lineLimit()) this.lineTooLong();
@@ -466,6 +520,7 @@ export class HttpParser {
     this.state = S_HEAD;
     this.headBytes = 0;
     this.startSeen = false;
+    this.methodSeen = false;
     this.method = '';
     this.target = '';
     this.status = 0;
@@ -528,6 +583,31 @@ export class HttpParser {
     }
   }
 
+  /**
+   * The method of a request line as its bytes arrive, before the line is
+   * complete: a peer that is not speaking HTTP (a TLS hello, binary noise)
+   * is refused at once rather than at the head timeout. Each byte is looked
+   * at once, up to the method's SP; requestLine() gives the same verdicts.
+   */
+  private methodPrefix(chunk: Buffer, from: number, to: number): void {
+    if (from === to) return;
+    // A CR that ended the previous piece is followed by this piece's first byte, not by LF.
+    if (this.lineLen > 0 && this.lineBuf[this.lineLen - 1] === CR) fail('HPE_BARE_CR', 'CR not followed by LF');
+    for (let i = from; i < to; i++) {
+      const c = chunk[i];
+      if (TCHAR[c] !== 0) continue;
+      if (c === SP && this.lineLen + (i - from) > 0) {
+        this.methodSeen = true;
+        return;
+      }
+      if (c === CR) {
+        if (i === to - 1) return; // perhaps the CR of the line's CRLF: the next byte decides
+        fail('HPE_BARE_CR', 'CR not followed by LF');
+      }
+      fail('HPE_INVALID_METHOD', 'invalid method');
+    }
+  }
+
   private appendLine(src: Buffer, start: number, end: number): void {
     const need = this.lineLen + (end - start);
     if (need > this.lineBuf.length) {
@@ -573,9 +653,9 @@ export class HttpParser {
   private requestLine(buf: Buffer, start: number, end: number): void {
     let i = start;
     while (i < end && TCHAR[buf[i]] !== 0) i++;
-    if (i === start || i === end || buf[i] !== SP) {
-      lineFail('HPE_INVALID_METHOD', 'invalid method', buf, start, end);
-    }
+    // As methodPrefix() decides before the line is complete: the method's first fault wins.
+    if (i < end && buf[i] === CR) fail('HPE_BARE_CR', 'CR not followed by LF');
+    if (i === start || i === end || buf[i] !== SP) fail('HPE_INVALID_METHOD', 'invalid method');
     const targetStart = i + 1;
     if (targetStart === end || buf[targetStart] === SP) {
       lineFail('HPE_INVALID_TARGET', 'empty request-target', buf, start, end);
@@ -592,6 +672,9 @@ export class HttpParser {
     }
     this.versionMinor = lineVersion(buf, lastSp + 1, start, end);
     this.method = buf.toString('latin1', start, i);
+    if (!targetFormFits(this.method, buf, targetStart, targetEnd)) {
+      lineFail('HPE_INVALID_TARGET', `request-target not in a form ${this.method} takes`, buf, start, end);
+    }
     this.target = buf.toString('latin1', targetStart, targetEnd);
   }
 
@@ -657,6 +740,10 @@ export class HttpParser {
     if ((kinds & 2) !== 0) name = name.toLowerCase();
     const value = ve > vs ? buf.toString('latin1', vs, ve) : '';
     if (!inHead) {
+      // Framing fields cannot frame a body already read; a peer that merges
+      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
+      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
+      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
       this.trailers.push(name, value);
       return;
     }
@@ -781,6 +868,8 @@ export class HttpParser {
       untilClose = true; // RFC 9112 §6.3 (8)
     }
     if (isRequest) {
+      // What follows a CONNECT head is tunnel data, which no request parser may read as requests.
+      if (this.method === 'CONNECT') persistent = false;
       if (this.contentLength === -1 && !chunked) {
         const m = this.method;
         if (m === 'POST' || m === 'PUT' || m === 'PATCH') fail('HPE_LENGTH_REQUIRED', `${m} without a body length`);

@@ -1,23 +1,48 @@
 // Serialising response heads. Kept apart from the parser so that both the
 // server and tests can build exact bytes; nothing here touches a socket.
 
+// RFC 9110 §15, and 429/431 (RFC 6585).
 const STATUS_TEXT: Record<number, string> = {
   100: 'Continue',
   200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  203: 'Non-Authoritative Information',
   204: 'No Content',
+  205: 'Reset Content',
+  206: 'Partial Content',
+  300: 'Multiple Choices',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
   411: 'Length Required',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
   417: 'Expectation Failed',
+  421: 'Misdirected Request',
+  422: 'Unprocessable Content',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
 };
 
@@ -39,13 +64,18 @@ function httpDate(): string {
   return cachedDate;
 }
 
-/** A header list as handlers give it: name -> value (a value may not hold CR or LF). */
+/**
+ * A header list as handlers give it: name -> value. A name is a token; a
+ * value holds no control character but HTAB, and no character above U+00FF
+ * (the head goes out as latin1, one byte per character).
+ */
 export type ResponseHeaders = Readonly<Record<string, string | number>>;
 
 /**
- * The head of a response, CRLFCRLF included. `Content-Length` and
- * `Connection` are the server's to decide, so they are not taken from
- * `headers`. `contentLength` < 0 omits the field (only for 1xx/204/304).
+ * The head of a response, CRLFCRLF included, as latin1 text. `Content-Length`,
+ * `Transfer-Encoding`, `Connection` and `Date` are the server's to decide, so
+ * they are not taken from `headers`. `contentLength` < 0 omits the field
+ * (only for 1xx/204/304). Throws TypeError for a header it cannot send.
  */
 export function formatHead(
   status: number,
@@ -58,10 +88,13 @@ export function formatHead(
     for (const name in headers) {
       const lower = name.toLowerCase();
       if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding' || lower === 'date') continue;
-      const value = String(headers[name]);
-      if (!isSafeFieldValue(name) || !isSafeFieldValue(value)) {
-        throw new TypeError(`response header ${JSON.stringify(name)} holds CR, LF or NUL`);
+      const raw: unknown = headers[name];
+      if (typeof raw !== 'string' && typeof raw !== 'number') {
+        throw new TypeError(`response header ${JSON.stringify(name)} is neither a string nor a number`);
       }
+      const value = String(raw);
+      if (!isToken(name)) throw new TypeError(`response header name ${JSON.stringify(name)} is not a token`);
+      if (!isFieldValue(value)) throw new TypeError(`response header ${JSON.stringify(name)} holds a byte a field value may not`);
       head += `${name}: ${value}\r\n`;
     }
   }
@@ -70,11 +103,25 @@ export function formatHead(
   return head + '\r\n';
 }
 
-// Header injection guard: a handler's header must not end the line early.
-function isSafeFieldValue(text: string): boolean {
+// A handler's header must neither end its line early (CR, LF: response
+// splitting) nor hold what a strict client refuses, lest it drop the answer.
+const TCHARS = "!#$%&'*+-.^_`|~";
+
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 13 || c === 10 || c === 0) return false;
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && !TCHARS.includes(text[i]!)) return false;
+  }
+  return true;
+}
+
+/** field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text being latin1. */
+function isFieldValue(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 9) || c === 0x7f || c > 0xff) return false;
   }
   return true;
 }

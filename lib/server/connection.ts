@@ -1,6 +1,8 @@
 // One client connection: the parser, the queue of requests awaiting their
 // responses (in request order, RFC 9112 §9.3.2), back-pressure, and the one
 // deadline the server's sweep checks. All per-connection state lives here.
+// Nothing a peer sends and nothing a handler returns may throw out of here:
+// the worst either can cost is its own connection.
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
@@ -30,13 +32,23 @@ const PAUSE_DRAIN = 1;
 const PAUSE_PIPELINE = 2;
 const PAUSE_CLOSING = 4;
 
+// What the connection waits for, and so which timeout its deadline is.
 const enum Phase {
-  None,
-  Idle,
-  Head,
-  Body,
-  Linger,
+  None, // a handler is at work: no timeout of ours applies
+  Idle, // the next request: keepAliveTimeout
+  Head, // the rest of a request head: headersTimeout from its first byte
+  Body, // the rest of a request body: requestTimeout from its first byte
+  Send, // the client to take response bytes we hold: keepAliveTimeout from its last progress
+  Linger, // the client to close after our FIN: lingerTimeout
 }
+
+const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
+
+// RFC 9110 §9: the methods a server may know without implementing them for a
+// resource. No handler matching one of these is a 404; any other method
+// (CONNECT, which needs a tunnel, or one no RFC defines) is one nothing here
+// implements, a 501 (§15.6.2).
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']);
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -48,12 +60,16 @@ export class Connection {
   private phase = Phase.None;
   /** Absolute time (ms) at which `phase` times out; 0 for never. */
   deadline = 0;
+  /** In Phase.Send: libuvQueue() when the deadline was armed (a change is progress). */
+  private sendQueued = 0;
   /** No further request will be read: a fatal error, a close, or the server is closing. */
   private stopped = false;
   /** Our side has sent FIN. */
   private ended = false;
   private peerEnded = false;
   private destroyed = false;
+  /** A response write reached the kernel (bound once, passed to every write). */
+  private readonly written = (): void => this.onWritten();
 
   constructor(
     readonly socket: Socket,
@@ -84,13 +100,16 @@ export class Connection {
 
   /** The server is closing: finish what was received, then close. */
   shutdown(): void {
-    if (this.destroyed) return;
-    if (this.idle && !this.ended) {
+    // Once our FIN is queued, the bytes before it still go out and the linger still guards them.
+    if (this.destroyed || this.ended) return;
+    if (this.idle && this.socket.writableLength === 0) {
       this.socket.destroy();
       return;
     }
     // A request partly received is still read to its end (onComplete stops after it).
-    if (this.parser.idle) this.stopReading();
+    if (!this.parser.idle) return;
+    this.stopReading();
+    if (this.queue.length === 0) this.end();
   }
 
   private onData(chunk: Buffer): void {
@@ -110,7 +129,13 @@ export class Connection {
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
     } catch (err) {
       this.pending = null;
-      this.fail(err instanceof HttpParseError ? err.status : 400, err instanceof Error ? err.message : String(err));
+      if (err instanceof HttpParseError) {
+        this.fail(err.status, err.message);
+      } else {
+        // Not the peer's fault but ours: said as such, and reported.
+        this.host.reportError(err, this.current?.request ?? null);
+        this.fail(500, 'internal error');
+      }
     } finally {
       socket.uncork();
     }
@@ -134,7 +159,8 @@ export class Connection {
     if (handler === null) {
       if (head.expectContinue) {
         // Refused before the body: answer now and close, the body never comes.
-        this.fail(404, `no handler for ${request.path}`);
+        const refusal = noHandler(request);
+        this.fail(refusal.status, String(refusal.body));
         return;
       }
       slot.discard = true;
@@ -166,7 +192,7 @@ export class Connection {
       this.pauseReading(PAUSE_PIPELINE);
     }
     if (slot.discard) {
-      slot.response = notFound(slot.request!);
+      slot.response = noHandler(slot.request!);
       if (this.queue[0] === slot) this.flush();
     } else {
       slot.request!.body = slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks);
@@ -177,20 +203,26 @@ export class Connection {
 
   private dispatch(slot: Slot): void {
     const request = slot.request!;
-    let result: Response | Promise<Response>;
+    let result: unknown;
     try {
       result = slot.handler!.handle(request);
+      if (isThenable(result)) {
+        Promise.resolve(result)
+          .then(
+            (response) => this.settle(slot, response),
+            (err: unknown) => this.settle(slot, this.internalError(err, request)),
+          )
+          .catch((err: unknown) => {
+            // A fault of ours must cost this connection, never the process.
+            this.host.reportError(err, request);
+            this.socket.destroy();
+          });
+        return;
+      }
     } catch (err) {
       result = this.internalError(err, request);
     }
-    if (isPromise(result)) {
-      result.then(
-        (response) => this.settle(slot, response),
-        (err: unknown) => this.settle(slot, this.internalError(err, request)),
-      );
-    } else {
-      this.settle(slot, result);
-    }
+    this.settle(slot, result);
   }
 
   private internalError(err: unknown, request: Request): Response {
@@ -198,14 +230,21 @@ export class Connection {
     return plain(500, 'Internal Server Error');
   }
 
-  private settle(slot: Slot, response: Response): void {
-    if (this.destroyed) {
-      // Twisted's rule: the client has gone, drop the result quietly.
-      if (slot.request !== null) slot.request.aborted = true;
+  private settle(slot: Slot, result: unknown): void {
+    const request = slot.request!;
+    if (this.destroyed || this.ended) {
+      // Twisted's rule: the client has gone (or will read nothing more), drop the result quietly.
+      request.aborted = true;
       return;
     }
+    let response: Response;
+    try {
+      response = sendable(result);
+    } catch (err) {
+      response = this.internalError(err, request);
+    }
     slot.response = response;
-    if (response.error !== undefined) this.host.reportError(response.error, slot.request);
+    if (response.error !== undefined) this.host.reportError(response.error, request);
     if (this.queue[0] === slot) this.flush();
   }
 
@@ -235,33 +274,32 @@ export class Connection {
     this.updateDeadline(Date.now());
   }
 
-  /** Writes one response; returns whether the connection stays open. */
+  /**
+   * Writes one response (flush() corks, so head and body leave in one
+   * write); returns whether the connection stays open.
+   */
   private write(slot: Slot, response: Response): boolean {
     const keepAlive = this.decideKeepAlive(slot, response);
-    const status = response.status;
-    const body = response.body ?? '';
-    const bodyless = status < 200 || status === 204 || status === 304;
-    const length = bodyless ? -1 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const version = slot.request?.versionMinor ?? 1;
     const connection = keepAlive ? (version === 0 ? 'keep-alive' : '') : 'close';
+    let body = response.body ?? '';
+    let length = bodyLength(response.status, body);
     let head: string;
     try {
-      head = formatHead(status, response.headers, length, connection);
+      head = formatHead(response.status, response.headers, length, connection);
     } catch (err) {
       // A handler produced an unsendable header: still answer, as a 500.
       this.host.reportError(err, slot.request);
-      head = formatHead(500, undefined, 0, connection);
-      this.socket.write(head, 'latin1');
-      return keepAlive;
+      body = '';
+      length = 0;
+      head = formatHead(500, undefined, length, connection);
     }
     const socket = this.socket;
-    if (bodyless || slot.headRequest || length === 0) {
-      socket.write(head, 'latin1');
-    } else if (typeof body === 'string') {
-      socket.write(head + body, 'utf8');
-    } else {
-      socket.write(head, 'latin1');
-      socket.write(body);
+    // The head is latin1 by construction; a string body is UTF-8.
+    socket.write(head, 'latin1', this.written);
+    if (length > 0 && !slot.headRequest) {
+      if (typeof body === 'string') socket.write(body, 'utf8', this.written);
+      else socket.write(body, this.written);
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     return keepAlive;
@@ -279,7 +317,7 @@ export class Connection {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
     if (slot !== this.current || slot.chunks.length > 0) return;
-    this.socket.write(CONTINUE_100, 'latin1');
+    this.socket.write(CONTINUE, this.written);
   }
 
   /**
@@ -309,26 +347,29 @@ export class Connection {
     this.pauseReading(PAUSE_CLOSING);
   }
 
-  /** Sends FIN, then lingers reading (and discarding) until the peer closes. */
+  /**
+   * Sends FIN after the bytes already written, then lingers reading (and
+   * discarding) until the peer closes. Requests still queued are dropped.
+   */
   private end(): void {
     if (this.ended) return;
     this.ended = true;
     this.stopped = true;
+    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
     this.queue.length = 0;
     this.socket.end();
-    if (this.peerEnded) return;
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.
     this.pauseMask = 0;
     this.socket.resume();
-    this.phase = Phase.Linger;
-    this.deadline = Date.now() + this.host.options.lingerTimeout;
+    this.updateDeadline(Date.now());
   }
 
   private onPeerEnd(): void {
     this.peerEnded = true;
     if (this.ended) {
-      this.socket.destroy();
+      // Both sides are done; bytes still queued finish first (the socket then closes itself).
+      if (this.socket.writableLength === 0) this.socket.destroy();
       return;
     }
     this.afterInputEnds();
@@ -338,11 +379,13 @@ export class Connection {
   private afterInputEnds(): void {
     // Requests held back by the pipeline limit are still answered first.
     if (this.pending !== null) return;
-    if (!this.parser.idle && !this.stopped) {
-      // Half-closed in the middle of a request: it can never complete.
-      if (this.current !== null) {
-        this.queue.pop();
-        this.current = null;
+    if (!this.stopped) {
+      try {
+        this.parser.finish();
+      } catch (err) {
+        // Half-closed in the middle of a request: it can never complete, and is answered as such.
+        this.fail(err instanceof HttpParseError ? err.status : 400, err instanceof Error ? err.message : String(err));
+        return;
       }
     }
     this.stopReading();
@@ -379,9 +422,11 @@ export class Connection {
     if (this.pauseMask === 0 && !this.stopped) this.socket.resume();
   }
 
+  /** The one place that decides what the connection waits for, and until when. */
   private updateDeadline(now: number): void {
-    if (this.ended || this.destroyed) return;
+    if (this.destroyed) return;
     const options = this.host.options;
+    const previous = this.phase;
     if (!this.parser.idle && !this.stopped) {
       if (this.requestStart === 0) this.requestStart = now;
       if (this.parser.inBody) {
@@ -391,24 +436,48 @@ export class Connection {
         this.phase = Phase.Head;
         this.deadline = this.requestStart + options.headersTimeout;
       }
+    } else if (this.socket.writableLength > 0) {
+      // Not idle while responses wait to be read, however long they take,
+      // as long as the client keeps taking them (onWritten re-arms).
+      this.phase = Phase.Send;
+      if (previous !== Phase.Send) this.armSend(now);
+    } else if (this.ended) {
+      // The linger starts once our last byte has left, not when it was queued.
+      this.phase = Phase.Linger;
+      if (previous !== Phase.Linger) this.deadline = now + options.lingerTimeout;
     } else if (this.queue.length === 0 && !this.stopped) {
       this.phase = Phase.Idle;
       this.deadline = now + options.keepAliveTimeout;
     } else {
-      // Busy with a handler, or waiting to flush: no read timeout applies.
       this.phase = Phase.None;
       this.deadline = 0;
     }
   }
 
+  /** The client took bytes, or we start waiting for it to: it has keepAliveTimeout to take more. */
+  private armSend(now: number): void {
+    this.sendQueued = libuvQueue(this.socket);
+    this.deadline = now + this.host.options.keepAliveTimeout;
+  }
+
+  private onWritten(): void {
+    if (this.phase === Phase.Send) this.armSend(Date.now());
+    if (this.socket.writableLength === 0) this.updateDeadline(Date.now());
+  }
+
   /** Called by the server's sweep once `deadline` has passed. */
   timeout(): void {
     const phase = this.phase;
+    if (phase === Phase.Send && libuvQueue(this.socket) !== this.sendQueued) {
+      // Part of a large write went out since: a slow reader, not a stalled one.
+      this.armSend(Date.now());
+      return;
+    }
     this.phase = Phase.None;
     this.deadline = 0;
     if (phase === Phase.Head) this.fail(408, 'request head not received in time');
     else if (phase === Phase.Body) this.fail(408, 'request body not received in time');
-    else this.socket.destroy();
+    else this.socket.destroy(); // idle, not taking what we send, or lingering
   }
 }
 
@@ -416,10 +485,52 @@ function plain(status: number, text: string, close = false): Response {
   return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text, close };
 }
 
-function notFound(request: Request): Response {
-  return plain(404, `Not Found: ${request.path}\n`);
+/**
+ * Bytes libuv still holds for the kernel. A write stays whole in
+ * writableLength until the kernel has taken all of it; this count shrinks as
+ * it takes each part. Not in @types/node: Node's own socket timeout reads it
+ * the same way (net.Socket#_onTimeout) to spare a slow reader.
+ */
+function libuvQueue(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
+  const queued = handle?.writeQueueSize;
+  return typeof queued === 'number' ? queued : 0;
 }
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+/** The Content-Length of a response: -1 (none) for 204 and 304, which have no body (RFC 9110 §8.6). */
+function bodyLength(status: number, body: string | Uint8Array): number {
+  if (status === 204 || status === 304) return -1;
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
+function noHandler(request: Request): Response {
+  if (KNOWN_METHODS.has(request.method)) return plain(404, `Not Found: ${request.path}\n`);
+  return plain(501, `Not Implemented: ${request.method}\n`);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * A handler's result as a response we can send, each field read once (a
+ * getter runs once, a later change is not seen). Throws TypeError for
+ * anything else: an interim status (1xx) cannot end a request, and a status
+ * outside 200-599 is not one a client can read.
+ */
+function sendable(result: unknown): Response {
+  if (typeof result !== 'object' || result === null) {
+    throw new TypeError(`a handler returned ${result === null ? 'null' : typeof result}, not a response`);
+  }
+  const { status, headers, body, close, error } = result as Response;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw new TypeError(`a handler returned status ${typeof status === 'number' ? status : typeof status}, not one from 200 to 599`);
+  }
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null)) {
+    throw new TypeError('response headers must be an object');
+  }
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new TypeError('a response body must be a string or a Buffer');
+  }
+  return { status, headers, body, close: close === true, error };
 }

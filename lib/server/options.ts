@@ -8,11 +8,15 @@ export interface ServerLimits extends ParserLimits {
   headersTimeout: number;
   /** Time allowed to receive a whole request, head and body, from its first byte, ms. 408 after. */
   requestTimeout: number;
-  /** How long an idle keep-alive connection is kept, ms. */
+  /**
+   * How long a connection is kept with nothing moving, ms: idle between
+   * requests, or holding response bytes the client does not take (each
+   * response the client finishes taking counts as progress).
+   */
   keepAliveTimeout: number;
   /** After the server closes a connection, how long it reads and discards what the client still sends, ms. */
   lingerTimeout: number;
-  /** Connections open at once; more are answered 503 and closed. */
+  /** Connections open at once; more are answered 503 and closed. Also the listen backlog (the kernel caps it). */
   maxConnections: number;
   /** Requests of one connection awaiting their responses before the server stops reading it. */
   maxPipelinedRequests: number;

@@ -45,6 +45,9 @@ export class Request {
 const EMPTY = Buffer.alloc(0);
 
 function splitTarget(target: string): [string, string] {
+  // A fragment is the client's own business (RFC 9110 §4.2.5); some send it anyway.
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
   let start = 0;
   // absolute-form (RFC 9112 §3.2.2): skip "scheme://authority".
   if (target.charCodeAt(0) !== 47 /* / */) {

@@ -4,6 +4,7 @@
 
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
 import { Connection } from './connection.js';
 import { DEFAULT_SERVER_LIMITS, type ConnectionHost, type ServerLimits } from './options.js';
 import type { Handler, Request } from './request.js';
@@ -13,6 +14,8 @@ export interface ServerOptions extends Partial<ServerLimits> {
   handlers?: Handler[];
   /** Where handler exceptions are reported (default: a line on stderr). */
   onError?: (err: unknown, request: Request | null) => void;
+  /** Serve HTTPS: `node:tls` server options (at least `key` and `cert`, or `pfx`). */
+  tls?: tls.TlsOptions;
 }
 
 const BUSY_503 =
@@ -30,13 +33,19 @@ export class Server implements ConnectionHost {
   closing = false;
 
   constructor(options: ServerOptions = {}) {
-    const { handlers, onError, ...limits } = options;
+    const { handlers, onError, tls: tlsOptions, ...limits } = options;
     this.options = Object.freeze({ ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) });
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
     // allowHalfOpen: a client that sends its request and then shuts down its
     // writing side still gets its response (Node would otherwise end at once).
-    this.listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    const listenerOptions = { allowHalfOpen: true, noDelay: true };
+    this.listener =
+      tlsOptions === undefined
+        ? net.createServer(listenerOptions, (socket) => this.accept(socket))
+        : tls.createServer({ ...listenerOptions, ...tlsOptions }, (socket) => this.accept(socket));
+    // A failed TLS handshake is the client's problem, not the server's.
+    this.listener.on('tlsClientError', (_err: Error, socket: net.Socket) => socket.destroy());
   }
 
   /** Appends a handler to the chain; the first whose match() is true handles a request. */
@@ -50,7 +59,10 @@ export class Server implements ConnectionHost {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.listener.once('error', onError);
-      this.listener.listen(port, host, () => {
+      // A backlog as deep as the connections we serve: a burst of connects
+      // then waits in the kernel instead of retrying SYNs for seconds.
+      const backlog = Math.min(this.options.maxConnections, 65535);
+      this.listener.listen({ port, host, backlog }, () => {
         this.listener.off('error', onError);
         this.startSweep();
         resolve(this.listener.address() as AddressInfo);
@@ -114,6 +126,8 @@ export class Server implements ConnectionHost {
     }
     if (this.connections.size >= this.options.maxConnections) {
       socket.on('error', () => socket.destroy());
+      // Read and drop the request, so that its unread bytes do not turn our close into a RST.
+      socket.resume();
       socket.end(BUSY_503, 'latin1');
       setTimeout(() => socket.destroy(), this.options.lingerTimeout).unref();
       return;
