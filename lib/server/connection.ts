@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
+import { acceptsGzip, bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
 import { Request, type Handler, type Response } from './request.js';
 import type { ConnectionHost } from './options.js';
 
@@ -195,9 +196,30 @@ export class Connection {
       slot.response = noHandler(slot.request!);
       if (this.queue[0] === slot) this.flush();
     } else {
-      slot.request!.body = slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks);
+      const body = slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks);
       slot.chunks = [];
+      this.decodeThenDispatch(slot, body);
+    }
+  }
+
+  /** Undoes a Content-Encoding (gzip, off the event loop) before the handler sees the body. */
+  private decodeThenDispatch(slot: Slot, body: Buffer): void {
+    const request = slot.request!;
+    const coding = bodyCoding(request.headers);
+    if (coding === 'identity') {
+      request.body = body;
       this.dispatch(slot);
+    } else if (coding === null) {
+      this.settle(slot, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
+    } else {
+      gunzipCapped(body, this.host.options.maxBodyBytes).then(
+        (decoded) => {
+          if (this.destroyed || this.ended) return void (request.aborted = true);
+          request.body = decoded;
+          this.dispatch(slot);
+        },
+        (err: GzipBodyError) => this.settle(slot, plain(err.tooLarge ? 413 : 400, `${statusText(err.tooLarge ? 413 : 400)}: ${err.message}\n`)),
+      );
     }
   }
 
@@ -243,8 +265,23 @@ export class Connection {
     } catch (err) {
       response = this.internalError(err, request);
     }
-    slot.response = response;
     if (response.error !== undefined) this.host.reportError(response.error, request);
+    if (shouldGzip(response, request, this.host.options.gzipThreshold)) {
+      gzip(response.body!).then(
+        (compressed) => this.ready(slot, withGzipBody(response, compressed)),
+        (err: unknown) => this.ready(slot, this.internalError(err, request)),
+      );
+      return;
+    }
+    this.ready(slot, response);
+  }
+
+  private ready(slot: Slot, response: Response): void {
+    if (this.destroyed || this.ended) {
+      slot.request!.aborted = true;
+      return;
+    }
+    slot.response = response;
     if (this.queue[0] === slot) this.flush();
   }
 
@@ -501,6 +538,22 @@ function libuvQueue(socket: Socket): number {
 function bodyLength(status: number, body: string | Uint8Array): number {
   if (status === 204 || status === 304) return -1;
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
+/** gzip pays off for a large body the client can read, unless the handler chose a coding itself. */
+function shouldGzip(response: Response, request: Request, threshold: number): boolean {
+  const body = response.body;
+  if (body === undefined || response.status === 204 || response.status === 304) return false;
+  const size = typeof body === 'string' ? body.length : body.byteLength; // chars <= bytes: a cheap lower bound
+  if (size < threshold || request.method === 'HEAD') return false;
+  if (response.headers !== undefined) {
+    for (const name in response.headers) if (name.toLowerCase() === 'content-encoding') return false;
+  }
+  return acceptsGzip(request.headers);
+}
+
+function withGzipBody(response: Response, body: Buffer): Response {
+  return { ...response, body, headers: { ...response.headers, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } };
 }
 
 function noHandler(request: Request): Response {

@@ -20,6 +20,12 @@ export interface ServerLimits extends ParserLimits {
   maxConnections: number;
   /** Requests of one connection awaiting their responses before the server stops reading it. */
   maxPipelinedRequests: number;
+  /**
+   * Responses of at least this many bytes are sent gzip-encoded to clients
+   * whose Accept-Encoding allows it (Python's encode_threshold); Infinity never.
+   * Gzip request bodies are always accepted, decoded up to maxBodyBytes.
+   */
+  gzipThreshold: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   lingerTimeout: 2_000,
   maxConnections: 10_000,
   maxPipelinedRequests: 32,
+  gzipThreshold: 1400,
 });
 
 /** What a connection needs from its server: limits, handlers, and bookkeeping. */

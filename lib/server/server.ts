@@ -27,6 +27,8 @@ export class Server implements ConnectionHost {
   private readonly onError: (err: unknown, request: Request | null) => void;
   private readonly listener: net.Server;
   private readonly connections = new Set<Connection>();
+  /** TLS only: raw sockets whose handshake has not finished (close() must not wait on them). */
+  private readonly handshaking = new Set<net.Socket>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
   private closed: (() => void) | null = null;
@@ -40,12 +42,22 @@ export class Server implements ConnectionHost {
     // allowHalfOpen: a client that sends its request and then shuts down its
     // writing side still gets its response (Node would otherwise end at once).
     const listenerOptions = { allowHalfOpen: true, noDelay: true };
-    this.listener =
-      tlsOptions === undefined
-        ? net.createServer(listenerOptions, (socket) => this.accept(socket))
-        : tls.createServer({ ...listenerOptions, ...tlsOptions }, (socket) => this.accept(socket));
-    // A failed TLS handshake is the client's problem, not the server's.
-    this.listener.on('tlsClientError', (_err: Error, socket: net.Socket) => socket.destroy());
+    if (tlsOptions === undefined) {
+      this.listener = net.createServer(listenerOptions, (socket) => this.accept(socket));
+    } else {
+      // A handshake is part of a request's head: it gets the same time.
+      const secure = { handshakeTimeout: this.options.headersTimeout, ...listenerOptions, ...tlsOptions };
+      this.listener = tls.createServer(secure, (socket) => {
+        this.handshakeDone(socket);
+        this.accept(socket);
+      });
+      this.listener.on('connection', (raw: net.Socket) => {
+        this.handshaking.add(raw);
+        raw.once('close', () => this.handshaking.delete(raw));
+      });
+      // A failed TLS handshake is the client's problem, not the server's.
+      this.listener.on('tlsClientError', (_err: Error, socket: net.Socket) => socket.destroy());
+    }
   }
 
   /** Appends a handler to the chain; the first whose match() is true handles a request. */
@@ -93,6 +105,7 @@ export class Server implements ConnectionHost {
       else this.closed = resolve;
     });
     for (const connection of [...this.connections]) connection.shutdown();
+    for (const raw of this.handshaking) raw.destroy();
     this.closePromise = Promise.all([listenerClosed, drained]).then(() => this.stopSweep());
     return this.closePromise;
   }
@@ -116,6 +129,16 @@ export class Server implements ConnectionHost {
       const done = this.closed;
       this.closed = null;
       done();
+    }
+  }
+
+  /** The TLS socket shares its peer's address and port with the raw socket it wraps. */
+  private handshakeDone(socket: net.Socket): void {
+    for (const raw of this.handshaking) {
+      if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) {
+        this.handshaking.delete(raw);
+        return;
+      }
     }
   }
 
