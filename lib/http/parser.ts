@@ -15,6 +15,32 @@
 // at all is refused before it sends an LF, not at the head timeout.
 
 import { HttpParseError, type HttpParseErrorCode } from '../errors.js';
+import {
+  CR,
+  LF,
+  SP,
+  HTAB,
+  DQUOTE,
+  COMMA,
+  COLON,
+  SEMICOLON,
+  EQUALS,
+  BACKSLASH,
+  HASH,
+  ASTERISK,
+  SLASH,
+  QUESTION,
+  TCHAR,
+  FIELD_CHAR,
+  TARGET_CHAR,
+  SCHEME_CHAR,
+  HOST_CHAR,
+  QDTEXT,
+  HEX,
+  equalsIgnoreCase,
+  isBlank,
+} from './chars.js';
+
 
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
@@ -94,21 +120,6 @@ const S_TRAILERS = 7; // trailer fields after the last chunk
 const S_DONE = 8; // message received; onComplete not yet called
 const S_FAILED = 9;
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-const DQUOTE = 34;
-const COMMA = 44;
-const COLON = 58;
-const SEMICOLON = 59;
-const EQUALS = 61;
-const BACKSLASH = 92;
-const HASH = 35;
-const ASTERISK = 42;
-const SLASH = 47;
-const QUESTION = 63;
-
 // Transfer-Encoding bookkeeping: the last coding seen.
 const TE_NONE = 0;
 const TE_CHUNKED = 1;
@@ -123,64 +134,6 @@ const L_EXPECT = 2;
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
 
-// ---- byte classes (RFC 9110 §5.6.2, §5.5, §5.6.4; RFC 3986 for Host) ----
-
-/** tchar: 1; upper-case ALPHA: 3 (bit 2 says the name needs lower-casing). */
-const TCHAR = new Uint8Array(256);
-/** field-vchar and the blanks inside a value: HTAB, SP, VCHAR, obs-text. */
-const FIELD_CHAR = new Uint8Array(256);
-/** request-target bytes: VCHAR (no SP, no CTL, no obs-text: RFC 3986 is ASCII). */
-const TARGET_CHAR = new Uint8Array(256);
-/** The bytes after the first of a URI scheme: ALPHA, DIGIT, "+", "-", "." (RFC 3986 §3.1). */
-const SCHEME_CHAR = new Uint8Array(256);
-/** uri-host [ ":" port ]: unreserved, sub-delims, ":", "[", "]", "%". */
-const HOST_CHAR = new Uint8Array(256);
-/** qdtext of a quoted-string. */
-const QDTEXT = new Uint8Array(256);
-/** HEXDIG value, -1 otherwise. */
-const HEX = new Int8Array(256).fill(-1);
-/** ASCII lower-casing. */
-const LOWER = new Uint8Array(256);
-
-for (let c = 0; c < 256; c++) LOWER[c] = c;
-for (let c = 0x41; c <= 0x5a; c++) LOWER[c] = c + 0x20;
-for (const ch of "!#$%&'*+-.^_`|~") TCHAR[ch.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) {
-  TCHAR[c] = 1;
-  HOST_CHAR[c] = 1;
-  HEX[c] = c - 0x30;
-}
-for (let c = 0x61; c <= 0x7a; c++) {
-  TCHAR[c] = 1;
-  HOST_CHAR[c] = 1;
-}
-for (let c = 0x41; c <= 0x5a; c++) {
-  TCHAR[c] = 3;
-  HOST_CHAR[c] = 1;
-}
-for (let c = 0; c < 6; c++) {
-  HEX[0x61 + c] = 10 + c;
-  HEX[0x41 + c] = 10 + c;
-}
-for (const ch of "-._~!$&'()*+,;=:[]%") HOST_CHAR[ch.charCodeAt(0)] = 1;
-FIELD_CHAR[HTAB] = 1;
-QDTEXT[HTAB] = 1;
-for (let c = 0x20; c <= 0x7e; c++) {
-  FIELD_CHAR[c] = 1;
-  if (c !== SP) TARGET_CHAR[c] = 1;
-  if (c !== DQUOTE && c !== BACKSLASH) QDTEXT[c] = 1;
-}
-for (let c = 0x80; c <= 0xff; c++) {
-  FIELD_CHAR[c] = 1;
-  QDTEXT[c] = 1;
-}
-for (const ch of '+-.') SCHEME_CHAR[ch.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) SCHEME_CHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) {
-  SCHEME_CHAR[c] = 1;
-  SCHEME_CHAR[c + 0x20] = 1;
-}
-
 function fail(code: HttpParseErrorCode, message: string): never {
   throw new HttpParseError(code, message);
 }
@@ -193,19 +146,6 @@ function lineFail(code: HttpParseErrorCode, message: string, buf: Buffer, start:
   const cr = buf.indexOf(CR, start);
   if (cr !== -1 && cr < end) fail('HPE_BARE_CR', 'CR not followed by LF');
   fail(code, message);
-}
-
-/** buf[start, end) equals `lower` (an all lower-case ASCII literal), ignoring ASCII case. */
-function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower: string): boolean {
-  if (end - start !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    if (LOWER[buf[start + i]] !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-function isBlank(c: number): boolean {
-  return c === SP || c === HTAB;
 }
 
 const VERSION_INVALID = -1;

@@ -1,0 +1,87 @@
+// Byte classes for the HTTP/1.1 grammar (RFC 9110 §5.6.2, §5.5, §5.6.4;
+// RFC 3986 for Host and scheme), as 256-entry tables: one load per byte on
+// the parser's hot path, no regexps, no branches per character class.
+
+export const CR = 13;
+export const LF = 10;
+export const SP = 32;
+export const HTAB = 9;
+export const DQUOTE = 34;
+export const COMMA = 44;
+export const COLON = 58;
+export const SEMICOLON = 59;
+export const EQUALS = 61;
+export const BACKSLASH = 92;
+export const HASH = 35;
+export const ASTERISK = 42;
+export const SLASH = 47;
+export const QUESTION = 63;
+
+/** tchar: 1; upper-case ALPHA: 3 (bit 2 says the name needs lower-casing). */
+export const TCHAR = new Uint8Array(256);
+/** field-vchar and the blanks inside a value: HTAB, SP, VCHAR, obs-text. */
+export const FIELD_CHAR = new Uint8Array(256);
+/** request-target bytes: VCHAR (no SP, no CTL, no obs-text: RFC 3986 is ASCII). */
+export const TARGET_CHAR = new Uint8Array(256);
+/** The bytes after the first of a URI scheme: ALPHA, DIGIT, "+", "-", "." (RFC 3986 §3.1). */
+export const SCHEME_CHAR = new Uint8Array(256);
+/** uri-host [ ":" port ]: unreserved, sub-delims, ":", "[", "]", "%". */
+export const HOST_CHAR = new Uint8Array(256);
+/** qdtext of a quoted-string. */
+export const QDTEXT = new Uint8Array(256);
+/** HEXDIG value, -1 otherwise. */
+export const HEX = new Int8Array(256).fill(-1);
+/** ASCII lower-casing. */
+export const LOWER = new Uint8Array(256);
+
+for (let c = 0; c < 256; c++) LOWER[c] = c;
+for (let c = 0x41; c <= 0x5a; c++) LOWER[c] = c + 0x20;
+for (const ch of "!#$%&'*+-.^_`|~") TCHAR[ch.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) {
+  TCHAR[c] = 1;
+  HOST_CHAR[c] = 1;
+  HEX[c] = c - 0x30;
+}
+for (let c = 0x61; c <= 0x7a; c++) {
+  TCHAR[c] = 1;
+  HOST_CHAR[c] = 1;
+}
+for (let c = 0x41; c <= 0x5a; c++) {
+  TCHAR[c] = 3;
+  HOST_CHAR[c] = 1;
+}
+for (let c = 0; c < 6; c++) {
+  HEX[0x61 + c] = 10 + c;
+  HEX[0x41 + c] = 10 + c;
+}
+for (const ch of "-._~!$&'()*+,;=:[]%") HOST_CHAR[ch.charCodeAt(0)] = 1;
+FIELD_CHAR[HTAB] = 1;
+QDTEXT[HTAB] = 1;
+for (let c = 0x20; c <= 0x7e; c++) {
+  FIELD_CHAR[c] = 1;
+  if (c !== SP) TARGET_CHAR[c] = 1;
+  if (c !== DQUOTE && c !== BACKSLASH) QDTEXT[c] = 1;
+}
+for (let c = 0x80; c <= 0xff; c++) {
+  FIELD_CHAR[c] = 1;
+  QDTEXT[c] = 1;
+}
+for (const ch of '+-.') SCHEME_CHAR[ch.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) SCHEME_CHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) {
+  SCHEME_CHAR[c] = 1;
+  SCHEME_CHAR[c + 0x20] = 1;
+}
+
+/** buf[start, end) equals `lower` (an all lower-case ASCII literal), ignoring ASCII case. */
+export function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]] !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+export function isBlank(c: number): boolean {
+  return c === SP || c === HTAB;
+}
