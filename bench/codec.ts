@@ -1,35 +1,16 @@
 // Codec micro-benchmarks: our encoder beside xmlbuilder2 (the oracle of the
 // encoder tests) and our decoder beside a bare fast-xml-parser parse (which
-// builds only a tree, no values), on the same payloads, in one run.
+// builds only a tree, no values), on the same payloads (bench/workloads.ts),
+// in one run.
 
 import { XMLParser } from 'fast-xml-parser';
 import { create } from 'xmlbuilder2';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
 import { formatRate, rate, table } from './measure.js';
+import { PAYLOADS } from './workloads.js';
 
 type Builder = ReturnType<typeof create>;
-
-function mixedStruct(): Record<string, unknown> {
-  const s: Record<string, unknown> = {};
-  for (let i = 0; i < 50; i++) {
-    switch (i % 5) {
-      case 0: s[`int${i}`] = i * 1000; break;
-      case 1: s[`str${i}`] = `value <${i}> & more`; break;
-      case 2: s[`dbl${i}`] = i + 0.25; break;
-      case 3: s[`bool${i}`] = i % 2 === 0; break;
-      default: s[`arr${i}`] = [i, `x${i}`]; break;
-    }
-  }
-  return s;
-}
-
-export const PAYLOADS: [string, unknown[]][] = [
-  ['add(40, 2)', [40, 2]],
-  ['struct of 50 members', [mixedStruct()]],
-  ['array of 10,000 ints', [Array.from({ length: 10_000 }, (_, i) => i * 7 - 5000)]],
-  ['1 MB base64', [Buffer.alloc(1 << 20, 0xa5)]],
-];
 
 // xmlbuilder2 building the same methodCall, value by value.
 function builderValue(parent: Builder, v: unknown): void {

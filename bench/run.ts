@@ -1,9 +1,43 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
+// `npm run bench -- codec` or `npm run bench -- server` runs one of them;
+// bench/README.md lists the server bench's environment variables.
 
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { runCodecBench } from './codec.js';
+import { runServerBench } from './server.js';
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`node ${process.version}, ${os.cpus().length} x ${cpu}, ${os.platform()} ${os.release()}\n`);
-console.log('Codec: calls per second, ours beside the peer, same payloads, same run\n');
-console.log(runCodecBench());
+const BENCHES = ['codec', 'server'] as const;
+type Bench = (typeof BENCHES)[number];
+
+function machine(): string {
+  let model = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? model;
+  } catch {
+    /* not Linux */
+  }
+  return `node ${process.version}, ${os.availableParallelism()} x ${model}, ${os.platform()} ${os.release()}`;
+}
+
+async function main(args: string[]): Promise<void> {
+  const unknown = args.filter((a) => !(BENCHES as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown bench ${unknown.join(', ')}; usage: npm run bench [-- ${BENCHES.join('|')} ...]\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const chosen = new Set<Bench>(args.length === 0 ? BENCHES : (args as Bench[]));
+  console.log(`${machine()}\n`);
+  if (chosen.has('codec')) {
+    console.log('Codec: calls per second, ours beside the peer, same payloads, same run\n');
+    console.log(runCodecBench());
+    console.log('');
+  }
+  if (chosen.has('server')) await runServerBench();
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
