@@ -44,6 +44,7 @@ const enum Phase {
 }
 
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 // RFC 9110 §9: the methods a server may know without implementing them for a
 // resource. No handler matching one of these is a 404; any other method
@@ -332,11 +333,18 @@ export class Connection {
       head = formatHead(500, undefined, length, connection);
     }
     const socket = this.socket;
-    // The head is latin1 by construction; a string body is UTF-8.
-    socket.write(head, 'latin1', this.written);
-    if (length > 0 && !slot.headRequest) {
-      if (typeof body === 'string') socket.write(body, 'utf8', this.written);
-      else socket.write(body, this.written);
+    const withBody = length > 0 && !slot.headRequest;
+    if (withBody && typeof body === 'string' && ASCII_ONLY.test(head)) {
+      // One string, one write: an ASCII head reads the same as UTF-8, and a
+      // single write skips writev's per-call arrays on the hot path.
+      socket.write(head + body, 'utf8', this.written);
+    } else {
+      // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
+      socket.write(head, 'latin1', this.written);
+      if (withBody) {
+        if (typeof body === 'string') socket.write(body, 'utf8', this.written);
+        else socket.write(body, this.written);
+      }
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     return keepAlive;
