@@ -1,12 +1,14 @@
 // Codec micro-benchmarks: our encoder beside xmlbuilder2 (the oracle of the
-// encoder tests) and our decoder beside a bare fast-xml-parser parse (which
-// builds only a tree, no values), on the same payloads (bench/workloads.ts),
-// in one run.
+// encoder tests), and our decoder beside the reference decoder it replaced
+// (reference-decode.ts, the oracle of the differential test) and a bare
+// fast-xml-parser parse (which builds only a tree, no values), on the same
+// payloads (bench/workloads.ts), in one run.
 
 import { XMLParser } from 'fast-xml-parser';
 import { create } from 'xmlbuilder2';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
+import { referenceLoads } from '../lib/xmlrpc/reference-decode.js';
 import { formatRate, rate, table } from './measure.js';
 import { PAYLOADS } from './workloads.js';
 
@@ -53,6 +55,7 @@ export function runCodecBench(): string {
     const enc = rate(() => dumps(params, 'echo'), opts);
     const encPeer = rate(() => builderDumps(params, 'echo'), { ...opts, maxOps: big ? 20 : 100_000 });
     const dec = rate(() => loads(bytes), opts);
+    const decRef = rate(() => referenceLoads(bytes), { ...opts, maxOps: big ? 200 : 100_000 });
     const decPeer = rate(() => fxp.parse(bytes), { ...opts, maxOps: big ? 200 : 100_000 });
     rows.push([
       name,
@@ -62,12 +65,14 @@ export function runCodecBench(): string {
       `${(enc.opsPerSec / encPeer.opsPerSec).toFixed(1)}x`,
       formatRate(dec.opsPerSec),
       `${(dec.opsPerSec * mb).toFixed(1)} MB/s`,
+      formatRate(decRef.opsPerSec),
+      `${(dec.opsPerSec / decRef.opsPerSec).toFixed(1)}x`,
       formatRate(decPeer.opsPerSec),
       `${(dec.opsPerSec / decPeer.opsPerSec).toFixed(2)}x`,
     ]);
   }
   return table(
-    ['payload', 'size', 'encode ours', 'xmlbuilder2', 'ratio', 'decode ours', 'ours MB/s', 'fast-xml-parser', 'ratio'],
+    ['payload', 'size', 'encode ours', 'xmlbuilder2', 'ratio', 'decode ours', 'ours MB/s', 'reference', 'ratio', 'fast-xml-parser', 'ratio'],
     rows,
   );
 }

@@ -1,16 +1,31 @@
-// XML-RPC unmarshalling: bytes to values, in four steps.
-//   1-2. xml-source.ts: bytes -> text, and a well-formedness scan of our own
-//      (no DOCTYPE, depth bounded, XML-RPC element names only).
-//   3. fast-xml-parser builds an ordered tree, with entity processing off
-//      (we decode the five predefined entities and character references
-//      ourselves) and with processing instructions cut out first (its PI
-//      reader skips quoted strings, so `<?pi don't?>` swallows what follows).
-//   4. A walk keyed by tag turns the tree into values, or throws a
-//      DecodeError with the interop fault code.
+// XML-RPC unmarshalling: bytes to values in one pass, with no tree.
+//   1. xml-source.ts: bytes -> text (BOM, declared encoding), and a lexer
+//      that enforces well-formedness token by token.
+//   2. Here, a recursive-descent reader of the XML-RPC grammar over that
+//      lexer: each value is built as its element is read. Recursion follows
+//      only the nesting of arrays and structs, bounded by `maxDepth` (<= 1000).
+//   3. The characters XML forbids are looked for once the document is read,
+//      in one regexp pass that skips the long base64 contents the reader has
+//      already verified; on any error, in the whole text first.
+//
+// Errors are reported as the reference decoder (reference-decode.ts: a
+// well-formedness scan, then fast-xml-parser, then a walk) reports them,
+// which is the order a client can rely on:
+//   - a character XML forbids, anywhere;
+//   - else the first well-formedness error in document order (including a
+//     DOCTYPE and elements nested past 3 * maxDepth + 5);
+//   - else an element that is not XML-RPC, anywhere;
+//   - else the first XML-RPC error in the order of a walk that checks a
+//     node's list of children before descending into them.
+// So an XML-RPC error does not stop the reading: it is recorded, and the
+// rest of the document is scanned for a well-formedness error that would
+// take precedence (`settle`). Nesting past maxDepth is the one XML-RPC error
+// whose rank depends on what follows: a list check of an enclosing element
+// (text, a second child...) comes before it in the walk, so those checks go
+// on for the open ancestors while the rest is scanned (`onStart`...).
 
-import { XMLParser } from 'fast-xml-parser';
-import { Fault } from '../errors.js';
-import { documentText, fail, invalid, isWs, quote, wellFormed } from './xml-source.js';
+import { DecodeError, Fault } from '../errors.js';
+import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, checkCharacters, elementOf, fail, isAllWs, quote, trimWs, uncheckedText } from './xml-source.js';
 import {
   Double,
   INT32_MAX,
@@ -39,7 +54,7 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_DECODE_MAX_DEPTH = 64;
-/** The walk is recursive: this bounds its stack whatever the option says. */
+/** The reader recurses once per array/struct level: this bounds its stack whatever the option says. */
 const MAX_DEPTH_CEILING = 1000;
 
 export interface LoadsResult {
@@ -55,14 +70,8 @@ export interface LoadsResult {
  */
 export function loads(data: Buffer | Uint8Array | string, options?: DecodeOptions): LoadsResult {
   const doc = decodeDocument(data, options);
-  switch (doc.kind) {
-    case 'call':
-      return { methodName: doc.methodName, params: doc.params };
-    case 'response':
-      return { methodName: null, params: [doc.value] };
-    case 'fault':
-      throw new Fault(doc.faultCode, doc.faultString);
-  }
+  if (doc instanceof Fault) throw doc;
+  return doc;
 }
 
 /** A server's entry point: the document must be a methodCall. */
@@ -71,22 +80,22 @@ export function parseMethodCall(
   options?: DecodeOptions,
 ): { methodName: string; params: XmlRpcValue[] } {
   const doc = decodeDocument(data, options);
-  if (doc.kind !== 'call') invalid('expected a <methodCall>, got a <methodResponse>');
-  return { methodName: doc.methodName, params: doc.params };
+  if (doc instanceof Fault || doc.methodName === null) {
+    throw new DecodeError('ERR_XMLRPC_INVALID', 'expected a <methodCall>, got a <methodResponse>');
+  }
+  return doc as { methodName: string; params: XmlRpcValue[] };
 }
 
 /** A client's entry point: the result value, or the server's `Fault` thrown. */
 export function parseMethodResponse(data: Buffer | Uint8Array | string, options?: DecodeOptions): XmlRpcValue {
   const doc = decodeDocument(data, options);
-  if (doc.kind === 'call') invalid('expected a <methodResponse>, got a <methodCall>');
-  if (doc.kind === 'fault') throw new Fault(doc.faultCode, doc.faultString);
-  return doc.value;
+  if (doc instanceof Fault) throw doc;
+  if (doc.methodName !== null) throw new DecodeError('ERR_XMLRPC_INVALID', 'expected a <methodResponse>, got a <methodCall>');
+  return doc.params[0] as XmlRpcValue;
 }
 
-type Document =
-  | { kind: 'call'; methodName: string; params: XmlRpcValue[] }
-  | { kind: 'response'; value: XmlRpcValue }
-  | { kind: 'fault'; faultCode: number; faultString: string };
+/** A call or a response as `loads` returns it, or a fault response (not thrown yet). */
+type Document = LoadsResult | Fault;
 
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
   const maxDepth = options?.maxDepth ?? DEFAULT_DECODE_MAX_DEPTH;
@@ -99,297 +108,630 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
     const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
     if (size > maxBytes) fail('ERR_XML_TOO_LARGE', `the document is ${size} bytes, more than maxBytes (${maxBytes})`);
   }
-  const text = documentText(data);
-  // Element depth of a scalar inside `maxDepth` nested containers:
-  // methodCall/params/param/value, then array/data/value per level, then the type.
-  const maxElementDepth = 3 * maxDepth + 5;
-  const tree = parse(wellFormed(text, maxElementDepth), maxElementDepth);
-  return new Walker(maxDepth, options?.wrapDoubles === true).document(tree);
-}
-
-// ---------------------------------------------------------------------------
-// 3. fast-xml-parser
-
-type RawNode = Record<string, unknown>;
-
-const TEXT = '#text';
-const CDATA = '#cdata';
-const parsers = new Map<number, XMLParser>();
-
-function parse(text: string, maxElementDepth: number): RawNode[] {
-  let parser = parsers.get(maxElementDepth);
-  if (parser === undefined) {
-    parser = new XMLParser({
-      preserveOrder: true, // mixed content keeps its order: text, CDATA and elements
-      ignoreAttributes: true,
-      removeNSPrefix: true, // <ex:nil/> is <nil/>
-      parseTagValue: false, // text stays text: we type it by tag
-      trimValues: false, // string content is kept exactly
-      processEntities: false, // only ours: the five predefined ones and character references
-      htmlEntities: false,
-      cdataPropName: CDATA, // CDATA stays apart: it is not entity-decoded
-      commentPropName: false,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-      jPath: false, // no path strings built per node
-      maxNestedTags: maxElementDepth + 8, // the scan already enforced the real limit
-    });
-    if (parsers.size < 16) parsers.set(maxElementDepth, parser);
-  }
+  const text = uncheckedText(data);
+  const reader = new Reader(text, maxDepth, options?.wrapDoubles === true);
+  let doc: Document;
   try {
-    return parser.parse(text) as RawNode[];
+    doc = reader.document();
   } catch (err) {
-    // Unreachable for a document the scan accepted; kept so that no parser error escapes.
-    return fail('ERR_XML_NOT_WELL_FORMED', `XML parser: ${(err as Error).message}`);
+    checkCharacters(text, 0, text.length); // a character XML forbids ranks first
+    if (err !== DEFERRED) throw err;
+    throw reader.settle();
   }
+  reader.checkCharacters();
+  return doc;
 }
 
 // ---------------------------------------------------------------------------
-// 4. Tree to values
+// The grammar
 
-interface Element {
-  name: string;
-  children: RawNode[];
-}
+const LT = 0x3c, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f;
+const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
+const ZERO = 0x30, NINE = 0x39, PLUS = 0x2b, MINUS = 0x2d, DOT = 0x2e, EQUALS = 0x3d;
 
-interface Content {
-  elements: Element[];
-  /** Character data, references decoded, CDATA verbatim, in document order. */
-  text: string;
-}
-
-const CHARACTER_REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));/g;
-const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const INTEGER = /^[+-]?[0-9]+$/;
 const DOUBLE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Base64 contents from this length are checked by re-encoding them (see `base64`). */
+const LONG_BASE64 = 256;
 const XML_WS_RUNS = /[ \t\r\n]+/g;
 
-function decodeReferences(raw: string): string {
-  if (!raw.includes('&')) return raw;
-  return raw.replace(CHARACTER_REFERENCE, (_, hexDigits: string | undefined, dec: string | undefined, named: string | undefined) =>
-    named !== undefined ? (NAMED[named] as string) : String.fromCodePoint(hexDigits !== undefined ? parseInt(hexDigits, 16) : Number(dec)),
-  );
-}
+/** 1 for the characters of the base64 alphabet (not `=`). */
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1;
 
-/** Trims XML white space only (String#trim also eats U+00A0, U+FEFF...). */
-function trimWs(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && isWs(text.charCodeAt(start))) start++;
-  while (end > start && isWs(text.charCodeAt(end - 1))) end--;
-  return start === 0 && end === text.length ? text : text.slice(start, end);
-}
+const MEMBER_PARTS = 'a <member> holds exactly one <name> and one <value>';
 
-function isAllWs(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!isWs(text.charCodeAt(i))) return false;
-  return true;
-}
+class Reader extends XmlLexer {
+  /** The element of the last value read (`String` for an untyped one): a fault's code must be an int. */
+  private lastType = El.Unknown;
+  /** Inside the struct of a fault: the type of its last `faultCode` member. */
+  private inFault = false;
+  private faultCodeType = El.Unknown;
+  /** Open members whose <value> came before their <name> (indexes into `open`), when any. */
+  private nameless: number[] | null = null;
+  // After nesting past maxDepth: the open ancestors whose checks still rank
+  // before it, and their state.
+  private ancestors = 0;
+  private children: number[] | null = null;
+  private named: boolean[] | null = null;
+  /** The index of a <name> of an ancestor member being read, or -1. */
+  private probe = -1;
+  private listError: DecodeError | null = null;
+  /** [start, end) spans of the text known to hold only base64 and white space: no character check needed. */
+  private verified: number[] | null = null;
 
-function contentOf(children: RawNode[]): Content {
-  const elements: Element[] = [];
-  let text = '';
-  for (const node of children) {
-    const key = Object.keys(node)[0] as string;
-    const val = node[key];
-    if (key === TEXT) text += decodeReferences(String(val));
-    else if (key === CDATA) for (const part of val as RawNode[]) text += String(part[TEXT] ?? '');
-    else elements.push({ name: key, children: val as RawNode[] });
-  }
-  return { elements, text };
-}
-
-/** The element children of a container; only white space may sit between them. */
-function elementsOf(el: Element): Element[] {
-  const { elements, text } = contentOf(el.children);
-  if (!isAllWs(text)) invalid(`text inside <${el.name}>`);
-  return elements;
-}
-
-/** The text of a scalar element, which may hold no element. */
-function textOf(el: Element): string {
-  const { elements, text } = contentOf(el.children);
-  if (elements.length > 0) invalid(`<${(elements[0] as Element).name}> inside <${el.name}>`);
-  return text;
-}
-
-function only(el: Element, name: string): Element {
-  const elements = elementsOf(el);
-  if (elements.length !== 1 || (elements[0] as Element).name !== name) {
-    invalid(`<${el.name}> must hold exactly one <${name}>`);
-  }
-  return elements[0] as Element;
-}
-
-class Walker {
   constructor(
+    text: string,
     private readonly maxDepth: number,
     private readonly wrapDoubles: boolean,
-  ) {}
-
-  document(nodes: RawNode[]): Document {
-    const root = contentOf(nodes).elements[0];
-    if (root === undefined) return fail('ERR_XML_NOT_WELL_FORMED', 'no root element');
-    if (root.name === 'methodCall') return this.methodCall(root);
-    if (root.name === 'methodResponse') return this.methodResponse(root);
-    return invalid(`the root element is <${root.name}>, not <methodCall> or <methodResponse>`);
+  ) {
+    // Element depth of a scalar inside `maxDepth` nested containers:
+    // methodCall/params/param/value, then array/data/value per level, then the type.
+    super(text, 3 * maxDepth + 5);
   }
 
-  private methodCall(root: Element): Document {
+  document(): Document {
+    this.i = this.xmlDeclaration();
+    this.misc();
+    if (this.i >= this.n) this.wf(this.n === 0 ? 'the document is empty' : 'no root element', this.n);
+    let root: El;
+    if (this.take(El.MethodCall)) root = El.MethodCall;
+    else if (this.take(El.MethodResponse)) root = El.MethodResponse;
+    else root = this.startTag();
+    this.seenRoot = true;
+    let doc: Document;
+    if (root === El.MethodCall) doc = this.methodCall();
+    else if (root === El.MethodResponse) doc = this.methodResponse();
+    else return this.invalid(`the root element is <${this.tagName()}>, not <methodCall> or <methodResponse>`);
+    this.misc();
+    if (this.i < this.n) this.startTag(); // a second root element: throws
+    return doc;
+  }
+
+  /** After a document is read: checks the characters of the text not verified while reading it. */
+  checkCharacters(): void {
+    let from = 0;
+    const spans = this.verified;
+    if (spans !== null) {
+      for (let k = 0; k < spans.length; k += 2) {
+        checkCharacters(this.s, from, spans[k] as number);
+        from = spans[k + 1] as number;
+      }
+    }
+    checkCharacters(this.s, from, this.n);
+  }
+
+  /** After DEFERRED: the error the document is refused with (thrown if well-formedness fails). */
+  settle(): DecodeError {
+    this.scanRest();
+    if (this.unknownElement !== null) return new DecodeError('ERR_XMLRPC_INVALID', `<${this.unknownElement}> is not an XML-RPC element`);
+    return this.listError ?? (this.deferred as DecodeError);
+  }
+
+  /** Is the cursor on an end tag (after `skipSpace`)? */
+  private atEnd(): boolean {
+    return this.s.charCodeAt(this.i + 1) === SLASH;
+  }
+
+  private methodCall(): Document {
     let methodName: string | null = null;
     let params: XmlRpcValue[] | null = null;
-    for (const el of elementsOf(root)) {
-      if (el.name === 'methodName' && methodName === null) {
-        methodName = trimWs(textOf(el));
-        if (methodName === '') invalid('empty <methodName>');
-      } else if (el.name === 'params' && params === null) {
-        params = this.params(el);
-      } else {
-        invalid(`unexpected <${el.name}> in <methodCall>`);
-      }
-    }
-    if (methodName === null) return invalid('<methodCall> without <methodName>');
-    return { kind: 'call', methodName, params: params ?? [] };
-  }
-
-  private methodResponse(root: Element): Document {
-    const elements = elementsOf(root);
-    const el = elements[0];
-    if (elements.length !== 1 || el === undefined) return invalid('<methodResponse> must hold one <params> or one <fault>');
-    if (el.name === 'params') {
-      const params = this.params(el);
-      if (params.length !== 1) invalid(`a <methodResponse> holds exactly one <param>, got ${params.length}`);
-      return { kind: 'response', value: params[0] as XmlRpcValue };
-    }
-    if (el.name === 'fault') return this.fault(only(el, 'value'));
-    return invalid(`unexpected <${el.name}> in <methodResponse>`);
-  }
-
-  private params(el: Element): XmlRpcValue[] {
-    return elementsOf(el).map((param) => {
-      if (param.name !== 'param') invalid(`unexpected <${param.name}> in <params>`);
-      const elements = elementsOf(param);
-      if (elements.length !== 1 || (elements[0] as Element).name !== 'value') invalid('a <param> holds exactly one <value>');
-      return this.value(elements[0] as Element, 0);
-    });
-  }
-
-  private fault(value: Element): Document {
-    const { elements, text } = contentOf(value.children);
-    const struct = elements[0];
-    if (elements.length !== 1 || struct === undefined || struct.name !== 'struct' || !isAllWs(text)) {
-      return invalid('a <fault> holds a <value><struct>');
-    }
-    const types = new Map<string, string>();
-    const members = this.struct(struct, 0, types);
-    const faultCode = members['faultCode'];
-    const faultString = members['faultString'];
-    const codeType = types.get('faultCode');
-    if (typeof faultCode !== 'number' || (codeType !== 'int' && codeType !== 'i4')) {
-      return invalid('a fault needs an int faultCode');
-    }
-    if (typeof faultString !== 'string') return invalid('a fault needs a string faultString');
-    return { kind: 'fault', faultCode, faultString };
-  }
-
-  /** A `<value>`; `level` counts the arrays/structs around it. */
-  private value(el: Element, level: number, types?: Map<string, string>, member?: string): XmlRpcValue {
-    const { elements, text } = contentOf(el.children);
-    if (elements.length === 0) {
-      if (types !== undefined) types.set(member as string, 'string');
-      return text;
-    }
-    if (elements.length > 1) invalid('a <value> holds one type element');
-    if (!isAllWs(text)) invalid('text mixed with a typed child in <value>');
-    const typed = elements[0] as Element;
-    if (types !== undefined) types.set(member as string, typed.name);
-    switch (typed.name) {
-      case 'int':
-      case 'i4': {
-        const t = trimWs(textOf(typed));
-        if (!INTEGER.test(t)) invalid(`<${typed.name}> holds ${quote(t)}, not an integer`);
-        const n = Number(t);
-        if (n < INT32_MIN || n > INT32_MAX) invalid(`<${typed.name}>${t} is out of the int32 range`);
-        return n === 0 ? 0 : n; // "-0" is the integer 0
-      }
-      case 'i8': {
-        const t = trimWs(textOf(typed));
-        if (!INTEGER.test(t)) invalid(`<i8> holds ${quote(t)}, not an integer`);
-        const n = BigInt(t);
-        if (n < INT64_MIN || n > INT64_MAX) invalid(`<i8>${t} is out of the int64 range`);
-        return n;
-      }
-      case 'boolean': {
-        const t = trimWs(textOf(typed));
-        if (t === '1') return true;
-        if (t === '0') return false;
-        return invalid(`<boolean> holds ${quote(t)}, not 0 or 1`);
-      }
-      case 'double': {
-        const t = trimWs(textOf(typed));
-        const n = DOUBLE.test(t) ? Number(t) : NaN;
-        if (!Number.isFinite(n)) invalid(`<double> holds ${quote(t)}, not a finite decimal number`);
-        return this.wrapDoubles ? new Double(n) : n;
-      }
-      case 'string':
-        return textOf(typed);
-      case 'dateTime.iso8601': {
-        const t = trimWs(textOf(typed));
-        return parseDateTime(t) ?? invalid(`<dateTime.iso8601> holds ${quote(t)}, not an ISO 8601 date and time`);
-      }
-      case 'base64':
-        return decodeBase64(textOf(typed));
-      case 'nil':
-        if (!isAllWs(textOf(typed))) invalid('<nil/> must be empty');
-        return null;
-      case 'array': {
-        this.enter(level);
-        const values = elementsOf(only(typed, 'data'));
-        const out: XmlRpcValue[] = new Array(values.length);
-        for (let k = 0; k < values.length; k++) {
-          const v = values[k] as Element;
-          if (v.name !== 'value') invalid(`unexpected <${v.name}> in <data>`);
-          out[k] = this.value(v, level + 1);
+    if (!this.tagEmpty) {
+      for (;;) {
+        this.skipSpace();
+        if (this.atEnd()) break;
+        const id = this.take(El.MethodName) ? El.MethodName : this.take(El.Params) ? El.Params : this.startTag();
+        if (id === El.MethodName && methodName === null) {
+          methodName = trimWs(this.scalarText());
+          if (methodName === '') this.invalid('empty <methodName>');
+          this.closeScalar();
+        } else if (id === El.Params && params === null) {
+          params = this.params();
+        } else {
+          this.invalid(`unexpected <${this.tagName()}> in <methodCall>`);
         }
-        return out;
       }
-      case 'struct':
-        return this.struct(typed, level);
-      default:
-        return invalid(`<${typed.name}> is not an XML-RPC type`);
+      this.endTag();
     }
+    if (methodName === null) return this.invalid('<methodCall> without <methodName>');
+    return { methodName, params: params ?? [] };
   }
 
-  private struct(el: Element, level: number, types?: Map<string, string>): XmlRpcStruct {
-    this.enter(level);
-    const out = Object.create(null) as XmlRpcStruct;
-    for (const member of elementsOf(el)) {
-      if (member.name !== 'member') invalid(`unexpected <${member.name}> in <struct>`);
-      let name: Element | null = null;
-      let value: Element | null = null;
-      for (const part of elementsOf(member)) {
-        if (part.name === 'name' && name === null) name = part;
-        else if (part.name === 'value' && value === null) value = part;
-        else invalid(`a <member> holds exactly one <name> and one <value>, got another <${part.name}>`);
-      }
-      if (name === null || value === null) return invalid('a <member> holds exactly one <name> and one <value>');
-      const key = textOf(name);
-      // A null-prototype object: `__proto__` is an own key like any other.
-      out[key] = this.value(value, level + 1, types, key);
+  private methodResponse(): Document {
+    if (this.tagEmpty) return this.invalid('<methodResponse> must hold one <params> or one <fault>');
+    this.skipSpace();
+    if (this.atEnd()) this.invalid('<methodResponse> must hold one <params> or one <fault>');
+    const id = this.take(El.Params) ? El.Params : this.take(El.Fault) ? El.Fault : this.startTag();
+    let doc: Document;
+    if (id === El.Params) {
+      const params = this.params();
+      doc = { methodName: null, params };
+    } else if (id === El.Fault) {
+      doc = this.fault();
+    } else {
+      return this.invalid(`unexpected <${this.tagName()}> in <methodResponse>`);
     }
+    this.skipSpace();
+    if (!this.atEnd()) this.invalid('<methodResponse> must hold one <params> or one <fault>');
+    this.endTag();
+    if (!(doc instanceof Fault) && doc.params.length !== 1) {
+      this.invalid(`a <methodResponse> holds exactly one <param>, got ${doc.params.length}`);
+    }
+    return doc;
+  }
+
+  private params(): XmlRpcValue[] {
+    const out: XmlRpcValue[] = [];
+    if (this.tagEmpty) return out;
+    for (;;) {
+      this.skipSpace();
+      if (this.atEnd()) break;
+      if (!this.take(El.Param) && this.startTag() !== El.Param) this.invalid(`unexpected <${this.tagName()}> in <params>`);
+      if (this.tagEmpty) this.invalid('a <param> holds exactly one <value>');
+      this.skipSpace();
+      if (this.atEnd() || (!this.take(El.Value) && this.startTag() !== El.Value)) this.invalid('a <param> holds exactly one <value>');
+      out.push(this.tagEmpty ? '' : this.value(0));
+      this.skipSpace();
+      if (!this.atEnd()) this.invalid('a <param> holds exactly one <value>');
+      this.endTag();
+    }
+    this.endTag();
     return out;
   }
 
-  private enter(level: number): void {
-    if (level + 1 > this.maxDepth) fail('ERR_XML_TOO_DEEP', `arrays/structs nest deeper than ${this.maxDepth} levels`);
+  private fault(): Fault {
+    const oneValue = '<fault> must hold exactly one <value>';
+    const onlyValue = 'a <fault> holds a <value><struct>';
+    if (this.tagEmpty) return this.invalid(oneValue);
+    this.skipSpace();
+    if (this.atEnd() || (!this.take(El.Value) && this.startTag() !== El.Value)) this.invalid(oneValue);
+    if (this.tagEmpty) this.invalid(onlyValue);
+    const c1 = this.s.charCodeAt(this.i + 1);
+    if (this.s.charCodeAt(this.i) !== LT || c1 === BANG || c1 === QUESTION) {
+      if (!isAllWs(this.readText(true))) this.invalid(onlyValue);
+    }
+    if (this.atEnd() || (!this.take(El.Struct) && this.startTag() !== El.Struct)) this.invalid(onlyValue);
+    this.inFault = true;
+    const members = this.struct(0);
+    this.inFault = false;
+    this.skipSpace();
+    if (!this.atEnd()) this.invalid(onlyValue);
+    this.endTag();
+    this.skipSpace();
+    if (!this.atEnd()) this.invalid(oneValue);
+    this.endTag();
+    const faultCode = members['faultCode'];
+    const faultString = members['faultString'];
+    if (typeof faultCode !== 'number' || (this.faultCodeType !== El.Int && this.faultCodeType !== El.I4)) {
+      this.invalid('a fault needs an int faultCode');
+    }
+    if (typeof faultString !== 'string') this.invalid('a fault needs a string faultString');
+    return new Fault(faultCode, faultString);
   }
-}
 
-function decodeBase64(text: string): Buffer {
-  const compact = text.replace(XML_WS_RUNS, '');
-  const padded = compact.endsWith('=');
-  if (!BASE64.test(compact) || (padded ? compact.length % 4 !== 0 : compact.length % 4 === 1)) {
-    return invalid('<base64> holds characters or padding that are not base64');
+  /** The content of a non-empty `<value>`; `level` counts the arrays/structs around it. */
+  private value(level: number): XmlRpcValue {
+    const s = this.s;
+    const c1 = s.charCodeAt(this.i + 1);
+    if (s.charCodeAt(this.i) !== LT || c1 === BANG || c1 === QUESTION) {
+      const text = this.readText(true);
+      if (this.atEnd()) {
+        this.endTag();
+        this.lastType = El.String;
+        return text;
+      }
+      if (!isAllWs(text)) this.invalid('text mixed with a typed child in <value>');
+    } else if (c1 === SLASH) {
+      this.endTag();
+      this.lastType = El.String;
+      return '';
+    }
+    const id = this.typeTag();
+    let v: XmlRpcValue;
+    switch (id) {
+      case El.Int:
+      case El.I4:
+        v = this.int();
+        break;
+      case El.String:
+        v = this.tagEmpty ? '' : this.string();
+        break;
+      case El.Struct:
+        v = this.struct(level);
+        break;
+      case El.Array:
+        v = this.array(level);
+        break;
+      case El.Double:
+        v = this.double();
+        break;
+      case El.Boolean:
+        v = this.boolean();
+        break;
+      case El.I8:
+        v = this.i8();
+        break;
+      case El.DateTime:
+        v = this.dateTime();
+        break;
+      case El.Base64:
+        v = this.base64();
+        break;
+      case El.Nil:
+        v = this.nil();
+        break;
+      default:
+        return this.invalid(`<${this.tagName()}> is not an XML-RPC type`);
+    }
+    if (s.charCodeAt(this.i) !== LT || s.charCodeAt(this.i + 1) !== SLASH) {
+      this.skipSpace();
+      if (!this.atEnd()) this.invalid('a <value> holds one type element');
+    }
+    this.endTag();
+    this.lastType = id;
+    return v;
   }
-  return Buffer.from(compact, 'base64');
+
+  /** The type element of a value: the plain tags first. */
+  private typeTag(): El {
+    switch (this.s.charCodeAt(this.i + 1)) {
+      case 0x69: // i
+        if (this.take(El.Int)) return El.Int;
+        if (this.take(El.I4)) return El.I4;
+        if (this.take(El.I8)) return El.I8;
+        break;
+      case 0x73: // s
+        if (this.take(El.String)) return El.String;
+        if (this.take(El.Struct)) return El.Struct;
+        break;
+      case 0x61: // a
+        if (this.take(El.Array)) return El.Array;
+        break;
+      case 0x64: // d
+        if (this.take(El.Double)) return El.Double;
+        if (this.take(El.DateTime)) return El.DateTime;
+        break;
+      case 0x62: // b
+        if (this.take(El.Boolean)) return El.Boolean;
+        if (this.take(El.Base64)) return El.Base64;
+        break;
+    }
+    return this.startTag();
+  }
+
+  // Scalars. Each has a fast path for the plain form (`<int>42</int>`), and
+  // falls back to the general one: the text with its references, CDATA,
+  // comments and line ends, checked as the reference decoder checks it.
+  // The cursor is left past the end tag; on an error, on the end tag.
+
+  /** The text of a scalar element (the cursor on its end tag), `''` if empty. */
+  private scalarText(): string {
+    return this.tagEmpty ? '' : this.readText(false);
+  }
+
+  private closeScalar(): void {
+    if (!this.tagEmpty) this.endTag();
+  }
+
+  private int(): number {
+    if (!this.tagEmpty) {
+      const s = this.s;
+      let i = this.i;
+      let c = s.charCodeAt(i);
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      const neg = c === MINUS;
+      if (neg || c === PLUS) c = s.charCodeAt(++i);
+      const first = i;
+      let v = 0;
+      while (c >= ZERO && c <= NINE) {
+        v = v * 10 + (c - ZERO);
+        c = s.charCodeAt(++i);
+      }
+      if (i > first) {
+        while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+        if (c === LT && s.charCodeAt(i + 1) === SLASH && v <= (neg ? 2147483648 : 2147483647)) {
+          this.i = i;
+          this.endTag();
+          return neg && v !== 0 ? -v : v; // "-0" is the integer 0
+        }
+      }
+    }
+    const t = trimWs(this.scalarText());
+    const name = this.current();
+    if (!INTEGER.test(t)) this.invalid(`<${name}> holds ${quote(t)}, not an integer`);
+    const n = Number(t);
+    if (n < INT32_MIN || n > INT32_MAX) this.invalid(`<${name}>${quote(t)} is out of the int32 range`);
+    this.closeScalar();
+    return n === 0 ? 0 : n;
+  }
+
+  private i8(): bigint {
+    if (!this.tagEmpty) {
+      const s = this.s;
+      let i = this.i;
+      let c = s.charCodeAt(i);
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      const neg = c === MINUS;
+      if (neg || c === PLUS) c = s.charCodeAt(++i);
+      const first = i;
+      let v = 0;
+      while (c >= ZERO && c <= NINE) {
+        v = v * 10 + (c - ZERO);
+        c = s.charCodeAt(++i);
+      }
+      if (i > first && i - first <= 15) {
+        while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+        if (c === LT && s.charCodeAt(i + 1) === SLASH) {
+          this.i = i;
+          this.endTag();
+          return BigInt(neg ? -v : v);
+        }
+      }
+    }
+    const t = trimWs(this.scalarText());
+    if (!INTEGER.test(t)) this.invalid(`<i8> holds ${quote(t)}, not an integer`);
+    // Past 19 significant digits, out of range: no BigInt of a megabyte of digits.
+    const n = t.length - t.search(/[1-9]|$/) > 19 ? INT64_MAX + 1n : BigInt(t);
+    if (n < INT64_MIN || n > INT64_MAX) this.invalid(`<i8>${quote(t)} is out of the int64 range`);
+    this.closeScalar();
+    return n;
+  }
+
+  private boolean(): boolean {
+    if (!this.tagEmpty) {
+      const s = this.s;
+      let i = this.i;
+      let c = s.charCodeAt(i);
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      const digit = c;
+      c = s.charCodeAt(++i);
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      if ((digit === 0x30 || digit === 0x31) && c === LT && s.charCodeAt(i + 1) === SLASH) {
+        this.i = i;
+        this.endTag();
+        return digit === 0x31;
+      }
+    }
+    const t = trimWs(this.scalarText());
+    if (t !== '1' && t !== '0') this.invalid(`<boolean> holds ${quote(t)}, not 0 or 1`);
+    this.closeScalar();
+    return t === '1';
+  }
+
+  private double(): number | Double {
+    if (!this.tagEmpty) {
+      const s = this.s;
+      let i = this.i;
+      let c = s.charCodeAt(i);
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      const start = i;
+      if (c === PLUS || c === MINUS) c = s.charCodeAt(++i);
+      let digits = 0;
+      for (; c >= ZERO && c <= NINE; c = s.charCodeAt(++i)) digits++;
+      if (c === DOT) for (c = s.charCodeAt(++i); c >= ZERO && c <= NINE; c = s.charCodeAt(++i)) digits++;
+      if ((c | 0x20) === 0x65 && digits > 0) { // e or E
+        c = s.charCodeAt(++i);
+        if (c === PLUS || c === MINUS) c = s.charCodeAt(++i);
+        const first = i;
+        for (; c >= ZERO && c <= NINE; c = s.charCodeAt(++i));
+        if (i === first) digits = 0;
+      }
+      const end = i;
+      while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++i);
+      if (digits > 0 && c === LT && s.charCodeAt(i + 1) === SLASH) {
+        const n = Number(s.slice(start, end));
+        if (n - n === 0) { // finite
+          this.i = i;
+          this.endTag();
+          return this.wrapDoubles ? new Double(n) : n;
+        }
+      }
+    }
+    const t = trimWs(this.scalarText());
+    const n = DOUBLE.test(t) ? Number(t) : NaN;
+    if (!Number.isFinite(n)) this.invalid(`<double> holds ${quote(t)}, not a finite decimal number`);
+    this.closeScalar();
+    return this.wrapDoubles ? new Double(n) : n;
+  }
+
+  private string(): string {
+    const text = this.readText(false);
+    this.endTag();
+    return text;
+  }
+
+  private dateTime(): Date {
+    const t = trimWs(this.scalarText());
+    const date = parseDateTime(t);
+    if (date === null) return this.invalid(`<dateTime.iso8601> holds ${quote(t)}, not an ISO 8601 date and time`);
+    this.closeScalar();
+    return date;
+  }
+
+  private base64(): Buffer {
+    if (!this.tagEmpty) {
+      const s = this.s;
+      const start = this.i;
+      const end = s.indexOf('<', start);
+      if (end - start >= LONG_BASE64 && s.charCodeAt(end + 1) === SLASH) {
+        // What encoders write, canonical base64 (padded, zero trailing bits),
+        // reads back to itself: decoding, encoding and comparing checks it
+        // at native speed. White space (Python's line breaks) aside.
+        const text = s.slice(start, end);
+        const bytes = Buffer.from(text, 'base64');
+        const canonical = bytes.toString('base64');
+        if (canonical === text || (canonical.length < text.length && text.replace(XML_WS_RUNS, '') === canonical)) {
+          (this.verified ??= []).push(start, end);
+          this.i = end;
+          this.endTag();
+          return bytes;
+        }
+      }
+      let i = start;
+      let count = 0; // characters other than white space
+      let pad = 0;
+      for (;;) {
+        const c = s.charCodeAt(i);
+        if (c < 128 && BASE64_ALPHABET[c] === 1) {
+          if (pad !== 0) break;
+          count++;
+        } else if (c === EQUALS) {
+          if (++pad > 2) break;
+          count++;
+        } else if (!(c === SP || c === LF || c === TAB || c === CR)) {
+          break;
+        }
+        i++;
+      }
+      if (s.charCodeAt(i) === LT && s.charCodeAt(i + 1) === SLASH && (pad !== 0 ? count % 4 === 0 : count % 4 !== 1)) {
+        this.i = i;
+        this.endTag();
+        // Buffer.from skips white space inside base64.
+        return Buffer.from(s.slice(start, i), 'base64');
+      }
+    }
+    const compact = this.scalarText().replace(XML_WS_RUNS, '');
+    const padded = compact.endsWith('=');
+    if (!BASE64.test(compact) || (padded ? compact.length % 4 !== 0 : compact.length % 4 === 1)) {
+      this.invalid('<base64> holds characters or padding that are not base64');
+    }
+    this.closeScalar();
+    return Buffer.from(compact, 'base64');
+  }
+
+  private nil(): null {
+    if (!isAllWs(this.scalarText())) this.invalid('<nil/> must be empty');
+    this.closeScalar();
+    return null;
+  }
+
+  // Containers
+
+  private array(level: number): XmlRpcValue[] {
+    if (level + 1 > this.maxDepth) this.tooDeep();
+    const onlyData = '<array> must hold exactly one <data>';
+    if (this.tagEmpty) return this.invalid(onlyData);
+    this.skipSpace();
+    if (this.atEnd() || (!this.take(El.Data) && this.startTag() !== El.Data)) this.invalid(onlyData);
+    const out: XmlRpcValue[] = [];
+    if (!this.tagEmpty) {
+      for (;;) {
+        this.skipSpace();
+        if (this.atEnd()) break;
+        if (!this.take(El.Value) && this.startTag() !== El.Value) this.invalid(`unexpected <${this.tagName()}> in <data>`);
+        out.push(this.tagEmpty ? '' : this.value(level + 1));
+      }
+      this.endTag();
+    }
+    this.skipSpace();
+    if (!this.atEnd()) this.invalid(onlyData);
+    this.endTag();
+    return out;
+  }
+
+  private struct(level: number): XmlRpcStruct {
+    if (level + 1 > this.maxDepth) this.tooDeep();
+    // A null-prototype object: `__proto__` is an own key like any other.
+    const out = Object.create(null) as XmlRpcStruct;
+    if (this.tagEmpty) return out;
+    for (;;) {
+      this.skipSpace();
+      if (this.atEnd()) break;
+      if (!this.take(El.Member) && this.startTag() !== El.Member) this.invalid(`unexpected <${this.tagName()}> in <struct>`);
+      if (this.tagEmpty) this.invalid(MEMBER_PARTS);
+      let key: string | null = null;
+      let value: XmlRpcValue = null;
+      let hasValue = false;
+      for (;;) {
+        this.skipSpace();
+        if (this.atEnd()) break;
+        const id = this.take(El.Name) ? El.Name : this.take(El.Value) ? El.Value : this.startTag();
+        if (id === El.Name && key === null) {
+          key = this.tagEmpty ? '' : this.string();
+        } else if (id === El.Value && !hasValue) {
+          if (this.tagEmpty) {
+            value = '';
+            this.lastType = El.String;
+          } else if (key !== null) {
+            value = this.value(level + 1);
+          } else {
+            (this.nameless ??= []).push(this.depth - 2); // the member, for tooDeep
+            value = this.value(level + 1);
+            this.nameless.pop();
+          }
+          hasValue = true;
+        } else {
+          this.invalid(`${MEMBER_PARTS}, got another <${this.tagName()}>`);
+        }
+      }
+      if (key === null || !hasValue) return this.invalid(MEMBER_PARTS);
+      this.endTag();
+      out[key] = value;
+      if (this.inFault && level === 0 && key === 'faultCode') this.faultCodeType = this.lastType;
+    }
+    this.endTag();
+    return out;
+  }
+
+  // Nesting past maxDepth
+
+  /**
+   * The array/struct just opened nests past maxDepth. Recorded like any
+   * XML-RPC error, but the open ancestors keep their list checks, which rank
+   * before it, while `scanRest` reads on (the hooks below).
+   */
+  private tooDeep(): never {
+    this.deferred = new DecodeError('ERR_XML_TOO_DEEP', `arrays/structs nest deeper than ${this.maxDepth} levels`);
+    const ancestors = this.tagEmpty ? this.depth : this.depth - 1;
+    this.ancestors = ancestors;
+    // Every ancestor already holds one child element: the one on the path here.
+    this.children = new Array<number>(ancestors).fill(1);
+    const named = (this.named = new Array<boolean>(ancestors).fill(true));
+    for (const member of this.nameless ?? []) named[member] = false;
+    throw DEFERRED;
+  }
+
+  private listInvalid(message: string): void {
+    if (this.listError === null) this.listError = new DecodeError('ERR_XMLRPC_INVALID', message);
+  }
+
+  protected override onStart(parent: number, id: El): void {
+    if (parent === this.probe) this.listInvalid(`an element inside <name>`);
+    if (parent < 0 || parent >= this.ancestors) return;
+    const children = this.children as number[];
+    const named = this.named as boolean[];
+    const kind = elementOf(this.open[parent] as string);
+    switch (kind) {
+      case El.Value:
+      case El.Param:
+      case El.Array:
+      case El.Fault:
+      case El.MethodResponse:
+        if (++children[parent]! > 1) this.listInvalid(`a second child element in <${ELEMENT_NAMES[kind]}>`);
+        break;
+      case El.Member:
+        if (id === El.Name && named[parent] === false) {
+          named[parent] = true;
+          if (!this.tagEmpty) this.probe = parent + 1;
+        } else {
+          this.listInvalid(MEMBER_PARTS);
+        }
+        break;
+      default: // methodCall, params, data, struct: their children are checked one by one
+        break;
+    }
+  }
+
+  protected override onEnd(index: number): void {
+    if (index === this.probe) this.probe = -1;
+    if (index < this.ancestors) {
+      this.ancestors = index;
+      if ((this.named as boolean[])[index] === false) this.listInvalid(MEMBER_PARTS);
+    }
+  }
+
+  protected override onText(): void {
+    if (this.depth - 1 < this.ancestors) this.listInvalid(`text inside <${this.current()}>`);
+  }
 }

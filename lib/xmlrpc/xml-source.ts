@@ -1,41 +1,34 @@
-// From bytes to XML text we can trust, before any parser sees it:
+// The XML layer under the XML-RPC decoder (decode.ts):
 //   1. bytes -> text: BOM, then the `encoding` of the XML declaration
-//      (UTF-8 by default), decoded strictly.
-//   2. A linear, non-recursive well-formedness scan of our own: fast-xml-parser
-//      is lenient (mismatched tags, junk after the root, undefined entities and
-//      `<![CDATX[` all pass), and its XMLValidator lets most of that through
-//      too. The scan also refuses any DOCTYPE, stops at the element-depth
-//      limit before anything recursive runs, checks every character and
-//      reference, and refuses element names that are not XML-RPC, so the
-//      parser never meets `__proto__` or `constructor` tags.
+//      (UTF-8 by default), decoded strictly (pure ASCII, the common case,
+//      with one latin1 copy), and `checkCharacters` for what XML forbids.
+//   2. XmlLexer: the tokens of XML 1.0 as a pull API over that text (start
+//      and end tags, text with references and CDATA, comments and processing
+//      instructions skipped), with every well-formedness rule enforced where
+//      the token is read: no DOCTYPE, only the five predefined entities and
+//      character references, `]]>` never in text, attributes checked then
+//      ignored, end tags matching, nothing after the root, a bounded element
+//      depth. Element names are identified by local name, without slicing.
+//      `scanRest` finishes a document with no values built, after an XML-RPC
+//      error, so that a well-formedness error later on still wins.
 
+import { isAscii } from 'node:buffer';
 import { DecodeError, type DecodeErrorCode } from '../errors.js';
 
-/** The document as text: bytes decoded by their BOM or declared encoding, characters checked. */
-export function documentText(data: Buffer | Uint8Array | string): string {
-  let text: string;
-  if (typeof data === 'string') {
-    text = data.charCodeAt(0) === 0xfeff ? data.slice(1) : data;
-  } else if (data instanceof Uint8Array) {
-    text = bytesToText(data);
-  } else {
-    throw new TypeError('loads takes a string, a Buffer or a Uint8Array');
-  }
-  const bad = NOT_XML_CHAR.exec(text);
-  if (bad !== null) {
-    const cp = bad[0].codePointAt(0) as number;
-    fail('ERR_XML_NOT_WELL_FORMED', `U+${hex(cp)} is not a character XML 1.0 allows`, text, bad.index);
-  }
-  return text;
-}
-
 /**
- * Checks that `text` is a well-formed XML-RPC document no deeper than
- * `maxElementDepth` elements, and returns it without its XML declaration and
- * processing instructions, line ends normalised: ready for fast-xml-parser.
+ * The document as text: bytes decoded by their BOM or declared encoding.
+ * Characters are not checked yet: the reader checks, with `checkCharacters`,
+ * what it has not verified itself, and the whole text first on any error
+ * (a character XML forbids is the first error of all).
  */
-export function wellFormed(text: string, maxElementDepth: number): string {
-  return cut(text, new Scanner(text, maxElementDepth).scan());
+export function uncheckedText(data: Buffer | Uint8Array | string): string {
+  if (typeof data === 'string') return data.charCodeAt(0) === 0xfeff ? data.slice(1) : data;
+  if (!(data instanceof Uint8Array)) throw new TypeError('loads takes a string, a Buffer or a Uint8Array');
+  if (data.length > 0 && isAscii(data)) {
+    const text = asciiText(data);
+    if (text !== null) return text;
+  }
+  return bytesToText(data);
 }
 
 // ---------------------------------------------------------------------------
@@ -45,6 +38,27 @@ const LATIN1_LABELS = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1'
 const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'csascii', 'us', 'iso-ir-6']);
 const DECLARED_ENCODING =
   /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)')/;
+/** The declaration is looked for in the first 512 bytes only. */
+const HEAD_BYTES = 512;
+
+/**
+ * Pure-ASCII bytes (the common case): one latin1 copy is the text for every
+ * ASCII-compatible encoding we read without TextDecoder. `null` when the
+ * bytes are UTF-16 or declare another encoding: `bytesToText` decides.
+ */
+function asciiText(bytes: Uint8Array): string | null {
+  const [b0, b1, b2, b3] = bytes;
+  if ((b0 === 0x00 && b1 === 0x3c && b2 === 0x00 && b3 === 0x3f) || (b0 === 0x3c && b1 === 0x00 && b2 === 0x3f && b3 === 0x00)) return null;
+  const buf = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // latin1Slice: Buffer's own method behind toString('latin1'), without its argument handling.
+  const text = (buf as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, buf.length);
+  if (text.charCodeAt(1) !== 0x3f || plainDeclaration(text) !== 0) return text; // no encoding declared: UTF-8
+  const label = declaredEncoding(text.length > HEAD_BYTES ? text.slice(0, HEAD_BYTES) : text);
+  if (label === null) return text;
+  const encoding = resolveEncoding(label);
+  if (encoding === 'utf-16') fail('ERR_XML_INVALID_CHARACTER', `the document declares ${label} but its bytes are not UTF-16`);
+  return encoding === 'utf-8' || encoding === 'latin1' || encoding === 'ascii' || encoding === 'windows-1252' ? text : null;
+}
 
 function bytesToText(bytes: Uint8Array): string {
   if (bytes.length === 0) fail('ERR_XML_NOT_WELL_FORMED', 'the document is empty');
@@ -55,8 +69,7 @@ function bytesToText(bytes: Uint8Array): string {
   if (b0 === 0x00 && b1 === 0x3c && b2 === 0x00 && b3 === 0x3f) return withDeclared('utf-16', decode('utf-16be', bytes));
   if (b0 === 0x3c && b1 === 0x00 && b2 === 0x3f && b3 === 0x00) return withDeclared('utf-16', decode('utf-16le', bytes));
   // ASCII-compatible: the declaration can be read before knowing the encoding.
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 512)).toString('latin1');
-  const label = declaredEncoding(head);
+  const label = b1 === 0x3f ? declaredEncoding(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, HEAD_BYTES)).toString('latin1')) : null;
   const encoding = label === null ? 'utf-8' : resolveEncoding(label);
   if (encoding === 'utf-16') {
     fail('ERR_XML_INVALID_CHARACTER', `the document declares ${label} but its bytes are not UTF-16`);
@@ -69,19 +82,24 @@ function declaredEncoding(head: string): string | null {
   return m === null ? null : (m[1] ?? m[2] ?? null);
 }
 
+const resolved = new Map<string, string>();
+
 /** The encoding a label names: 'utf-8', 'utf-16', 'latin1', 'ascii' or a TextDecoder name. */
 function resolveEncoding(label: string): string {
   const lower = label.toLowerCase();
+  let name = resolved.get(lower);
+  if (name !== undefined) return name;
   // TextDecoder maps these labels to windows-1252; they mean ISO-8859-1 and ASCII here.
   if (LATIN1_LABELS.has(lower)) return 'latin1';
   if (ASCII_LABELS.has(lower)) return 'ascii';
-  let name: string;
   try {
     name = new TextDecoder(lower).encoding;
   } catch {
     return fail('ERR_XML_UNSUPPORTED_ENCODING', `unsupported encoding ${JSON.stringify(label)}`);
   }
-  return name === 'utf-16le' || name === 'utf-16be' ? 'utf-16' : name;
+  if (name === 'utf-16le' || name === 'utf-16be') name = 'utf-16';
+  if (resolved.size < 64) resolved.set(lower, name);
+  return name;
 }
 
 /** After a BOM or a UTF-16 signature: a declared encoding must agree. */
@@ -100,6 +118,7 @@ const WINDOWS_1252 = [
   '\u20AC', '\x81', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\x8D', '\u017D', '\x8F',
   '\x90', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\x9D', '\u017E', '\u0178',
 ];
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decode(encoding: string, bytes: Uint8Array): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -111,38 +130,65 @@ function decode(encoding: string, bytes: Uint8Array): string {
     return buf.toString('latin1');
   }
   try {
-    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(buf);
+    return (encoding === 'utf-8' ? UTF8 : new TextDecoder(encoding, { fatal: true, ignoreBOM: true })).decode(buf);
   } catch {
     return fail('ERR_XML_INVALID_CHARACTER', `the bytes are not valid ${encoding.toUpperCase()}`);
   }
 }
 
-// ---------------------------------------------------------------------------
-// 2. The well-formedness scan
-
 // With `u`, a lone surrogate is a code point of its own and falls outside every range.
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const NAME_START =
-  ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D' +
-  '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const NAME_CHAR = NAME_START + '\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040';
-const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'uy');
-const IS_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*$`, 'u');
-const REFERENCE = /&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([^\t\n\r ;&<]*));/y;
-const PREDEFINED = new Set(['lt', 'gt', 'amp', 'quot', 'apos']);
-const XML_DECLARATION =
-  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
-const XMLRPC_ELEMENTS = new Set([
-  'methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value',
-  'i4', 'int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil',
-  'struct', 'member', 'name', 'array', 'data',
-]);
+// The same set in two faster tests (a class of a few ranges, which irregexp
+// scans quickly, in one-byte strings above all): the C0 controls and
+// U+FFFE/U+FFFF, then lone surrogates through isWellFormed.
+const NOT_XML_BMP_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+
+/**
+ * Throws if `text[from, to)` holds a character XML 1.0 forbids (reporting
+ * the first one in the whole text). `from` and `to` must not split a
+ * surrogate pair.
+ */
+export function checkCharacters(text: string, from: number, to: number): void {
+  const part = from === 0 && to === text.length ? text : text.slice(from, to);
+  if (!NOT_XML_BMP_CHAR.test(part) && (part as unknown as { isWellFormed(): boolean }).isWellFormed()) return;
+  const bad = NOT_XML_CHAR.exec(text) as RegExpExecArray;
+  const cp = bad[0].codePointAt(0) as number;
+  fail('ERR_XML_NOT_WELL_FORMED', `U+${hex(cp)} is not a character XML 1.0 allows`, text, bad.index);
+}
+
+// ---------------------------------------------------------------------------
+// Characters
 
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, QUESTION = 0x3f, BANG = 0x21, EQUALS = 0x3d;
-const QUOT = 0x22, APOS = 0x27, RSQB = 0x5d;
+const QUOT = 0x22, APOS = 0x27, RSQB = 0x5d, HASH = 0x23, SEMI = 0x3b, COLON = 0x3a;
+const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
 
 export function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+  return c === SP || c === LF || c === TAB || c === CR;
+}
+
+export function isAllWs(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isWs(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isAllWsIn(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isWs(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function skipWs(s: string, at: number): number {
+  while (isWs(s.charCodeAt(at))) at++;
+  return at;
+}
+
+/** Trims XML white space only (String#trim also eats U+00A0, U+FEFF...). */
+export function trimWs(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isWs(text.charCodeAt(start))) start++;
+  while (end > start && isWs(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
 function isXmlChar(cp: number): boolean {
@@ -150,211 +196,671 @@ function isXmlChar(cp: number): boolean {
     (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
-/**
- * One pass over the document, no recursion: the open elements are a stack
- * bounded by `maxElementDepth`. Returns the [start, end) spans of the
- * processing instructions (and the XML declaration) to cut before parsing.
- */
-class Scanner {
-  private readonly stack: string[] = [];
-  private readonly cuts: number[] = [];
-  private seenRoot = false;
-  private rootClosed = false;
-  private unknown: string | null = null;
-
-  constructor(private readonly s: string, private readonly maxElementDepth: number) {}
-
-  scan(): number[] {
-    const s = this.s;
-    const n = s.length;
-    let i = this.declaration();
-    while (i < n) {
-      const c = s.charCodeAt(i);
-      if (c === LT) {
-        const c1 = s.charCodeAt(i + 1);
-        if (c1 === SLASH) i = this.endTag(i);
-        else if (c1 === QUESTION) i = this.processingInstruction(i);
-        else if (c1 === BANG) i = this.markupDeclaration(i);
-        else i = this.startTag(i);
-      } else if (this.stack.length === 0) {
-        if (!isWs(c)) this.fail(this.rootClosed ? 'content after the root element' : 'text before the root element', i);
-        i++;
-      } else if (c === AMP) {
-        i = this.reference(i);
-      } else {
-        const start = i;
-        for (; i < n; i++) {
-          const d = s.charCodeAt(i);
-          if (d === LT || d === AMP) break;
-          if (d === GT && i - start >= 2 && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) {
-            this.fail("']]>' is not allowed in text", i - 2);
-          }
-        }
-      }
-    }
-    if (!this.seenRoot) this.fail(n === 0 ? 'the document is empty' : 'no root element', n);
-    if (this.stack.length > 0) this.fail(`<${this.stack[this.stack.length - 1]}> is not closed`, n);
-    if (this.unknown !== null) invalid(`<${this.unknown}> is not an XML-RPC element`);
-    return this.cuts;
-  }
-
-  /** The XML declaration, only at the very start. Returns where to go on. */
-  private declaration(): number {
-    if (!this.s.startsWith('<?xml')) return 0;
-    const after = this.s.charCodeAt(5);
-    if (!isWs(after) && after !== QUESTION) return 0; // `<?xml-stylesheet`: a PI
-    XML_DECLARATION.lastIndex = 0;
-    if (!XML_DECLARATION.test(this.s)) this.fail('malformed XML declaration', 0);
-    this.cuts.push(0, XML_DECLARATION.lastIndex);
-    return XML_DECLARATION.lastIndex;
-  }
-
-  private name(at: number): string | null {
-    NAME.lastIndex = at;
-    const m = NAME.exec(this.s);
-    return m === null ? null : m[0];
-  }
-
-  private skipWs(at: number): number {
-    while (isWs(this.s.charCodeAt(at))) at++;
-    return at;
-  }
-
-  private startTag(i: number): number {
-    const s = this.s;
-    const name = this.name(i + 1) ?? this.fail("'<' is not followed by an element name", i);
-    if (this.rootClosed) this.fail('a second root element', i);
-    let j = i + 1 + name.length;
-    let attributes: string[] | null = null;
-    let empty: boolean;
-    for (;;) {
-      const k = this.skipWs(j);
-      const c = s.charCodeAt(k);
-      if (c === GT) { j = k + 1; empty = false; break; }
-      if (c === SLASH && s.charCodeAt(k + 1) === GT) { j = k + 2; empty = true; break; }
-      if (k === j) this.fail(Number.isNaN(c) ? 'the document ends inside a tag' : `unexpected character in <${name}>`, k);
-      const attr = this.name(k) ?? this.fail(`bad attribute name in <${name}>`, k);
-      j = this.skipWs(k + attr.length);
-      if (s.charCodeAt(j) !== EQUALS) this.fail(`attribute ${attr} has no value`, j);
-      j = this.skipWs(j + 1);
-      const quote = s.charCodeAt(j);
-      if (quote !== QUOT && quote !== APOS) this.fail(`the value of attribute ${attr} is not quoted`, j);
-      for (j++; ; ) {
-        const d = s.charCodeAt(j);
-        if (d === quote) break;
-        if (Number.isNaN(d)) this.fail('the document ends inside an attribute value', j);
-        if (d === LT) this.fail(`'<' in the value of attribute ${attr}`, j);
-        j = d === AMP ? this.reference(j) : j + 1;
-      }
-      j++;
-      if (attributes === null) attributes = [];
-      if (attributes.includes(attr)) this.fail(`attribute ${attr} is repeated`, k);
-      attributes.push(attr);
-    }
-    const depth = this.stack.length + 1;
-    if (depth > this.maxElementDepth) {
-      fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
-    }
-    this.seenRoot = true;
-    if (this.unknown === null && !XMLRPC_ELEMENTS.has(localName(name))) this.unknown = name;
-    if (empty) {
-      if (depth === 1) this.rootClosed = true;
-    } else {
-      this.stack.push(name);
-    }
-    return j;
-  }
-
-  private endTag(i: number): number {
-    const name = this.name(i + 2) ?? this.fail("'</' is not followed by an element name", i);
-    const j = this.skipWs(i + 2 + name.length);
-    if (this.s.charCodeAt(j) !== GT) this.fail(`malformed end tag </${name}>`, j);
-    const open = this.stack.pop();
-    if (open === undefined) this.fail(`</${name}> closes nothing`, i);
-    if (open !== name) this.fail(`</${name}> closes <${open}>`, i);
-    if (this.stack.length === 0) this.rootClosed = true;
-    return j + 1;
-  }
-
-  private processingInstruction(i: number): number {
-    const target = this.name(i + 2) ?? this.fail("'<?' is not followed by a target name", i);
-    if (target.toLowerCase() === 'xml') this.fail('the XML declaration is only allowed at the very start', i);
-    let j = i + 2 + target.length;
-    if (!this.s.startsWith('?>', j)) {
-      if (!isWs(this.s.charCodeAt(j))) this.fail(`malformed processing instruction <?${target}`, j);
-      j = this.s.indexOf('?>', j);
-      if (j === -1) this.fail('unterminated processing instruction', i);
-    }
-    this.cuts.push(i, j + 2);
-    return j + 2;
-  }
-
-  /** `<!--`, `<![CDATA[` or `<!DOCTYPE`. */
-  private markupDeclaration(i: number): number {
-    const s = this.s;
-    if (s.startsWith('<!--', i)) {
-      const end = s.indexOf('--', i + 4);
-      if (end === -1) this.fail('unterminated comment', i);
-      if (s.charCodeAt(end + 2) !== GT) this.fail("'--' inside a comment", end);
-      return end + 3;
-    }
-    if (s.startsWith('<![CDATA[', i)) {
-      if (this.stack.length === 0) this.fail('CDATA outside the root element', i);
-      const end = s.indexOf(']]>', i + 9);
-      if (end === -1) this.fail('unterminated CDATA section', i);
-      return end + 3;
-    }
-    if (s.startsWith('<!DOCTYPE', i) && !this.seenRoot) {
-      fail('ERR_XML_DOCTYPE', 'a DOCTYPE is not accepted (no entity declarations, no external subsets)');
-    }
-    return this.fail("'<!' starts neither a comment nor a CDATA section", i);
-  }
-
-  /** `&…;` in text or an attribute value. */
-  private reference(i: number): number {
-    REFERENCE.lastIndex = i;
-    const m = REFERENCE.exec(this.s);
-    if (m === null) return this.fail("'&' does not start a reference", i);
-    const [, dec, hexDigits, named] = m;
-    if (named !== undefined) {
-      if (PREDEFINED.has(named)) return REFERENCE.lastIndex;
-      if (IS_NAME.test(named)) this.fail(`undefined entity &${named};`, i);
-      this.fail("'&' does not start a reference", i);
-    }
-    const cp = dec !== undefined ? Number(dec) : parseInt(hexDigits as string, 16);
-    if (!isXmlChar(cp)) {
-      fail('ERR_XML_NOT_WELL_FORMED', `${m[0]} refers to a character XML 1.0 does not allow`, this.s, i);
-    }
-    return REFERENCE.lastIndex;
-  }
-
-  private fail(message: string, at: number): never {
-    return fail('ERR_XML_NOT_WELL_FORMED', message, this.s, at);
-  }
+// XML 1.0 (5th edition) names. ASCII through a table: 2 may start a name,
+// 1 may only continue one. Above ASCII, UTF-16 code units; a high surrogate
+// up to U+DB7F starts a pair in U+10000-U+EFFFF, which names allow. A lone
+// one is taken for a pair too: harmless, since the lexer still moves on and
+// checkCharacters refuses any document that holds one, whatever was read.
+const NAME_ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === COLON) NAME_ASCII[c] = 2;
+  else if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e) NAME_ASCII[c] = 1;
 }
 
-/** The name without its prefix, as fast-xml-parser's removeNSPrefix has it. */
-function localName(name: string): string {
-  return name.slice(name.indexOf(':') + 1);
+function isNameStartWide(c: number): boolean {
+  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) || (c >= 0x370 && c <= 0x37d) ||
+    (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d || (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) ||
+    (c >= 0x3001 && c <= 0xdb7f) || (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
+}
+
+function isNameCharWide(c: number): boolean {
+  return isNameStartWide(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f || c === 0x2040;
+}
+
+/** Where the name starting at `at` ends, or -1 if no name starts there. */
+function nameEnd(s: string, at: number): number {
+  let c = s.charCodeAt(at);
+  if (c < 128 ? NAME_ASCII[c] !== 2 : !isNameStartWide(c)) return -1;
+  let j = at;
+  for (;;) {
+    j += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+    c = s.charCodeAt(j);
+    if (c < 128 ? NAME_ASCII[c] === 0 : !isNameCharWide(c)) return j;
+  }
 }
 
 const LINE_END = /\r\n?/g;
 
+/** Line ends as XML 1.0 section 2.11 has them: CR LF and lone CR become LF. */
+function normaliseLineEnds(text: string): string {
+  return text.indexOf('\r') === -1 ? text : text.replace(LINE_END, '\n');
+}
+
+// ---------------------------------------------------------------------------
+// Element names
+
+/** The XML-RPC elements, by local name; `Unknown` for any other. */
+export const enum El {
+  Unknown, MethodCall, MethodResponse, MethodName, Params, Param, Fault, Value,
+  Int, I4, I8, Boolean, String, Double, DateTime, Base64, Nil, Struct, Member, Name, Array, Data,
+}
+
+/** The local name of each element, indexed by `El`. */
+export const ELEMENT_NAMES: readonly string[] = [
+  '', 'methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value',
+  'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil', 'struct', 'member', 'name', 'array', 'data',
+];
+
+/** Each element's plain start tag, `<value>`, indexed by `El`. */
+const PLAIN_TAGS: readonly string[] = ELEMENT_NAMES.map((name) => `<${name}>`);
+
+/** Does `s` hold `word` at `at`? (A loop V8 inlines, unlike a call to startsWith.) */
+function holds(s: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (s.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
 /**
- * The text without the given [start, end) spans, line ends normalised
- * (XML 1.0 section 2.11) piece by piece: a CR before a cut PI and an LF after
- * it are two line ends, not one CRLF.
+ * The element whose local name is `s[at, at + len)`: length and one or two
+ * characters choose the candidate, one comparison confirms it.
  */
-function cut(text: string, spans: number[]): string {
-  const lf = text.includes('\r') ? (piece: string) => piece.replace(LINE_END, '\n') : (piece: string) => piece;
-  if (spans.length === 0) return lf(text);
-  let out = '';
-  let from = 0;
-  for (let k = 0; k < spans.length; k += 2) {
-    out += lf(text.slice(from, spans[k]));
-    from = spans[k + 1] as number;
+function elementId(s: string, at: number, len: number): El {
+  let id: El;
+  switch (len) {
+    case 2: {
+      const c = s.charCodeAt(at + 1);
+      id = c === 0x34 ? El.I4 : c === 0x38 ? El.I8 : El.Unknown;
+      return s.charCodeAt(at) === 0x69 ? id : El.Unknown;
+    }
+    case 3:
+      id = s.charCodeAt(at) === 0x69 ? El.Int : El.Nil;
+      break;
+    case 4:
+      id = s.charCodeAt(at) === 0x64 ? El.Data : El.Name;
+      break;
+    case 5:
+      switch (s.charCodeAt(at)) {
+        case 0x76: id = El.Value; break; // v
+        case 0x70: id = El.Param; break; // p
+        case 0x61: id = El.Array; break; // a
+        default: id = El.Fault; break;
+      }
+      break;
+    case 6:
+      switch (s.charCodeAt(at)) {
+        case 0x73: id = s.charCodeAt(at + 3) === 0x69 ? El.String : El.Struct; break; // strIng, strUct
+        case 0x6d: id = El.Member; break;
+        case 0x70: id = El.Params; break;
+        case 0x64: id = El.Double; break;
+        default: id = El.Base64; break;
+      }
+      break;
+    case 7:
+      id = El.Boolean;
+      break;
+    case 10:
+      id = s.charCodeAt(at + 6) === 0x4e ? El.MethodName : El.MethodCall; // methodName, methodCall
+      break;
+    case 14:
+      id = El.MethodResponse;
+      break;
+    case 16:
+      id = El.DateTime;
+      break;
+    default:
+      return El.Unknown;
   }
-  return out + lf(text.slice(from));
+  return holds(s, at, ELEMENT_NAMES[id] as string) ? id : El.Unknown;
+}
+
+/** The local name of a raw element name (after its first colon). */
+export function localName(raw: string): string {
+  return raw.slice(raw.indexOf(':') + 1);
+}
+
+/** The element a raw name (`value`, `ex:nil`) is. */
+export function elementOf(raw: string): El {
+  const at = raw.indexOf(':') + 1;
+  return elementId(raw, at, raw.length - at);
+}
+
+// ---------------------------------------------------------------------------
+// 2. The lexer
+
+/** The length of `<?xml version="1.0"?>` (either quotes) if the text starts with it, else 0. */
+function plainDeclaration(s: string): number {
+  return holds(s, 0, '<?xml version="1.0"?>') || holds(s, 0, "<?xml version='1.0'?>") ? 21 : 0;
+}
+
+/** Thrown (not an Error: no stack captured) when an XML-RPC error is found; see `XmlLexer.invalid`. */
+export const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
+
+const XML_DECLARATION =
+  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
+
+/**
+ * A cursor over a document's text. The grammar above it (decode.ts) calls
+ * `startTag`, `endTag`, `readText` and `skipSpace`; each enforces the
+ * well-formedness rules of what it reads and throws a DecodeError at once on
+ * a breach. An XML-RPC error goes through `invalid`, which records it and
+ * throws DEFERRED, with the cursor on a token boundary: `scanRest` then goes
+ * on from there, because the document's first well-formedness error, wherever
+ * it is, takes precedence over any XML-RPC error.
+ */
+export class XmlLexer {
+  protected readonly s: string;
+  protected readonly n: number;
+  /** The cursor: the next character to read. */
+  protected i = 0;
+  /** Raw names of the open elements, outermost first; `depth` of them are in use. */
+  protected readonly open: string[] = [];
+  protected depth = 0;
+  protected seenRoot = false;
+  protected rootClosed = false;
+  /** Set by `startTag`: whether the tag was an empty-element tag `<x/>`. */
+  protected tagEmpty = false;
+  /** Set by `startTag`: where the tag and its name begin and end (for messages). */
+  protected tagStart = 0;
+  protected tagNameEnd = 0;
+  /** The first XML-RPC error, raised once the document is known to be well formed. */
+  protected deferred: DecodeError | null = null;
+  /** The first element met whose local name is not XML-RPC. */
+  protected unknownElement: string | null = null;
+
+  constructor(text: string, private readonly maxElementDepth: number) {
+    this.s = text;
+    this.n = text.length;
+  }
+
+  /** Records an XML-RPC error and throws DEFERRED; the cursor must be on a token boundary. */
+  protected invalid(message: string): never {
+    if (this.deferred === null) this.deferred = new DecodeError('ERR_XMLRPC_INVALID', message);
+    throw DEFERRED;
+  }
+
+  /** A well-formedness error, at once. */
+  protected wf(message: string, at: number): never {
+    return fail('ERR_XML_NOT_WELL_FORMED', message, this.s, at);
+  }
+
+  /** The name of the last start tag, for messages. */
+  protected tagName(): string {
+    return this.s.slice(this.tagStart + 1, this.tagNameEnd);
+  }
+
+  /** The local name of the innermost open element, for messages. */
+  protected current(): string {
+    return localName(this.open[this.depth - 1] as string);
+  }
+
+  /** The XML declaration, only at the very start. Returns where to go on. */
+  protected xmlDeclaration(): number {
+    const s = this.s;
+    const plain = plainDeclaration(s);
+    if (plain !== 0) return plain;
+    if (!s.startsWith('<?xml')) return 0;
+    const after = s.charCodeAt(5);
+    if (!isWs(after) && after !== QUESTION) return 0; // `<?xml-stylesheet`: a PI
+    XML_DECLARATION.lastIndex = 0;
+    if (!XML_DECLARATION.test(s)) this.wf('malformed XML declaration', 0);
+    return XML_DECLARATION.lastIndex;
+  }
+
+  /**
+   * Outside the root: white space, comments and processing instructions.
+   * Stops at EOF or at a `<` that starts a tag (for `startTag`).
+   */
+  protected misc(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (isWs(c)) {
+        i++;
+      } else if (c === LT) {
+        const c1 = s.charCodeAt(i + 1);
+        if (c1 === QUESTION) i = this.pi(i);
+        else if (c1 === BANG) i = s.startsWith('<!--', i) ? this.comment(i) : s.startsWith('<![CDATA[', i) ? this.cdataEnd(i) : this.markupError(i);
+        else if (c1 === SLASH) {
+          this.i = i;
+          this.endTagSlow(); // closes nothing: throws
+        } else break;
+      } else if (c !== c) {
+        break; // EOF
+      } else {
+        this.wf(this.rootClosed ? 'content after the root element' : 'text before the root element', i);
+      }
+    }
+    this.i = i;
+  }
+
+  /**
+   * The start tag at the cursor (`<` then not `/`, `!` or `?`): checks it,
+   * pushes it unless empty, and returns its element. Sets `tagEmpty`.
+   */
+  protected startTag(): El {
+    const s = this.s;
+    const lt = this.i;
+    let j = lt + 1;
+    let c = s.charCodeAt(j);
+    let colon = -1;
+    if (c < 128 ? NAME_ASCII[c] !== 2 : !isNameStartWide(c)) this.wf("'<' is not followed by an element name", lt);
+    for (;;) {
+      if (c === COLON && colon < 0) colon = j;
+      j += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+      c = s.charCodeAt(j);
+      if (c < 128 ? NAME_ASCII[c] === 0 : !isNameCharWide(c)) break;
+    }
+    const end = j;
+    if (this.rootClosed) this.wf('a second root element', lt);
+    let empty = false;
+    if (c === GT) j++;
+    else if (c === SLASH && s.charCodeAt(j + 1) === GT) {
+      empty = true;
+      j += 2;
+    } else {
+      j = this.attributes(lt, end);
+      empty = this.tagEmpty;
+    }
+    if (this.depth >= this.maxElementDepth) {
+      fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
+    }
+    this.seenRoot = true;
+    const local = colon < 0 ? lt + 1 : colon + 1;
+    const id = elementId(s, local, end - local);
+    if (id === El.Unknown && this.unknownElement === null) this.unknownElement = s.slice(lt + 1, end);
+    if (!empty) this.open[this.depth++] = colon < 0 && id !== El.Unknown ? (ELEMENT_NAMES[id] as string) : s.slice(lt + 1, end);
+    else if (this.depth === 0) this.rootClosed = true;
+    this.tagStart = lt;
+    this.tagNameEnd = end;
+    this.tagEmpty = empty;
+    this.i = j;
+    return id;
+  }
+
+  /**
+   * The start tag of `id` in its plain form (`<value>`: no prefix, no
+   * attribute, no white space), if the cursor is on one: consumed and pushed,
+   * as `startTag` would. Otherwise false, nothing read.
+   */
+  protected take(id: El): boolean {
+    const tag = PLAIN_TAGS[id] as string;
+    const i = this.i;
+    if (!holds(this.s, i, tag)) return false;
+    if (this.depth >= this.maxElementDepth) {
+      fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
+    }
+    this.open[this.depth++] = ELEMENT_NAMES[id] as string;
+    this.tagStart = i;
+    this.tagNameEnd = i + tag.length - 1;
+    this.tagEmpty = false;
+    this.i = i + tag.length;
+    return true;
+  }
+
+  /** The attributes of a start tag: checked (syntax, references, no repeats), then forgotten. */
+  private attributes(lt: number, end: number): number {
+    const s = this.s;
+    let j = end;
+    // The names seen, to refuse a repeat: the first alone, the others in a
+    // Set (a list would make a tag of n attributes cost n^2).
+    let first: string | null = null;
+    let names: Set<string> | null = null;
+    for (;;) {
+      const k = skipWs(s, j);
+      const c = s.charCodeAt(k);
+      if (c === GT) {
+        this.tagEmpty = false;
+        return k + 1;
+      }
+      if (c === SLASH && s.charCodeAt(k + 1) === GT) {
+        this.tagEmpty = true;
+        return k + 2;
+      }
+      const tag = s.slice(lt + 1, end);
+      if (k === j) this.wf(c !== c ? 'the document ends inside a tag' : `unexpected character in <${tag}>`, k);
+      const e = nameEnd(s, k);
+      if (e < 0) this.wf(`bad attribute name in <${tag}>`, k);
+      const attr = s.slice(k, e);
+      j = skipWs(s, e);
+      if (s.charCodeAt(j) !== EQUALS) this.wf(`attribute ${attr} has no value`, j);
+      j = skipWs(s, j + 1);
+      const q = s.charCodeAt(j);
+      if (q !== QUOT && q !== APOS) this.wf(`the value of attribute ${attr} is not quoted`, j);
+      for (j++; ; ) {
+        const d = s.charCodeAt(j);
+        if (d === q) break;
+        if (d !== d) this.wf('the document ends inside an attribute value', j);
+        if (d === LT) this.wf(`'<' in the value of attribute ${attr}`, j);
+        if (d === AMP) {
+          this.reference(j);
+          j = this.i;
+        } else {
+          j++;
+        }
+      }
+      j++;
+      if (first === null) {
+        first = attr;
+      } else {
+        if (attr === first || names?.has(attr) === true) this.wf(`attribute ${attr} is repeated`, k);
+        (names ??= new Set()).add(attr);
+      }
+    }
+  }
+
+  /** The end tag at the cursor (`</`): it must close the innermost open element. */
+  protected endTag(): void {
+    const d = this.depth;
+    if (d > 0) {
+      const s = this.s;
+      const raw = this.open[d - 1] as string;
+      const e = this.i + 2 + raw.length;
+      if (s.charCodeAt(e) === GT && holds(s, this.i + 2, raw)) {
+        this.i = e + 1;
+        this.depth = d - 1;
+        if (d === 1) this.rootClosed = true;
+        return;
+      }
+    }
+    this.endTagSlow();
+  }
+
+  private endTagSlow(): void {
+    const s = this.s;
+    const i = this.i;
+    const e = nameEnd(s, i + 2);
+    if (e < 0) this.wf("'</' is not followed by an element name", i);
+    const name = s.slice(i + 2, e);
+    const j = skipWs(s, e);
+    if (s.charCodeAt(j) !== GT) this.wf(`malformed end tag </${name}>`, j);
+    if (this.depth === 0) this.wf(`</${name}> closes nothing`, i);
+    const open = this.open[this.depth - 1] as string;
+    if (open !== name) this.wf(`</${name}> closes <${open}>`, i);
+    if (--this.depth === 0) this.rootClosed = true;
+    this.i = j + 1;
+  }
+
+  /** `&…;` at `at`: returns the code point it stands for and moves the cursor past it. */
+  protected reference(at: number): number {
+    const s = this.s;
+    let j = at + 1;
+    let c = s.charCodeAt(j);
+    if (c === HASH) {
+      let cp = 0;
+      let digits = 0;
+      c = s.charCodeAt(++j);
+      if (c === 0x78) { // x: hexadecimal
+        for (c = s.charCodeAt(++j); ; c = s.charCodeAt(++j)) {
+          const l = c | 0x20;
+          const h = c >= 0x30 && c <= 0x39 ? c - 0x30 : l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+          if (h < 0) break;
+          if (cp <= 0x10ffff) cp = cp * 16 + h;
+          digits++;
+        }
+      } else {
+        for (; c >= 0x30 && c <= 0x39; c = s.charCodeAt(++j)) {
+          if (cp <= 0x10ffff) cp = cp * 10 + (c - 0x30);
+          digits++;
+        }
+      }
+      if (digits === 0 || c !== SEMI) this.badReference(at);
+      if (!isXmlChar(cp)) this.wf(`${s.slice(at, j + 1)} refers to a character XML 1.0 does not allow`, at);
+      this.i = j + 1;
+      return cp;
+    }
+    switch (c) {
+      case 0x6c: // lt;
+        if (s.charCodeAt(j + 1) === 0x74 && s.charCodeAt(j + 2) === SEMI) return this.predefined(j + 3, LT);
+        break;
+      case 0x67: // gt;
+        if (s.charCodeAt(j + 1) === 0x74 && s.charCodeAt(j + 2) === SEMI) return this.predefined(j + 3, GT);
+        break;
+      case 0x61: // amp; apos;
+        if (s.startsWith('mp;', j + 1)) return this.predefined(j + 4, AMP);
+        if (s.startsWith('pos;', j + 1)) return this.predefined(j + 5, APOS);
+        break;
+      case 0x71: // quot;
+        if (s.startsWith('uot;', j + 1)) return this.predefined(j + 5, QUOT);
+        break;
+    }
+    return this.badReference(at);
+  }
+
+  private predefined(next: number, c: number): number {
+    this.i = next;
+    return c;
+  }
+
+  private badReference(at: number): never {
+    const s = this.s;
+    const e = nameEnd(s, at + 1);
+    if (e > 0 && s.charCodeAt(e) === SEMI) this.wf(`undefined entity ${s.slice(at, e + 1)}`, at);
+    return this.wf("'&' does not start a reference", at);
+  }
+
+  /** `<!--…-->` at `at`; returns where it ends. */
+  protected comment(at: number): number {
+    const end = this.s.indexOf('--', at + 4);
+    if (end === -1) this.wf('unterminated comment', at);
+    if (this.s.charCodeAt(end + 2) !== GT) this.wf("'--' inside a comment", end);
+    return end + 3;
+  }
+
+  /** `<?target …?>` at `at`; returns where it ends. */
+  protected pi(at: number): number {
+    const s = this.s;
+    const e = nameEnd(s, at + 2);
+    if (e < 0) this.wf("'<?' is not followed by a target name", at);
+    if (e - at === 5 && s.slice(at + 2, e).toLowerCase() === 'xml') {
+      this.wf('the XML declaration is only allowed at the very start', at);
+    }
+    let j = e;
+    if (!s.startsWith('?>', j)) {
+      if (!isWs(s.charCodeAt(j))) this.wf(`malformed processing instruction <?${s.slice(at + 2, e)}`, j);
+      j = s.indexOf('?>', j);
+      if (j === -1) this.wf('unterminated processing instruction', at);
+    }
+    return j + 2;
+  }
+
+  /** `<![CDATA[` at `at`: returns where its `]]>` is. */
+  protected cdataEnd(at: number): number {
+    if (this.depth === 0) this.wf('CDATA outside the root element', at);
+    const end = this.s.indexOf(']]>', at + 9);
+    if (end === -1) this.wf('unterminated CDATA section', at);
+    return end;
+  }
+
+  /** `<!` that is neither a comment nor CDATA. */
+  protected markupError(at: number): never {
+    if (this.s.startsWith('<!DOCTYPE', at) && !this.seenRoot) {
+      fail('ERR_XML_DOCTYPE', 'a DOCTYPE is not accepted (no entity declarations, no external subsets)');
+    }
+    return this.wf("'<!' starts neither a comment nor a CDATA section", at);
+  }
+
+  private notClosed(at: number): never {
+    return this.wf(`<${this.open[this.depth - 1]}> is not closed`, at);
+  }
+
+  /**
+   * Character data at the cursor, up to the next end tag (or start tag when
+   * `stopAtStartTag`): references decoded, CDATA verbatim, comments and
+   * processing instructions skipped, line ends normalised. Leaves the
+   * cursor on the `<` it stopped at; a start tag otherwise is an XML-RPC error.
+   */
+  protected readText(stopAtStartTag: boolean): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    // The common case: one run of plain text up to an end tag.
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c > GT) {
+        i++;
+      } else if (c === LT) {
+        if (s.charCodeAt(i + 1) !== SLASH) break;
+        this.i = i;
+        return s.slice(start, i);
+      } else if (c === AMP || c === CR || c !== c) {
+        break;
+      } else {
+        if (c === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) this.wf("']]>' is not allowed in text", i - 2);
+        i++;
+      }
+    }
+    return this.readTextSlow(start, i, stopAtStartTag);
+  }
+
+  private readTextSlow(start: number, at: number, stopAtStartTag: boolean): string {
+    const s = this.s;
+    let out = '';
+    let run = start; // start of the raw text not yet in `out`
+    let i = at;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === LT) {
+        const c1 = s.charCodeAt(i + 1);
+        if (c1 === SLASH) break;
+        if (c1 === BANG) {
+          out += s.slice(run, i);
+          if (s.startsWith('<![CDATA[', i)) {
+            const end = this.cdataEnd(i);
+            out += normaliseLineEnds(s.slice(i + 9, end));
+            i = end + 3;
+          } else {
+            i = s.startsWith('<!--', i) ? this.comment(i) : this.markupError(i);
+          }
+          run = i;
+        } else if (c1 === QUESTION) {
+          out += s.slice(run, i);
+          i = run = this.pi(i);
+        } else {
+          if (stopAtStartTag) break;
+          this.i = i;
+          this.invalid(`<${s.slice(i + 1, Math.max(i + 1, nameEnd(s, i + 1)))}> inside <${this.current()}>`);
+        }
+      } else if (c === AMP) {
+        out += s.slice(run, i);
+        const cp = this.reference(i);
+        out += cp < 0x10000 ? String.fromCharCode(cp) : String.fromCodePoint(cp);
+        i = run = this.i;
+      } else if (c === CR) {
+        out += s.slice(run, i) + '\n';
+        i = run = s.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
+      } else if (c !== c) {
+        this.notClosed(i);
+      } else {
+        if (c === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) this.wf("']]>' is not allowed in text", i - 2);
+        i++;
+      }
+    }
+    this.i = i;
+    return out + s.slice(run, i);
+  }
+
+  /**
+   * Content where only white space may sit between elements (comments and
+   * processing instructions aside): stops on the `<` of the next tag. Any
+   * other character data is an XML-RPC error.
+   */
+  protected skipSpace(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === LT) {
+        const c1 = s.charCodeAt(i + 1);
+        if (c1 === BANG) {
+          if (s.startsWith('<!--', i)) {
+            i = this.comment(i);
+            continue;
+          }
+          if (!s.startsWith('<![CDATA[', i)) this.markupError(i);
+          const end = this.cdataEnd(i);
+          if (!isAllWsIn(s, i + 9, end)) break;
+          i = end + 3;
+        } else if (c1 === QUESTION) {
+          i = this.pi(i);
+        } else {
+          this.i = i;
+          return;
+        }
+      } else if (c === SP || c === LF || c === TAB || c === CR) {
+        i++;
+      } else if (c === AMP) {
+        if (!isWs(this.reference(i))) break;
+        i = this.i;
+      } else if (c !== c) {
+        this.notClosed(i);
+      } else {
+        break;
+      }
+    }
+    this.i = i;
+    return this.invalid(`text inside <${this.current()}>`);
+  }
+
+  // Hooks for `scanRest`, called on the elements and text it meets.
+  protected onStart(_parent: number, _id: El): void {}
+  protected onEnd(_index: number): void {}
+  protected onText(): void {}
+
+  /**
+   * The rest of the document from the cursor, with no values built: every
+   * well-formedness rule, and the local names (`unknownElement`). Throws the
+   * first well-formedness error.
+   */
+  protected scanRest(): void {
+    const s = this.s;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c === LT) {
+        this.i = i;
+        const c1 = s.charCodeAt(i + 1);
+        if (c1 === SLASH) {
+          const index = this.depth - 1;
+          this.endTag();
+          this.onEnd(index);
+        } else if (c1 === QUESTION) {
+          this.i = this.pi(i);
+        } else if (c1 === BANG) {
+          if (s.startsWith('<!--', i)) {
+            this.i = this.comment(i);
+          } else if (s.startsWith('<![CDATA[', i)) {
+            const end = this.cdataEnd(i);
+            if (!isAllWsIn(s, i + 9, end)) this.onText();
+            this.i = end + 3;
+          } else {
+            this.markupError(i);
+          }
+        } else {
+          const parent = this.depth - 1;
+          this.onStart(parent, this.startTag());
+        }
+        i = this.i;
+      } else if (this.depth === 0) {
+        if (!isWs(c)) this.wf(this.rootClosed ? 'content after the root element' : 'text before the root element', i);
+        i++;
+      } else if (c === AMP) {
+        if (!isWs(this.reference(i))) this.onText();
+        i = this.i;
+      } else {
+        for (; i < n; i++) {
+          const d = s.charCodeAt(i);
+          if (d === LT || d === AMP) break;
+          if (d === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) this.wf("']]>' is not allowed in text", i - 2);
+          if (!isWs(d)) this.onText();
+        }
+      }
+    }
+    this.i = n;
+    if (!this.seenRoot) this.wf(n === 0 ? 'the document is empty' : 'no root element', n);
+    if (this.depth > 0) this.notClosed(n);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -366,10 +872,6 @@ export function quote(text: string): string {
 
 function hex(n: number): string {
   return n.toString(16).toUpperCase().padStart(n > 0xff ? 4 : 2, '0');
-}
-
-export function invalid(message: string): never {
-  throw new DecodeError('ERR_XMLRPC_INVALID', message);
 }
 
 /** Throws a DecodeError; with the text and an offset, says where (line, column). */
