@@ -1,5 +1,5 @@
 // XML-RPC unmarshalling: bytes to values in one pass, with no tree.
-//   1. xml-source.ts: bytes -> text (BOM, declared encoding), and a lexer
+//   1. xml-text.ts: bytes -> text (BOM, declared encoding); xml-lexer.ts: a lexer
 //      that enforces well-formedness token by token.
 //   2. Here, a recursive-descent reader of the XML-RPC grammar over that
 //      lexer: each value is built as its element is read. Recursion follows
@@ -25,7 +25,8 @@
 // on for the open ancestors while the rest is scanned (`onStart`...).
 
 import { DecodeError, Fault } from '../errors.js';
-import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, checkCharacters, elementOf, fail, isAllWs, quote, trimWs, uncheckedText } from './xml-source.js';
+import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, elementOf, isAllWs, trimWs } from './xml-lexer.js';
+import { checkCharacters, fail, quote, uncheckedText } from './xml-text.js';
 import {
   Double,
   INT32_MAX,

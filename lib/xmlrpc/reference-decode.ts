@@ -2,7 +2,7 @@
 // before the pull decoder (decode.ts), kept unchanged as the oracle of the
 // differential test (test/codec-differential.test.ts). It is on no hot path.
 // It is self-contained on purpose (its own copy of bytes -> text and of the
-// well-formedness scan), so that any change to xml-source.ts or decode.ts is
+// well-formedness scan), so that any change to xml-text.ts, xml-lexer.ts or decode.ts is
 // checked against the behaviour it replaced.
 //   1. bytes -> text: BOM, then the `encoding` of the XML declaration
 //      (UTF-8 by default), decoded strictly.
@@ -363,7 +363,7 @@ function decodeBase64(text: string): Buffer {
 }
 
 // ---------------------------------------------------------------------------
-// 1-2. Bytes to text, and the well-formedness scan (as xml-source.ts had them)
+// 1-2. Bytes to text, and the well-formedness scan (as the first decoder had them)
 
 /** The document as text: bytes decoded by their BOM or declared encoding, characters checked. */
 function documentText(data: Buffer | Uint8Array | string): string {
