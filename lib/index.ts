@@ -42,3 +42,23 @@ export { ServerProxy } from './client/proxy.js';
 export type { ServerProxyOptions, RemoteMethod } from './client/proxy.js';
 export { MultiCall } from './client/multicall.js';
 export type { MultiCallResult } from './client/multicall.js';
+
+// lib/client: parallel calls
+export type { RequestWriter } from './client/connection.js';
+export { Pipeline, DEFAULT_PIPELINE_OPTIONS } from './client/pipeline.js';
+export type { PipelineOptions, PipelineStats } from './client/pipeline.js';
+export { ParallelServerProxy, TargetSpec, target, runJobs, isLoopback, DEFAULT_PARALLEL_OPTIONS } from './client/parallel.js';
+export type {
+  Strategy,
+  Target,
+  TargetOptions,
+  Job,
+  ParallelOptions,
+  ParallelCallOptions,
+  ParallelLimits,
+  ParallelTransportOptions,
+  RunJobsOptions,
+} from './client/parallel.js';
+export type { SchedulerStats as ParallelStats } from './client/scheduler.js';
+export { waitFor, mapConcurrent, MORE } from './client/concurrency.js';
+export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './client/concurrency.js';

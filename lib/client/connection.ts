@@ -25,6 +25,11 @@ export interface IncomingResponse {
   readonly body: Buffer;
 }
 
+/** Where the request-building steps write (Transport.sendRequest): a connection, or a buffer. */
+export interface RequestWriter {
+  write(chunk: string | Buffer): void;
+}
+
 const HELD = 0;
 const ACTIVE = 1;
 const IDLE = 2;
@@ -32,7 +37,7 @@ const CLOSED = 3;
 
 const EMPTY = Buffer.alloc(0);
 
-export class ClientConnection {
+export class ClientConnection implements RequestWriter {
   readonly socket: net.Socket;
   /** The pool key of the endpoint this socket is connected to. */
   readonly key: string;

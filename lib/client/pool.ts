@@ -34,7 +34,7 @@ export class Pool {
 
   constructor(
     private readonly maxSocketsPerHost: number,
-    private readonly idleTimeout: number,
+    readonly idleTimeout: number,
   ) {}
 
   /**

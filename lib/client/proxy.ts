@@ -142,6 +142,16 @@ export interface RemoteCallable<R> {
   readonly [name: string]: RemoteCallable<R>;
 }
 
+/**
+ * Where a ServerProxy's calls go and with what: for ParallelServerProxy,
+ * which sends them through the proxy's transport (parallel.ts). Not exported
+ * from the package.
+ */
+export function proxyTarget(proxy: ServerProxy): { host: string; handler: string; callOptions: RequestOptions } {
+  const state = (proxy as ServerProxyBase)[STATE];
+  return { host: state.host, handler: state.handler, callOptions: state.callOptions };
+}
+
 /** A ServerProxy: its own members, and every other name a remote method. */
 export type ServerProxy = ServerProxyBase & { readonly [method: string]: RemoteMethod };
 

@@ -13,6 +13,9 @@
 //       sendContent(conn, body)         all queued, then written in ONE socket write
 //     parseResponse(response, req)      status, gunzip, XML-RPC decode
 //
+// `openPipeline(host)` runs the same chain over a connection of its own that
+// pipelines requests (pipeline.ts): only the connection step differs.
+//
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
@@ -31,11 +34,12 @@ import {
 import { getTokens } from '../http/headers.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { ClientConnection, type IncomingResponse } from './connection.js';
+import { ClientConnection, type IncomingResponse, type RequestWriter } from './connection.js';
 import { checkHandler, parseHost, type Endpoint } from './endpoint.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
 
-export type { IncomingResponse } from './connection.js';
+export type { IncomingResponse, RequestWriter } from './connection.js';
 export type { Endpoint } from './endpoint.js';
 export type { PoolStats } from './pool.js';
 
@@ -105,6 +109,14 @@ export interface OutgoingRequest {
 
 /** Header fields in order: [name, value]. */
 export type HeaderList = [name: string, value: string][];
+
+/** Whether the request went out whole: read when a call gives up, for `requestSent`. */
+export interface SendProgress {
+  readonly requestWritten: boolean;
+}
+
+/** The connection step of a call: send `req`, resolve to the response. `track` says where to read progress. */
+export type Exchange = (req: OutgoingRequest, track: (progress: SendProgress) => void) => Promise<IncomingResponse>;
 
 export const DEFAULT_TRANSPORT_OPTIONS = Object.freeze({
   secure: false,
@@ -189,7 +201,43 @@ export class Transport {
    * `TransportError` (connect, lost, timeout, aborted).
    */
   async request(host: string, handler: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
+    return this.#call(parseHost(host, this.secure), handler, body, options, (req, call) => this.#exchange(req, call));
+  }
+
+  /**
+   * A connection of its own to `host` that pipelines: calls made through it
+   * are written one after another on one keep-alive socket, without waiting
+   * for the responses, which are read back in order (RFC 9112 §9.3.2). The
+   * same steps build, send and read each call; only the connection differs.
+   * See pipeline.ts for what happens when the connection breaks.
+   */
+  openPipeline(host: string, options: PipelineOptions = {}): Pipeline {
     const endpoint = parseHost(host, this.secure);
+    return new Pipeline(
+      endpoint,
+      {
+        call: (handler, body, callOptions, exchange) => this.#call(endpoint, handler, body, callOptions, exchange),
+        connect: (req) => this.connect(req),
+        connectError,
+        encode: (req) => {
+          const writer = new RequestBuffer();
+          this.sendRequest(writer, req);
+          return writer.take();
+        },
+        maxResponseBytes: this.maxResponseBytes,
+        keepAlive: this.keepAlive,
+        idleTimeout: this.#pool.idleTimeout,
+      },
+      options,
+    );
+  }
+
+  /**
+   * One call: checks, its deadline and cancellation (`Call`), the body, then
+   * `exchange` (the connection step: pooled, or a pipeline's), then the
+   * response. Decoding is not timed.
+   */
+  async #call(endpoint: Endpoint, handler: string, body: string | Uint8Array, options: RequestOptions, exchange: Exchange): Promise<XmlRpcValue> {
     checkHandler(handler);
     const headers = checkHeaders(options.headers ?? {});
     const timeout = options.timeout === undefined ? this.timeout : nonNegative('timeout', options.timeout);
@@ -200,23 +248,31 @@ export class Transport {
       const { bytes, contentEncoding } = await this.prepareBody(body);
       if (call.signal.aborted) throw call.signal.reason;
       const req: OutgoingRequest = { endpoint, handler, url, body: bytes, contentEncoding, headers, signal: call.signal };
-      const conn = await this.getConnection(req);
-      let response: IncomingResponse;
-      try {
-        this.sendRequest(conn, req);
-        const pending = conn.send(url, call.signal);
-        call.conn = conn;
-        response = await pending;
-      } catch (err) {
-        this.#pool.release(conn, false);
-        throw err;
-      }
-      this.#pool.release(conn, this.keepAlive);
+      const response = await exchange(req, (progress) => {
+        call.progress = progress;
+      });
       call.dispose(); // the response is in: decoding is not timed
       return await this.parseResponse(response, req);
     } finally {
       call.dispose();
     }
+  }
+
+  /** The pooled connection step: one exchange at a time on a keep-alive connection. */
+  async #exchange(req: OutgoingRequest, track: (progress: SendProgress) => void): Promise<IncomingResponse> {
+    const conn = await this.getConnection(req);
+    let response: IncomingResponse;
+    try {
+      this.sendRequest(conn, req);
+      const pending = conn.send(req.url, req.signal);
+      track(conn);
+      response = await pending;
+    } catch (err) {
+      this.#pool.release(conn, false);
+      throw err;
+    }
+    this.#pool.release(conn, this.keepAlive);
+    return response;
   }
 
   /**
@@ -318,8 +374,12 @@ export class Transport {
     });
   }
 
-  /** Queues the request line, the headers and the body; the caller writes them in one go. */
-  protected sendRequest(conn: ClientConnection, req: OutgoingRequest): void {
+  /**
+   * Queues the request line, the headers and the body; the caller writes them
+   * in one go. `conn` is the ClientConnection, or on a Pipeline a buffer
+   * whose bytes are queued on the pipelined connection: only `write` is there.
+   */
+  protected sendRequest(conn: RequestWriter, req: OutgoingRequest): void {
     conn.write(`POST ${req.handler} HTTP/1.1\r\n`);
     this.sendHeaders(conn, this.requestHeaders(req));
     this.sendContent(conn, req.body);
@@ -348,7 +408,7 @@ export class Transport {
   }
 
   /** Writes the header fields and the empty line that ends the head. */
-  protected sendHeaders(conn: ClientConnection, headers: HeaderList): void {
+  protected sendHeaders(conn: RequestWriter, headers: HeaderList): void {
     let head = '';
     for (const [name, value] of headers) {
       checkField(name, value);
@@ -357,7 +417,7 @@ export class Transport {
     conn.write(head + '\r\n');
   }
 
-  protected sendContent(conn: ClientConnection, body: Buffer): void {
+  protected sendContent(conn: RequestWriter, body: Buffer): void {
     conn.write(body);
   }
 
@@ -417,8 +477,8 @@ export class Transport {
 class Call {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
-  /** The connection carrying the request, once it is being sent. */
-  conn: ClientConnection | null = null;
+  /** How far the request got, once it is being sent (the connection, or a pipelined exchange). */
+  progress: SendProgress | null = null;
 
   constructor(
     private readonly url: string,
@@ -448,7 +508,7 @@ class Call {
   }
 
   private get requestSent(): boolean {
-    return this.conn?.requestWritten ?? false;
+    return this.progress?.requestWritten ?? false;
   }
 
   private readonly onTimeout = (): void => {
@@ -473,7 +533,27 @@ class Call {
   }
 }
 
-function connectError(req: OutgoingRequest, err: unknown): unknown {
+/** What sendRequest writes, kept: the bytes of one request for a pipelined connection. */
+class RequestBuffer implements RequestWriter {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  write(chunk: string | Buffer): void {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    this.parts.push(buf);
+    this.bytes += buf.length;
+  }
+
+  take(): Buffer {
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+}
+
+/** A failed connect as the call reports it: its own abort reason, a catalogue error as is, else CONNECT. */
+export function connectError(req: OutgoingRequest, err: unknown): unknown {
   if (req.signal.aborted) return req.signal.reason;
   if (err instanceof XmlRpcKitError) return err;
   const message = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,617 @@
+// Runs calls on many targets at once, under limits. Used by
+// ParallelServerProxy and runJobs (parallel.ts); knows nothing of targets,
+// only of tasks:
+//
+//   - a remote task goes on a *lane*: a Pipeline (pipeline.ts), which holds
+//     one socket at a time. A concurrent task takes a lane with nothing on
+//     it; a pipelined task joins a lane to its endpoint that has fewer than
+//     `pipelineDepth` calls, so calls to one host share as few connections
+//     as possible. Lanes are counted per host and in total, so those counts
+//     are the sockets open: `maxConnectionsPerHost` and `maxConnections`
+//     bound them (an idle lane is closed to make room for another host).
+//   - a local task is a function call, bounded only by the run's concurrency.
+//
+// A *run* is one batch (a ParallelServerProxy call, a runJobs): its
+// `concurrency` bounds its calls in flight, its signal aborts it. Among the
+// tasks that may start, the oldest starts first; a task whose lane is not
+// available does not hold back tasks for other lanes. One timer per call at
+// most (the Transport's), one listener on the caller's signal per run.
+//
+// Tasks wait in queues by placement key (run, lane key, strategy): tasks of
+// one key are interchangeable for placement, so only each queue's oldest is
+// looked at. Queues that may start are in a heap by their oldest task;
+// a queue that cannot start is parked by what it waits for (its run's
+// concurrency, a lane at its endpoint, a socket anywhere) and put back in
+// the heap when that changes. Placing a task costs O(log queues), however
+// many tasks wait.
+
+import { setMaxListeners } from 'node:events';
+import { TransportError, TransportErrorCode } from '../errors.js';
+import { asError, type Outcome } from './concurrency.js';
+import type { Pipeline } from './pipeline.js';
+import type { Transport } from './transport.js';
+
+export type { Outcome } from './concurrency.js';
+
+export interface RemoteTask {
+  readonly kind: 'remote';
+  readonly transport: Transport;
+  /** `[user:pass@]host[:port]`, as Transport.request takes it. */
+  readonly host: string;
+  /** Sockets are counted per endpoint (scheme, host, port). */
+  readonly endpointKey: string;
+  /** The URL, for errors. */
+  readonly url: string;
+  readonly pipelined: boolean;
+  /** Sends the call on `pipeline`, with `signal` (the run's) and the call's own options. */
+  run(pipeline: Pipeline, signal: AbortSignal): Promise<unknown>;
+}
+
+export interface LocalTask {
+  readonly kind: 'local';
+  /** Names the target in errors ('local:Calculator'). */
+  readonly url: string;
+  /** ms; 0: none. */
+  readonly timeout: number;
+  call(): unknown;
+}
+
+export type Task = RemoteTask | LocalTask;
+
+export interface SchedulerLimits {
+  maxConnectionsPerHost: number;
+  maxConnections: number;
+  pipelineDepth: number;
+  idleTimeout: number;
+  waitForKeepAlive: boolean;
+}
+
+export interface RunOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+}
+
+export interface SchedulerStats {
+  /** Sockets open or being opened (a lane holds one at most), closing ones included. */
+  connections: number;
+  /** Lanes with no call on them. */
+  idle: number;
+  /** Calls waiting to start, and calls started and not settled. */
+  queued: number;
+  inFlight: number;
+}
+
+interface Lane {
+  readonly pipeline: Pipeline;
+  readonly laneKey: string;
+  readonly endpointKey: string;
+  /** Calls placed on it and not settled. */
+  load: number;
+  lastUsed: number;
+  /** Taken out of the maps (closing); still counted until its socket is gone. */
+  retired: boolean;
+  /** Once retired: resolves when its socket is gone. */
+  gone: Promise<void> | null;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly task: Task;
+  readonly index: number;
+}
+
+/** The tasks of one run that are placed alike, oldest first. */
+class KeyQueue {
+  entries: Entry[] = [];
+  head = 0;
+  /** Where it is: in the heap, parked, or nowhere (empty, or its run ended). */
+  where: 'heap' | 'run' | 'host' | 'total' | 'none' = 'none';
+  /** Its heap index, while in the heap. */
+  slot = -1;
+
+  constructor(
+    readonly run: Run,
+    readonly key: string,
+    /** null for local tasks. */
+    readonly endpointKey: string | null,
+  ) {}
+
+  get first(): Entry | undefined {
+    return this.entries[this.head];
+  }
+
+  get length(): number {
+    return this.entries.length - this.head;
+  }
+
+  shift(): void {
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** A binary min-heap of queues by their oldest task. */
+class QueueHeap {
+  private readonly items: KeyQueue[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(q: KeyQueue): void {
+    q.where = 'heap';
+    q.slot = this.items.length;
+    this.items.push(q);
+    this.up(q.slot);
+  }
+
+  pop(): KeyQueue | undefined {
+    const top = this.items[0];
+    if (top === undefined) return undefined;
+    const last = this.items.pop()!;
+    if (last !== top) {
+      this.items[0] = last;
+      last.slot = 0;
+      this.down(0);
+    }
+    top.where = 'none';
+    top.slot = -1;
+    return top;
+  }
+
+  remove(q: KeyQueue): void {
+    if (q.where !== 'heap') return;
+    const i = q.slot;
+    const last = this.items.pop()!;
+    if (last !== q) {
+      this.items[i] = last;
+      last.slot = i;
+      this.down(i);
+      this.up(last.slot);
+    }
+    q.where = 'none';
+    q.slot = -1;
+  }
+
+  private seq(i: number): number {
+    return this.items[i]!.first?.seq ?? -1; // an emptied queue comes out first, to be dropped
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.seq(parent) <= this.seq(i)) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < this.items.length && this.seq(l) < this.seq(min)) min = l;
+      if (r < this.items.length && this.seq(r) < this.seq(min)) min = r;
+      if (min === i) return;
+      this.swap(i, min);
+      i = min;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const qa = this.items[a]!;
+    const qb = this.items[b]!;
+    this.items[a] = qb;
+    this.items[b] = qa;
+    qa.slot = b;
+    qb.slot = a;
+  }
+}
+
+class Run {
+  readonly controller = new AbortController();
+  readonly results: Outcome[];
+  /** Placement key -> its queue, while it has tasks waiting. */
+  readonly queues = new Map<string, KeyQueue>();
+  /** Its queues parked because the run is at its concurrency. */
+  readonly parked = new Set<KeyQueue>();
+  inFlight = 0;
+  remaining: number;
+  finished: (results: Outcome[]) => void = () => {};
+  readonly done: Promise<Outcome[]>;
+
+  constructor(
+    readonly concurrency: number,
+    count: number,
+  ) {
+    // Every call of the run listens to this signal: as many listeners as calls in flight, on purpose.
+    setMaxListeners(0, this.controller.signal);
+    this.results = new Array<Outcome>(count);
+    this.remaining = count;
+    this.done = new Promise((resolve) => {
+      this.finished = resolve;
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
+export class Scheduler {
+  readonly limits: Readonly<SchedulerLimits>;
+  readonly #lanes = new Map<string, Lane[]>();
+  readonly #perHost = new Map<string, number>();
+  /** Every lane whose socket may be open, retired ones included. */
+  readonly #all = new Set<Lane>();
+  readonly #runs = new Set<Run>();
+  readonly #transportIds = new WeakMap<Transport, number>();
+  #nextTransportId = 0;
+  #seq = 0;
+  /** Queues whose oldest task may start. */
+  readonly #ready = new QueueHeap();
+  /** Queues waiting for a lane at their endpoint (for either limit), by endpoint. */
+  readonly #waitingAt = new Map<string, Set<KeyQueue>>();
+  /** Of those, the ones waiting for a socket anywhere (the total limit). */
+  readonly #waitingTotal = new Set<KeyQueue>();
+  #dispatching = false;
+  #again = false;
+  /** Idle lanes being closed to make room (in total, and per endpoint), not gone yet. */
+  #evicting = 0;
+  readonly #evictingFor = new Set<string>();
+
+  constructor(limits: SchedulerLimits) {
+    this.limits = Object.freeze({ ...limits });
+  }
+
+  /** Runs `tasks`; resolves to their outcomes in order, never rejects. */
+  run(tasks: readonly Task[], options: RunOptions): Promise<Outcome[]> {
+    if (tasks.length === 0) return Promise.resolve([]);
+    const run = new Run(options.concurrency, tasks.length);
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!;
+      const key = task.kind === 'local' ? 'local' : `${this.#laneKey(task)}|${task.pipelined ? 'p' : 'c'}`;
+      let queue = run.queues.get(key);
+      if (queue === undefined) {
+        queue = new KeyQueue(run, key, task.kind === 'local' ? null : task.endpointKey);
+        run.queues.set(key, queue);
+      }
+      queue.entries.push({ seq: this.#seq++, task, index: i });
+    }
+    this.#runs.add(run);
+    for (const queue of run.queues.values()) this.#ready.push(queue);
+    const userSignal = options.signal;
+    if (userSignal !== undefined) {
+      const onAbort = () => this.#abort(run, userSignal.reason);
+      if (userSignal.aborted) onAbort();
+      else {
+        userSignal.addEventListener('abort', onAbort, { once: true });
+        void run.done.then(() => userSignal.removeEventListener('abort', onAbort));
+      }
+    }
+    this.#dispatch();
+    return run.done;
+  }
+
+  /**
+   * Closes every lane: idle ones now, busy ones when their calls end.
+   * Resolves once their sockets are closed. The scheduler stays usable.
+   */
+  close(): Promise<void> {
+    return Promise.all([...this.#all].map((lane) => this.#retire(lane))).then(() => undefined);
+  }
+
+  stats(): SchedulerStats {
+    let queued = 0;
+    let inFlight = 0;
+    for (const run of this.#runs) {
+      inFlight += run.inFlight;
+      for (const queue of run.queues.values()) queued += queue.length;
+    }
+    let idle = 0;
+    for (const lane of this.#all) if (!lane.retired && lane.load === 0) idle++;
+    return { connections: this.#all.size, idle, queued, inFlight };
+  }
+
+  // ---- placement ----
+
+  #dispatch(): void {
+    if (this.#dispatching) {
+      this.#again = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#again = false;
+        this.#placeAll();
+      } while (this.#again);
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  /**
+   * Starts the oldest task that can start, until none can; then closes idle
+   * lanes to make room for the queues waiting for a socket: as many as
+   * there are such queues (a lane's close wakes the dispatch again).
+   */
+  #placeAll(): void {
+    const hostsNeedingRoom = new Set<string>();
+    for (;;) {
+      const queue = this.#ready.pop();
+      if (queue === undefined) break;
+      const entry = queue.first;
+      if (entry === undefined) {
+        queue.run.queues.delete(queue.key);
+        continue;
+      }
+      const run = queue.run;
+      if (run.inFlight >= run.concurrency) {
+        queue.where = 'run';
+        run.parked.add(queue);
+        continue;
+      }
+      const started = this.#start(run, entry);
+      if (started === true) {
+        queue.shift();
+        if (queue.length > 0) this.#ready.push(queue);
+        else run.queues.delete(queue.key);
+        continue;
+      }
+      const endpointKey = queue.endpointKey!;
+      let waiting = this.#waitingAt.get(endpointKey);
+      if (waiting === undefined) this.#waitingAt.set(endpointKey, (waiting = new Set()));
+      waiting.add(queue);
+      queue.where = started;
+      if (started === 'total') this.#waitingTotal.add(queue);
+      else hostsNeedingRoom.add(endpointKey);
+    }
+    for (const endpointKey of hostsNeedingRoom) {
+      // Its sockets are all taken; one may be idle through another transport.
+      if (!this.#evictingFor.has(endpointKey)) this.#retireIdle((lane) => lane.endpointKey === endpointKey, endpointKey);
+    }
+    while (this.#evicting < this.#waitingTotal.size && this.#retireIdle(() => true, null)) {
+      /* one idle lane closed per queue waiting for a socket */
+    }
+  }
+
+  /** The queues waiting for a lane at `endpointKey` may start now (a lane there has room, or a slot came free). */
+  #wakeEndpoint(endpointKey: string): void {
+    const waiting = this.#waitingAt.get(endpointKey);
+    if (waiting === undefined) return;
+    this.#waitingAt.delete(endpointKey);
+    for (const queue of waiting) {
+      this.#waitingTotal.delete(queue);
+      this.#ready.push(queue);
+    }
+  }
+
+  /** A socket is gone: the queues waiting for one may open theirs. */
+  #wakeTotal(): void {
+    for (const queue of this.#waitingTotal) {
+      this.#unwait(queue);
+      this.#ready.push(queue);
+    }
+    this.#waitingTotal.clear();
+  }
+
+  /** Out of the per-endpoint wait sets. */
+  #unwait(queue: KeyQueue): void {
+    const endpointKey = queue.endpointKey!;
+    const waiting = this.#waitingAt.get(endpointKey);
+    if (waiting === undefined) return;
+    waiting.delete(queue);
+    if (waiting.size === 0) this.#waitingAt.delete(endpointKey);
+  }
+
+  /** The run has room again: its parked queues may start. */
+  #wakeRun(run: Run): void {
+    for (const queue of run.parked) this.#ready.push(queue);
+    run.parked.clear();
+  }
+
+  /** Takes a queue out of wherever it waits (its run was aborted). */
+  #forget(queue: KeyQueue): void {
+    if (queue.where === 'heap') this.#ready.remove(queue);
+    else if (queue.where === 'host' || queue.where === 'total') {
+      this.#unwait(queue);
+      this.#waitingTotal.delete(queue);
+    }
+    queue.run.parked.delete(queue);
+    queue.where = 'none';
+  }
+
+  /** true: started; 'host' or 'total': no socket available (the per-host or the total limit). */
+  #start(run: Run, entry: Entry): true | 'host' | 'total' {
+    const task = entry.task;
+    if (task.kind === 'local') {
+      run.inFlight++;
+      this.#runLocal(run, task).then((outcome) => {
+        run.inFlight--;
+        this.#wakeRun(run);
+        this.#settle(run, entry, outcome);
+      });
+      return true;
+    }
+    const lane = this.#laneFor(task);
+    if (typeof lane === 'string') return lane;
+    lane.load++;
+    lane.lastUsed = performance.now();
+    run.inFlight++;
+    task.run(lane.pipeline, run.signal).then(
+      (value) => this.#ended(run, entry, lane, [value, null]),
+      (err: unknown) => this.#ended(run, entry, lane, [null, asError(err)]),
+    );
+    return true;
+  }
+
+  #ended(run: Run, entry: Entry, lane: Lane, outcome: Outcome): void {
+    lane.load--;
+    run.inFlight--;
+    if (lane.load === 0 && !lane.retired && !lane.pipeline.connected) void this.#retire(lane);
+    this.#wakeEndpoint(lane.endpointKey);
+    this.#wakeRun(run);
+    this.#settle(run, entry, outcome);
+  }
+
+  /** A lane for `task`, or which limit makes it wait. */
+  #laneFor(task: RemoteTask): Lane | 'host' | 'total' {
+    const laneKey = this.#laneKey(task);
+    const lanes = this.#lanes.get(laneKey);
+    if (lanes !== undefined) {
+      for (const lane of lanes) {
+        if (task.pipelined ? lane.load < this.limits.pipelineDepth : lane.load === 0) return lane;
+      }
+    }
+    const host = this.#perHost.get(task.endpointKey) ?? 0;
+    if (host >= this.limits.maxConnectionsPerHost) return 'host';
+    if (this.#all.size >= this.limits.maxConnections) return 'total';
+    const lane: Lane = {
+      pipeline: task.transport.openPipeline(task.host, {
+        depth: this.limits.pipelineDepth,
+        waitForKeepAlive: this.limits.waitForKeepAlive,
+        idleTimeout: this.limits.idleTimeout,
+        onConnectionClose: () => this.#laneSocketClosed(lane),
+      }),
+      laneKey,
+      endpointKey: task.endpointKey,
+      load: 0,
+      lastUsed: performance.now(),
+      retired: false,
+      gone: null,
+    };
+    if (lanes === undefined) this.#lanes.set(laneKey, [lane]);
+    else lanes.push(lane);
+    this.#perHost.set(task.endpointKey, host + 1);
+    this.#all.add(lane);
+    return lane;
+  }
+
+  /** Lanes are per transport (its steps, TLS options, headers) and endpoint. */
+  #laneKey(task: RemoteTask): string {
+    let id = this.#transportIds.get(task.transport);
+    if (id === undefined) this.#transportIds.set(task.transport, (id = this.#nextTransportId++));
+    return `${id} ${task.endpointKey}`;
+  }
+
+  /** Closes the least recently used idle lane that `filter` accepts; false if there is none. */
+  #retireIdle(filter: (lane: Lane) => boolean, forEndpoint: string | null): boolean {
+    let oldest: Lane | null = null;
+    for (const lane of this.#all) {
+      if (lane.retired || lane.load > 0 || !filter(lane)) continue;
+      if (oldest === null || lane.lastUsed < oldest.lastUsed) oldest = lane;
+    }
+    if (oldest === null) return false;
+    this.#evicting++;
+    if (forEndpoint !== null) this.#evictingFor.add(forEndpoint);
+    void this.#retire(oldest).then(() => {
+      this.#evicting--;
+      if (forEndpoint !== null) this.#evictingFor.delete(forEndpoint);
+    });
+    return true;
+  }
+
+  /** Out of the maps; counted in #all until its socket is gone (its calls end first). */
+  #retire(lane: Lane): Promise<void> {
+    if (lane.gone !== null) return lane.gone;
+    lane.retired = true;
+    const lanes = this.#lanes.get(lane.laneKey);
+    if (lanes !== undefined) {
+      const i = lanes.indexOf(lane);
+      if (i !== -1) lanes.splice(i, 1);
+      if (lanes.length === 0) this.#lanes.delete(lane.laneKey);
+    }
+    const host = (this.#perHost.get(lane.endpointKey) ?? 1) - 1;
+    if (host === 0) this.#perHost.delete(lane.endpointKey);
+    else this.#perHost.set(lane.endpointKey, host);
+    this.#wakeEndpoint(lane.endpointKey);
+    lane.gone = lane.pipeline.close().then(() => {
+      this.#all.delete(lane);
+      this.#wakeTotal();
+      this.#wakeEndpoint(lane.endpointKey);
+      queueMicrotask(() => this.#dispatch());
+    });
+    return lane.gone;
+  }
+
+  /** A lane's socket closed (idle timeout, the server, a failure): an idle lane goes. */
+  #laneSocketClosed(lane: Lane): void {
+    if (!lane.retired && lane.load === 0 && !lane.pipeline.connected) void this.#retire(lane);
+  }
+
+  // ---- outcomes ----
+
+  #settle(run: Run, entry: Entry, outcome: Outcome): void {
+    run.results[entry.index] = outcome;
+    run.remaining--;
+    if (run.remaining === 0) {
+      this.#runs.delete(run);
+      run.finished(run.results);
+    }
+    this.#dispatch();
+  }
+
+  /** Queued calls fail at once (never sent); calls in flight are aborted through the run's signal. */
+  #abort(run: Run, reason: unknown): void {
+    const queued: Entry[] = [];
+    for (const queue of run.queues.values()) {
+      this.#forget(queue);
+      queued.push(...queue.entries.slice(queue.head));
+    }
+    run.queues.clear();
+    if (!run.signal.aborted) run.controller.abort(reason);
+    for (const entry of queued) {
+      this.#settle(run, entry, [
+        null,
+        new TransportError(TransportErrorCode.ABORTED, entry.task.url, 'the call was aborted before it started', { requestSent: false, cause: reason }),
+      ]);
+    }
+  }
+
+  /** A local call, on a later tick (never inside dispatch), with the run's abort and its own timeout. */
+  #runLocal(run: Run, task: LocalTask): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      let settled = false;
+      const finish = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
+        if (timer !== null) clearTimeout(timer);
+        run.signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = () =>
+        finish([null, new TransportError(TransportErrorCode.ABORTED, task.url, 'the call was aborted', { requestSent: true, cause: run.signal.reason })]);
+      if (run.signal.aborted) {
+        onAbort();
+        return;
+      }
+      run.signal.addEventListener('abort', onAbort);
+      if (task.timeout > 0) {
+        timer = setTimeout(() => {
+          timer = null;
+          finish([null, new TransportError(TransportErrorCode.TIMEOUT, task.url, `no result within ${task.timeout} ms`, { requestSent: true })]);
+        }, task.timeout);
+      }
+      queueMicrotask(() => {
+        if (settled) return;
+        let value: unknown;
+        try {
+          value = task.call();
+        } catch (err) {
+          finish([null, asError(err)]);
+          return;
+        }
+        Promise.resolve(value).then(
+          (v) => finish([v, null]),
+          (err: unknown) => finish([null, asError(err)]),
+        );
+      });
+    });
+  }
+}
