@@ -1,13 +1,14 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec` or `npm run bench -- server` runs one of them;
+// `npm run bench -- codec`, `-- server` or `-- parallel` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { runCodecBench } from './codec.js';
+import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 
-const BENCHES = ['codec', 'server'] as const;
+const BENCHES = ['codec', 'server', 'parallel'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function machine(): string {
@@ -35,6 +36,10 @@ async function main(args: string[]): Promise<void> {
     console.log('');
   }
   if (chosen.has('server')) await runServerBench();
+  if (chosen.has('parallel')) {
+    console.log('\nParallel calls: 1,000 calls of add to 1, 10 and 100 servers, calls/s\n');
+    console.log((await runParallelBench()).text);
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
