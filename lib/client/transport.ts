@@ -21,8 +21,6 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import * as zlib from 'node:zlib';
-import { promisify } from 'node:util';
 import {
   DecodeError,
   ProtocolError,
@@ -31,6 +29,7 @@ import {
   TransportErrorCode,
   XmlRpcKitError,
 } from '../errors.js';
+import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
 import { getTokens } from '../http/headers.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
@@ -152,8 +151,6 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field value: HTAB, SP, VCHAR, obs-text; no CR, LF, NUL or other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 export class Transport {
   readonly secure: boolean;
@@ -450,20 +447,19 @@ export class Transport {
 
   /** The body without its Content-Encoding (gzip, or none). */
   protected async decodeContent(response: IncomingResponse, req: OutgoingRequest): Promise<Buffer> {
-    const codings = getTokens(response.headers, 'content-encoding').filter((c) => c !== 'identity');
-    if (codings.length === 0) return response.body;
-    if (codings.length > 1 || (codings[0] !== 'gzip' && codings[0] !== 'x-gzip')) {
-      throw new ResponseError(req.url, `unsupported Content-Encoding: ${codings.join(', ')}`);
+    const coding = bodyCoding(response.headers);
+    if (coding === 'identity') return response.body;
+    if (coding === null) {
+      const codings = getTokens(response.headers, 'content-encoding').join(', ');
+      throw new ResponseError(req.url, `unsupported Content-Encoding: ${codings}`);
     }
     try {
-      return await gunzip(response.body, { maxOutputLength: Math.max(1, this.maxResponseBytes) });
+      return await gunzipCapped(response.body, this.maxResponseBytes);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ResponseError(req.url, `gzip response decodes to more than maxResponseBytes (${this.maxResponseBytes} bytes)`, {
-          cause: err,
-        });
-      }
-      throw new ResponseError(req.url, `invalid gzip response body: ${(err as Error).message}`, { cause: err });
+      const message = (err as GzipBodyError).tooLarge
+        ? `gzip response decodes to more than maxResponseBytes (${this.maxResponseBytes} bytes)`
+        : `invalid gzip response body: ${(err as Error).message}`;
+      throw new ResponseError(req.url, message, { cause: err });
     }
   }
 }
