@@ -876,3 +876,30 @@ t.test('close() does not wait for a TLS handshake that never finishes', { skip: 
   await closing;
   t.equal(closed, true, 'closed without waiting for the handshake timeout');
 });
+
+t.test('requests held back by the pipeline limit are still answered after the client half-closes', async (t) => {
+  let n = 0;
+  const slow = handler(() => true, async () => {
+    const mine = n++;
+    await sleep(mine % 2 === 0 ? 60 : 10);
+    return { status: 200, body: String(mine) };
+  });
+  const { server, port } = await startServer({ handlers: [slow], maxPipelinedRequests: 2 });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.socket.end('GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(4));
+  await c.whenClosed(5000);
+  t.same(c.responses.map((r) => r.text()), ['0', '1', '2', '3']);
+  t.equal(c.responses[3]!.header('connection'), 'close', 'the last one closes');
+});
+
+t.test('a refused Expect: 100-continue says what was not found, once', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+  const [r] = await c.responsesCount(1);
+  t.equal(r!.text(), 'Not Found: /nowhere\n');
+});

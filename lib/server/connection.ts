@@ -161,8 +161,7 @@ export class Connection {
     if (handler === null) {
       if (head.expectContinue) {
         // Refused before the body: answer now and close, the body never comes.
-        const refusal = noHandler(request);
-        this.fail(refusal.status, String(refusal.body));
+        this.fail(noHandler(request));
         return;
       }
       slot.discard = true;
@@ -354,7 +353,8 @@ export class Connection {
   private decideKeepAlive(slot: Slot, response: Response): boolean {
     if (!slot.keepAlive || response.close === true || slot.request === null) return false;
     // Once reading has stopped, the last owed response closes the connection.
-    if ((this.stopped || this.peerEnded) && this.queue.length === 0 && this.current === null) return false;
+    // Requests parsed ahead but held back (pipeline limit, drain) are still owed.
+    if ((this.stopped || this.peerEnded) && this.queue.length === 0 && this.current === null && this.pending === null) return false;
     return true;
   }
 
@@ -369,7 +369,7 @@ export class Connection {
    * A request cannot be served: answer `status` after the responses owed
    * before it, then close. Nothing more is parsed from this connection.
    */
-  private fail(status: number, message: string): void {
+  private fail(statusOrResponse: number | Response, message = ''): void {
     let slot = this.current;
     if (slot === null) {
       slot = new Slot(null, false, false);
@@ -379,7 +379,10 @@ export class Connection {
     }
     this.current = null;
     slot.handler = null;
-    slot.response = plain(status, `${statusText(status)}: ${message}\n`, true);
+    slot.response =
+      typeof statusOrResponse === 'number'
+        ? plain(statusOrResponse, `${statusText(statusOrResponse)}: ${message}\n`, true)
+        : { ...statusOrResponse, close: true };
     this.stopReading();
     if (this.queue[0] === slot) this.flush();
   }
