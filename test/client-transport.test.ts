@@ -222,6 +222,7 @@ t.test('headers, hosts and handlers that would corrupt the request are refused',
   t.throws(() => new Transport({ userAgent: 'ua\n' }), TypeError);
   t.throws(() => new Transport({ maxSocketsPerHost: 0 }), RangeError);
   t.throws(() => new Transport({ timeout: -1 }), RangeError);
+  t.throws(() => new Transport({ timeout: 3e9 }), RangeError, 'a timeout setTimeout cannot honour');
   const transport = new Transport();
   for (const host of ['', 'a b:80', 'host:port', 'host:70000', 'host/path', '[::1', '[::1]x', 'a\r\nb']) {
     t.type(await failure(transport.request(host, '/RPC2', '')), TypeError, `host ${JSON.stringify(host)}`);

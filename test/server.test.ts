@@ -5,6 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { selfSignedCertificate, type Certificate } from './client-fixtures.js';
 import { RawClient, handler, post, readSlowly, sleep, startServer } from './support.js';
 import type { Request, Response } from '../lib/server/request.js';
+import { Server } from '../lib/server/server.js';
 
 const echoBody = handler(
   (r) => r.path === '/echo',
@@ -902,4 +903,11 @@ t.test('a refused Expect: 100-continue says what was not found, once', async (t)
   c.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
   const [r] = await c.responsesCount(1);
   t.equal(r!.text(), 'Not Found: /nowhere\n');
+});
+
+t.test('every server limit is checked when the server is made', async (t) => {
+  for (const bad of [{ headersTimeout: NaN }, { keepAliveTimeout: -1 }, { requestTimeout: 3e9 }, { maxBodyBytes: -5 }, { maxConnections: 0 }, { maxHeaders: 'x' as unknown as number }]) {
+    t.throws(() => new Server(bad), RangeError, JSON.stringify(bad));
+  }
+  t.doesNotThrow(() => new Server({ gzipThreshold: Infinity, keepAliveTimeout: undefined }));
 });

@@ -35,6 +35,7 @@ import { parseHost, parseUrl } from './endpoint.js';
 import { ServerProxy, proxyTarget, remoteMethod, type RemoteCallable } from './proxy.js';
 import { Scheduler, type LocalTask, type Outcome, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
+import { timeoutMs } from '../options.js';
 
 export type { Outcome } from './scheduler.js';
 
@@ -281,11 +282,6 @@ function positive(name: string, value: unknown, integer: boolean, allowInfinity 
   return value as number;
 }
 
-function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${String(value)}`);
-  return value;
-}
-
 function callConfig(base: CallConfig, options: ParallelCallOptions): CallConfig {
   const signal = options.signal ?? base.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
@@ -293,7 +289,7 @@ function callConfig(base: CallConfig, options: ParallelCallOptions): CallConfig 
   return {
     strategy: options.strategy === undefined ? base.strategy : checkStrategy(options.strategy),
     concurrency: options.concurrency === undefined ? base.concurrency : positive('concurrency', options.concurrency, true, true),
-    timeout: options.timeout === undefined ? base.timeout : nonNegative('timeout', options.timeout),
+    timeout: options.timeout === undefined ? base.timeout : timeoutMs('timeout', options.timeout),
     signal,
     headers: { ...base.headers, ...options.headers },
   };
@@ -311,7 +307,7 @@ function split(options: ParallelOptions & { signal?: AbortSignal }): {
     maxConnectionsPerHost: positive('maxConnectionsPerHost', maxConnectionsPerHost ?? d.maxConnectionsPerHost, true),
     maxConnections: positive('maxConnections', maxConnections ?? d.maxConnections, true),
     pipelineDepth: positive('pipelineDepth', pipelineDepth ?? d.pipelineDepth, true),
-    idleTimeout: nonNegative('idleTimeout', idleTimeout ?? d.idleTimeout),
+    idleTimeout: timeoutMs('idleTimeout', idleTimeout ?? d.idleTimeout),
     waitForKeepAlive: (waitForKeepAlive ?? d.waitForKeepAlive) !== false,
   });
   const base: CallConfig = { strategy: d.strategy, concurrency: d.concurrency, timeout: undefined, signal: undefined, headers: {} };

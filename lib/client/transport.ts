@@ -31,6 +31,7 @@ import {
 } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
 import { getTokens } from '../http/headers.js';
+import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { ClientConnection, type IncomingResponse, type RequestWriter } from './connection.js';
@@ -173,8 +174,8 @@ export class Transport {
     this.secure = o.secure === true;
     this.keepAlive = o.keepAlive !== false;
     this.userAgent = o.userAgent ?? `medusa-xmlrpc/${VERSION}`;
-    this.connectTimeout = nonNegative('connectTimeout', o.connectTimeout);
-    this.timeout = nonNegative('timeout', o.timeout);
+    this.connectTimeout = timeoutMs('connectTimeout', o.connectTimeout);
+    this.timeout = timeoutMs('timeout', o.timeout);
     this.maxResponseBytes = nonNegative('maxResponseBytes', o.maxResponseBytes);
     this.wrapDoubles = o.wrapDoubles === true;
     this.maxDepth = nonNegative('maxDepth', o.maxDepth);
@@ -186,7 +187,7 @@ export class Transport {
     this.#tls = Object.freeze({ ...(o.tls ?? {}) });
     checkHeaders({ 'User-Agent': this.userAgent });
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
-    this.#pool = new Pool(maxSockets, nonNegative('idleTimeout', o.idleTimeout));
+    this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout));
   }
 
   /**
@@ -237,7 +238,7 @@ export class Transport {
   async #call(endpoint: Endpoint, handler: string, body: string | Uint8Array, options: RequestOptions, exchange: Exchange): Promise<XmlRpcValue> {
     checkHandler(handler);
     const headers = checkHeaders(options.headers ?? {});
-    const timeout = options.timeout === undefined ? this.timeout : nonNegative('timeout', options.timeout);
+    const timeout = options.timeout === undefined ? this.timeout : timeoutMs('timeout', options.timeout);
     const url = endpoint.origin + handler;
     const call = new Call(url, timeout, options.signal);
     try {
@@ -588,17 +589,5 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
   return copy;
 }
 
-function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative number, got ${String(value)}`);
-  }
-  return value;
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
-  return out;
-}
 
 function noop(): void {}

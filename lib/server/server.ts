@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
+import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { Connection } from './connection.js';
 import { DEFAULT_SERVER_LIMITS, type ConnectionHost, type ServerLimits } from './options.js';
 import type { Handler, Request } from './request.js';
@@ -36,7 +37,7 @@ export class Server implements ConnectionHost {
 
   constructor(options: ServerOptions = {}) {
     const { handlers, onError, tls: tlsOptions, ...limits } = options;
-    this.options = Object.freeze({ ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) });
+    this.options = checkedLimits({ ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) });
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
     // allowHalfOpen: a client that sends its request and then shuts down its
@@ -180,12 +181,19 @@ export class Server implements ConnectionHost {
   }
 }
 
-function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(options) as (keyof T)[]) {
-    if (options[key] !== undefined) out[key] = options[key];
+
+const TIMEOUTS: ReadonlySet<keyof ServerLimits> = new Set(['headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'lingerTimeout']);
+
+/** Every limit checked up front: a NaN timeout would turn the sweep into a busy loop. */
+function checkedLimits(limits: ServerLimits): Readonly<ServerLimits> {
+  for (const key of Object.keys(limits) as (keyof ServerLimits)[]) {
+    if (TIMEOUTS.has(key)) timeoutMs(key, limits[key]);
+    else nonNegative(key, limits[key], key === 'gzipThreshold');
   }
-  return out;
+  if (limits.maxConnections < 1 || limits.maxPipelinedRequests < 1) {
+    throw new RangeError('maxConnections and maxPipelinedRequests must be at least 1');
+  }
+  return Object.freeze(limits);
 }
 
 function defaultOnError(err: unknown, request: Request | null): void {
