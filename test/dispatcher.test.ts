@@ -133,3 +133,22 @@ t.test('system.getCapabilities lists the supported extensions', async (t) => {
   t.same(Object.keys(value as object).sort(), ['faults_interop', 'introspection', 'multicall', 'nil', 'xmlrpc']);
   t.same((value as Record<string, unknown>).faults_interop, { specUrl: 'http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php', specVersion: 20010516 });
 });
+
+t.test("methods of built-in prototypes are never exposed: EventEmitter's emit, an array's push", async (t) => {
+  const { EventEmitter } = await import('node:events');
+  class Service extends EventEmitter {
+    items = [1, 2];
+    cache = new Map<string, number>();
+    ping(): string {
+      return 'pong';
+    }
+  }
+  const d = new XmlRpcDispatcher().registerInstance(new Service(), { allowDottedNames: true });
+  t.same(await outcome(d, 'ping'), { value: 'pong' });
+  for (const name of ['emit', 'on', 'removeAllListeners', 'setMaxListeners', 'items.push', 'items.splice', 'cache.clear', 'cache.set']) {
+    t.same(await outcome(d, name), { fault: -32601 }, name);
+  }
+  const listed = (await outcome(d, 'system.listMethods')).value as string[];
+  t.ok(listed.includes('ping'));
+  t.notOk(listed.includes('emit'));
+});

@@ -2,6 +2,7 @@
 // (Python's SimpleXMLRPCDispatcher: register_function / register_instance),
 // with the system.* methods: introspection, multicall, capabilities.
 
+import { EventEmitter } from 'node:events';
 import { Fault, FaultCode } from '../errors.js';
 import type { Request } from '../server/request.js';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
@@ -205,9 +206,20 @@ function resolveMethod(
   return undefined;
 }
 
+/**
+ * Prototypes whose methods are never remote methods: the language's and
+ * Node's building blocks. An instance of a class extending EventEmitter does
+ * not expose `emit`; `items.push` is not reachable through dotted names.
+ */
+const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+  Object.prototype, Function.prototype, Array.prototype, Map.prototype, Set.prototype, WeakMap.prototype,
+  WeakSet.prototype, Promise.prototype, Date.prototype, RegExp.prototype, Error.prototype, String.prototype,
+  Number.prototype, Boolean.prototype, EventEmitter.prototype, Uint8Array.prototype, Buffer.prototype,
+]);
+
 function ownOrClassValue(target: object, name: string): unknown {
   if (name === '' || name.startsWith('_')) return undefined;
-  for (let p: object | null = target; p !== null && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p)) {
     const descriptor = Object.getOwnPropertyDescriptor(p, name);
     if (descriptor !== undefined) {
       if (name === 'constructor' || !('value' in descriptor)) return undefined;
@@ -219,7 +231,7 @@ function ownOrClassValue(target: object, name: string): unknown {
 
 function instanceMethodNames(instance: object): string[] {
   const names = new Set<string>();
-  for (let p: object | null = instance; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = instance; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
       if (name !== 'constructor' && !name.startsWith('_') && typeof ownOrClassValue(instance, name) === 'function') {
         names.add(name);
