@@ -153,7 +153,8 @@ export class Server implements ConnectionHost {
       // Read and drop the request, so that its unread bytes do not turn our close into a RST.
       socket.resume();
       socket.end(BUSY_503, 'latin1');
-      setTimeout(() => socket.destroy(), this.options.lingerTimeout).unref();
+      const linger = setTimeout(() => socket.destroy(), this.options.lingerTimeout).unref();
+      socket.once('close', () => clearTimeout(linger));
       return;
     }
     this.connections.add(new Connection(socket, this));
