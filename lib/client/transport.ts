@@ -30,7 +30,7 @@ import {
   XmlRpcKitError,
 } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
-import { getTokens } from '../http/headers.js';
+import { getTokens, isFieldValue, isToken } from '../http/headers.js';
 import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
@@ -148,9 +148,6 @@ const RESERVED_HEADERS = new Set([
   'trailer',
   'expect',
 ]);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Field value: HTAB, SP, VCHAR, obs-text; no CR, LF, NUL or other controls.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 
 export class Transport {
@@ -571,8 +568,8 @@ function mergeHeaders(list: HeaderList, extra: Readonly<Record<string, string>>)
 }
 
 function checkField(name: string, value: string): void {
-  if (typeof name !== 'string' || !TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-  if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+  if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+  if (typeof value !== 'string' || !isFieldValue(value)) {
     throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`);
   }
 }

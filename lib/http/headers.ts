@@ -2,6 +2,8 @@
 // [name0, value0, name1, value1, ...], names lower-cased, values trimmed.
 // Field names given to these helpers are matched case-insensitively.
 
+import { FIELD_CHAR, TCHAR } from './chars.js';
+
 /** The first value of field `name`, or undefined. */
 export function getHeader(headers: readonly string[], name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -76,4 +78,23 @@ function trimOws(value: string, start: number, end: number): string {
 
 function isOws(c: number): boolean {
   return c === 0x20 || c === 0x09;
+}
+
+/** A field name, or any other token (RFC 9110 §5.6.2). */
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** A field value we may send: field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text being latin1. */
+export function isFieldValue(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || FIELD_CHAR[c] === 0) return false;
+  }
+  return true;
 }

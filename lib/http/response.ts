@@ -1,6 +1,8 @@
 // Serialising response heads. Kept apart from the parser so that both the
 // server and tests can build exact bytes; nothing here touches a socket.
 
+import { isFieldValue, isToken } from './headers.js';
+
 // RFC 9110 §15, and 429/431 (RFC 6585).
 const STATUS_TEXT: Record<number, string> = {
   100: 'Continue',
@@ -93,6 +95,8 @@ export function formatHead(
         throw new TypeError(`response header ${JSON.stringify(name)} is neither a string nor a number`);
       }
       const value = String(raw);
+      // A handler's header must neither end its line early (CR, LF: response
+      // splitting) nor hold what a strict client refuses, lest it drop the answer.
       if (!isToken(name)) throw new TypeError(`response header name ${JSON.stringify(name)} is not a token`);
       if (!isFieldValue(value)) throw new TypeError(`response header ${JSON.stringify(name)} holds a byte a field value may not`);
       head += `${name}: ${value}\r\n`;
@@ -101,29 +105,6 @@ export function formatHead(
   if (contentLength >= 0) head += `Content-Length: ${contentLength}\r\n`;
   if (connection !== '') head += `Connection: ${connection}\r\n`;
   return head + '\r\n';
-}
-
-// A handler's header must neither end its line early (CR, LF: response
-// splitting) nor hold what a strict client refuses, lest it drop the answer.
-const TCHARS = "!#$%&'*+-.^_`|~";
-
-function isToken(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && !TCHARS.includes(text[i]!)) return false;
-  }
-  return true;
-}
-
-/** field-vchar, SP and HTAB (RFC 9110 §5.5), obs-text being latin1. */
-function isFieldValue(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 9) || c === 0x7f || c > 0xff) return false;
-  }
-  return true;
 }
 
 export const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
