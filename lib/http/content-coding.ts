@@ -5,7 +5,7 @@
 
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { getHeaderAll } from './headers.js';
+import { getTokens } from './headers.js';
 
 const gunzipAsync = promisify(zlib.gunzip);
 const gzipAsync = promisify(zlib.gzip);
@@ -17,9 +17,7 @@ export type Coding = 'identity' | 'gzip';
  * gzip, or null for anything we cannot decode (a list of codings, deflate, br).
  */
 export function bodyCoding(headers: readonly string[]): Coding | null {
-  const values = getHeaderAll(headers, 'content-encoding');
-  if (values.length === 0) return 'identity';
-  const codings = values.flatMap((v) => v.split(',')).map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  const codings = getTokens(headers, 'content-encoding').filter((c) => c !== 'identity');
   if (codings.length === 0) return 'identity';
   if (codings.length === 1 && (codings[0] === 'gzip' || codings[0] === 'x-gzip')) return 'gzip';
   return null;
@@ -29,21 +27,20 @@ export function bodyCoding(headers: readonly string[]): Coding | null {
 export function acceptsGzip(headers: readonly string[]): boolean {
   let gzip: number | null = null;
   let star: number | null = null;
-  for (const value of getHeaderAll(headers, 'accept-encoding')) {
-    for (const item of value.split(',')) {
-      const [name, ...params] = item.split(';');
-      const coding = name!.trim().toLowerCase();
-      let q = 1;
-      for (const p of params) {
-        const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
-        if (m !== null) q = Number(m[1]);
-      }
-      if (coding === 'gzip' || coding === 'x-gzip') gzip = q;
-      else if (coding === '*') star = q;
-    }
+  for (const item of getTokens(headers, 'accept-encoding')) {
+    // `gzip;q=0.5`: the coding, then its weight (1 when none is given).
+    const semi = item.indexOf(';');
+    const coding = (semi === -1 ? item : item.slice(0, semi)).replace(OWS_END, '');
+    const weight = semi === -1 ? null : Q_VALUE.exec(item.slice(semi));
+    const q = weight === null ? 1 : Number(weight[1]);
+    if (coding === 'gzip' || coding === 'x-gzip') gzip = q;
+    else if (coding === '*') star = q;
   }
   return (gzip ?? star ?? 0) > 0;
 }
+
+const OWS_END = /[ \t]+$/;
+const Q_VALUE = /;[ \t]*q[ \t]*=[ \t]*([0-9.]+)/;
 
 /** Thrown when a gzip body is corrupt or decodes past its cap. */
 export class GzipBodyError extends Error {

@@ -53,20 +53,7 @@ export function getTokens(headers: readonly string[], name: string): string[] {
 
 /** Whether a #list field holds `token` (case-insensitive): hasToken(headers, 'connection', 'close'). */
 export function hasToken(headers: readonly string[], name: string, token: string): boolean {
-  const lowerName = name.toLowerCase();
-  const lowerToken = token.toLowerCase();
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] !== lowerName) continue;
-    const value = headers[i + 1];
-    let start = 0;
-    while (start <= value.length) {
-      let end = value.indexOf(',', start);
-      if (end === -1) end = value.length;
-      if (trimOws(value, start, end).toLowerCase() === lowerToken) return true;
-      start = end + 1;
-    }
-  }
-  return false;
+  return getTokens(headers, name).includes(token.toLowerCase());
 }
 
 /** value[start, end) without leading and trailing SP / HTAB (String#trim would also eat U+00A0, an obs-text byte). */
