@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import { Fault, ResponseError } from '../errors.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { remoteMethod, type RemoteCallable, type ServerProxy } from './proxy.js';
+import { methodsProxyHandler, type RemoteCallable, type ServerProxy } from './proxy.js';
 import type { RequestOptions } from './transport.js';
 
 /** One result of run(): the value, the server's Fault, or a ResponseError for a slot that is neither. */
@@ -19,8 +19,6 @@ interface QueuedCall {
   params: unknown[];
 }
 
-const NOT_METHODS = new Set(['then', 'toJSON', 'inspect']);
-
 class MultiCallBase {
   readonly server: ServerProxy;
   private calls: QueuedCall[] = [];
@@ -30,13 +28,7 @@ class MultiCallBase {
       throw new TypeError('MultiCall needs a ServerProxy');
     }
     this.server = server;
-    return new Proxy(this, {
-      get(target, name, receiver) {
-        if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
-        if (NOT_METHODS.has(name)) return undefined;
-        return remoteMethod(name, (method, params) => target.queue(method, ...params));
-      },
-    });
+    return new Proxy(this, MULTICALL_HANDLER);
   }
 
   /** Queues a call to `name` (any name); returns its index in run()'s results. */
@@ -85,6 +77,8 @@ function unpack(slot: XmlRpcValue, i: number, methodName: string, url: string): 
   }
   return new ResponseError(url, `system.multicall result ${i} (${methodName}) is neither [value] nor a fault struct`);
 }
+
+const MULTICALL_HANDLER = methodsProxyHandler<MultiCallBase, number>((target, method, params) => target.queue(method, ...params));
 
 /** A MultiCall: its own members, and every other name queues a call. */
 export type MultiCall = MultiCallBase & { readonly [method: string]: RemoteCallable<number> };

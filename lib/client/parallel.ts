@@ -32,7 +32,7 @@ import { Fault, FaultCode } from '../errors.js';
 import { dumps } from '../xmlrpc/encode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { parseHost, parseUrl } from './endpoint.js';
-import { ServerProxy, proxyTarget, remoteMethod, type RemoteCallable } from './proxy.js';
+import { ServerProxy, methodsProxyHandler, proxyTarget, type RemoteCallable } from './proxy.js';
 import { Scheduler, type LocalTask, type Outcome, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 import { timeoutMs } from '../options.js';
@@ -379,8 +379,6 @@ interface ProxyState {
   readonly config: CallConfig;
 }
 
-/** Never remote methods: what promise, JSON and inspection machinery probe. */
-const NOT_METHODS = new Set(['then', 'toJSON', 'inspect']);
 
 class ParallelServerProxyBase {
   /** Each target's URL (without credentials), or `local:<name>`, in target order. */
@@ -447,13 +445,7 @@ class ParallelServerProxyBase {
   }
 }
 
-const PROXY_HANDLER: ProxyHandler<ParallelServerProxyBase> = {
-  get(target, name, receiver) {
-    if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
-    if (NOT_METHODS.has(name)) return undefined;
-    return remoteMethod(name, (method, params) => target.call(method, ...params));
-  },
-};
+const PROXY_HANDLER = methodsProxyHandler<ParallelServerProxyBase, Promise<Outcome[]>>((target, method, params) => target.call(method, ...params));
 
 /** A ParallelServerProxy: its own members, and every other name a method called on every target. */
 export type ParallelServerProxy = ParallelServerProxyBase & { readonly [method: string]: RemoteCallable<Promise<Outcome[]>> };

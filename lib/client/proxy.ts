@@ -112,13 +112,23 @@ class ServerProxyBase {
   }
 }
 
-const PROXY_HANDLER: ProxyHandler<ServerProxyBase> = {
-  get(target, name, receiver) {
-    if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
-    if (NOT_METHODS.has(name)) return undefined;
-    return remoteMethod(name, (method, params) => target.call(method, ...params));
-  },
-};
+const PROXY_HANDLER = methodsProxyHandler<ServerProxyBase, Promise<XmlRpcValue>>((target, method, params) => target.call(method, ...params));
+
+/**
+ * The Proxy handler of an object whose own members stay its own and whose
+ * every other name is a remote method (ServerProxy, MultiCall,
+ * ParallelServerProxy): what promise, JSON and inspection machinery probe
+ * (`then`, `toJSON`, `inspect`) is never one.
+ */
+export function methodsProxyHandler<T extends object, R>(invoke: (target: T, name: string, params: unknown[]) => R): ProxyHandler<T> {
+  return {
+    get(target, name, receiver) {
+      if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
+      if (NOT_METHODS.has(name)) return undefined;
+      return remoteMethod(name, (method, params) => invoke(target, method, params));
+    },
+  };
+}
 
 /**
  * A callable that invokes `name` and whose properties are the dotted names
