@@ -45,6 +45,41 @@ t.test('refuses every malformed document with the right DecodeError code and fau
   }
 });
 
+t.test('reads arrays of ints in every form the plain path and the general path share', async (t) => {
+  const arr = (items: string) => `${DECL}<methodResponse><params><param><value><array><data>${items}</data></array></value></param></params></methodResponse>`;
+  const cases: [string, unknown][] = [
+    ['<value><int>1</int></value><value><i4>-2</i4></value><value><int>+3</int></value>', [1, -2, 3]],
+    ['<value><int>-0</int></value><value><int>007</int></value>', [0, 7]],
+    ['<value><int>2147483647</int></value><value><i4>-2147483648</i4></value>', [2147483647, -2147483648]],
+    ['<value><int> 5 </int></value>\n<value><int>6</int></value><!-- c --><value><int>7</int></value>', [5, 6, 7]],
+    ['<value><int>1</int></value><value><string>x</string></value><value><int>2</int></value><value>y</value>', [1, 'x', 2, 'y']],
+    ['<value><int>00000000000000000001</int></value>', [1]],
+  ];
+  for (const [items, want] of cases) {
+    t.same(loads(arr(items)).params[0], want, items);
+    t.same(loads(Buffer.from(arr(items))).params[0], want, `${items} (bytes)`);
+  }
+  // Every cut of a plain array: the fast path near the end of the bytes.
+  const whole = arr('<value><int>-2147483648</int></value><value><i4>12</i4></value>');
+  for (let cut = 0; cut < whole.length; cut++) {
+    t.throws(() => loads(Buffer.from(whole.slice(0, cut))), DecodeError, `cut at ${cut}`);
+  }
+  t.same(loads(Buffer.from(whole)).params[0], [-2147483648, 12]);
+  const refused = [
+    '<value><int>2147483648</int></value>',
+    '<value><i4>-2147483649</i4></value>',
+    '<value><int>1</i4></value>',
+    '<value><int>1</int></valu>',
+    '<value><int></int></value>',
+    '<value><int>-</int></value>',
+    '<value><int>1</int></value><value><int>x</int></value>',
+  ];
+  for (const items of refused) {
+    t.throws(() => loads(arr(items)), DecodeError, items);
+    t.throws(() => loads(Buffer.from(arr(items))), DecodeError, `${items} (bytes)`);
+  }
+});
+
 t.test('refuses malformed documents the same way from a string, a Buffer and a plain Uint8Array', async (t) => {
   for (const [name, doc, code] of MALFORMED) {
     if (typeof doc !== 'string' || /[^\x00-\x7f]/.test(doc)) continue;

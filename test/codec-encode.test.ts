@@ -8,7 +8,7 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { EncodeError, Fault } from '../lib/errors.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { dumps, encodeValue } from '../lib/xmlrpc/encode.js';
+import { bufferDumps, dumps, encodeValue } from '../lib/xmlrpc/encode.js';
 import { DateTime, Double, I8 } from '../lib/xmlrpc/values.js';
 
 // ---------------------------------------------------------------------------
@@ -195,6 +195,47 @@ t.test('writes the same fault response as the oracle', async (t) => {
   const doc = create({ version: '1.0' }).ele('methodResponse').ele('fault');
   oracleValue(doc, { faultCode: 4, faultString: 'Too many <params> & more' });
   t.equal(canonical(dumps(new Fault(4, 'Too many <params> & more'))), canonical(doc.end({ wellFormed: true })));
+});
+
+t.test('writes the same bytes with bufferDumps as dumps does as a string, for every corpus value', async (t) => {
+  for (const [name, v] of ORACLE_CORPUS) {
+    const params = [ours(v)];
+    t.ok(bufferDumps(params, { methodResponse: true }).equals(Buffer.from(dumps(params, { methodResponse: true }), 'utf8')), name);
+  }
+  const values = ORACLE_CORPUS.map(([, v]) => ours(v));
+  t.ok(bufferDumps(values, 'corpus.all').equals(Buffer.from(dumps(values, 'corpus.all'), 'utf8')));
+  t.ok(bufferDumps(new Fault(4, 'é <x> 😀')).equals(Buffer.from(dumps(new Fault(4, 'é <x> 😀')), 'utf8')));
+});
+
+t.test('writes every digit count and sign of an int32, alone and amid text, in documents of every size', async (t) => {
+  const ints = [0, -0 + 0, 1, -1, 9, 10, -10, 99, 100, 12345, 999999999, 1000000000, -1000000000, 2147483647, -2147483648];
+  for (let d = 1, p = 10; d <= 9; d++, p *= 10) ints.push(p - 1, -(p - 1), p, -p);
+  for (const n of ints) {
+    t.equal(dumps([n], { methodResponse: true }), `<?xml version="1.0"?><methodResponse><params><param><value><int>${n}</int></value></param></params></methodResponse>`);
+  }
+  // Ints, non-ASCII text and long strings mixed, past the flush size and the first buffer.
+  for (const size of [10, 3000, 50000]) {
+    const mixed = Array.from({ length: size }, (_, i) => (i % 3 === 0 ? i - size : i % 3 === 1 ? `é${i}<` : { k: i, ü: 'x'.repeat(i % 97) }));
+    const xml = dumps(mixed, 'm');
+    t.same(loads(xml).params, mixed.map((v) => (typeof v === 'object' ? Object.assign(Object.create(null), v) : v)), `${size} values`);
+    t.ok(bufferDumps(mixed, 'm').equals(Buffer.from(xml, 'utf8')), `${size} values as bytes`);
+  }
+});
+
+t.test('encodes a value whose getter encodes another document meanwhile', async (t) => {
+  const inner = [1, 'two', [3]];
+  const outer = {
+    a: 1,
+    get b(): string {
+      return dumps(inner, 'inner') + bufferDumps(inner, 'inner').toString('utf8');
+    },
+    c: Array.from({ length: 5000 }, (_, i) => i),
+  };
+  const xml = dumps([outer], { methodResponse: true });
+  const back = loads(xml).params[0] as Record<string, unknown>;
+  t.equal(back['b'], dumps(inner, 'inner') + dumps(inner, 'inner'));
+  t.same(back['c'], outer.c);
+  t.ok(bufferDumps([outer], { methodResponse: true }).equals(Buffer.from(xml, 'utf8')));
 });
 
 t.test('writes the wrappers as the types they force', async (t) => {

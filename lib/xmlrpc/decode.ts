@@ -25,8 +25,8 @@
 // on for the open ancestors while the rest is scanned (`onStart`...).
 
 import { DecodeError, Fault } from '../errors.js';
-import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, elementOf, isAllWs, trimWs } from './xml-lexer.js';
-import { checkCharacters, fail, quote, uncheckedText } from './xml-text.js';
+import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, elementOf, holds, isAllWs, trimWs } from './xml-lexer.js';
+import { checkCharacters, documentText, fail, quote } from './xml-text.js';
 import {
   Double,
   INT32_MAX,
@@ -109,8 +109,8 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
     const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
     if (size > maxBytes) fail('ERR_XML_TOO_LARGE', `the document is ${size} bytes, more than maxBytes (${maxBytes})`);
   }
-  const text = uncheckedText(data);
-  const reader = new Reader(text, maxDepth, options?.wrapDoubles === true);
+  const { text, ascii } = documentText(data);
+  const reader = new Reader(text, ascii, maxDepth, options?.wrapDoubles === true);
   let doc: Document;
   try {
     doc = reader.document();
@@ -126,7 +126,7 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
 // ---------------------------------------------------------------------------
 // The grammar
 
-const LT = 0x3c, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f;
+const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f;
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
 const ZERO = 0x30, NINE = 0x39, PLUS = 0x2b, MINUS = 0x2d, DOT = 0x2e, EQUALS = 0x3d;
 
@@ -141,11 +141,43 @@ const XML_WS_RUNS = /[ \t\r\n]+/g;
 const BASE64_ALPHABET = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1;
 
+/** ASCII characters as little-endian words, for `plainIntBytes`. */
+function word(s: string): number {
+  let w = 0;
+  for (let k = s.length - 1; k >= 0; k--) w = w * 256 + s.charCodeAt(k);
+  return w;
+}
+const W_VAL = word('<val'), W_UE = word('ue><'), W_NT = word('nt'), W_4 = word('4>');
+const W_CLOSE_IN = word('</in'), W_T_CLOSE = word('t></'), W_VALU = word('valu'), W_E_GT = word('e>');
+const W_CLOSE_I4 = word('</i4'), W_CLOSE_V = word('></v'), W_ALUE = word('alue');
+
+/** The ints of a run of plain ones (see `array`), shared: a run holds no other value. */
+let run = new Int32Array(1024);
+/** Past this many entries, `run` is dropped after use. */
+const KEEP_RUN = 1 << 16;
+
+function growRun(): void {
+  const next = new Int32Array(run.length * 2);
+  next.set(run);
+  run = next;
+}
+
+/** `out` followed by the first `k` ints of `run`. */
+function appendRun(out: XmlRpcValue[], k: number): XmlRpcValue[] {
+  let i = out.length;
+  if (i === 0) out = new Array<XmlRpcValue>(k);
+  for (let j = 0; j < k; j++) out[i++] = run[j] as number;
+  if (run.length > KEEP_RUN) run = new Int32Array(1024);
+  return out;
+}
+
 const MEMBER_PARTS = 'a <member> holds exactly one <name> and one <value>';
 
 class Reader extends XmlLexer {
   /** The element of the last value read (`String` for an untyped one): a fault's code must be an int. */
   private lastType = El.Unknown;
+  /** The int `plainInt` read. */
+  private intValue = 0;
   /** Inside the struct of a fault: the type of its last `faultCode` member. */
   private inFault = false;
   private faultCodeType = El.Unknown;
@@ -162,14 +194,19 @@ class Reader extends XmlLexer {
   /** [start, end) spans of the text known to hold only base64 and white space: no character check needed. */
   private verified: number[] | null = null;
 
+  /** The document's bytes when pure ASCII (byte i is character i), for the fast path of int arrays. */
+  private readonly view: DataView | null;
+
   constructor(
     text: string,
+    ascii: Uint8Array | null,
     private readonly maxDepth: number,
     private readonly wrapDoubles: boolean,
   ) {
     // Element depth of a scalar inside `maxDepth` nested containers:
     // methodCall/params/param/value, then array/data/value per level, then the type.
     super(text, 3 * maxDepth + 5);
+    this.view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   }
 
   document(): Document {
@@ -615,9 +652,22 @@ class Reader extends XmlLexer {
     if (this.tagEmpty) return this.invalid(onlyData);
     this.skipSpace();
     if (this.atEnd() || (!this.take(El.Data) && this.startTag() !== El.Data)) this.invalid(onlyData);
-    const out: XmlRpcValue[] = [];
+    let out: XmlRpcValue[] = [];
     if (!this.tagEmpty) {
+      // Room for <value><int> inside <data>: else the general path reports the depth.
+      const ints = this.depth + 2 <= this.maxElementDepth;
+      const view = this.view;
       for (;;) {
+        if (ints) {
+          // A run of plain ints, gathered in `run` then copied out at once:
+          // one allocation for the array, not one per doubling.
+          let k = 0;
+          for (let next; (next = view !== null ? this.plainIntBytes(view) : this.plainInt()) > 0; this.i = next) {
+            if (k === run.length) growRun();
+            run[k++] = this.intValue;
+          }
+          if (k > 0) out = appendRun(out, k);
+        }
         this.skipSpace();
         if (this.atEnd()) break;
         if (!this.take(El.Value) && this.startTag() !== El.Value) this.invalid(`unexpected <${this.tagName()}> in <data>`);
@@ -629,6 +679,91 @@ class Reader extends XmlLexer {
     if (!this.atEnd()) this.invalid(onlyData);
     this.endTag();
     return out;
+  }
+
+  /**
+   * The fast path of an array of ints: `<value><int>N</int></value>` (or
+   * `<i4>`) at the cursor exactly, no white space, no sign but `-`/`+`, an
+   * int32: pushed onto `out`, returns where it ends. Anything else: 0,
+   * nothing read, and the general path takes the element.
+   */
+  private plainInt(): number {
+    const s = this.s;
+    let i = this.i;
+    if (!holds(s, i, '<value><i')) return 0;
+    i += 9;
+    let c = s.charCodeAt(i);
+    let i4: boolean;
+    if (c === 0x6e && s.charCodeAt(i + 1) === 0x74 && s.charCodeAt(i + 2) === GT) { // nt>
+      i4 = false;
+      i += 3;
+    } else if (c === 0x34 && s.charCodeAt(i + 1) === GT) { // 4>
+      i4 = true;
+      i += 2;
+    } else {
+      return 0;
+    }
+    c = s.charCodeAt(i);
+    const neg = c === MINUS;
+    if (neg || c === PLUS) c = s.charCodeAt(++i);
+    const first = i;
+    let v = 0;
+    while (c >= ZERO && c <= NINE) {
+      v = v * 10 + (c - ZERO);
+      c = s.charCodeAt(++i);
+    }
+    if (i === first || i - first > 10 || v > (neg ? 2147483648 : 2147483647)) return 0;
+    if (i4) {
+      if (!holds(s, i, '</i4></value>')) return 0;
+      i += 13;
+    } else {
+      if (!holds(s, i, '</int></value>')) return 0;
+      i += 14;
+    }
+    this.intValue = neg && v !== 0 ? -v : v; // "-0" is the integer 0
+    this.lastType = i4 ? El.I4 : El.Int;
+    return i;
+  }
+
+  /** `plainInt` over the ASCII bytes of the document, four at a time. */
+  private plainIntBytes(view: DataView): number {
+    let i = this.i;
+    // The longest element read here: <value><int>-2147483648</int></value>.
+    if (i + 37 > view.byteLength) return this.plainInt();
+    if (view.getUint32(i, true) !== W_VAL || view.getUint32(i + 4, true) !== W_UE || view.getUint8(i + 8) !== 0x69) return 0;
+    i += 9;
+    let i4: boolean;
+    if (view.getUint16(i, true) === W_NT && view.getUint8(i + 2) === GT) { // nt>
+      i4 = false;
+      i += 3;
+    } else if (view.getUint16(i, true) === W_4) { // 4>
+      i4 = true;
+      i += 2;
+    } else {
+      return 0;
+    }
+    let c = view.getUint8(i);
+    const neg = c === MINUS;
+    if (neg || c === PLUS) c = view.getUint8(++i);
+    const first = i;
+    let v = 0;
+    while (c >= ZERO && c <= NINE && i - first < 11) {
+      v = v * 10 + (c - ZERO);
+      c = view.getUint8(++i);
+    }
+    if (i === first || i - first > 10 || v > (neg ? 2147483648 : 2147483647)) return 0;
+    if (i4) {
+      if (view.getUint32(i, true) !== W_CLOSE_I4 || view.getUint32(i + 4, true) !== W_CLOSE_V || view.getUint32(i + 8, true) !== W_ALUE ||
+        view.getUint8(i + 12) !== GT) return 0;
+      i += 13;
+    } else {
+      if (view.getUint32(i, true) !== W_CLOSE_IN || view.getUint32(i + 4, true) !== W_T_CLOSE || view.getUint32(i + 8, true) !== W_VALU ||
+        view.getUint16(i + 12, true) !== W_E_GT) return 0;
+      i += 14;
+    }
+    this.intValue = neg && v !== 0 ? -v : v; // "-0" is the integer 0
+    this.lastType = i4 ? El.I4 : El.Int;
+    return i;
   }
 
   private struct(level: number): XmlRpcStruct {

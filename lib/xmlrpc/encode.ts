@@ -1,7 +1,9 @@
-// XML-RPC marshalling: JavaScript values to a compact XML string, built by
-// hand (no DOM, no builder). Dispatch is on `typeof`, then on the class for
-// objects; the value table is at the top of values.ts. The codec knows
-// nothing of HTTP: the caller encodes the string as UTF-8.
+// XML-RPC marshalling: JavaScript values to compact XML, written by hand (no
+// DOM, no builder) as UTF-8 bytes into one growable buffer (`Sink`): ints
+// straight as bytes, other text gathered in short strings and flushed. Dispatch
+// is on `typeof`, then on the class for objects; the value table is at the top
+// of values.ts. `bufferDumps` gives the bytes (a server's response body),
+// `dumps` the same bytes as a string. The codec knows nothing of HTTP.
 
 import { EncodeError, Fault } from '../errors.js';
 import { DateTime, Double, I8, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, describe } from './values.js';
@@ -30,30 +32,73 @@ const XML_DECLARATION = '<?xml version="1.0"?>';
  * a fault response. Throws `EncodeError` for what XML-RPC cannot carry.
  */
 export function dumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): string {
-  const opts: DumpsOptions = typeof options === 'string' ? { methodName: options } : options ?? {};
-  const encoder = new Encoder(maxDepthOf(opts));
-  if (params instanceof Fault) {
-    if (opts.methodName !== undefined) throw new EncodeError('a fault is a response: it takes no methodName');
-    return XML_DECLARATION + '<methodResponse><fault>' + encoder.fault(params) + '</fault></methodResponse>';
-  }
-  if (!Array.isArray(params)) throw new EncodeError(`params must be an array or a Fault, got ${describe(params)}`);
-  if (opts.methodResponse === true) {
-    if (opts.methodName !== undefined) throw new EncodeError('a methodResponse takes no methodName');
-    if (params.length !== 1) throw new EncodeError(`a methodResponse holds exactly one param, got ${params.length}`);
-    return XML_DECLARATION + '<methodResponse><params><param>' + encoder.value(params[0], 0) + '</param></params></methodResponse>';
-  }
-  const name = opts.methodName;
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new EncodeError('dumps needs a methodName (a methodCall) or methodResponse: true');
-  }
-  let xml = XML_DECLARATION + '<methodCall><methodName>' + escapeText(name, 'methodName') + '</methodName><params>';
-  for (let i = 0; i < params.length; i++) xml += '<param>' + encoder.value(params[i], 0) + '</param>';
-  return xml + '</params></methodCall>';
+  return write(params, options, toText);
+}
+
+/**
+ * `dumps` as UTF-8 bytes, written straight into one buffer (no string
+ * built): what a server sends. The same writer as `dumps`, byte for byte.
+ */
+export function bufferDumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): Buffer {
+  return write(params, options, toBytes);
 }
 
 /** One `<value>…</value>` element. */
 export function encodeValue(value: unknown, options?: EncodeOptions): string {
-  return new Encoder(maxDepthOf(options ?? {})).value(value, 0);
+  const sink = new Sink(false);
+  try {
+    new Encoder(maxDepthOf(options ?? {}), sink).value(value, 0);
+    return toText(sink);
+  } finally {
+    sink.close();
+  }
+}
+
+function toText(sink: Sink): string {
+  return sink.asString();
+}
+
+function toBytes(sink: Sink): Buffer {
+  return sink.asBuffer();
+}
+
+function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOptions | undefined, finish: (sink: Sink) => T): T {
+  const opts: DumpsOptions = typeof options === 'string' ? { methodName: options } : options ?? {};
+  const maxDepth = maxDepthOf(opts);
+  if (params instanceof Fault) {
+    if (opts.methodName !== undefined) throw new EncodeError('a fault is a response: it takes no methodName');
+  } else if (!Array.isArray(params)) {
+    throw new EncodeError(`params must be an array or a Fault, got ${describe(params)}`);
+  } else if (opts.methodResponse === true) {
+    if (opts.methodName !== undefined) throw new EncodeError('a methodResponse takes no methodName');
+    if (params.length !== 1) throw new EncodeError(`a methodResponse holds exactly one param, got ${params.length}`);
+  } else if (typeof opts.methodName !== 'string' || opts.methodName.length === 0) {
+    throw new EncodeError('dumps needs a methodName (a methodCall) or methodResponse: true');
+  }
+  const sink = new Sink(finish === toBytes);
+  try {
+    const encoder = new Encoder(maxDepth, sink);
+    if (params instanceof Fault) {
+      sink.add(XML_DECLARATION + '<methodResponse><fault>');
+      encoder.fault(params);
+      sink.add('</fault></methodResponse>');
+    } else if (opts.methodResponse === true) {
+      sink.add(XML_DECLARATION + '<methodResponse><params><param>');
+      encoder.value(params[0], 0);
+      sink.add('</param></params></methodResponse>');
+    } else {
+      sink.add(XML_DECLARATION + '<methodCall><methodName>' + escapeText(opts.methodName as string, 'methodName') + '</methodName><params>');
+      for (let i = 0; i < params.length; i++) {
+        sink.add('<param>');
+        encoder.value(params[i], 0);
+        sink.add('</param>');
+      }
+      sink.add('</params></methodCall>');
+    }
+    return finish(sink);
+  } finally {
+    sink.close();
+  }
 }
 
 function maxDepthOf(options: EncodeOptions): number {
@@ -64,45 +109,229 @@ function maxDepthOf(options: EncodeOptions): number {
   return depth;
 }
 
+// ---------------------------------------------------------------------------
+// The sink: the document as a string (`dumps`), or as UTF-8 bytes in one
+// growable buffer (`bufferDumps`); the encoder above it is the same.
+
+/**
+ * In bytes mode, text gathers in a short string, flushed into the buffer
+ * once this many characters have gathered: V8 appends short strings
+ * quickly, and flattens and copies a few KB at native speed, with no big
+ * string ever built. Ints go in as bytes directly, with no string at all.
+ */
+const FLUSH_CHARS = 8192;
+/** The scratch buffer is kept between documents up to this size. */
+const KEEP_SCRATCH = 4 << 20;
+let scratch: Buffer | null = null;
+/** The size of the last document given out as a Buffer, plus a margin: the next one is written into a buffer this big. */
+let bufferHint = 0;
+/** Buffers from this size are given out as they are written, not copied. */
+const OWN_BUFFER = 16384;
+
+/** Four ASCII characters as a little-endian 32-bit word. */
+function word(s: string, at: number): number {
+  return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24)) >>> 0;
+}
+const INT_OPEN = '<value><int>';
+const INT_CLOSE = '</int></value>';
+const OPEN0 = word(INT_OPEN, 0), OPEN1 = word(INT_OPEN, 4), OPEN2 = word(INT_OPEN, 8);
+const CLOSE0 = word(INT_CLOSE, 0), CLOSE1 = word(INT_CLOSE, 4), CLOSE2 = word(INT_CLOSE, 8);
+const CLOSE3 = INT_CLOSE.charCodeAt(12) | (INT_CLOSE.charCodeAt(13) << 8);
+const EMPTY = Buffer.alloc(0);
+
+class Sink {
+  /** Text not yet in `buf`; in string mode, the whole document. */
+  private pending = '';
+  /** Bytes mode: the buffer, a view of it, and how many bytes it holds. */
+  private buf: Buffer = EMPTY;
+  private view: DataView | null = null;
+  private n = 0;
+  /** `buf` is the caller's to keep (not the scratch buffer): it can be given out. */
+  private owned = false;
+  private givenOut = false;
+
+  /** `bytes`: the document is wanted as a Buffer (`asBuffer`), else as a string (`asString`). */
+  constructor(private readonly bytes: boolean) {
+    if (!bytes) return;
+    let buf: Buffer;
+    if (bufferHint > OWN_BUFFER) {
+      this.owned = true;
+      buf = Buffer.allocUnsafeSlow(bufferHint);
+    } else {
+      buf = scratch ?? Buffer.allocUnsafeSlow(OWN_BUFFER);
+      scratch = null; // in use: an encoding run inside this one (by a getter, say) gets its own
+    }
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  add(text: string): void {
+    const pending = this.pending + text;
+    if (pending.length >= FLUSH_CHARS && this.bytes) this.flush(pending);
+    else this.pending = pending;
+  }
+
+  /** Text known to be ASCII (base64), possibly long. */
+  addAscii(text: string): void {
+    if (!this.bytes || text.length < FLUSH_CHARS) return this.add(text);
+    if (this.pending.length > 0) this.flush(this.pending);
+    if (this.n + text.length > this.buf.length) this.grow(text.length);
+    this.n += this.buf.write(text, this.n, text.length, 'latin1');
+  }
+
+  /** `<value><int>v</int></value>`, `v` an int32. */
+  int(v: number): void {
+    if (!this.bytes) {
+      this.pending += '<value><int>' + v + '</int></value>';
+      return;
+    }
+    if (this.pending.length > 0) this.flush(this.pending);
+    if (this.n + 37 > this.buf.length) this.grow(37);
+    const buf = this.buf;
+    const view = this.view as DataView; // after grow, which replaces it
+    let n = this.n;
+    view.setUint32(n, OPEN0, true);
+    view.setUint32(n + 4, OPEN1, true);
+    view.setUint32(n + 8, OPEN2, true);
+    n += 12;
+    if (v < 0) {
+      buf[n++] = 0x2d; // -
+      v = -v;
+    }
+    let digits = 1;
+    for (let p = 10; p <= v && digits < 10; p *= 10) digits++;
+    n += digits;
+    let at = n;
+    do {
+      const d = v % 10;
+      buf[--at] = 0x30 + d;
+      v = (v - d) / 10;
+    } while (v > 0);
+    view.setUint32(n, CLOSE0, true);
+    view.setUint32(n + 4, CLOSE1, true);
+    view.setUint32(n + 8, CLOSE2, true);
+    view.setUint16(n + 12, CLOSE3, true);
+    this.n = n + 14;
+  }
+
+  private flush(text: string): void {
+    this.pending = '';
+    const len = text.length;
+    if (len < 64) {
+      // Short: byte by byte while ASCII (no call into the runtime).
+      if (this.n + len > this.buf.length) this.grow(len);
+      const buf = this.buf;
+      let n = this.n;
+      let k = 0;
+      for (; k < len; k++) {
+        const c = text.charCodeAt(k);
+        if (c >= 0x80) break;
+        buf[n++] = c;
+      }
+      this.n = n;
+      if (k === len) return;
+      text = text.slice(k);
+    }
+    const size = text.length <= 65536 ? 3 * text.length : Buffer.byteLength(text, 'utf8');
+    if (this.n + size > this.buf.length) this.grow(size);
+    this.n += this.buf.write(text, this.n, size, 'utf8');
+  }
+
+  private grow(size: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.n + size));
+    this.buf.copy(next, 0, 0, this.n);
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
+  }
+
+  /** String mode: the document. */
+  asString(): string {
+    return this.pending;
+  }
+
+  /**
+   * Bytes mode: the document as a Buffer of its own: the buffer it was
+   * written into when that is not the scratch and not mostly empty, else a copy.
+   */
+  asBuffer(): Buffer {
+    if (this.pending.length > 0) this.flush(this.pending);
+    const n = this.n;
+    bufferHint = n + (n >> 5) + 256;
+    if (this.owned && n >= this.buf.length - (this.buf.length >> 2)) {
+      this.givenOut = true;
+      return this.buf.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, 0, n);
+    return out;
+  }
+
+  /** Bytes mode: keeps the buffer, unless given out, as the scratch (the sink is not used after). */
+  close(): void {
+    const buf = this.buf;
+    if (!this.bytes || this.givenOut || buf.length > KEEP_SCRATCH) return;
+    if (!this.owned || scratch === null) scratch = buf;
+  }
+}
+
 class Encoder {
   /** Arrays, structs and Maps being written, to refuse cycles. */
   private readonly path = new Set<object>();
-  constructor(private readonly maxDepth: number) {}
+  constructor(
+    private readonly maxDepth: number,
+    private readonly out: Sink,
+  ) {}
 
   /** `<value>…</value>`; `level` is the number of enclosing arrays/structs. */
-  value(v: unknown, level: number): string {
+  value(v: unknown, level: number): void {
+    const out = this.out;
     switch (typeof v) {
       case 'string':
-        return '<value><string>' + escapeText(v, 'string') + '</string></value>';
+        out.add('<value><string>' + escapeText(v, 'string') + '</string></value>');
+        return;
       case 'number':
         if (Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX && !Object.is(v, -0)) {
-          return '<value><int>' + v + '</int></value>';
+          out.int(v);
+          return;
         }
-        return '<value><double>' + formatDouble(v) + '</double></value>';
+        out.add('<value><double>' + formatDouble(v) + '</double></value>');
+        return;
       case 'boolean':
-        return v ? '<value><boolean>1</boolean></value>' : '<value><boolean>0</boolean></value>';
+        out.add(v ? '<value><boolean>1</boolean></value>' : '<value><boolean>0</boolean></value>');
+        return;
       case 'bigint':
         if (v < INT64_MIN || v > INT64_MAX) throw new EncodeError(`bigint ${v} is out of the i8 (int64) range`);
-        return '<value><i8>' + v + '</i8></value>';
+        out.add('<value><i8>' + v + '</i8></value>');
+        return;
       case 'undefined':
-        return '<value><nil/></value>';
+        out.add('<value><nil/></value>');
+        return;
       case 'object':
-        return v === null ? '<value><nil/></value>' : this.object(v, level);
+        if (v === null) out.add('<value><nil/></value>');
+        else this.object(v, level);
+        return;
       default:
         throw new EncodeError(`cannot encode ${describe(v)} as XML-RPC`);
     }
   }
 
-  private object(v: object, level: number): string {
+  private object(v: object, level: number): void {
+    const out = this.out;
     if (Array.isArray(v)) return this.container(v, level, () => this.array(v, level + 1));
-    if (v instanceof Date) return '<value><dateTime.iso8601>' + formatDate(v) + '</dateTime.iso8601></value>';
+    if (v instanceof Date) return out.add('<value><dateTime.iso8601>' + formatDate(v) + '</dateTime.iso8601></value>');
     if (ArrayBuffer.isView(v)) {
-      return '<value><base64>' + Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') + '</base64></value>';
+      out.add('<value><base64>');
+      out.addAscii(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));
+      return out.add('</base64></value>');
     }
-    if (v instanceof ArrayBuffer) return '<value><base64>' + Buffer.from(v).toString('base64') + '</base64></value>';
-    if (v instanceof Double) return '<value><double>' + formatDouble(v.value) + '</double></value>';
-    if (v instanceof I8) return '<value><i8>' + v.value + '</i8></value>';
-    if (v instanceof DateTime) return '<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>';
+    if (v instanceof ArrayBuffer) {
+      out.add('<value><base64>');
+      out.addAscii(Buffer.from(v).toString('base64'));
+      return out.add('</base64></value>');
+    }
+    if (v instanceof Double) return out.add('<value><double>' + formatDouble(v.value) + '</double></value>');
+    if (v instanceof I8) return out.add('<value><i8>' + v.value + '</i8></value>');
+    if (v instanceof DateTime) return out.add('<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>');
     if (v instanceof Map) return this.container(v, level, () => this.map(v, level + 1));
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
@@ -111,55 +340,58 @@ class Encoder {
     throw new EncodeError(`cannot encode ${describe(v)} as XML-RPC`);
   }
 
-  private container(v: object, level: number, write: () => string): string {
+  private container(v: object, level: number, write: () => void): void {
     if (this.path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
       throw new EncodeError(`arrays/structs nest deeper than maxDepth (${this.maxDepth})`);
     }
     this.path.add(v);
-    const xml = write();
+    write();
     this.path.delete(v);
-    return xml;
   }
 
-  private array(items: readonly unknown[], level: number): string {
-    let xml = '<value><array><data>';
-    for (let i = 0; i < items.length; i++) xml += this.value(items[i], level);
-    return xml + '</data></array></value>';
+  private array(items: readonly unknown[], level: number): void {
+    this.out.add('<value><array><data>');
+    for (let i = 0; i < items.length; i++) this.value(items[i], level);
+    this.out.add('</data></array></value>');
   }
 
-  private struct(obj: Record<string, unknown>, level: number): string {
-    let xml = '<value><struct>';
+  private struct(obj: Record<string, unknown>, level: number): void {
+    this.out.add('<value><struct>');
     for (const key of Object.keys(obj)) {
       const member = obj[key];
-      if (member !== undefined) xml += this.member(key, member, level);
+      if (member !== undefined) this.member(key, member, level);
     }
-    return xml + '</struct></value>';
+    this.out.add('</struct></value>');
   }
 
-  private map(map: ReadonlyMap<unknown, unknown>, level: number): string {
-    let xml = '<value><struct>';
+  private map(map: ReadonlyMap<unknown, unknown>, level: number): void {
+    this.out.add('<value><struct>');
     for (const [key, member] of map) {
       if (typeof key !== 'string') throw new EncodeError(`struct member names are strings, got a Map key ${describe(key)}`);
-      if (member !== undefined) xml += this.member(key, member, level);
+      if (member !== undefined) this.member(key, member, level);
     }
-    return xml + '</struct></value>';
+    this.out.add('</struct></value>');
   }
 
-  private member(name: string, value: unknown, level: number): string {
-    return '<member><name>' + escapeText(name, 'member name') + '</name>' + this.value(value, level) + '</member>';
+  private member(name: string, value: unknown, level: number): void {
+    const out = this.out;
+    out.add('<member><name>' + escapeText(name, 'member name') + '</name>');
+    this.value(value, level);
+    out.add('</member>');
   }
 
-  fault(fault: Fault): string {
+  fault(fault: Fault): void {
     const code = fault.faultCode;
     if (!Number.isInteger(code) || code < INT32_MIN || code > INT32_MAX) {
       throw new EncodeError(`faultCode must be an int32, got ${describe(code)}`);
     }
     if (typeof fault.faultString !== 'string') throw new EncodeError(`faultString must be a string, got ${describe(fault.faultString)}`);
-    return (
+    const out = this.out;
+    out.add(
       '<value><struct><member><name>faultCode</name><value><int>' + code + '</int></value></member>' +
       '<member><name>faultString</name><value><string>' + escapeText(fault.faultString, 'faultString') +
-      '</string></value></member></struct></value>'
+      '</string></value></member></struct></value>',
     );
   }
 }

@@ -1,11 +1,12 @@
 // The base class users subclass: it turns a POST on its path into a call of
 // `this.call(method, params)` and the outcome into a methodResponse. The
-// fault policy lives in one method, `toFault`.
+// fault policy lives in one method, `toFault`. Response bodies are UTF-8
+// bytes from `bufferDumps`, written to the socket as they are.
 
 import { Fault, FaultCode } from '../errors.js';
 import type { Handler, Request, Response } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from './decode.js';
-import { dumps } from './encode.js';
+import { bufferDumps } from './encode.js';
 import type { XmlRpcValue } from './values.js';
 
 export interface XmlRpcHandlerOptions extends DecodeOptions {
@@ -76,25 +77,25 @@ export class XmlRpcHandler implements Handler {
   }
 
   private resultResponse(value: unknown): Response {
-    let body: string;
+    let body: Buffer;
     try {
-      body = dumps([value], { methodResponse: true });
+      body = bufferDumps([value], { methodResponse: true });
     } catch (err) {
       // Twisted's rule: an unencodable result is logged, the call still answered.
       const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
-      return { status: 200, headers: XML_HEADERS, body: dumps(fault), error: err };
+      return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
     }
     return { status: 200, headers: XML_HEADERS, body };
   }
 
   private faultResponse(err: unknown): Response {
     const fault = this.toFault(err);
-    let body: string;
+    let body: Buffer;
     try {
-      body = dumps(fault);
+      body = bufferDumps(fault);
     } catch (encodeErr) {
       // A fault with an unsendable code or string (say a lone surrogate).
-      body = dumps(new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the fault: ${messageOf(encodeErr)}`));
+      body = bufferDumps(new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the fault: ${messageOf(encodeErr)}`));
     }
     // Application errors other than Fault are worth a line in the log.
     const report = err instanceof Fault ? undefined : err;

@@ -13,13 +13,21 @@ import { DecodeError, type DecodeErrorCode } from '../errors.js';
  * (a character XML forbids is the first error of all).
  */
 export function uncheckedText(data: Buffer | Uint8Array | string): string {
-  if (typeof data === 'string') return data.charCodeAt(0) === 0xfeff ? data.slice(1) : data;
+  return documentText(data).text;
+}
+
+/**
+ * `uncheckedText`, and the bytes when they are pure ASCII: then character
+ * `i` of the text is byte `i`, which a reader may look at instead.
+ */
+export function documentText(data: Buffer | Uint8Array | string): { text: string; ascii: Uint8Array | null } {
+  if (typeof data === 'string') return { text: data.charCodeAt(0) === 0xfeff ? data.slice(1) : data, ascii: null };
   if (!(data instanceof Uint8Array)) throw new TypeError('loads takes a string, a Buffer or a Uint8Array');
   if (data.length > 0 && isAscii(data)) {
     const text = asciiText(data);
-    if (text !== null) return text;
+    if (text !== null) return { text, ascii: data };
   }
-  return bytesToText(data);
+  return { text: bytesToText(data), ascii: null };
 }
 
 // ---------------------------------------------------------------------------
