@@ -17,6 +17,10 @@ class Slot {
   response: Response | null = null;
   handler: Handler | null = null;
   chunks: Buffer[] = [];
+  /** A large body of known length is copied into one buffer as it arrives (see onBody). */
+  body: Buffer | null = null;
+  filled = 0;
+  declaredLength = -1;
   /** Read the body but do not keep it: the answer is already known (404). */
   discard = false;
   wantsContinue = false;
@@ -45,6 +49,8 @@ const enum Phase {
 
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Bodies declared at least this large are assembled in place (onBody); smaller ones stay zero-copy. */
+const LARGE_BODY = 64 * 1024;
 
 // RFC 9110 §9: the methods a server may know without implementing them for a
 // resource. No handler matching one of these is a 404; any other method
@@ -168,6 +174,7 @@ export class Connection {
       return;
     }
     slot.handler = handler;
+    slot.declaredLength = head.contentLength;
     if (head.expectContinue) {
       slot.wantsContinue = true;
       if (this.queue[0] === slot) this.sendContinue(slot);
@@ -177,7 +184,16 @@ export class Connection {
   private onBody(chunk: Buffer): void {
     const slot = this.current;
     if (slot === null || slot.discard) return;
-    slot.chunks.push(chunk);
+    // A large declared body goes into one buffer, made when its first byte
+    // arrives: the socket's chunks are then collected as they come instead of
+    // all living until a final concat, which halves a big request's peak.
+    if (slot.body === null && slot.declaredLength >= LARGE_BODY) slot.body = Buffer.allocUnsafeSlow(slot.declaredLength);
+    if (slot.body === null) {
+      slot.chunks.push(chunk);
+    } else {
+      chunk.copy(slot.body, slot.filled);
+      slot.filled += chunk.length;
+    }
   }
 
   private onComplete(): void {
@@ -196,8 +212,9 @@ export class Connection {
       slot.response = noHandler(slot.request!);
       if (this.queue[0] === slot) this.flush();
     } else {
-      const body = slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks);
+      const body = slot.body ?? (slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks));
       slot.chunks = [];
+      slot.body = null;
       this.decodeThenDispatch(slot, body);
     }
   }
@@ -361,7 +378,7 @@ export class Connection {
   private sendContinue(slot: Slot): void {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
-    if (slot !== this.current || slot.chunks.length > 0) return;
+    if (slot !== this.current || slot.chunks.length > 0 || slot.filled > 0) return;
     this.socket.write(CONTINUE, this.written);
   }
 
