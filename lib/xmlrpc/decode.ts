@@ -195,7 +195,9 @@ class Reader extends XmlLexer {
   private verified: number[] | null = null;
 
   /** The document's bytes when pure ASCII (byte i is character i), for the fast path of int arrays. */
-  private readonly view: DataView | null;
+  private readonly ascii: Uint8Array | null;
+  /** A view of `ascii`, made at the first array: a small call never pays for it. */
+  private view: DataView | null = null;
 
   constructor(
     text: string,
@@ -206,7 +208,7 @@ class Reader extends XmlLexer {
     // Element depth of a scalar inside `maxDepth` nested containers:
     // methodCall/params/param/value, then array/data/value per level, then the type.
     super(text, 3 * maxDepth + 5);
-    this.view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
+    this.ascii = ascii;
   }
 
   document(): Document {
@@ -656,7 +658,8 @@ class Reader extends XmlLexer {
     if (!this.tagEmpty) {
       // Room for <value><int> inside <data>: else the general path reports the depth.
       const ints = this.depth + 2 <= this.maxElementDepth;
-      const view = this.view;
+      const ascii = this.ascii;
+      const view = ascii === null ? null : (this.view ??= new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength));
       for (;;) {
         if (ints) {
           // A run of plain ints, gathered in `run` then copied out at once:
