@@ -49,6 +49,8 @@ const enum Phase {
 
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** A Buffer body up to this size is copied behind its head, to go out in one write. */
+const SMALL_BODY = 16 * 1024;
 /** Bodies declared at least this large are assembled in place (onBody); smaller ones stay zero-copy. */
 const LARGE_BODY = 64 * 1024;
 
@@ -350,10 +352,16 @@ export class Connection {
     }
     const socket = this.socket;
     const withBody = length > 0 && !slot.headRequest;
+    // One write per response where it is cheap: a single write skips
+    // writev's per-call arrays on the hot path.
     if (withBody && typeof body === 'string' && ASCII_ONLY.test(head)) {
-      // One string, one write: an ASCII head reads the same as UTF-8, and a
-      // single write skips writev's per-call arrays on the hot path.
+      // An ASCII head reads the same as UTF-8.
       socket.write(head + body, 'utf8', this.written);
+    } else if (withBody && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
+      const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
+      bytes.write(head, 0, 'latin1');
+      bytes.set(body, head.length);
+      socket.write(bytes, this.written);
     } else {
       // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
       socket.write(head, 'latin1', this.written);
