@@ -21,7 +21,8 @@
 //      DecodeError with the interop fault code.
 
 import { XMLParser } from 'fast-xml-parser';
-import { DecodeError, Fault, type DecodeErrorCode } from '../errors.js';
+import { DecodeError, Fault } from '../errors.js';
+import { checkCharacters, documentText, fail, quote } from './xml-text.js';
 import type { DecodeOptions, LoadsResult } from './decode.js';
 import {
   Double,
@@ -67,7 +68,7 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
     const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
     if (size > maxBytes) fail('ERR_XML_TOO_LARGE', `the document is ${size} bytes, more than maxBytes (${maxBytes})`);
   }
-  const text = documentText(data);
+  const text = checkedText(data);
   // Element depth of a scalar inside `maxDepth` nested containers:
   // methodCall/params/param/value, then array/data/value per level, then the type.
   const maxElementDepth = 3 * maxDepth + 5;
@@ -363,23 +364,12 @@ function decodeBase64(text: string): Buffer {
 }
 
 // ---------------------------------------------------------------------------
-// 1-2. Bytes to text, and the well-formedness scan (as the first decoder had them)
+// 1-2. Bytes to text (shared), and the well-formedness scan (as the first decoder had it)
 
-/** The document as text: bytes decoded by their BOM or declared encoding, characters checked. */
-function documentText(data: Buffer | Uint8Array | string): string {
-  let text: string;
-  if (typeof data === 'string') {
-    text = data.charCodeAt(0) === 0xfeff ? data.slice(1) : data;
-  } else if (data instanceof Uint8Array) {
-    text = bytesToText(data);
-  } else {
-    throw new TypeError('loads takes a string, a Buffer or a Uint8Array');
-  }
-  const bad = NOT_XML_CHAR.exec(text);
-  if (bad !== null) {
-    const cp = bad[0].codePointAt(0) as number;
-    fail('ERR_XML_NOT_WELL_FORMED', `U+${hex(cp)} is not a character XML 1.0 allows`, text, bad.index);
-  }
+/** The document as text (xml-text.ts: the same bytes-to-text as the fast decoder), characters checked. */
+function checkedText(data: Buffer | Uint8Array | string): string {
+  const { text } = documentText(data);
+  checkCharacters(text, 0, text.length);
   return text;
 }
 
@@ -393,89 +383,8 @@ function wellFormed(text: string, maxElementDepth: number): string {
 }
 
 // ---------------------------------------------------------------------------
-// 1. Bytes to text
-
-const LATIN1_LABELS = new Set(['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'l1', 'cp819', 'ibm819', 'iso-ir-100', 'csisolatin1']);
-const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'csascii', 'us', 'iso-ir-6']);
-const DECLARED_ENCODING =
-  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)')/;
-
-function bytesToText(bytes: Uint8Array): string {
-  if (bytes.length === 0) fail('ERR_XML_NOT_WELL_FORMED', 'the document is empty');
-  const [b0, b1, b2, b3] = bytes;
-  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return withDeclared('utf-8', decode('utf-8', bytes.subarray(3)));
-  if (b0 === 0xfe && b1 === 0xff) return withDeclared('utf-16', decode('utf-16be', bytes.subarray(2)));
-  if (b0 === 0xff && b1 === 0xfe) return withDeclared('utf-16', decode('utf-16le', bytes.subarray(2)));
-  if (b0 === 0x00 && b1 === 0x3c && b2 === 0x00 && b3 === 0x3f) return withDeclared('utf-16', decode('utf-16be', bytes));
-  if (b0 === 0x3c && b1 === 0x00 && b2 === 0x3f && b3 === 0x00) return withDeclared('utf-16', decode('utf-16le', bytes));
-  // ASCII-compatible: the declaration can be read before knowing the encoding.
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 512)).toString('latin1');
-  const label = declaredEncoding(head);
-  const encoding = label === null ? 'utf-8' : resolveEncoding(label);
-  if (encoding === 'utf-16') {
-    fail('ERR_XML_INVALID_CHARACTER', `the document declares ${label} but its bytes are not UTF-16`);
-  }
-  return decode(encoding, bytes);
-}
-
-function declaredEncoding(head: string): string | null {
-  const m = DECLARED_ENCODING.exec(head);
-  return m === null ? null : (m[1] ?? m[2] ?? null);
-}
-
-/** The encoding a label names: 'utf-8', 'utf-16', 'latin1', 'ascii' or a TextDecoder name. */
-function resolveEncoding(label: string): string {
-  const lower = label.toLowerCase();
-  // TextDecoder maps these labels to windows-1252; they mean ISO-8859-1 and ASCII here.
-  if (LATIN1_LABELS.has(lower)) return 'latin1';
-  if (ASCII_LABELS.has(lower)) return 'ascii';
-  let name: string;
-  try {
-    name = new TextDecoder(lower).encoding;
-  } catch {
-    return fail('ERR_XML_UNSUPPORTED_ENCODING', `unsupported encoding ${JSON.stringify(label)}`);
-  }
-  return name === 'utf-16le' || name === 'utf-16be' ? 'utf-16' : name;
-}
-
-/** After a BOM or a UTF-16 signature: a declared encoding must agree. */
-function withDeclared(family: 'utf-8' | 'utf-16', text: string): string {
-  const label = declaredEncoding(text);
-  if (label !== null && resolveEncoding(label) !== family) {
-    fail('ERR_XML_INVALID_CHARACTER', `the document declares ${label} but is ${family.toUpperCase()}`);
-  }
-  return text;
-}
-
-// Node's TextDecoder decodes windows-1252 as ISO-8859-1 since 20.18.3
-// (nodejs/node#60888), so bytes 0x80-0x9F are mapped here (WHATWG index).
-const C1_CONTROLS = /[\x80-\x9f]/g;
-const WINDOWS_1252 = [
-  '\u20AC', '\x81', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\x8D', '\u017D', '\x8F',
-  '\x90', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\x9D', '\u017E', '\u0178',
-];
-
-function decode(encoding: string, bytes: Uint8Array): string {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (encoding === 'latin1') return buf.toString('latin1');
-  if (encoding === 'windows-1252') return buf.toString('latin1').replace(C1_CONTROLS, (c) => WINDOWS_1252[c.charCodeAt(0) - 0x80] as string);
-  if (encoding === 'ascii') {
-    const i = buf.findIndex((b) => b > 0x7f);
-    if (i !== -1) fail('ERR_XML_INVALID_CHARACTER', `byte 0x${hex(buf[i] as number)} at offset ${i} is not US-ASCII`);
-    return buf.toString('latin1');
-  }
-  try {
-    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(buf);
-  } catch {
-    return fail('ERR_XML_INVALID_CHARACTER', `the bytes are not valid ${encoding.toUpperCase()}`);
-  }
-}
-
-// ---------------------------------------------------------------------------
 // 2. The well-formedness scan
 
-// With `u`, a lone surrogate is a code point of its own and falls outside every range.
-const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const NAME_START =
   ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D' +
   '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
@@ -714,28 +623,7 @@ function cut(text: string, spans: number[]): string {
 // ---------------------------------------------------------------------------
 // Errors
 
-function quote(text: string): string {
-  return JSON.stringify(text.length > 40 ? text.slice(0, 40) + '…' : text);
-}
-
-function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(n > 0xff ? 4 : 2, '0');
-}
-
 function invalid(message: string): never {
   throw new DecodeError('ERR_XMLRPC_INVALID', message);
 }
 
-/** Throws a DecodeError; with the text and an offset, says where (line, column). */
-function fail(code: DecodeErrorCode, message: string, text?: string, at?: number): never {
-  if (text !== undefined && at !== undefined) {
-    let line = 1;
-    let lineStart = 0;
-    for (let k = text.indexOf('\n'); k !== -1 && k < at; k = text.indexOf('\n', k + 1)) {
-      line++;
-      lineStart = k + 1;
-    }
-    message += ` (line ${line}, column ${at - lineStart + 1})`;
-  }
-  throw new DecodeError(code, message);
-}
