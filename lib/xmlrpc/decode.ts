@@ -98,7 +98,11 @@ export function parseMethodResponse(data: Buffer | Uint8Array | string, options?
 /** A call or a response as `loads` returns it, or a fault response (not thrown yet). */
 type Document = LoadsResult | Fault;
 
-function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
+/**
+ * Checks the options and the document's size against `maxBytes` (shared
+ * with the reference decoder); returns the depth limit.
+ */
+export function checkDecodeOptions(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): number {
   const maxDepth = options?.maxDepth ?? DEFAULT_DECODE_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_DEPTH_CEILING) {
     throw new RangeError(`maxDepth must be an integer in [0, ${MAX_DEPTH_CEILING}], got ${maxDepth}`);
@@ -109,6 +113,11 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
     const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
     if (size > maxBytes) fail('ERR_XML_TOO_LARGE', `the document is ${size} bytes, more than maxBytes (${maxBytes})`);
   }
+  return maxDepth;
+}
+
+function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
+  const maxDepth = checkDecodeOptions(data, options);
   const { text, ascii } = documentText(data);
   const reader = new Reader(text, ascii, maxDepth, options?.wrapDoubles === true);
   let doc: Document;

@@ -23,7 +23,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { DecodeError, Fault } from '../errors.js';
 import { checkCharacters, documentText, fail, quote } from './xml-text.js';
-import type { DecodeOptions, LoadsResult } from './decode.js';
+import { checkDecodeOptions, type DecodeOptions, type LoadsResult } from './decode.js';
 import {
   Double,
   INT32_MAX,
@@ -34,10 +34,6 @@ import {
   type XmlRpcStruct,
   type XmlRpcValue,
 } from './values.js';
-
-const DEFAULT_DECODE_MAX_DEPTH = 64;
-/** The walk is recursive: this bounds its stack whatever the option says. */
-const MAX_DEPTH_CEILING = 1000;
 
 /** `loads` as it was: `{ methodName, params }`, a fault response thrown as a `Fault`. */
 export function referenceLoads(data: Buffer | Uint8Array | string, options?: DecodeOptions): LoadsResult {
@@ -58,16 +54,7 @@ type Document =
   | { kind: 'fault'; faultCode: number; faultString: string };
 
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
-  const maxDepth = options?.maxDepth ?? DEFAULT_DECODE_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_DEPTH_CEILING) {
-    throw new RangeError(`maxDepth must be an integer in [0, ${MAX_DEPTH_CEILING}], got ${maxDepth}`);
-  }
-  const maxBytes = options?.maxBytes ?? Infinity;
-  if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be a non-negative number, got ${maxBytes}`);
-  if (maxBytes !== Infinity) {
-    const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
-    if (size > maxBytes) fail('ERR_XML_TOO_LARGE', `the document is ${size} bytes, more than maxBytes (${maxBytes})`);
-  }
+  const maxDepth = checkDecodeOptions(data, options);
   const text = checkedText(data);
   // Element depth of a scalar inside `maxDepth` nested containers:
   // methodCall/params/param/value, then array/data/value per level, then the type.
