@@ -5,7 +5,8 @@
 // from both.
 
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { spawnListening } from './support.js';
 import { ParallelServerProxy, runJobs } from '../lib/client/parallel.js';
 import { Transport } from '../lib/client/transport.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
@@ -40,30 +41,7 @@ server.serve_forever()
 
 /** Starts Python's server (HTTP/1.0, or HTTP/1.1 keep-alive); stopped in teardown. */
 async function python(t: { teardown(fn: () => unknown): void }, mode: 'http10' | 'keepalive'): Promise<string> {
-  const child: ChildProcess = spawn('python3', ['-u', '-c', SERVER, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.teardown(async () => {
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(killer);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`python server did not start: ${stderr}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes('\n')) return;
-      clearTimeout(timer);
-      resolve(Number(out.split('\n')[0]));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`python server exited ${String(code)}: ${stderr}`));
-    });
-  });
+  const port = await spawnListening(t, 'python3', ['-u', '-c', SERVER, mode]);
   return `http://127.0.0.1:${port}/RPC2`;
 }
 

@@ -5,7 +5,8 @@
 // the `header` method returns.
 
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { spawnListening } from './support.js';
 import { Transport, VERSION, type OutgoingRequest } from '../lib/client/transport.js';
 import type { IncomingResponse } from '../lib/client/connection.js';
 import { ServerProxy } from '../lib/client/proxy.js';
@@ -74,32 +75,7 @@ interface Peer {
 
 /** Starts Python's server in `mode`; stopped in teardown. */
 async function python(t: { teardown(fn: () => unknown): void }, mode: 'http10' | 'keepalive' | 'idleclose'): Promise<Peer> {
-  const child: ChildProcess = spawn('python3', ['-u', '-c', SERVER, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.teardown(async () => {
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(killer);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`python server did not start: ${stderr}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0]!;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(Number(line));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`python server exited ${code}: ${stderr}`));
-    });
-  });
+  const port = await spawnListening(t, 'python3', ['-u', '-c', SERVER, mode]);
   return { port, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/RPC2` };
 }
 

@@ -1,6 +1,7 @@
 // Shared by the tests: a raw loopback client that writes exact bytes and
 // reads responses with our own parser, and small server fixtures.
 
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { HttpParser, type MessageHead } from '../lib/http/parser.js';
 import { getHeader } from '../lib/http/headers.js';
@@ -191,4 +192,36 @@ export async function readSlowly(socket: net.Socket, opts: { perTick: number; ti
     await sleep(opts.tickMs);
   }
   return got;
+}
+
+/**
+ * Starts a child program that prints the port it listens on as its first
+ * line (a Python peer, say); it is stopped in `t`'s teardown (SIGTERM, then
+ * SIGKILL after 3 s). Rejects if it exits or stays silent for 10 s.
+ */
+export async function spawnListening(t: { teardown(fn: () => unknown): void }, command: string, args: string[]): Promise<number> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(killer);
+  });
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${stderr}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve(Number(out.split('\n')[0]));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited ${String(code)}: ${stderr}`));
+    });
+  });
 }
