@@ -301,7 +301,7 @@ export class ClientConnection implements RequestWriter {
   }
 }
 
-function responseParseError(url: string, err: unknown): XmlRpcKitError {
+export function responseParseError(url: string, err: unknown): XmlRpcKitError {
   if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
     return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
   }

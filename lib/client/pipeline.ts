@@ -39,9 +39,9 @@
 
 import type * as net from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { HttpParseError, ResponseError, TransportError, TransportErrorCode } from '../errors.js';
+import { HttpParseError, TransportError, TransportErrorCode } from '../errors.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import type { IncomingResponse } from './connection.js';
+import { responseParseError, type IncomingResponse } from './connection.js';
 import type { Endpoint } from './endpoint.js';
 import type { Exchange, OutgoingRequest, RequestOptions, SendProgress } from './transport.js';
 
@@ -371,13 +371,6 @@ function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, writ
   });
 }
 
-function responseParseError(url: string, err: unknown): Error {
-  if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
-    return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ResponseError(url, `malformed HTTP response: ${message}`, { cause: err });
-}
 
 // ---------------------------------------------------------------------------
 
