@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { create } from 'xmlbuilder2';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { referenceLoads } from '../lib/xmlrpc/reference-decode.js';
+import { referenceLoads } from '../test/reference-decode.js';
 import { formatRate, rate, table } from './measure.js';
 import { PAYLOADS } from './workloads.js';
 

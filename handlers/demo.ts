@@ -2,9 +2,9 @@
 // value, the validator1 suite and the system.* methods.
 
 import { Fault, FaultCode } from '../lib/errors.js';
-import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { Double } from '../lib/xmlrpc/values.js';
-import type { XmlRpcHandlerOptions } from '../lib/xmlrpc/handler.js';
+import type { XmlRpcHandlerOptions } from '../lib/rpc/handler.js';
 import { registerValidator1 } from './validator1.js';
 
 export function add(a: unknown, b: unknown): unknown {

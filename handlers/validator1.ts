@@ -1,7 +1,7 @@
 // The eight methods of Userland's validator1 interoperability suite.
 
 import { Fault, FaultCode } from '../lib/errors.js';
-import type { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import type { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 
 type Struct = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
 // answer carried by XML-RPC, not a failure of HTTP or of the transport.
 
 /** Base of every protocol, transport and codec error (not of `Fault`). */
-export class XmlRpcKitError extends Error {
+export class XmlRpcError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -18,7 +18,7 @@ export class XmlRpcKitError extends Error {
  * the peer (400, 411, 413, 414, 417, 431, 501, 505); after it the connection
  * is closed, because the framing of anything that follows is unknown.
  */
-export class HttpParseError extends XmlRpcKitError {
+export class HttpParseError extends XmlRpcError {
   readonly status: number;
   constructor(code: HttpParseErrorCode, message: string) {
     super(code, message);
@@ -60,7 +60,7 @@ export const HTTP_PARSE_ERROR_STATUS = {
 export type HttpParseErrorCode = keyof typeof HTTP_PARSE_ERROR_STATUS;
 
 /** A value cannot be written as XML-RPC (NaN, a lone surrogate, a cycle...). */
-export class EncodeError extends XmlRpcKitError {
+export class EncodeError extends XmlRpcError {
   constructor(message: string) {
     super('ERR_XMLRPC_ENCODE', message);
   }
@@ -127,7 +127,7 @@ export type DecodeErrorCode = keyof typeof DECODE_ERROR_FAULT;
 // Client errors. Each names the URL it was calling, so a log line says where.
 
 /** The server answered with an HTTP status other than 200 (Python's ProtocolError). */
-export class ProtocolError extends XmlRpcKitError {
+export class ProtocolError extends XmlRpcError {
   readonly url: string;
   readonly status: number;
   readonly reason: string;
@@ -146,7 +146,7 @@ export class ProtocolError extends XmlRpcKitError {
 }
 
 /** The server answered 200 but not with an XML-RPC response we can read. */
-export class ResponseError extends XmlRpcKitError {
+export class ResponseError extends XmlRpcError {
   readonly url: string;
   constructor(url: string, message: string, options?: { cause?: unknown }) {
     super('ERR_XMLRPC_RESPONSE', `${url}: ${message}`, options);
@@ -174,7 +174,7 @@ export type TransportErrorCodeValue = (typeof TransportErrorCode)[keyof typeof T
  * whether the whole request had been written: when true the server may have
  * run the call, so it is never re-sent silently (RFC 9112 §9.3.1).
  */
-export class TransportError extends XmlRpcKitError {
+export class TransportError extends XmlRpcError {
   readonly url: string;
   readonly requestSent: boolean;
   constructor(code: TransportErrorCodeValue, url: string, message: string, options: { requestSent: boolean; cause?: unknown }) {

@@ -1,7 +1,7 @@
 // The public API, by layer.
 
 // errors
-export { XmlRpcKitError, HttpParseError, EncodeError, Fault, DecodeError, FaultCode, HTTP_PARSE_ERROR_STATUS } from './errors.js';
+export { XmlRpcError, HttpParseError, EncodeError, Fault, DecodeError, FaultCode, HTTP_PARSE_ERROR_STATUS } from './errors.js';
 export type { HttpParseErrorCode, DecodeErrorCode } from './errors.js';
 
 // lib/http
@@ -24,10 +24,10 @@ export { dumps, encodeValue } from './xmlrpc/encode.js';
 export type { DumpsOptions } from './xmlrpc/encode.js';
 export { loads, parseMethodCall, parseMethodResponse } from './xmlrpc/decode.js';
 export type { DecodeOptions } from './xmlrpc/decode.js';
-export { XmlRpcHandler } from './xmlrpc/handler.js';
-export type { XmlRpcHandlerOptions } from './xmlrpc/handler.js';
-export { XmlRpcDispatcher } from './xmlrpc/dispatcher.js';
-export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './xmlrpc/dispatcher.js';
+export { XmlRpcHandler } from './rpc/handler.js';
+export type { XmlRpcHandlerOptions } from './rpc/handler.js';
+export { XmlRpcDispatcher } from './rpc/dispatcher.js';
+export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './rpc/dispatcher.js';
 
 // lib/client
 export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';
@@ -60,5 +60,5 @@ export type {
   RunJobsOptions,
 } from './client/parallel.js';
 export type { SchedulerStats as ParallelStats } from './client/scheduler.js';
-export { waitFor, mapConcurrent, MORE } from './client/concurrency.js';
-export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './client/concurrency.js';
+export { waitFor, mapConcurrent, MORE } from './async/concurrency.js';
+export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './async/concurrency.js';

@@ -10,7 +10,7 @@ import { ParallelServerProxy, isLoopback, runJobs, target, type Outcome } from '
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Transport, type HeaderList, type OutgoingRequest } from '../lib/client/transport.js';
 import { Server } from '../lib/server/server.js';
-import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { EncodeError, Fault, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
 import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, waitFor } from './client-fixtures.js';
 

@@ -8,7 +8,7 @@ import { Transport } from '../lib/client/transport.js';
 import { Pipeline } from '../lib/client/pipeline.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { Server } from '../lib/server/server.js';
 import { ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
 import {

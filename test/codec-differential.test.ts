@@ -14,7 +14,7 @@
 import t, { type Test } from 'tap';
 import { DecodeError, Fault } from '../lib/errors.js';
 import { loads, type DecodeOptions } from '../lib/xmlrpc/decode.js';
-import { referenceLoads } from '../lib/xmlrpc/reference-decode.js';
+import { referenceLoads } from './reference-decode.js';
 import { Double } from '../lib/xmlrpc/values.js';
 import { ACCEPTED_DOCS, ACCEPTED_VALUES, MALFORMED, SAMPLES, call, mutate, prng } from './xml-corpus.js';
 

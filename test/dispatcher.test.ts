@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Fault } from '../lib/errors.js';
-import { XmlRpcDispatcher } from '../lib/xmlrpc/dispatcher.js';
+import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 
 async function outcome(d: XmlRpcDispatcher, method: string, params: unknown[] = []): Promise<{ value?: unknown; fault?: number }> {
   try {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Fault } from '../lib/errors.js';
-import { XmlRpcHandler } from '../lib/xmlrpc/handler.js';
+import { XmlRpcHandler } from '../lib/rpc/handler.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
 import type { XmlRpcValue } from '../lib/xmlrpc/values.js';

@@ -13,7 +13,7 @@
 
 import type * as net from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { HttpParseError, ResponseError, TransportError, TransportErrorCode, type XmlRpcKitError } from '../errors.js';
+import { HttpParseError, ResponseError, TransportError, TransportErrorCode, type XmlRpcError } from '../errors.js';
 
 /** A complete HTTP response, as read off the wire (the body still content-encoded). */
 export interface IncomingResponse {
@@ -301,7 +301,7 @@ export class ClientConnection implements RequestWriter {
   }
 }
 
-export function responseParseError(url: string, err: unknown): XmlRpcKitError {
+export function responseParseError(url: string, err: unknown): XmlRpcError {
   if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
     return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
   }

@@ -27,11 +27,11 @@
 
 import { setMaxListeners } from 'node:events';
 import { TransportError, TransportErrorCode } from '../errors.js';
-import { asError, type Outcome } from './concurrency.js';
+import { asError, type Outcome } from '../async/concurrency.js';
 import type { Pipeline } from './pipeline.js';
 import type { Transport } from './transport.js';
 
-export type { Outcome } from './concurrency.js';
+export type { Outcome } from '../async/concurrency.js';
 
 export interface RemoteTask {
   readonly kind: 'remote';

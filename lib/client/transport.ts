@@ -27,7 +27,7 @@ import {
   ResponseError,
   TransportError,
   TransportErrorCode,
-  XmlRpcKitError,
+  XmlRpcError,
 } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
@@ -549,7 +549,7 @@ class RequestBuffer implements RequestWriter {
 /** A failed connect as the call reports it: its own abort reason, a catalogue error as is, else CONNECT. */
 export function connectError(req: OutgoingRequest, err: unknown): unknown {
   if (req.signal.aborted) return req.signal.reason;
-  if (err instanceof XmlRpcKitError) return err;
+  if (err instanceof XmlRpcError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new TransportError(TransportErrorCode.CONNECT, req.url, `cannot connect to ${req.endpoint.origin}: ${message}`, {
     requestSent: false,

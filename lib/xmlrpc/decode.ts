@@ -8,7 +8,7 @@
 //      in one regexp pass that skips the long base64 contents the reader has
 //      already verified; on any error, in the whole text first.
 //
-// Errors are reported as the reference decoder (reference-decode.ts: a
+// Errors are reported as the reference decoder (test/reference-decode.ts: a
 // well-formedness scan, then fast-xml-parser, then a walk) reports them,
 // which is the order a client can rely on:
 //   - a character XML forbids, anywhere;

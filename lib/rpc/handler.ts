@@ -5,9 +5,9 @@
 
 import { Fault, FaultCode } from '../errors.js';
 import type { Handler, Request, Response } from '../server/request.js';
-import { parseMethodCall, type DecodeOptions } from './decode.js';
-import { bufferDumps } from './encode.js';
-import type { XmlRpcValue } from './values.js';
+import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
+import { bufferDumps } from '../xmlrpc/encode.js';
+import type { XmlRpcValue } from '../xmlrpc/values.js';
 
 export interface XmlRpcHandlerOptions extends DecodeOptions {
   /** Path or paths this handler answers (default `/RPC2`). */

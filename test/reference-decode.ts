@@ -21,9 +21,9 @@
 //      DecodeError with the interop fault code.
 
 import { XMLParser } from 'fast-xml-parser';
-import { DecodeError, Fault } from '../errors.js';
-import { checkCharacters, documentText, fail, quote } from './xml-text.js';
-import { checkDecodeOptions, type DecodeOptions, type LoadsResult } from './decode.js';
+import { DecodeError, Fault } from '../lib/errors.js';
+import { checkCharacters, documentText, fail, quote } from '../lib/xmlrpc/xml-text.js';
+import { checkDecodeOptions, type DecodeOptions, type LoadsResult } from '../lib/xmlrpc/decode.js';
 import {
   Double,
   INT32_MAX,
@@ -33,7 +33,7 @@ import {
   parseDateTime,
   type XmlRpcStruct,
   type XmlRpcValue,
-} from './values.js';
+} from '../lib/xmlrpc/values.js';
 
 /** `loads` as it was: `{ methodName, params }`, a fault response thrown as a `Fault`. */
 export function referenceLoads(data: Buffer | Uint8Array | string, options?: DecodeOptions): LoadsResult {

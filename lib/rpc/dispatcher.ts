@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Fault, FaultCode } from '../errors.js';
 import type { Request } from '../server/request.js';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
-import type { XmlRpcValue } from './values.js';
+import type { XmlRpcValue } from '../xmlrpc/values.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type XmlRpcFunction = (...params: any[]) => unknown;

@@ -3,7 +3,7 @@
 // the test (deferreds), so every step is deterministic.
 
 import t from 'tap';
-import { MORE, mapConcurrent, waitFor, type Settled } from '../lib/client/concurrency.js';
+import { MORE, mapConcurrent, waitFor, type Settled } from '../lib/async/concurrency.js';
 
 interface Deferred<T> {
   promise: Promise<T>;
