@@ -7,7 +7,7 @@ import { MultiCall } from '../lib/client/multicall.js';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Fault, ResponseError } from '../lib/errors.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { demoServer, httpResponse, scriptedServer } from './client-fixtures.js';
+import { demoServer, httpResponse, scriptedServer } from './support.js';
 
 t.test('queued calls go out in one request; results come back in order, a Fault in its slot', async (t) => {
   const s = await demoServer();

@@ -12,7 +12,7 @@ import { Transport, type HeaderList, type OutgoingRequest } from '../lib/client/
 import { Server } from '../lib/server/server.js';
 import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { EncodeError, Fault, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, waitFor } from './client-fixtures.js';
+import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, pollUntil } from './support.js';
 
 interface Event {
   method: string;
@@ -493,7 +493,7 @@ t.test('an abort cancels the queued calls (not sent) and those in flight (sent),
   const controller = new AbortController();
   const jobs = Array.from({ length: 6 }, (_, i) => [servers[i % 2]!.url, 'hang', [i]] as const);
   const run = runJobs(jobs, { concurrency: 2, signal: controller.signal, strategy: 'concurrent' });
-  await waitFor(() => servers.every((s) => s.running === 1), 'two calls running');
+  await pollUntil(() => servers.every((s) => s.running === 1), 'two calls running');
   controller.abort(new Error('stop'));
   const pairs = await run;
   for (const i of [0, 1]) {
@@ -510,7 +510,7 @@ t.test('an abort cancels the queued calls (not sent) and those in flight (sent),
   t.ok(resources('Timeout') <= timers, 'no timer left');
   // The server keeps its (half-open) side until its handlers return; then both ends are gone.
   for (const s of servers) s.release();
-  await waitFor(() => resources('TCPSocketWrap') <= sockets, 'every socket to be closed, both ends');
+  await pollUntil(() => resources('TCPSocketWrap') <= sockets, 'every socket to be closed, both ends');
   t.equal(
     servers.reduce((n, s) => n + s.events.length, 0),
     2,
@@ -525,7 +525,7 @@ t.test('a ParallelServerProxy call is aborted through withOptions({ signal }); t
   t.teardown(() => psp.close());
   const controller = new AbortController();
   const pending = psp.withOptions({ signal: controller.signal }).hang('x');
-  await waitFor(() => s.running === 2, 'both remote calls running');
+  await pollUntil(() => s.running === 2, 'both remote calls running');
   controller.abort();
   const pairs = await pending;
   t.same(
@@ -603,7 +603,7 @@ t.test('an abort also reaches the calls waiting for a socket (per host and in to
   const psp = new ParallelServerProxy([a.url, a.url, a.url, b.url], { strategy: 'concurrent', maxConnectionsPerHost: 1, maxConnections: 1 });
   t.teardown(() => psp.close());
   const pending = psp.withOptions({ signal: controller.signal }).hang('w');
-  await waitFor(() => a.running === 1, 'the first call running');
+  await pollUntil(() => a.running === 1, 'the first call running');
   t.equal(psp.stats().queued, 3, 'three calls wait: two for the host, one for a socket at all');
   controller.abort();
   const pairs = await pending;

@@ -19,10 +19,10 @@ import {
   scriptedServer,
   selfSignedCertificate,
   silentServer,
-  waitFor,
+  pollUntil,
   xmlResult,
   type RawRequest,
-} from './client-fixtures.js';
+} from './support.js';
 
 /** The answer to an `echo(tag)` call: its tag back, as a scripted server writes it. */
 function answer(request: RawRequest, headers: Record<string, string> = {}): Buffer {
@@ -235,7 +235,7 @@ t.test('a connection killed while a request is being written: that call did not 
   });
   const big = outcome(pipeline.request('/RPC2', echo('x'.repeat(48 * 1024 * 1024))));
   const small = [pipeline.request('/RPC2', echo('s1')), pipeline.request('/RPC2', echo('s2'))];
-  await waitFor(() => pipeline.stats().inFlight === 1 && pipeline.stats().queued === 2, 'the big write to stall with two calls queued');
+  await pollUntil(() => pipeline.stats().inFlight === 1 && pipeline.stats().queued === 2, 'the big write to stall with two calls queued');
   stalled!.destroy();
   const bigOutcome = await big;
   lostError(t, bigOutcome, false, 'the call being written');
@@ -308,7 +308,7 @@ t.test('a call that times out is dropped: its response is read and discarded, th
   t.type(timedOut.error, TransportError);
   t.equal((timedOut.error as TransportError).code, TransportErrorCode.TIMEOUT);
   t.equal((timedOut.error as TransportError).requestSent, true, 'it was written: it may have run');
-  await waitFor(() => s.requests.length === 3, 'three requests at the server');
+  await pollUntil(() => s.requests.length === 3, 'three requests at the server');
   s.requests[0]!.socket.write(Buffer.concat(s.requests.map((r) => answer(r))));
   t.same(await Promise.all(next), ['n1', 'n2']);
   t.equal(await pipeline.request('/RPC2', echo('after')), 'after', 'the connection is still good');
@@ -324,13 +324,13 @@ t.test('when every call on a connection has given up, the connection is closed',
   });
   const controller = new AbortController();
   const calls = [1, 2].map((i) => outcome(pipeline.request('/RPC2', echo(`g${i}`), { signal: controller.signal })));
-  await waitFor(() => s.requests.length === 2, 'both requests at the server');
+  await pollUntil(() => s.requests.length === 2, 'both requests at the server');
   controller.abort(new Error('enough'));
   for (const o of await Promise.all(calls)) {
     t.equal((o.error as TransportError).code, TransportErrorCode.ABORTED);
     t.equal((o.error as TransportError).requestSent, true);
   }
-  await waitFor(() => s.closed === 1, 'the server to see the close');
+  await pollUntil(() => s.closed === 1, 'the server to see the close');
   t.equal(pipeline.stats().connected, false);
 });
 
@@ -344,7 +344,7 @@ t.test('aborting a call that is queued (not written yet) takes it out: it never 
   const controller = new AbortController();
   const first = pipeline.request('/RPC2', echo('first'));
   const second = outcome(pipeline.request('/RPC2', echo('second'), { signal: controller.signal }));
-  await waitFor(() => s.requests.length === 1 && pipeline.stats().queued === 1, 'one written, one queued');
+  await pollUntil(() => s.requests.length === 1 && pipeline.stats().queued === 1, 'one written, one queued');
   controller.abort();
   const o = await second;
   t.equal((o.error as TransportError).code, TransportErrorCode.ABORTED);
@@ -382,7 +382,7 @@ t.test('bytes nobody asked for close an idle connection, and the next call opens
     await s.close();
   });
   t.equal(await pipeline.request('/RPC2', echo('one')), 'one');
-  await waitFor(() => s.closed === 1, 'the unsolicited 408 to close the connection');
+  await pollUntil(() => s.closed === 1, 'the unsolicited 408 to close the connection');
   t.equal(await pipeline.request('/RPC2', echo('two')), 'two');
   t.equal(s.connections, 2);
 });
@@ -424,7 +424,7 @@ t.test('close() lets the calls accepted finish, refuses new ones, and leaves no 
   t.same(await Promise.all(calls), [2, 3, 4]);
   await closed;
   t.same(pipeline.stats(), { queued: 0, inFlight: 0, connected: false });
-  await waitFor(() => resources('TCPSocketWrap') <= sockets && resources('Timeout') <= timers, 'sockets and timers to be gone');
+  await pollUntil(() => resources('TCPSocketWrap') <= sockets && resources('Timeout') <= timers, 'sockets and timers to be gone');
   t.pass('no socket and no timer left');
 });
 
@@ -434,7 +434,7 @@ t.test('destroy() fails the calls on the wire as a lost connection and the queue
   t.teardown(() => s.close());
   const written = outcome(pipeline.request('/RPC2', echo('w')));
   const queued = outcome(pipeline.request('/RPC2', echo('q')));
-  await waitFor(() => s.requests.length === 1, 'the first request at the server');
+  await pollUntil(() => s.requests.length === 1, 'the first request at the server');
   await pipeline.destroy();
   lostError(t, await written, true, 'written');
   lostError(t, await queued, false, 'queued');
@@ -474,19 +474,19 @@ t.test('aborting a call whose request is still being written: not sent if the co
   const alone = new Transport().openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
   const controller = new AbortController();
   const aloneCall = outcome(alone.request('/RPC2', huge, { signal: controller.signal }));
-  await waitFor(() => alone.stats().inFlight === 1 && s.connections === 1, 'the big write to be under way');
+  await pollUntil(() => alone.stats().inFlight === 1 && s.connections === 1, 'the big write to be under way');
   controller.abort();
   const a = await aloneCall;
   t.equal((a.error as TransportError).code, TransportErrorCode.ABORTED);
   t.equal((a.error as TransportError).requestSent, false, 'the connection closed with it: it never arrived whole');
-  await waitFor(() => !alone.stats().connected, 'the connection to close');
+  await pollUntil(() => !alone.stats().connected, 'the connection to close');
 
   // Behind a written call that still waits: the connection stays, and so does the write.
   const shared = new Transport().openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
   const first = outcome(shared.request('/RPC2', echo('small')));
   const second = new AbortController();
   const secondCall = outcome(shared.request('/RPC2', huge, { signal: second.signal }));
-  await waitFor(() => shared.stats().inFlight === 2, 'both on the wire');
+  await pollUntil(() => shared.stats().inFlight === 2, 'both on the wire');
   second.abort();
   const b = await secondCall;
   t.equal((b.error as TransportError).requestSent, true, 'the write goes on: it may arrive and run');
@@ -501,11 +501,11 @@ t.test('aborting the only call while the connection is being made abandons the c
   const pipeline = new Transport({ secure: true, connectTimeout: 0 }).openPipeline(`127.0.0.1:${silent.port}`);
   const controller = new AbortController();
   const call = outcome(pipeline.request('/RPC2', echo('x'), { signal: controller.signal }));
-  await waitFor(() => silent.connections() === 1, 'the TCP connection');
+  await pollUntil(() => silent.connections() === 1, 'the TCP connection');
   t.equal(pipeline.stats().connected, true, 'connecting');
   controller.abort();
   t.equal(((await call).error as TransportError).requestSent, false);
-  await waitFor(() => silent.closed() === 1, 'the abandoned socket to close');
+  await pollUntil(() => silent.closed() === 1, 'the abandoned socket to close');
   t.equal(pipeline.stats().connected, false);
   await pipeline.close();
 });
@@ -515,7 +515,7 @@ t.test('an idle pipelined connection is closed after idleTimeout', async (t) => 
   t.teardown(() => s.close());
   const pipeline = new Transport().openPipeline(`127.0.0.1:${s.port}`, { idleTimeout: 20 });
   t.equal(await pipeline.request('/RPC2', dumps([1, 2], 'add')), 3);
-  await waitFor(() => !pipeline.stats().connected, 'the idle connection to close');
+  await pollUntil(() => !pipeline.stats().connected, 'the idle connection to close');
   t.equal(await pipeline.request('/RPC2', dumps([2, 2], 'add')), 4, 'the next call opens a new one');
   t.equal(s.sockets(), 2);
   await pipeline.close();

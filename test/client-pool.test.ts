@@ -9,7 +9,7 @@ import { dumps } from '../lib/xmlrpc/encode.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
 import { getHeader } from '../lib/http/headers.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { demoServer, httpResponse, scriptedServer, waitFor, xmlResult, type RawRequest } from './client-fixtures.js';
+import { demoServer, httpResponse, scriptedServer, pollUntil, xmlResult, type RawRequest } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -48,12 +48,12 @@ t.test('concurrent calls open at most maxSocketsPerHost sockets; the others wait
   });
   const host = `127.0.0.1:${s.port}`;
   const calls = Array.from({ length: 10 }, (_, i) => transport.request(host, '/RPC2', dumps([i], `m${i}`)));
-  await waitFor(() => held.length === 3, 'three requests');
+  await pollUntil(() => held.length === 3, 'three requests');
   t.same(transport.stats(), { open: 3, idle: 0, waiting: 7 });
   // Answer whatever is in, in arrival order, until every call is done.
   let answered = 0;
   while (answered < 10) {
-    await waitFor(() => held.length > answered, `request ${answered}`);
+    await pollUntil(() => held.length > answered, `request ${answered}`);
     const request = held[answered++]!;
     request.socket.write(httpResponse(xmlResult(`<string>${methodOf(request)}</string>`)));
   }
@@ -73,7 +73,7 @@ t.test('keepAlive: false sends Connection: close and uses one socket per call', 
   for (let i = 0; i < 3; i++) await transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([1, 2], 'add'));
   t.equal(s.sockets(), 3);
   t.equal(s.requests[0]!.header('connection'), 'close');
-  await waitFor(() => transport.stats().open === 0, 'every socket to close');
+  await pollUntil(() => transport.stats().open === 0, 'every socket to close');
 });
 
 t.test('a connection the server closed while idle is dropped before use, and the next call does not fail', async (t) => {
@@ -86,8 +86,8 @@ t.test('a connection the server closed while idle is dropped before use, and the
   const host = `127.0.0.1:${s.port}`;
   t.equal(await transport.request(host, '/RPC2', dumps([1, 2], 'add')), 3);
   t.equal(transport.stats().idle, 1);
-  await waitFor(() => s.server.connectionCount === 0, 'the server to close the idle connection');
-  await waitFor(() => transport.stats().open === 0, 'the client to see the close');
+  await pollUntil(() => s.server.connectionCount === 0, 'the server to close the idle connection');
+  await pollUntil(() => transport.stats().open === 0, 'the client to see the close');
   t.equal(await transport.request(host, '/RPC2', dumps([3, 4], 'add')), 7, 'the next call opens a new connection');
   t.equal(s.sockets(), 2);
 });
@@ -102,7 +102,7 @@ t.test('bytes the server sends to an idle connection (a 408 before closing) make
   const host = `127.0.0.1:${s.port}`;
   await transport.request(host, '/RPC2', dumps([], 'x'));
   s.requests[0]!.socket.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  await waitFor(() => transport.stats().open === 0, 'the client to drop the connection');
+  await pollUntil(() => transport.stats().open === 0, 'the client to drop the connection');
   t.equal(await transport.request(host, '/RPC2', dumps([], 'x')), 1);
   t.equal(s.connections, 2);
 });
@@ -134,7 +134,7 @@ t.test('Connection: close and HTTP/1.0 responses are not pooled', async (t) => {
   });
   for (const path of ['/close', '/close', '/http10', '/http10']) t.equal(await transport.request(`127.0.0.1:${s.port}`, path, dumps([], 'x')), 5);
   t.equal(s.connections, 4);
-  await waitFor(() => s.closed === 4, 'the client to close the HTTP/1.0 connections');
+  await pollUntil(() => s.closed === 4, 'the client to close the HTTP/1.0 connections');
   t.equal(transport.stats().open, 0);
 });
 
@@ -165,7 +165,7 @@ t.test('an idle connection is closed after idleTimeout', async (t) => {
     await s.close();
   });
   await transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x'));
-  await waitFor(() => s.closed === 1, 'the client to close the idle connection');
+  await pollUntil(() => s.closed === 1, 'the client to close the idle connection');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
 });
 
@@ -204,17 +204,17 @@ t.test('close() closes idle connections at once and busy ones when their call en
   const host = `127.0.0.1:${s.port}`;
   await Promise.all([transport.request(host, '/RPC2', dumps([], 'x')), transport.request(host, '/RPC2', dumps([], 'x'))]);
   const slow = transport.request(host, '/RPC2', dumps([], 'slow'));
-  await waitFor(() => held.length === 1, 'the slow call to arrive');
+  await pollUntil(() => held.length === 1, 'the slow call to arrive');
   t.same(transport.stats(), { open: 2, idle: 1, waiting: 0 });
   let closed = false;
   const closing = transport.close().then(() => (closed = true));
-  await waitFor(() => s.closed === 1, 'the idle connection to close');
+  await pollUntil(() => s.closed === 1, 'the idle connection to close');
   t.equal(closed, false, 'close() waits for the busy connection');
   held[0]!.socket.write(httpResponse(xmlResult('<int>2</int>')));
   t.equal(await slow, 2, 'the call in flight completes');
   await closing;
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 }, 'close() resolved: every socket is closed');
-  await waitFor(() => s.closed === 2, 'the server to see the busy connection close too');
+  await pollUntil(() => s.closed === 2, 'the server to see the busy connection close too');
   t.equal(await transport.request(host, '/RPC2', dumps([], 'x')), 1, 'a later call connects again');
 });
 
@@ -231,13 +231,13 @@ t.test('a call aborted while waiting for a socket leaves the queue and never rea
   const controller = new AbortController();
   const second = failure(transport.request(host, '/RPC2', dumps([], 'second'), { signal: controller.signal }));
   const third = transport.request(host, '/RPC2', dumps([], 'third'));
-  await waitFor(() => held.length === 1 && transport.stats().waiting === 2, 'one call in flight, two waiting');
+  await pollUntil(() => held.length === 1 && transport.stats().waiting === 2, 'one call in flight, two waiting');
   controller.abort();
   t.match(await second, { constructor: TransportError, code: TransportErrorCode.ABORTED, requestSent: false });
   t.equal(transport.stats().waiting, 1);
   held[0]!.socket.write(httpResponse(xmlResult('<int>1</int>')));
   t.equal(await first, 1);
-  await waitFor(() => held.length === 2, 'the third call to go out');
+  await pollUntil(() => held.length === 2, 'the third call to go out');
   held[1]!.socket.write(httpResponse(xmlResult('<int>3</int>')));
   t.equal(await third, 3);
   t.same(held.map(methodOf), ['first', 'third']);

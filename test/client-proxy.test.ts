@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Transport } from '../lib/client/transport.js';
 import { EncodeError, Fault, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { demoServer, scriptedServer, selfSignedCertificate, waitFor, type DemoServer } from './client-fixtures.js';
+import { demoServer, scriptedServer, selfSignedCertificate, pollUntil, type DemoServer } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -134,7 +134,7 @@ t.test('withOptions() gives a view whose calls carry a signal, a timeout and hea
   t.match(await failure(timed.add(1, 2)), { constructor: TransportError, code: TransportErrorCode.TIMEOUT });
   const controller = new AbortController();
   const aborting = failure(timed.withOptions({ signal: controller.signal, timeout: 0, headers: { 'X-B': '2' } }).system.listMethods());
-  await waitFor(() => s.requests.length === 2, 'the second request');
+  await pollUntil(() => s.requests.length === 2, 'the second request');
   controller.abort();
   t.match(await aborting, { constructor: TransportError, code: TransportErrorCode.ABORTED });
   const headers = s.requests[1]!.head.headers;
@@ -147,7 +147,7 @@ t.test('close() releases the connections; the proxy can still call afterwards', 
   t.equal(proxy.transport.stats().idle, 1);
   await proxy.close();
   t.same(proxy.transport.stats(), { open: 0, idle: 0, waiting: 0 });
-  await waitFor(() => s.server.connectionCount === 0, 'the server to see the close');
+  await pollUntil(() => s.server.connectionCount === 0, 'the server to see the close');
   t.equal(await proxy.add(2, 3), 5);
 });
 

@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { spawnListening } from './support.js';
+import { pollUntil, spawnListening } from './support.js';
 import { Transport, VERSION, type OutgoingRequest } from '../lib/client/transport.js';
 import type { IncomingResponse } from '../lib/client/connection.js';
 import { ServerProxy } from '../lib/client/proxy.js';
@@ -16,7 +16,6 @@ import { Double, I8 } from '../lib/xmlrpc/values.js';
 import { Fault, ProtocolError } from '../lib/errors.js';
 import { getHeader } from '../lib/http/headers.js';
 import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
-import { waitFor } from './client-fixtures.js';
 
 const probe = spawnSync('python3', ['-c', 'import xmlrpc.server'], { encoding: 'utf8' });
 const skip = probe.error !== undefined || probe.status !== 0 ? 'python3 with xmlrpc.server is not available on this machine' : false;
@@ -224,7 +223,7 @@ t.test('Python in HTTP/1.0 closes after each call: nothing is pooled', { skip },
   const before = (await proxy.connections()) as number;
   for (let i = 0; i < 5; i++) t.equal(await proxy.add(i, 1), i + 1);
   t.equal(await proxy.connections(), before + 6, 'one connection per call');
-  await waitFor(() => proxy.transport.stats().open === 0, 'every socket to close');
+  await pollUntil(() => proxy.transport.stats().open === 0, 'every socket to close');
 });
 
 t.test('Python with HTTP/1.1 keep-alive: one socket for many calls', { skip }, async (t) => {
@@ -242,7 +241,7 @@ t.test('Python closing an idle keep-alive connection does not fail the next call
   const proxy = new ServerProxy(peer.url);
   t.teardown(() => proxy.close());
   t.equal(await proxy.add(1, 2), 3);
-  await waitFor(() => proxy.transport.stats().open === 0, 'Python to close the idle connection and the client to drop it');
+  await pollUntil(() => proxy.transport.stats().open === 0, 'Python to close the idle connection and the client to drop it');
   t.equal(await proxy.add(3, 4), 7);
   t.equal(await proxy.connections(), 2);
 });

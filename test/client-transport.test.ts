@@ -20,9 +20,9 @@ import {
   scriptedServer,
   selfSignedCertificate,
   silentServer,
-  waitFor,
+  pollUntil,
   xmlResult,
-} from './client-fixtures.js';
+} from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -336,7 +336,7 @@ t.test('a truncated body is CONNECTION_LOST with the request sent; a malformed h
   t.type(garbage.cause, HttpParseError);
   const dropped = await failure(transport.request(`127.0.0.1:${s.port}`, '/drop', dumps([], 'x')));
   t.match(dropped, { constructor: TransportError, code: TransportErrorCode.CONNECTION_LOST, requestSent: true });
-  await waitFor(() => transport.stats().open === 0, 'the client to drop its sockets');
+  await pollUntil(() => transport.stats().open === 0, 'the client to drop its sockets');
 });
 
 t.test('a refused connection is a CONNECT error naming the URL', async (t) => {
@@ -354,7 +354,7 @@ t.test('a connection that closes after it was handed out but before the request 
   class Slow extends Transport {
     protected override async getConnection(req: OutgoingRequest): Promise<ClientConnection> {
       const conn = await super.getConnection(req);
-      await waitFor(() => conn.closed, 'the server to hang up');
+      await pollUntil(() => conn.closed, 'the server to hang up');
       return conn;
     }
   }
@@ -452,10 +452,10 @@ t.test('a call timeout rejects with TIMEOUT, destroys the socket and leaves no t
   t.match(err, { constructor: TransportError, code: TransportErrorCode.TIMEOUT, requestSent: true });
   t.match(err.message, `http://127.0.0.1:${s.port}/RPC2: no response within 30 ms`);
   t.equal(s.requests.length, 1, 'the request had arrived');
-  await waitFor(() => s.closed === 1, 'the server to see the socket close');
+  await pollUntil(() => s.closed === 1, 'the server to see the socket close');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
-  await waitFor(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
+  await pollUntil(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
 });
 
 t.test('a successful call clears its timer', async (t) => {
@@ -482,7 +482,7 @@ t.test('an AbortSignal cancels a call in flight: ABORTED with the reason as caus
   const timers = resources('Timeout');
   const controller = new AbortController();
   const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { signal: controller.signal }));
-  await waitFor(() => s.requests.length === 1, 'the request to arrive');
+  await pollUntil(() => s.requests.length === 1, 'the request to arrive');
   t.equal(getEventListeners(controller.signal, 'abort').length, 1);
   const reason = new Error('user gave up');
   controller.abort(reason);
@@ -491,10 +491,10 @@ t.test('an AbortSignal cancels a call in flight: ABORTED with the reason as caus
   t.equal(err.cause, reason);
   t.match(err.message, `http://127.0.0.1:${s.port}/RPC2: the call was aborted`);
   t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'the listener is gone');
-  await waitFor(() => s.closed === 1, 'the server to see the socket close');
+  await pollUntil(() => s.closed === 1, 'the server to see the socket close');
   t.equal(transport.stats().open, 0);
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
-  await waitFor(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
+  await pollUntil(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
 });
 
 t.test('a signal already aborted fails at once, before any connection', async (t) => {
@@ -592,7 +592,7 @@ t.test('the connect timeout covers the TLS handshake: a peer that never answers 
   t.match(err, { constructor: TransportError, code: TransportErrorCode.CONNECT_TIMEOUT, requestSent: false });
   t.match(err.message, `https://127.0.0.1:${s.port}/RPC2: could not connect within 50 ms`);
   t.equal(s.connections(), 1, 'the TCP connection was made');
-  await waitFor(() => s.closed() === 1, 'the half-made connection to close');
+  await pollUntil(() => s.closed() === 1, 'the half-made connection to close');
   t.equal(transport.stats().open, 0);
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
 });

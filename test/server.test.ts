@@ -2,8 +2,7 @@ import t from 'tap';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { selfSignedCertificate, type Certificate } from './client-fixtures.js';
-import { RawClient, handler, post, readSlowly, sleep, startServer } from './support.js';
+import { RawClient, handler, post, readSlowly, selfSignedCertificate, sleep, startServer, type Certificate } from './support.js';
 import type { Request, Response } from '../lib/server/request.js';
 import { Server } from '../lib/server/server.js';
 
