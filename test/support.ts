@@ -13,6 +13,7 @@ import { getHeader } from '../lib/http/headers.js';
 import { Server, type ServerOptions } from '../lib/server/server.js';
 import type { Handler, Request, Response } from '../lib/server/request.js';
 import { DemoHandler } from '../handlers/demo.js';
+import type { Clock, ClockTimer } from '../lib/clock.js';
 
 export interface RawResponse {
   status: number;
@@ -446,4 +447,77 @@ export function selfSignedCertificate(): Certificate | string {
 /** How many active resources of a kind the process has ('TCPSocketWrap', 'TLSWrap', 'Timeout'). */
 export function resources(kind: string): number {
   return process.getActiveResourcesInfo().filter((r) => r === kind).length;
+}
+
+// ---------------------------------------------------------------------------
+// Time as an input
+
+/**
+ * A clock the test moves by hand: `advance(ms)` runs, in deadline order, every
+ * timer that falls due, so a timeout is tested without waiting for one.
+ */
+export class ManualClock implements Clock {
+  private time = 0;
+  private nextId = 1;
+  private readonly timers = new Map<number, { at: number; every: number; fn: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): ClockTimer {
+    return this.arm(fn, ms, 0);
+  }
+
+  setInterval(fn: () => void, ms: number): ClockTimer {
+    return this.arm(fn, ms, Math.max(1, ms));
+  }
+
+  clearTimeout(timer: ClockTimer): void {
+    this.timers.delete((timer as ManualTimer).id);
+  }
+
+  clearInterval(timer: ClockTimer): void {
+    this.timers.delete((timer as ManualTimer).id);
+  }
+
+  /** Timers armed and not yet fired or cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing what falls due on the way. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (let fired = 0; fired < 100_000; fired++) {
+      let id = 0;
+      let at = Infinity;
+      for (const [key, timer] of this.timers) {
+        if (timer.at < at) {
+          at = timer.at;
+          id = key;
+        }
+      }
+      if (id === 0 || at > end) break;
+      const timer = this.timers.get(id)!;
+      this.time = Math.max(this.time, at);
+      if (timer.every > 0) timer.at += timer.every;
+      else this.timers.delete(id);
+      timer.fn();
+    }
+    this.time = end;
+  }
+
+  private arm(fn: () => void, ms: number, every: number): ClockTimer {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.time + Math.max(0, ms), every, fn });
+    return new ManualTimer(id);
+  }
+}
+
+class ManualTimer implements ClockTimer {
+  constructor(readonly id: number) {}
+  unref(): this {
+    return this;
+  }
 }
