@@ -80,7 +80,7 @@ const nodeXmlrpc: Client = async (urls, calls) => {
         { length: calls },
         (_, i) =>
           new Promise<unknown>((resolve, reject) =>
-            clients[i % clients.length]!.methodCall('add', [i, 1], (err: unknown, value: unknown) => (err ? reject(err) : resolve(value))),
+            clients[i % clients.length]!.methodCall('add', [i, 1], (err: unknown, value: unknown) => (err ? reject(err as Error) : resolve(value))),
           ),
       ),
     );

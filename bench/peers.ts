@@ -29,7 +29,7 @@ function nodeServer(id: string, label: string, file: string, ceiling = false): P
     id,
     label,
     ceiling,
-    prepare: async (paths) => ({ argv: [process.execPath, path.join(paths.dist, 'servers', file), '0'] }),
+    prepare: (paths) => Promise.resolve({ argv: [process.execPath, path.join(paths.dist, 'servers', file), '0'] }),
   };
 }
 
@@ -43,12 +43,12 @@ export const PEERS: readonly Peer[] = [
     id: 'python',
     label: 'Python SimpleXMLRPCServer',
     ceiling: false,
-    prepare: async (paths) => {
+    prepare: (paths) => {
       // The interpreter itself, not a wrapper script (pyenv's shim), so that
       // the pid we sample is the server's.
       const python = which('python3') === null ? null : capture(['python3', '-c', 'import sys; print(sys.executable)']);
-      if (python === null || python === '') return { skip: 'python3 not found' };
-      return { argv: [python, path.join(paths.root, 'bench', 'servers', 'python.py'), '0'] };
+      if (python === null || python === '') return Promise.resolve({ skip: 'python3 not found' });
+      return Promise.resolve({ argv: [python, path.join(paths.root, 'bench', 'servers', 'python.py'), '0'] });
     },
   },
   {
