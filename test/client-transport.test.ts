@@ -6,8 +6,9 @@ import * as zlib from 'node:zlib';
 import * as net from 'node:net';
 import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Transport, VERSION, type OutgoingRequest, type HeaderList } from '../lib/client/transport.js';
+import { Transport, VERSION } from '../lib/client/transport.js';
 import type { ClientConnection } from '../lib/client/connection.js';
+import type { HeaderList, OutgoingRequest, RequestWriter } from '../lib/client/request.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { Double, I8, DateTime } from '../lib/xmlrpc/values.js';
 import { DecodeError, Fault, HttpParseError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
@@ -199,8 +200,8 @@ t.test('a subclass routes calls through a forward proxy by overriding connect an
     protected override connect(req: OutgoingRequest): Promise<net.Socket> {
       return super.connect({ ...req, endpoint: { ...req.endpoint, hostname: '127.0.0.1', port: proxyHop.port } });
     }
-    protected override sendRequest(conn: ClientConnection, req: OutgoingRequest): void {
-      super.sendRequest(conn, { ...req, handler: req.endpoint.origin + req.handler });
+    protected override sendRequest(writer: RequestWriter, req: OutgoingRequest): void {
+      super.sendRequest(writer, { ...req, path: req.endpoint.origin + req.path });
     }
   }
   const transport = new ViaProxy();
@@ -214,7 +215,7 @@ t.test('a subclass routes calls through a forward proxy by overriding connect an
   t.equal(proxyHop.connections, 1, 'the hop is pooled like any connection');
 });
 
-t.test('headers, hosts and handlers that would corrupt the request are refused', async (t) => {
+t.test('headers, hosts and paths that would corrupt the request are refused', async (t) => {
   t.throws(() => new Transport({ headers: { 'Content-Length': '5' } }), TypeError);
   t.throws(() => new Transport({ headers: { Connection: 'close' } }), TypeError);
   t.throws(() => new Transport({ headers: { 'Bad Name': 'x' } }), TypeError);
@@ -227,8 +228,8 @@ t.test('headers, hosts and handlers that would corrupt the request are refused',
   for (const host of ['', 'a b:80', 'host:port', 'host:70000', 'host/path', '[::1', '[::1]x', 'a\r\nb']) {
     t.type(await failure(transport.request(host, '/RPC2', '')), TypeError, `host ${JSON.stringify(host)}`);
   }
-  for (const handler of ['', '/a b', '/a\r\nX: 1', '/caf\u00e9']) {
-    t.type(await failure(transport.request('127.0.0.1:1', handler, '')), TypeError, `handler ${JSON.stringify(handler)}`);
+  for (const path of ['', '/a b', '/a\r\nX: 1', '/caf\u00e9']) {
+    t.type(await failure(transport.request('127.0.0.1:1', path, '')), TypeError, `path ${JSON.stringify(path)}`);
   }
   t.type(await failure(transport.request('127.0.0.1:1', '/RPC2', '', { headers: { 'Transfer-Encoding': 'chunked' } })), TypeError);
   t.equal(transport.stats().open, 0, 'nothing was opened');

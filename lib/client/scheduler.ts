@@ -14,8 +14,9 @@
 // A *run* is one batch (a ParallelServerProxy call, a runJobs): its
 // `concurrency` bounds its calls in flight, its signal aborts it. Among the
 // tasks that may start, the oldest starts first; a task whose lane is not
-// available does not hold back tasks for other lanes. One timer per call at
-// most (the Transport's), one listener on the caller's signal per run.
+// available does not hold back tasks for other lanes. Remote calls are timed
+// by their connection's one timer (connection.ts), a local call by a timer of
+// its own, both through the Clock; one listener on the caller's signal per run.
 //
 // Tasks wait in queues by placement key (run, lane key, strategy): tasks of
 // one key are interchangeable for placement, so only each queue's oldest is
@@ -28,10 +29,9 @@
 import { setMaxListeners } from 'node:events';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { asError, type Outcome } from '../async/concurrency.js';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import type { Pipeline } from './pipeline.js';
 import type { Transport } from './transport.js';
-
-export type { Outcome } from '../async/concurrency.js';
 
 export interface RemoteTask {
   readonly kind: 'remote';
@@ -264,7 +264,10 @@ export class Scheduler {
   #evicting = 0;
   readonly #evictingFor = new Set<string>();
 
-  constructor(limits: SchedulerLimits) {
+  readonly #clock: Clock;
+
+  constructor(limits: SchedulerLimits, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.limits = Object.freeze({ ...limits });
   }
 
@@ -441,7 +444,7 @@ export class Scheduler {
     const lane = this.#laneFor(task);
     if (typeof lane === 'string') return lane;
     lane.load++;
-    lane.lastUsed = performance.now();
+    lane.lastUsed = this.#clock.now();
     run.inFlight++;
     task.run(lane.pipeline, run.signal).then(
       (value) => this.#ended(run, entry, lane, [value, null]),
@@ -481,7 +484,7 @@ export class Scheduler {
       laneKey,
       endpointKey: task.endpointKey,
       load: 0,
-      lastUsed: performance.now(),
+      lastUsed: this.#clock.now(),
       retired: false,
       gone: null,
     };
@@ -576,12 +579,12 @@ export class Scheduler {
   /** A local call, on a later tick (never inside dispatch), with the run's abort and its own timeout. */
   #runLocal(run: Run, task: LocalTask): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
+      let timer: ClockTimer | null = null;
       let settled = false;
       const finish = (outcome: Outcome) => {
         if (settled) return;
         settled = true;
-        if (timer !== null) clearTimeout(timer);
+        if (timer !== null) this.#clock.clearTimeout(timer);
         run.signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
@@ -593,7 +596,7 @@ export class Scheduler {
       }
       run.signal.addEventListener('abort', onAbort);
       if (task.timeout > 0) {
-        timer = setTimeout(() => {
+        timer = this.#clock.setTimeout(() => {
           timer = null;
           finish([null, new TransportError(TransportErrorCode.TIMEOUT, task.url, `no result within ${task.timeout} ms`, { requestSent: true })]);
         }, task.timeout);
