@@ -23,6 +23,7 @@ import {
   silentServer,
   pollUntil,
   xmlResult,
+  ManualClock,
 } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -442,20 +443,28 @@ t.test('a response read until close (HTTP/1.0, no Content-Length) completes and 
 
 t.test('a call timeout rejects with TIMEOUT, destroys the socket and leaves no timer', async (t) => {
   const s = await scriptedServer(() => {}); // reads the request, never answers
-  const transport = new Transport({ timeout: 60_000 });
+  const clock = new ManualClock();
+  const transport = new Transport({ timeout: 60_000, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
   });
   const timers = resources('Timeout');
   const sockets = resources('TCPSocketWrap');
-  const err = await failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
+  const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
+  await pollUntil(() => s.requests.length === 1, 'the request to arrive');
+  t.equal(clock.pending, 1, 'one timer: the connection\'s, for the call\'s deadline');
+  clock.advance(29);
+  t.equal(s.closed, 0, 'not before the timeout');
+  clock.advance(1);
+  const err = await pending;
   t.match(err, { constructor: TransportError, code: TransportErrorCode.TIMEOUT, requestSent: true });
   t.match(err.message, `http://127.0.0.1:${s.port}/RPC2: no response within 30 ms`);
   t.equal(s.requests.length, 1, 'the request had arrived');
   await pollUntil(() => s.closed === 1, 'the server to see the socket close');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
+  t.equal(clock.pending, 0, 'no clock timer left behind');
   await pollUntil(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
 });
 
@@ -583,17 +592,22 @@ t.test('HTTPS: a server that asks for a client certificate gets ours', { skip: n
 
 t.test('the connect timeout covers the TLS handshake: a peer that never answers it is CONNECT_TIMEOUT', async (t) => {
   const s = await silentServer(); // plain TCP: accepts, never speaks TLS
-  const transport = new Transport({ secure: true, connectTimeout: 50 });
+  const clock = new ManualClock();
+  const transport = new Transport({ secure: true, connectTimeout: 50, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
   });
   const timers = resources('Timeout');
-  const err = await failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x')));
+  const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x')));
+  await pollUntil(() => s.connections() === 1, 'the TCP connection');
+  clock.advance(50);
+  const err = await pending;
   t.match(err, { constructor: TransportError, code: TransportErrorCode.CONNECT_TIMEOUT, requestSent: false });
   t.match(err.message, `https://127.0.0.1:${s.port}/RPC2: could not connect within 50 ms`);
   t.equal(s.connections(), 1, 'the TCP connection was made');
   await pollUntil(() => s.closed() === 1, 'the half-made connection to close');
   t.equal(transport.stats().open, 0);
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
+  t.equal(clock.pending, 0, 'no clock timer left behind');
 });

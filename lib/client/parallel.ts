@@ -27,7 +27,7 @@
 //   hybrid      pipelined for loopback targets, concurrent for the others
 
 import { inspect } from 'node:util';
-import { Fault, FaultCode } from '../errors.js';
+import { EncodeError, Fault, FaultCode } from '../errors.js';
 import { dumps } from '../xmlrpc/encode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { Outcome } from '../async/concurrency.js';
@@ -319,7 +319,7 @@ class Bodies {
       try {
         body = dumps(this.params as unknown[], { methodName: this.method, maxDepth });
       } catch (err) {
-        body = err instanceof Error ? err : new Error(String(err));
+        body = err instanceof Error ? err : new EncodeError(String(err));
       }
       this.#cache.set(maxDepth, body);
     }
