@@ -1,52 +1,39 @@
 // One client connection: a socket, the response parser of lib/http, and up
-// to `depth` exchanges (request out, response in) carried in order, their
-// responses read back first in, first out (RFC 9112 §9.3.2). Depth 1 is the
-// pooled connection of Transport.request; a Pipeline's connection carries
-// more. Per-connection state is this one object; the socket's listeners are
-// bound once, and what an event means depends on the state:
+// to `depth` exchanges carried in order, responses read back first in,
+// first out (RFC 9112 §9.3.2). Depth 1 is the pooled connection of
+// Transport.request; a Pipeline's connection carries more. The socket's
+// listeners are bound once; what an event means depends on the state:
+// CONNECTING (the connect step runs), OPEN (requests are written while
+// canWrite() says so), PARKED (unused: unref'd, closed by the idle timer or
+// at any sign of life from the server), CLOSED.
 //
-//   CONNECTING  the socket is being opened (the connect step).
-//   OPEN        in use: requests are written while canWrite() says so.
-//   PARKED      unused, in the pool or a pipeline: unref'd, closed by the
-//               idle timer or at any sign of life from the server.
-//   CLOSED      the socket is gone.
+// One timer per connection, re-armed by kind through the Clock: CONNECT
+// (or the waiting call's deadline, if earlier), IDLE while parked, RESPONSE
+// for the earliest deadline of the calls in flight. Never a timer per call.
 //
-// One timer per connection, re-armed by kind: CONNECT while connecting (or
-// the deadline of the call waiting for it, if that comes first), IDLE while
-// parked, RESPONSE for the earliest deadline of the calls in flight. Never
-// a timer per call; every timer goes through the Clock.
+// Stray bytes (response smuggling): bytes that arrive with no request
+// outstanding, or beyond the last response awaited, close the connection;
+// they are never the answer to a later request. A request written on a
+// connection that has answered, with nothing in flight, first waits for one
+// poll phase of the event loop, so what the server sent meanwhile is seen.
+// (A stray sent after the next request left cannot be told from its answer.)
 //
-// Bytes nobody asked for (response smuggling): bytes that arrive when no
-// request is outstanding, or beyond the last response awaited, close the
-// connection; they are never parsed as the answer to a later request. A
-// request written on a connection that has already answered, with nothing
-// in flight, waits for one turn of the event loop's poll phase first, so
-// that what the server sent meanwhile is seen before the next request goes.
-// (A stray sent after the next request left is indistinguishable from its
-// answer: no HTTP/1.1 client can tell them apart.)
-//
-// Each request's progress is known exactly (RFC 9112 §9.3.1: nothing is
-// re-sent silently, each call says whether it may have run):
-//   - Each request is its own socket.write, and a write the kernel does not
-//     take at once is waited for (its callback) before the next request
-//     goes: one write never holds two requests. A request is *written* when
-//     its bytes were all handed over.
-//   - When the connection breaks, every request written and not answered
-//     fails with CONNECTION_LOST and `requestSent: true`; the request being
-//     written fails with `requestSent: false`. Nothing is re-sent.
-//   - A response with `Connection: close` (or HTTP/1.0 without keep-alive)
-//     ends the connection there: the requests written after it fail with
-//     `requestSent: true` (a conforming server does not process them, RFC
-//     9112 §9.6, but they were sent).
-//   - A call that times out or is aborted is dropped by its caller; its
-//     response is still read (responses come in order) and discarded. No new
-//     request is written behind it, and when no caller is left waiting on
-//     the connection, it is closed.
+// requestSent (RFC 9112 §9.3.1, nothing is re-sent silently): each request
+// is its own socket.write, and a write the kernel does not take at once is
+// waited for before the next goes, so a request is *written* when its bytes
+// were all handed over. When the connection breaks, written requests fail
+// with CONNECTION_LOST and `requestSent: true`, the one being written with
+// false. After a `Connection: close` answer, the requests written behind it
+// fail with `requestSent: true` (sent; a conforming server does not run
+// them, RFC 9112 §9.6). A call that gives up is dropped: its response is
+// read and discarded, nothing is written behind it, and the connection
+// closes when no caller is left on it.
 
 import type * as net from 'node:net';
 import type { Clock, ClockTimer } from '../clock.js';
-import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlRpcError } from '../errors.js';
+import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
+import { lost, responseParseError } from './failures.js';
 import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress } from './request.js';
 
 type Settle = (err: Error | null, response: IncomingResponse | null) => void;
@@ -198,16 +185,8 @@ export class ClientConnection {
     );
   }
 
-  get socket(): net.Socket | null {
-    return this.#socket;
-  }
-
   get closed(): boolean {
     return this.#state === CLOSED;
-  }
-
-  get parked(): boolean {
-    return this.#state === PARKED;
   }
 
   /** Requests awaiting their responses (abandoned ones included). */
@@ -241,10 +220,7 @@ export class ClientConnection {
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const finish = (err: unknown, socket: net.Socket | null) => {
-        if (done) {
-          socket?.destroy(); // too late: the connect was given up
-          return;
-        }
+        if (done) return void socket?.destroy(); // too late: the connect was given up
         done = true;
         signal.removeEventListener('abort', onOuterAbort);
         controller.signal.removeEventListener('abort', onAbort);
@@ -268,14 +244,8 @@ export class ClientConnection {
       }
       signal.addEventListener('abort', onOuterAbort, { once: true });
       this.#arm();
-      let opening: Promise<net.Socket>;
-      try {
-        opening = open(controller.signal);
-      } catch (err) {
-        finish(err, null);
-        return;
-      }
-      opening.then(
+      // A connect step that throws at once rejects the same way.
+      new Promise<net.Socket>((res) => res(open(controller.signal))).then(
         (socket) => finish(null, socket),
         (err: unknown) => finish(err, null),
       );
@@ -624,47 +594,4 @@ export class ClientConnection {
     }
     this.#arm();
   }
-}
-
-/** CONNECTION_LOST for a request, saying how far it got. */
-function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown): TransportError {
-  let message: string;
-  if (responseStarted) {
-    message = 'the connection closed before the whole response arrived';
-  } else if (why === 'close') {
-    message = written
-      ? 'the server closed the connection after an earlier response (Connection: close) without answering this pipelined request; ' +
-        'it was written whole (a conforming server does not process it, RFC 9112 §9.6) and is not re-sent'
-      : 'the server closed the connection after an earlier response (Connection: close) before this pipelined request was written whole: it did not run';
-  } else if (written) {
-    const what = reused ? 'the server closed a reused keep-alive connection before answering' : 'the connection was lost before this call was answered';
-    message = `${what} (request written whole: the call may have run; not retried)`;
-  } else {
-    message = 'the connection was lost before this request was written whole: the call did not run';
-  }
-  if (cause instanceof Error && !(cause instanceof HttpParseError)) message += `: ${cause.message}`;
-  return new TransportError(TransportErrorCode.CONNECTION_LOST, url, message, {
-    requestSent: responseStarted || written,
-    cause: cause ?? undefined,
-  });
-}
-
-/** A failed connect as a call reports it: its own abort reason, a catalogue error as is, else CONNECT. */
-export function connectError(req: OutgoingRequest, err: unknown): unknown {
-  if (req.signal.aborted) return req.signal.reason;
-  if (err instanceof XmlRpcError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TransportError(TransportErrorCode.CONNECT, req.url, `cannot connect to ${req.endpoint.origin}: ${message}`, {
-    requestSent: false,
-    cause: err,
-  });
-}
-
-/** A response the parser refused, as the call reports it: too large, or malformed. */
-export function responseParseError(url: string, err: unknown): XmlRpcError {
-  if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
-    return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ResponseError(url, `malformed HTTP response: ${message}`, { cause: err });
 }

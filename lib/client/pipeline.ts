@@ -17,7 +17,8 @@
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { asError } from '../async/concurrency.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { connectError, type ClientConnection, type ConnectionOptions, type Exchange } from './connection.js';
+import type { ClientConnection, ConnectionOptions, Exchange } from './connection.js';
+import { connectError } from './failures.js';
 import type { Endpoint } from './endpoint.js';
 import type { CallHandle, Carrier, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
 
