@@ -191,7 +191,7 @@ export class Transport implements PipelineHost {
    * are written one after another on one keep-alive socket, without waiting
    * for the responses, which are read back in order (RFC 9112 §9.3.2). The
    * same steps build, send and read each call; only the connection differs.
-   * See pipeline.ts for what happens when the connection breaks.
+   * See connection.ts for what each call reports when the connection breaks.
    */
   openPipeline(host: string, options: PipelineOptions = {}): Pipeline {
     return new Pipeline(parseHost(host, this.secure), this, options);
