@@ -33,9 +33,9 @@ export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './rpc/dispatch
 export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';
 export type { TransportErrorCodeValue } from './errors.js';
 export { Transport, DEFAULT_TRANSPORT_OPTIONS, VERSION } from './client/transport.js';
-export type { TransportOptions, RequestOptions, OutgoingRequest, HeaderList, TlsClientOptions } from './client/transport.js';
-export { ClientConnection } from './client/connection.js';
-export type { IncomingResponse } from './client/connection.js';
+export type { TransportOptions, TlsClientOptions } from './client/transport.js';
+export type { RequestOptions, OutgoingRequest, HeaderList, IncomingResponse } from './client/request.js';
+export type { ClientConnection } from './client/connection.js';
 export type { Endpoint } from './client/endpoint.js';
 export type { PoolStats } from './client/pool.js';
 export { ServerProxy } from './client/proxy.js';
@@ -44,10 +44,10 @@ export { MultiCall } from './client/multicall.js';
 export type { MultiCallResult } from './client/multicall.js';
 
 // lib/client: parallel calls
-export type { RequestWriter } from './client/connection.js';
+export type { RequestWriter } from './client/request.js';
 export { Pipeline, DEFAULT_PIPELINE_OPTIONS } from './client/pipeline.js';
 export type { PipelineOptions, PipelineStats } from './client/pipeline.js';
-export { ParallelServerProxy, TargetSpec, target, runJobs, isLoopback, DEFAULT_PARALLEL_OPTIONS } from './client/parallel.js';
+export { ParallelServerProxy, target, runJobs, DEFAULT_PARALLEL_OPTIONS } from './client/parallel.js';
 export type {
   Strategy,
   Target,

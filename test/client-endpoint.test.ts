@@ -1,7 +1,7 @@
 // Host strings and ServerProxy URLs, parsed without a socket: one row per case.
 
 import t from 'tap';
-import { checkHandler, parseHost, parseUrl } from '../lib/client/endpoint.js';
+import { checkPath, isLoopback, parseHost, parseUrl } from '../lib/client/endpoint.js';
 
 const basic = (userinfo: string) => `Basic ${Buffer.from(userinfo).toString('base64')}`;
 
@@ -39,14 +39,14 @@ t.test('refuses malformed hosts, and never echoes a password in the message', as
 });
 
 t.test('parses ServerProxy URLs as Python does: /RPC2 when there is no path', async (t) => {
-  const rows: [string, { secure: boolean; host: string; handler: string; display: string }][] = [
-    ['http://127.0.0.1:8182/RPC2', { secure: false, host: '127.0.0.1:8182', handler: '/RPC2', display: 'http://127.0.0.1:8182/RPC2' }],
-    ['http://127.0.0.1:8182', { secure: false, host: '127.0.0.1:8182', handler: '/RPC2', display: 'http://127.0.0.1:8182/RPC2' }],
-    ['http://127.0.0.1:8182/', { secure: false, host: '127.0.0.1:8182', handler: '/', display: 'http://127.0.0.1:8182/' }],
-    ['https://h/xmlrpc?key=1#frag', { secure: true, host: 'h', handler: '/xmlrpc?key=1', display: 'https://h/xmlrpc?key=1' }],
-    ['https://h:443/x', { secure: true, host: 'h', handler: '/x', display: 'https://h/x' }],
-    ['http://u%40x:p%3Aw@[::1]:9/R', { secure: false, host: 'u%40x:p%3Aw@[::1]:9', handler: '/R', display: 'http://[::1]:9/R' }],
-    ['http://h/caf\u00e9 x', { secure: false, host: 'h', handler: '/caf%C3%A9%20x', display: 'http://h/caf%C3%A9%20x' }],
+  const rows: [string, { secure: boolean; host: string; path: string; display: string }][] = [
+    ['http://127.0.0.1:8182/RPC2', { secure: false, host: '127.0.0.1:8182', path: '/RPC2', display: 'http://127.0.0.1:8182/RPC2' }],
+    ['http://127.0.0.1:8182', { secure: false, host: '127.0.0.1:8182', path: '/RPC2', display: 'http://127.0.0.1:8182/RPC2' }],
+    ['http://127.0.0.1:8182/', { secure: false, host: '127.0.0.1:8182', path: '/', display: 'http://127.0.0.1:8182/' }],
+    ['https://h/xmlrpc?key=1#frag', { secure: true, host: 'h', path: '/xmlrpc?key=1', display: 'https://h/xmlrpc?key=1' }],
+    ['https://h:443/x', { secure: true, host: 'h', path: '/x', display: 'https://h/x' }],
+    ['http://u%40x:p%3Aw@[::1]:9/R', { secure: false, host: 'u%40x:p%3Aw@[::1]:9', path: '/R', display: 'http://[::1]:9/R' }],
+    ['http://h/caf\u00e9 x', { secure: false, host: 'h', path: '/caf%C3%A9%20x', display: 'http://h/caf%C3%A9%20x' }],
   ];
   for (const [url, expected] of rows) t.same(parseUrl(url), expected, url);
   t.throws(() => parseUrl('ftp://h/'), { name: 'TypeError', message: /unsupported XML-RPC protocol "ftp:"/ });
@@ -54,7 +54,16 @@ t.test('parses ServerProxy URLs as Python does: /RPC2 when there is no path', as
   t.throws(() => parseUrl('http://user:secret@h:99999/'), { message: /^(?!.*secret)/ });
 });
 
-t.test('a handler must be printable ASCII without spaces', async (t) => {
-  for (const ok of ['/RPC2', '/', '/a?b=c', 'http://proxied/RPC2']) t.doesNotThrow(() => checkHandler(ok), ok);
-  for (const bad of ['', '/a b', '/a\tb', '/caf\u00e9', '/a\r\nHost: x']) t.throws(() => checkHandler(bad), TypeError, JSON.stringify(bad));
+t.test('a path must be printable ASCII without spaces', async (t) => {
+  for (const ok of ['/RPC2', '/', '/a?b=c', 'http://proxied/RPC2']) t.doesNotThrow(() => checkPath(ok), ok);
+  for (const bad of ['', '/a b', '/a\tb', '/caf\u00e9', '/a\r\nHost: x']) t.throws(() => checkPath(bad), TypeError, JSON.stringify(bad));
+});
+
+t.test('isLoopback knows 127/8, ::1 in any spelling, mapped 127 and localhost', async (t) => {
+  for (const host of ['127.0.0.1', '127.9.8.7', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST', 'api.localhost']) {
+    t.equal(isLoopback(host), true, host);
+  }
+  for (const host of ['10.0.0.1', '128.0.0.1', '::2', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com']) {
+    t.equal(isLoopback(host), false, host);
+  }
 });

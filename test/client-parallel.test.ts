@@ -1,18 +1,21 @@
 // ParallelServerProxy and runJobs: one method on many servers, or a batch of
 // different calls, against real servers on loopback (our Server, port 0).
-// Overlap and ordering are shown with server-side timestamps, never with
-// wall-clock thresholds.
+// Overlap and ordering are shown with server-side sequence numbers and gates
+// the calls wait on, never with sleeps or wall-clock thresholds; timeouts
+// with a manual clock.
 
 import t from 'tap';
 import * as os from 'node:os';
 import { inspect } from 'node:util';
-import { ParallelServerProxy, isLoopback, runJobs, target, type Outcome } from '../lib/client/parallel.js';
+import { ParallelServerProxy, runJobs, target } from '../lib/client/parallel.js';
+import type { Outcome } from '../lib/async/concurrency.js';
 import { ServerProxy } from '../lib/client/proxy.js';
-import { Transport, type HeaderList, type OutgoingRequest } from '../lib/client/transport.js';
+import { Transport } from '../lib/client/transport.js';
+import type { HeaderList, OutgoingRequest } from '../lib/client/request.js';
 import { Server } from '../lib/server/server.js';
 import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { EncodeError, Fault, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, pollUntil } from './support.js';
+import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, pollUntil, WatchedClock, gate } from './support.js';
 
 interface Event {
   method: string;
@@ -25,7 +28,7 @@ interface TestServer {
   server: Server;
   port: number;
   url: string;
-  /** Every call, with server-side timestamps (performance.now(), one clock for the whole process). */
+  /** Every call, with server-side sequence numbers (one counter for the whole process: start and end order). */
   events: Event[];
   /** Calls running now, and the most at once. */
   running: number;
@@ -37,19 +40,27 @@ interface TestServer {
   close(): Promise<void>;
 }
 
+/** Start and end order across every server of this file. */
+let sequence = 0;
+
 /**
- * Our Server with `uname` (answers `host-<n>` after `delay` ms, or the fault
- * 7 when `fault`), `sleep(tag, ms)`, `hang(tag)` (until the test releases it),
- * and `whoami()` (the request's headers of interest).
+ * Our Server with `uname` (answers `host-<n>`, once `hold` resolves if
+ * given, or the fault 7 when `fault`), `echo(tag)`, `after(tag, ...tags)`
+ * (answers once the calls tagged `tags` have ended), `meet(tag, n, total)`
+ * (answers once `n` calls run at once here, or once `total` meet calls have
+ * arrived), `hang(tag)` (until the test releases it), and `whoami()` (the
+ * request's headers of interest).
  */
-async function testServer(n: number, opts: { delay?: number; fault?: boolean; onCall?: () => void; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestServer> {
+async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boolean; onCall?: () => void; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestServer> {
   const events: Event[] = [];
   const hung = new Set<() => void>();
   const self = { running: 0, maxRunning: 0, sockets: new Set<number>() };
   const rpc = new XmlRpcDispatcher();
+  const ended = new Set<unknown>();
+  let endWaiters: (() => boolean)[] = [];
   const timed = async <T>(method: string, tag: unknown, body: () => Promise<T>): Promise<T> => {
     opts.onCall?.();
-    const event: Event = { method, tag, start: performance.now(), end: 0 };
+    const event: Event = { method, tag, start: ++sequence, end: 0 };
     events.push(event);
     self.running++;
     self.maxRunning = Math.max(self.maxRunning, self.running);
@@ -57,19 +68,44 @@ async function testServer(n: number, opts: { delay?: number; fault?: boolean; on
       return await body();
     } finally {
       self.running--;
-      event.end = performance.now();
+      event.end = ++sequence;
+      ended.add(tag);
+      endWaiters = endWaiters.filter((check) => !check());
     }
   };
   rpc.registerFunction(
     () =>
       timed('uname', n, async () => {
-        if (opts.delay) await new Promise((resolve) => setTimeout(resolve, opts.delay));
+        if (opts.hold) await opts.hold;
         if (opts.fault) throw new Fault(7, `no uname on ${n}`);
         return `host-${n}`;
       }),
     'uname',
   );
-  rpc.registerFunction((tag: unknown, ms: number) => timed('sleep', tag, () => new Promise((resolve) => setTimeout(() => resolve(tag), ms))), 'sleep');
+  rpc.registerFunction((tag: unknown) => timed('echo', tag, async () => tag), 'echo');
+  rpc.registerFunction(
+    (tag: unknown, ...tags: unknown[]) =>
+      timed('after', tag, () => {
+        const { promise, resolve } = gate<unknown>();
+        const check = () => tags.every((other) => ended.has(other)) && (resolve(tag), true);
+        if (!check()) endWaiters.push(check);
+        return promise;
+      }),
+    'after',
+  );
+  const meeting: (() => void)[] = [];
+  let meetArrived = 0;
+  rpc.registerFunction(
+    (tag: unknown, n: number, total: number) =>
+      timed('meet', tag, () => {
+        const { promise, resolve } = gate<unknown>();
+        meeting.push(() => resolve(tag));
+        meetArrived++;
+        if (self.running >= n || meetArrived >= total) for (const release of meeting.splice(0)) release();
+        return promise;
+      }),
+    'meet',
+  );
   rpc.registerFunction(
     (tag: unknown) =>
       timed('hang', tag, () => new Promise((resolve) => hung.add(() => resolve(tag)))),
@@ -122,8 +158,15 @@ const noTls = typeof certificate === 'string' ? `no self-signed certificate: ${c
 for (const strategy of ['concurrent', 'pipelined', 'hybrid'] as const) {
   t.test(`fan-out to 50 servers (${strategy}): every slot gets its pair, and every call started before any slow one ended`, async (t) => {
     const servers: TestServer[] = [];
+    // The slow servers answer only once every call has started: calls made one after another would never get there.
+    const { promise: everyoneIn, resolve: letThemAnswer } = gate<void>();
+    let started = 0;
+    const onCall = () => {
+      if (++started === 49) letThemAnswer();
+    };
     for (let i = 0; i < 49; i++) {
-      servers.push(await testServer(i, { delay: i % 7 === 3 ? 60 : i % 11 === 5 ? 20 : 0, fault: i % 5 === 4 }));
+      const slow = i % 7 === 3 || i % 11 === 5;
+      servers.push(await testServer(i, { hold: slow ? everyoneIn : undefined, fault: i % 5 === 4, onCall }));
     }
     const dead = await closedPort();
     const psp = new ParallelServerProxy([...servers.map((s) => s.url), `http://127.0.0.1:${dead}/RPC2`], { strategy, timeout: 10_000 });
@@ -153,18 +196,19 @@ for (const strategy of ['concurrent', 'pipelined', 'hybrid'] as const) {
     t.equal(events.length, 49, 'each live server got exactly one call');
     const lastStart = Math.max(...events.map((e) => e.start));
     const firstSlowEnd = Math.min(...events.filter((e) => (e.tag as number) % 7 === 3).map((e) => e.end));
-    t.ok(lastStart < firstSlowEnd, 'every call had started before the first slow call (60 ms) ended: total time is the slowest, not the sum');
+    t.ok(lastStart < firstSlowEnd, 'every call had started before the first slow call ended: total time is the slowest, not the sum');
   });
 }
 
-t.test('pipelined on one connection: a slow call does not hold back the others (server-side timestamps), answers in job order', async (t) => {
+t.test('pipelined on one connection: a slow call does not hold back the others (server-side order), answers in job order', async (t) => {
   const s = await testServer(0);
   t.teardown(() => s.close());
+  // The slow call ends only after the three behind it on the same connection: run one after another, it never would.
   const jobs = [
-    [s.url, 'sleep', ['slow', 80]],
-    [s.url, 'sleep', ['fast-1', 0]],
-    [s.url, 'sleep', ['fast-2', 10]],
-    [s.url, 'sleep', ['fast-3', 0]],
+    [s.url, 'after', ['slow', 'fast-1', 'fast-2', 'fast-3']],
+    [s.url, 'echo', ['fast-1']],
+    [s.url, 'after', ['fast-2', 'fast-1']],
+    [s.url, 'echo', ['fast-3']],
   ] as const;
   const pairs = await runJobs(jobs, { strategy: 'pipelined', waitForKeepAlive: false, timeout: 5000 });
   t.same(pairs, [
@@ -181,7 +225,7 @@ t.test('pipelined on one connection: a slow call does not hold back the others (
 });
 
 t.test('strategies on the wire: concurrent opens a connection per call, pipelined and hybrid (loopback) share one, a target may differ', async (t) => {
-  const s = await testServer(0, { delay: 10 });
+  const s = await testServer(0);
   t.teardown(() => s.close());
   const counts: Record<string, number> = {};
   for (const strategy of ['concurrent', 'pipelined', 'hybrid'] as const) {
@@ -210,10 +254,7 @@ t.test('hybrid is concurrent for a target that is not loopback', { skip: externa
   const address = externalAddress!;
   const rpc = new XmlRpcDispatcher();
   const seen = new Set<number>();
-  rpc.registerFunction(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return 'x';
-  }, 'uname');
+  rpc.registerFunction(async () => 'x', 'uname');
   const server = new Server({
     handlers: [{ match: (r) => (seen.add(r.remotePort!), false), handle: () => ({ status: 500 }) }, rpc],
     onError: () => {},
@@ -226,15 +267,6 @@ t.test('hybrid is concurrent for a target that is not loopback', { skip: externa
   });
   t.same((await psp.uname()).map(describe), Array(4).fill("ok 'x'"));
   t.equal(seen.size, 4, `${address}: one connection per call`);
-});
-
-t.test('isLoopback knows 127/8, ::1 in any spelling, mapped 127 and localhost', async (t) => {
-  for (const host of ['127.0.0.1', '127.9.8.7', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST', 'api.localhost']) {
-    t.equal(isLoopback(host), true, host);
-  }
-  for (const host of ['10.0.0.1', '128.0.0.1', '::2', '::ffff:10.0.0.1', 'example.com', 'localhost.example.com']) {
-    t.equal(isLoopback(host), false, host);
-  }
 });
 
 t.test('local objects are called directly: sync, async, a throw, a missing method, dotted names, and this', async (t) => {
@@ -367,7 +399,7 @@ t.test('maxConnectionsPerHost bounds the sockets to one host', async (t) => {
   t.teardown(() => psp.close());
   sample = () => psp.stats().connections;
   t.same(
-    (await psp.sleep('z', 15)).map(describe),
+    (await psp.meet('z', 3, 12)).map(describe),
     Array(12).fill("ok 'z'"),
   );
   t.equal(s.sockets.size, 3, 'three connections, reused');
@@ -387,7 +419,7 @@ t.test('maxConnections bounds the sockets in total: idle connections are closed 
   );
   t.teardown(() => psp.close());
   sample = () => psp.stats().connections;
-  const pairs = await psp.withOptions({}).sleep('z', 10);
+  const pairs = await psp.withOptions({}).echo('z');
   t.ok(
     pairs.every(([v, e]) => v === 'z' && e === null),
     'every call answered',
@@ -405,7 +437,7 @@ t.test('concurrency bounds the calls of a batch in flight', async (t) => {
   const s = await testServer(0);
   t.teardown(() => s.close());
   const pairs = await runJobs(
-    Array.from({ length: 10 }, (_, i) => [s.url, 'sleep', [i, 10]] as const),
+    Array.from({ length: 10 }, (_, i) => [s.url, 'meet', [i, 3, 10]] as const),
     { strategy: 'concurrent', concurrency: 3 },
   );
   t.same(
@@ -414,12 +446,18 @@ t.test('concurrency bounds the calls of a batch in flight', async (t) => {
     'results in job order',
   );
   t.equal(s.maxRunning, 3, 'never more than three at the server, and three at times');
-  const local = { running: 0, max: 0 };
+  const local = { running: 0, max: 0, arrived: 0 };
+  // Each local call waits until two run at once (or all eight have started).
+  const meeting: (() => void)[] = [];
   const counter = {
     async work(i: number) {
       local.running++;
       local.max = Math.max(local.max, local.running);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      const { promise, resolve } = gate<void>();
+      meeting.push(resolve);
+      local.arrived++;
+      if (local.running >= 2 || local.arrived >= 8) for (const release of meeting.splice(0)) release();
+      await promise;
       local.running--;
       return i;
     },
@@ -447,7 +485,7 @@ t.test('runJobs: different methods and targets in one batch, results in job orde
     [a.url, 'uname'],
     [b.url, 'uname'],
     [local, 'twice', [21]],
-    [a.url, 'sleep', ['s', 1]],
+    [a.url, 'echo', ['s']],
     [`http://127.0.0.1:${a.port}/RPC2`, 'nope', []],
   ]);
   t.same(pairs.map(describe), ["ok 'host-1'", 'Fault', 'ok 42', "ok 's'", 'Fault']);
@@ -461,15 +499,20 @@ t.test('a per-call timeout fails only the slow call, leaves its neighbours alone
     await hung.close();
   });
   const timers = resources('Timeout');
-  const pairs = await runJobs(
+  const clock = new WatchedClock();
+  const running = runJobs(
     [
       [fast.url, 'uname'],
       [hung.url, 'hang', ['h']],
-      [fast.url, 'sleep', ['f', 1]],
+      [fast.url, 'echo', ['f']],
       [{ slow: () => new Promise(() => {}) }, 'slow'],
     ],
-    { timeout: 50 },
+    { timeout: 50, clock },
   );
+  // The fast calls answered (their deadlines disarmed); the hung one and the local one are the two timers due at 50 ms.
+  await pollUntil(() => fast.events.length === 2 && hung.running === 1 && clock.dueBy(50) === 2, 'the fast calls answered, the others waiting');
+  clock.advance(50);
+  const pairs = await running;
   t.same(pairs[0], ['host-0', null]);
   t.equal((pairs[1]![1] as TransportError).code, TransportErrorCode.TIMEOUT);
   t.equal((pairs[1]![1] as TransportError).requestSent, true);
@@ -477,9 +520,12 @@ t.test('a per-call timeout fails only the slow call, leaves its neighbours alone
   t.equal((pairs[3]![1] as TransportError).code, TransportErrorCode.TIMEOUT, 'a local call that never returns times out too');
   t.ok(resources('Timeout') <= timers, 'no timer left when runJobs resolves');
   // With no timeout of its own, a batch leaves each transport's default: a ServerProxy target keeps its timeout.
-  const proxy = new ServerProxy(hung.url, { timeout: 30 });
+  const proxy = new ServerProxy(hung.url, { timeout: 30, clock });
   const psp = new ParallelServerProxy([proxy]);
-  const [viaProxy] = await psp.hang('p');
+  const viaProxyRun = psp.hang('p');
+  await pollUntil(() => hung.running === 2 && clock.dueBy(clock.now() + 30) === 1, 'the call on the wire, its deadline armed');
+  clock.advance(30);
+  const [viaProxy] = await viaProxyRun;
   t.equal((viaProxy![1] as TransportError).code, TransportErrorCode.TIMEOUT, "the ServerProxy's own timeout applies");
   await psp.close();
   await proxy.close();
@@ -622,7 +668,7 @@ t.test('a thousand calls to one server through runJobs: every answer in job orde
   const s = await testServer(0);
   t.teardown(() => s.close());
   const pairs = await runJobs(
-    Array.from({ length: 1000 }, (_, i) => [s.url, 'sleep', [i, 0]] as const),
+    Array.from({ length: 1000 }, (_, i) => [s.url, 'echo', [i]] as const),
     { strategy: 'pipelined' },
   );
   t.ok(

@@ -21,6 +21,7 @@ import {
   silentServer,
   pollUntil,
   xmlResult,
+  ManualClock,
   type RawRequest,
 } from './support.js';
 
@@ -105,11 +106,14 @@ t.test('by default a new connection carries one request until a keep-alive respo
   let beforeFirstAnswer = -1;
   const s = await scriptedServer((request) => {
     if (request.index === 0) {
-      // Give a misbehaving client time to write more before the first answer.
-      setTimeout(() => {
-        beforeFirstAnswer = s.requests.length;
-        request.socket.write(answer(request));
-      }, 30);
+      // Give a misbehaving client the chance to write more before the first answer: two turns of the event loop,
+      // a poll phase between them (a client writes its queue in one go, so anything more would be here by then).
+      setImmediate(() =>
+        setImmediate(() => {
+          beforeFirstAnswer = s.requests.length;
+          request.socket.write(answer(request));
+        }),
+      );
       return;
     }
     if (s.requests.length === N) request.socket.write(Buffer.concat(s.requests.slice(1).map((r) => answer(r))));
@@ -126,13 +130,23 @@ t.test('by default a new connection carries one request until a keep-alive respo
 });
 
 t.test('a slow call does not hold back the processing of the next ones: the server runs them at once and answers in order', async (t) => {
+  // Server-side order, not time: `sleep(tag, ...others)` ends once the calls tagged `others` have ended, so the
+  // slow call, which waits for the three behind it, could never end if the server ran them one after another.
   const events: { tag: string; start: number; end: number }[] = [];
+  let sequence = 0;
+  const ended = new Set<string>();
+  let waiters: (() => boolean)[] = [];
   const rpc = new XmlRpcDispatcher();
-  rpc.registerFunction(async (tag: string, ms: number) => {
-    const event = { tag, start: performance.now(), end: 0 };
+  rpc.registerFunction(async (tag: string, ...others: string[]) => {
+    const event = { tag, start: ++sequence, end: 0 };
     events.push(event);
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    event.end = performance.now();
+    await new Promise<void>((resolve) => {
+      const check = () => others.every((o) => ended.has(o)) && (resolve(), true);
+      if (!check()) waiters.push(check);
+    });
+    event.end = ++sequence;
+    ended.add(tag);
+    waiters = waiters.filter((check) => !check());
     return tag;
   }, 'sleep');
   const server = new Server({ handlers: [rpc], onError: () => {} });
@@ -143,25 +157,20 @@ t.test('a slow call does not hold back the processing of the next ones: the serv
     await pipeline.close();
     await server.close();
   });
-  t.equal(await pipeline.request('/RPC2', dumps(['warm-up', 0], 'sleep')), 'warm-up', 'keep-alive confirmed');
+  t.equal(await pipeline.request('/RPC2', dumps(['warm-up'], 'sleep')), 'warm-up', 'keep-alive confirmed');
   events.length = 0;
   const settled: string[] = [];
-  const calls = [
-    ['slow', 80],
-    ['fast-1', 0],
-    ['fast-2', 5],
-    ['fast-3', 0],
-  ] as const;
+  const calls = [['slow', 'fast-1', 'fast-2', 'fast-3'], ['fast-1'], ['fast-2', 'fast-1'], ['fast-3']];
   await Promise.all(
-    calls.map(([tag, ms]) =>
-      pipeline.request('/RPC2', dumps([tag, ms], 'sleep')).then((value) => {
+    calls.map((params) =>
+      pipeline.request('/RPC2', dumps(params, 'sleep')).then((value) => {
         settled.push(value as string);
       }),
     ),
   );
   const slow = events.find((e) => e.tag === 'slow')!;
   for (const e of events.filter((e) => e.tag !== 'slow')) {
-    t.ok(e.start < slow.end, `${e.tag} started before the slow call ended (server-side timestamps)`);
+    t.ok(e.start < slow.end, `${e.tag} started before the slow call ended (server-side order)`);
     t.ok(e.end < slow.end, `${e.tag} finished before the slow call ended`);
   }
   t.same(settled, ['slow', 'fast-1', 'fast-2', 'fast-3'], 'the client got the answers in request order all the same');
@@ -297,13 +306,16 @@ t.test('a call that times out is dropped: its response is read and discarded, th
   const s = await scriptedServer((request) => {
     if (request.index >= 3) request.socket.write(answer(request)); // the first three are answered by the test
   });
-  const pipeline = new Transport().openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
+  const clock = new ManualClock();
+  const pipeline = new Transport({ clock }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
   t.teardown(async () => {
     await pipeline.close();
     await s.close();
   });
   const slow = outcome(pipeline.request('/RPC2', echo('slow'), { timeout: 20 }));
   const next = [pipeline.request('/RPC2', echo('n1')), pipeline.request('/RPC2', echo('n2'))];
+  await pollUntil(() => s.requests.length === 3, 'three requests at the server');
+  clock.advance(20);
   const timedOut = await slow;
   t.type(timedOut.error, TransportError);
   t.equal((timedOut.error as TransportError).code, TransportErrorCode.TIMEOUT);
@@ -372,16 +384,15 @@ t.test('a malformed response fails its call with ResponseError and the calls beh
 });
 
 t.test('bytes nobody asked for close an idle connection, and the next call opens a new one', async (t) => {
-  const s = await scriptedServer((request) => {
-    request.socket.write(answer(request));
-    if (request.index === 0) setTimeout(() => request.socket.write('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n'), 10);
-  });
+  const s = await scriptedServer((request) => request.socket.write(answer(request)));
   const pipeline = new Transport({ timeout: 3000 }).openPipeline(`127.0.0.1:${s.port}`);
   t.teardown(async () => {
     await pipeline.close();
     await s.close();
   });
   t.equal(await pipeline.request('/RPC2', echo('one')), 'one');
+  // Once the call has its answer, the server speaks up on the idle connection.
+  s.requests[0]!.socket.write('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n');
   await pollUntil(() => s.closed === 1, 'the unsolicited 408 to close the connection');
   t.equal(await pipeline.request('/RPC2', echo('two')), 'two');
   t.equal(s.connections, 2);
@@ -513,8 +524,13 @@ t.test('aborting the only call while the connection is being made abandons the c
 t.test('an idle pipelined connection is closed after idleTimeout', async (t) => {
   const s = await demoServer();
   t.teardown(() => s.close());
-  const pipeline = new Transport().openPipeline(`127.0.0.1:${s.port}`, { idleTimeout: 20 });
+  const clock = new ManualClock();
+  const pipeline = new Transport({ clock }).openPipeline(`127.0.0.1:${s.port}`, { idleTimeout: 20 });
   t.equal(await pipeline.request('/RPC2', dumps([1, 2], 'add')), 3);
+  await pollUntil(() => clock.pending === 1, 'the idle timer armed (the connection parked)');
+  clock.advance(19);
+  t.equal(pipeline.stats().connected, true, 'still open 1 ms before idleTimeout');
+  clock.advance(1);
   await pollUntil(() => !pipeline.stats().connected, 'the idle connection to close');
   t.equal(await pipeline.request('/RPC2', dumps([2, 2], 'add')), 4, 'the next call opens a new one');
   t.equal(s.sockets(), 2);

@@ -9,7 +9,7 @@ import { dumps } from '../lib/xmlrpc/encode.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
 import { getHeader } from '../lib/http/headers.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { demoServer, httpResponse, scriptedServer, pollUntil, xmlResult, type RawRequest } from './support.js';
+import { demoServer, httpResponse, scriptedServer, pollUntil, xmlResult, ManualClock, type RawRequest } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -159,12 +159,17 @@ t.test('a reused connection that fails before any response byte is CONNECTION_LO
 
 t.test('an idle connection is closed after idleTimeout', async (t) => {
   const s = await scriptedServer(({ socket }) => socket.write(httpResponse(xmlResult('<int>1</int>'))));
-  const transport = new Transport({ idleTimeout: 20 });
+  const clock = new ManualClock();
+  const transport = new Transport({ idleTimeout: 20, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
   });
   await transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x'));
+  await pollUntil(() => clock.pending === 1, 'the idle timer armed (the connection parked)');
+  clock.advance(19);
+  t.same(transport.stats(), { open: 1, idle: 1, waiting: 0 }, 'kept until idleTimeout');
+  clock.advance(1);
   await pollUntil(() => s.closed === 1, 'the client to close the idle connection');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
 });
@@ -248,7 +253,8 @@ t.test('a call that times out frees its slot for the next waiting call', async (
   const s = await scriptedServer((request) => {
     if (methodOf(request) !== 'slow') request.socket.write(httpResponse(xmlResult('<int>9</int>')));
   });
-  const transport = new Transport({ maxSocketsPerHost: 1 });
+  const clock = new ManualClock();
+  const transport = new Transport({ maxSocketsPerHost: 1, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
@@ -256,6 +262,8 @@ t.test('a call that times out frees its slot for the next waiting call', async (
   const host = `127.0.0.1:${s.port}`;
   const slow = failure(transport.request(host, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
   const next = transport.request(host, '/RPC2', dumps([], 'fast'));
+  await pollUntil(() => s.requests.length === 1 && transport.stats().waiting === 1, 'the slow call on the only socket, the next one waiting');
+  clock.advance(30);
   t.match(await slow, { code: TransportErrorCode.TIMEOUT, requestSent: true });
   t.equal(await next, 9);
   t.equal(s.connections, 2, 'the timed-out socket was destroyed, not reused');

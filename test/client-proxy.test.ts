@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Transport } from '../lib/client/transport.js';
 import { EncodeError, Fault, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { demoServer, scriptedServer, selfSignedCertificate, pollUntil, type DemoServer } from './support.js';
+import { demoServer, scriptedServer, selfSignedCertificate, pollUntil, ManualClock, type DemoServer } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -124,14 +124,18 @@ t.test('a URL without a path calls /RPC2; headers and other transport options pa
 
 t.test('withOptions() gives a view whose calls carry a signal, a timeout and headers, sharing the transport', async (t) => {
   const s = await scriptedServer(() => {}); // never answers
-  const proxy = new ServerProxy(`http://127.0.0.1:${s.port}/RPC2`);
+  const clock = new ManualClock();
+  const proxy = new ServerProxy(`http://127.0.0.1:${s.port}/RPC2`, { clock });
   t.teardown(async () => {
     await proxy.close();
     await s.close();
   });
   const timed = proxy.withOptions({ timeout: 20, headers: { 'X-A': '1' } });
   t.equal(timed.transport, proxy.transport);
-  t.match(await failure(timed.add(1, 2)), { constructor: TransportError, code: TransportErrorCode.TIMEOUT });
+  const timingOut = failure(timed.add(1, 2));
+  await pollUntil(() => s.requests.length === 1, 'the first request');
+  clock.advance(20);
+  t.match(await timingOut, { constructor: TransportError, code: TransportErrorCode.TIMEOUT });
   const controller = new AbortController();
   const aborting = failure(timed.withOptions({ signal: controller.signal, timeout: 0, headers: { 'X-B': '2' } }).system.listMethods());
   await pollUntil(() => s.requests.length === 2, 'the second request');

@@ -8,7 +8,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { pollUntil, spawnListening } from './support.js';
 import { Transport, VERSION, type OutgoingRequest } from '../lib/client/transport.js';
-import type { IncomingResponse } from '../lib/client/connection.js';
+import type { IncomingResponse } from '../lib/client/request.js';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { MultiCall } from '../lib/client/multicall.js';
 import { dumps } from '../lib/xmlrpc/encode.js';

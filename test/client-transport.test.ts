@@ -6,8 +6,9 @@ import * as zlib from 'node:zlib';
 import * as net from 'node:net';
 import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Transport, VERSION, type OutgoingRequest, type HeaderList } from '../lib/client/transport.js';
+import { Transport, VERSION } from '../lib/client/transport.js';
 import type { ClientConnection } from '../lib/client/connection.js';
+import type { HeaderList, OutgoingRequest, RequestWriter } from '../lib/client/request.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { Double, I8, DateTime } from '../lib/xmlrpc/values.js';
 import { DecodeError, Fault, HttpParseError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
@@ -22,6 +23,7 @@ import {
   silentServer,
   pollUntil,
   xmlResult,
+  ManualClock,
 } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -199,8 +201,8 @@ t.test('a subclass routes calls through a forward proxy by overriding connect an
     protected override connect(req: OutgoingRequest): Promise<net.Socket> {
       return super.connect({ ...req, endpoint: { ...req.endpoint, hostname: '127.0.0.1', port: proxyHop.port } });
     }
-    protected override sendRequest(conn: ClientConnection, req: OutgoingRequest): void {
-      super.sendRequest(conn, { ...req, handler: req.endpoint.origin + req.handler });
+    protected override sendRequest(writer: RequestWriter, req: OutgoingRequest): void {
+      super.sendRequest(writer, { ...req, path: req.endpoint.origin + req.path });
     }
   }
   const transport = new ViaProxy();
@@ -214,7 +216,7 @@ t.test('a subclass routes calls through a forward proxy by overriding connect an
   t.equal(proxyHop.connections, 1, 'the hop is pooled like any connection');
 });
 
-t.test('headers, hosts and handlers that would corrupt the request are refused', async (t) => {
+t.test('headers, hosts and paths that would corrupt the request are refused', async (t) => {
   t.throws(() => new Transport({ headers: { 'Content-Length': '5' } }), TypeError);
   t.throws(() => new Transport({ headers: { Connection: 'close' } }), TypeError);
   t.throws(() => new Transport({ headers: { 'Bad Name': 'x' } }), TypeError);
@@ -227,8 +229,8 @@ t.test('headers, hosts and handlers that would corrupt the request are refused',
   for (const host of ['', 'a b:80', 'host:port', 'host:70000', 'host/path', '[::1', '[::1]x', 'a\r\nb']) {
     t.type(await failure(transport.request(host, '/RPC2', '')), TypeError, `host ${JSON.stringify(host)}`);
   }
-  for (const handler of ['', '/a b', '/a\r\nX: 1', '/caf\u00e9']) {
-    t.type(await failure(transport.request('127.0.0.1:1', handler, '')), TypeError, `handler ${JSON.stringify(handler)}`);
+  for (const path of ['', '/a b', '/a\r\nX: 1', '/caf\u00e9']) {
+    t.type(await failure(transport.request('127.0.0.1:1', path, '')), TypeError, `path ${JSON.stringify(path)}`);
   }
   t.type(await failure(transport.request('127.0.0.1:1', '/RPC2', '', { headers: { 'Transfer-Encoding': 'chunked' } })), TypeError);
   t.equal(transport.stats().open, 0, 'nothing was opened');
@@ -441,20 +443,28 @@ t.test('a response read until close (HTTP/1.0, no Content-Length) completes and 
 
 t.test('a call timeout rejects with TIMEOUT, destroys the socket and leaves no timer', async (t) => {
   const s = await scriptedServer(() => {}); // reads the request, never answers
-  const transport = new Transport({ timeout: 60_000 });
+  const clock = new ManualClock();
+  const transport = new Transport({ timeout: 60_000, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
   });
   const timers = resources('Timeout');
   const sockets = resources('TCPSocketWrap');
-  const err = await failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
+  const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
+  await pollUntil(() => s.requests.length === 1, 'the request to arrive');
+  t.equal(clock.pending, 1, 'one timer: the connection\'s, for the call\'s deadline');
+  clock.advance(29);
+  t.equal(s.closed, 0, 'not before the timeout');
+  clock.advance(1);
+  const err = await pending;
   t.match(err, { constructor: TransportError, code: TransportErrorCode.TIMEOUT, requestSent: true });
   t.match(err.message, `http://127.0.0.1:${s.port}/RPC2: no response within 30 ms`);
   t.equal(s.requests.length, 1, 'the request had arrived');
   await pollUntil(() => s.closed === 1, 'the server to see the socket close');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
+  t.equal(clock.pending, 0, 'no clock timer left behind');
   await pollUntil(() => resources('TCPSocketWrap') <= sockets, 'no socket left behind');
 });
 
@@ -582,17 +592,22 @@ t.test('HTTPS: a server that asks for a client certificate gets ours', { skip: n
 
 t.test('the connect timeout covers the TLS handshake: a peer that never answers it is CONNECT_TIMEOUT', async (t) => {
   const s = await silentServer(); // plain TCP: accepts, never speaks TLS
-  const transport = new Transport({ secure: true, connectTimeout: 50 });
+  const clock = new ManualClock();
+  const transport = new Transport({ secure: true, connectTimeout: 50, clock });
   t.teardown(async () => {
     await transport.close();
     await s.close();
   });
   const timers = resources('Timeout');
-  const err = await failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x')));
+  const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'x')));
+  await pollUntil(() => s.connections() === 1, 'the TCP connection');
+  clock.advance(50);
+  const err = await pending;
   t.match(err, { constructor: TransportError, code: TransportErrorCode.CONNECT_TIMEOUT, requestSent: false });
   t.match(err.message, `https://127.0.0.1:${s.port}/RPC2: could not connect within 50 ms`);
   t.equal(s.connections(), 1, 'the TCP connection was made');
   await pollUntil(() => s.closed() === 1, 'the half-made connection to close');
   t.equal(transport.stats().open, 0);
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
+  t.equal(clock.pending, 0, 'no clock timer left behind');
 });

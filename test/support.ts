@@ -521,3 +521,40 @@ class ManualTimer implements ClockTimer {
     return this;
   }
 }
+
+/**
+ * A ManualClock that also says which armed timers fall due by a given time,
+ * so a test can wait until exactly the timers it expects are armed before it
+ * advances the clock.
+ */
+export class WatchedClock extends ManualClock {
+  private readonly due = new Map<ClockTimer, number>();
+
+  override setTimeout(fn: () => void, ms: number): ClockTimer {
+    const timer: ClockTimer = super.setTimeout(() => {
+      this.due.delete(timer);
+      fn();
+    }, ms);
+    this.due.set(timer, this.now() + Math.max(0, ms));
+    return timer;
+  }
+
+  override clearTimeout(timer: ClockTimer): void {
+    this.due.delete(timer);
+    super.clearTimeout(timer);
+  }
+
+  /** One-shot timers armed now that fall due by `at` (clock time). */
+  dueBy(at: number): number {
+    let n = 0;
+    for (const when of this.due.values()) if (when <= at) n++;
+    return n;
+  }
+}
+
+/** A promise and its resolve, for a test to release a gate (Promise.withResolvers is Node 22). */
+export function gate<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}

@@ -1,310 +1,597 @@
-// One client connection: a socket, the response parser of lib/http, and at
-// most one exchange (request out, response in) at a time. Per-connection
-// state is this one object; the socket's listeners are bound once, when the
-// connection is made, and what an event means depends on the state:
+// One client connection: a socket, the response parser of lib/http, and up
+// to `depth` exchanges carried in order, responses read back first in,
+// first out (RFC 9112 §9.3.2). Depth 1 is the pooled connection of
+// Transport.request; a Pipeline's connection carries more. The socket's
+// listeners are bound once; what an event means depends on the state:
+// CONNECTING (the connect step runs), OPEN (requests are written while
+// canWrite() says so), PARKED (unused: unref'd, closed by the idle timer or
+// at any sign of life from the server), CLOSED.
 //
-//   HELD   owned by a call, no exchange in flight (just connected, or the
-//          response is in). Bytes arriving now are unsolicited: not reusable.
-//   ACTIVE an exchange is in flight: bytes go to the parser.
-//   IDLE   parked in the pool. Any event (bytes, end, error, idle timeout)
-//          means the server is done with it: destroyed at once, so a
-//          connection the server closed is never picked.
-//   CLOSED the socket is gone.
+// One timer per connection, re-armed by kind through the Clock: CONNECT
+// (or the waiting call's deadline, if earlier), IDLE while parked, RESPONSE
+// for the earliest deadline of the calls in flight. Never a timer per call.
+//
+// Stray bytes (response smuggling): bytes that arrive with no request
+// outstanding, or beyond the last response awaited, close the connection;
+// they are never the answer to a later request. A request written on a
+// connection that has answered, with nothing in flight, first waits for one
+// poll phase of the event loop, so what the server sent meanwhile is seen.
+// (A stray sent after the next request left cannot be told from its answer.)
+//
+// requestSent (RFC 9112 §9.3.1, nothing is re-sent silently): each request
+// is its own socket.write, and a write the kernel does not take at once is
+// waited for before the next goes, so a request is *written* when its bytes
+// were all handed over. When the connection breaks, written requests fail
+// with CONNECTION_LOST and `requestSent: true`, the one being written with
+// false. After a `Connection: close` answer, the requests written behind it
+// fail with `requestSent: true` (sent; a conforming server does not run
+// them, RFC 9112 §9.6). A call that gives up is dropped: its response is
+// read and discarded, nothing is written behind it, and the connection
+// closes when no caller is left on it.
 
 import type * as net from 'node:net';
+import type { Clock, ClockTimer } from '../clock.js';
+import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { HttpParseError, ResponseError, TransportError, TransportErrorCode, type XmlRpcError } from '../errors.js';
+import { lost, responseParseError } from './failures.js';
+import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress } from './request.js';
 
-/** A complete HTTP response, as read off the wire (the body still content-encoded). */
-export interface IncomingResponse {
-  readonly status: number;
-  readonly reason: string;
-  readonly versionMinor: number;
-  /** Flat [name0, value0, ...], names lower-cased. */
-  readonly headers: readonly string[];
-  readonly body: Buffer;
-}
+type Settle = (err: Error | null, response: IncomingResponse | null) => void;
 
-/** Where the request-building steps write (Transport.sendRequest): a connection, or a buffer. */
-export interface RequestWriter {
-  write(chunk: string | Buffer): void;
-}
+// Exchange states.
+const WRITING = 0; // handed to socket.write, not known to be flushed
+const WRITTEN = 1; // every byte handed to the kernel (or the TLS layer)
+const SETTLED = 2; // answered or failed
 
-const HELD = 0;
-const ACTIVE = 1;
-const IDLE = 2;
+// Connection states.
+const CONNECTING = 0;
+const OPEN = 1;
+const PARKED = 2;
 const CLOSED = 3;
+
+// Timer kinds.
+const NO_TIMER = 0;
+const CONNECT_TIMER = 1;
+const IDLE_TIMER = 2;
+const RESPONSE_TIMER = 3;
 
 const EMPTY = Buffer.alloc(0);
 
-export class ClientConnection implements RequestWriter {
-  readonly socket: net.Socket;
-  /** The pool key of the endpoint this socket is connected to. */
+/** Thrown from the parser's onHead: a response when no request is outstanding. */
+const STRAY = new Error('a response to no request');
+
+/** One request on a connection, from its write to its response. */
+export class Exchange implements SendProgress {
+  state = WRITING;
+  /** The caller gave up (timeout, abort): the response is read and dropped. */
+  abandoned = false;
+
+  constructor(
+    private readonly conn: ClientConnection,
+    readonly url: string,
+    readonly signal: AbortSignal,
+    readonly deadline: Deadline | null,
+    readonly settle: Settle,
+  ) {}
+
+  /**
+   * What the call reports as `requestSent` when it gives up now. A write in
+   * progress completes if the connection stays open, which it does when
+   * another caller still waits on it; otherwise the connection is closed and
+   * the write never completes.
+   */
+  get requestWritten(): boolean {
+    if (this.state !== WRITING) return true;
+    return this.conn.staysOpenWithout(this);
+  }
+
+  readonly onAbort = (): void => this.conn.abandon(this);
+}
+
+export interface ConnectionOptions {
+  /** Requests written and not yet answered, at most. 1: one exchange at a time (the pool). */
+  depth: number;
+  /** A new connection carries one request until a response shows keep-alive. */
+  waitForKeepAlive: boolean;
+  maxResponseBytes: number;
+  clock: Clock;
+  /** A write completed, a response arrived, or the quiet turn passed: more may be written. */
+  onWritable?: () => void;
+  /** The socket closed; every request on it has been settled. */
+  onClose?: (conn: ClientConnection) => void;
+}
+
+export interface ConnectOptions {
+  /** Abandons the connect. */
+  signal: AbortSignal;
+  /** ms; 0: no limit. */
+  timeout: number;
+  /** For the CONNECT_TIMEOUT error. */
+  url: string;
+  /** The call waiting for this connection: its deadline is kept meanwhile. */
+  deadline?: Deadline | null;
+}
+
+export class ClientConnection {
+  /** The pool key of the endpoint this connection goes to. */
   readonly key: string;
-  /** Completed exchanges: more than 0 means the next one reuses the connection. */
-  exchanges = 0;
-  /** Whether the whole current request reached the socket (its write completed without error). */
-  requestWritten = false;
+  readonly depth: number;
+  readonly waitForKeepAlive: boolean;
   /** Set by the pool: the pool generation the connection belongs to. */
   generation = 0;
+  /** Responses received over the connection's life: more than 0 means the next request reuses it. */
+  exchanges = 0;
+  /** Requests given to send() over the connection's life. */
+  writes = 0;
 
-  private state = HELD;
-  private readonly parser: HttpParser;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private exchangeId = 0;
+  #socket: net.Socket | null = null;
+  #state = CONNECTING;
+  readonly #clock: Clock;
+  readonly #parser: HttpParser;
+  readonly #onWritable: (() => void) | undefined;
+  readonly #onClose: ((conn: ClientConnection) => void) | undefined;
+  readonly #closeCallbacks: (() => void)[] = [];
+  /** Written or being written, not yet answered, oldest first: the order responses come in. */
+  readonly #inFlight: Exchange[] = [];
+  /** Of those, the ones whose caller still waits, and the abandoned ones. */
+  #live = 0;
+  #abandoned = 0;
+  /** The request whose write has not completed; nothing more is written meanwhile. */
+  #pendingWrite: Exchange | null = null;
+  /** A response allowed keep-alive: the server answers more than one request per connection. */
+  #confirmed = false;
+  /** The last response allowed keep-alive, and no response came before its request was written whole. */
+  #keepAlive = false;
+  #clean = true;
+  /** The server said it closes, or the connection is being destroyed: nothing more is written. */
+  #draining = false;
+  /** Nothing in flight since the last response, and no poll turn has passed since: a write waits. */
+  #quiet = true;
+  #quietTurn = false;
+  #quietWaiters: ((ok: boolean) => void)[] = [];
+  #head: MessageHead | null = null;
+  #chunks: Buffer[] = [];
+  /** Responses came in during this chunk: room to write, once the whole chunk is read. */
+  #answeredSome = false;
 
-  // The exchange in flight.
-  private url = '';
-  private head: MessageHead | null = null;
-  private chunks: Buffer[] = [];
-  private responseStarted = false;
-  private keepAlive = false;
-  /** False once something happened that makes the socket unfit for another request. */
-  private clean = true;
-  private signal: AbortSignal | null = null;
-  private settle: ((err: Error | null, response: IncomingResponse | null) => void) | null = null;
-  private readonly closeCallbacks: (() => void)[] = [];
+  // The one timer.
+  #timer: ClockTimer | null = null;
+  #timerKind = NO_TIMER;
+  #timerAt = Infinity;
+  #idleAt = Infinity;
+  #connect: { controller: AbortController; at: number; url: string; timeout: number; deadline: Deadline | null } | null = null;
 
-  constructor(socket: net.Socket, key: string, maxResponseBytes: number) {
-    this.socket = socket;
+  constructor(key: string, options: ConnectionOptions) {
     this.key = key;
-    this.parser = new HttpParser(
+    this.depth = options.depth;
+    this.waitForKeepAlive = options.waitForKeepAlive;
+    this.#clock = options.clock;
+    this.#onWritable = options.onWritable;
+    this.#onClose = options.onClose;
+    this.#parser = new HttpParser(
       'response',
       {
         onHead: (head) => {
-          this.head = head;
+          if (this.#inFlight.length === 0) throw STRAY;
+          this.#head = head;
+          this.#chunks = [];
         },
         onBody: (chunk) => {
-          this.chunks.push(chunk);
+          this.#chunks.push(chunk);
         },
-        onComplete: () => {
-          this.parser.pause();
-          this.complete();
-        },
+        onComplete: () => this.#answered(),
       },
-      { maxBodyBytes: maxResponseBytes },
+      { maxBodyBytes: options.maxResponseBytes },
     );
-    socket.setTimeout(0);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (err: Error) => this.onError(err));
-    socket.on('close', () => this.onClose());
-    socket.on('timeout', () => this.onIdleTimeout());
-  }
-
-  /** Runs `callback` once the socket has closed (at once if it has). */
-  onceClosed(callback: () => void): void {
-    if (this.state === CLOSED) callback();
-    else this.closeCallbacks.push(callback);
   }
 
   get closed(): boolean {
-    return this.state === CLOSED;
+    return this.#state === CLOSED;
   }
 
-  /** Fit to carry another request: clean, open both ways, the last response allowed it. */
-  get reusable(): boolean {
-    return (
-      this.state === HELD &&
-      this.clean &&
-      this.keepAlive &&
-      this.requestWritten &&
-      this.parser.idle &&
-      !this.socket.destroyed &&
-      !this.socket.readableEnded &&
-      this.socket.writable
-    );
+  /** Requests awaiting their responses (abandoned ones included). */
+  get size(): number {
+    return this.#inFlight.length;
   }
 
-  /** Queues bytes of the request being built; send() writes them all at once. */
-  write(chunk: string | Buffer): void {
-    if (this.state === ACTIVE) throw new Error('ClientConnection.write: an exchange is already in flight');
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-    if (buf.length === 0) return;
-    this.out.push(buf);
-    this.outBytes += buf.length;
+  /** Runs `callback` once the connection has closed (at once if it has). */
+  onceClosed(callback: () => void): void {
+    if (this.#state === CLOSED) callback();
+    else this.#closeCallbacks.push(callback);
   }
 
   /**
-   * Writes the queued request in one socket write and resolves to the
-   * response. Rejects with TransportError CONNECTION_LOST, ResponseError (a
-   * malformed or oversized response), or `signal.reason` when the signal
-   * aborts; in each case the socket is destroyed.
+   * Opens the socket with `open` (the transport's connect step, given a
+   * signal it must honour) under this connection's timer: the connect
+   * timeout, or the waiting call's deadline if that comes first. Rejects
+   * with the reason the connect ended with (the signal's reason when the
+   * timer or `options.signal` ended it); the connection is then closed.
    */
-  send(url: string, signal: AbortSignal): Promise<IncomingResponse> {
-    if (this.state !== HELD || !this.clean || this.socket.destroyed || !this.socket.writable) {
-      // Closed (or spoken to) between being taken and being used: nothing was sent.
-      this.destroy();
-      return Promise.reject(
-        new TransportError(TransportErrorCode.CONNECTION_LOST, url, 'the connection closed before the request was sent', { requestSent: false }),
-      );
-    }
-    const id = ++this.exchangeId;
-    this.state = ACTIVE;
-    this.url = url;
-    this.head = null;
-    this.chunks = [];
-    this.responseStarted = false;
-    this.keepAlive = false;
-    this.requestWritten = false;
-    this.parser.resume();
-    const promise = new Promise<IncomingResponse>((resolve, reject) => {
-      this.settle = (err, response) => (err === null ? resolve(response!) : reject(err));
-    });
-    this.signal = signal;
-    signal.addEventListener('abort', this.onAbort);
-    if (signal.aborted) {
-      this.onAbort();
-      return promise;
-    }
-    const parts = this.out;
-    const total = this.outBytes;
-    this.out = [];
-    this.outBytes = 0;
-    const written = (err?: Error | null) => {
-      if (err == null && id === this.exchangeId) this.requestWritten = true;
+  connect(open: (signal: AbortSignal) => Promise<net.Socket>, options: ConnectOptions): Promise<void> {
+    const controller = new AbortController();
+    const { signal } = options;
+    this.#connect = {
+      controller,
+      at: options.timeout > 0 ? this.#clock.now() + options.timeout : Infinity,
+      url: options.url,
+      timeout: options.timeout,
+      deadline: options.deadline ?? null,
     };
-    // One socket write per request: the head and the body leave together.
-    this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, total), written);
-    return promise;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (err: unknown, socket: net.Socket | null) => {
+        if (done) return void socket?.destroy(); // too late: the connect was given up
+        done = true;
+        signal.removeEventListener('abort', onOuterAbort);
+        controller.signal.removeEventListener('abort', onAbort);
+        this.#connect = null;
+        if (socket !== null && this.#state === CONNECTING) {
+          this.#attach(socket);
+          this.#arm();
+          resolve();
+          return;
+        }
+        socket?.destroy();
+        this.#closedNow();
+        reject(err);
+      };
+      const onAbort = () => finish(controller.signal.reason, null);
+      const onOuterAbort = () => controller.abort(signal.reason);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) {
+        onOuterAbort();
+        return;
+      }
+      signal.addEventListener('abort', onOuterAbort, { once: true });
+      this.#arm();
+      // A connect step that throws at once rejects the same way.
+      new Promise<net.Socket>((res) => res(open(controller.signal))).then(
+        (socket) => finish(null, socket),
+        (err: unknown) => finish(err, null),
+      );
+    });
   }
 
-  /** Parks the connection in the pool: unref'd, with an idle timeout. */
-  park(idleTimeout: number): void {
-    this.state = IDLE;
-    this.socket.unref();
-    this.socket.setTimeout(idleTimeout);
-  }
-
-  /** Takes a parked connection for a call; false if it turned out unusable (it is then destroyed). */
-  take(): boolean {
-    if (this.state !== IDLE || this.socket.destroyed || this.socket.readableEnded || !this.socket.writable) {
-      this.destroy();
+  /**
+   * Whether one more request may be written now: open, the server has not
+   * said close, no write in progress, no abandoned request ahead, fewer
+   * than `depth` awaiting responses, (with `waitForKeepAlive`) keep-alive
+   * confirmed or nothing awaiting, and the quiet turn a reused connection
+   * owes has passed (false meanwhile: onWritable follows).
+   */
+  canWrite(): boolean {
+    if (!this.#open()) return false;
+    if (this.#pendingWrite !== null || this.#abandoned > 0 || this.#inFlight.length >= this.depth) return false;
+    if (this.waitForKeepAlive && !this.#confirmed && this.#inFlight.length > 0) return false;
+    if (!this.#quiet) {
+      this.#startQuietTurn();
       return false;
     }
-    this.state = HELD;
-    this.socket.setTimeout(0);
-    this.socket.ref();
     return true;
   }
 
-  destroy(): void {
-    this.clean = false;
-    this.socket.destroy();
+  /** Resolves true once a request may be written (see canWrite), false if the connection cannot carry one. */
+  whenWritable(): Promise<boolean> {
+    if (this.canWrite()) return Promise.resolve(true);
+    if (!this.#quietTurn) return Promise.resolve(false);
+    return new Promise((resolve) => this.#quietWaiters.push(resolve));
+  }
+
+  /**
+   * Writes one request (the caller checked canWrite) in one socket write.
+   * `settle` gets its response or its failure, once; `deadline`, if any, is
+   * kept by the connection's timer.
+   */
+  send(url: string, bytes: Buffer, signal: AbortSignal, deadline: Deadline | null, settle: Settle): Exchange {
+    const exchange = new Exchange(this, url, signal, deadline, settle);
+    const socket = this.#socket!;
+    this.#inFlight.push(exchange);
+    this.#live++;
+    this.writes++;
+    signal.addEventListener('abort', exchange.onAbort);
+    this.#pendingWrite = exchange;
+    socket.write(bytes, (err?: Error | null) => this.#afterWrite(exchange, err));
+    if (this.#pendingWrite === exchange && socket.writableLength === 0) {
+      // The kernel took every byte during write(): written now, not at the callback.
+      this.#pendingWrite = null;
+      exchange.state = WRITTEN;
+    }
+    this.#arm();
+    return exchange;
+  }
+
+  /**
+   * One exchange at a time (the pool's way): writes the request once the
+   * connection can take it, and resolves to its response. Rejects as send()
+   * settles, or with CONNECTION_LOST (`requestSent: false`) when the
+   * connection closed before the request could be written.
+   */
+  async request(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse> {
+    const writable = await this.whenWritable();
+    const deadline = call.deadline;
+    if (deadline !== null && deadline.at <= this.#clock.now()) deadline.expire();
+    if (req.signal.aborted) throw req.signal.reason;
+    if (!writable) {
+      this.destroy();
+      throw new TransportError(TransportErrorCode.CONNECTION_LOST, req.url, 'the connection closed before the request was sent', { requestSent: false });
+    }
+    return new Promise<IncomingResponse>((resolve, reject) => {
+      call.progress = this.send(req.url, bytes, req.signal, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
+    });
+  }
+
+  /** The caller of `exchange` gave up: settle it with the signal's reason and drop its response when it comes. */
+  abandon(exchange: Exchange): void {
+    if (exchange.state === SETTLED || exchange.abandoned) return;
+    exchange.abandoned = true;
+    exchange.signal.removeEventListener('abort', exchange.onAbort);
+    this.#live--;
+    this.#abandoned++;
+    exchange.settle(exchange.signal.reason as Error, null);
+    // Nobody waits for what is left: do not keep a socket for a server that may never answer.
+    if (this.#live === 0) this.destroy();
+    else this.#arm();
+  }
+
+  /** Whether the connection stays open if `exchange` is abandoned now. */
+  staysOpenWithout(exchange: Exchange): boolean {
+    return this.#open() && this.#live - (exchange.abandoned ? 0 : 1) > 0;
+  }
+
+  /** Fit for the pool to hand to another call: open, clean, idle, and the last response allowed keep-alive. */
+  get reusable(): boolean {
+    return this.#open() && this.#clean && this.#keepAlive && this.#inFlight.length === 0 && this.#parser.idle && this.#socket!.writableLength === 0;
+  }
+
+  /** Unused: unref'd, closed after `idleTimeout` ms or at any sign of life from the server. */
+  park(idleTimeout: number): void {
+    if (this.#state !== OPEN || this.#inFlight.length > 0) return;
+    this.#state = PARKED;
+    this.#socket!.unref();
+    this.#idleAt = this.#clock.now() + idleTimeout;
+    this.#arm();
+  }
+
+  /** Back in use; false if it turned out unusable (it is then being destroyed). */
+  take(): boolean {
+    if (this.#state !== PARKED) return this.#state === OPEN;
+    const socket = this.#socket!;
+    if (socket.destroyed || socket.readableEnded || !socket.writable) {
+      this.destroy();
+      return false;
+    }
+    this.#state = OPEN;
+    socket.ref();
+    // What the server sent while the connection was parked may not have been read yet.
+    if (this.exchanges > 0) this.#quiet = false;
+    this.#arm();
+    return true;
+  }
+
+  /** Closes the connection; requests awaiting responses fail first (CONNECTION_LOST), with `cause`. */
+  destroy(cause?: unknown): void {
+    this.#draining = true;
+    this.#clean = false;
+    if (this.#inFlight.length > 0) this.#failAll('lost', cause);
+    if (this.#state === CONNECTING) this.#connect?.controller.abort(cause);
+    this.#socket?.destroy();
+    this.#arm();
   }
 
   // ---- socket events ----
 
-  private onData(chunk: Buffer): void {
-    if (this.state !== ACTIVE) {
-      // Bytes nobody asked for: a server's 408 before it closes, or garbage.
-      this.clean = false;
-      if (this.state === IDLE) this.destroy();
-      return;
-    }
-    this.responseStarted = true;
-    let consumed: number;
-    try {
-      consumed = this.parser.execute(chunk);
-    } catch (err) {
-      this.fail(responseParseError(this.url, err));
-      return;
-    }
-    if (consumed < chunk.length) this.clean = false; // bytes after the response
+  #attach(socket: net.Socket): void {
+    this.#socket = socket;
+    this.#state = OPEN;
+    socket.setTimeout(0);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', (err: Error) => this.destroy(err));
+    socket.on('close', () => this.#onSocketClose());
   }
 
-  private onEnd(): void {
-    this.clean = false;
-    if (this.state === IDLE) {
+  #open(): boolean {
+    const socket = this.#socket;
+    return this.#state === OPEN && !this.#draining && socket !== null && !socket.destroyed && socket.writable && !socket.readableEnded;
+  }
+
+  #afterWrite(exchange: Exchange, err: Error | null | undefined): void {
+    // A destroyed socket reports its cancelled writes as done: believe only a live one.
+    const live = !this.#socket!.destroyed;
+    if (err == null && exchange.state === WRITING && live) exchange.state = WRITTEN;
+    if (this.#pendingWrite !== exchange) return;
+    this.#pendingWrite = null;
+    if (err == null && live) this.#onWritable?.();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#state !== OPEN || this.#inFlight.length === 0) {
+      // Bytes nobody asked for: a server's 408 before it closes, a second answer, garbage.
       this.destroy();
       return;
     }
-    if (this.state !== ACTIVE) return;
     try {
-      this.parser.finish(); // completes a response read until close
+      this.#parser.execute(chunk);
     } catch (err) {
-      this.fail(this.lost(err));
+      if (err === STRAY || this.#inFlight.length === 0) {
+        this.destroy(); // a response beyond the ones awaited
+        return;
+      }
+      this.#failAll('lost', err, responseParseError(this.#inFlight[0]!.url, err));
+      this.destroy();
       return;
     }
-    if (this.state === ACTIVE) this.fail(this.lost(null));
+    if (this.#inFlight.length === 0 && !this.#parser.idle) {
+      this.destroy(); // the start of a response nobody asked for
+      return;
+    }
+    // Write more only once the whole chunk is read: a `Connection: close` later in it stops the writing.
+    if (this.#answeredSome) {
+      this.#answeredSome = false;
+      if (this.#open()) this.#onWritable?.();
+    }
   }
 
-  private onError(err: Error): void {
-    this.clean = false;
-    if (this.state === ACTIVE) this.fail(this.lost(err));
-    else this.socket.destroy();
+  #answered(): void {
+    const head = this.#head!;
+    const body = this.#chunks.length === 0 ? EMPTY : this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    this.#head = null;
+    this.#chunks = [];
+    const exchange = this.#inFlight.shift()!;
+    exchange.signal.removeEventListener('abort', exchange.onAbort);
+    // Answered before its write completed (an early 413, say): bytes of it may still be queued.
+    if (exchange.state === WRITING) this.#clean = false;
+    exchange.state = SETTLED;
+    if (this.#pendingWrite === exchange) this.#pendingWrite = null;
+    this.exchanges++;
+    const keepAlive = head.keepAlive && head.status !== 101; // we never ask to switch protocols
+    this.#keepAlive = keepAlive;
+    if (keepAlive) this.#confirmed = true;
+    if (this.#inFlight.length === 0) this.#quiet = false;
+    if (exchange.abandoned) {
+      this.#abandoned--;
+    } else {
+      this.#live--;
+      exchange.settle(null, { status: head.status, reason: head.reason, versionMinor: head.versionMinor, headers: head.headers, body });
+    }
+    if (!keepAlive) {
+      // The server closes after this response: what was written after it will not be answered.
+      this.#parser.pause();
+      this.#draining = true;
+      if (this.#inFlight.length > 0) this.#failAll('close');
+      this.#socket?.destroy();
+      this.#arm();
+      return;
+    }
+    this.#answeredSome = true;
+    this.#arm();
   }
 
-  private onClose(): void {
-    if (this.state === ACTIVE) this.fail(this.lost(null));
-    this.state = CLOSED;
-    this.clean = false;
-    for (const callback of this.closeCallbacks.splice(0)) callback();
+  #onEnd(): void {
+    if (this.#state === OPEN && this.#inFlight.length > 0) {
+      try {
+        this.#parser.finish(); // completes a response read until close
+      } catch (err) {
+        this.#failAll('lost', err);
+      }
+    }
+    this.destroy();
   }
 
-  private onIdleTimeout(): void {
-    if (this.state === IDLE) this.destroy();
+  #onSocketClose(): void {
+    if (this.#inFlight.length > 0) this.#failAll('lost');
+    this.#closedNow();
+    this.#onClose?.(this);
   }
 
-  private readonly onAbort = (): void => {
-    if (this.state !== ACTIVE || this.signal === null) return;
-    this.fail(this.signal.reason as Error);
+  #closedNow(): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#draining = true;
+    this.#clean = false;
+    this.#arm();
+    for (const resolve of this.#quietWaiters.splice(0)) resolve(false);
+    for (const callback of this.#closeCallbacks.splice(0)) callback();
+  }
+
+  // ---- the quiet turn ----
+
+  /**
+   * Two setImmediate hops: whatever phase this runs in, one poll phase
+   * passes before the second, so bytes the server sent before now have been
+   * read (and have closed the connection) by then.
+   */
+  #startQuietTurn(): void {
+    if (this.#quietTurn) return;
+    this.#quietTurn = true;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.#quietTurn = false;
+        if (this.#inFlight.length === 0 && this.#open()) this.#quiet = true;
+        const ok = this.canWrite();
+        for (const resolve of this.#quietWaiters.splice(0)) resolve(ok);
+        if (ok) this.#onWritable?.();
+      }),
+    );
+  }
+
+  // ---- the one timer ----
+
+  /** Arms the timer for what the connection waits for now, unless it is armed for that already. */
+  #arm(): void {
+    let kind = NO_TIMER;
+    let at = Infinity;
+    if (this.#state === CONNECTING && this.#connect !== null) {
+      kind = CONNECT_TIMER;
+      at = Math.min(this.#connect.at, this.#connect.deadline?.at ?? Infinity);
+    } else if (this.#state === PARKED) {
+      kind = IDLE_TIMER;
+      at = this.#idleAt;
+    } else if (this.#state === OPEN) {
+      kind = RESPONSE_TIMER;
+      for (const exchange of this.#inFlight) {
+        if (!exchange.abandoned && exchange.deadline !== null && exchange.deadline.at < at) at = exchange.deadline.at;
+      }
+    }
+    if (at === Infinity) kind = NO_TIMER;
+    if (kind === this.#timerKind && at === this.#timerAt) return;
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerKind = kind;
+    this.#timerAt = at;
+    if (kind === NO_TIMER) return;
+    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, at - this.#clock.now()));
+    // A parked connection must not keep the process alive; its socket is unref'd too.
+    if (kind === IDLE_TIMER) this.#timer.unref();
+  }
+
+  readonly #onTimer = (): void => {
+    const kind = this.#timerKind;
+    this.#timer = null;
+    this.#timerKind = NO_TIMER;
+    this.#timerAt = Infinity;
+    const now = this.#clock.now();
+    if (kind === CONNECT_TIMER && this.#connect !== null) {
+      const connect = this.#connect;
+      if (connect.deadline !== null && connect.deadline.at <= now) connect.deadline.expire();
+      if (connect.at <= now && !connect.controller.signal.aborted) {
+        connect.controller.abort(
+          new TransportError(TransportErrorCode.CONNECT_TIMEOUT, connect.url, `could not connect within ${connect.timeout} ms`, { requestSent: false }),
+        );
+      }
+    } else if (kind === IDLE_TIMER && this.#state === PARKED) {
+      this.destroy();
+    } else if (kind === RESPONSE_TIMER) {
+      for (const exchange of [...this.#inFlight]) {
+        if (!exchange.abandoned && exchange.state !== SETTLED && exchange.deadline !== null && exchange.deadline.at <= now) exchange.deadline.expire();
+      }
+    }
+    this.#arm();
   };
 
-  // ---- outcomes ----
+  // ---- failures ----
 
-  private complete(): void {
-    const head = this.head!;
-    this.keepAlive = head.keepAlive && head.status !== 101; // we never ask to switch protocols
-    const body = this.chunks.length === 0 ? EMPTY : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.head = null;
-    this.exchanges++;
-    this.finish(null, {
-      status: head.status,
-      reason: head.reason,
-      versionMinor: head.versionMinor,
-      headers: head.headers,
-      body,
-    });
-  }
-
-  private fail(err: Error): void {
-    this.clean = false;
-    this.socket.destroy();
-    this.finish(err, null);
-  }
-
-  private finish(err: Error | null, response: IncomingResponse | null): void {
-    if (this.state === ACTIVE) this.state = HELD;
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.signal = null;
-    const settle = this.settle;
-    this.settle = null;
-    settle?.(err, response);
-  }
-
-  /** CONNECTION_LOST for the exchange in flight, saying how far it got. */
-  private lost(cause: unknown): TransportError {
-    const requestSent = this.requestWritten;
-    let message: string;
-    if (this.responseStarted) {
-      message = 'the connection closed before the whole response arrived';
-    } else if (this.exchanges > 0) {
-      message = `the server closed a reused keep-alive connection before answering (request ${requestSent ? 'fully sent: the call may have run' : 'not fully sent'}; not retried)`;
-    } else {
-      message = `the connection was lost before any response (request ${requestSent ? 'fully sent' : 'not fully sent'})`;
+  /**
+   * Settles every request awaiting a response, in order. `headError`, when
+   * given, is the first one's (a malformed response); the others get
+   * CONNECTION_LOST saying whether they were written whole.
+   */
+  #failAll(why: 'lost' | 'close', cause?: unknown, headError?: Error): void {
+    const started = this.#head !== null || this.#chunks.length > 0 || !this.#parser.idle;
+    const reused = this.exchanges > 0;
+    const exchanges = this.#inFlight.splice(0);
+    this.#abandoned = 0;
+    this.#pendingWrite = null;
+    for (let i = 0; i < exchanges.length; i++) {
+      const exchange = exchanges[i]!;
+      const written = exchange.state === WRITTEN;
+      exchange.state = SETTLED;
+      exchange.signal.removeEventListener('abort', exchange.onAbort);
+      if (exchange.abandoned) continue;
+      this.#live--;
+      const err = i === 0 && headError !== undefined ? headError : lost(exchange.url, why, i === 0 && started, written, reused, cause);
+      exchange.settle(err, null);
     }
-    if (cause instanceof Error && !(cause instanceof HttpParseError)) message += `: ${cause.message}`;
-    return new TransportError(TransportErrorCode.CONNECTION_LOST, this.url, message, { requestSent, cause: cause ?? undefined });
+    this.#arm();
   }
-}
-
-export function responseParseError(url: string, err: unknown): XmlRpcError {
-  if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
-    return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new ResponseError(url, `malformed HTTP response: ${message}`, { cause: err });
 }

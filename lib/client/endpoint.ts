@@ -91,7 +91,7 @@ export interface ParsedUrl {
   /** The `host` argument for Transport.request: `[user:pass@]host[:port]`. */
   host: string;
   /** The request-target: path and query ('/RPC2' when the URL has no path, as in Python). */
-  handler: string;
+  path: string;
   /** The URL without credentials or fragment, for messages. */
   display: string;
 }
@@ -112,20 +112,35 @@ export function parseUrl(url: string): ParsedUrl {
   // URL keeps the userinfo percent-encoded; parseHost decodes it.
   const userinfo = parsed.username === '' && parsed.password === '' ? '' : `${parsed.username}${parsed.password === '' ? '' : `:${parsed.password}`}@`;
   const noPath = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*(#.*)?$/.test(url.trim());
-  const handler = noPath ? '/RPC2' : parsed.pathname + parsed.search;
+  const path = noPath ? '/RPC2' : parsed.pathname + parsed.search;
   return {
     secure,
     host: userinfo + parsed.host,
-    handler,
-    display: `${parsed.protocol}//${parsed.host}${handler}`,
+    path,
+    display: `${parsed.protocol}//${parsed.host}${path}`,
   };
 }
 
 /** Checks a request-target before it goes into a request line. */
-export function checkHandler(handler: string): void {
-  if (typeof handler !== 'string' || !TARGET.test(handler)) {
-    throw new TypeError(`invalid handler (request-target) ${JSON.stringify(handler)}: printable ASCII without spaces`);
+export function checkPath(path: string): void {
+  if (typeof path !== 'string' || !TARGET.test(path)) {
+    throw new TypeError(`invalid path (request-target) ${JSON.stringify(path)}: printable ASCII without spaces`);
   }
+}
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** 127.0.0.0/8, ::1 (any spelling), ::ffff:127.x, and `localhost`. */
+export function isLoopback(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  const family = net.isIP(name);
+  if (family === 4) return LOOPBACK.check(name, 'ipv4');
+  if (family === 6) return LOOPBACK.check(name, 'ipv6');
+  return false;
 }
 
 /** %XX sequences to bytes; anything else (a stray %) kept as is. */

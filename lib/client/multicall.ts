@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { Fault, ResponseError } from '../errors.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { methodsProxyHandler, type RemoteCallable, type ServerProxy } from './proxy.js';
-import type { RequestOptions } from './transport.js';
+import type { RequestOptions } from './request.js';
 
 /** One result of run(): the value, the server's Fault, or a ResponseError for a slot that is neither. */
 export type MultiCallResult = XmlRpcValue | Fault | ResponseError;

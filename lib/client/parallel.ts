@@ -26,25 +26,25 @@
 //               pipelineDepth per connection
 //   hybrid      pipelined for loopback targets, concurrent for the others
 
-import * as net from 'node:net';
 import { inspect } from 'node:util';
-import { Fault, FaultCode } from '../errors.js';
+import { EncodeError, Fault, FaultCode } from '../errors.js';
 import { dumps } from '../xmlrpc/encode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { parseHost, parseUrl } from './endpoint.js';
+import type { Outcome } from '../async/concurrency.js';
+import { systemClock } from '../clock.js';
+import { isLoopback, parseHost, parseUrl } from './endpoint.js';
 import { ServerProxy, methodsProxyHandler, proxyTarget, type RemoteCallable } from './proxy.js';
-import { Scheduler, type LocalTask, type Outcome, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
-import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
+import type { RequestOptions } from './request.js';
+import { Scheduler, type LocalTask, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
+import { Transport, type TransportOptions } from './transport.js';
 import { timeoutMs } from '../options.js';
-
-export type { Outcome } from './scheduler.js';
 
 export type Strategy = 'concurrent' | 'pipelined' | 'hybrid';
 
 /** The transport options of the transports made for URL targets. */
 export type ParallelTransportOptions = Pick<
   TransportOptions,
-  'tls' | 'headers' | 'userAgent' | 'keepAlive' | 'connectTimeout' | 'gzipRequests' | 'maxResponseBytes' | 'wrapDoubles' | 'maxDepth'
+  'tls' | 'headers' | 'userAgent' | 'keepAlive' | 'connectTimeout' | 'gzipRequests' | 'maxResponseBytes' | 'wrapDoubles' | 'maxDepth' | 'clock'
 >;
 
 /** Options of one parallel call (ParallelServerProxy.withOptions, runJobs). */
@@ -142,7 +142,7 @@ interface RemoteTarget {
   readonly kind: 'remote';
   readonly transport: Transport;
   readonly host: string;
-  readonly handler: string;
+  readonly path: string;
   readonly url: string;
   readonly endpointKey: string;
   readonly loopback: boolean;
@@ -178,12 +178,12 @@ class TargetResolver {
       if (t.secure !== parsed.secure) {
         throw new TypeError(`target ${parsed.display}: the transport is ${t.secure ? '' : 'not '}secure but the URL is ${parsed.secure ? 'https' : 'http'}`);
       }
-      return remote(t, parsed.host, parsed.handler, parsed.display, {});
+      return remote(t, parsed.host, parsed.path, parsed.display, {});
     }
     if (where instanceof ServerProxy) {
       if (transport !== undefined) throw new TypeError('target(): a ServerProxy brings its own transport');
-      const { host, handler, callOptions } = proxyTarget(where as ServerProxy);
-      return remote(where.transport, host, handler, where.url, callOptions);
+      const { host, path, callOptions } = proxyTarget(where as ServerProxy);
+      return remote(where.transport, host, path, where.url, callOptions);
     }
     if (where instanceof Transport) {
       throw new TypeError('a Transport is not a target by itself: give the URL it should call, target(url, { transport })');
@@ -202,34 +202,19 @@ class TargetResolver {
   }
 }
 
-function remote(transport: Transport, host: string, handler: string, url: string, callOptions: RequestOptions): RemoteTarget {
+function remote(transport: Transport, host: string, path: string, url: string, callOptions: RequestOptions): RemoteTarget {
   const endpoint = parseHost(host, transport.secure);
   return {
     kind: 'remote',
     transport,
     host,
-    handler,
+    path,
     url,
     endpointKey: endpoint.key,
     loopback: isLoopback(endpoint.hostname),
     strategy: undefined,
     callOptions,
   };
-}
-
-const LOOPBACK = new net.BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
-
-/** 127.0.0.0/8, ::1 (any spelling), ::ffff:127.x, and `localhost`. */
-export function isLoopback(hostname: string): boolean {
-  const name = hostname.toLowerCase();
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  const family = net.isIP(name);
-  if (family === 4) return LOOPBACK.check(name, 'ipv4');
-  if (family === 6) return LOOPBACK.check(name, 'ipv6');
-  return false;
 }
 
 function localName(object: object): string {
@@ -303,13 +288,16 @@ function split(options: ParallelOptions & { signal?: AbortSignal }): {
   const { strategy, concurrency, timeout, maxConnectionsPerHost, maxConnections, pipelineDepth, idleTimeout, waitForKeepAlive, signal, ...transport } =
     options;
   const d = DEFAULT_PARALLEL_OPTIONS;
-  const scheduler = new Scheduler({
-    maxConnectionsPerHost: positive('maxConnectionsPerHost', maxConnectionsPerHost ?? d.maxConnectionsPerHost, true),
-    maxConnections: positive('maxConnections', maxConnections ?? d.maxConnections, true),
-    pipelineDepth: positive('pipelineDepth', pipelineDepth ?? d.pipelineDepth, true),
-    idleTimeout: timeoutMs('idleTimeout', idleTimeout ?? d.idleTimeout),
-    waitForKeepAlive: (waitForKeepAlive ?? d.waitForKeepAlive) !== false,
-  });
+  const scheduler = new Scheduler(
+    {
+      maxConnectionsPerHost: positive('maxConnectionsPerHost', maxConnectionsPerHost ?? d.maxConnectionsPerHost, true),
+      maxConnections: positive('maxConnections', maxConnections ?? d.maxConnections, true),
+      pipelineDepth: positive('pipelineDepth', pipelineDepth ?? d.pipelineDepth, true),
+      idleTimeout: timeoutMs('idleTimeout', idleTimeout ?? d.idleTimeout),
+      waitForKeepAlive: (waitForKeepAlive ?? d.waitForKeepAlive) !== false,
+    },
+    transport.clock ?? systemClock,
+  );
   const base: CallConfig = { strategy: d.strategy, concurrency: d.concurrency, timeout: undefined, signal: undefined, headers: {} };
   return { transport, scheduler, call: callConfig(base, { strategy, concurrency, timeout, signal }) };
 }
@@ -331,7 +319,7 @@ class Bodies {
       try {
         body = dumps(this.params as unknown[], { methodName: this.method, maxDepth });
       } catch (err) {
-        body = err instanceof Error ? err : new Error(String(err));
+        body = err instanceof Error ? err : new EncodeError(String(err));
       }
       this.#cache.set(maxDepth, body);
     }
@@ -360,7 +348,7 @@ function makeTask(t: Resolved, method: string, params: readonly unknown[], bodie
     url: t.url,
     pipelined,
     run: (pipeline, signal) =>
-      pipeline.request(t.handler, body, {
+      pipeline.request(t.path, body, {
         signal: own.signal === undefined ? signal : AbortSignal.any([signal, own.signal]),
         timeout,
         headers,

@@ -40,10 +40,10 @@ export class Pool {
   /**
    * A parked connection for `key`, or null when the caller may open one (a
    * slot is then reserved for it: adopt() or unreserve() must follow). At the
-   * limit, waits in FIFO order; an abort of `signal` removes the wait and
-   * rejects with `signal.reason`.
+   * limit, waits in FIFO order (`onWait` is called then); an abort of
+   * `signal` removes the wait and rejects with `signal.reason`.
    */
-  acquire(key: string, signal: AbortSignal): Promise<ClientConnection | null> {
+  acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<ClientConnection | null> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const entry = this.entry(key);
     while (entry.idle.length > 0) {
@@ -67,6 +67,7 @@ export class Pool {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       entry.waiters.push(waiter);
+      onWait?.();
     });
   }
 

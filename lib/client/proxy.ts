@@ -11,7 +11,8 @@ import { inspect } from 'node:util';
 import { dumps } from '../xmlrpc/encode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { parseUrl } from './endpoint.js';
-import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
+import type { RequestOptions } from './request.js';
+import { Transport, type TransportOptions } from './transport.js';
 
 export interface ServerProxyOptions extends Omit<TransportOptions, 'secure'> {
   /** A transport to use (and share) instead of one made from the options; its `secure` must match the URL. */
@@ -36,7 +37,7 @@ interface ProxyState {
   /** The URL as given (credentials included): for views made by withOptions. */
   readonly rawUrl: string;
   readonly host: string;
-  readonly handler: string;
+  readonly path: string;
   readonly callOptions: RequestOptions;
 }
 
@@ -67,7 +68,7 @@ class ServerProxyBase {
       value: {
         rawUrl: url,
         host: parsed.host,
-        handler: parsed.handler,
+        path: parsed.path,
         callOptions,
       } satisfies ProxyState,
     });
@@ -78,7 +79,7 @@ class ServerProxyBase {
   async call(name: string, ...params: unknown[]): Promise<XmlRpcValue> {
     const state = this[STATE];
     const body = dumps(params, { methodName: name, maxDepth: this.transport.maxDepth });
-    return this.transport.request(state.host, state.handler, body, state.callOptions);
+    return this.transport.request(state.host, state.path, body, state.callOptions);
   }
 
   /**
@@ -157,9 +158,9 @@ export interface RemoteCallable<R> {
  * which sends them through the proxy's transport (parallel.ts). Not exported
  * from the package.
  */
-export function proxyTarget(proxy: ServerProxy): { host: string; handler: string; callOptions: RequestOptions } {
+export function proxyTarget(proxy: ServerProxy): { host: string; path: string; callOptions: RequestOptions } {
   const state = (proxy as ServerProxyBase)[STATE];
-  return { host: state.host, handler: state.handler, callOptions: state.callOptions };
+  return { host: state.host, path: state.path, callOptions: state.callOptions };
 }
 
 /** A ServerProxy: its own members, and every other name a remote method. */

@@ -14,8 +14,9 @@
 // A *run* is one batch (a ParallelServerProxy call, a runJobs): its
 // `concurrency` bounds its calls in flight, its signal aborts it. Among the
 // tasks that may start, the oldest starts first; a task whose lane is not
-// available does not hold back tasks for other lanes. One timer per call at
-// most (the Transport's), one listener on the caller's signal per run.
+// available does not hold back tasks for other lanes. Remote calls are timed
+// by their connection's one timer (connection.ts), a local call by a timer of
+// its own, both through the Clock; one listener on the caller's signal per run.
 //
 // Tasks wait in queues by placement key (run, lane key, strategy): tasks of
 // one key are interchangeable for placement, so only each queue's oldest is
@@ -28,10 +29,10 @@
 import { setMaxListeners } from 'node:events';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { asError, type Outcome } from '../async/concurrency.js';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import type { Pipeline } from './pipeline.js';
+import { KeyQueue, QueueHeap, type Entry } from './queues.js';
 import type { Transport } from './transport.js';
-
-export type { Outcome } from '../async/concurrency.js';
 
 export interface RemoteTask {
   readonly kind: 'remote';
@@ -94,131 +95,15 @@ interface Lane {
   gone: Promise<void> | null;
 }
 
-interface Entry {
-  readonly seq: number;
-  readonly task: Task;
-  readonly index: number;
-}
-
-/** The tasks of one run that are placed alike, oldest first. */
-class KeyQueue {
-  entries: Entry[] = [];
-  head = 0;
-  /** Where it is: in the heap, parked, or nowhere (empty, or its run ended). */
-  where: 'heap' | 'run' | 'host' | 'total' | 'none' = 'none';
-  /** Its heap index, while in the heap. */
-  slot = -1;
-
-  constructor(
-    readonly run: Run,
-    readonly key: string,
-    /** null for local tasks. */
-    readonly endpointKey: string | null,
-  ) {}
-
-  get first(): Entry | undefined {
-    return this.entries[this.head];
-  }
-
-  get length(): number {
-    return this.entries.length - this.head;
-  }
-
-  shift(): void {
-    this.head++;
-    if (this.head > 64 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
-
-/** A binary min-heap of queues by their oldest task. */
-class QueueHeap {
-  private readonly items: KeyQueue[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(q: KeyQueue): void {
-    q.where = 'heap';
-    q.slot = this.items.length;
-    this.items.push(q);
-    this.up(q.slot);
-  }
-
-  pop(): KeyQueue | undefined {
-    const top = this.items[0];
-    if (top === undefined) return undefined;
-    const last = this.items.pop()!;
-    if (last !== top) {
-      this.items[0] = last;
-      last.slot = 0;
-      this.down(0);
-    }
-    top.where = 'none';
-    top.slot = -1;
-    return top;
-  }
-
-  remove(q: KeyQueue): void {
-    if (q.where !== 'heap') return;
-    const i = q.slot;
-    const last = this.items.pop()!;
-    if (last !== q) {
-      this.items[i] = last;
-      last.slot = i;
-      this.down(i);
-      this.up(last.slot);
-    }
-    q.where = 'none';
-    q.slot = -1;
-  }
-
-  private seq(i: number): number {
-    return this.items[i]!.first?.seq ?? -1; // an emptied queue comes out first, to be dropped
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.seq(parent) <= this.seq(i)) return;
-      this.swap(i, parent);
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let min = i;
-      if (l < this.items.length && this.seq(l) < this.seq(min)) min = l;
-      if (r < this.items.length && this.seq(r) < this.seq(min)) min = r;
-      if (min === i) return;
-      this.swap(i, min);
-      i = min;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const qa = this.items[a]!;
-    const qb = this.items[b]!;
-    this.items[a] = qb;
-    this.items[b] = qa;
-    qa.slot = b;
-    qb.slot = a;
-  }
-}
+type Queue = KeyQueue<Run, Task>;
 
 class Run {
   readonly controller = new AbortController();
   readonly results: Outcome[];
   /** Placement key -> its queue, while it has tasks waiting. */
-  readonly queues = new Map<string, KeyQueue>();
+  readonly queues = new Map<string, Queue>();
   /** Its queues parked because the run is at its concurrency. */
-  readonly parked = new Set<KeyQueue>();
+  readonly parked = new Set<Queue>();
   inFlight = 0;
   remaining: number;
   finished: (results: Outcome[]) => void = () => {};
@@ -253,18 +138,21 @@ export class Scheduler {
   #nextTransportId = 0;
   #seq = 0;
   /** Queues whose oldest task may start. */
-  readonly #ready = new QueueHeap();
+  readonly #ready = new QueueHeap<Run, Task>();
   /** Queues waiting for a lane at their endpoint (for either limit), by endpoint. */
-  readonly #waitingAt = new Map<string, Set<KeyQueue>>();
+  readonly #waitingAt = new Map<string, Set<Queue>>();
   /** Of those, the ones waiting for a socket anywhere (the total limit). */
-  readonly #waitingTotal = new Set<KeyQueue>();
+  readonly #waitingTotal = new Set<Queue>();
   #dispatching = false;
   #again = false;
   /** Idle lanes being closed to make room (in total, and per endpoint), not gone yet. */
   #evicting = 0;
   readonly #evictingFor = new Set<string>();
 
-  constructor(limits: SchedulerLimits) {
+  readonly #clock: Clock;
+
+  constructor(limits: SchedulerLimits, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.limits = Object.freeze({ ...limits });
   }
 
@@ -277,7 +165,7 @@ export class Scheduler {
       const key = task.kind === 'local' ? 'local' : `${this.#laneKey(task)}|${task.pipelined ? 'p' : 'c'}`;
       let queue = run.queues.get(key);
       if (queue === undefined) {
-        queue = new KeyQueue(run, key, task.kind === 'local' ? null : task.endpointKey);
+        queue = new KeyQueue<Run, Task>(run, key, task.kind === 'local' ? null : task.endpointKey);
         run.queues.set(key, queue);
       }
       queue.entries.push({ seq: this.#seq++, task, index: i });
@@ -401,7 +289,7 @@ export class Scheduler {
   }
 
   /** Out of the per-endpoint wait sets. */
-  #unwait(queue: KeyQueue): void {
+  #unwait(queue: Queue): void {
     const endpointKey = queue.endpointKey!;
     const waiting = this.#waitingAt.get(endpointKey);
     if (waiting === undefined) return;
@@ -416,7 +304,7 @@ export class Scheduler {
   }
 
   /** Takes a queue out of wherever it waits (its run was aborted). */
-  #forget(queue: KeyQueue): void {
+  #forget(queue: Queue): void {
     if (queue.where === 'heap') this.#ready.remove(queue);
     else if (queue.where === 'host' || queue.where === 'total') {
       this.#unwait(queue);
@@ -427,7 +315,7 @@ export class Scheduler {
   }
 
   /** true: started; 'host' or 'total': no socket available (the per-host or the total limit). */
-  #start(run: Run, entry: Entry): true | 'host' | 'total' {
+  #start(run: Run, entry: Entry<Task>): true | 'host' | 'total' {
     const task = entry.task;
     if (task.kind === 'local') {
       run.inFlight++;
@@ -441,7 +329,7 @@ export class Scheduler {
     const lane = this.#laneFor(task);
     if (typeof lane === 'string') return lane;
     lane.load++;
-    lane.lastUsed = performance.now();
+    lane.lastUsed = this.#clock.now();
     run.inFlight++;
     task.run(lane.pipeline, run.signal).then(
       (value) => this.#ended(run, entry, lane, [value, null]),
@@ -450,7 +338,7 @@ export class Scheduler {
     return true;
   }
 
-  #ended(run: Run, entry: Entry, lane: Lane, outcome: Outcome): void {
+  #ended(run: Run, entry: Entry<Task>, lane: Lane, outcome: Outcome): void {
     lane.load--;
     run.inFlight--;
     if (lane.load === 0 && !lane.retired && !lane.pipeline.connected) void this.#retire(lane);
@@ -481,7 +369,7 @@ export class Scheduler {
       laneKey,
       endpointKey: task.endpointKey,
       load: 0,
-      lastUsed: performance.now(),
+      lastUsed: this.#clock.now(),
       retired: false,
       gone: null,
     };
@@ -546,7 +434,7 @@ export class Scheduler {
 
   // ---- outcomes ----
 
-  #settle(run: Run, entry: Entry, outcome: Outcome): void {
+  #settle(run: Run, entry: Entry<Task>, outcome: Outcome): void {
     run.results[entry.index] = outcome;
     run.remaining--;
     if (run.remaining === 0) {
@@ -558,7 +446,7 @@ export class Scheduler {
 
   /** Queued calls fail at once (never sent); calls in flight are aborted through the run's signal. */
   #abort(run: Run, reason: unknown): void {
-    const queued: Entry[] = [];
+    const queued: Entry<Task>[] = [];
     for (const queue of run.queues.values()) {
       this.#forget(queue);
       queued.push(...queue.entries.slice(queue.head));
@@ -576,12 +464,12 @@ export class Scheduler {
   /** A local call, on a later tick (never inside dispatch), with the run's abort and its own timeout. */
   #runLocal(run: Run, task: LocalTask): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
+      let timer: ClockTimer | null = null;
       let settled = false;
       const finish = (outcome: Outcome) => {
         if (settled) return;
         settled = true;
-        if (timer !== null) clearTimeout(timer);
+        if (timer !== null) this.#clock.clearTimeout(timer);
         run.signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
@@ -593,7 +481,7 @@ export class Scheduler {
       }
       run.signal.addEventListener('abort', onAbort);
       if (task.timeout > 0) {
-        timer = setTimeout(() => {
+        timer = this.#clock.setTimeout(() => {
           timer = null;
           finish([null, new TransportError(TransportErrorCode.TIMEOUT, task.url, `no result within ${task.timeout} ms`, { requestSent: true })]);
         }, task.timeout);

@@ -3,18 +3,20 @@
 // Python's xmlrpc.client.Transport, `request` is a chain of small steps a
 // subclass can override one at a time:
 //
-//   request(host, handler, body, options)
+//   request(host, path, body, options)
 //     prepareBody(body)                 bytes, gzip-encoded over the threshold
+//     encodeRequest(req)                the request's bytes, from
+//       sendRequest(writer, req)        the request line, then
+//       requestHeaders(req)             the header list (add one here), and
+//       sendHeaders(writer, headers)
+//       sendContent(writer, body)       all kept, then written in ONE socket write
 //     getConnection(req)                a pooled connection, or
 //       connect(req)                    a new socket (net / tls; a proxy hop goes here)
-//     sendRequest(conn, req)            request line, then
-//       requestHeaders(req)             the header list (add one here), and
-//       sendHeaders(conn, headers)
-//       sendContent(conn, body)         all queued, then written in ONE socket write
 //     parseResponse(response, req)      status, gunzip, XML-RPC decode
 //
-// `openPipeline(host)` runs the same chain over a connection of its own that
-// pipelines requests (pipeline.ts): only the connection step differs.
+// `openPipeline(host)` runs the same chain (`send`) over a connection of its
+// own that pipelines requests (pipeline.ts): only the carrier differs. Both
+// carry their exchanges on a ClientConnection (connection.ts).
 //
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
@@ -27,19 +29,32 @@ import {
   ResponseError,
   TransportError,
   TransportErrorCode,
-  XmlRpcError,
 } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { ClientConnection, type IncomingResponse, type RequestWriter } from './connection.js';
-import { checkHandler, parseHost, type Endpoint } from './endpoint.js';
-import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { ClientConnection, type ConnectionOptions } from './connection.js';
+import { connectError } from './failures.js';
+import { checkPath, parseHost, type Endpoint } from './endpoint.js';
+import { Pipeline, type PipelineHost, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
+import {
+  RequestBuffer,
+  type Carrier,
+  type CallHandle,
+  type Deadline,
+  type HeaderList,
+  type IncomingResponse,
+  type OutgoingRequest,
+  type RequestOptions,
+  type RequestWriter,
+  type SendProgress,
+} from './request.js';
 
-export type { IncomingResponse, RequestWriter } from './connection.js';
+export type { HeaderList, IncomingResponse, OutgoingRequest, RequestOptions, RequestWriter } from './request.js';
 export type { Endpoint } from './endpoint.js';
 export type { PoolStats } from './pool.js';
 
@@ -79,44 +94,9 @@ export interface TransportOptions {
   wrapDoubles?: boolean;
   /** Levels of array/struct nesting accepted in a response. Default 64. */
   maxDepth?: number;
+  /** Where the connect, idle and call timers are armed (tests pass a manual clock). Default `systemClock`. */
+  clock?: Clock;
 }
-
-export interface RequestOptions {
-  /** Cancels the call: it rejects with TransportError ABORTED and its socket is closed. */
-  signal?: AbortSignal;
-  /** Overrides the transport's `timeout` for this call (ms; 0: none). */
-  timeout?: number;
-  /** Headers for this call only, over the transport's. */
-  headers?: Record<string, string>;
-}
-
-/** One call as the steps see it. */
-export interface OutgoingRequest {
-  readonly endpoint: Endpoint;
-  /** The request-target ('/RPC2'). */
-  readonly handler: string;
-  /** origin + handler, without credentials: what error messages name. */
-  readonly url: string;
-  /** The body as it goes on the wire. */
-  readonly body: Buffer;
-  /** 'gzip' when `body` is compressed, else null. */
-  readonly contentEncoding: 'gzip' | null;
-  /** This call's own headers (RequestOptions.headers). */
-  readonly headers: Readonly<Record<string, string>>;
-  /** Aborts on timeout, cancellation or connect timeout; its reason is the error to report. */
-  readonly signal: AbortSignal;
-}
-
-/** Header fields in order: [name, value]. */
-export type HeaderList = [name: string, value: string][];
-
-/** Whether the request went out whole: read when a call gives up, for `requestSent`. */
-export interface SendProgress {
-  readonly requestWritten: boolean;
-}
-
-/** The connection step of a call: send `req`, resolve to the response. `track` says where to read progress. */
-export type Exchange = (req: OutgoingRequest, track: (progress: SendProgress) => void) => Promise<IncomingResponse>;
 
 export const DEFAULT_TRANSPORT_OPTIONS = Object.freeze({
   secure: false,
@@ -150,7 +130,7 @@ const RESERVED_HEADERS = new Set([
 ]);
 
 
-export class Transport {
+export class Transport implements PipelineHost {
   readonly secure: boolean;
   readonly keepAlive: boolean;
   readonly userAgent: string;
@@ -162,6 +142,7 @@ export class Transport {
   /** Bodies over this many bytes are gzipped; null: never. */
   readonly gzipThreshold: number | null;
   readonly headers: Readonly<Record<string, string>>;
+  readonly clock: Clock;
   // Private for real (#): the TLS options hold a key, and neither should reach a log through JSON.
   readonly #tls: Readonly<TlsClientOptions>;
   readonly #pool: Pool;
@@ -185,18 +166,24 @@ export class Transport {
     checkHeaders({ 'User-Agent': this.userAgent });
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
     this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout));
+    this.clock = o.clock ?? systemClock;
+  }
+
+  /** How long an unused connection is kept, in ms. */
+  get idleTimeout(): number {
+    return this.#pool.idleTimeout;
   }
 
   /**
    * Sends one XML-RPC request and resolves to the decoded result value
    * (Python returns a 1-tuple; this returns the value). `host` is
-   * `[user:pass@]host[:port]`, `handler` the path ('/RPC2'), `body` an
+   * `[user:pass@]host[:port]`, `path` the request-target ('/RPC2'), `body` an
    * XML-RPC methodCall (from `dumps`). Rejects with the server's `Fault`,
    * `ProtocolError` (not 200), `ResponseError` (not XML-RPC) or
    * `TransportError` (connect, lost, timeout, aborted).
    */
-  async request(host: string, handler: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.#call(parseHost(host, this.secure), handler, body, options, (req, call) => this.#exchange(req, call));
+  async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
+    return this.send(parseHost(host, this.secure), path, body, options, this.#pooled);
   }
 
   /**
@@ -204,48 +191,31 @@ export class Transport {
    * are written one after another on one keep-alive socket, without waiting
    * for the responses, which are read back in order (RFC 9112 §9.3.2). The
    * same steps build, send and read each call; only the connection differs.
-   * See pipeline.ts for what happens when the connection breaks.
+   * See connection.ts for what each call reports when the connection breaks.
    */
   openPipeline(host: string, options: PipelineOptions = {}): Pipeline {
-    const endpoint = parseHost(host, this.secure);
-    return new Pipeline(
-      endpoint,
-      {
-        call: (handler, body, callOptions, exchange) => this.#call(endpoint, handler, body, callOptions, exchange),
-        connect: (req) => this.connect(req),
-        connectError,
-        encode: (req) => {
-          const writer = new RequestBuffer();
-          this.sendRequest(writer, req);
-          return writer.take();
-        },
-        maxResponseBytes: this.maxResponseBytes,
-        keepAlive: this.keepAlive,
-        idleTimeout: this.#pool.idleTimeout,
-      },
-      options,
-    );
+    return new Pipeline(parseHost(host, this.secure), this, options);
   }
 
   /**
-   * One call: checks, its deadline and cancellation (`Call`), the body, then
-   * `exchange` (the connection step: pooled, or a pipeline's), then the
-   * response. Decoding is not timed.
+   * One call to `endpoint`, its exchange carried by `carrier` (the pool, or
+   * a Pipeline): checks, its deadline and cancellation (`Call`), the body,
+   * the request's bytes, the exchange, then the response. Decoding is not
+   * timed. `request` and `Pipeline.request` both come here.
    */
-  async #call(endpoint: Endpoint, handler: string, body: string | Uint8Array, options: RequestOptions, exchange: Exchange): Promise<XmlRpcValue> {
-    checkHandler(handler);
+  async send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue> {
+    checkPath(path);
     const headers = checkHeaders(options.headers ?? {});
     const timeout = options.timeout === undefined ? this.timeout : timeoutMs('timeout', options.timeout);
-    const url = endpoint.origin + handler;
-    const call = new Call(url, timeout, options.signal);
+    const url = endpoint.origin + path;
+    const call = new Call(url, timeout, options.signal, this.clock);
     try {
       if (call.signal.aborted) throw call.signal.reason;
       const { bytes, contentEncoding } = await this.prepareBody(body);
+      call.checkDeadline(); // a gzip that took longer than the timeout
       if (call.signal.aborted) throw call.signal.reason;
-      const req: OutgoingRequest = { endpoint, handler, url, body: bytes, contentEncoding, headers, signal: call.signal };
-      const response = await exchange(req, (progress) => {
-        call.progress = progress;
-      });
+      const req: OutgoingRequest = { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
+      const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
       return await this.parseResponse(response, req);
     } finally {
@@ -253,22 +223,49 @@ export class Transport {
     }
   }
 
-  /** The pooled connection step: one exchange at a time on a keep-alive connection. */
-  async #exchange(req: OutgoingRequest, track: (progress: SendProgress) => void): Promise<IncomingResponse> {
-    const conn = await this.getConnection(req);
-    let response: IncomingResponse;
-    try {
-      this.sendRequest(conn, req);
-      const pending = conn.send(req.url, req.signal);
-      track(conn);
-      response = await pending;
-    } catch (err) {
-      this.#pool.release(conn, false);
-      throw err;
-    }
-    this.#pool.release(conn, this.keepAlive);
-    return response;
+  /**
+   * A new connection to `req.endpoint` through the connect step, under the
+   * connect timeout (and the deadline of the call `req` is, if any). Rejects
+   * with what the connect failed with; `connectError` says it as a call does.
+   */
+  async openConnection(req: OutgoingRequest, options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean } = {}): Promise<ClientConnection> {
+    const conn = new ClientConnection(req.endpoint.key, {
+      depth: options.depth ?? 1,
+      waitForKeepAlive: options.waitForKeepAlive ?? false,
+      maxResponseBytes: this.maxResponseBytes,
+      clock: this.clock,
+      onWritable: options.onWritable,
+      onClose: options.onClose,
+    });
+    await conn.connect((signal) => this.connect({ ...req, signal }), {
+      signal: req.signal,
+      timeout: this.connectTimeout,
+      url: req.url,
+      deadline: CALLS.get(req.signal)?.deadline ?? null,
+    });
+    return conn;
   }
+
+  /** The pooled carrier: one exchange at a time on a keep-alive connection. */
+  readonly #pooled: Carrier = {
+    carry: async (req, bytes, call) => {
+      let conn = await this.getConnection(req);
+      // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
+      while (conn.exchanges > 0 && !(await conn.whenWritable())) {
+        this.#pool.release(conn, false);
+        conn = await this.getConnection(req);
+      }
+      let response: IncomingResponse;
+      try {
+        response = await conn.request(req, bytes, call);
+      } catch (err) {
+        this.#pool.release(conn, false);
+        throw err;
+      }
+      this.#pool.release(conn, this.keepAlive);
+      return response;
+    },
+  };
 
   /**
    * Destroys the idle connections now; connections in use close when their
@@ -300,16 +297,21 @@ export class Transport {
 
   /** A pooled connection to the endpoint, or a new one; waits when the host is at its limit. */
   protected async getConnection(req: OutgoingRequest): Promise<ClientConnection> {
-    const pooled = await this.#pool.acquire(req.endpoint.key, req.signal);
-    if (pooled !== null) return pooled;
-    let socket: net.Socket;
+    const call = CALLS.get(req.signal);
+    let pooled: ClientConnection | null;
     try {
-      socket = await this.connect(req);
+      pooled = await this.#pool.acquire(req.endpoint.key, req.signal, () => call?.waiting(true));
+    } finally {
+      call?.waiting(false);
+    }
+    if (pooled !== null) return pooled;
+    let conn: ClientConnection;
+    try {
+      conn = await this.openConnection(req);
     } catch (err) {
       this.#pool.unreserve(req.endpoint.key);
       throw connectError(req, err);
     }
-    const conn = new ClientConnection(socket, req.endpoint.key, this.maxResponseBytes);
     this.#pool.adopt(conn);
     return conn;
   }
@@ -317,7 +319,8 @@ export class Transport {
   /**
    * Opens a socket to `req.endpoint` and resolves once it can carry a
    * request (after the TLS handshake for HTTPS). Override for a proxy hop.
-   * On `req.signal` abort: destroy the socket and reject with its reason.
+   * On `req.signal` abort (the connect timeout aborts it too): destroy the
+   * socket and reject with its reason.
    */
   protected connect(req: OutgoingRequest): Promise<net.Socket> {
     const { endpoint, signal } = req;
@@ -336,9 +339,7 @@ export class Transport {
       const cleanup = () => {
         socket.off(ready, onReady);
         socket.off('error', onError);
-        socket.off('timeout', onTimeout);
         signal.removeEventListener('abort', onAbort);
-        socket.setTimeout(0);
       };
       const giveUp = (err: unknown) => {
         cleanup();
@@ -352,32 +353,28 @@ export class Transport {
         resolve(socket);
       };
       const onError = (err: Error) => giveUp(err);
-      const onTimeout = () =>
-        giveUp(
-          new TransportError(TransportErrorCode.CONNECT_TIMEOUT, req.url, `could not connect within ${this.connectTimeout} ms`, {
-            requestSent: false,
-          }),
-        );
       const onAbort = () => giveUp(signal.reason);
       socket.once(ready, onReady);
       socket.once('error', onError);
-      if (this.connectTimeout > 0) {
-        socket.setTimeout(this.connectTimeout);
-        socket.once('timeout', onTimeout);
-      }
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
+  /** The request's bytes: what sendRequest and the steps below it write, kept for one socket write. */
+  encodeRequest(req: OutgoingRequest): Buffer {
+    const writer = new RequestBuffer();
+    this.sendRequest(writer, req);
+    return writer.take();
+  }
+
   /**
-   * Queues the request line, the headers and the body; the caller writes them
-   * in one go. `conn` is the ClientConnection, or on a Pipeline a buffer
-   * whose bytes are queued on the pipelined connection: only `write` is there.
+   * Writes the request line, the headers and the body to `writer` (a buffer:
+   * the connection writes its bytes in one go).
    */
-  protected sendRequest(conn: RequestWriter, req: OutgoingRequest): void {
-    conn.write(`POST ${req.handler} HTTP/1.1\r\n`);
-    this.sendHeaders(conn, this.requestHeaders(req));
-    this.sendContent(conn, req.body);
+  protected sendRequest(writer: RequestWriter, req: OutgoingRequest): void {
+    writer.write(`POST ${req.path} HTTP/1.1\r\n`);
+    this.sendHeaders(writer, this.requestHeaders(req));
+    this.sendContent(writer, req.body);
   }
 
   /**
@@ -403,17 +400,17 @@ export class Transport {
   }
 
   /** Writes the header fields and the empty line that ends the head. */
-  protected sendHeaders(conn: RequestWriter, headers: HeaderList): void {
+  protected sendHeaders(writer: RequestWriter, headers: HeaderList): void {
     let head = '';
     for (const [name, value] of headers) {
       checkField(name, value);
       head += `${name}: ${value}\r\n`;
     }
-    conn.write(head + '\r\n');
+    writer.write(head + '\r\n');
   }
 
-  protected sendContent(conn: RequestWriter, body: Buffer): void {
-    conn.write(body);
+  protected sendContent(writer: RequestWriter, body: Buffer): void {
+    writer.write(body);
   }
 
   /**
@@ -462,23 +459,32 @@ export class Transport {
   }
 }
 
+/** The Call of each call's own signal: getConnection and openConnection find the deadline with it. */
+const CALLS = new WeakMap<AbortSignal, Call>();
+
 /**
- * One call's deadline and cancellation: at most one timer, one listener on
- * the caller's signal, both removed by dispose() on every outcome. Either
- * aborts the call's own signal with the TransportError to report; every
- * step listens to that signal.
+ * One call's deadline and cancellation: one listener on the caller's
+ * signal; the deadline is kept by the connection carrying the call, and by a
+ * timer of the call's own only while it waits for one. Either aborts the
+ * call's own signal with the TransportError to report; every step listens to
+ * that signal. dispose() removes both on every outcome.
  */
-class Call {
+class Call implements CallHandle, Deadline {
   private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | null = null;
-  /** How far the request got, once it is being sent (the connection, or a pipelined exchange). */
+  private timer: ClockTimer | null = null;
+  /** The clock time the call times out at (Infinity: no timeout). */
+  readonly at: number;
+  /** How far the request got, once it is on a connection. */
   progress: SendProgress | null = null;
 
   constructor(
     private readonly url: string,
     private readonly timeout: number,
     private readonly userSignal: AbortSignal | undefined,
+    private readonly clock: Clock,
   ) {
+    this.at = timeout > 0 ? clock.now() + timeout : Infinity;
+    CALLS.set(this.controller.signal, this);
     if (userSignal !== undefined) {
       if (userSignal.aborted) {
         this.onUserAbort();
@@ -486,31 +492,48 @@ class Call {
       }
       userSignal.addEventListener('abort', this.onUserAbort);
     }
-    if (timeout > 0) this.timer = setTimeout(this.onTimeout, timeout);
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
-  dispose(): void {
+  get deadline(): Deadline | null {
+    return this.timeout > 0 ? this : null;
+  }
+
+  waiting(on: boolean): void {
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
+    if (on && this.timeout > 0 && !this.controller.signal.aborted) {
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = null;
+        this.expire();
+      }, Math.max(0, this.at - this.clock.now()));
+    }
+  }
+
+  /** Times the call out now if its deadline has passed (after a step no timer watched). */
+  checkDeadline(): void {
+    if (this.at <= this.clock.now()) this.expire();
+  }
+
+  expire(): void {
+    this.abort(
+      new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }),
+    );
+  }
+
+  dispose(): void {
+    this.waiting(false);
     this.userSignal?.removeEventListener('abort', this.onUserAbort);
   }
 
   private get requestSent(): boolean {
     return this.progress?.requestWritten ?? false;
   }
-
-  private readonly onTimeout = (): void => {
-    this.timer = null;
-    this.abort(
-      new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }),
-    );
-  };
 
   private readonly onUserAbort = (): void => {
     this.abort(
@@ -525,36 +548,6 @@ class Call {
     this.dispose();
     if (!this.controller.signal.aborted) this.controller.abort(err);
   }
-}
-
-/** What sendRequest writes, kept: the bytes of one request for a pipelined connection. */
-class RequestBuffer implements RequestWriter {
-  private parts: Buffer[] = [];
-  private bytes = 0;
-
-  write(chunk: string | Buffer): void {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-    this.parts.push(buf);
-    this.bytes += buf.length;
-  }
-
-  take(): Buffer {
-    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
-    this.parts = [];
-    this.bytes = 0;
-    return out;
-  }
-}
-
-/** A failed connect as the call reports it: its own abort reason, a catalogue error as is, else CONNECT. */
-export function connectError(req: OutgoingRequest, err: unknown): unknown {
-  if (req.signal.aborted) return req.signal.reason;
-  if (err instanceof XmlRpcError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TransportError(TransportErrorCode.CONNECT, req.url, `cannot connect to ${req.endpoint.origin}: ${message}`, {
-    requestSent: false,
-    cause: err,
-  });
 }
 
 /** Replaces same-named fields (case-insensitive) in place, appends the others. */

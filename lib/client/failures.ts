@@ -1,0 +1,49 @@
+// How a client call reports a failure of its connection: the catalogue
+// errors (lib/errors.ts) with the URL, and `requestSent` saying how far the
+// request got (RFC 9112 §9.3.1: the caller decides whether to re-send).
+
+import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlRpcError } from '../errors.js';
+import type { OutgoingRequest } from './request.js';
+
+/** CONNECTION_LOST for a request, saying how far it got. */
+export function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown): TransportError {
+  let message: string;
+  if (responseStarted) {
+    message = 'the connection closed before the whole response arrived';
+  } else if (why === 'close') {
+    message = written
+      ? 'the server closed the connection after an earlier response (Connection: close) without answering this pipelined request; ' +
+        'it was written whole (a conforming server does not process it, RFC 9112 §9.6) and is not re-sent'
+      : 'the server closed the connection after an earlier response (Connection: close) before this pipelined request was written whole: it did not run';
+  } else if (written) {
+    const what = reused ? 'the server closed a reused keep-alive connection before answering' : 'the connection was lost before this call was answered';
+    message = `${what} (request written whole: the call may have run; not retried)`;
+  } else {
+    message = 'the connection was lost before this request was written whole: the call did not run';
+  }
+  if (cause instanceof Error && !(cause instanceof HttpParseError)) message += `: ${cause.message}`;
+  return new TransportError(TransportErrorCode.CONNECTION_LOST, url, message, {
+    requestSent: responseStarted || written,
+    cause: cause ?? undefined,
+  });
+}
+
+/** A failed connect as a call reports it: its own abort reason, a catalogue error as is, else CONNECT. */
+export function connectError(req: OutgoingRequest, err: unknown): unknown {
+  if (req.signal.aborted) return req.signal.reason;
+  if (err instanceof XmlRpcError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TransportError(TransportErrorCode.CONNECT, req.url, `cannot connect to ${req.endpoint.origin}: ${message}`, {
+    requestSent: false,
+    cause: err,
+  });
+}
+
+/** A response the parser refused, as the call reports it: too large, or malformed. */
+export function responseParseError(url: string, err: unknown): XmlRpcError {
+  if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
+    return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new ResponseError(url, `malformed HTTP response: ${message}`, { cause: err });
+}

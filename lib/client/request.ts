@@ -1,0 +1,98 @@
+// The shapes one call takes on its way through the client, shared by the
+// transport (which builds and reads them), the connection (which carries
+// them) and the pipeline: a module of their own, so none of those imports
+// another for a type.
+
+import type { Endpoint } from './endpoint.js';
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** Cancels the call: it rejects with TransportError ABORTED and its socket is closed. */
+  signal?: AbortSignal;
+  /** Overrides the transport's `timeout` for this call (ms; 0: none). */
+  timeout?: number;
+  /** Headers for this call only, over the transport's. */
+  headers?: Record<string, string>;
+}
+
+/** One call as the steps see it. */
+export interface OutgoingRequest {
+  readonly endpoint: Endpoint;
+  /** The request-target ('/RPC2'). */
+  readonly path: string;
+  /** origin + path, without credentials: what error messages name. */
+  readonly url: string;
+  /** The body as it goes on the wire. */
+  readonly body: Buffer;
+  /** 'gzip' when `body` is compressed, else null. */
+  readonly contentEncoding: 'gzip' | null;
+  /** This call's own headers (RequestOptions.headers). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Aborts on timeout, cancellation or connect timeout; its reason is the error to report. */
+  readonly signal: AbortSignal;
+}
+
+/** A complete HTTP response, as read off the wire (the body still content-encoded). */
+export interface IncomingResponse {
+  readonly status: number;
+  readonly reason: string;
+  readonly versionMinor: number;
+  /** Flat [name0, value0, ...], names lower-cased. */
+  readonly headers: readonly string[];
+  readonly body: Buffer;
+}
+
+/** Header fields in order: [name, value]. */
+export type HeaderList = [name: string, value: string][];
+
+/** Where the request-building steps write (Transport.sendRequest). */
+export interface RequestWriter {
+  write(chunk: string | Buffer): void;
+}
+
+/** Whether the request went out whole: read when a call gives up, for `requestSent`. */
+export interface SendProgress {
+  readonly requestWritten: boolean;
+}
+
+/** A call's deadline, kept by a connection's timer: `expire()` once the clock reaches `at`. */
+export interface Deadline {
+  readonly at: number;
+  expire(): void;
+}
+
+/** A call as the step that carries its exchange sees it. */
+export interface CallHandle {
+  /** Its deadline, or null without a timeout. */
+  readonly deadline: Deadline | null;
+  /** Where `requestSent` is read from once the request is on a connection. */
+  progress: SendProgress | null;
+  /** While the call waits for a connection (a pool slot, a pipeline's queue) it is timed by a timer of its own. */
+  waiting(on: boolean): void;
+}
+
+/** Where a call's exchange goes: the pool (Transport.request) or a Pipeline. */
+export interface Carrier {
+  /** Sends `bytes` (the request `req`, encoded) and resolves to the response. */
+  carry(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse>;
+}
+
+/** What the request-building steps write, kept: the bytes of one request, written in one socket write. */
+export class RequestBuffer implements RequestWriter {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  write(chunk: string | Buffer): void {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    if (buf.length === 0) return;
+    this.parts.push(buf);
+    this.bytes += buf.length;
+  }
+
+  take(): Buffer {
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+}
