@@ -126,6 +126,7 @@ export class HttpParser {
   private state = S_HEAD;
   private paused = false;
   private error: unknown = null;
+  private scanned = 0;
 
   // A line cut by the end of a chunk: its bytes so far.
   private lineBuf: Buffer = EMPTY;
@@ -165,6 +166,16 @@ export class HttpParser {
   /** True once the head of the current message is complete (its body may still be arriving). */
   get inBody(): boolean {
     return this.state !== S_HEAD && this.state !== S_FAILED;
+  }
+
+  /**
+   * The bytes of head, chunk-size and trailer lines this parser has looked
+   * at or copied since it was made, added up once per scan (not per byte).
+   * A work counter for tests: it grows linearly with the input however the
+   * input is cut, which is the guard against rescanning (slowloris).
+   */
+  get bytesScanned(): number {
+    return this.scanned;
   }
 
   /** Stop execute() right after the callback that calls this. */
@@ -239,13 +250,15 @@ export class HttpParser {
         case S_CHUNK_SIZE:
         case S_TRAILERS: {
           if (pos >= len) return len;
-          const lf = chunk.indexOf(LF, pos);
+          const lf = this.findLF(chunk, pos, len);
           const lineEnd = lf === -1 ? len : lf;
           if (!this.methodSeen && this.isRequest && this.state === S_HEAD && !this.startSeen) {
             // Within the line's limit, so that the verdict is the same however the input is cut.
             const to = Math.min(lineEnd, pos + Math.max(0, this.lineLimit() - this.lineLen));
             const pendingCR = this.lineLen > 0 && this.lineBuf[this.lineLen - 1] === CR;
-            if (methodPrefix(chunk, pos, to, this.lineLen, pendingCR) !== -1) this.methodSeen = true;
+            const sp = methodPrefix(chunk, pos, to, this.lineLen, pendingCR);
+            this.scanned += (sp === -1 ? to : sp + 1) - pos;
+            if (sp !== -1) this.methodSeen = true;
           }
           if (lf === -1) {
             // An unfinished line: fail as soon as it cannot fit, else keep it.
@@ -390,6 +403,17 @@ export class HttpParser {
     }
   }
 
+  /** The index of the first LF in buf[from, to), or -1. */
+  private findLF(buf: Buffer, from: number, to: number): number {
+    const lf = buf.indexOf(LF, from);
+    if (lf === -1 || lf >= to) {
+      this.scanned += to - from;
+      return -1;
+    }
+    this.scanned += lf + 1 - from;
+    return lf;
+  }
+
   private appendLine(src: Buffer, start: number, end: number): void {
     const need = this.lineLen + (end - start);
     if (need > this.lineBuf.length) {
@@ -397,13 +421,16 @@ export class HttpParser {
       const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(this.lineBuf.length * 2 || 128, this.lineLimit())));
       this.lineBuf.copy(grown, 0, 0, this.lineLen);
       this.lineBuf = grown;
+      this.scanned += this.lineLen;
     }
     src.copy(this.lineBuf, this.lineLen, start, end);
     this.lineLen = need;
+    this.scanned += end - start;
   }
 
   /** A complete line buf[start, lf), lf being where its LF is (or was). */
   private line(buf: Buffer, start: number, lf: number): void {
+    this.scanned += lf - start;
     if (lf === start || buf[lf - 1] !== CR) fail('HPE_BARE_LF', 'LF without CR');
     const end = lf - 1; // content end, before the CR
     switch (this.state) {
