@@ -29,7 +29,8 @@ import {
   TransportErrorCode,
   XmlRpcError,
 } from '../errors.js';
-import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
+import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
+import type { GzipBodyError } from '../errors.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
 import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
