@@ -1,11 +1,12 @@
-// The chunked transfer coding (RFC 9112 §7.1): the chunk-size line and its
-// extensions. The parser's driver carries the rest of the coding with the
-// states it shares with other bodies: chunk data is counted down like a
-// Content-Length body, the CRLF after it is two one-byte states, and the
-// trailer section is read as header fields (never merged into the head).
+// The chunked transfer coding (RFC 9112 §7.1): the chunk-size line with its
+// extensions, and the CRLF after chunk data. The parser's driver carries the
+// coding through its states: the size line is read by its line reader, chunk
+// data is counted down like a Content-Length body, the CRLF is two one-byte
+// states, and the trailer section is read as header fields (never merged
+// into the head).
 
-import { DQUOTE, SEMICOLON, EQUALS, BACKSLASH, TCHAR, FIELD_CHAR, QDTEXT, HEX, isBlank } from './chars.js';
-import { lineFail } from './parse-fail.js';
+import { CR, LF, DQUOTE, SEMICOLON, EQUALS, BACKSLASH, TCHAR, FIELD_CHAR, QDTEXT, HEX, isBlank } from './chars.js';
+import { fail, lineFail } from './parse-fail.js';
 
 /**
  * chunk-size [ chunk-ext ] at buf[start, end), CRLF excluded: the size (0 for
@@ -70,4 +71,16 @@ function chunkExtensions(buf: Buffer, i: number, end: number, lineStart: number)
     if (i === end) return;
   }
   lineFail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk extension', buf, lineStart, end);
+}
+
+/** The byte after a chunk's data: the CR of its CRLF. */
+export function chunkDataCR(c: number): void {
+  if (c === CR) return;
+  if (c === LF) fail('HPE_BARE_LF', 'LF without CR after chunk data');
+  fail('HPE_INVALID_CHUNK', 'chunk data not followed by CRLF');
+}
+
+/** The byte after that CR. */
+export function chunkDataLF(c: number): void {
+  if (c !== LF) fail('HPE_BARE_CR', 'CR not followed by LF after chunk data');
 }

@@ -15,15 +15,15 @@
 // at all is refused before it sends an LF, not at the head timeout.
 //
 // This module holds the states, the driver, the line reader and the field
-// syntax. What a line means lives beside it: start-line.ts (request and
+// syntax. What the bytes mean lives beside it: start-line.ts (request and
 // status lines, target forms), framing.ts (the fields that frame a message
-// and decide keep-alive), chunked.ts (the chunk-size line); parse-fail.ts is
-// how all of them refuse input.
+// and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
+// chunk data); parse-fail.ts is how all of them refuse input.
 
 import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, isBlank } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
-import { parseChunkSize } from './chunked.js';
+import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
 import { Framing } from './framing.js';
 
 /** The head of a request or a response, with framing already decided. */
@@ -311,25 +311,17 @@ export class HttpParser {
           break;
         }
 
-        case S_CHUNK_CR: {
+        case S_CHUNK_CR:
           if (pos >= len) return len;
-          const c = chunk[pos];
-          if (c !== CR) {
-            if (c === LF) fail('HPE_BARE_LF', 'LF without CR after chunk data');
-            fail('HPE_INVALID_CHUNK', 'chunk data not followed by CRLF');
-          }
-          pos++;
+          chunkDataCR(chunk[pos++]);
           this.state = S_CHUNK_LF;
           break;
-        }
 
-        case S_CHUNK_LF: {
+        case S_CHUNK_LF:
           if (pos >= len) return len;
-          if (chunk[pos] !== LF) fail('HPE_BARE_CR', 'CR not followed by LF after chunk data');
-          pos++;
+          chunkDataLF(chunk[pos++]);
           this.state = S_CHUNK_SIZE;
           break;
-        }
 
         case S_DONE:
           this.complete();

@@ -1,8 +1,9 @@
 // The start line of a message (RFC 9112 §3, §4): a request line with its
 // request-target forms, or a status line; and the HTTP version both carry.
-// Each function reads one complete line, CRLF excluded, straight from the
-// caller's buffer, and writes what it says into a StartLine the parser owns
-// and reuses, so a message costs no object here.
+// parseRequestLine() and parseStatusLine() read one complete line, CRLF
+// excluded, straight from the caller's buffer, and write what it says into a
+// StartLine the parser owns and reuses, so a message costs no object here;
+// methodPrefix() reads a request line's first bytes as they arrive.
 
 import {
   CR,
