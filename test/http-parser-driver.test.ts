@@ -3,6 +3,7 @@
 // refusal table as a whole, which must name every HttpParseError code.
 
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
 import { HttpParser } from '../lib/http/parser.js';
 import { HTTP_PARSE_ERROR_STATUS, type HttpParseErrorCode } from '../lib/errors.js';
 import { type ValidCase, bin, body, complete, head, refusesEach, sameEventsHoweverCut } from './http-parser-harness.js';
@@ -76,6 +77,17 @@ t.test('the refusal table covers every error code', async (t) => {
   const covered = new Set(Object.values(REFUSALS).flat().map((row) => row.code));
   const missing = Object.keys(HTTP_PARSE_ERROR_STATUS).filter((code) => !covered.has(code as HttpParseErrorCode));
   t.same(missing, []);
+});
+
+t.test('every group of the refusal table is run by one of the behaviour files', async (t) => {
+  // The rows live apart from the files that run them; a group no file runs would pass silently.
+  const dir = new URL('.', import.meta.url);
+  const sources = readdirSync(dir)
+    .filter((name) => /^http-parser-.*\.test\.js$/.test(name))
+    .map((name) => readFileSync(new URL(name, dir), 'utf8'))
+    .join('\n');
+  const unrun = Object.keys(REFUSALS).filter((key) => !sources.includes(`refusesEach(t, REFUSALS.${key})`));
+  t.same(unrun, []);
 });
 
 t.test('pause() in onComplete takes pipelined requests one at a time', async (t) => {
