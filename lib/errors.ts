@@ -59,6 +59,21 @@ export const HTTP_PARSE_ERROR_STATUS = {
 
 export type HttpParseErrorCode = keyof typeof HTTP_PARSE_ERROR_STATUS;
 
+/**
+ * A gzip body (Content-Encoding: gzip) could not be decoded: the data is not
+ * gzip (`ERR_XMLRPC_GZIP_CORRUPT`, a server answers 400) or it decodes past
+ * the body limit (`ERR_XMLRPC_GZIP_TOO_LARGE`, 413; decoding stopped at the
+ * limit, so a gzip bomb costs no more than that).
+ */
+export class GzipBodyError extends XmlRpcError {
+  /** True when the decoded body passed the cap, false when the data is not gzip. */
+  readonly tooLarge: boolean;
+  constructor(message: string, tooLarge: boolean, options?: ErrorOptions) {
+    super(tooLarge ? 'ERR_XMLRPC_GZIP_TOO_LARGE' : 'ERR_XMLRPC_GZIP_CORRUPT', message, options);
+    this.tooLarge = tooLarge;
+  }
+}
+
 /** A value cannot be written as XML-RPC (NaN, a lone surrogate, a cycle...). */
 export class EncodeError extends XmlRpcError {
   constructor(message: string) {

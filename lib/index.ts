@@ -8,6 +8,7 @@ export type { HttpParseErrorCode, DecodeErrorCode } from './errors.js';
 export { HttpParser, DEFAULT_PARSER_LIMITS } from './http/parser.js';
 export type { MessageHead, ParserLimits, ParserCallbacks } from './http/parser.js';
 export { getHeader, getHeaderAll, hasToken } from './http/headers.js';
+export { GzipBodyError } from './errors.js';
 
 // lib/server
 export { Server } from './server/server.js';

@@ -30,7 +30,8 @@ import {
   TransportError,
   TransportErrorCode,
 } from '../errors.js';
-import { bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
+import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
+import type { GzipBodyError } from '../errors.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { definedOnly, nonNegative, timeoutMs } from '../options.js';

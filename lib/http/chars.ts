@@ -32,7 +32,7 @@ export const QDTEXT = new Uint8Array(256);
 /** HEXDIG value, -1 otherwise. */
 export const HEX = new Int8Array(256).fill(-1);
 /** ASCII lower-casing. */
-export const LOWER = new Uint8Array(256);
+const LOWER = new Uint8Array(256);
 
 for (let c = 0; c < 256; c++) LOWER[c] = c;
 for (let c = 0x41; c <= 0x5a; c++) LOWER[c] = c + 0x20;

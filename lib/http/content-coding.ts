@@ -5,12 +5,13 @@
 
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { GzipBodyError } from '../errors.js';
 import { getTokens } from './headers.js';
 
 const gunzipAsync = promisify(zlib.gunzip);
 const gzipAsync = promisify(zlib.gzip);
 
-export type Coding = 'identity' | 'gzip';
+type Coding = 'identity' | 'gzip';
 
 /**
  * The coding of a message body from its Content-Encoding fields: identity,
@@ -42,25 +43,14 @@ export function acceptsGzip(headers: readonly string[]): boolean {
 const OWS_END = /[ \t]+$/;
 const Q_VALUE = /;[ \t]*q[ \t]*=[ \t]*([0-9.]+)/;
 
-/** Thrown when a gzip body is corrupt or decodes past its cap. */
-export class GzipBodyError extends Error {
-  constructor(
-    message: string,
-    /** True when the decoded body passed the cap (a 413), false when the data is not gzip (a 400). */
-    readonly tooLarge: boolean,
-  ) {
-    super(message);
-  }
-}
-
-/** Decodes a gzip body, refusing to produce more than `maxBytes`. */
+/** Decodes a gzip body, refusing to produce more than `maxBytes`; throws GzipBodyError. */
 export async function gunzipCapped(body: Buffer, maxBytes: number): Promise<Buffer> {
   try {
     return await gunzipAsync(body, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw new GzipBodyError(`gzip body decodes to more than ${maxBytes} bytes`, true);
-    throw new GzipBodyError(`gzip body is corrupt: ${(err as Error).message}`, false);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new GzipBodyError(`gzip body decodes to more than ${maxBytes} bytes`, true, { cause: err });
+    throw new GzipBodyError(`gzip body is corrupt: ${(err as Error).message}`, false, { cause: err });
   }
 }
 

@@ -23,11 +23,6 @@ export function getHeaderAll(headers: readonly string[], name: string): string[]
   return values;
 }
 
-/** Whether field `name` is present. */
-export function hasHeader(headers: readonly string[], name: string): boolean {
-  return getHeader(headers, name) !== undefined;
-}
-
 /**
  * The elements of a #list field (RFC 9110 §5.6.1) across all its fields,
  * OWS-trimmed, lower-cased, empty elements dropped: `Connection: close, TE`

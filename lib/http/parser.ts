@@ -13,34 +13,18 @@
 // buffered here. One exception to "a line is validated once complete": a
 // request's method is checked as it arrives, so that a peer not speaking HTTP
 // at all is refused before it sends an LF, not at the head timeout.
+//
+// This module holds the states, the driver, the line reader and the field
+// syntax. What the bytes mean lives beside it: start-line.ts (request and
+// status lines, target forms), framing.ts (the fields that frame a message
+// and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
+// chunk data); parse-fail.ts is how all of them refuse input.
 
-import { HttpParseError, type HttpParseErrorCode } from '../errors.js';
-import {
-  CR,
-  LF,
-  SP,
-  HTAB,
-  DQUOTE,
-  COMMA,
-  COLON,
-  SEMICOLON,
-  EQUALS,
-  BACKSLASH,
-  HASH,
-  ASTERISK,
-  SLASH,
-  QUESTION,
-  TCHAR,
-  FIELD_CHAR,
-  TARGET_CHAR,
-  SCHEME_CHAR,
-  HOST_CHAR,
-  QDTEXT,
-  HEX,
-  equalsIgnoreCase,
-  isBlank,
-} from './chars.js';
-
+import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, isBlank } from './chars.js';
+import { fail, lineFail } from './parse-fail.js';
+import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
+import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
+import { Framing } from './framing.js';
 
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
@@ -120,107 +104,14 @@ const S_TRAILERS = 7; // trailer fields after the last chunk
 const S_DONE = 8; // message received; onComplete not yet called
 const S_FAILED = 9;
 
-// Transfer-Encoding bookkeeping: the last coding seen.
-const TE_NONE = 0;
-const TE_CHUNKED = 1;
-const TE_OTHER = 2;
-
-// Comma-list fields handled by listField().
-const L_TRANSFER_ENCODING = 0;
-const L_CONNECTION = 1;
-const L_EXPECT = 2;
-
 /** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
-
-function fail(code: HttpParseErrorCode, message: string): never {
-  throw new HttpParseError(code, message);
-}
-
-/**
- * Refuse a line. A CR inside it (not the CR of its CRLF) is the more basic
- * fault and is reported instead, whatever the line's other faults.
- */
-function lineFail(code: HttpParseErrorCode, message: string, buf: Buffer, start: number, end: number): never {
-  const cr = buf.indexOf(CR, start);
-  if (cr !== -1 && cr < end) fail('HPE_BARE_CR', 'CR not followed by LF');
-  fail(code, message);
-}
-
-const VERSION_INVALID = -1;
-const VERSION_UNSUPPORTED = -2;
-
-/**
- * `HTTP/` DIGIT `.` DIGIT at buf[start, start + 8): the minor version (0, or
- * 1 for 1.1 and above), VERSION_INVALID or VERSION_UNSUPPORTED (major not 1).
- */
-function parseVersion(buf: Buffer, start: number): number {
-  const major = buf[start + 5] - 0x30;
-  const minor = buf[start + 7] - 0x30;
-  if (
-    buf[start] !== 0x48 || // H
-    buf[start + 1] !== 0x54 || // T
-    buf[start + 2] !== 0x54 || // T
-    buf[start + 3] !== 0x50 || // P
-    buf[start + 4] !== 0x2f || // /
-    buf[start + 6] !== 0x2e || // .
-    !(major >= 0 && major <= 9) ||
-    !(minor >= 0 && minor <= 9)
-  ) {
-    return VERSION_INVALID;
-  }
-  if (major !== 1) return VERSION_UNSUPPORTED;
-  return minor === 0 ? 0 : 1;
-}
-
-/** The minor version of the start line buf[start, end), whose version is at `at`; refuses the line otherwise. */
-function lineVersion(buf: Buffer, at: number, start: number, end: number): number {
-  const minor = parseVersion(buf, at);
-  if (minor === VERSION_INVALID) lineFail('HPE_INVALID_VERSION', 'invalid HTTP version', buf, start, end);
-  if (minor === VERSION_UNSUPPORTED) lineFail('HPE_VERSION_NOT_SUPPORTED', 'HTTP major version is not 1', buf, start, end);
-  return minor;
-}
 
 function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
   const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
   return value;
-}
-
-/**
- * The four forms of request-target (RFC 9112 §3.2): authority-form for
- * CONNECT and only there, asterisk-form for OPTIONS and only there,
- * otherwise origin-form (`/path?query`) or absolute-form (`scheme://host...`).
- * Anything else (`GET foo`, `GET ?x://y/RPC2`) would leave each reader to
- * guess where the path starts.
- */
-function targetFormFits(method: string, buf: Buffer, start: number, end: number): boolean {
-  const c0 = buf[start];
-  if (method === 'CONNECT') return isAuthorityForm(buf, start, end);
-  if (c0 === SLASH) return true;
-  if (c0 === ASTERISK && end - start === 1) return method === 'OPTIONS';
-  return isAbsoluteForm(buf, start, end);
-}
-
-/** uri-host ":" port, the port required (RFC 9110 §9.3.6). */
-function isAuthorityForm(buf: Buffer, start: number, end: number): boolean {
-  let colon = end - 1;
-  while (colon > start && buf[colon] >= 0x30 && buf[colon] <= 0x39) colon--;
-  if (colon === start || colon === end - 1 || buf[colon] !== COLON) return false;
-  for (let i = start; i < colon; i++) if (HOST_CHAR[buf[i]] === 0) return false;
-  return true;
-}
-
-/** scheme "://" authority [ path ] [ "?" query ], with a non-empty authority. */
-function isAbsoluteForm(buf: Buffer, start: number, end: number): boolean {
-  const c0 = buf[start];
-  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) return false;
-  let i = start + 1;
-  while (i < end && SCHEME_CHAR[buf[i]] !== 0) i++;
-  if (end - i < 4 || buf[i] !== COLON || buf[i + 1] !== SLASH || buf[i + 2] !== SLASH) return false;
-  const c = buf[i + 3];
-  return c !== SLASH && c !== QUESTION && c !== HASH;
 }
 
 export class HttpParser {
@@ -235,6 +126,7 @@ export class HttpParser {
   private state = S_HEAD;
   private paused = false;
   private error: unknown = null;
+  private scanned = 0;
 
   // A line cut by the end of a chunk: its bytes so far.
   private lineBuf: Buffer = EMPTY;
@@ -244,23 +136,10 @@ export class HttpParser {
   private headBytes = 0; // bytes of the head's complete lines so far
   private startSeen = false;
   private methodSeen = false; // the request line's method and its SP have arrived
-  private method = '';
-  private target = '';
-  private status = 0;
-  private reason = '';
-  private versionMinor = 1;
+  private readonly start: StartLine = { method: '', target: '', status: 0, reason: '', versionMinor: 1 };
   private headers: string[] = [];
   private fieldCount = 0;
-  private contentLength = -1;
-  private teFields = 0;
-  private teLast = TE_NONE;
-  private teChunked = 0;
-  private teOther = 0;
-  private connClose = false;
-  private connKeepAlive = false;
-  private hostCount = 0;
-  private expectContinue = false;
-  private expectFailed = false;
+  private readonly framing = new Framing();
 
   // The body being read.
   private remaining = 0;
@@ -287,6 +166,16 @@ export class HttpParser {
   /** True once the head of the current message is complete (its body may still be arriving). */
   get inBody(): boolean {
     return this.state !== S_HEAD && this.state !== S_FAILED;
+  }
+
+  /**
+   * The bytes of head, chunk-size and trailer lines this parser has looked
+   * at or copied since it was made, added up once per scan (not per byte).
+   * A work counter for tests: it grows linearly with the input however the
+   * input is cut, which is the guard against rescanning (slowloris).
+   */
+  get bytesScanned(): number {
+    return this.scanned;
   }
 
   /** Stop execute() right after the callback that calls this. */
@@ -361,11 +250,15 @@ export class HttpParser {
         case S_CHUNK_SIZE:
         case S_TRAILERS: {
           if (pos >= len) return len;
-          const lf = chunk.indexOf(LF, pos);
+          const lf = this.findLF(chunk, pos, len);
           const lineEnd = lf === -1 ? len : lf;
           if (!this.methodSeen && this.isRequest && this.state === S_HEAD && !this.startSeen) {
             // Within the line's limit, so that the verdict is the same however the input is cut.
-            this.methodPrefix(chunk, pos, Math.min(lineEnd, pos + Math.max(0, this.lineLimit() - this.lineLen)));
+            const to = Math.min(lineEnd, pos + Math.max(0, this.lineLimit() - this.lineLen));
+            const pendingCR = this.lineLen > 0 && this.lineBuf[this.lineLen - 1] === CR;
+            const sp = methodPrefix(chunk, pos, to, this.lineLen, pendingCR);
+            this.scanned += (sp === -1 ? to : sp + 1) - pos;
+            if (sp !== -1) this.methodSeen = true;
           }
           if (lf === -1) {
             // An unfinished line: fail as soon as it cannot fit, else keep it.
@@ -418,25 +311,17 @@ export class HttpParser {
           break;
         }
 
-        case S_CHUNK_CR: {
+        case S_CHUNK_CR:
           if (pos >= len) return len;
-          const c = chunk[pos];
-          if (c !== CR) {
-            if (c === LF) fail('HPE_BARE_LF', 'LF without CR after chunk data');
-            fail('HPE_INVALID_CHUNK', 'chunk data not followed by CRLF');
-          }
-          pos++;
+          chunkDataCR(chunk[pos++]);
           this.state = S_CHUNK_LF;
           break;
-        }
 
-        case S_CHUNK_LF: {
+        case S_CHUNK_LF:
           if (pos >= len) return len;
-          if (chunk[pos] !== LF) fail('HPE_BARE_CR', 'CR not followed by LF after chunk data');
-          pos++;
+          chunkDataLF(chunk[pos++]);
           this.state = S_CHUNK_SIZE;
           break;
-        }
 
         case S_DONE:
           this.complete();
@@ -461,22 +346,9 @@ export class HttpParser {
     this.headBytes = 0;
     this.startSeen = false;
     this.methodSeen = false;
-    this.method = '';
-    this.target = '';
-    this.status = 0;
-    this.reason = '';
-    this.versionMinor = 1;
+    resetStartLine(this.start);
     this.fieldCount = 0;
-    this.contentLength = -1;
-    this.teFields = 0;
-    this.teLast = TE_NONE;
-    this.teChunked = 0;
-    this.teOther = 0;
-    this.connClose = false;
-    this.connKeepAlive = false;
-    this.hostCount = 0;
-    this.expectContinue = false;
-    this.expectFailed = false;
+    this.framing.reset();
     this.remaining = 0;
     this.bodyBytes = 0;
     this.trailerBytes = 0;
@@ -523,29 +395,15 @@ export class HttpParser {
     }
   }
 
-  /**
-   * The method of a request line as its bytes arrive, before the line is
-   * complete: a peer that is not speaking HTTP (a TLS hello, binary noise)
-   * is refused at once rather than at the head timeout. Each byte is looked
-   * at once, up to the method's SP; requestLine() gives the same verdicts.
-   */
-  private methodPrefix(chunk: Buffer, from: number, to: number): void {
-    if (from === to) return;
-    // A CR that ended the previous piece is followed by this piece's first byte, not by LF.
-    if (this.lineLen > 0 && this.lineBuf[this.lineLen - 1] === CR) fail('HPE_BARE_CR', 'CR not followed by LF');
-    for (let i = from; i < to; i++) {
-      const c = chunk[i];
-      if (TCHAR[c] !== 0) continue;
-      if (c === SP && this.lineLen + (i - from) > 0) {
-        this.methodSeen = true;
-        return;
-      }
-      if (c === CR) {
-        if (i === to - 1) return; // perhaps the CR of the line's CRLF: the next byte decides
-        fail('HPE_BARE_CR', 'CR not followed by LF');
-      }
-      fail('HPE_INVALID_METHOD', 'invalid method');
+  /** The index of the first LF in buf[from, to), or -1. */
+  private findLF(buf: Buffer, from: number, to: number): number {
+    const lf = buf.indexOf(LF, from);
+    if (lf === -1 || lf >= to) {
+      this.scanned += to - from;
+      return -1;
     }
+    this.scanned += lf + 1 - from;
+    return lf;
   }
 
   private appendLine(src: Buffer, start: number, end: number): void {
@@ -555,13 +413,16 @@ export class HttpParser {
       const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(this.lineBuf.length * 2 || 128, this.lineLimit())));
       this.lineBuf.copy(grown, 0, 0, this.lineLen);
       this.lineBuf = grown;
+      this.scanned += this.lineLen;
     }
     src.copy(this.lineBuf, this.lineLen, start, end);
     this.lineLen = need;
+    this.scanned += end - start;
   }
 
   /** A complete line buf[start, lf), lf being where its LF is (or was). */
   private line(buf: Buffer, start: number, lf: number): void {
+    this.scanned += lf - start;
     if (lf === start || buf[lf - 1] !== CR) fail('HPE_BARE_LF', 'LF without CR');
     const end = lf - 1; // content end, before the CR
     switch (this.state) {
@@ -570,8 +431,8 @@ export class HttpParser {
         if (!this.startSeen) {
           if (end === start) return; // RFC 9112 §2.2: empty lines before a request line are ignored
           this.headers = [];
-          if (this.isRequest) this.requestLine(buf, start, end);
-          else this.statusLine(buf, start, end);
+          if (this.isRequest) parseRequestLine(this.start, buf, start, end);
+          else parseStatusLine(this.start, buf, start, end);
           this.startSeen = true;
         } else if (end === start) {
           this.endOfHead();
@@ -587,61 +448,6 @@ export class HttpParser {
         if (end === start) this.state = S_DONE;
         else this.field(buf, start, end, false);
     }
-  }
-
-  /** method SP request-target SP HTTP-version (RFC 9112 §3). */
-  private requestLine(buf: Buffer, start: number, end: number): void {
-    let i = start;
-    while (i < end && TCHAR[buf[i]] !== 0) i++;
-    // As methodPrefix() decides before the line is complete: the method's first fault wins.
-    if (i < end && buf[i] === CR) fail('HPE_BARE_CR', 'CR not followed by LF');
-    if (i === start || i === end || buf[i] !== SP) fail('HPE_INVALID_METHOD', 'invalid method');
-    const targetStart = i + 1;
-    if (targetStart === end || buf[targetStart] === SP) {
-      lineFail('HPE_INVALID_TARGET', 'empty request-target', buf, start, end);
-    }
-    if (buf[end - 1] === SP) lineFail('HPE_INVALID_VERSION', 'space after the HTTP version', buf, start, end);
-    // The version follows the last SP; any other SP lies inside the target.
-    const lastSp = buf.lastIndexOf(SP, end - 1);
-    const targetEnd = lastSp > i ? lastSp : end;
-    for (let j = targetStart; j < targetEnd; j++) {
-      if (TARGET_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_TARGET', 'invalid byte in request-target', buf, start, end);
-    }
-    if (targetEnd === end || end - lastSp !== 9) {
-      lineFail('HPE_INVALID_VERSION', 'missing or invalid HTTP version', buf, start, end);
-    }
-    this.versionMinor = lineVersion(buf, lastSp + 1, start, end);
-    this.method = buf.toString('latin1', start, i);
-    if (!targetFormFits(this.method, buf, targetStart, targetEnd)) {
-      lineFail('HPE_INVALID_TARGET', `request-target not in a form ${this.method} takes`, buf, start, end);
-    }
-    this.target = buf.toString('latin1', targetStart, targetEnd);
-  }
-
-  /** HTTP-version SP 3DIGIT [ SP reason-phrase ] (RFC 9112 §4; a missing reason is tolerated). */
-  private statusLine(buf: Buffer, start: number, end: number): void {
-    if (end - start < 8 || (end - start > 8 && buf[start + 8] !== SP)) {
-      lineFail('HPE_INVALID_VERSION', 'invalid HTTP version', buf, start, end);
-    }
-    this.versionMinor = lineVersion(buf, start, start, end);
-    const s = start + 9;
-    if (end - s < 3) lineFail('HPE_INVALID_STATUS', 'missing status code', buf, start, end);
-    const d0 = buf[s] - 0x30;
-    const d1 = buf[s + 1] - 0x30;
-    const d2 = buf[s + 2] - 0x30;
-    if (
-      !(d0 >= 1 && d0 <= 5) ||
-      !(d1 >= 0 && d1 <= 9) ||
-      !(d2 >= 0 && d2 <= 9) ||
-      (end > s + 3 && buf[s + 3] !== SP)
-    ) {
-      lineFail('HPE_INVALID_STATUS', 'invalid status code', buf, start, end);
-    }
-    for (let j = s + 4; j < end; j++) {
-      if (FIELD_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_STATUS', 'invalid byte in reason phrase', buf, start, end);
-    }
-    this.status = d0 * 100 + d1 * 10 + d2;
-    this.reason = end > s + 4 ? buf.toString('latin1', s + 4, end) : '';
   }
 
   /** field-name ":" OWS field-value OWS (RFC 9112 §5), for the head or the trailer section. */
@@ -690,153 +496,49 @@ export class HttpParser {
     this.headers.push(name, value);
     switch (name) {
       case 'content-length':
-        this.contentLengthField(buf, vs, ve);
+        this.framing.contentLengthField(buf, vs, ve);
         break;
       case 'transfer-encoding':
-        this.teFields++;
-        if (!this.listField(L_TRANSFER_ENCODING, buf, vs, ve)) {
-          fail('HPE_INVALID_TRANSFER_ENCODING', 'empty Transfer-Encoding');
-        }
+        this.framing.transferEncodingField(buf, vs, ve);
         break;
       case 'connection':
-        this.listField(L_CONNECTION, buf, vs, ve);
+        this.framing.connectionField(buf, vs, ve);
         break;
       case 'host':
-        if (this.isRequest) this.hostField(buf, vs, ve);
+        if (this.isRequest) this.framing.hostField(buf, vs, ve);
         break;
       case 'expect':
-        if (this.isRequest && this.versionMinor === 1) this.listField(L_EXPECT, buf, vs, ve);
+        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
         break;
     }
-  }
-
-  /** Content-Length = 1*DIGIT; a list or repeats of one same value are accepted (RFC 9110 §8.6). */
-  private contentLengthField(buf: Buffer, vs: number, ve: number): void {
-    let i = vs;
-    for (;;) {
-      let j = i;
-      while (j < ve && buf[j] !== COMMA) j++;
-      let a = i;
-      let b = j;
-      while (a < b && isBlank(buf[a])) a++;
-      while (b > a && isBlank(buf[b - 1])) b--;
-      // 15 digits stay below Number.MAX_SAFE_INTEGER, so the sum below is exact.
-      if (a === b || b - a > 15) fail('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
-      let n = 0;
-      for (let k = a; k < b; k++) {
-        const d = buf[k] - 0x30;
-        if (!(d >= 0 && d <= 9)) fail('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
-        n = n * 10 + d;
-      }
-      if (this.contentLength !== -1 && this.contentLength !== n) {
-        fail('HPE_INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
-      }
-      this.contentLength = n;
-      if (j === ve) return;
-      i = j + 1;
-    }
-  }
-
-  /** Host = uri-host [ ":" port ] (RFC 9112 §3.2); may be empty. */
-  private hostField(buf: Buffer, vs: number, ve: number): void {
-    if (++this.hostCount > 1) fail('HPE_DUPLICATE_HOST', 'more than one Host field');
-    for (let j = vs; j < ve; j++) {
-      if (HOST_CHAR[buf[j]] === 0) fail('HPE_INVALID_HOST', 'invalid Host');
-    }
-  }
-
-  /** A #list field: each non-empty element, OWS-trimmed (RFC 9110 §5.6.1). Returns whether there was one. */
-  private listField(kind: number, buf: Buffer, vs: number, ve: number): boolean {
-    let any = false;
-    let i = vs;
-    while (i < ve) {
-      let j = i;
-      while (j < ve && buf[j] !== COMMA) j++;
-      let a = i;
-      let b = j;
-      while (a < b && isBlank(buf[a])) a++;
-      while (b > a && isBlank(buf[b - 1])) b--;
-      if (a < b) {
-        any = true;
-        switch (kind) {
-          case L_TRANSFER_ENCODING:
-            if (equalsIgnoreCase(buf, a, b, 'chunked')) {
-              this.teChunked++;
-              this.teLast = TE_CHUNKED;
-            } else {
-              this.teOther++;
-              this.teLast = TE_OTHER;
-            }
-            break;
-          case L_CONNECTION:
-            if (equalsIgnoreCase(buf, a, b, 'close')) this.connClose = true;
-            else if (equalsIgnoreCase(buf, a, b, 'keep-alive')) this.connKeepAlive = true;
-            break;
-          default: // L_EXPECT
-            if (equalsIgnoreCase(buf, a, b, '100-continue')) this.expectContinue = true;
-            else this.expectFailed = true;
-        }
-      }
-      i = j + 1;
-    }
-    return any;
   }
 
   /** The empty line after the fields: decide the framing (RFC 9112 §6.3), then hand the head out. */
   private endOfHead(): void {
     const isRequest = this.isRequest;
-    const minor = this.versionMinor;
-    const status = this.status;
-    // Persistence by the Connection rule (RFC 9112 §9.3), then framing doubts.
-    let persistent = !this.connClose && (minor === 1 || this.connKeepAlive);
-    let chunked = false;
-    let untilClose = false;
-
-    if (isRequest && minor === 1 && this.hostCount === 0) fail('HPE_MISSING_HOST', 'HTTP/1.1 request without Host');
-    if (this.teFields > 0) {
-      if (this.contentLength !== -1) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
-      if (this.teLast !== TE_CHUNKED) {
-        if (isRequest) fail('HPE_INVALID_TRANSFER_ENCODING', 'final transfer coding is not chunked');
-        untilClose = true; // RFC 9112 §6.3 (4)
-      } else {
-        if (this.teChunked > 1) fail('HPE_INVALID_TRANSFER_ENCODING', 'chunked applied more than once');
-        if (this.teOther > 0) fail('HPE_UNKNOWN_TRANSFER_ENCODING', 'unsupported transfer coding');
-        chunked = true;
-      }
-      if (minor === 0) persistent = false; // RFC 9112 §6.1: TE in HTTP/1.0 is a framing doubt
-    } else if (!isRequest && this.contentLength === -1) {
-      untilClose = true; // RFC 9112 §6.3 (8)
-    }
-    if (isRequest) {
-      // What follows a CONNECT head is tunnel data, which no request parser may read as requests.
-      if (this.method === 'CONNECT') persistent = false;
-      if (this.contentLength === -1 && !chunked) {
-        const m = this.method;
-        if (m === 'POST' || m === 'PUT' || m === 'PATCH') fail('HPE_LENGTH_REQUIRED', `${m} without a body length`);
-      }
-      if (this.contentLength > this.maxBodyBytes) {
-        fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
-      }
-      if (this.expectFailed) fail('HPE_EXPECTATION_FAILED', 'unsupported expectation');
-    }
+    const minor = this.start.versionMinor;
+    const status = this.start.status;
+    const framing = this.framing;
+    framing.decide(isRequest, minor, this.start.method, this.maxBodyBytes);
+    const { persistent, chunked, untilClose, contentLength } = framing;
     // RFC 9112 §6.3 (1): 1xx, 204 and 304 responses have no body, whatever their fields say.
     const statusNoBody = !isRequest && (status < 200 || status === 204 || status === 304);
 
     const head: MessageHead = {
-      method: this.method,
-      target: this.target,
+      method: this.start.method,
+      target: this.start.target,
       status,
-      reason: this.reason,
+      reason: this.start.reason,
       versionMinor: minor,
       headers: this.headers,
-      contentLength: this.contentLength,
+      contentLength,
       chunked,
       keepAlive: persistent && (statusNoBody || !untilClose),
-      expectContinue: this.expectContinue,
+      expectContinue: framing.expectContinue,
     };
 
     if (isRequest) {
-      this.beginBody(chunked, this.contentLength, false);
+      this.beginBody(chunked, contentLength, false);
       this.callbacks.onHead(head);
       return;
     }
@@ -853,10 +555,10 @@ export class HttpParser {
       return;
     }
     if (statusNoBody) return;
-    if (this.contentLength > this.maxBodyBytes) {
+    if (contentLength > this.maxBodyBytes) {
       fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
     }
-    this.beginBody(chunked, this.contentLength, untilClose);
+    this.beginBody(chunked, contentLength, untilClose);
   }
 
   private beginBody(chunked: boolean, contentLength: number, untilClose: boolean): void {
@@ -875,19 +577,8 @@ export class HttpParser {
 
   // ---- chunked (RFC 9112 §7.1) ----
 
-  /** chunk-size [ chunk-ext ] */
   private chunkSizeLine(buf: Buffer, start: number, end: number): void {
-    let i = start;
-    let size = 0;
-    for (; i < end; i++) {
-      const h = HEX[buf[i]];
-      if (h < 0) break;
-      size = size * 16 + h;
-    }
-    if (i === start || i - start > 16 || size > Number.MAX_SAFE_INTEGER) {
-      lineFail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size', buf, start, end);
-    }
-    if (i < end) this.chunkExtensions(buf, i, end, start);
+    const size = parseChunkSize(buf, start, end);
     if (size === 0) {
       this.state = S_TRAILERS;
       this.trailerBytes = 0;
@@ -898,50 +589,5 @@ export class HttpParser {
     this.bodyBytes += size;
     this.remaining = size;
     this.state = S_CHUNK_DATA;
-  }
-
-  /**
-   * *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] ),
-   * validated and ignored. No blank may end the line.
-   */
-  private chunkExtensions(buf: Buffer, i: number, end: number, lineStart: number): void {
-    for (;;) {
-      while (i < end && isBlank(buf[i])) i++;
-      if (i === end || buf[i] !== SEMICOLON) break;
-      i++;
-      while (i < end && isBlank(buf[i])) i++;
-      const nameStart = i;
-      while (i < end && TCHAR[buf[i]] !== 0) i++;
-      if (i === nameStart) break;
-      let j = i;
-      while (j < end && isBlank(buf[j])) j++;
-      if (j < end && buf[j] === EQUALS) {
-        j++;
-        while (j < end && isBlank(buf[j])) j++;
-        if (j < end && buf[j] === DQUOTE) {
-          j++;
-          while (j < end) {
-            const c = buf[j];
-            if (c === DQUOTE) break;
-            if (c === BACKSLASH) {
-              j++;
-              if (j === end || FIELD_CHAR[buf[j]] === 0) break;
-            } else if (QDTEXT[c] === 0) {
-              break;
-            }
-            j++;
-          }
-          if (j === end || buf[j] !== DQUOTE) break;
-          i = j + 1;
-        } else {
-          const valueStart = j;
-          while (j < end && TCHAR[buf[j]] !== 0) j++;
-          if (j === valueStart) break;
-          i = j;
-        }
-      }
-      if (i === end) return;
-    }
-    lineFail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk extension', buf, lineStart, end);
   }
 }

@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
-import { acceptsGzip, bodyCoding, gunzipCapped, gzip, type GzipBodyError } from '../http/content-coding.js';
+import { acceptsGzip, bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
+import type { GzipBodyError } from '../errors.js';
 import { Request, type Handler, type Response } from './request.js';
 import type { ConnectionHost } from './options.js';
 

@@ -1,0 +1,81 @@
+// lib/http/response.ts: response heads as exact bytes. The Date field is the
+// one value that depends on the clock, so it is checked for its form only.
+
+import t from 'tap';
+import { CONTINUE_100, formatHead, statusText, type ResponseHeaders } from '../lib/http/response.js';
+
+const DATE = /\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/;
+
+/** The head with its Date line (checked for its form) replaced by `Date: *`. */
+function withoutDate(head: string): string {
+  if (!DATE.test(head)) throw new Error(`no IMF-fixdate Date line in ${JSON.stringify(head)}`);
+  return head.replace(DATE, '\r\nDate: *\r\n');
+}
+
+t.test('statusText gives the reason phrase of each status it knows and Unknown otherwise', async (t) => {
+  const rows: Array<[number, string]> = [
+    [100, 'Continue'],
+    [200, 'OK'],
+    [204, 'No Content'],
+    [400, 'Bad Request'],
+    [404, 'Not Found'],
+    [411, 'Length Required'],
+    [413, 'Content Too Large'],
+    [414, 'URI Too Long'],
+    [417, 'Expectation Failed'],
+    [431, 'Request Header Fields Too Large'],
+    [500, 'Internal Server Error'],
+    [501, 'Not Implemented'],
+    [503, 'Service Unavailable'],
+    [505, 'HTTP Version Not Supported'],
+    [299, 'Unknown'],
+    [0, 'Unknown'],
+  ];
+  for (const [status, text] of rows) t.equal(statusText(status), text, String(status));
+});
+
+t.test('formatHead writes the status line, Date, the handler fields, then Content-Length and Connection', async (t) => {
+  const rows: Array<[string, Parameters<typeof formatHead>, string]> = [
+    [
+      'a 200 with a body, kept alive',
+      [200, { 'Content-Type': 'text/xml' }, 12, 'keep-alive'],
+      'HTTP/1.1 200 OK\r\nDate: *\r\nContent-Type: text/xml\r\nContent-Length: 12\r\nConnection: keep-alive\r\n\r\n',
+    ],
+    ['no handler fields, closing', [400, undefined, 0, 'close'], 'HTTP/1.1 400 Bad Request\r\nDate: *\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'],
+    ['no Content-Length when negative, no Connection when empty', [204, {}, -1, ''], 'HTTP/1.1 204 No Content\r\nDate: *\r\n\r\n'],
+    ['an unknown status', [299, undefined, 1, ''], 'HTTP/1.1 299 Unknown\r\nDate: *\r\nContent-Length: 1\r\n\r\n'],
+    [
+      'field names as given, numbers as decimal, in order',
+      [200, { 'x-b': 2, 'X-A': 'one', 'Retry-After': 120 }, 3, ''],
+      'HTTP/1.1 200 OK\r\nDate: *\r\nx-b: 2\r\nX-A: one\r\nRetry-After: 120\r\nContent-Length: 3\r\n\r\n',
+    ],
+    [
+      'the server-owned fields a handler gives are left out, whatever their case',
+      [200, { 'content-length': 99, CONNECTION: 'upgrade', 'Transfer-Encoding': 'chunked', date: 'yesterday', 'X-Kept': 'yes' }, 5, 'close'],
+      'HTTP/1.1 200 OK\r\nDate: *\r\nX-Kept: yes\r\nContent-Length: 5\r\nConnection: close\r\n\r\n',
+    ],
+    ['an empty value, obs-text and HTAB kept', [200, { 'X-E': '', 'X-L': 'caf\xe9\tx' }, 0, ''], 'HTTP/1.1 200 OK\r\nDate: *\r\nX-E: \r\nX-L: caf\xe9\tx\r\nContent-Length: 0\r\n\r\n'],
+  ];
+  for (const [name, args, expected] of rows) t.equal(withoutDate(formatHead(...args)), expected, name);
+});
+
+t.test('formatHead refuses a field it cannot send with a TypeError, so no handler can split a response', async (t) => {
+  const rows: Array<[string, ResponseHeaders]> = [
+    ['a name with a space', { 'Bad Name': 'x' }],
+    ['a name with a colon', { 'X:Y': 'x' }],
+    ['an empty name', { '': 'x' }],
+    ['a name above latin1', { 'X-\u0100': 'x' }],
+    ['CRLF in a value (response splitting)', { 'X-A': 'a\r\nSet-Cookie: evil=1' }],
+    ['a bare LF in a value', { 'X-A': 'a\nb' }],
+    ['NUL in a value', { 'X-A': 'a\0b' }],
+    ['a value above latin1', { 'X-A': '\u20ac' }],
+    ['a boolean value', { 'X-A': true as unknown as string }],
+    ['an object value', { 'X-A': {} as unknown as string }],
+    ['an undefined value', { 'X-A': undefined as unknown as string }],
+  ];
+  for (const [name, headers] of rows) t.throws(() => formatHead(200, headers, 0, ''), TypeError, name);
+});
+
+t.test('CONTINUE_100 is the whole interim response', async (t) => {
+  t.equal(CONTINUE_100, 'HTTP/1.1 100 Continue\r\n\r\n');
+});
