@@ -11,6 +11,7 @@ import {
   EncodeError,
   Fault,
   FaultCode,
+  GzipBodyError,
   HTTP_PARSE_ERROR_STATUS,
   HttpParseError,
   ProtocolError,
@@ -41,6 +42,7 @@ const CATALOGUE: Record<string, Row> = {
   DecodeError: { make: () => DECODE_CODES.map((code) => new DecodeError(code, 'm')), codes: DECODE_CODES, base: Fault },
   ProtocolError: { make: () => [new ProtocolError('http://h/RPC2', 500, 'Internal', [], '')], codes: ['ERR_XMLRPC_HTTP_STATUS'], base: XmlRpcError },
   ResponseError: { make: () => [new ResponseError('http://h/RPC2', 'm')], codes: ['ERR_XMLRPC_RESPONSE'], base: XmlRpcError },
+  GzipBodyError: { make: () => [new GzipBodyError('m', false), new GzipBodyError('m', true)], codes: ['ERR_XMLRPC_GZIP_CORRUPT', 'ERR_XMLRPC_GZIP_TOO_LARGE'], base: XmlRpcError },
   TransportError: {
     make: () => TRANSPORT_CODES.map((code) => new TransportError(code, 'http://h/RPC2', 'm', { requestSent: false })),
     codes: TRANSPORT_CODES,
