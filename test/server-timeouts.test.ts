@@ -5,6 +5,7 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { ManualClock, RawClient, ServerSides, big, bigBody, bigGet, echoBody, handler, post, startServer, turns } from './support.js';
+import { Server } from '../lib/server/server.js';
 
 t.test('the head timeout answers 408 to a slowloris client and closes', async (t) => {
   const clock = new ManualClock();
@@ -110,4 +111,41 @@ t.test('bytes that are not HTTP get 400 at once, not at the head timeout', async
   const [r] = await c.responsesCount(1, 3000);
   t.equal(r!.status, 400);
   await c.whenClosed();
+});
+
+t.test('every deadline runs on one sweep timer of the server clock, cleared by close()', async (t) => {
+  const clock = new ManualClock();
+  const server = new Server({ handlers: [echoBody], clock, onError: () => {} });
+  t.equal(clock.pending, 0, 'nothing armed before listen()');
+  const { port } = await server.listen(0, '127.0.0.1');
+  t.equal(clock.pending, 1, 'one sweep timer');
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  for (let i = 0; i < 5; i++) c.write(post('/echo', `call ${i}`));
+  await c.responsesCount(5);
+  t.equal(clock.pending, 1, 'still one: no timer per connection or request');
+  await server.close();
+  t.equal(clock.pending, 0, 'cleared by close()');
+});
+
+t.test('a connection refused with 503 whose client keeps its side open is closed after lingerTimeout on the server clock', async (t) => {
+  const clock = new ManualClock();
+  const { server, port } = await startServer({ handlers: [echoBody], maxConnections: 1, lingerTimeout: 1000, clock });
+  t.teardown(() => server.close());
+  const sides = new ServerSides(server);
+  const first = await RawClient.open(port);
+  t.teardown(() => first.destroy());
+  await first.until(() => server.connectionCount === 1, 3000, 'the first connection');
+  // Half-open allowed: this client never closes its side on its own.
+  const refused = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => refused.destroy());
+  const chunks: Buffer[] = [];
+  refused.on('data', (d: Buffer) => chunks.push(d));
+  await new Promise((resolve) => refused.once('end', resolve)); // the 503, then the server's FIN
+  t.match(Buffer.concat(chunks).toString('latin1'), /^HTTP\/1\.1 503 /);
+  const side = await sides.of(refused);
+  clock.advance(999);
+  t.equal(side.socket.destroyed, false, 'the server still holds it before the linger has passed');
+  clock.advance(1);
+  t.equal(side.socket.destroyed, true, 'and lets it go once it has');
 });
