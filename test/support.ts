@@ -180,28 +180,6 @@ export async function rpc(port: number, body: string, path = '/RPC2'): Promise<R
 }
 
 /**
- * Reads a paused socket slowly, at most `perTick` bytes every `tickMs`, until
- * it closes, `want` bytes have come, or `ms` pass. Resolves to the bytes read.
- */
-export async function readSlowly(socket: net.Socket, opts: { perTick: number; tickMs: number; want: number; ms: number }): Promise<number> {
-  socket.pause();
-  let got = 0;
-  let closed = false;
-  socket.once('close', () => (closed = true));
-  const until = Date.now() + opts.ms;
-  while (!closed && got < opts.want && Date.now() < until) {
-    let taken = 0;
-    let chunk: Buffer | null;
-    while (taken < opts.perTick && (chunk = socket.read() as Buffer | null) !== null) {
-      got += chunk.length;
-      taken += chunk.length;
-    }
-    await sleep(opts.tickMs);
-  }
-  return got;
-}
-
-/**
  * Starts a child program that prints the port it listens on as its first
  * line (a Python peer, say); it is stopped in `t`'s teardown (SIGTERM, then
  * SIGKILL after 3 s). Rejects if it exits or stays silent for 10 s.
