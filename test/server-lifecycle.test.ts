@@ -152,3 +152,13 @@ t.test('close() does not wait for a TLS handshake that never finishes', { skip: 
   await closing;
   t.equal(closed, true, 'closed without waiting for the handshake timeout');
 });
+
+t.test('closing is a read-only flag that close() sets; what connections ask of the server is not on it', async (t) => {
+  const { server } = await startServer();
+  t.equal(server.closing, false);
+  const closed = server.close();
+  t.equal(server.closing, true);
+  t.throws(() => ((server as unknown as { closing: boolean }).closing = false), TypeError, 'read-only');
+  await closed;
+  for (const name of ['findHandler', 'reportError', 'forget']) t.equal((server as unknown as Record<string, unknown>)[name], undefined, `no ${name}`);
+});

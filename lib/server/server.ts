@@ -49,14 +49,7 @@ export class Server {
     this.clock = clock ?? systemClock;
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
-    this.host = {
-      options: this.options,
-      clock: this.clock,
-      closing: () => this.isClosing,
-      findHandler: (request) => this.findHandler(request),
-      reportError: (err, request) => this.reportError(err, request),
-      forget: (connection) => this.forget(connection),
-    };
+    this.host = this.connectionHost();
     // allowHalfOpen: a client that sends its request and then shuts down its
     // writing side still gets its response (Node would otherwise end at once).
     const listenerOptions = { allowHalfOpen: true, noDelay: true };
@@ -133,26 +126,32 @@ export class Server {
     return this.closePromise;
   }
 
-  private findHandler(request: Request): Handler | null {
-    for (const handler of this.handlers) if (handler.match(request)) return handler;
-    return null;
-  }
-
-  private reportError(err: unknown, request: Request | null): void {
-    try {
-      this.onError(err, request);
-    } catch {
-      /* a failing logger must not take the server down */
-    }
-  }
-
-  private forget(connection: Connection): void {
-    this.connections.delete(connection);
-    if (this.connections.size === 0 && this.closed !== null) {
-      const done = this.closed;
-      this.closed = null;
-      done();
-    }
+  /** The one object every connection of this server is given: the ConnectionHost contract. */
+  private connectionHost(): ConnectionHost {
+    return {
+      options: this.options,
+      clock: this.clock,
+      closing: () => this.isClosing,
+      findHandler: (request) => {
+        for (const handler of this.handlers) if (handler.match(request)) return handler;
+        return null;
+      },
+      reportError: (err, request) => {
+        try {
+          this.onError(err, request);
+        } catch {
+          /* a failing logger must not take the server down */
+        }
+      },
+      forget: (connection) => {
+        this.connections.delete(connection);
+        if (this.connections.size === 0 && this.closed !== null) {
+          const done = this.closed;
+          this.closed = null;
+          done();
+        }
+      },
+    };
   }
 
   /** The TLS socket shares its peer's address and port with the raw socket it wraps. */
