@@ -13,8 +13,8 @@ export { GzipBodyError } from './errors.js';
 // lib/server
 export { Server } from './server/server.js';
 export type { ServerOptions } from './server/server.js';
-export { DEFAULT_SERVER_LIMITS } from './server/options.js';
-export type { ServerLimits } from './server/options.js';
+export { DEFAULT_SERVER_LIMITS } from './options.js';
+export type { ServerLimits } from './options.js';
 export { Request } from './server/request.js';
 export type { Handler, Response } from './server/request.js';
 

@@ -1,6 +1,9 @@
-// Checking the numeric options every layer takes, in one place: a limit is a
-// non-negative number, a timeout also fits Node's timers (a larger delay
-// would fire after 1 ms, not never).
+// Every numeric option and limit, checked in one place: the generic
+// validators every layer uses (a limit is a non-negative number; a timeout
+// also fits Node's timers, since a larger delay fires after 1 ms, not never),
+// and the server's limits with their defaults.
+
+import { DEFAULT_PARSER_LIMITS, type ParserLimits } from './http/parser.js';
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -27,4 +30,66 @@ export function definedOnly<T extends object>(options: T): Partial<T> {
     if (options[key] !== undefined) out[key] = options[key];
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// The server's limits
+
+export interface ServerLimits extends ParserLimits {
+  /** Time allowed to receive a request head, from its first byte (slowloris guard), ms. 408 after. */
+  headersTimeout: number;
+  /** Time allowed to receive a whole request, head and body, from its first byte, ms. 408 after. */
+  requestTimeout: number;
+  /**
+   * How long a connection is kept with nothing moving, ms: idle between
+   * requests, or holding response bytes the client does not take (each
+   * response the client finishes taking counts as progress).
+   */
+  keepAliveTimeout: number;
+  /** After the server closes a connection, how long it reads and discards what the client still sends, ms. */
+  lingerTimeout: number;
+  /** Connections open at once; more are answered 503 and closed. Also the listen backlog (the kernel caps it). */
+  maxConnections: number;
+  /** Requests of one connection awaiting their responses before the server stops reading it. */
+  maxPipelinedRequests: number;
+  /**
+   * Responses of at least this many bytes are sent gzip-encoded to clients
+   * whose Accept-Encoding allows it (Python's encode_threshold); Infinity never.
+   * Gzip request bodies are always accepted, decoded up to maxBodyBytes.
+   */
+  gzipThreshold: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  ...DEFAULT_PARSER_LIMITS,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  lingerTimeout: 2_000,
+  maxConnections: 10_000,
+  maxPipelinedRequests: 32,
+  gzipThreshold: 1400,
+});
+
+const SERVER_TIMEOUTS: ReadonlySet<keyof ServerLimits> = new Set(['headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'lingerTimeout']);
+
+/**
+ * The server's limits: the defaults with what `limits` sets (an `undefined`
+ * keeps the default), each checked up front, frozen. A NaN timeout would
+ * turn the sweep into a busy loop; a bad parser limit would otherwise throw
+ * only when the first connection arrives. Throws RangeError naming the limit.
+ */
+export function serverLimits(limits: Partial<ServerLimits> = {}): Readonly<ServerLimits> {
+  const checked: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) };
+  for (const key of Object.keys(checked) as (keyof ServerLimits)[]) {
+    if (SERVER_TIMEOUTS.has(key)) timeoutMs(key, checked[key]);
+    else nonNegative(key, checked[key], key === 'gzipThreshold');
+    if (key in DEFAULT_PARSER_LIMITS && !Number.isSafeInteger(checked[key])) {
+      throw new RangeError(`${key} must be a non-negative integer, got ${checked[key]}`);
+    }
+  }
+  if (checked.maxConnections < 1 || checked.maxPipelinedRequests < 1) {
+    throw new RangeError('maxConnections and maxPipelinedRequests must be at least 1');
+  }
+  return Object.freeze(checked);
 }

@@ -86,7 +86,7 @@ async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boole
   rpc.registerFunction(
     (tag: unknown, ...tags: unknown[]) =>
       timed('after', tag, () => {
-        const { promise, resolve } = gate<unknown>();
+        const { promise, open: resolve } = gate<unknown>();
         const check = () => tags.every((other) => ended.has(other)) && (resolve(tag), true);
         if (!check()) endWaiters.push(check);
         return promise;
@@ -98,7 +98,7 @@ async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boole
   rpc.registerFunction(
     (tag: unknown, n: number, total: number) =>
       timed('meet', tag, () => {
-        const { promise, resolve } = gate<unknown>();
+        const { promise, open: resolve } = gate<unknown>();
         meeting.push(() => resolve(tag));
         meetArrived++;
         if (self.running >= n || meetArrived >= total) for (const release of meeting.splice(0)) release();
@@ -159,7 +159,7 @@ for (const strategy of ['concurrent', 'pipelined', 'hybrid'] as const) {
   t.test(`fan-out to 50 servers (${strategy}): every slot gets its pair, and every call started before any slow one ended`, async (t) => {
     const servers: TestServer[] = [];
     // The slow servers answer only once every call has started: calls made one after another would never get there.
-    const { promise: everyoneIn, resolve: letThemAnswer } = gate<void>();
+    const { promise: everyoneIn, open: letThemAnswer } = gate<void>();
     let started = 0;
     const onCall = () => {
       if (++started === 49) letThemAnswer();
@@ -453,7 +453,7 @@ t.test('concurrency bounds the calls of a batch in flight', async (t) => {
     async work(i: number) {
       local.running++;
       local.max = Math.max(local.max, local.running);
-      const { promise, resolve } = gate<void>();
+      const { promise, open: resolve } = gate<void>();
       meeting.push(resolve);
       local.arrived++;
       if (local.running >= 2 || local.arrived >= 8) for (const release of meeting.splice(0)) release();

@@ -180,28 +180,6 @@ export async function rpc(port: number, body: string, path = '/RPC2'): Promise<R
 }
 
 /**
- * Reads a paused socket slowly, at most `perTick` bytes every `tickMs`, until
- * it closes, `want` bytes have come, or `ms` pass. Resolves to the bytes read.
- */
-export async function readSlowly(socket: net.Socket, opts: { perTick: number; tickMs: number; want: number; ms: number }): Promise<number> {
-  socket.pause();
-  let got = 0;
-  let closed = false;
-  socket.once('close', () => (closed = true));
-  const until = Date.now() + opts.ms;
-  while (!closed && got < opts.want && Date.now() < until) {
-    let taken = 0;
-    let chunk: Buffer | null;
-    while (taken < opts.perTick && (chunk = socket.read() as Buffer | null) !== null) {
-      got += chunk.length;
-      taken += chunk.length;
-    }
-    await sleep(opts.tickMs);
-  }
-  return got;
-}
-
-/**
  * Starts a child program that prints the port it listens on as its first
  * line (a Python peer, say); it is stopped in `t`'s teardown (SIGTERM, then
  * SIGKILL after 3 s). Rejects if it exits or stays silent for 10 s.
@@ -552,9 +530,177 @@ export class WatchedClock extends ManualClock {
   }
 }
 
-/** A promise and its resolve, for a test to release a gate (Promise.withResolvers is Node 22). */
-export function gate<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+// ---------------------------------------------------------------------------
+// Ordering server tests by events, never by the wall clock
+
+/** A promise the test opens when it chooses: a handler awaits it, the test decides when it finishes. */
+export interface Gate<T = void> {
+  readonly promise: Promise<T>;
+  open(value: T): void;
+}
+
+export function gate<T = void>(): Gate<T> {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/**
+ * Lets the event loop run `n` whole turns (timers, I/O, setImmediate), so
+ * that whatever is already due has happened. Counts turns, not milliseconds.
+ */
+export async function turns(n = 1): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** The server's side of one accepted connection, as the test sees it. */
+export interface ServerSide {
+  readonly socket: net.Socket;
+  /** Chunks, and bytes, the server has read from this connection so far. */
+  reads: number;
+  bytes: number;
+  /** The client's FIN has reached the server. */
+  ended: boolean;
+}
+
+/**
+ * Watches the server's side of every connection `server` accepts from now
+ * on, so a test can wait until the server has read the bytes it sent, or
+ * seen its FIN, before it goes on (instead of sleeping and hoping). Our
+ * listeners are added after the server's own, so when one fires the server
+ * has already handled the same event. Reads the server's private listener:
+ * the one place a test reaches inside Server.
+ */
+export class ServerSides {
+  readonly sides: ServerSide[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(server: Server) {
+    const listener = (server as unknown as { listener: net.Server }).listener;
+    listener.on('connection', (socket: net.Socket) => {
+      const side: ServerSide = { socket, reads: 0, bytes: 0, ended: false };
+      this.sides.push(side);
+      socket.on('data', (chunk: Buffer) => {
+        side.reads++;
+        side.bytes += chunk.length;
+        this.wake();
+      });
+      socket.on('end', () => {
+        side.ended = true;
+        this.wake();
+      });
+      this.wake();
+    });
+  }
+
+  /** The server's side of the connection `client` opened. */
+  async of(client: net.Socket, ms = 5000): Promise<ServerSide> {
+    const find = () => this.sides.find((s) => s.socket.remotePort === client.localPort);
+    await this.until(() => find() !== undefined, 'the server to accept the connection', ms);
+    return find()!;
+  }
+
+  /** Waits for `test` to hold, checked after each server-side event (and every 5 ms); rejects after `ms`. */
+  until(test: () => boolean, what: string, ms = 5000): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.waiters = this.waiters.filter((w) => w !== check);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const poll = setInterval(() => check(), 5);
+      const check = () => {
+        if (!test()) return;
+        done();
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/**
+ * Reads a paused socket in steps of about `perStep` bytes, calling `between`
+ * after each step that took bytes (to advance a test's clock while the rest
+ * of a response is still on its way, say), until it closes or `want` bytes
+ * have come. Each step waits for the bytes to arrive, not for a time. Resolves
+ * to the bytes read; rejects after `ms` (a bound, not a measure).
+ */
+export function readInSteps(socket: net.Socket, opts: { perStep: number; want: number; between?: () => void; ms?: number }): Promise<number> {
+  socket.pause();
+  let got = 0;
+  let done = false;
+  return new Promise((resolve, reject) => {
+    const finish = (err?: Error) => {
+      done = true;
+      clearTimeout(timer);
+      socket.off('readable', step);
+      socket.off('close', closed);
+      if (err === undefined) resolve(got);
+      else reject(err);
+    };
+    const timer = setTimeout(() => finish(new Error(`read ${got} of ${opts.want} bytes before the bound`)), opts.ms ?? 20_000);
+    const closed = () => {
+      // What is still buffered came before the close.
+      for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) got += chunk.length;
+      finish();
+    };
+    const step = () => {
+      if (done) return;
+      let taken = 0;
+      for (let chunk: Buffer | null; taken < opts.perStep && (chunk = socket.read() as Buffer | null) !== null; ) {
+        got += chunk.length;
+        taken += chunk.length;
+      }
+      if (got >= opts.want) return finish();
+      if (taken > 0) opts.between?.();
+      // Bytes left in the buffer raise no new 'readable': take them on the next turn.
+      if (socket.readableLength > 0) setImmediate(step);
+    };
+    socket.on('readable', step);
+    socket.once('close', closed);
+    step();
+  });
+}
+
+/** Answers POST /echo with the request body (server tests). */
+export const echoBody: Handler = handler(
+  (r) => r.path === '/echo',
+  (r) => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: r.body }),
+);
+
+/** A response body larger than the socket buffers hold, so it is still going out while the client reads. */
+export const big = Buffer.alloc(4 << 20, 'x');
+export const bigBody: Handler = handler(() => true, () => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: big }));
+
+/**
+ * Sends `request` on a fresh socket that reads nothing until the first
+ * response bytes have arrived, calls `onFirstBytes` then (the response is
+ * surely still going out), and reads the rest with readInSteps, calling
+ * `between` after each step. Resolves to the bytes read.
+ */
+export async function bigGet(port: number, request: string, opts: { onFirstBytes?: (socket: net.Socket) => void; between?: () => void } = {}): Promise<number> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause();
+  socket.write(request);
+  try {
+    if (opts.onFirstBytes !== undefined) {
+      await new Promise((resolve) => socket.once('readable', resolve));
+      opts.onFirstBytes(socket);
+    }
+    return await readInSteps(socket, { perStep: 128 << 10, want: big.length + 40, between: opts.between });
+  } finally {
+    socket.destroy();
+  }
 }

@@ -1,6 +1,7 @@
 // One client connection: the parser, the queue of requests awaiting their
 // responses (in request order, RFC 9112 §9.3.2), back-pressure, and the one
-// deadline the server's sweep checks. All per-connection state lives here.
+// deadline the server's sweep checks. All per-connection state lives here;
+// what it needs from its server is the ConnectionHost contract below.
 // Nothing a peer sends and nothing a handler returns may throw out of here:
 // the worst either can cost is its own connection.
 
@@ -8,10 +9,31 @@ import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
-import { acceptsGzip, bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
+import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import type { ServerLimits } from '../options.js';
 import { Request, type Handler, type Response } from './request.js';
-import type { ConnectionHost } from './options.js';
+import { bodyLength, noHandler, plain, sendable, shouldGzip, withGzipBody } from './responses.js';
+
+/**
+ * What a connection needs from the server that accepted it. The server hands
+ * every connection one private object implementing this, so none of it is
+ * part of the server's public surface.
+ */
+export interface ConnectionHost {
+  readonly options: Readonly<ServerLimits>;
+  /** Every deadline is dated by this clock (the server's sweep runs on it too). */
+  readonly clock: Clock;
+  /** The server is closing: the request being read is the connection's last. */
+  closing(): boolean;
+  /** The first handler whose match() takes the request; null for none (404 or 501). */
+  findHandler(request: Request): Handler | null;
+  /** Reports a handler's failure, or ours; never throws. */
+  reportError(err: unknown, request: Request | null): void;
+  /** The connection has closed: the server stops counting it. */
+  forget(connection: Connection): void;
+}
 
 /** A request in the queue, and later its response. */
 class Slot {
@@ -48,6 +70,8 @@ const enum Phase {
   Linger, // the client to close after our FIN: lingerTimeout
 }
 
+/** `deadline` when no timeout of ours applies. */
+const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** A Buffer body up to this size is copied behind its head, to go out in one write. */
@@ -55,22 +79,17 @@ const SMALL_BODY = 16 * 1024;
 /** Bodies declared at least this large are assembled in place (onBody); smaller ones stay zero-copy. */
 const LARGE_BODY = 64 * 1024;
 
-// RFC 9110 §9: the methods a server may know without implementing them for a
-// resource. No handler matching one of these is a 404; any other method
-// (CONNECT, which needs a tunnel, or one no RFC defines) is one nothing here
-// implements, a 501 (§15.6.2).
-const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']);
-
 export class Connection {
   private readonly parser: HttpParser;
   private readonly queue: Slot[] = [];
   private current: Slot | null = null;
   private pending: Buffer | null = null;
   private pauseMask = 0;
-  private requestStart = 0;
+  /** When the first byte of the request being read arrived (clock ms); -1 between requests. */
+  private requestStart = -1;
   private phase = Phase.None;
-  /** Absolute time (ms) at which `phase` times out; 0 for never. */
-  deadline = 0;
+  /** Clock time (ms) at which `phase` times out; NEVER when none applies. */
+  deadline = NEVER;
   /** In Phase.Send: libuvQueue() when the deadline was armed (a change is progress). */
   private sendQueued = 0;
   /** No further request will be read: a fatal error, a close, or the server is closing. */
@@ -81,11 +100,13 @@ export class Connection {
   private destroyed = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
+  private readonly clock: Clock;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
+    this.clock = host.clock;
     this.parser = new HttpParser(
       'request',
       {
@@ -101,7 +122,7 @@ export class Connection {
     socket.on('drain', () => this.resumeReading(PAUSE_DRAIN));
     socket.on('error', () => this.socket.destroy());
     socket.on('close', () => this.onClose());
-    this.updateDeadline(Date.now());
+    this.updateDeadline(this.clock.now());
   }
 
   /** Idle: no request partly received and no response owed. */
@@ -150,7 +171,7 @@ export class Connection {
     } finally {
       socket.uncork();
     }
-    this.updateDeadline(Date.now());
+    this.updateDeadline(this.clock.now());
   }
 
   private onHead(head: MessageHead): void {
@@ -203,10 +224,10 @@ export class Connection {
     const slot = this.current;
     if (slot === null) return;
     this.current = null;
-    this.requestStart = 0;
+    this.requestStart = -1;
     // Decided before dispatch: a synchronous handler's response is written
     // at once and must already know it is the last one.
-    if (this.host.closing || !slot.keepAlive) {
+    if (this.host.closing() || !slot.keepAlive) {
       this.stopReading();
     } else if (this.queue.length >= this.host.options.maxPipelinedRequests) {
       this.pauseReading(PAUSE_PIPELINE);
@@ -328,7 +349,7 @@ export class Connection {
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
-    this.updateDeadline(Date.now());
+    this.updateDeadline(this.clock.now());
   }
 
   /**
@@ -436,7 +457,7 @@ export class Connection {
     // that could destroy the response before the client reads it.
     this.pauseMask = 0;
     this.socket.resume();
-    this.updateDeadline(Date.now());
+    this.updateDeadline(this.clock.now());
   }
 
   private onPeerEnd(): void {
@@ -468,7 +489,7 @@ export class Connection {
 
   private onClose(): void {
     this.destroyed = true;
-    this.deadline = 0;
+    this.deadline = NEVER;
     for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
     this.queue.length = 0;
     this.host.forget(this);
@@ -502,7 +523,7 @@ export class Connection {
     const options = this.host.options;
     const previous = this.phase;
     if (!this.parser.idle && !this.stopped) {
-      if (this.requestStart === 0) this.requestStart = now;
+      if (this.requestStart < 0) this.requestStart = now;
       if (this.parser.inBody) {
         this.phase = Phase.Body;
         this.deadline = this.requestStart + options.requestTimeout;
@@ -524,7 +545,7 @@ export class Connection {
       this.deadline = now + options.keepAliveTimeout;
     } else {
       this.phase = Phase.None;
-      this.deadline = 0;
+      this.deadline = NEVER;
     }
   }
 
@@ -535,8 +556,8 @@ export class Connection {
   }
 
   private onWritten(): void {
-    if (this.phase === Phase.Send) this.armSend(Date.now());
-    if (this.socket.writableLength === 0) this.updateDeadline(Date.now());
+    if (this.phase === Phase.Send) this.armSend(this.clock.now());
+    if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
   }
 
   /** Called by the server's sweep once `deadline` has passed. */
@@ -544,19 +565,15 @@ export class Connection {
     const phase = this.phase;
     if (phase === Phase.Send && libuvQueue(this.socket) !== this.sendQueued) {
       // Part of a large write went out since: a slow reader, not a stalled one.
-      this.armSend(Date.now());
+      this.armSend(this.clock.now());
       return;
     }
     this.phase = Phase.None;
-    this.deadline = 0;
+    this.deadline = NEVER;
     if (phase === Phase.Head) this.fail(408, 'request head not received in time');
     else if (phase === Phase.Body) this.fail(408, 'request body not received in time');
     else this.socket.destroy(); // idle, not taking what we send, or lingering
   }
-}
-
-function plain(status: number, text: string, close = false): Response {
-  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text, close };
 }
 
 /**
@@ -571,56 +588,7 @@ function libuvQueue(socket: Socket): number {
   return typeof queued === 'number' ? queued : 0;
 }
 
-/** The Content-Length of a response: -1 (none) for 204 and 304, which have no body (RFC 9110 §8.6). */
-function bodyLength(status: number, body: string | Uint8Array): number {
-  if (status === 204 || status === 304) return -1;
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-}
-
-/** gzip pays off for a large body the client can read, unless the handler chose a coding itself. */
-function shouldGzip(response: Response, request: Request, threshold: number): boolean {
-  const body = response.body;
-  if (body === undefined || response.status === 204 || response.status === 304) return false;
-  const size = typeof body === 'string' ? body.length : body.byteLength; // chars <= bytes: a cheap lower bound
-  if (size < threshold || request.method === 'HEAD') return false;
-  if (response.headers !== undefined) {
-    for (const name in response.headers) if (name.toLowerCase() === 'content-encoding') return false;
-  }
-  return acceptsGzip(request.headers);
-}
-
-function withGzipBody(response: Response, body: Buffer): Response {
-  return { ...response, body, headers: { ...response.headers, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } };
-}
-
-function noHandler(request: Request): Response {
-  if (KNOWN_METHODS.has(request.method)) return plain(404, `Not Found: ${request.path}\n`);
-  return plain(501, `Not Implemented: ${request.method}\n`);
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/**
- * A handler's result as a response we can send, each field read once (a
- * getter runs once, a later change is not seen). Throws TypeError for
- * anything else: an interim status (1xx) cannot end a request, and a status
- * outside 200-599 is not one a client can read.
- */
-function sendable(result: unknown): Response {
-  if (typeof result !== 'object' || result === null) {
-    throw new TypeError(`a handler returned ${result === null ? 'null' : typeof result}, not a response`);
-  }
-  const { status, headers, body, close, error } = result as Response;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-    throw new TypeError(`a handler returned status ${typeof status === 'number' ? status : typeof status}, not one from 200 to 599`);
-  }
-  if (headers !== undefined && (typeof headers !== 'object' || headers === null)) {
-    throw new TypeError('response headers must be an object');
-  }
-  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-    throw new TypeError('a response body must be a string or a Buffer');
-  }
-  return { status, headers, body, close: close === true, error };
-}

@@ -5,9 +5,9 @@
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
-import { definedOnly, nonNegative, timeoutMs } from '../options.js';
-import { Connection } from './connection.js';
-import { DEFAULT_SERVER_LIMITS, type ConnectionHost, type ServerLimits } from './options.js';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
+import { serverLimits, type ServerLimits } from '../options.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { Handler, Request } from './request.js';
 
 export interface ServerOptions extends Partial<ServerLimits> {
@@ -17,29 +17,39 @@ export interface ServerOptions extends Partial<ServerLimits> {
   onError?: (err: unknown, request: Request | null) => void;
   /** Serve HTTPS: `node:tls` server options (at least `key` and `cert`, or `pfx`). */
   tls?: tls.TlsOptions;
+  /**
+   * The time every timeout is measured by (default: the system clock). The
+   * TLS handshake is timed by Node itself (its handshakeTimeout), not by this.
+   */
+  clock?: Clock;
 }
 
 const BUSY_503 =
   'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
 
-export class Server implements ConnectionHost {
+export class Server {
   readonly options: Readonly<ServerLimits>;
+  private readonly clock: Clock;
   private readonly handlers: Handler[];
   private readonly onError: (err: unknown, request: Request | null) => void;
   private readonly listener: net.Server;
   private readonly connections = new Set<Connection>();
+  /** What every connection may ask of this server; kept off the public surface. */
+  private readonly host: ConnectionHost;
   /** TLS only: raw sockets whose handshake has not finished (close() must not wait on them). */
   private readonly handshaking = new Set<net.Socket>();
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: ClockTimer | null = null;
   private closePromise: Promise<void> | null = null;
   private closed: (() => void) | null = null;
-  closing = false;
+  private isClosing = false;
 
   constructor(options: ServerOptions = {}) {
-    const { handlers, onError, tls: tlsOptions, ...limits } = options;
-    this.options = checkedLimits({ ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) });
+    const { handlers, onError, tls: tlsOptions, clock, ...limits } = options;
+    this.options = serverLimits(limits);
+    this.clock = clock ?? systemClock;
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
+    this.host = this.connectionHost();
     // allowHalfOpen: a client that sends its request and then shuts down its
     // writing side still gets its response (Node would otherwise end at once).
     const listenerOptions = { allowHalfOpen: true, noDelay: true };
@@ -92,6 +102,11 @@ export class Server implements ConnectionHost {
     return this.connections.size;
   }
 
+  /** close() has been called: no new connection is served. */
+  get closing(): boolean {
+    return this.isClosing;
+  }
+
   /**
    * Stops accepting, lets in-flight requests finish and their responses go
    * out, closes idle keep-alive connections at once. Resolves when every
@@ -99,7 +114,7 @@ export class Server implements ConnectionHost {
    */
   close(): Promise<void> {
     if (this.closePromise !== null) return this.closePromise;
-    this.closing = true;
+    this.isClosing = true;
     const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     const drained = new Promise<void>((resolve) => {
       if (this.connections.size === 0) resolve();
@@ -111,26 +126,32 @@ export class Server implements ConnectionHost {
     return this.closePromise;
   }
 
-  findHandler(request: Request): Handler | null {
-    for (const handler of this.handlers) if (handler.match(request)) return handler;
-    return null;
-  }
-
-  reportError(err: unknown, request: Request | null): void {
-    try {
-      this.onError(err, request);
-    } catch {
-      /* a failing logger must not take the server down */
-    }
-  }
-
-  forget(connection: Connection): void {
-    this.connections.delete(connection);
-    if (this.connections.size === 0 && this.closed !== null) {
-      const done = this.closed;
-      this.closed = null;
-      done();
-    }
+  /** The one object every connection of this server is given: the ConnectionHost contract. */
+  private connectionHost(): ConnectionHost {
+    return {
+      options: this.options,
+      clock: this.clock,
+      closing: () => this.isClosing,
+      findHandler: (request) => {
+        for (const handler of this.handlers) if (handler.match(request)) return handler;
+        return null;
+      },
+      reportError: (err, request) => {
+        try {
+          this.onError(err, request);
+        } catch {
+          /* a failing logger must not take the server down */
+        }
+      },
+      forget: (connection) => {
+        this.connections.delete(connection);
+        if (this.connections.size === 0 && this.closed !== null) {
+          const done = this.closed;
+          this.closed = null;
+          done();
+        }
+      },
+    };
   }
 
   /** The TLS socket shares its peer's address and port with the raw socket it wraps. */
@@ -144,7 +165,7 @@ export class Server implements ConnectionHost {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.closing) {
+    if (this.isClosing) {
       socket.destroy();
       return;
     }
@@ -153,11 +174,13 @@ export class Server implements ConnectionHost {
       // Read and drop the request, so that its unread bytes do not turn our close into a RST.
       socket.resume();
       socket.end(BUSY_503, 'latin1');
-      const linger = setTimeout(() => socket.destroy(), this.options.lingerTimeout).unref();
-      socket.once('close', () => clearTimeout(linger));
+      const clock = this.clock;
+      const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
+      linger.unref();
+      socket.once('close', () => clock.clearTimeout(linger));
       return;
     }
-    this.connections.add(new Connection(socket, this));
+    this.connections.add(new Connection(socket, this.host));
   }
 
   private startSweep(): void {
@@ -165,36 +188,21 @@ export class Server implements ConnectionHost {
     const o = this.options;
     const shortest = Math.min(o.headersTimeout, o.requestTimeout, o.keepAliveTimeout, o.lingerTimeout);
     const every = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
-    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer = this.clock.setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
   }
 
   private stopSweep(): void {
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    if (this.sweepTimer !== null) this.clock.clearInterval(this.sweepTimer);
     this.sweepTimer = null;
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const connection of this.connections) {
-      if (connection.deadline !== 0 && connection.deadline <= now) connection.timeout();
+      if (connection.deadline <= now) connection.timeout();
     }
   }
-}
-
-
-const TIMEOUTS: ReadonlySet<keyof ServerLimits> = new Set(['headersTimeout', 'requestTimeout', 'keepAliveTimeout', 'lingerTimeout']);
-
-/** Every limit checked up front: a NaN timeout would turn the sweep into a busy loop. */
-function checkedLimits(limits: ServerLimits): Readonly<ServerLimits> {
-  for (const key of Object.keys(limits) as (keyof ServerLimits)[]) {
-    if (TIMEOUTS.has(key)) timeoutMs(key, limits[key]);
-    else nonNegative(key, limits[key], key === 'gzipThreshold');
-  }
-  if (limits.maxConnections < 1 || limits.maxPipelinedRequests < 1) {
-    throw new RangeError('maxConnections and maxPipelinedRequests must be at least 1');
-  }
-  return Object.freeze(limits);
 }
 
 function defaultOnError(err: unknown, request: Request | null): void {
