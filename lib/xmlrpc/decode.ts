@@ -25,7 +25,9 @@
 // on for the open ancestors while the rest is scanned (`onStart`...).
 
 import { DecodeError, Fault } from '../errors.js';
-import { DEFERRED, El, ELEMENT_NAMES, XmlLexer, elementOf, holds, isAllWs, trimWs } from './xml-lexer.js';
+import { XmlLexer } from './xml-lexer.js';
+import { El, ELEMENT_NAMES, XMLRPC_ELEMENTS, elementOf } from './elements.js';
+import { holds, isAllWs, trimWs } from './xml-chars.js';
 import { checkCharacters, documentText, fail, quote } from './xml-text.js';
 import {
   Double,
@@ -182,7 +184,12 @@ function appendRun(out: XmlRpcValue[], k: number): XmlRpcValue[] {
 
 const MEMBER_PARTS = 'a <member> holds exactly one <name> and one <value>';
 
+/** Thrown (not an Error: no stack captured) when an XML-RPC error is found; see `Reader.invalid`. */
+const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
+
 class Reader extends XmlLexer {
+  /** The first XML-RPC error, raised once the document is known to be well formed. */
+  private deferred: DecodeError | null = null;
   /** The element of the last value read (`String` for an untyped one): a fault's code must be an int. */
   private lastType = El.Unknown;
   /** The int `plainInt` read. */
@@ -216,8 +223,14 @@ class Reader extends XmlLexer {
   ) {
     // Element depth of a scalar inside `maxDepth` nested containers:
     // methodCall/params/param/value, then array/data/value per level, then the type.
-    super(text, 3 * maxDepth + 5);
+    super(text, 3 * maxDepth + 5, XMLRPC_ELEMENTS);
     this.ascii = ascii;
+  }
+
+  /** Records an XML-RPC error and throws DEFERRED; the cursor must be on a token boundary. */
+  protected invalid(message: string): never {
+    if (this.deferred === null) this.deferred = new DecodeError('ERR_XMLRPC_INVALID', message);
+    throw DEFERRED;
   }
 
   document(): Document {
@@ -844,7 +857,7 @@ class Reader extends XmlLexer {
     if (this.listError === null) this.listError = new DecodeError('ERR_XMLRPC_INVALID', message);
   }
 
-  protected override onStart(parent: number, id: El): void {
+  protected override onStart(parent: number, id: number): void {
     if (parent === this.probe) this.listInvalid(`an element inside <name>`);
     if (parent < 0 || parent >= this.ancestors) return;
     const children = this.children as number[];
