@@ -29,7 +29,7 @@ export interface MethodInfo {
  * that takes any type lists one signature per type, or declares none
  * (system.methodSignature then answers `undef`).
  */
-export const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
+const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
   'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil',
 ]);
 

@@ -74,11 +74,6 @@ function elementId(s: string, at: number, len: number): El {
   return holds(s, at, ELEMENT_NAMES[id] as string) ? id : El.Unknown;
 }
 
-/** The local name of a raw element name (after its first colon). */
-export function localName(raw: string): string {
-  return raw.slice(raw.indexOf(':') + 1);
-}
-
 /** The element a raw name (`value`, `ex:nil`) is. */
 export function elementOf(raw: string): El {
   const at = raw.indexOf(':') + 1;
