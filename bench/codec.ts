@@ -1,6 +1,6 @@
 // Codec micro-benchmarks: our encoder beside xmlbuilder2 (the oracle of the
 // encoder tests), and our decoder beside the reference decoder it replaced
-// (reference-decode.ts, the oracle of the differential test) and a bare
+// (test/reference-decode.ts, the oracle of the differential test) and a bare
 // fast-xml-parser parse (which builds only a tree, no values), on the same
 // payloads (bench/workloads.ts), in one run.
 

@@ -26,17 +26,22 @@ export function echo(value: unknown): unknown {
   return value;
 }
 
+// One signature per type, not `any` (no XML-RPC type): introspection
+// clients read a list of [returnType, paramType] pairs, and the one
+// parameter is still enforced (fault -32602 otherwise).
+const ECHO_SIGNATURES = ['int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'].map((type) => [type, type]);
+
 export class DemoHandler extends XmlRpcDispatcher {
   constructor(options: XmlRpcHandlerOptions = {}) {
     // Doubles stay Doubles, so echo(2.0) answers <double>, not <int>.
     super({ wrapDoubles: true, ...options });
     this.registerFunction(add, 'add', {
       help: 'add(a, b): the sum of two numbers (or the concatenation of two strings).',
-      signatures: [['int', 'int', 'int'], ['double', 'double', 'double']],
+      signatures: [['int', 'int', 'int'], ['double', 'double', 'double'], ['i8', 'i8', 'i8'], ['string', 'string', 'string']],
     });
     this.registerFunction(echo, 'echo', {
       help: 'echo(x): returns its argument unchanged, whatever its type.',
-      signatures: [['any', 'any']],
+      signatures: ECHO_SIGNATURES,
     });
     registerValidator1(this);
   }

@@ -1,5 +1,5 @@
-// The pull decoder (decode.ts) against the reference decoder
-// (reference-decode.ts: the scan + fast-xml-parser + walk pipeline it
+// The pull decoder (lib/xmlrpc/decode.ts) against the reference decoder
+// (test/reference-decode.ts: the scan + fast-xml-parser + walk pipeline it
 // replaced), document by document: both must return the same values (-0,
 // bigint, Buffer, Date, Double and null-prototype structs compared exactly),
 // or both throw a DecodeError with the same code, or both the same Fault.
@@ -9,7 +9,7 @@
 // mutations and element-level mutations of those, long base64 canonical or
 // not, and documents nested past a small maxDepth with an XML-RPC error put
 // after the deep part (the one case where the rank of two errors depends on
-// the walk order, see decode.ts), plus a table of those ranking rules.
+// the walk order, see lib/xmlrpc/ranking.ts), plus a table of those ranking rules.
 
 import t, { type Test } from 'tap';
 import { DecodeError, Fault } from '../lib/errors.js';
@@ -481,7 +481,7 @@ t.test('agrees with the reference on 4,000 seeded mutations of valid documents',
   differ.report('mutations');
 });
 
-// Long base64 is checked by re-encoding it (decode.ts); anything not
+// Long base64 is checked by re-encoding it (scalars.ts); anything not
 // canonical goes the exact way. Both ways, against the reference.
 const B64_EDITS = ['!', '-', '_', '&#65;', '&#x3d;', '<!---->', '<?pi?>', '<![CDATA[QUJD]]>', '=', '==', ' ', '\r\n', '\u00e9', '\u00a0', ']]>', '<x/>'];
 
@@ -625,7 +625,7 @@ t.test('agrees with the reference on 3,000 structural mutations of valid documen
   differ.report('structural mutations');
 });
 
-// One row per ranking rule of the reference (see decode.ts): the expected
+// One row per ranking rule of the reference (see ranking.ts): the expected
 // code, which both decoders must give. `C` is an array/struct one level too
 // deep that holds no element, so only the walk's depth check applies to it.
 const RANKS: Array<[name: string, doc: string, maxDepth: number, code: string]> = (() => {
@@ -685,4 +685,114 @@ t.test('ranks a depth error against the errors after it as the reference does', 
     t.equal(ref.kind === 'decode-error' ? ref.code : describe(ref), code, `${name}: the reference`);
     t.equal(ours.kind === 'decode-error' ? ours.code : describe(ours), code, `${name}: ours`);
   }
+});
+
+// The reference has its own option checks, bytes -> text, character check
+// and dateTime reader (reference-decode.ts): the tables below put each of
+// those checks of the decoder against the reference's, case by case.
+
+t.test('agrees with the reference on the decode options and the size limit', async (t) => {
+  const differ = new Differ(t);
+  const doc = call('<value>café</value>'); // 'é' is 2 bytes in UTF-8
+  const size = Buffer.byteLength(doc);
+  const options: unknown[] = [
+    undefined, {}, { maxDepth: 0 }, { maxDepth: 1000 }, { maxDepth: 1001 }, { maxDepth: -1 }, { maxDepth: 1.5 }, { maxDepth: NaN },
+    { maxDepth: Infinity }, { maxDepth: '3' }, { maxDepth: null }, { maxBytes: 0 }, { maxBytes: size }, { maxBytes: size - 1 },
+    { maxBytes: doc.length }, { maxBytes: -1 }, { maxBytes: NaN }, { maxBytes: Infinity }, { maxBytes: null }, { maxBytes: size, maxDepth: -1 },
+  ];
+  for (const o of options) {
+    differ.check(`options ${String(JSON.stringify(o))}`, doc, o as DecodeOptions);
+    differ.check(`options ${String(JSON.stringify(o))} (bytes)`, Buffer.from(doc), o as DecodeOptions);
+  }
+  for (const data of [42, null, [1, 2], new ArrayBuffer(4)]) differ.check(`data ${String(data)}`, data as never);
+  differ.report('option checks');
+  t.equal(differ.outcomes.get('ERR_XML_TOO_LARGE'), 6, 'maxBytes 0, size - 1 and the string length refuse the document, as text and as bytes');
+});
+
+t.test('agrees with the reference on every character XML forbids, wherever it is', async (t) => {
+  const differ = new Differ(t);
+  const base64 = Buffer.alloc(600, 7).toString('base64'); // long: read by the decoder's re-encoding path
+  const places: Array<[where: string, doc: (c: string) => string]> = [
+    ['in a string', (c) => call(`<value>a${c}b</value>`)],
+    ['in a name', (c) => call(`<value><struct><member><name>k${c}</name><value/></member></struct></value>`)],
+    ['in a long base64', (c) => call(`<value><base64>${base64.slice(0, 400)}${c}${base64.slice(400)}</base64></value>`)],
+    ['after a long base64', (c) => call(`<value><array><data><value><base64>${base64}</base64></value><value>${c}</value></data></array></value>`)],
+    ['in a comment', (c) => call(`<value><!--${c}--><int>1</int></value>`)],
+    ['in a CDATA section', (c) => call(`<value><![CDATA[${c}]]></value>`)],
+    ['in an attribute', (c) => call(`<value a="${c}">x</value>`)],
+    ['in a processing instruction', (c) => call(`<value><?pi ${c}?>x</value>`)],
+    ['before the root', (c) => `${c}${call('<value/>')}`],
+    ['after the root', (c) => `${call('<value/>')}${c}`],
+    ['with a well-formedness error after it', (c) => `${call(`<value>${c}</value>`)}</x>`],
+    ['with an XML-RPC error after it', (c) => call(`<value>${c}</value><value/>`)],
+  ];
+  const forbidden = ['\x00', '\x01', '\x08', '\x0b', '\x0c', '\x0e', '\x1f', '\ufffe', '\uffff', '\ud800', '\udfff', '\udc00\ud800'];
+  const allowed = ['\t', '\n', '\r', ' ', '\x7f', '\x85', '\ud7ff', '\ue000', '\ufffd', '\u{10000}', '\u{10ffff}'];
+  for (const [where, doc] of places) {
+    for (const c of [...forbidden, ...allowed]) {
+      const label = `U+${c.codePointAt(0)?.toString(16)} ${where}`;
+      differ.check(label, doc(c));
+      differ.check(`${label} (UTF-8)`, Buffer.from(doc(c)));
+    }
+  }
+  differ.report('documents with a character XML forbids or allows');
+  t.ok((differ.outcomes.get('ERR_XML_NOT_WELL_FORMED') ?? 0) >= forbidden.length * places.length, 'the forbidden ones are refused');
+});
+
+t.test('agrees with the reference on bytes in every encoding the decoder reads, and on those it refuses', async (t) => {
+  const differ = new Differ(t);
+  const inner = '<methodCall><methodName>m</methodName><params><param><value>TEXT</value></param></params></methodCall>';
+  const decl = (label: string, quote = '"') => `<?xml version="1.0" encoding=${quote}${label}${quote}?>`;
+  const bytes: Array<[name: string, doc: Buffer]> = [];
+  for (const [label, text] of [['ISO-8859-1', 'caf\xe9 \x80'], ['latin1', '\xff'], ['l1', '\xa0'], ['windows-1252', '\x80\x81\x8d\x92\x9f\xe9'], ['cp1252', '\x9c'],
+    ['ISO-8859-15', '\xa4'], ['ISO-8859-2', '\xb1'], ['KOI8-R', '\xc1'], ['US-ASCII', 'plain'], ['US-ASCII', 'caf\xe9'], ['ascii', '\x80'], ['UTF-8', 'caf\xc3\xa9'],
+    ['utf8', '\xc3'], ['UTF-8', '\xed\xa0\x80'], ['Shift_JIS', '\x82\xa0'], ['EUC-JP', '\xa4\xa2'], ['x-klingon', 'x'], ['UTF-32', 'x'], ['UTF-16', 'x'], ['utf-16le', 'x'], ['UTF-7', 'x']] as const) {
+    bytes.push([`${label}: ${JSON.stringify(text)}`, Buffer.from(decl(label) + inner.replace('TEXT', text), 'latin1')]);
+    bytes.push([`${label} in single quotes`, Buffer.from(decl(label, "'") + inner.replace('TEXT', text), 'latin1')]);
+  }
+  const utf16 = (text: string, le: boolean, bom: boolean) => {
+    const b = Buffer.from(text, 'utf16le');
+    if (!le) b.swap16();
+    return Buffer.concat([bom ? Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]) : Buffer.alloc(0), b]);
+  };
+  for (const le of [true, false]) {
+    for (const bom of [true, false]) {
+      for (const d of ['', decl('UTF-16'), decl('utf-16be'), decl('UTF-8'), decl('ISO-8859-1'), decl('x-klingon')]) {
+        bytes.push([`UTF-16${le ? 'LE' : 'BE'}${bom ? ' BOM' : ''} ${d}`, utf16((d || '<?xml version="1.0"?>') + inner.replace('TEXT', 'é\u{1F600}'), le, bom)]);
+      }
+      bytes.push([`UTF-16${le ? 'LE' : 'BE'}${bom ? ' BOM' : ''}, a lone surrogate`, utf16(`<?xml version="1.0"?>${inner.replace('TEXT', '\ud800')}`, le, bom)]);
+    }
+  }
+  for (const d of ['', decl('UTF-8'), decl('utf-8'), decl('ISO-8859-1'), decl('UTF-16'), decl('x-klingon')]) {
+    bytes.push([`UTF-8 BOM ${d}`, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(d + inner.replace('TEXT', 'é'))])]);
+  }
+  bytes.push(['a declaration past 512 bytes', Buffer.from(`<?xml version="${'1'.repeat(600)}" encoding="x-klingon"?>${inner}`)]);
+  bytes.push(['a declaration with a long version under 512 bytes', Buffer.from(`<?xml version="${'1'.repeat(400)}" encoding="x-klingon"?>${inner}`)]);
+  bytes.push(['an encoding name with a bad character', Buffer.from(`<?xml version="1.0" encoding="utf 8"?>${inner}`)]);
+  bytes.push(['a BOM alone', Buffer.from([0xef, 0xbb, 0xbf])]);
+  bytes.push(['no bytes', Buffer.alloc(0)]);
+  bytes.push(['two BOMs', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]), Buffer.from(inner)])]);
+  for (const [name, doc] of bytes) {
+    differ.check(name, doc);
+    differ.check(`${name} (a Uint8Array inside a larger buffer)`, new Uint8Array(Buffer.concat([Buffer.from('xx'), doc]).buffer).subarray(2, 2 + doc.length) as never);
+  }
+  differ.report('documents in various encodings');
+  for (const code of ['ERR_XML_UNSUPPORTED_ENCODING', 'ERR_XML_INVALID_CHARACTER', 'value']) t.ok((differ.outcomes.get(code) ?? 0) > 0, `some end in ${code}`);
+});
+
+t.test('agrees with the reference on dateTime forms, real dates and not', async (t) => {
+  const differ = new Differ(t);
+  const texts = [
+    '19980717T14:08:55', '1998-07-17T14:08:55', '19980717T140855', '1998-07-17T140855', '19980717T14:08:55Z', '19980717T14:08:55.5',
+    '19980717T14:08:55.123456', '19980717T14:08:55.9999', '19980717T14:08:55.1239', '19980717T14:08:55.0005', '19980717T14:08:55+01:00', '19980717T14:08:55-0130', '19980717T14:08:55+23:59',
+    '19980717T14:08:55+24:00', '19980717T14:08:55+01:60', '19980717T14:08:55+1', '19980717T14:08:55z', '00000101T00:00:00', '00990101T00:00:00',
+    '99991231T23:59:59', '20000229T00:00:00', '19000229T00:00:00', '20240229T00:00:00', '20230229T00:00:00', '20230431T00:00:00',
+    '20231301T00:00:00', '20230001T00:00:00', '20230100T00:00:00', '20230101T24:00:00', '20230101T23:60:00', '20230101T23:59:60',
+    '1998-0717T14:08:55', '199807-17T14:08:55', '19980717T14:0855', '19980717T1408:55', '19980717 14:08:55', '19980717t14:08:55',
+    '19980717T14:08:55.', '+19980717T14:08:55', '1998071T14:08:55', '19980717T14:08:5', '', ' 19980717T14:08:55 ', '\t19980717T14:08:55\n',
+    '19980717T14:08:55 Z', '١٩٩٨٠٧١٧T14:08:55',
+  ];
+  for (const text of texts) differ.check(JSON.stringify(text), call(`<value><dateTime.iso8601>${text}</dateTime.iso8601></value>`));
+  differ.report('dateTime texts');
+  t.ok((differ.outcomes.get('value') ?? 0) >= 15 && (differ.outcomes.get('ERR_XMLRPC_INVALID') ?? 0) >= 20, 'both kinds are in the table');
 });

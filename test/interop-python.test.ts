@@ -64,6 +64,8 @@ rec("methodHelp", lambda: p.system.methodHelp("add"))
 rec("methodHelp_unknown", lambda: p.system.methodHelp("nope"))
 rec("methodSignature", lambda: p.system.methodSignature("validator1.easyStructTest"))
 rec("methodSignature_unknown", lambda: p.system.methodSignature("nope"))
+rec("methodSignature_echo", lambda: p.system.methodSignature("echo"))
+rec("methodSignature_all", lambda: {name: p.system.methodSignature(name) for name in p.system.listMethods()})
 rec("getCapabilities", lambda: sorted(p.system.getCapabilities().keys()))
 rec("unknown", lambda: p.no.such.method())
 rec("bad_params", lambda: p.add(1))
@@ -163,6 +165,15 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   t.same(r.methodHelp_unknown, { ok: '' });
   t.same(r.methodSignature, { ok: [['int', 'struct']] });
   t.same(r.methodSignature_unknown, { ok: 'undef' });
+  // What Python's docs promise a client: a list of signatures, each a list of
+  // type names, the return type first; echo takes one value of any type.
+  const types = ['int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'];
+  t.same(r.methodSignature_echo, { ok: ['int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'].map((type) => [type, type]) });
+  for (const [name, signature] of Object.entries((r.methodSignature_all?.ok ?? {}) as Record<string, unknown>)) {
+    const valid = signature === 'undef' || (Array.isArray(signature) && signature.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.includes(type as string))));
+    t.ok(valid, `system.methodSignature('${name}') answers XML-RPC type names or 'undef': ${JSON.stringify(signature)}`);
+  }
+  t.ok(Object.keys((r.methodSignature_all?.ok ?? {}) as object).length >= 15, 'every listed method was asked');
   t.same(r.getCapabilities, { ok: ['faults_interop', 'introspection', 'multicall', 'nil', 'xmlrpc'] });
   t.equal(r.unknown?.fault?.[0], -32601);
   t.equal(r.bad_params?.fault?.[0], -32602);

@@ -1,18 +1,22 @@
 // The reference decoder: the fast-xml-parser pipeline the framework shipped
-// before the pull decoder (decode.ts), kept unchanged as the oracle of the
+// before the pull decoder (lib/xmlrpc/decode.ts), kept as the oracle of the
 // differential test (test/codec-differential.test.ts). It is on no hot path.
-// It is self-contained on purpose (its own copy of bytes -> text and of the
-// well-formedness scan), so that any change to xml-text.ts, xml-lexer.ts or decode.ts is
-// checked against the behaviour it replaced.
-//   1. bytes -> text: BOM, then the `encoding` of the XML declaration
-//      (UTF-8 by default), decoded strictly.
+// It shares no checking code with the decoder it checks: it has its own
+// option checks, bytes -> text, XML character check, well-formedness scan,
+// dateTime reader and error helpers, so that a change to any of lib/xmlrpc's
+// checks (xml-text.ts, the lexer, decode.ts, values.ts' parseDateTime) makes
+// the two disagree. From lib it takes only data: the error and value classes
+// and the option and result types.
+//   1. Options, then bytes -> text: BOM, then the `encoding` of the XML
+//      declaration (UTF-8 by default), decoded strictly; then every
+//      character checked against XML 1.0's Char production.
 //   2. A linear, non-recursive well-formedness scan of our own: fast-xml-parser
 //      is lenient (mismatched tags, junk after the root, undefined entities and
 //      `<![CDATX[` all pass), and its XMLValidator lets most of that through
 //      too. The scan also refuses any DOCTYPE, stops at the element-depth
-//      limit before anything recursive runs, checks every character and
-//      reference, and refuses element names that are not XML-RPC, so the
-//      parser never meets `__proto__` or `constructor` tags.
+//      limit before anything recursive runs, checks every reference, and
+//      refuses element names that are not XML-RPC, so the parser never meets
+//      `__proto__` or `constructor` tags.
 //   3. fast-xml-parser builds an ordered tree, with entity processing off
 //      (we decode the five predefined entities and character references
 //      ourselves) and with processing instructions cut out first (its PI
@@ -21,19 +25,9 @@
 //      DecodeError with the interop fault code.
 
 import { XMLParser } from 'fast-xml-parser';
-import { DecodeError, Fault } from '../lib/errors.js';
-import { checkCharacters, documentText, fail, quote } from '../lib/xmlrpc/xml-text.js';
-import { checkDecodeOptions, type DecodeOptions, type LoadsResult } from '../lib/xmlrpc/decode.js';
-import {
-  Double,
-  INT32_MAX,
-  INT32_MIN,
-  INT64_MAX,
-  INT64_MIN,
-  parseDateTime,
-  type XmlRpcStruct,
-  type XmlRpcValue,
-} from '../lib/xmlrpc/values.js';
+import { DecodeError, Fault, type DecodeErrorCode } from '../lib/errors.js';
+import type { DecodeOptions, LoadsResult } from '../lib/xmlrpc/decode.js';
+import { Double, type XmlRpcStruct, type XmlRpcValue } from '../lib/xmlrpc/values.js';
 
 /** `loads` as it was: `{ methodName, params }`, a fault response thrown as a `Fault`. */
 export function referenceLoads(data: Buffer | Uint8Array | string, options?: DecodeOptions): LoadsResult {
@@ -54,7 +48,7 @@ type Document =
   | { kind: 'fault'; faultCode: number; faultString: string };
 
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
-  const maxDepth = checkDecodeOptions(data, options);
+  const maxDepth = checkOptions(data, options);
   const text = checkedText(data);
   // Element depth of a scalar inside `maxDepth` nested containers:
   // methodCall/params/param/value, then array/data/value per level, then the type.
@@ -265,14 +259,14 @@ class Walker {
         const t = trimWs(textOf(typed));
         if (!INTEGER.test(t)) invalid(`<${typed.name}> holds ${quote(t)}, not an integer`);
         const n = Number(t);
-        if (n < INT32_MIN || n > INT32_MAX) invalid(`<${typed.name}>${t} is out of the int32 range`);
+        if (n < -2147483648 || n > 2147483647) invalid(`<${typed.name}>${t} is out of the int32 range`);
         return n === 0 ? 0 : n; // "-0" is the integer 0
       }
       case 'i8': {
         const t = trimWs(textOf(typed));
         if (!INTEGER.test(t)) invalid(`<i8> holds ${quote(t)}, not an integer`);
         const n = BigInt(t);
-        if (n < INT64_MIN || n > INT64_MAX) invalid(`<i8>${t} is out of the int64 range`);
+        if (n < -(2n ** 63n) || n >= 2n ** 63n) invalid(`<i8>${t} is out of the int64 range`);
         return n;
       }
       case 'boolean': {
@@ -291,7 +285,7 @@ class Walker {
         return textOf(typed);
       case 'dateTime.iso8601': {
         const t = trimWs(textOf(typed));
-        return parseDateTime(t) ?? invalid(`<dateTime.iso8601> holds ${quote(t)}, not an ISO 8601 date and time`);
+        return dateTimeOf(t) ?? invalid(`<dateTime.iso8601> holds ${quote(t)}, not an ISO 8601 date and time`);
       }
       case 'base64':
         return decodeBase64(textOf(typed));
@@ -351,13 +345,112 @@ function decodeBase64(text: string): Buffer {
 }
 
 // ---------------------------------------------------------------------------
-// 1-2. Bytes to text (shared), and the well-formedness scan (as the first decoder had it)
+// 1. Options, bytes to text, characters
 
-/** The document as text (xml-text.ts: the same bytes-to-text as the fast decoder), characters checked. */
+/** The decode options checked, the document's size against `maxBytes`; returns maxDepth. */
+function checkOptions(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): number {
+  const maxDepth = options?.maxDepth ?? 64;
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 1000) throw new RangeError(`maxDepth out of [0, 1000]: ${maxDepth}`);
+  const maxBytes = options?.maxBytes ?? Infinity;
+  if (Number.isNaN(Number(maxBytes)) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative number: ${maxBytes}`);
+  const size = typeof data === 'string' ? new TextEncoder().encode(data).length : (data as { byteLength?: number }).byteLength;
+  if (size !== undefined && size > maxBytes) fail('ERR_XML_TOO_LARGE', `${size} bytes, more than maxBytes (${maxBytes})`);
+  return maxDepth;
+}
+
+/** The document as text, every character one XML 1.0 allows. */
 function checkedText(data: Buffer | Uint8Array | string): string {
-  const { text } = documentText(data);
-  checkCharacters(text, 0, text.length);
+  const text = bytesToText(data);
+  const bad = NOT_CHAR.exec(text);
+  if (bad !== null) fail('ERR_XML_NOT_WELL_FORMED', `U+${(bad[0].codePointAt(0) as number).toString(16)} is not an XML 1.0 Char`, text, bad.index);
   return text;
+}
+
+/** XML 1.0 section 2.2, Char; with `u`, a lone surrogate is a code point of its own, outside every range. */
+const NOT_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** `version` then `encoding` (XML 1.0 section 4.3.3, the rule that names an encoding); the name captured. */
+const ENCODING_DECL = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\1/;
+
+function encodingLabel(head: string): string | null {
+  return ENCODING_DECL.exec(head)?.[2] ?? null;
+}
+
+/**
+ * Bytes to text, by the BOM or UTF-16 signature, else by the declared
+ * encoding (found in the first 512 bytes), else UTF-8. Labels are read as
+ * TextDecoder reads them, except the ISO-8859-1 and US-ASCII ones, which it
+ * takes for windows-1252.
+ */
+function bytesToText(data: Buffer | Uint8Array | string): string {
+  if (typeof data === 'string') return data.startsWith('\ufeff') ? data.slice(1) : data;
+  if (!(data instanceof Uint8Array)) throw new TypeError('not a string, Buffer or Uint8Array');
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.length === 0) fail('ERR_XML_NOT_WELL_FORMED', 'no bytes');
+  const signatures: Array<[signature: number[], skip: number, decoder: string, family: string]> = [
+    [[0xef, 0xbb, 0xbf], 3, 'utf-8', 'UTF-8'],
+    [[0xfe, 0xff], 2, 'utf-16be', 'UTF-16'],
+    [[0xff, 0xfe], 2, 'utf-16le', 'UTF-16'],
+    [[0x00, 0x3c, 0x00, 0x3f], 0, 'utf-16be', 'UTF-16'],
+    [[0x3c, 0x00, 0x3f, 0x00], 0, 'utf-16le', 'UTF-16'],
+  ];
+  for (const [signature, skip, decoder, family] of signatures) {
+    if (signature.every((b, k) => bytes[k] === b)) {
+      const text = strictly(decoder, bytes.subarray(skip));
+      const label = encodingLabel(text);
+      if (label !== null && encodingFamily(label) !== family) fail('ERR_XML_INVALID_CHARACTER', `${label} declared in ${family}`);
+      return text;
+    }
+  }
+  const label = encodingLabel(bytes.subarray(0, 512).toString('latin1'));
+  const family = label === null ? 'UTF-8' : encodingFamily(label);
+  if (family === 'UTF-16') fail('ERR_XML_INVALID_CHARACTER', `${label} declared over bytes that are not UTF-16`);
+  return strictly(family === 'UTF-8' ? 'utf-8' : family, bytes);
+}
+
+const LATIN1 = ['iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'l1', 'cp819', 'ibm819', 'iso-ir-100', 'csisolatin1'];
+const US_ASCII = ['us-ascii', 'ascii', 'ansi_x3.4-1968', 'iso646-us', 'csascii', 'us', 'iso-ir-6'];
+
+/** 'UTF-8', 'UTF-16', 'latin1', 'us-ascii' or the name TextDecoder gives the label. */
+function encodingFamily(label: string): string {
+  const lower = label.toLowerCase();
+  if (LATIN1.includes(lower)) return 'latin1';
+  if (US_ASCII.includes(lower)) return 'us-ascii';
+  let name: string;
+  try {
+    name = new TextDecoder(lower).encoding;
+  } catch {
+    return fail('ERR_XML_UNSUPPORTED_ENCODING', `no decoder for ${label}`);
+  }
+  return name === 'utf-8' ? 'UTF-8' : name.startsWith('utf-16') ? 'UTF-16' : name;
+}
+
+// windows-1252's 0x80-0x9F (the WHATWG index): Node's TextDecoder reads
+// them as ISO-8859-1 since 20.18.3 (nodejs/node#60888).
+const CP1252_C1 = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+/** Every byte read by `encoding`, or ERR_XML_INVALID_CHARACTER. */
+function strictly(encoding: string, bytes: Buffer): string {
+  switch (encoding) {
+    case 'latin1':
+      return bytes.toString('latin1');
+    case 'us-ascii': {
+      const at = bytes.findIndex((b) => b >= 0x80);
+      if (at >= 0) fail('ERR_XML_INVALID_CHARACTER', `byte ${bytes[at]} at ${at} in US-ASCII`);
+      return bytes.toString('latin1');
+    }
+    case 'windows-1252':
+      return Array.from(bytes, (b) => String.fromCharCode(b >= 0x80 && b <= 0x9f ? (CP1252_C1[b - 0x80] as number) : b)).join('');
+    default:
+      try {
+        return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes);
+      } catch {
+        return fail('ERR_XML_INVALID_CHARACTER', `bytes that are not ${encoding}`);
+      }
+  }
 }
 
 /**
@@ -608,9 +701,52 @@ function cut(text: string, spans: number[]): string {
 }
 
 // ---------------------------------------------------------------------------
+// dateTime.iso8601
+
+// The date and the time each in its basic (19980717, 140855) or extended
+// (1998-07-17, 14:08:55) form; then a fraction and a zone, both optional.
+const DATE_TIME_FORM = /^([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{6}|[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?(Z|[+-][0-9]{2}:?[0-9]{2})?$/;
+
+/** The instant a dateTime names (UTC without a zone; milliseconds truncated), or null. */
+function dateTimeOf(text: string): Date | null {
+  const m = DATE_TIME_FORM.exec(text);
+  if (m === null) return null;
+  const date = (m[1] as string).replaceAll('-', '');
+  const time = (m[2] as string).replaceAll(':', '');
+  const [year, month, day] = [date.slice(0, 4), date.slice(4, 6), date.slice(6)].map(Number) as [number, number, number];
+  const [hour, minute, second] = [time.slice(0, 2), time.slice(2, 4), time.slice(4)].map(Number) as [number, number, number];
+  if (hour >= 24 || minute >= 60 || second >= 60) return null;
+  let offset = 0;
+  const zone = m[4];
+  if (zone !== undefined && zone !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const zh = Number(digits.slice(0, 2));
+    const zm = Number(digits.slice(2));
+    if (zh >= 24 || zm >= 60) return null;
+    offset = (zone.startsWith('-') ? -1 : 1) * (zh * 60 + zm);
+  }
+  // The calendar check: a day the month does not have rolls over.
+  const midnight = new Date(0);
+  midnight.setUTCFullYear(year, month - 1, day);
+  if (midnight.getUTCFullYear() !== year || midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return null;
+  const ms = m[3] === undefined ? 0 : Number((m[3] + '00').slice(0, 3));
+  return new Date(midnight.getTime() + ((hour * 60 + minute - offset) * 60 + second) * 1000 + ms);
+}
+
+// ---------------------------------------------------------------------------
 // Errors
 
 function invalid(message: string): never {
   throw new DecodeError('ERR_XMLRPC_INVALID', message);
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
+
+/** A DecodeError; with the text and an offset, the line where it happened. */
+function fail(code: DecodeErrorCode, message: string, text?: string, at?: number): never {
+  if (text !== undefined && at !== undefined) message += ` (line ${text.slice(0, at).split('\n').length})`;
+  throw new DecodeError(code, message);
 }
 

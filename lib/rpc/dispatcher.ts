@@ -16,11 +16,22 @@ export interface MethodInfo {
   help?: string;
   /**
    * Returned by system.methodSignature: each signature is
-   * `[returnType, ...paramTypes]` with XML-RPC type names. When given, calls
-   * whose parameter count matches no signature get fault -32602.
+   * `[returnType, ...paramTypes]` with XML-RPC type names (`SIGNATURE_TYPES`,
+   * checked at registration). When given, calls whose parameter count
+   * matches no signature get fault -32602.
    */
   signatures?: string[][];
 }
+
+/**
+ * The type names a signature may hold: introspection clients (xmlrpc-c's
+ * spec, conformance suites) refuse anything else, such as `any`. A method
+ * that takes any type lists one signature per type, or declares none
+ * (system.methodSignature then answers `undef`).
+ */
+const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
+  'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil',
+]);
 
 export interface InstanceOptions {
   /** Resolve `a.b.c` through nested objects (Python's allow_dotted_names). */
@@ -54,7 +65,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   constructor(options: XmlRpcHandlerOptions = {}) {
     super(options);
     const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
-      this.functions.set(`system.${name}`, { fn, self: this, info });
+      this.functions.set(`system.${name}`, { fn, self: this, info: checkedInfo(`system.${name}`, info) });
     system('listMethods', this.listMethods, {
       help: 'Lists the names of the methods this server offers.',
       signatures: [['array']],
@@ -80,7 +91,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   /** Exposes `fn` as `name` (default: the function's own name). */
   registerFunction(fn: XmlRpcFunction, name: string = fn.name, info: MethodInfo = {}): this {
     if (name === '') throw new TypeError('registerFunction needs a name for an anonymous function');
-    this.functions.set(name, { fn, self: undefined, info });
+    this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, info) });
     return this;
   }
 
@@ -165,6 +176,25 @@ function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcVal
   if (!Array.isArray(params)) throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall: params must be an array');
   if (methodName === 'system.multicall') throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall cannot be nested');
   return { methodName, params: params as XmlRpcValue[] };
+}
+
+/** `info` with its signatures checked and copied, so that what system.methodSignature answers cannot change later. */
+function checkedInfo(name: string, info: MethodInfo): MethodInfo {
+  const { signatures } = info;
+  if (signatures === undefined) return info;
+  if (!Array.isArray(signatures)) throw new TypeError(`${name}: signatures must be an array of [returnType, ...paramTypes] arrays`);
+  const copies = signatures.map((signature: unknown) => {
+    if (!Array.isArray(signature) || signature.length === 0) {
+      throw new TypeError(`${name}: each signature must be a non-empty array [returnType, ...paramTypes], got ${JSON.stringify(signature)}`);
+    }
+    for (const type of signature as unknown[]) {
+      if (typeof type !== 'string' || !SIGNATURE_TYPES.has(type)) {
+        throw new TypeError(`${name}: ${JSON.stringify(type)} is not an XML-RPC type name (one of ${[...SIGNATURE_TYPES].join(', ')})`);
+      }
+    }
+    return [...(signature as string[])];
+  });
+  return { ...info, signatures: copies };
 }
 
 function checkArity(method: string, registered: Registered, params: XmlRpcValue[]): void {

@@ -20,7 +20,7 @@ export interface DumpsOptions extends EncodeOptions {
   methodResponse?: boolean;
 }
 
-export const DEFAULT_ENCODE_MAX_DEPTH = 64;
+const DEFAULT_ENCODE_MAX_DEPTH = 64;
 /** The encoder is recursive: this bounds its stack whatever the option says. */
 const MAX_DEPTH_CEILING = 1000;
 
@@ -407,7 +407,7 @@ const ESCAPE_OF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt
  * Character data for an element. `\r` goes out as `&#13;`: a raw CR would be
  * turned into LF by the reader's line-end normalisation.
  */
-export function escapeText(text: string, what: string): string {
+function escapeText(text: string, what: string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) as number;
@@ -422,7 +422,7 @@ export function escapeText(text: string, what: string): string {
  * Decimal notation with a point and no exponent (the spec allows nothing
  * else), from the shortest digits that round-trip (`String(n)`).
  */
-export function formatDouble(n: number): string {
+function formatDouble(n: number): string {
   if (!Number.isFinite(n)) throw new EncodeError(`${n} has no XML-RPC representation`);
   const sign = n < 0 || Object.is(n, -0) ? '-' : '';
   const shortest = String(Math.abs(n));
@@ -443,7 +443,7 @@ function pad(n: number, width: number): string {
 }
 
 /** `YYYYMMDDTHH:MM:SS` in UTC; milliseconds are dropped. */
-export function formatDate(d: Date): string {
+function formatDate(d: Date): string {
   const time = d.getTime();
   if (Number.isNaN(time)) throw new EncodeError('cannot encode an invalid Date');
   const year = d.getUTCFullYear();

@@ -4,200 +4,45 @@
 // where the token is read: no DOCTYPE, only the five predefined entities and
 // character references, `]]>` never in text, attributes checked then
 // ignored, end tags matching, nothing after the root, a bounded element
-// depth. Element names are identified by local name, without slicing.
-// `scanRest` finishes a document with no values built, after an XML-RPC
-// error, so that a well-formedness error later on still wins.
+// depth. It knows no XML-RPC: element names are identified through the
+// grammar's ElementTable (elements.ts), by local name, without slicing.
+// `scanRest` finishes a document with no values built, after an error of
+// the grammar, so that a well-formedness error later on still wins.
 
-import { DecodeError } from '../errors.js';
 import { fail, plainDeclaration } from './xml-text.js';
-
-// ---------------------------------------------------------------------------
-// Characters
+import { NAME_ASCII, holds, isAllWsIn, isNameCharWide, isNameStartWide, isWs, isXmlChar, nameEnd, normaliseLineEnds, skipWs } from './xml-chars.js';
 
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, QUESTION = 0x3f, BANG = 0x21, EQUALS = 0x3d;
 const QUOT = 0x22, APOS = 0x27, RSQB = 0x5d, HASH = 0x23, SEMI = 0x3b, COLON = 0x3a;
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
 
-export function isWs(c: number): boolean {
-  return c === SP || c === LF || c === TAB || c === CR;
-}
-
-export function isAllWs(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!isWs(text.charCodeAt(i))) return false;
-  return true;
-}
-
-function isAllWsIn(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!isWs(s.charCodeAt(i))) return false;
-  return true;
-}
-
-function skipWs(s: string, at: number): number {
-  while (isWs(s.charCodeAt(at))) at++;
-  return at;
-}
-
-/** Trims XML white space only (String#trim also eats U+00A0, U+FEFF...). */
-export function trimWs(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && isWs(text.charCodeAt(start))) start++;
-  while (end > start && isWs(text.charCodeAt(end - 1))) end--;
-  return start === 0 && end === text.length ? text : text.slice(start, end);
-}
-
-function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-// XML 1.0 (5th edition) names. ASCII through a table: 2 may start a name,
-// 1 may only continue one. Above ASCII, UTF-16 code units; a high surrogate
-// up to U+DB7F starts a pair in U+10000-U+EFFFF, which names allow. A lone
-// one is taken for a pair too: harmless, since the lexer still moves on and
-// checkCharacters refuses any document that holds one, whatever was read.
-const NAME_ASCII = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === COLON) NAME_ASCII[c] = 2;
-  else if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e) NAME_ASCII[c] = 1;
-}
-
-function isNameStartWide(c: number): boolean {
-  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) || (c >= 0x370 && c <= 0x37d) ||
-    (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d || (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) ||
-    (c >= 0x3001 && c <= 0xdb7f) || (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
-}
-
-function isNameCharWide(c: number): boolean {
-  return isNameStartWide(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f || c === 0x2040;
-}
-
-/** Where the name starting at `at` ends, or -1 if no name starts there. */
-function nameEnd(s: string, at: number): number {
-  let c = s.charCodeAt(at);
-  if (c < 128 ? NAME_ASCII[c] !== 2 : !isNameStartWide(c)) return -1;
-  let j = at;
-  for (;;) {
-    j += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
-    c = s.charCodeAt(j);
-    if (c < 128 ? NAME_ASCII[c] === 0 : !isNameCharWide(c)) return j;
-  }
-}
-
-const LINE_END = /\r\n?/g;
-
-/** Line ends as XML 1.0 section 2.11 has them: CR LF and lone CR become LF. */
-function normaliseLineEnds(text: string): string {
-  return text.indexOf('\r') === -1 ? text : text.replace(LINE_END, '\n');
-}
-
-// ---------------------------------------------------------------------------
-// Element names
-
-/** The XML-RPC elements, by local name; `Unknown` for any other. */
-export const enum El {
-  Unknown, MethodCall, MethodResponse, MethodName, Params, Param, Fault, Value,
-  Int, I4, I8, Boolean, String, Double, DateTime, Base64, Nil, Struct, Member, Name, Array, Data,
-}
-
-/** The local name of each element, indexed by `El`. */
-export const ELEMENT_NAMES: readonly string[] = [
-  '', 'methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value',
-  'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil', 'struct', 'member', 'name', 'array', 'data',
-];
-
-/** Each element's plain start tag, `<value>`, indexed by `El`. */
-const PLAIN_TAGS: readonly string[] = ELEMENT_NAMES.map((name) => `<${name}>`);
-
-/** Does `s` hold `word` at `at`? (A loop V8 inlines, unlike a call to startsWith.) */
-export function holds(s: string, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (s.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-/**
- * The element whose local name is `s[at, at + len)`: length and one or two
- * characters choose the candidate, one comparison confirms it.
- */
-function elementId(s: string, at: number, len: number): El {
-  let id: El;
-  switch (len) {
-    case 2: {
-      const c = s.charCodeAt(at + 1);
-      id = c === 0x34 ? El.I4 : c === 0x38 ? El.I8 : El.Unknown;
-      return s.charCodeAt(at) === 0x69 ? id : El.Unknown;
-    }
-    case 3:
-      id = s.charCodeAt(at) === 0x69 ? El.Int : El.Nil;
-      break;
-    case 4:
-      id = s.charCodeAt(at) === 0x64 ? El.Data : El.Name;
-      break;
-    case 5:
-      switch (s.charCodeAt(at)) {
-        case 0x76: id = El.Value; break; // v
-        case 0x70: id = El.Param; break; // p
-        case 0x61: id = El.Array; break; // a
-        default: id = El.Fault; break;
-      }
-      break;
-    case 6:
-      switch (s.charCodeAt(at)) {
-        case 0x73: id = s.charCodeAt(at + 3) === 0x69 ? El.String : El.Struct; break; // strIng, strUct
-        case 0x6d: id = El.Member; break;
-        case 0x70: id = El.Params; break;
-        case 0x64: id = El.Double; break;
-        default: id = El.Base64; break;
-      }
-      break;
-    case 7:
-      id = El.Boolean;
-      break;
-    case 10:
-      id = s.charCodeAt(at + 6) === 0x4e ? El.MethodName : El.MethodCall; // methodName, methodCall
-      break;
-    case 14:
-      id = El.MethodResponse;
-      break;
-    case 16:
-      id = El.DateTime;
-      break;
-    default:
-      return El.Unknown;
-  }
-  return holds(s, at, ELEMENT_NAMES[id] as string) ? id : El.Unknown;
-}
-
-/** The local name of a raw element name (after its first colon). */
-export function localName(raw: string): string {
-  return raw.slice(raw.indexOf(':') + 1);
-}
-
-/** The element a raw name (`value`, `ex:nil`) is. */
-export function elementOf(raw: string): El {
-  const at = raw.indexOf(':') + 1;
-  return elementId(raw, at, raw.length - at);
-}
-
-// ---------------------------------------------------------------------------
-// 2. The lexer
-
-/** Thrown (not an Error: no stack captured) when an XML-RPC error is found; see `XmlLexer.invalid`. */
-export const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
-
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 
 /**
- * A cursor over a document's text. The grammar above it (decode.ts) calls
- * `startTag`, `endTag`, `readText` and `skipSpace`; each enforces the
- * well-formedness rules of what it reads and throws a DecodeError at once on
- * a breach. An XML-RPC error goes through `invalid`, which records it and
- * throws DEFERRED, with the cursor on a token boundary: `scanRest` then goes
- * on from there, because the document's first well-formedness error, wherever
- * it is, takes precedence over any XML-RPC error.
+ * The elements a grammar knows, so that the lexer can name a start tag's
+ * element as it reads it, without slicing: ids from 1, 0 for any other.
  */
-export class XmlLexer {
+export interface ElementTable {
+  /** The local name of each id. */
+  readonly names: readonly string[];
+  /** The plain start tag of each id, `<name>`, for `take`. */
+  readonly startTags: readonly string[];
+  /** The id of the local name `s[at, at + len)`, 0 if the table lacks it. */
+  idOf(s: string, at: number, len: number): number;
+}
+
+/**
+ * A cursor over a document's text. The grammar above it (the XML-RPC
+ * reader) calls `startTag`, `endTag`, `readText` and `skipSpace`; each
+ * enforces the well-formedness rules of what it reads and throws a
+ * DecodeError at once on a breach. A content error (text where the grammar
+ * wants elements, an element inside text) goes to the grammar's `invalid`,
+ * with the cursor on a token boundary: the grammar records it and `scanRest`
+ * can go on from there, because the document's first well-formedness error,
+ * wherever it is, takes precedence over any error of the grammar.
+ */
+export abstract class XmlLexer {
   protected readonly s: string;
   protected readonly n: number;
   /** The cursor: the next character to read. */
@@ -212,21 +57,23 @@ export class XmlLexer {
   /** Set by `startTag`: where the tag and its name begin and end (for messages). */
   protected tagStart = 0;
   protected tagNameEnd = 0;
-  /** The first XML-RPC error, raised once the document is known to be well formed. */
-  protected deferred: DecodeError | null = null;
-  /** The first element met whose local name is not XML-RPC. */
+  /** The first element met whose local name is not in the table. */
   protected unknownElement: string | null = null;
 
-  constructor(text: string, protected readonly maxElementDepth: number) {
+  constructor(
+    text: string,
+    protected readonly maxElementDepth: number,
+    private readonly elements: ElementTable,
+  ) {
     this.s = text;
     this.n = text.length;
   }
 
-  /** Records an XML-RPC error and throws DEFERRED; the cursor must be on a token boundary. */
-  protected invalid(message: string): never {
-    if (this.deferred === null) this.deferred = new DecodeError('ERR_XMLRPC_INVALID', message);
-    throw DEFERRED;
-  }
+  /**
+   * A content error of the grammar (`message` says what): recorded by the
+   * subclass, which throws; the cursor is on a token boundary.
+   */
+  protected abstract invalid(message: string): never;
 
   /** A well-formedness error, at once. */
   protected wf(message: string, at: number): never {
@@ -240,7 +87,8 @@ export class XmlLexer {
 
   /** The local name of the innermost open element, for messages. */
   protected current(): string {
-    return localName(this.open[this.depth - 1] as string);
+    const raw = this.open[this.depth - 1] as string;
+    return raw.slice(raw.indexOf(':') + 1);
   }
 
   /** The XML declaration, only at the very start. Returns where to go on. */
@@ -286,9 +134,10 @@ export class XmlLexer {
 
   /**
    * The start tag at the cursor (`<` then not `/`, `!` or `?`): checks it,
-   * pushes it unless empty, and returns its element. Sets `tagEmpty`.
+   * pushes it unless empty, and returns its element's id in the table (0 if
+   * none). Sets `tagEmpty`.
    */
-  protected startTag(): El {
+  protected startTag(): number {
     const s = this.s;
     const lt = this.i;
     let j = lt + 1;
@@ -317,9 +166,10 @@ export class XmlLexer {
     }
     this.seenRoot = true;
     const local = colon < 0 ? lt + 1 : colon + 1;
-    const id = elementId(s, local, end - local);
-    if (id === El.Unknown && this.unknownElement === null) this.unknownElement = s.slice(lt + 1, end);
-    if (!empty) this.open[this.depth++] = colon < 0 && id !== El.Unknown ? (ELEMENT_NAMES[id] as string) : s.slice(lt + 1, end);
+    const id = this.elements.idOf(s, local, end - local);
+    if (id === 0 && this.unknownElement === null) this.unknownElement = s.slice(lt + 1, end);
+    // A known name without a prefix is the table's string: no slice kept per element.
+    if (!empty) this.open[this.depth++] = colon < 0 && id !== 0 ? (this.elements.names[id] as string) : s.slice(lt + 1, end);
     else if (this.depth === 0) this.rootClosed = true;
     this.tagStart = lt;
     this.tagNameEnd = end;
@@ -333,14 +183,14 @@ export class XmlLexer {
    * attribute, no white space), if the cursor is on one: consumed and pushed,
    * as `startTag` would. Otherwise false, nothing read.
    */
-  protected take(id: El): boolean {
-    const tag = PLAIN_TAGS[id] as string;
+  protected take(id: number): boolean {
+    const tag = this.elements.startTags[id] as string;
     const i = this.i;
     if (!holds(this.s, i, tag)) return false;
     if (this.depth >= this.maxElementDepth) {
       fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
     }
-    this.open[this.depth++] = ELEMENT_NAMES[id] as string;
+    this.open[this.depth++] = this.elements.names[id] as string;
     this.tagStart = i;
     this.tagNameEnd = i + tag.length - 1;
     this.tagEmpty = false;
@@ -653,7 +503,7 @@ export class XmlLexer {
   }
 
   // Hooks for `scanRest`, called on the elements and text it meets.
-  protected onStart(_parent: number, _id: El): void {}
+  protected onStart(_parent: number, _id: number): void {}
   protected onEnd(_index: number): void {}
   protected onText(): void {}
 

@@ -1,24 +1,18 @@
 // Bytes to XML text, under the XML-RPC decoder: BOM, then the `encoding` of
 // the XML declaration (UTF-8 by default), decoded strictly (pure ASCII, the
 // common case, with one latin1 copy); `checkCharacters` for what XML
-// forbids; and the DecodeError helpers the lexer and decoder share.
+// forbids; and the DecodeError helpers the lexer and the reader share.
 
 import { isAscii } from 'node:buffer';
 import { DecodeError, type DecodeErrorCode } from '../errors.js';
 
 /**
- * The document as text: bytes decoded by their BOM or declared encoding.
- * Characters are not checked yet: the reader checks, with `checkCharacters`,
- * what it has not verified itself, and the whole text first on any error
- * (a character XML forbids is the first error of all).
- */
-export function uncheckedText(data: Buffer | Uint8Array | string): string {
-  return documentText(data).text;
-}
-
-/**
- * `uncheckedText`, and the bytes when they are pure ASCII: then character
- * `i` of the text is byte `i`, which a reader may look at instead.
+ * The document as text: bytes decoded by their BOM or declared encoding;
+ * and the bytes when they are pure ASCII: then character `i` of the text is
+ * byte `i`, which a reader may look at instead. Characters are not checked
+ * yet: the reader checks, with `checkCharacters`, what it has not verified
+ * itself, and the whole text first on any error (a character XML forbids is
+ * the first error of all).
  */
 export function documentText(data: Buffer | Uint8Array | string): { text: string; ascii: Uint8Array | null } {
   if (typeof data === 'string') return { text: data.charCodeAt(0) === 0xfeff ? data.slice(1) : data, ascii: null };
@@ -167,7 +161,7 @@ export function quote(text: string): string {
   return JSON.stringify(text.length > 40 ? text.slice(0, 40) + '…' : text);
 }
 
-export function hex(n: number): string {
+function hex(n: number): string {
   return n.toString(16).toUpperCase().padStart(n > 0xff ? 4 : 2, '0');
 }
 

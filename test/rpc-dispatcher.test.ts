@@ -94,6 +94,51 @@ t.test('system.listMethods, methodHelp and methodSignature describe the methods'
   t.same(await outcome(d, 'system.methodHelp', [5]), { fault: -32602 });
 });
 
+t.test('a signature naming a type XML-RPC does not have is refused at registration', async (t) => {
+  const d = new XmlRpcDispatcher();
+  const cases: Array<[what: string, signatures: unknown, message: RegExp]> = [
+    ["'any' as a parameter type", [['string', 'any']], /echo: "any" is not an XML-RPC type name/],
+    ["'any' as the return type", [['any', 'string']], /echo: "any" is not an XML-RPC type name/],
+    ['a JavaScript type name', [['number', 'int']], /"number" is not an XML-RPC type name/],
+    ['a case variant', [['Int']], /"Int" is not an XML-RPC type name/],
+    ['a type that is not a string', [[5]], /5 is not an XML-RPC type name/],
+    ['an empty signature (no return type)', [[]], /non-empty array/],
+    ['a signature that is not an array', ['int'], /non-empty array/],
+    ['signatures that are not an array', 'int', /must be an array/],
+  ];
+  for (const [what, signatures, message] of cases) {
+    t.throws(() => d.registerFunction((x: unknown) => x, 'echo', { signatures: signatures as string[][] }), { name: 'TypeError', message }, what);
+  }
+  t.same(await outcome(d, 'system.listMethods'), { value: ['system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.multicall'] }, 'nothing was registered');
+});
+
+t.test('every XML-RPC type name is accepted in a signature, and the answer cannot be changed afterwards', async (t) => {
+  const d = new XmlRpcDispatcher();
+  const types = ['int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'];
+  const signatures = types.map((type) => [type, type]);
+  d.registerFunction((x: unknown) => x, 'echo', { signatures });
+  signatures[0]![0] = 'any';
+  t.same(await outcome(d, 'system.methodSignature', ['echo']), { value: types.map((type) => [type, type]) });
+  t.same(await outcome(d, 'echo', [1, 2]), { fault: -32602 }, 'one parameter, as every signature says');
+});
+
+t.test("the demo's methods, echo among them, answer only XML-RPC type names or 'undef'", async (t) => {
+  const { DemoHandler } = await import('../handlers/demo.js');
+  const d = new DemoHandler();
+  const types = new Set(['int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil']);
+  const names = (await outcome(d, 'system.listMethods')).value as string[];
+  t.ok(names.includes('echo') && names.includes('validator1.manyTypesTest'));
+  for (const name of names) {
+    const { value } = await outcome(d, 'system.methodSignature', [name]);
+    const valid = value === 'undef' || (Array.isArray(value) && value.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.has(type as string))));
+    t.ok(valid, `${name}: ${JSON.stringify(value)}`);
+  }
+  t.same((await outcome(d, 'system.methodSignature', ['echo'])).value, [...types].filter((type) => type !== 'i4').map((type) => [type, type]));
+  t.same(await outcome(d, 'echo', ['x']), { value: 'x' });
+  t.same(await outcome(d, 'echo', []), { fault: -32602 }, 'echo still takes exactly one parameter');
+  t.same(await outcome(d, 'echo', [1, 2]), { fault: -32602 });
+});
+
 t.test('system.multicall runs every call; one failing does not stop the others', async (t) => {
   const d = new XmlRpcDispatcher();
   d.registerFunction((a: number, b: number) => a + b, 'add');
