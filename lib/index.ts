@@ -63,3 +63,7 @@ export type {
 export type { SchedulerStats as ParallelStats } from './client/scheduler.js';
 export { waitFor, mapConcurrent, MORE } from './async/concurrency.js';
 export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './async/concurrency.js';
+
+// time: the one seam every timer goes through (Server and Transport take a `clock` option)
+export { systemClock } from './clock.js';
+export type { Clock, ClockTimer } from './clock.js';
