@@ -24,7 +24,7 @@ export const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
 export const MEMBER_PARTS = 'a <member> holds exactly one <name> and one <value>';
 
 /** The XML lexer over the XML-RPC elements, with the error ranking above; the reader extends it. */
-export abstract class RankedLexer extends XmlLexer {
+export abstract class RankedLexer extends XmlLexer<El> {
   /** The first XML-RPC error, raised once the document is known to be well formed. */
   private deferred: DecodeError | null = null;
   /** Open members whose <value> came before their <name> (indexes into `open`), when any. */
@@ -80,7 +80,7 @@ export abstract class RankedLexer extends XmlLexer {
     if (this.listError === null) this.listError = new DecodeError('ERR_XMLRPC_INVALID', message);
   }
 
-  protected override onStart(parent: number, id: number): void {
+  protected override onStart(parent: number, id: El): void {
     if (parent === this.probe) this.listInvalid(`an element inside <name>`);
     if (parent < 0 || parent >= this.ancestors) return;
     const children = this.children as number[];
