@@ -50,6 +50,7 @@ export abstract class RankedLexer extends XmlLexer<El> {
   /** Records an XML-RPC error and throws DEFERRED; the cursor must be on a token boundary. */
   protected invalid(message: string): never {
     if (this.deferred === null) this.deferred = new DecodeError('ERR_XMLRPC_INVALID', message);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- DEFERRED is a sentinel (no stack captured), caught by identity in decode.ts and never seen outside it
     throw DEFERRED;
   }
 
@@ -73,6 +74,7 @@ export abstract class RankedLexer extends XmlLexer<El> {
     this.children = new Array<number>(ancestors).fill(1);
     const named = (this.named = new Array<boolean>(ancestors).fill(true));
     for (const member of this.nameless ?? []) named[member] = false;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the DEFERRED sentinel, as in invalid()
     throw DEFERRED;
   }
 
