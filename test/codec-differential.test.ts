@@ -12,6 +12,7 @@
 // the walk order, see lib/xmlrpc/ranking.ts), plus a table of those ranking rules.
 
 import t, { type Test } from 'tap';
+import { inspect } from 'node:util';
 import { DecodeError, Fault } from '../lib/errors.js';
 import { loads, type DecodeOptions } from '../lib/xmlrpc/decode.js';
 import { referenceLoads } from './reference-decode.js';
@@ -704,7 +705,7 @@ t.test('agrees with the reference on the decode options and the size limit', asy
     differ.check(`options ${String(JSON.stringify(o))}`, doc, o as DecodeOptions);
     differ.check(`options ${String(JSON.stringify(o))} (bytes)`, Buffer.from(doc), o as DecodeOptions);
   }
-  for (const data of [42, null, [1, 2], new ArrayBuffer(4)]) differ.check(`data ${String(data)}`, data as never);
+  for (const data of [42, null, [1, 2], new ArrayBuffer(4)]) differ.check(`data ${inspect(data)}`, data as never);
   differ.report('option checks');
   t.equal(differ.outcomes.get('ERR_XML_TOO_LARGE'), 6, 'maxBytes 0, size - 1 and the string length refuse the document, as text and as bytes');
 });

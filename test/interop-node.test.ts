@@ -11,6 +11,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import xmlrpc from 'xmlrpc';
 import { XmlRpcClient, XmlRpcFault } from '@foxglove/xmlrpc';
@@ -132,7 +133,7 @@ function view(v: unknown): unknown {
   if (typeof v === 'object') {
     return ['struct', Object.fromEntries(Object.entries(v as object).map(([k, e]) => [k, view(e)]))];
   }
-  return ['other', String(v)];
+  return ['other', inspect(v)];
 }
 
 function viewed(o: Outcome): unknown {
