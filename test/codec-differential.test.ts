@@ -262,11 +262,12 @@ class Writer {
       else if (ch === '&') out += pick(r, ['&amp;', '&#38;', '&#x26;']);
       else if (ch === '>' && (out.endsWith(']]') || chance(r, st.refs))) out += pick(r, ['&gt;', '&#62;']);
       else if (ch === '\r' && chance(r, 0.7)) out += '&#13;';
-      else if (ch === '\r\n' && chance(r, 0.5)) out += '&#13;&#10;';
-      else if (chance(r, st.refs)) out += chance(r, 0.5) ? `&#${cp};` : `&#x${cp.toString(16)};`;
-      else if (ch === '"' && chance(r, st.refs)) out += '&quot;';
-      else if (ch === "'" && chance(r, st.refs)) out += '&apos;';
-      else out += ch;
+      else if (chance(r, st.refs)) {
+        // A reference: for a quote, its predefined entity half the time; else a numeric one.
+        if (ch === '"' && chance(r, 0.5)) out += '&quot;';
+        else if (ch === "'" && chance(r, 0.5)) out += '&apos;';
+        else out += chance(r, 0.5) ? `&#${cp};` : `&#x${cp.toString(16)};`;
+      } else out += ch;
     }
     flush();
     return out;
