@@ -25,9 +25,9 @@ import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
 // forbids deep imports), so it is loaded by file path. Without it a foxglove
 // user cannot send an <i8> at all.
 const require = createRequire(import.meta.url);
-const FoxCustomType = require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')).CustomType as new (
-  raw: string,
-) => { tagName: string; raw: string };
+const FoxCustomType = (
+  require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')) as { CustomType: new (raw: string) => { tagName: string; raw: string } }
+).CustomType;
 
 /** A subtest's `t` (the last overload of `t.test` takes just the callback). */
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0];
