@@ -21,15 +21,16 @@ function stoogeSum(s: Struct, what: string): number {
   return int(s.moe, `${what}.moe`) + int(s.larry, `${what}.larry`) + int(s.curly, `${what}.curly`);
 }
 
+// Plain functions: none uses `this` (they are registered and called on their own).
 export const validator1 = {
-  arrayOfStructsTest(list: unknown): number {
+  arrayOfStructsTest(this: void, list: unknown): number {
     if (!Array.isArray(list)) throw new Fault(FaultCode.INVALID_PARAMS, 'arrayOfStructsTest takes an array of structs');
     let sum = 0;
     for (const [i, item] of list.entries()) sum += int(struct(item, `[${i}]`).curly, `[${i}].curly`);
     return sum;
   },
 
-  countTheEntities(text: unknown): Struct {
+  countTheEntities(this: void, text: unknown): Struct {
     if (typeof text !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'countTheEntities takes a string');
     const count = (c: string) => text.split(c).length - 1;
     return {
@@ -41,35 +42,35 @@ export const validator1 = {
     };
   },
 
-  easyStructTest(s: unknown): number {
+  easyStructTest(this: void, s: unknown): number {
     return stoogeSum(struct(s, 'easyStructTest param'), 'struct');
   },
 
-  echoStructTest(s: unknown): Struct {
+  echoStructTest(this: void, s: unknown): Struct {
     return struct(s, 'echoStructTest param');
   },
 
-  manyTypesTest(n: unknown, b: unknown, s: unknown, d: unknown, dt: unknown, b64: unknown): unknown[] {
+  manyTypesTest(this: void, n: unknown, b: unknown, s: unknown, d: unknown, dt: unknown, b64: unknown): unknown[] {
     return [n, b, s, d, dt, b64];
   },
 
-  moderateSizeArrayCheck(list: unknown): string {
+  moderateSizeArrayCheck(this: void, list: unknown): string {
     if (!Array.isArray(list) || list.length === 0) throw new Fault(FaultCode.INVALID_PARAMS, 'moderateSizeArrayCheck takes a non-empty array');
-    const first = list[0];
-    const last = list[list.length - 1];
+    const first: unknown = list[0];
+    const last: unknown = list[list.length - 1];
     if (typeof first !== 'string' || typeof last !== 'string') {
       throw new Fault(FaultCode.INVALID_PARAMS, 'moderateSizeArrayCheck takes an array of strings');
     }
     return first + last;
   },
 
-  nestedStructTest(calendar: unknown): number {
+  nestedStructTest(this: void, calendar: unknown): number {
     const year = struct(struct(calendar, 'calendar')['2000'], 'calendar["2000"]');
     const month = struct(year['04'], 'calendar["2000"]["04"]');
     return stoogeSum(struct(month['01'], 'calendar["2000"]["04"]["01"]'), 'day');
   },
 
-  simpleStructReturnTest(n: unknown): Struct {
+  simpleStructReturnTest(this: void, n: unknown): Struct {
     const k = int(n, 'simpleStructReturnTest param');
     return { times10: k * 10, times100: k * 100, times1000: k * 1000 };
   },

@@ -16,7 +16,7 @@ interface Running {
   url: URL;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
   /** Resolves once the child has printed a line matching `pattern`; rejects if it exits first. */
-  printed(pattern: RegExp): Promise<void>;
+  printed: (pattern: RegExp) => Promise<void>;
 }
 
 function start(args: string[]): Promise<Running> {

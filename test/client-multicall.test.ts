@@ -56,6 +56,7 @@ t.test('a MultiCall is reusable, and is an ordinary object to await and inspect'
     await s.close();
   });
   const multi = new MultiCall(proxy);
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- awaiting it is the test: a MultiCall must not be thenable
   t.equal(await multi, multi);
   multi.add(1, 1);
   t.equal(inspect(multi), `<MultiCall 1 queued for http://127.0.0.1:${s.port}/RPC2>`);

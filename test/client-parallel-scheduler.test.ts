@@ -6,6 +6,7 @@ import t from 'tap';
 import { Scheduler, type RemoteTask, type SchedulerLimits, type Task } from '../lib/client/scheduler.js';
 import type { Pipeline, PipelineOptions } from '../lib/client/pipeline.js';
 import type { Transport } from '../lib/client/transport.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 interface FakePipeline {
   id: number;
@@ -247,4 +248,26 @@ t.test('ten thousand tasks over five hundred hosts all start and settle, in orde
   );
   t.ok(scheduler.stats().connections <= 64);
   await scheduler.close();
+});
+
+t.test('a local call whose timer cannot be set fails with that error, and the run still settles', async (t) => {
+  // #runLocal rejects when the clock throws: the call must end failed, not be dropped.
+  const clock: Clock = {
+    ...systemClock,
+    setTimeout: () => {
+      throw new Error('no timers');
+    },
+  };
+  const scheduler = new Scheduler(LIMITS, clock);
+  const pairs = await scheduler.run(
+    [
+      { kind: 'local', url: 'local:timed', timeout: 1000, call: () => 1 },
+      { kind: 'local', url: 'local:untimed', timeout: 0, call: () => 2 },
+    ],
+    { concurrency: 2 },
+  );
+  t.equal(pairs[0]![0], null);
+  t.match(pairs[0]![1], { message: 'no timers' });
+  t.same(pairs[1], [2, null]);
+  t.match(scheduler.stats(), { queued: 0, inFlight: 0 }, 'nothing queued or in flight');
 });

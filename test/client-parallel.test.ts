@@ -237,7 +237,7 @@ t.test('strategies on the wire: concurrent opens a connection per call, pipeline
   }
   t.same(counts, { concurrent: 6, pipelined: 1, hybrid: 1 });
   s.sockets.clear();
-  const mixed = new ParallelServerProxy([...Array(5).fill(s.url), target(s.url, { strategy: 'concurrent' })], {
+  const mixed = new ParallelServerProxy([...Array<string>(5).fill(s.url), target(s.url, { strategy: 'concurrent' })], {
     strategy: 'pipelined',
     waitForKeepAlive: false,
   });

@@ -28,7 +28,7 @@ import {
 /** The answer to an `echo(tag)` call: its tag back, as a scripted server writes it. */
 function answer(request: RawRequest, headers: Record<string, string> = {}): Buffer {
   const { params } = loads(request.body);
-  return httpResponse(xmlResult(`<string>${String(params[0])}</string>`), '200 OK', headers);
+  return httpResponse(xmlResult(`<string>${params[0] as string}</string>`), '200 OK', headers);
 }
 
 const echo = (tag: string) => dumps([tag], 'echo');
@@ -290,7 +290,7 @@ t.test('Connection: close after an answer: calls written after it fail with requ
 t.test('a server that closes after every response (HTTP/1.0) costs one connection per call, and every call succeeds', async (t) => {
   const s = await scriptedServer((request) => {
     const { params } = loads(request.body);
-    request.socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n${xmlResult(`<string>${String(params[0])}</string>`)}`);
+    request.socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n${xmlResult(`<string>${params[0] as string}</string>`)}`);
   });
   const pipeline = new Transport({ timeout: 3000 }).openPipeline(`127.0.0.1:${s.port}`);
   t.teardown(async () => {

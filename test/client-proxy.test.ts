@@ -52,13 +52,16 @@ t.test('dotted names reach nested methods; call() reaches any name', async (t) =
 
 t.test('the proxy is an ordinary object to await, JSON, inspect, String and symbols: none of them makes a call', async (t) => {
   const { proxy, s, url } = await setup(t);
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- awaiting it is the test: the proxy must not look thenable
   t.equal(await proxy, proxy, 'await proxy resolves to the proxy itself');
   t.equal(await Promise.resolve(proxy), proxy);
   const system = proxy.system;
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- awaiting it is the test: a method object must not look thenable
   t.equal(await system, system, 'a method object is not thenable either');
   t.equal(JSON.stringify(proxy), JSON.stringify({ url }));
   t.equal(inspect(proxy), `<ServerProxy for ${url}>`);
   t.equal(String(proxy), `<ServerProxy for ${url}>`);
+  // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the template literal is the test: it stringifies through the proxy's own toString
   t.equal(`${proxy}`, `<ServerProxy for ${url}>`);
   t.equal(inspect(proxy.system.listMethods), '[XML-RPC method system.listMethods]');
   t.equal(String(proxy.add), '[XML-RPC method add]');

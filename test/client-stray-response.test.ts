@@ -17,7 +17,7 @@ import { httpResponse, pollUntil, scriptedServer, xmlResult, type RawRequest } f
 /** The answer to an `echo(tag)` call: its tag back. */
 function answer(request: RawRequest, tag?: string): Buffer {
   const { params } = loads(request.body);
-  return httpResponse(xmlResult(`<string>${tag ?? String(params[0])}</string>`));
+  return httpResponse(xmlResult(`<string>${tag ?? (params[0] as string)}</string>`));
 }
 
 const echo = (tag: string) => dumps([tag], 'echo');

@@ -4,6 +4,7 @@
 // never anything else.
 
 import t from 'tap';
+import { inspect } from 'node:util';
 import { DECODE_ERROR_FAULT, DecodeError, Fault } from '../lib/errors.js';
 import { loads, parseMethodCall, parseMethodResponse } from '../lib/xmlrpc/decode.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
@@ -37,7 +38,7 @@ t.test('refuses every malformed document with the right DecodeError code and fau
   for (const [name, doc, code] of MALFORMED) {
     const err = thrown(() => loads(doc));
     if (!(err instanceof DecodeError)) {
-      t.fail(`${name}: expected DecodeError ${code}, got ${err === undefined ? 'a result' : String(err)}`);
+      t.fail(`${name}: expected DecodeError ${code}, got ${err === undefined ? 'a result' : inspect(err)}`);
       continue;
     }
     t.equal(err.code, code, `${name}: ${err.message}`);
@@ -393,7 +394,7 @@ t.test('throws a DecodeError for every truncation of valid documents, never anyt
       for (const input of [sample.subarray(0, n), sample.subarray(0, n).toString('latin1')]) {
         const err = thrown(() => loads(input));
         if (!(err instanceof DecodeError)) {
-          t.fail(`prefix of ${n} bytes: ${err === undefined ? 'decoded' : String(err)}`);
+          t.fail(`prefix of ${n} bytes: ${err === undefined ? 'decoded' : inspect(err)}`);
         } else if (err.code !== 'ERR_XML_NOT_WELL_FORMED' && err.code !== 'ERR_XML_INVALID_CHARACTER') {
           t.fail(`prefix of ${n} bytes: ${err.code} ${err.message}`);
         }

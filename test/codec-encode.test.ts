@@ -217,7 +217,7 @@ t.test('writes every digit count and sign of an int32, alone and amid text, in d
   for (const size of [10, 3000, 50000]) {
     const mixed = Array.from({ length: size }, (_, i) => (i % 3 === 0 ? i - size : i % 3 === 1 ? `é${i}<` : { k: i, ü: 'x'.repeat(i % 97) }));
     const xml = dumps(mixed, 'm');
-    t.same(loads(xml).params, mixed.map((v) => (typeof v === 'object' ? Object.assign(Object.create(null), v) : v)), `${size} values`);
+    t.same(loads(xml).params, mixed.map((v) => (typeof v === 'object' ? Object.assign(Object.create(null) as Record<string, unknown>, v) : v)), `${size} values`);
     t.ok(bufferDumps(mixed, 'm').equals(Buffer.from(xml, 'utf8')), `${size} values as bytes`);
   }
 });

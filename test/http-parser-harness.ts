@@ -130,7 +130,7 @@ export function refusal(pieces: Buffer[], opts: RunOptions = {}): HttpParseError
     } catch (later) {
       again = later;
     }
-    if (again !== err) throw new Error('a failed parser accepted more input or threw another error');
+    if (again !== err) throw new Error('a failed parser accepted more input or threw another error', { cause: err });
     return err;
   }
   return null;

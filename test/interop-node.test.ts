@@ -11,6 +11,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import xmlrpc from 'xmlrpc';
 import { XmlRpcClient, XmlRpcFault } from '@foxglove/xmlrpc';
@@ -24,9 +25,9 @@ import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
 // forbids deep imports), so it is loaded by file path. Without it a foxglove
 // user cannot send an <i8> at all.
 const require = createRequire(import.meta.url);
-const FoxCustomType = require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')).CustomType as new (
-  raw: string,
-) => { tagName: string; raw: string };
+const FoxCustomType = (
+  require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')) as { CustomType: new (raw: string) => { tagName: string; raw: string } }
+).CustomType;
 
 /** A subtest's `t` (the last overload of `t.test` takes just the callback). */
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -132,7 +133,7 @@ function view(v: unknown): unknown {
   if (typeof v === 'object') {
     return ['struct', Object.fromEntries(Object.entries(v as object).map(([k, e]) => [k, view(e)]))];
   }
-  return ['other', String(v)];
+  return ['other', inspect(v)];
 }
 
 function viewed(o: Outcome): unknown {

@@ -96,7 +96,10 @@ rec("nested_multicall", lambda: p.system.multicall([{"methodName": "system.multi
 print(json.dumps(out))
 `;
 
-function runPython(url: string): Promise<Record<string, { ok?: unknown; fault?: [number, string]; error?: string }>> {
+/** What the script prints: each call's result, fault or error, by name. */
+type PythonResults = Record<string, { ok?: unknown; fault?: [number, string]; error?: string }>;
+
+function runPython(url: string): Promise<PythonResults> {
   return new Promise((resolve, reject) => {
     const child = spawn('python3', ['-c', SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -107,7 +110,7 @@ function runPython(url: string): Promise<Record<string, { ok?: unknown; fault?: 
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`python3 exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout));
+      else resolve(JSON.parse(stdout) as PythonResults);
     });
   });
 }

@@ -2,6 +2,7 @@
 // their defaults, and the Server refusing a bad limit when it is made.
 
 import t from 'tap';
+import { inspect } from 'node:util';
 import { DEFAULT_PARSER_LIMITS } from '../lib/http/parser.js';
 import { DEFAULT_SERVER_LIMITS, MAX_TIMEOUT_MS, definedOnly, nonNegative, serverLimits, timeoutMs, type ServerLimits } from '../lib/options.js';
 import { Server } from '../lib/server/server.js';
@@ -10,7 +11,7 @@ t.test('nonNegative takes zero and positive numbers, and Infinity only when allo
   for (const value of [0, 1, 1.5, 2 ** 53]) t.equal(nonNegative('x', value), value, String(value));
   t.equal(nonNegative('x', Infinity, true), Infinity);
   for (const value of [-1, -0.5, NaN, Infinity, -Infinity, '1', null, undefined, {}]) {
-    t.throws(() => nonNegative('x', value), RangeError, String(value));
+    t.throws(() => nonNegative('x', value), RangeError, inspect(value));
   }
   t.throws(() => nonNegative('x', -Infinity, true), RangeError, '-Infinity even when Infinity is allowed');
   t.throws(() => nonNegative('maxHeaders', -1), { message: 'maxHeaders must be a non-negative number, got -1' }, 'the message names the option and the value');

@@ -143,7 +143,7 @@ function contentOf(children: RawNode[]): Content {
     const key = Object.keys(node)[0] as string;
     const val = node[key];
     if (key === TEXT) text += decodeReferences(String(val));
-    else if (key === CDATA) for (const part of val as RawNode[]) text += String(part[TEXT] ?? '');
+    else if (key === CDATA) for (const part of val as RawNode[]) text += (part[TEXT] as string | undefined) ?? ''; // text is a string (parseTagValue: false)
     else elements.push({ name: key, children: val as RawNode[] });
   }
   return { elements, text };
@@ -295,7 +295,7 @@ class Walker {
       case 'array': {
         this.enter(level);
         const values = elementsOf(only(typed, 'data'));
-        const out: XmlRpcValue[] = new Array(values.length);
+        const out = new Array<XmlRpcValue>(values.length);
         for (let k = 0; k < values.length; k++) {
           const v = values[k] as Element;
           if (v.name !== 'value') invalid(`unexpected <${v.name}> in <data>`);
@@ -465,10 +465,14 @@ function wellFormed(text: string, maxElementDepth: number): string {
 // ---------------------------------------------------------------------------
 // 2. The well-formedness scan
 
+// XML 1.0's NameStartChar and NameChar, as the spec writes them. ZWNJ and ZWJ
+// are the range \u200C-\u200D, and the combining marks \u0300-\u036F come
+// first in NAME_CHAR: next to other characters, no-misleading-character-class
+// would read them as joined or combined sequences. The sets are the spec's.
 const NAME_START =
-  ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D' +
+  ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D' +
   '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const NAME_CHAR = NAME_START + '\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040';
+const NAME_CHAR = '\\u0300-\\u036F' + NAME_START + '\\-.0-9\\u00B7\\u203F\\u2040';
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'uy');
 const IS_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*$`, 'u');
 const REFERENCE = /&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([^\t\n\r ;&<]*));/y;

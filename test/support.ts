@@ -536,7 +536,7 @@ export class WatchedClock extends ManualClock {
 /** A promise the test opens when it chooses: a handler awaits it, the test decides when it finishes. */
 export interface Gate<T = void> {
   readonly promise: Promise<T>;
-  open(value: T): void;
+  readonly open: (value: T) => void;
 }
 
 export function gate<T = void>(): Gate<T> {

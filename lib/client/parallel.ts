@@ -29,7 +29,6 @@
 import { inspect } from 'node:util';
 import { EncodeError, Fault, FaultCode } from '../errors.js';
 import { dumps } from '../xmlrpc/encode.js';
-import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { Outcome } from '../async/concurrency.js';
 import { systemClock } from '../clock.js';
 import { isLoopback, parseHost, parseUrl } from './endpoint.js';
@@ -458,9 +457,10 @@ export type Job = readonly [target: Target, method: string, params?: readonly un
  * (strategy, concurrency, timeout, signal, limits). Resolves to one
  * `[result, error]` pair per job, in job order, once every call has
  * settled and every connection it opened is closed. Rejects only for
- * malformed jobs or options, before any call.
+ * malformed jobs or options, before any call. A result is an XmlRpcValue
+ * from a remote target, whatever the function returned from a local one.
  */
-export async function runJobs(jobs: Iterable<Job>, options: RunJobsOptions = {}): Promise<Outcome<XmlRpcValue | unknown>[]> {
+export async function runJobs(jobs: Iterable<Job>, options: RunJobsOptions = {}): Promise<Outcome<unknown>[]> {
   if (jobs === null || typeof (jobs as Iterable<Job>)[Symbol.iterator] !== 'function') throw new TypeError('runJobs needs a list of jobs');
   const parts = split(options);
   const resolver = new TargetResolver(parts.transport);

@@ -141,7 +141,7 @@ export function remoteMethod<R>(name: string, invoke: (name: string, params: unk
   Object.defineProperty(fn, 'toString', { value: () => `[XML-RPC method ${name}]` });
   return new Proxy(fn, {
     get(target, prop, receiver) {
-      if (typeof prop === 'symbol' || FUNCTION_OWN.has(prop)) return Reflect.get(target, prop, receiver);
+      if (typeof prop === 'symbol' || FUNCTION_OWN.has(prop)) return Reflect.get(target, prop, receiver) as unknown;
       if (NOT_METHODS.has(prop)) return undefined;
       return remoteMethod(`${name}.${prop}`, invoke);
     },

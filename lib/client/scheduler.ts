@@ -319,11 +319,13 @@ export class Scheduler {
     const task = entry.task;
     if (task.kind === 'local') {
       run.inFlight++;
-      this.#runLocal(run, task).then((outcome) => {
+      const ended = (outcome: Outcome) => {
         run.inFlight--;
         this.#wakeRun(run);
         this.#settle(run, entry, outcome);
-      });
+      };
+      // #runLocal resolves to the call's outcome; should it ever reject (a Clock that throws), the call still settles, failed.
+      this.#runLocal(run, task).then(ended, (err: unknown) => ended([null, asError(err)]));
       return true;
     }
     const lane = this.#laneFor(task);

@@ -385,13 +385,13 @@ export class HttpParser {
           !this.startSeen &&
           this.maxRequestLineBytes <= this.maxHeaderBytes - this.headBytes
         ) {
-          fail('HPE_URI_TOO_LONG', `request line longer than ${this.maxRequestLineBytes} bytes`);
+          return fail('HPE_URI_TOO_LONG', `request line longer than ${this.maxRequestLineBytes} bytes`);
         }
-        fail('HPE_HEADERS_TOO_LARGE', `head larger than ${this.maxHeaderBytes} bytes`);
+        return fail('HPE_HEADERS_TOO_LARGE', `head larger than ${this.maxHeaderBytes} bytes`);
       case S_CHUNK_SIZE:
-        fail('HPE_INVALID_CHUNK_SIZE', `chunk-size line longer than ${this.maxChunkLineBytes} bytes`);
+        return fail('HPE_INVALID_CHUNK_SIZE', `chunk-size line longer than ${this.maxChunkLineBytes} bytes`);
       default:
-        fail('HPE_HEADERS_TOO_LARGE', `trailer section larger than ${this.maxHeaderBytes} bytes`);
+        return fail('HPE_HEADERS_TOO_LARGE', `trailer section larger than ${this.maxHeaderBytes} bytes`);
     }
   }
 

@@ -65,20 +65,20 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   constructor(options: XmlRpcHandlerOptions = {}) {
     super(options);
     const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
-      this.functions.set(`system.${name}`, { fn, self: this, info: checkedInfo(`system.${name}`, info) });
-    system('listMethods', this.listMethods, {
+      this.functions.set(`system.${name}`, { fn, self: undefined, info: checkedInfo(`system.${name}`, info) });
+    system('listMethods', this.listMethods.bind(this), {
       help: 'Lists the names of the methods this server offers.',
       signatures: [['array']],
     });
-    system('methodHelp', this.methodHelp, {
+    system('methodHelp', this.methodHelp.bind(this), {
       help: "Returns a method's documentation string, or '' when it has none.",
       signatures: [['string', 'string']],
     });
-    system('methodSignature', this.methodSignature, {
+    system('methodSignature', this.methodSignature.bind(this), {
       help: "Returns a method's signatures, each [returnType, paramTypes...], or 'undef' when unknown.",
       signatures: [['array', 'string']],
     });
-    system('multicall', this.multicall, {
+    system('multicall', this.multicall.bind(this), {
       help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
       signatures: [['array', 'array']],
     });
@@ -249,7 +249,7 @@ const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
 
 function ownOrClassValue(target: object, name: string): unknown {
   if (name === '' || name.startsWith('_')) return undefined;
-  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
     const descriptor = Object.getOwnPropertyDescriptor(p, name);
     if (descriptor !== undefined) {
       if (name === 'constructor' || !('value' in descriptor)) return undefined;
@@ -261,7 +261,7 @@ function ownOrClassValue(target: object, name: string): unknown {
 
 function instanceMethodNames(instance: object): string[] {
   const names = new Set<string>();
-  for (let p: object | null = instance; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = instance; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
     for (const name of Object.getOwnPropertyNames(p)) {
       if (name !== 'constructor' && !name.startsWith('_') && typeof ownOrClassValue(instance, name) === 'function') {
         names.add(name);

@@ -81,4 +81,4 @@ export function elementOf(raw: string): El {
 }
 
 /** The XML-RPC elements as the lexer sees them. */
-export const XMLRPC_ELEMENTS: ElementTable = { names: ELEMENT_NAMES, startTags: START_TAGS, idOf: elementId };
+export const XMLRPC_ELEMENTS: ElementTable<El> = { names: ELEMENT_NAMES, startTags: START_TAGS, idOf: elementId };

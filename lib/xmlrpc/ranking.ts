@@ -24,7 +24,7 @@ export const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
 export const MEMBER_PARTS = 'a <member> holds exactly one <name> and one <value>';
 
 /** The XML lexer over the XML-RPC elements, with the error ranking above; the reader extends it. */
-export abstract class RankedLexer extends XmlLexer {
+export abstract class RankedLexer extends XmlLexer<El> {
   /** The first XML-RPC error, raised once the document is known to be well formed. */
   private deferred: DecodeError | null = null;
   /** Open members whose <value> came before their <name> (indexes into `open`), when any. */
@@ -50,6 +50,7 @@ export abstract class RankedLexer extends XmlLexer {
   /** Records an XML-RPC error and throws DEFERRED; the cursor must be on a token boundary. */
   protected invalid(message: string): never {
     if (this.deferred === null) this.deferred = new DecodeError('ERR_XMLRPC_INVALID', message);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- DEFERRED is a sentinel (no stack captured), caught by identity in decode.ts and never seen outside it
     throw DEFERRED;
   }
 
@@ -73,6 +74,7 @@ export abstract class RankedLexer extends XmlLexer {
     this.children = new Array<number>(ancestors).fill(1);
     const named = (this.named = new Array<boolean>(ancestors).fill(true));
     for (const member of this.nameless ?? []) named[member] = false;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the DEFERRED sentinel, as in invalid()
     throw DEFERRED;
   }
 
@@ -80,7 +82,7 @@ export abstract class RankedLexer extends XmlLexer {
     if (this.listError === null) this.listError = new DecodeError('ERR_XMLRPC_INVALID', message);
   }
 
-  protected override onStart(parent: number, id: number): void {
+  protected override onStart(parent: number, id: El): void {
     if (parent === this.probe) this.listInvalid(`an element inside <name>`);
     if (parent < 0 || parent >= this.ancestors) return;
     const children = this.children as number[];

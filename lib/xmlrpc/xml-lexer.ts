@@ -22,14 +22,16 @@ const XML_DECLARATION =
 /**
  * The elements a grammar knows, so that the lexer can name a start tag's
  * element as it reads it, without slicing: ids from 1, 0 for any other.
+ * `Id` is the grammar's type for them (the XML-RPC reader's `El`), so that
+ * its comparisons are typed; a type only, nothing at run time.
  */
-export interface ElementTable {
+export interface ElementTable<Id extends number = number> {
   /** The local name of each id. */
   readonly names: readonly string[];
   /** The plain start tag of each id, `<name>`, for `take`. */
   readonly startTags: readonly string[];
   /** The id of the local name `s[at, at + len)`, 0 if the table lacks it. */
-  idOf(s: string, at: number, len: number): number;
+  idOf(s: string, at: number, len: number): Id;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface ElementTable {
  * can go on from there, because the document's first well-formedness error,
  * wherever it is, takes precedence over any error of the grammar.
  */
-export abstract class XmlLexer {
+export abstract class XmlLexer<Id extends number = number> {
   protected readonly s: string;
   protected readonly n: number;
   /** The cursor: the next character to read. */
@@ -63,7 +65,7 @@ export abstract class XmlLexer {
   constructor(
     text: string,
     protected readonly maxElementDepth: number,
-    private readonly elements: ElementTable,
+    private readonly elements: ElementTable<Id>,
   ) {
     this.s = text;
     this.n = text.length;
@@ -137,7 +139,7 @@ export abstract class XmlLexer {
    * pushes it unless empty, and returns its element's id in the table (0 if
    * none). Sets `tagEmpty`.
    */
-  protected startTag(): number {
+  protected startTag(): Id {
     const s = this.s;
     const lt = this.i;
     let j = lt + 1;
@@ -183,7 +185,7 @@ export abstract class XmlLexer {
    * attribute, no white space), if the cursor is on one: consumed and pushed,
    * as `startTag` would. Otherwise false, nothing read.
    */
-  protected take(id: number): boolean {
+  protected take(id: Id): boolean {
     const tag = this.elements.startTags[id] as string;
     const i = this.i;
     if (!holds(this.s, i, tag)) return false;
@@ -503,7 +505,7 @@ export abstract class XmlLexer {
   }
 
   // Hooks for `scanRest`, called on the elements and text it meets.
-  protected onStart(_parent: number, _id: number): void {}
+  protected onStart(_parent: number, _id: Id): void {}
   protected onEnd(_index: number): void {}
   protected onText(): void {}
 
