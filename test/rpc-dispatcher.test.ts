@@ -104,7 +104,8 @@ t.test('a signature naming a type XML-RPC does not have is refused at registrati
     ['a type that is not a string', [[5]], /5 is not an XML-RPC type name/],
     ['an empty signature (no return type)', [[]], /non-empty array/],
     ['a signature that is not an array', ['int'], /non-empty array/],
-    ['signatures that are not an array', 'int', /must be an array/],
+    ['signatures that are not an array', 'int', /must be a non-empty array/],
+    ['an empty list of signatures (every call would be refused)', [], /must be a non-empty array .*\(leave it out to declare none\)/],
   ];
   for (const [what, signatures, message] of cases) {
     t.throws(() => d.registerFunction((x: unknown) => x, 'echo', { signatures: signatures as string[][] }), { name: 'TypeError', message }, what);

@@ -24,6 +24,41 @@ export interface RawResponse {
 }
 
 /**
+ * Conditions a fixture re-checks on every event it sees (and every 5 ms, for
+ * state that changes without one), each bounded by a generous limit that
+ * only a stalled machine reaches: a failure bound, not a timing window.
+ */
+class Waiters {
+  private list: (() => void)[] = [];
+
+  until(test: () => boolean, what: string, ms: number): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.list = this.list.filter((w) => w !== check);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const poll = setInterval(() => check(), 5);
+      const check = () => {
+        if (!test()) return;
+        done();
+        resolve();
+      };
+      this.list.push(check);
+    });
+  }
+
+  wake(): void {
+    for (const waiter of [...this.list]) waiter();
+  }
+}
+
+/**
  * A client socket that writes exact bytes and parses whatever comes back.
  * Every wait is bounded in time, so a broken server fails a test rather
  * than hanging it.
@@ -37,7 +72,7 @@ export class RawClient {
   headResponses = 0;
   parseError: Error | null = null;
   private readonly parser: HttpParser;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Waiters();
   private readonly ready: Promise<void>;
 
   constructor(port: number, host = '127.0.0.1') {
@@ -116,29 +151,11 @@ export class RawClient {
 
   /** Waits for `test` to hold: checked on every socket event and every 5 ms. */
   until(test: () => boolean, ms: number, what: string): Promise<void> {
-    if (test()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.waiters = this.waiters.filter((w) => w !== check);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      }, ms);
-      const poll = setInterval(() => check(), 5);
-      const check = () => {
-        if (!test()) return;
-        done();
-        resolve();
-      };
-      this.waiters.push(check);
-    });
+    return this.waiters.until(test, what, ms);
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
   }
 
   destroy(): void {
@@ -165,7 +182,6 @@ export function post(path: string, body: string, extra = ''): string {
   return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One XML-RPC call over a fresh raw connection: the decoded response body. */
 export async function rpc(port: number, body: string, path = '/RPC2'): Promise<RawResponse> {
@@ -573,7 +589,7 @@ export interface ServerSide {
  */
 export class ServerSides {
   readonly sides: ServerSide[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Waiters();
 
   constructor(server: Server) {
     const listener = (server as unknown as { listener: net.Server }).listener;
@@ -602,29 +618,11 @@ export class ServerSides {
 
   /** Waits for `test` to hold, checked after each server-side event (and every 5 ms); rejects after `ms`. */
   until(test: () => boolean, what: string, ms = 5000): Promise<void> {
-    if (test()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.waiters = this.waiters.filter((w) => w !== check);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      }, ms);
-      const poll = setInterval(() => check(), 5);
-      const check = () => {
-        if (!test()) return;
-        done();
-        resolve();
-      };
-      this.waiters.push(check);
-    });
+    return this.waiters.until(test, what, ms);
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
   }
 }
 

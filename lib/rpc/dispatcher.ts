@@ -16,8 +16,9 @@ export interface MethodInfo {
   help?: string;
   /**
    * Returned by system.methodSignature: each signature is
-   * `[returnType, ...paramTypes]` with XML-RPC type names (`SIGNATURE_TYPES`,
-   * checked at registration). When given, calls whose parameter count
+   * `[returnType, ...paramTypes]` with XML-RPC type names (`int`, `i4`, `i8`,
+   * `boolean`, `string`, `double`, `dateTime.iso8601`, `base64`, `struct`,
+   * `array`, `nil`), checked at registration. When given, calls whose parameter count
    * matches no signature get fault -32602.
    */
   signatures?: string[][];
@@ -182,7 +183,10 @@ function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcVal
 function checkedInfo(name: string, info: MethodInfo): MethodInfo {
   const { signatures } = info;
   if (signatures === undefined) return info;
-  if (!Array.isArray(signatures)) throw new TypeError(`${name}: signatures must be an array of [returnType, ...paramTypes] arrays`);
+  // An empty list would refuse every call and answer `[]` to system.methodSignature: leave `signatures` out to declare none.
+  if (!Array.isArray(signatures) || signatures.length === 0) {
+    throw new TypeError(`${name}: signatures must be a non-empty array of [returnType, ...paramTypes] arrays (leave it out to declare none)`);
+  }
   const copies = signatures.map((signature: unknown) => {
     if (!Array.isArray(signature) || signature.length === 0) {
       throw new TypeError(`${name}: each signature must be a non-empty array [returnType, ...paramTypes], got ${JSON.stringify(signature)}`);
