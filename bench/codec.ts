@@ -71,10 +71,7 @@ export function runCodecBench(): string {
       `${(dec.opsPerSec / decPeer.opsPerSec).toFixed(2)}x`,
     ]);
   }
-  return table(
-    ['payload', 'size', 'encode ours', 'xmlbuilder2', 'ratio', 'decode ours', 'ours MB/s', 'reference', 'ratio', 'fast-xml-parser', 'ratio'],
-    rows,
-  );
+  return table(['payload', 'size', 'encode ours', 'xmlbuilder2', 'ratio', 'decode ours', 'ours MB/s', 'reference', 'ratio', 'fast-xml-parser', 'ratio'], rows);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -17,8 +17,7 @@ export interface RawResponse {
 /** The request a load generator sends: POST /RPC2, keep-alive, a Content-Length. */
 export function httpRequest(port: number, body: Buffer): Buffer {
   const head =
-    `POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/xml\r\n` +
-    `User-Agent: medusa-bench\r\nContent-Length: ${body.length}\r\n\r\n`;
+    `POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/xml\r\n` + `User-Agent: medusa-bench\r\nContent-Length: ${body.length}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
@@ -26,12 +25,7 @@ export function httpRequest(port: number, body: Buffer): Buffer {
  * Writes `request` (which may hold several requests) in one write and reads
  * `count` responses. Resolves with what arrived and, if fewer, why.
  */
-export function exchange(
-  port: number,
-  request: Buffer,
-  count: number,
-  timeoutMs: number,
-): Promise<{ responses: RawResponse[]; error: string | null }> {
+export function exchange(port: number, request: Buffer, count: number, timeoutMs: number): Promise<{ responses: RawResponse[]; error: string | null }> {
   return new Promise((resolve) => {
     const responses: RawResponse[] = [];
     const reader = new ResponseReader();
@@ -44,10 +38,7 @@ export function exchange(
       socket.destroy();
       resolve({ responses, error });
     };
-    const timer = setTimeout(
-      () => done(`only ${responses.length} of ${count} responses within ${timeoutMs / 1000} s`),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => done(`only ${responses.length} of ${count} responses within ${timeoutMs / 1000} s`), timeoutMs);
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       try {

@@ -31,25 +31,16 @@ export async function measureIdleConnections(dist: string, pin: Pinning, count: 
   const server = await startServer(
     withFileLimit(
       fds,
-      pin.on(0, [
-        process.execPath,
-        path.join(dist, 'servers', 'ours.js'),
-        '0',
-        '--keep-alive-ms',
-        '600000',
-        '--max-connections',
-        String(fds),
-      ]),
+      pin.on(0, [process.execPath, path.join(dist, 'servers', 'ours.js'), '0', '--keep-alive-ms', '600000', '--max-connections', String(fds)]),
     ),
   );
   let clients: ChildProcess | null = null;
   try {
     await sleep(300);
     const idle = readRss(server.pid);
-    clients = spawnTracked(
-      withFileLimit(fds, pin.on(1, [process.execPath, path.join(dist, 'idle-clients.js'), String(server.port), String(count)])),
-      { stdin: true },
-    );
+    clients = spawnTracked(withFileLimit(fds, pin.on(1, [process.execPath, path.join(dist, 'idle-clients.js'), String(server.port), String(count)])), {
+      stdin: true,
+    });
     const lines = lineReader(clients);
     const opened = JSON.parse(await lines.next(150_000)) as { ready: number; failed: number; error: string | null; ms: number };
     // Idle for a while (past the default 5 s keep-alive timeout, which this

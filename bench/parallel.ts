@@ -93,6 +93,7 @@ const nodeXmlrpc: Client = async (urls, calls) => {
   }
 };
 
+// prettier-ignore
 const CLIENTS: [name: string, client: Client][] = [
   ['sequential (ServerProxy, await each)', sequential],
   ["runJobs 'concurrent'", strategy('concurrent')],

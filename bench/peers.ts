@@ -35,6 +35,7 @@ function nodeServer(id: string, label: string, file: string, ceiling = false): P
 
 export const OURS = nodeServer('ours', 'ours (medusa-xmlrpc)', 'ours.js');
 
+// prettier-ignore
 export const PEERS: readonly Peer[] = [
   OURS,
   nodeServer('node-xmlrpc', 'node-xmlrpc', 'node-xmlrpc.js'),

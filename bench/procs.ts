@@ -163,7 +163,10 @@ export function startServer(argv: string[], timeoutMs = 15_000): Promise<Started
 
 /** The most telling line of a process's stderr: its first error line, else its last line. */
 export function errorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return (lines.find((l) => /error|exception|cannot|denied/i.test(l)) ?? lines.at(-1) ?? '').slice(0, 300);
 }
 

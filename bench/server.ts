@@ -71,7 +71,11 @@ function config(): Config {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${v}`);
     return n;
   };
-  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (name: string) =>
+    (env[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   const pick = <T extends { id: string }>(name: string, all: readonly T[]): T[] => {
     const ids = list(name);
     for (const id of ids) {
@@ -220,15 +224,7 @@ async function checkOnce(port: number, w: Workload, depth: number): Promise<stri
 }
 
 /** One run: a fresh server, its idle RSS, a checked warm-up call, the load, its peak RSS. */
-async function measure(
-  r: Ready,
-  w: Workload,
-  mode: Mode,
-  seconds: number,
-  bodyFile: string,
-  pin: Pinning,
-  tool: LoadTool,
-): Promise<Measured> {
+async function measure(r: Ready, w: Workload, mode: Mode, seconds: number, bodyFile: string, pin: Pinning, tool: LoadTool): Promise<Measured> {
   const none = (note: string): Measured => ({ load: null, idleRss: NaN, peakRss: NaN, note });
   const broken = r.broken.get(w.id);
   if (broken !== undefined) return none(`wrong answer: ${broken}`);

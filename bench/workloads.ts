@@ -8,17 +8,28 @@ export function mixedStruct(): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   for (let i = 0; i < 50; i++) {
     switch (i % 5) {
-      case 0: s[`int${i}`] = i * 1000; break;
-      case 1: s[`str${i}`] = `value <${i}> & more`; break;
-      case 2: s[`dbl${i}`] = i + 0.25; break;
-      case 3: s[`bool${i}`] = i % 2 === 0; break;
-      default: s[`arr${i}`] = [i, `x${i}`]; break;
+      case 0:
+        s[`int${i}`] = i * 1000;
+        break;
+      case 1:
+        s[`str${i}`] = `value <${i}> & more`;
+        break;
+      case 2:
+        s[`dbl${i}`] = i + 0.25;
+        break;
+      case 3:
+        s[`bool${i}`] = i % 2 === 0;
+        break;
+      default:
+        s[`arr${i}`] = [i, `x${i}`];
+        break;
     }
   }
   return s;
 }
 
 /** The codec bench's payloads: a name and the params of a call. */
+// prettier-ignore
 export const PAYLOADS: [string, unknown[]][] = [
   ['add(40, 2)', [40, 2]],
   ['struct of 50 members', [mixedStruct()]],

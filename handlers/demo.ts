@@ -37,7 +37,12 @@ export class DemoHandler extends XmlRpcDispatcher {
     super({ wrapDoubles: true, ...options });
     this.registerFunction(add, 'add', {
       help: 'add(a, b): the sum of two numbers (or the concatenation of two strings).',
-      signatures: [['int', 'int', 'int'], ['double', 'double', 'double'], ['i8', 'i8', 'i8'], ['string', 'string', 'string']],
+      signatures: [
+        ['int', 'int', 'int'],
+        ['double', 'double', 'double'],
+        ['i8', 'i8', 'i8'],
+        ['string', 'string', 'string'],
+      ],
     });
     this.registerFunction(echo, 'echo', {
       help: 'echo(x): returns its argument unchanged, whatever its type.',

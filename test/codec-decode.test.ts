@@ -48,6 +48,7 @@ t.test('refuses every malformed document with the right DecodeError code and fau
 
 t.test('reads arrays of ints in every form the plain path and the general path share', async (t) => {
   const arr = (items: string) => `${DECL}<methodResponse><params><param><value><array><data>${items}</data></array></value></param></params></methodResponse>`;
+  // prettier-ignore
   const cases: [string, unknown][] = [
     ['<value><int>1</int></value><value><i4>-2</i4></value><value><int>+3</int></value>', [1, -2, 3]],
     ['<value><int>-0</int></value><value><int>007</int></value>', [0, 7]],
@@ -113,13 +114,15 @@ t.test('leaves Object.prototype untouched by prototype-ish element and member na
   for (const name of ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '__defineGetter__']) {
     thrown(() => loads(call(`<value><${name}><polluted>1</polluted></${name}></value>`)));
     thrown(() => loads(`<${name}><polluted>yes</polluted></${name}>`));
-    const struct = decodeValue(`<value><struct><member><name>${name}</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member></struct></value>`) as Record<string, unknown>;
+    const struct = decodeValue(
+      `<value><struct><member><name>${name}</name><value><struct><member><name>polluted</name><value>yes</value></member></struct></value></member></struct></value>`,
+    ) as Record<string, unknown>;
     t.equal(Object.getPrototypeOf(struct), null, `${name}: null prototype`);
     t.same(Object.keys(struct), [name], `${name}: an own key`);
   }
   t.same(Object.getOwnPropertyNames(Object.prototype).sort(), before);
   t.equal(({} as Record<string, unknown>)['polluted'], undefined);
-  t.equal(typeof ({}).toString, 'function');
+  t.equal(typeof {}.toString, 'function');
 });
 
 // ---------------------------------------------------------------------------
@@ -195,7 +198,11 @@ t.test('keeps CDATA verbatim, alone or mixed with text', async (t) => {
   t.equal(decodeValue('<value><![CDATA[untyped]]></value>'), 'untyped');
   t.equal(decodeValue('<value><string><![CDATA[]]]]><![CDATA[>]]></string></value>'), ']]>');
   t.equal(decodeValue('<value><string><![CDATA[]]></string></value>'), '');
-  t.equal(decodeValue('<value><string><![CDATA[<!DOCTYPE x [<!ENTITY e "boom">]>&e;]]></string></value>'), '<!DOCTYPE x [<!ENTITY e "boom">]>&e;', 'a DOCTYPE inside CDATA is text');
+  t.equal(
+    decodeValue('<value><string><![CDATA[<!DOCTYPE x [<!ENTITY e "boom">]>&e;]]></string></value>'),
+    '<!DOCTYPE x [<!ENTITY e "boom">]>&e;',
+    'a DOCTYPE inside CDATA is text',
+  );
   t.equal(decodeValue('<value><int><![CDATA[ 12 ]]></int></value>'), 12);
 });
 
@@ -203,13 +210,13 @@ t.test('skips comments and processing instructions wherever XML allows them', as
   const doc =
     '<?xml version="1.0"?>\n<!-- before --><?pi before?>\n' +
     '<methodCall><!-- a --><methodName>m<!-- b -->.x</methodName><?pi c?>' +
-    '<params><!-- <!DOCTYPE x> in a comment --><param><?pi d?><value><!-- e --><string>a<!-- f -->b<?pi don\'t?>c</string><!-- g --></value></param></params>' +
+    "<params><!-- <!DOCTYPE x> in a comment --><param><?pi d?><value><!-- e --><string>a<!-- f -->b<?pi don't?>c</string><!-- g --></value></param></params>" +
     '</methodCall>\n<!-- after --><?pi after?>\n';
   t.same(loads(doc), { methodName: 'm.x', params: ['abc'] });
   t.same(
     loads(call("<value><?pi it's?><struct><member><name>it's</name><value><?pi '?>ok</value></member></struct></value>")).params[0],
     nullProto({ "it's": 'ok' }),
-    "an apostrophe in a PI does not swallow what follows",
+    'an apostrophe in a PI does not swallow what follows',
   );
   t.equal(decodeValue('<value><?xml-stylesheet href="x"?>x</value>'), 'x', 'a PI whose target starts with xml');
   t.equal(decodeValue('<value><!----></value>'), '', 'an empty comment');
@@ -218,7 +225,9 @@ t.test('skips comments and processing instructions wherever XML allows them', as
 t.test('matches element names by local name and ignores attributes', async (t) => {
   const apache = 'xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions"';
   t.same(
-    loads(`${DECL}<methodResponse ${apache}><params><param><value><array><data><value><ex:nil/></value><value><ex:i8>9007199254740993</ex:i8></value></data></array></value></param></params></methodResponse>`),
+    loads(
+      `${DECL}<methodResponse ${apache}><params><param><value><array><data><value><ex:nil/></value><value><ex:i8>9007199254740993</ex:i8></value></data></array></value></param></params></methodResponse>`,
+    ),
     { methodName: null, params: [[null, 9007199254740993n]] },
   );
   t.equal(decodeValue(`<value type="int" id='x&amp;y'><int a="1" b='&#65;'>5</int></value>`), 5);
@@ -228,6 +237,7 @@ t.test('matches element names by local name and ignores attributes', async (t) =
 
 t.test('accepts every dateTime form and converts zones to UTC', async (t) => {
   const utc = Date.UTC(1998, 6, 17, 14, 8, 55);
+  // prettier-ignore
   const forms: Array<[string, number]> = [
     ['19980717T14:08:55', utc],
     ['1998-07-17T14:08:55', utc],
@@ -275,7 +285,9 @@ t.test('reads structs with last-wins duplicates and any key, into null-prototype
 });
 
 t.test('decodes doubles as Double wrappers with wrapDoubles, so they go back as doubles', async (t) => {
-  const xml = call('<value><array><data><value><double>2.0</double></value><value><double>-0.5</double></value><value><int>2</int></value></data></array></value>');
+  const xml = call(
+    '<value><array><data><value><double>2.0</double></value><value><double>-0.5</double></value><value><int>2</int></value></data></array></value>',
+  );
   const [plain] = loads(xml).params as [unknown[]];
   t.same(plain, [2, -0.5, 2]);
   const [wrapped] = loads(xml, { wrapDoubles: true }).params as [unknown[]];
@@ -319,24 +331,49 @@ t.test('reads encodings: UTF-8 BOM, ISO-8859-1, windows-1252, UTF-16 with and wi
   const latin1 = `<?xml version="1.0" encoding="ISO-8859-1"?><methodCall><methodName>m</methodName><params><param><value>caf\xe9 \x80</value></param></params></methodCall>`;
   t.same(loads(Buffer.from(latin1, 'latin1')), { methodName: 'm', params: ['café \u0080'] }, 'ISO-8859-1 is not windows-1252');
   t.same(loads(Buffer.from(latin1.replace('ISO-8859-1', 'windows-1252'), 'latin1')), { methodName: 'm', params: ['café €'] }, 'windows-1252');
-  t.same(loads(Buffer.from(latin1.replace('ISO-8859-1', 'cp1252').replace('\x80', '\x92\x9f\x81'), 'latin1')), { methodName: 'm', params: ['café \u2019\u0178\x81'] }, 'cp1252, whatever TextDecoder does');
-  t.same(loads(Buffer.from(latin1.replace('ISO-8859-1', 'ISO-8859-15').replace('\x80', '\xa4'), 'latin1')), { methodName: 'm', params: ['café €'] }, 'ISO-8859-15 through TextDecoder');
-  t.same(loads(Buffer.from(latin1.replace('ISO-8859-1', 'us-ascii').replace('caf\xe9 \x80', 'cafe'), 'latin1')), { methodName: 'm', params: ['cafe'] }, 'US-ASCII');
+  t.same(
+    loads(Buffer.from(latin1.replace('ISO-8859-1', 'cp1252').replace('\x80', '\x92\x9f\x81'), 'latin1')),
+    { methodName: 'm', params: ['café \u2019\u0178\x81'] },
+    'cp1252, whatever TextDecoder does',
+  );
+  t.same(
+    loads(Buffer.from(latin1.replace('ISO-8859-1', 'ISO-8859-15').replace('\x80', '\xa4'), 'latin1')),
+    { methodName: 'm', params: ['café €'] },
+    'ISO-8859-15 through TextDecoder',
+  );
+  t.same(
+    loads(Buffer.from(latin1.replace('ISO-8859-1', 'us-ascii').replace('caf\xe9 \x80', 'cafe'), 'latin1')),
+    { methodName: 'm', params: ['cafe'] },
+    'US-ASCII',
+  );
   const utf16 = doc.replace('?>', ' encoding="UTF-16"?>');
   t.same(loads(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf16, 'utf16le')])), expect, 'UTF-16LE with BOM');
   t.same(loads(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(utf16, 'utf16le').swap16()])), expect, 'UTF-16BE with BOM');
   t.same(loads(Buffer.from(utf16, 'utf16le').swap16()), expect, 'UTF-16BE without BOM');
   t.same(loads(Buffer.from(utf16, 'utf16le')), expect, 'UTF-16LE without BOM');
   t.same(loads(Buffer.from(doc.replace('?>', " encoding='utf8'?>"))), expect, 'a UTF-8 label');
-  t.same(loads(Buffer.from(doc.replace('?>', ' encoding="ISO-8859-1"?>')).toString('latin1')), { methodName: 'm', params: ['cafÃ© â\u0082¬'] }, 'a string is already text: its declaration is not used');
+  t.same(
+    loads(Buffer.from(doc.replace('?>', ' encoding="ISO-8859-1"?>')).toString('latin1')),
+    { methodName: 'm', params: ['cafÃ© â\u0082¬'] },
+    'a string is already text: its declaration is not used',
+  );
 });
 
-t.test("reads Python xmlrpc.client.dumps output", async (t) => {
+t.test('reads Python xmlrpc.client.dumps output', async (t) => {
   const pythonCall =
     "<?xml version='1.0'?>\n<methodCall>\n<methodName>example.test</methodName>\n<params>\n<param>\n<value><int>42</int></value>\n</param>\n<param>\n<value><string>héllo &lt;&amp;&gt;</string></value>\n</param>\n<param>\n<value><double>1.5</double></value>\n</param>\n<param>\n<value><boolean>1</boolean></value>\n</param>\n<param>\n<value><array><data>\n<value><int>1</int></value>\n<value><string>two</string></value>\n</data></array></value>\n</param>\n<param>\n<value><struct>\n<member>\n<name>a</name>\n<value><int>1</int></value>\n</member>\n<member>\n<name>b</name>\n<value><array><data>\n<value><nil/></value></data></array></value>\n</member>\n</struct></value>\n</param>\n<param>\n<value><dateTime.iso8601>19980717T14:08:55</dateTime.iso8601></value>\n</param>\n<param>\n<value><base64>\nAAFoZWxsbyB3b3JsZAABaGVsbG8gd29ybGQAAWhlbGxvIHdvcmxkAAFoZWxsbyB3b3JsZAABaGVs\nbG8gd29ybGQAAWhlbGxvIHdvcmxkAAFoZWxsbyB3b3JsZAABaGVsbG8gd29ybGQ=\n</base64></value>\n</param>\n</params>\n</methodCall>\n";
   t.same(loads(Buffer.from(pythonCall)), {
     methodName: 'example.test',
-    params: [42, 'héllo <&>', 1.5, true, [1, 'two'], nullProto({ a: 1, b: [null] }), new Date(Date.UTC(1998, 6, 17, 14, 8, 55)), Buffer.from('\x00\x01hello world'.repeat(8), 'latin1')],
+    params: [
+      42,
+      'héllo <&>',
+      1.5,
+      true,
+      [1, 'two'],
+      nullProto({ a: 1, b: [null] }),
+      new Date(Date.UTC(1998, 6, 17, 14, 8, 55)),
+      Buffer.from('\x00\x01hello world'.repeat(8), 'latin1'),
+    ],
   });
   const pythonResponse =
     "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n<name>x</name>\n<value><double>1e+300</double></value>\n</member>\n<member>\n<name>y</name>\n<value><double>-0.0</double></value>\n</member>\n</struct></value>\n</param>\n</params>\n</methodResponse>\n";
@@ -351,7 +388,9 @@ t.test("reads Python xmlrpc.client.dumps output", async (t) => {
 });
 
 t.test('throws a fault response as a Fault from loads and parseMethodResponse', async (t) => {
-  const doc = fault('<member><name>faultString</name><value>boom</value></member><member><name>faultCode</name><value><i4>-32601</i4></value></member><member><name>extra</name><value>ignored</value></member>');
+  const doc = fault(
+    '<member><name>faultString</name><value>boom</value></member><member><name>faultCode</name><value><i4>-32601</i4></value></member><member><name>extra</name><value>ignored</value></member>',
+  );
   for (const fn of [() => loads(doc), () => parseMethodResponse(Buffer.from(doc))]) {
     const err = thrown(fn);
     t.ok(err instanceof Fault && !(err instanceof DecodeError));
@@ -382,7 +421,6 @@ t.test('reads its own output back for a large document', async (t) => {
 
 // ---------------------------------------------------------------------------
 // truncation and fuzz
-
 
 t.test('throws a DecodeError for every truncation of valid documents, never anything else', async (t) => {
   let checked = 0;

@@ -4,7 +4,29 @@
 import t from 'tap';
 import { El, ELEMENT_NAMES, XMLRPC_ELEMENTS, elementOf } from '../lib/xmlrpc/elements.js';
 
-const ALL = ['methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value', 'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil', 'struct', 'member', 'name', 'array', 'data'];
+const ALL = [
+  'methodCall',
+  'methodResponse',
+  'methodName',
+  'params',
+  'param',
+  'fault',
+  'value',
+  'int',
+  'i4',
+  'i8',
+  'boolean',
+  'string',
+  'double',
+  'dateTime.iso8601',
+  'base64',
+  'nil',
+  'struct',
+  'member',
+  'name',
+  'array',
+  'data',
+];
 
 t.test('names every XML-RPC element by its local name, whatever the prefix', async (t) => {
   t.same(ELEMENT_NAMES.slice(1), ALL, 'one id per element, from 1');
@@ -18,8 +40,35 @@ t.test('names every XML-RPC element by its local name, whatever the prefix', asy
 });
 
 t.test('gives 0 for every other name, including near misses of the same length', async (t) => {
-  const others = ['', 'i', 'i5', 'I4', 'x8', 'nul', 'ints', 'Value', 'valuE', 'datA', 'namE', 'arrays', 'strinG', 'strucT', 'members', 'boolean2', 'methodcall', 'methodNamE',
-    'methodresponse', 'dateTime.iso8602', 'datetime.iso8601', 'faults', 'parAm', 'double.', '__proto__', 'constructor', 'toString'];
+  const others = [
+    '',
+    'i',
+    'i5',
+    'I4',
+    'x8',
+    'nul',
+    'ints',
+    'Value',
+    'valuE',
+    'datA',
+    'namE',
+    'arrays',
+    'strinG',
+    'strucT',
+    'members',
+    'boolean2',
+    'methodcall',
+    'methodNamE',
+    'methodresponse',
+    'dateTime.iso8602',
+    'datetime.iso8601',
+    'faults',
+    'parAm',
+    'double.',
+    '__proto__',
+    'constructor',
+    'toString',
+  ];
   for (const name of others) t.equal(elementOf(name), El.Unknown, JSON.stringify(name));
   t.equal(elementOf('a:b:value'), El.Unknown, 'only the first colon ends the prefix');
 });

@@ -58,7 +58,10 @@ function pseudoRandomBytes(n: number, seed: number): Buffer {
 
 /** Marks a number whose double text the oracle is told (the hard cases). */
 class Dbl {
-  constructor(readonly value: number, readonly text: string) {}
+  constructor(
+    readonly value: number,
+    readonly text: string,
+  ) {}
 }
 
 function oracleValue(parent: XMLBuilder, v: unknown): void {
@@ -134,6 +137,7 @@ function ours(v: unknown): unknown {
 
 const zeros = (n: number): string => '0'.repeat(n);
 
+// prettier-ignore
 const ORACLE_CORPUS: Array<[string, unknown]> = [
   ['zero', 0],
   ['one', 1],
@@ -211,13 +215,20 @@ t.test('writes every digit count and sign of an int32, alone and amid text, in d
   const ints = [0, -0 + 0, 1, -1, 9, 10, -10, 99, 100, 12345, 999999999, 1000000000, -1000000000, 2147483647, -2147483648];
   for (let d = 1, p = 10; d <= 9; d++, p *= 10) ints.push(p - 1, -(p - 1), p, -p);
   for (const n of ints) {
-    t.equal(dumps([n], { methodResponse: true }), `<?xml version="1.0"?><methodResponse><params><param><value><int>${n}</int></value></param></params></methodResponse>`);
+    t.equal(
+      dumps([n], { methodResponse: true }),
+      `<?xml version="1.0"?><methodResponse><params><param><value><int>${n}</int></value></param></params></methodResponse>`,
+    );
   }
   // Ints, non-ASCII text and long strings mixed, past the flush size and the first buffer.
   for (const size of [10, 3000, 50000]) {
     const mixed = Array.from({ length: size }, (_, i) => (i % 3 === 0 ? i - size : i % 3 === 1 ? `é${i}<` : { k: i, ü: 'x'.repeat(i % 97) }));
     const xml = dumps(mixed, 'm');
-    t.same(loads(xml).params, mixed.map((v) => (typeof v === 'object' ? Object.assign(Object.create(null) as Record<string, unknown>, v) : v)), `${size} values`);
+    t.same(
+      loads(xml).params,
+      mixed.map((v) => (typeof v === 'object' ? Object.assign(Object.create(null) as Record<string, unknown>, v) : v)),
+      `${size} values`,
+    );
     t.ok(bufferDumps(mixed, 'm').equals(Buffer.from(xml, 'utf8')), `${size} values as bytes`);
   }
 });
@@ -300,7 +311,21 @@ t.test('round-trips i8 bounds as bigint', async (t) => {
 
 t.test('round-trips doubles exactly: -0, 1e300, 5e-324, 0.1 and friends', async (t) => {
   t.ok(Object.is(roundTrip(-0), -0), '-0 stays -0');
-  for (const n of [1e300, -1e300, 5e-324, -5e-324, 0.1, 1 / 3, Math.PI, Number.MAX_VALUE, Number.MIN_VALUE, 2.2250738585072014e-308, 1e21, 1e-7, 123456789.125]) {
+  for (const n of [
+    1e300,
+    -1e300,
+    5e-324,
+    -5e-324,
+    0.1,
+    1 / 3,
+    Math.PI,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    2.2250738585072014e-308,
+    1e21,
+    1e-7,
+    123456789.125,
+  ]) {
     t.equal(roundTrip(n), n, String(n));
   }
   t.equal(roundTrip(new Double(2)), 2);
@@ -318,7 +343,20 @@ t.test('writes doubles in decimal notation only, with a point', async (t) => {
 });
 
 t.test('round-trips strings exactly: markup, CDATA terminator, CR LF, astral characters', async (t) => {
-  for (const s of ['', ' ', `&<>"'`, ']]>', ']]]]>><<', '\r\n', '\r', 'a\r\nb\rc\nd', '\t\n', 'é中文😀\u{10FFFF}', '\uFFFD\uE000\uD7FF', '&amp; is not decoded twice']) {
+  for (const s of [
+    '',
+    ' ',
+    `&<>"'`,
+    ']]>',
+    ']]]]>><<',
+    '\r\n',
+    '\r',
+    'a\r\nb\rc\nd',
+    '\t\n',
+    'é中文😀\u{10FFFF}',
+    '\uFFFD\uE000\uD7FF',
+    '&amp; is not decoded twice',
+  ]) {
     t.equal(roundTrip(s), s, JSON.stringify(s));
   }
 });
@@ -359,7 +397,15 @@ t.test('round-trips structs as null-prototype objects, from objects and Maps', a
   t.equal(Object.getPrototypeOf(back), null);
   t.same(back, nullProto({ a: 1, b: 'two', c: [true] }));
   t.notOk('skip' in back, 'an undefined member is left out');
-  t.same(roundTrip(new Map([['x', 1], ['y', undefined]])), nullProto({ x: 1 }));
+  t.same(
+    roundTrip(
+      new Map([
+        ['x', 1],
+        ['y', undefined],
+      ]),
+    ),
+    nullProto({ x: 1 }),
+  );
   t.same(roundTrip(nullProto({ n: null })), nullProto({ n: null }), 'a null-prototype object is a struct');
   const tricky = JSON.parse('{"__proto__": 1, "constructor": 2, "toString": 3}') as object;
   const trickyBack = roundTrip(tricky) as Record<string, unknown>;
@@ -397,7 +443,17 @@ t.test('encodes nesting up to maxDepth and refuses one level more', async (t) =>
 
 t.test('encodes shared (acyclic) references twice', async (t) => {
   const shared = [1, 2];
-  t.same(roundTrip({ a: shared, b: shared, c: [shared, shared] }), nullProto({ a: [1, 2], b: [1, 2], c: [[1, 2], [1, 2]] }));
+  t.same(
+    roundTrip({ a: shared, b: shared, c: [shared, shared] }),
+    nullProto({
+      a: [1, 2],
+      b: [1, 2],
+      c: [
+        [1, 2],
+        [1, 2],
+      ],
+    }),
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -405,6 +461,7 @@ t.test('encodes shared (acyclic) references twice', async (t) => {
 
 class Widget {}
 
+// prettier-ignore
 const REFUSALS: Array<[string, () => unknown, RegExp]> = [
   ['NaN', () => encodeValue(NaN), /NaN/],
   ['Infinity', () => encodeValue(Infinity), /Infinity/],
@@ -476,6 +533,7 @@ t.test('is read by Python xmlrpc.client, and reads what it writes', { skip: HAS_
     [2 ** 31 - 1, 1e300, 5e-324, -0, 0.1, 2n ** 62n, 'é😀<&>\r\n', null, Buffer.from('hi'), new Date(Date.UTC(1998, 6, 17, 14, 8, 55)), { k: [true] }],
     'interop.check',
   );
+  // prettier-ignore
   const script = [
     'import sys, xmlrpc.client, math',
     'params, method = xmlrpc.client.loads(sys.stdin.buffer.read(), use_builtin_types=True)',

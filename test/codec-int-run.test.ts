@@ -17,6 +17,7 @@ t.test('reads a run of plain ints, the same from the text and from its ASCII byt
     const k = readIntRun(s, view, 0);
     return { k, end: intRun.end, i4: intRun.i4, values: appendRun([], k) };
   };
+  // prettier-ignore
   const rows: Array<[name: string, s: string, values: number[], rest: string]> = [
     ['ints and i4s', '<value><int>1</int></value><value><i4>-2</i4></value><value><int>+3</int></value>', [1, -2, 3], ''],
     ['the int32 bounds', '<value><int>2147483647</int></value><value><int>-2147483648</int></value>', [2147483647, -2147483648], ''],

@@ -10,6 +10,7 @@ import { base64, numeral, scanBase64, scanNumeral } from '../lib/xmlrpc/scalars.
 // [text after the start tag, real?, expected: null (declines) or what it reads]
 type NumeralRow = [text: string, real: boolean, read: null | { numeral: string; sign?: '+' | '-'; digits: number; value: number }];
 
+// prettier-ignore
 const NUMERALS: NumeralRow[] = [
   ['42</i4>', false, { numeral: '42', digits: 2, value: 42 }],
   ['-7</int>', false, { numeral: '-7', sign: '-', digits: 1, value: 7 }],
@@ -58,7 +59,13 @@ t.test('scanNumeral reads a plain numeral up to the end tag, and declines anythi
       continue;
     }
     t.same(
-      { lt, numeral: s.slice(numeral.start, numeral.end), sign: numeral.sign === 0 ? undefined : String.fromCharCode(numeral.sign), digits: numeral.digits, value: numeral.value },
+      {
+        lt,
+        numeral: s.slice(numeral.start, numeral.end),
+        sign: numeral.sign === 0 ? undefined : String.fromCharCode(numeral.sign),
+        digits: numeral.digits,
+        value: numeral.value,
+      },
       { lt: s.indexOf('</'), ...read, sign: read.sign },
       name,
     );
@@ -69,6 +76,7 @@ t.test('base64 of every length and padding, with white space, as encoders write 
   for (const length of [0, 1, 2, 3, 4, 5, 100, 191, 192, 193, 1000]) {
     const bytes = Buffer.from(Array.from({ length }, (_, k) => (k * 37) & 0xff));
     const text = bytes.toString('base64');
+    // prettier-ignore
     const forms: Array<[name: string, form: string]> = [
       ['canonical', text],
       ['unpadded', text.replace(/=+$/, '')],
@@ -86,6 +94,7 @@ t.test('base64 of every length and padding, with white space, as encoders write 
 
 t.test('scanBase64 marks as canonical only long text that re-encodes to itself', async (t) => {
   const long = Buffer.alloc(300, 1).toString('base64');
+  // prettier-ignore
   const rows: Array<[name: string, text: string, canonical: boolean]> = [
     ['long and canonical', long, true],
     ['long, with line breaks', long.replace(/(.{76})/g, '$1\n'), true],
@@ -102,6 +111,7 @@ t.test('scanBase64 marks as canonical only long text that re-encodes to itself',
 
 t.test('scanBase64 declines what is not plain base64, for the general path to judge', async (t) => {
   const long = Buffer.alloc(300, 1).toString('base64');
+  // prettier-ignore
   const rows: Array<[name: string, text: string]> = [
     ['a lone last character', 'AQIDB'],
     ['three pads', 'AQ==='],

@@ -27,21 +27,38 @@ t.test('Double holds any finite number and acts as it in arithmetic and JSON', a
 
 t.test('Double refuses what is not a finite number, naming it', async (t) => {
   const cases: Array<[value: unknown, message: RegExp]> = [
-    [NaN, /got NaN/], [Infinity, /got Infinity/], [-Infinity, /got -Infinity/], ['2', /got string/], [2n, /got bigint/],
-    [null, /got null/], [undefined, /got undefined/], [new Double(1), /got an instance of Double/],
+    [NaN, /got NaN/],
+    [Infinity, /got Infinity/],
+    [-Infinity, /got -Infinity/],
+    ['2', /got string/],
+    [2n, /got bigint/],
+    [null, /got null/],
+    [undefined, /got undefined/],
+    [new Double(1), /got an instance of Double/],
   ];
   for (const [value, message] of cases) t.throws(() => new Double(value as number), { name: 'EncodeError', message }, String(value));
 });
 
 t.test('I8 takes an integral number, a bigint or a decimal string in the int64 range', async (t) => {
   const cases: Array<[value: number | bigint | string, expected: bigint]> = [
-    [0, 0n], [-0, 0n], [42, 42n], [-7, -7n], [2 ** 53, 2n ** 53n], [INT64_MAX, INT64_MAX], [INT64_MIN, INT64_MIN],
-    ['9223372036854775807', INT64_MAX], ['-9223372036854775808', INT64_MIN], ['+5', 5n], ['007', 7n], ['-0', 0n],
+    [0, 0n],
+    [-0, 0n],
+    [42, 42n],
+    [-7, -7n],
+    [2 ** 53, 2n ** 53n],
+    [INT64_MAX, INT64_MAX],
+    [INT64_MIN, INT64_MIN],
+    ['9223372036854775807', INT64_MAX],
+    ['-9223372036854775808', INT64_MIN],
+    ['+5', 5n],
+    ['007', 7n],
+    ['-0', 0n],
   ];
   for (const [value, expected] of cases) t.equal(new I8(value).value, expected, `${String(value)}`);
 });
 
 t.test('I8 refuses fractions, other notations, other types and values past int64, with an EncodeError', async (t) => {
+  // prettier-ignore
   const cases: Array<[value: unknown, message: RegExp]> = [
     [1.5, /I8 needs an integer, got 1\.5/], [NaN, /needs an integer/], [Infinity, /needs an integer/],
     ['1.0', /decimal integer, got "1\.0"/], ['0x10', /decimal integer/], [' 1', /decimal integer/], ['1 ', /decimal integer/], ['', /decimal integer/], ['1e3', /decimal integer/],
@@ -55,6 +72,7 @@ t.test('I8 refuses fractions, other notations, other types and values past int64
 });
 
 t.test('DateTime keeps its text verbatim and names the instant it reads', async (t) => {
+  // prettier-ignore
   const cases: Array<[text: string, iso: string]> = [
     ['19980717T14:08:55', '1998-07-17T14:08:55.000Z'],
     ['1998-07-17T14:08:55+02:00', '1998-07-17T12:08:55.000Z'],
@@ -69,13 +87,18 @@ t.test('DateTime keeps its text verbatim and names the instant it reads', async 
 
 t.test('DateTime refuses a text loads would refuse, and what is not a string', async (t) => {
   for (const value of ['', '1998-07-17', '19980717T25:00:00', '19980230T00:00:00', ' 19980717T14:08:55', 'yesterday']) {
-    t.throws(() => new DateTime(value), { name: 'EncodeError', message: new RegExp(`not an ISO 8601 dateTime: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }, JSON.stringify(value));
+    t.throws(
+      () => new DateTime(value),
+      { name: 'EncodeError', message: new RegExp(`not an ISO 8601 dateTime: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) },
+      JSON.stringify(value),
+    );
   }
   t.throws(() => new DateTime(new Date(0) as never), { name: 'EncodeError', message: /an instance of Date/ });
   t.throws(() => new DateTime(19980717 as never), { name: 'EncodeError', message: /19980717/ });
 });
 
 // One row per form: the text, and the instant (ISO) or null.
+// prettier-ignore
 const DATE_TIMES: Array<[text: string, iso: string | null]> = [
   // the date and the time each in the basic or the extended form
   ['19980717T14:08:55', '1998-07-17T14:08:55.000Z'],
@@ -130,6 +153,7 @@ t.test('parseDateTime reads every accepted form and refuses the others', async (
 
 t.test('describe names a value by its type for error messages', async (t) => {
   class Custom {}
+  // prettier-ignore
   const cases: Array<[value: unknown, name: string]> = [
     [null, 'null'], [undefined, 'undefined'], [true, 'boolean'], ['s', 'string'], [1n, 'bigint'], [NaN, 'NaN'], [-1.5, '-1.5'],
     [Symbol('tag'), 'Symbol(tag)'], [function named() {}, 'function named'], [() => 1, 'function '], [{}, 'an instance of Object'],

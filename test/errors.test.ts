@@ -34,6 +34,7 @@ const HTTP_CODES = Object.keys(HTTP_PARSE_ERROR_STATUS) as (keyof typeof HTTP_PA
 const DECODE_CODES = Object.keys(DECODE_ERROR_FAULT) as (keyof typeof DECODE_ERROR_FAULT)[];
 const TRANSPORT_CODES = Object.values(TransportErrorCode);
 
+// prettier-ignore
 const CATALOGUE: Record<string, Row> = {
   XmlRpcError: { make: () => [new XmlRpcError('ERR_SOME_CODE', 'm')], codes: ['ERR_SOME_CODE'], base: XmlRpcError },
   HttpParseError: { make: () => HTTP_CODES.map((code) => new HttpParseError(code, 'm')), codes: HTTP_CODES, base: XmlRpcError },

@@ -23,6 +23,7 @@ function marked(table: Uint8Array): number[] {
 const sorted = (list: number[]): number[] => [...new Set(list)].sort((a, b) => a - b);
 
 t.test('each byte class holds exactly the bytes of its grammar rule', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, Uint8Array, number[]]> = [
     ['tchar (RFC 9110 §5.6.2)', TCHAR, [...codes("!#$%&'*+-.^_`|~"), ...DIGIT, ...ALPHA]],
     ['field-vchar, SP and HTAB (RFC 9110 §5.5)', FIELD_CHAR, [0x09, 0x20, ...VCHAR, ...OBS_TEXT]],
@@ -38,8 +39,14 @@ t.test('each byte class holds exactly the bytes of its grammar rule', async (t) 
 });
 
 t.test('TCHAR marks upper-case letters apart, so a field name needs lower-casing only when it holds one', async (t) => {
-  t.same(range(0, 255).filter((c) => TCHAR[c] === 3), UPPER);
-  t.same(range(0, 255).filter((c) => TCHAR[c] === 1), sorted([...codes("!#$%&'*+-.^_`|~"), ...DIGIT, ...LOWER]));
+  t.same(
+    range(0, 255).filter((c) => TCHAR[c] === 3),
+    UPPER,
+  );
+  t.same(
+    range(0, 255).filter((c) => TCHAR[c] === 1),
+    sorted([...codes("!#$%&'*+-.^_`|~"), ...DIGIT, ...LOWER]),
+  );
 });
 
 t.test('HEX gives the value of each hex digit and -1 for every other byte', async (t) => {
@@ -48,6 +55,7 @@ t.test('HEX gives the value of each hex digit and -1 for every other byte', asyn
 });
 
 t.test('the named bytes are their ASCII codes', async (t) => {
+  // prettier-ignore
   const rows: Array<[keyof typeof chars, string]> = [
     ['CR', '\r'],
     ['LF', '\n'],
@@ -68,6 +76,7 @@ t.test('the named bytes are their ASCII codes', async (t) => {
 });
 
 t.test('equalsIgnoreCase compares a byte range with a lower-case literal, ASCII letters only folded', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, string, boolean]> = [
     ['chunked', 'chunked', true],
     ['CHUNKED', 'chunked', true],

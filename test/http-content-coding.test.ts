@@ -7,6 +7,7 @@ import { acceptsGzip, bodyCoding, gunzipCapped, gzip } from '../lib/http/content
 import { GzipBodyError, XmlRpcError } from '../lib/errors.js';
 
 t.test('bodyCoding reads Content-Encoding: identity, gzip, or null for what cannot be decoded', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, string[], 'identity' | 'gzip' | null]> = [
     ['no field', [], 'identity'],
     ['identity', ['identity'], 'identity'],
@@ -27,6 +28,7 @@ t.test('bodyCoding reads Content-Encoding: identity, gzip, or null for what cann
 });
 
 t.test('acceptsGzip reads Accept-Encoding: gzip or * with a q-value above 0', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, string[], boolean]> = [
     ['no field', [], false],
     ['gzip', ['gzip'], true],
@@ -71,6 +73,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 t.test('gunzipCapped refuses a body that decodes past its cap and data that is not gzip, each with its code', async (t) => {
   const body = Buffer.alloc(1000, 'x');
+  // prettier-ignore
   const rows: Array<[string, Promise<Buffer>, string, boolean, RegExp]> = [
     ['one byte over the cap', gunzipCapped(zlib.gzipSync(body), 999), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /^gzip body decodes to more than 999 bytes$/],
     ['a bomb: 8 MiB of zeros against a 1 KiB cap', gunzipCapped(zlib.gzipSync(Buffer.alloc(8 << 20)), 1024), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /more than 1024 bytes/],

@@ -30,6 +30,7 @@ t.test('getHeader answers the first of repeated fields and an empty value as the
 });
 
 t.test('getTokens splits each list field on commas, trims OWS, lower-cases and drops empty elements', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, string[], string[]]> = [
     ['one token', ['close'], ['close']],
     ['case folded', ['Keep-Alive'], ['keep-alive']],
@@ -56,6 +57,7 @@ t.test('hasToken is getTokens().includes, ignoring the case of the token asked f
 });
 
 t.test('isToken accepts tchar only, at least one', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, boolean]> = [
     ['Content-Type', true],
     ["!#$%&'*+-.^_`|~09azAZ", true],
@@ -74,6 +76,7 @@ t.test('isToken accepts tchar only, at least one', async (t) => {
 });
 
 t.test('isFieldValue accepts VCHAR, SP, HTAB and obs-text, and nothing that could end a line', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, boolean]> = [
     ['text/xml; charset=utf-8', true],
     ['', true],

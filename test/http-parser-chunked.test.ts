@@ -5,6 +5,7 @@ import t from 'tap';
 import { type ValidCase, body, complete, head, prefixesNeedMore, refusesEach, run, bin, sameEventsHoweverCut } from './http-parser-harness.js';
 import { REFUSALS, POST_TE } from './http-parser-refusals.js';
 
+// prettier-ignore
 const CASES: ValidCase[] = [
   {
     name: 'parses a chunked body with extensions and trailers',

@@ -9,6 +9,7 @@ import { HTTP_PARSE_ERROR_STATUS, type HttpParseErrorCode } from '../lib/errors.
 import { type ValidCase, bin, body, complete, head, refusesEach, sameEventsHoweverCut } from './http-parser-harness.js';
 import { REFUSALS } from './http-parser-refusals.js';
 
+// prettier-ignore
 const CASES: ValidCase[] = [
   {
     name: 'parses several pipelined requests in one buffer',
@@ -74,7 +75,11 @@ t.test('refuses the end of input inside a message', async (t) => {
 });
 
 t.test('the refusal table covers every error code', async (t) => {
-  const covered = new Set(Object.values(REFUSALS).flat().map((row) => row.code));
+  const covered = new Set(
+    Object.values(REFUSALS)
+      .flat()
+      .map((row) => row.code),
+  );
   const missing = Object.keys(HTTP_PARSE_ERROR_STATUS).filter((code) => !covered.has(code as HttpParseErrorCode));
   t.same(missing, []);
 });
@@ -146,13 +151,11 @@ t.test('pause() in onHead and onBody stops right after that callback', async (t)
     if (steps.length > 20) break;
   }
   t.same(log, ['head /a', 'complete', 'head /b', 'body body', 'complete', 'head /c', 'complete']);
-  t.same(steps, [
-    'GET /a HTTP/1.1\r\nHost: a\r\n\r\n'.length,
-    'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n'.length,
-    4,
-    'GET /c HTTP/1.0\r\n\r\n'.length,
-    0,
-  ], 'each execute stops after the pausing callback; an empty chunk delivers the pending completion');
+  t.same(
+    steps,
+    ['GET /a HTTP/1.1\r\nHost: a\r\n\r\n'.length, 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n'.length, 4, 'GET /c HTTP/1.0\r\n\r\n'.length, 0],
+    'each execute stops after the pausing callback; an empty chunk delivers the pending completion',
+  );
   t.ok(parser.idle);
 });
 
@@ -168,4 +171,3 @@ t.test('an exception from a callback propagates and fails the parser', async (t)
   t.throws(() => parser.execute(bin('GET / HTTP/1.1\r\nHost: a\r\n\r\n')), boom);
   t.throws(() => parser.execute(bin('GET / HTTP/1.1\r\nHost: a\r\n\r\n')), boom, 'and stays failed');
 });
-

@@ -8,6 +8,7 @@ import { REFUSALS, H } from './http-parser-refusals.js';
 
 const XML = '<?xml version="1.0"?><methodCall><methodName>ping</methodName><params/></methodCall>';
 
+// prettier-ignore
 const CASES: ValidCase[] = [
   {
     name: 'parses a POST with a Content-Length body',

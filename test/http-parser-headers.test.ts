@@ -5,6 +5,7 @@ import t from 'tap';
 import { type ValidCase, body, complete, head, prefixesNeedMore, refusesEach, sameEventsHoweverCut } from './http-parser-harness.js';
 import { REFUSALS } from './http-parser-refusals.js';
 
+// prettier-ignore
 const CASES: ValidCase[] = [
   {
     name: 'reports Expect: 100-continue',

@@ -16,7 +16,11 @@ t.test('limits are exact', async (t) => {
   const limits = { maxRequestLineBytes: 32, maxHeaderBytes: 64, maxHeaders: 2, maxBodyBytes: 5, maxChunkLineBytes: 8 };
   const line = (n: number): string => `GET /${'a'.repeat(n - 16)} HTTP/1.1\r\n`; // n bytes with CRLF
   t.equal(line(32).length, 32);
-  t.same(run([bin(`${line(32)}\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).at(-1), { type: 'error', code: 'HPE_MISSING_HOST' }, 'a request line of maxRequestLineBytes passes');
+  t.same(
+    run([bin(`${line(32)}\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).at(-1),
+    { type: 'error', code: 'HPE_MISSING_HOST' },
+    'a request line of maxRequestLineBytes passes',
+  );
   t.same(run([bin(line(33))], { limits }).at(-1), { type: 'error', code: 'HPE_URI_TOO_LONG' }, 'one more byte is refused');
 
   const head64 = `GET / HTTP/1.1\r\nHost: a\r\nX: ${'v'.repeat(64 - 16 - 9 - 5 - 2)}\r\n\r\n`;
@@ -25,14 +29,34 @@ t.test('limits are exact', async (t) => {
   t.same(run([bin(head64.replace('X: ', 'X:  '))], { limits }).at(-1), { type: 'error', code: 'HPE_HEADERS_TOO_LARGE' }, 'one more byte is refused');
 
   t.equal(run([bin('GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n\r\n')], { limits }).at(-1)?.type, 'complete', 'maxHeaders fields pass');
-  t.same(run([bin('GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n\r\n')], { limits }).at(-1), { type: 'error', code: 'HPE_TOO_MANY_HEADERS' }, 'one more field is refused');
+  t.same(
+    run([bin('GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n\r\n')], { limits }).at(-1),
+    { type: 'error', code: 'HPE_TOO_MANY_HEADERS' },
+    'one more field is refused',
+  );
 
-  t.equal(run([bin('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello')], { limits }).at(-1)?.type, 'complete', 'a Content-Length of maxBodyBytes passes');
-  t.same(run([bin('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n')], { limits }).at(-1), { type: 'error', code: 'HPE_BODY_TOO_LARGE' }, 'one more byte is refused');
+  t.equal(
+    run([bin('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello')], { limits }).at(-1)?.type,
+    'complete',
+    'a Content-Length of maxBodyBytes passes',
+  );
+  t.same(
+    run([bin('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n')], { limits }).at(-1),
+    { type: 'error', code: 'HPE_BODY_TOO_LARGE' },
+    'one more byte is refused',
+  );
 
   const chunked = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
-  t.same(run([bin(`${chunked}2;a=bc\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).slice(1), [body('hello'), complete()], 'a chunk line of maxChunkLineBytes and a body of maxBodyBytes pass');
-  t.same(run([bin(`${chunked}2;a=bcd\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).at(-1), { type: 'error', code: 'HPE_INVALID_CHUNK_SIZE' }, 'one more chunk-line byte is refused');
+  t.same(
+    run([bin(`${chunked}2;a=bc\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).slice(1),
+    [body('hello'), complete()],
+    'a chunk line of maxChunkLineBytes and a body of maxBodyBytes pass',
+  );
+  t.same(
+    run([bin(`${chunked}2;a=bcd\r\n`)], { limits: { ...limits, maxHeaderBytes: 100 } }).at(-1),
+    { type: 'error', code: 'HPE_INVALID_CHUNK_SIZE' },
+    'one more chunk-line byte is refused',
+  );
 });
 
 t.test('memory stays bounded: a megabyte of head bytes without CRLF fails at the limit', async (t) => {
@@ -109,4 +133,3 @@ t.test('limits are validated and defaulted', async (t) => {
   t.throws(() => new HttpParser('request', callbacks, { maxBodyBytes: Number.NaN }), RangeError);
   t.doesNotThrow(() => new HttpParser('response', callbacks, { maxHeaders: 5 }));
 });
-

@@ -25,6 +25,7 @@ export const manyFields = (n: number, size = 10): string => {
   return s;
 };
 
+// prettier-ignore
 export const REFUSALS = {
   /** Request line: method, request-target and its forms, version, length. */
   requestLine: [

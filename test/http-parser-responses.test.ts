@@ -8,6 +8,7 @@ import { type Event, type RunOptions, bin, body, complete, everyCut, info, refus
 import { REFUSALS } from './http-parser-refusals.js';
 
 t.test('responses give the same events however they are cut', async (t) => {
+  // prettier-ignore
   const cases: Array<{ name: string; input: string; events: Event[]; opts?: RunOptions }> = [
     {
       name: 'a status line with a reason and a Content-Length body',
@@ -152,7 +153,10 @@ t.test('101 Switching Protocols ends the message and pausing in onComplete leave
   });
   const used = parser.execute(input);
   t.equal(used, input.length - 7, 'stops right after the head');
-  t.same(events.map((e) => e.type), ['head', 'complete']);
+  t.same(
+    events.map((e) => e.type),
+    ['head', 'complete'],
+  );
   t.equal((events[0] as { head: MessageHead }).head.status, 101);
 });
 

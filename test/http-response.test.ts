@@ -13,6 +13,7 @@ function withoutDate(head: string): string {
 }
 
 t.test('statusText gives the reason phrase of each status it knows and Unknown otherwise', async (t) => {
+  // prettier-ignore
   const rows: Array<[number, string]> = [
     [100, 'Continue'],
     [200, 'OK'],
@@ -35,6 +36,7 @@ t.test('statusText gives the reason phrase of each status it knows and Unknown o
 });
 
 t.test('formatHead writes the status line, Date, the handler fields, then Content-Length and Connection', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, Parameters<typeof formatHead>, string]> = [
     [
       'a 200 with a body, kept alive',
@@ -60,6 +62,7 @@ t.test('formatHead writes the status line, Date, the handler fields, then Conten
 });
 
 t.test('formatHead refuses a field it cannot send with a TypeError, so no handler can split a response', async (t) => {
+  // prettier-ignore
   const rows: Array<[string, ResponseHeaders]> = [
     ['a name with a space', { 'Bad Name': 'x' }],
     ['a name with a colon', { 'X:Y': 'x' }],

@@ -26,7 +26,9 @@ import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
 // user cannot send an <i8> at all.
 const require = createRequire(import.meta.url);
 const FoxCustomType = (
-  require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')) as { CustomType: new (raw: string) => { tagName: string; raw: string } }
+  require(path.join(path.dirname(require.resolve('@foxglove/xmlrpc')), 'CustomType.js')) as {
+    CustomType: new (raw: string) => { tagName: string; raw: string };
+  }
 ).CustomType;
 
 /** A subtest's `t` (the last overload of `t.test` takes just the callback). */
@@ -341,10 +343,7 @@ async function interop(t: TapTest, peer: Peer, handler: RecordingDemo): Promise<
       ok: arr(num(5), bool(true), str('s'), num(1.5), date('2000-01-02T03:04:05.000Z'), buf('62696e')),
     });
     t.same(await call('validator1.moderateSizeArrayCheck', ['first', ...Array<string>(150).fill('mid'), 'last']), { ok: str('firstlast') });
-    t.same(
-      await call('validator1.nestedStructTest', { 2000: { '03': { 31: { moe: 9 } }, '04': { '01': { moe: 1, larry: 2, curly: 3 } } } }),
-      { ok: num(6) },
-    );
+    t.same(await call('validator1.nestedStructTest', { 2000: { '03': { 31: { moe: 9 } }, '04': { '01': { moe: 1, larry: 2, curly: 3 } } } }), { ok: num(6) });
     t.same(await call('validator1.simpleStructReturnTest', 7), {
       ok: struct({ times10: num(70), times100: num(700), times1000: num(7000) }),
     });
@@ -429,7 +428,11 @@ t.test('npm xmlrpc calls every demo and validator1 method', async (t) => {
     const sequential = new Set(handler.seen.slice(before).map((s) => s.port));
     t.equal(sequential.size, 1, 'five calls in a row share one connection');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => peer.call('add', [i, 1000])));
-    t.same(results, Array.from({ length: 20 }, (_, i) => ({ ok: i + 1000 })), 'each answer matches its call');
+    t.same(
+      results,
+      Array.from({ length: 20 }, (_, i) => ({ ok: i + 1000 })),
+      'each answer matches its call',
+    );
     const ports = new Set(handler.seen.slice(before).map((s) => s.port));
     t.ok(ports.size <= 2, `25 calls used ${ports.size} connection(s)`);
   });
@@ -468,7 +471,11 @@ t.test('@foxglove/xmlrpc calls every demo and validator1 method', async (t) => {
     const sequential = new Set(handler.seen.slice(before).map((s) => s.port));
     t.equal(sequential.size, 1, 'five calls in a row share one connection');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => peer.call('add', [i, 1000])));
-    t.same(results, Array.from({ length: 20 }, (_, i) => ({ ok: i + 1000 })), 'each answer matches its call');
+    t.same(
+      results,
+      Array.from({ length: 20 }, (_, i) => ({ ok: i + 1000 })),
+      'each answer matches its call',
+    );
   });
 
   t.test('HTTP errors', async (t) => {

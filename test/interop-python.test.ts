@@ -141,7 +141,22 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   t.same(r.echo_date, { ok: ['datetime', '1998-07-17T14:08:55'] });
   t.same(r.echo_bytes, { ok: ['bytes', '0001feff'] });
   t.same(r.echo_nobytes, { ok: ['bytes', ''] });
-  t.same(r.echo_list, { ok: ['list', [['int', 1], ['str', 'two'], ['list', [['float', '3.5'], ['none', null]]]]] });
+  t.same(r.echo_list, {
+    ok: [
+      'list',
+      [
+        ['int', 1],
+        ['str', 'two'],
+        [
+          'list',
+          [
+            ['float', '3.5'],
+            ['none', null],
+          ],
+        ],
+      ],
+    ],
+  });
   t.same(r.echo_dict, { ok: ['dict', { a: ['int', 1], ['__proto__']: ['str', 'p'], constructor: ['list', [['bool', true]]] }] });
   t.same(r.echo_none, { ok: ['none', null] });
   t.same(r.echo_bigbytes, { ok: 1000000 });
@@ -152,16 +167,49 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
     ok: { ctLeftAngleBrackets: 2, ctRightAngleBrackets: 1, ctAmpersands: 1, ctApostrophes: 1, ctQuotes: 2 },
   });
   t.same(r.easyStructTest, { ok: 7 });
-  t.same(r.echoStructTest, { ok: ['dict', { substruct0: ['dict', { moe: ['int', 1] }], x: ['list', [['int', 1], ['int', 2]]] }] });
+  t.same(r.echoStructTest, {
+    ok: [
+      'dict',
+      {
+        substruct0: ['dict', { moe: ['int', 1] }],
+        x: [
+          'list',
+          [
+            ['int', 1],
+            ['int', 2],
+          ],
+        ],
+      },
+    ],
+  });
   t.same(r.manyTypesTest, {
-    ok: ['list', [['int', 5], ['bool', true], ['str', 's'], ['float', '1.0'], ['datetime', '2000-01-02T03:04:05'], ['bytes', '62696e']]],
+    ok: [
+      'list',
+      [
+        ['int', 5],
+        ['bool', true],
+        ['str', 's'],
+        ['float', '1.0'],
+        ['datetime', '2000-01-02T03:04:05'],
+        ['bytes', '62696e'],
+      ],
+    ],
   });
   t.same(r.moderateSizeArrayCheck, { ok: 'firstlast' });
   t.same(r.nestedStructTest, { ok: 6 });
   t.same(r.simpleStructReturnTest, { ok: { times10: 70, times100: 700, times1000: 7000 } });
 
   const methods = (r.listMethods?.ok ?? []) as string[];
-  for (const name of ['add', 'echo', 'system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.multicall', 'system.getCapabilities', 'validator1.nestedStructTest']) {
+  for (const name of [
+    'add',
+    'echo',
+    'system.listMethods',
+    'system.methodHelp',
+    'system.methodSignature',
+    'system.multicall',
+    'system.getCapabilities',
+    'validator1.nestedStructTest',
+  ]) {
     t.ok(methods.includes(name), `listMethods has ${name}`);
   }
   t.match(r.methodHelp, { ok: /add/ });
@@ -171,9 +219,13 @@ t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }
   // What Python's docs promise a client: a list of signatures, each a list of
   // type names, the return type first; echo takes one value of any type.
   const types = ['int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'];
-  t.same(r.methodSignature_echo, { ok: ['int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'].map((type) => [type, type]) });
+  t.same(r.methodSignature_echo, {
+    ok: ['int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil'].map((type) => [type, type]),
+  });
   for (const [name, signature] of Object.entries((r.methodSignature_all?.ok ?? {}) as Record<string, unknown>)) {
-    const valid = signature === 'undef' || (Array.isArray(signature) && signature.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.includes(type as string))));
+    const valid =
+      signature === 'undef' ||
+      (Array.isArray(signature) && signature.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.includes(type as string))));
     t.ok(valid, `system.methodSignature('${name}') answers XML-RPC type names or 'undef': ${JSON.stringify(signature)}`);
   }
   t.ok(Object.keys((r.methodSignature_all?.ok ?? {}) as object).length >= 15, 'every listed method was asked');

@@ -68,6 +68,7 @@ t.test('serverLimits overrides what is set, keeps the default for undefined, and
 });
 
 // One row per bad limit: the options, and the message that names what is wrong.
+// prettier-ignore
 const badLimits: [options: Partial<ServerLimits>, message: RegExp][] = [
   [{ headersTimeout: NaN }, /^headersTimeout must be a non-negative number, got NaN$/],
   [{ requestTimeout: -1 }, /^requestTimeout must be a non-negative number/],
@@ -87,12 +88,23 @@ const badLimits: [options: Partial<ServerLimits>, message: RegExp][] = [
 
 t.test('every bad server limit is a RangeError that names it', async (t) => {
   for (const [options, message] of badLimits) {
-    t.throws(() => serverLimits(options), { name: 'RangeError', message }, JSON.stringify(options, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    t.throws(
+      () => serverLimits(options),
+      { name: 'RangeError', message },
+      JSON.stringify(options, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
+    );
   }
 });
 
 t.test('every server limit is checked when the server is made', async (t) => {
-  for (const bad of [{ headersTimeout: NaN }, { keepAliveTimeout: -1 }, { requestTimeout: 3e9 }, { maxBodyBytes: -5 }, { maxConnections: 0 }, { maxHeaders: 'x' as unknown as number }]) {
+  for (const bad of [
+    { headersTimeout: NaN },
+    { keepAliveTimeout: -1 },
+    { requestTimeout: 3e9 },
+    { maxBodyBytes: -5 },
+    { maxConnections: 0 },
+    { maxHeaders: 'x' as unknown as number },
+  ]) {
     t.throws(() => new Server(bad), RangeError, JSON.stringify(bad));
   }
   t.doesNotThrow(() => new Server({ gzipThreshold: Infinity, keepAliveTimeout: undefined }));

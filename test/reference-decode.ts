@@ -143,7 +143,8 @@ function contentOf(children: RawNode[]): Content {
     const key = Object.keys(node)[0] as string;
     const val = node[key];
     if (key === TEXT) text += decodeReferences(String(val));
-    else if (key === CDATA) for (const part of val as RawNode[]) text += (part[TEXT] as string | undefined) ?? ''; // text is a string (parseTagValue: false)
+    else if (key === CDATA)
+      for (const part of val as RawNode[]) text += (part[TEXT] as string | undefined) ?? ''; // text is a string (parseTagValue: false)
     else elements.push({ name: key, children: val as RawNode[] });
   }
   return { elements, text };
@@ -370,7 +371,8 @@ function checkedText(data: Buffer | Uint8Array | string): string {
 const NOT_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** `version` then `encoding` (XML 1.0 section 4.3.3, the rule that names an encoding); the name captured. */
-const ENCODING_DECL = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\1/;
+const ENCODING_DECL =
+  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\1/;
 
 function encodingLabel(head: string): string | null {
   return ENCODING_DECL.exec(head)?.[2] ?? null;
@@ -387,6 +389,7 @@ function bytesToText(data: Buffer | Uint8Array | string): string {
   if (!(data instanceof Uint8Array)) throw new TypeError('not a string, Buffer or Uint8Array');
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.length === 0) fail('ERR_XML_NOT_WELL_FORMED', 'no bytes');
+  // prettier-ignore
   const signatures: Array<[signature: number[], skip: number, decoder: string, family: string]> = [
     [[0xef, 0xbb, 0xbf], 3, 'utf-8', 'UTF-8'],
     [[0xfe, 0xff], 2, 'utf-16be', 'UTF-16'],
@@ -428,8 +431,8 @@ function encodingFamily(label: string): string {
 // windows-1252's 0x80-0x9F (the WHATWG index): Node's TextDecoder reads
 // them as ISO-8859-1 since 20.18.3 (nodejs/node#60888).
 const CP1252_C1 = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d,
+  0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 
 /** Every byte read by `encoding`, or ERR_XML_INVALID_CHARACTER. */
@@ -479,13 +482,16 @@ const REFERENCE = /&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([^\t\n\r ;&<]*));/y;
 const PREDEFINED = new Set(['lt', 'gt', 'amp', 'quot', 'apos']);
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
+// prettier-ignore
 const XMLRPC_ELEMENTS = new Set([
   'methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value',
   'i4', 'int', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil',
   'struct', 'member', 'name', 'array', 'data',
 ]);
 
+// prettier-ignore
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, QUESTION = 0x3f, BANG = 0x21, EQUALS = 0x3d;
+// prettier-ignore
 const QUOT = 0x22, APOS = 0x27, RSQB = 0x5d;
 
 function isWs(c: number): boolean {
@@ -493,8 +499,7 @@ function isWs(c: number): boolean {
 }
 
 function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
 /**
@@ -509,7 +514,10 @@ class Scanner {
   private rootClosed = false;
   private unknown: string | null = null;
 
-  constructor(private readonly s: string, private readonly maxElementDepth: number) {}
+  constructor(
+    private readonly s: string,
+    private readonly maxElementDepth: number,
+  ) {}
 
   scan(): number[] {
     const s = this.s;
@@ -577,8 +585,16 @@ class Scanner {
     for (;;) {
       const k = this.skipWs(j);
       const c = s.charCodeAt(k);
-      if (c === GT) { j = k + 1; empty = false; break; }
-      if (c === SLASH && s.charCodeAt(k + 1) === GT) { j = k + 2; empty = true; break; }
+      if (c === GT) {
+        j = k + 1;
+        empty = false;
+        break;
+      }
+      if (c === SLASH && s.charCodeAt(k + 1) === GT) {
+        j = k + 2;
+        empty = true;
+        break;
+      }
       if (k === j) this.fail(Number.isNaN(c) ? 'the document ends inside a tag' : `unexpected character in <${name}>`, k);
       const attr = this.name(k) ?? this.fail(`bad attribute name in <${name}>`, k);
       j = this.skipWs(k + attr.length);
@@ -586,7 +602,7 @@ class Scanner {
       j = this.skipWs(j + 1);
       const quote = s.charCodeAt(j);
       if (quote !== QUOT && quote !== APOS) this.fail(`the value of attribute ${attr} is not quoted`, j);
-      for (j++; ; ) {
+      for (j++; ;) {
         const d = s.charCodeAt(j);
         if (d === quote) break;
         if (Number.isNaN(d)) this.fail('the document ends inside an attribute value', j);
@@ -753,4 +769,3 @@ function fail(code: DecodeErrorCode, message: string, text?: string, at?: number
   if (text !== undefined && at !== undefined) message += ` (line ${text.slice(0, at).split('\n').length})`;
   throw new DecodeError(code, message);
 }
-

@@ -45,7 +45,18 @@ t.test('instance methods are dispatched, but never _ names, Object.prototype, ge
   const d = new XmlRpcDispatcher().registerInstance(new Service());
   t.same(await outcome(d, 'greet', ['you']), { value: 'hello you' });
   t.same(await outcome(d, 'whoami'), { value: true }, 'called with the instance as this');
-  for (const name of ['_private', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'computed', 'secret', 'nested.deep.ping', '__defineGetter__']) {
+  for (const name of [
+    '_private',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    '__proto__',
+    'valueOf',
+    'computed',
+    'secret',
+    'nested.deep.ping',
+    '__defineGetter__',
+  ]) {
     t.same(await outcome(d, name), { fault: -32601 }, name);
   }
 });
@@ -96,6 +107,7 @@ t.test('system.listMethods, methodHelp and methodSignature describe the methods'
 
 t.test('a signature naming a type XML-RPC does not have is refused at registration', async (t) => {
   const d = new XmlRpcDispatcher();
+  // prettier-ignore
   const cases: Array<[what: string, signatures: unknown, message: RegExp]> = [
     ["'any' as a parameter type", [['string', 'any']], /echo: "any" is not an XML-RPC type name/],
     ["'any' as the return type", [['any', 'string']], /echo: "any" is not an XML-RPC type name/],
@@ -110,7 +122,11 @@ t.test('a signature naming a type XML-RPC does not have is refused at registrati
   for (const [what, signatures, message] of cases) {
     t.throws(() => d.registerFunction((x: unknown) => x, 'echo', { signatures: signatures as string[][] }), { name: 'TypeError', message }, what);
   }
-  t.same(await outcome(d, 'system.listMethods'), { value: ['system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.multicall'] }, 'nothing was registered');
+  t.same(
+    await outcome(d, 'system.listMethods'),
+    { value: ['system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.multicall'] },
+    'nothing was registered',
+  );
 });
 
 t.test('every XML-RPC type name is accepted in a signature, and the answer cannot be changed afterwards', async (t) => {
@@ -131,10 +147,14 @@ t.test("the demo's methods, echo among them, answer only XML-RPC type names or '
   t.ok(names.includes('echo') && names.includes('validator1.manyTypesTest'));
   for (const name of names) {
     const { value } = await outcome(d, 'system.methodSignature', [name]);
-    const valid = value === 'undef' || (Array.isArray(value) && value.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.has(type as string))));
+    const valid =
+      value === 'undef' || (Array.isArray(value) && value.every((s) => Array.isArray(s) && s.length > 0 && s.every((type) => types.has(type as string))));
     t.ok(valid, `${name}: ${JSON.stringify(value)}`);
   }
-  t.same((await outcome(d, 'system.methodSignature', ['echo'])).value, [...types].filter((type) => type !== 'i4').map((type) => [type, type]));
+  t.same(
+    (await outcome(d, 'system.methodSignature', ['echo'])).value,
+    [...types].filter((type) => type !== 'i4').map((type) => [type, type]),
+  );
   t.same(await outcome(d, 'echo', ['x']), { value: 'x' });
   t.same(await outcome(d, 'echo', []), { fault: -32602 }, 'echo still takes exactly one parameter');
   t.same(await outcome(d, 'echo', [1, 2]), { fault: -32602 });

@@ -51,7 +51,10 @@ t.test('a subclass overriding call() serves methods, sync and async', async (t) 
 t.test('a thrown Fault goes out as is, sync or async', async (t) => {
   const { server, port } = await startServer({ handlers: [new Calculator()] });
   t.teardown(() => server.close());
-  for (const [method, code, text] of [['fault', 42, 'the answer'], ['asyncFault', 43, 'async answer']] as const) {
+  for (const [method, code, text] of [
+    ['fault', 42, 'the answer'],
+    ['asyncFault', 43, 'async answer'],
+  ] as const) {
     const { fault } = decode((await rpc(port, dumps([], method))).text());
     t.equal(fault?.faultCode, code);
     t.equal(fault?.faultString, text);
@@ -89,6 +92,7 @@ t.test('a result that cannot be encoded is fault -32603, logged, and the call st
 t.test('malformed bodies get the interop fault code with HTTP 200', async (t) => {
   const { server, port } = await startServer({ handlers: [new Calculator()] });
   t.teardown(() => server.close());
+  // prettier-ignore
   const cases: [string, number][] = [
     ['not xml at all', -32700],
     ['<methodCall><methodName>add</methodName>', -32700],
@@ -105,7 +109,12 @@ t.test('malformed bodies get the interop fault code with HTTP 200', async (t) =>
   }
   const bad = await RawClient.open(port);
   t.teardown(() => bad.destroy());
-  bad.write(Buffer.concat([Buffer.from('POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 52\r\n\r\n'), Buffer.from('<methodCall><methodName>\xff\xfe</methodName></methodCall>', 'latin1')]));
+  bad.write(
+    Buffer.concat([
+      Buffer.from('POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 52\r\n\r\n'),
+      Buffer.from('<methodCall><methodName>\xff\xfe</methodName></methodCall>', 'latin1'),
+    ]),
+  );
   const [r] = await bad.responsesCount(1);
   t.equal(decode(r!.text()).fault?.faultCode, -32702, 'invalid UTF-8');
 });

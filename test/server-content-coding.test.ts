@@ -30,7 +30,10 @@ t.test('a corrupt gzip body is 400, a gzip bomb past maxBodyBytes is 413, anothe
   send('br', Buffer.from('x'));
   send('identity', Buffer.from('plain'));
   const rs = await c.responsesCount(4);
-  t.same(rs.map((r) => r.status), [400, 413, 415, 200]);
+  t.same(
+    rs.map((r) => r.status),
+    [400, 413, 415, 200],
+  );
   t.equal(rs[3]!.text(), 'plain');
   t.equal(c.closed, false);
 });

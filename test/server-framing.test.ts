@@ -5,7 +5,10 @@ import t from 'tap';
 import { RawClient, ServerSides, echoBody, handler, post, startServer } from './support.js';
 
 t.test('a HEAD response has no body', async (t) => {
-  const h = handler(() => true, () => ({ status: 200, body: 'twelve bytes' }));
+  const h = handler(
+    () => true,
+    () => ({ status: 200, body: 'twelve bytes' }),
+  );
   const { server, port } = await startServer({ handlers: [h] });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
@@ -57,6 +60,7 @@ t.test('a refused Expect: 100-continue says what was not found, once', async (t)
 });
 
 // One row per refusal: what is sent, the status owed, and the connection closed after.
+// prettier-ignore
 const refusals: [string, string, number][] = [
   ['a bad token in a header name', 'GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n', 400],
   ['whitespace before the colon', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n', 400],
@@ -105,13 +109,22 @@ t.test('responses owed before a malformed request still go out first', async (t)
   t.teardown(() => c.destroy());
   c.write(post('/echo', 'one') + post('/echo', 'two') + 'BROKEN REQUEST\r\n\r\n' + post('/echo', 'never'));
   await c.whenClosed();
-  t.same(c.responses.map((r) => r.status), [200, 200, 400]);
-  t.same(c.responses.slice(0, 2).map((r) => r.text()), ['one', 'two']);
+  t.same(
+    c.responses.map((r) => r.status),
+    [200, 200, 400],
+  );
+  t.same(
+    c.responses.slice(0, 2).map((r) => r.text()),
+    ['one', 'two'],
+  );
 });
 
 t.test('a smuggled request after CL+TE is never handled', async (t) => {
   const paths: string[] = [];
-  const spy = handler(() => true, (r) => (paths.push(r.path), { status: 200, body: 'ok' }));
+  const spy = handler(
+    () => true,
+    (r) => (paths.push(r.path), { status: 200, body: 'ok' }),
+  );
   const { server, port } = await startServer({ handlers: [spy] });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
@@ -119,7 +132,10 @@ t.test('a smuggled request after CL+TE is never handled', async (t) => {
   c.write('POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
   await c.whenClosed();
   t.same(paths, []);
-  t.same(c.responses.map((r) => r.status), [400]);
+  t.same(
+    c.responses.map((r) => r.status),
+    [400],
+  );
 });
 
 t.test('a chunked request body is reassembled', async (t) => {
@@ -151,13 +167,21 @@ t.test('CONNECT and methods nobody implements get 501; known methods nobody hand
   t.teardown(() => c.destroy());
   c.write('FOO /echo HTTP/1.1\r\nHost: x\r\n\r\nDELETE /nowhere HTTP/1.1\r\nHost: x\r\n\r\nget /nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
   const rs = await c.responsesCount(3);
-  t.same(rs.map((r) => r.status), [200, 404, 501], 'a handler may take any method; methods are case-sensitive');
+  t.same(
+    rs.map((r) => r.status),
+    [200, 404, 501],
+    'a handler may take any method; methods are case-sensitive',
+  );
   t.equal(c.closed, false);
   const tunnel = await RawClient.open(port);
   t.teardown(() => tunnel.destroy());
   tunnel.write(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n${post('/echo', 'tunnel bytes')}`);
   await tunnel.whenClosed();
-  t.same(tunnel.responses.map((r) => r.status), [501], 'the bytes after CONNECT are never read as a request');
+  t.same(
+    tunnel.responses.map((r) => r.status),
+    [501],
+    'the bytes after CONNECT are never read as a request',
+  );
   t.equal(tunnel.responses[0]!.header('connection'), 'close');
 });
 
@@ -173,6 +197,7 @@ const TE = 'Transfer-Encoding: chunked\r\n';
  * ends with a request for /smuggled, which must be seen only where the bytes
  * really frame it as a request of its own.
  */
+// prettier-ignore
 const smuggling: [name: string, input: string, statuses: number[], closed: boolean, seen: string[]][] = [
   // CL.TE, TE.CL and TE.TE
   ['CL.TE', `${P}Content-Length: 6\r\n${TE}\r\n0\r\n\r\n${SMUGGLED}`, [400], true, []],
@@ -236,8 +261,14 @@ const smuggling: [name: string, input: string, statuses: number[], closed: boole
 
 t.test('smuggling attempts get their status and close, and a handler never sees what they hide', async (t) => {
   const seen: string[] = [];
-  const spy = handler(() => true, (r) => (seen.push(`${r.method} ${r.path}`), { status: 200, body: 'ok' }));
-  const probe = handler((r) => r.path === '/probe', () => ({ status: 200, body: 'probe' }));
+  const spy = handler(
+    () => true,
+    (r) => (seen.push(`${r.method} ${r.path}`), { status: 200, body: 'ok' }),
+  );
+  const probe = handler(
+    (r) => r.path === '/probe',
+    () => ({ status: 200, body: 'probe' }),
+  );
   const { server, port } = await startServer({ handlers: [probe, spy] });
   t.teardown(() => server.close());
   for (const [name, input, statuses, closed, paths] of smuggling) {
@@ -255,7 +286,11 @@ t.test('smuggling attempts get their status and close, and a handler never sees 
       await c.until(() => c.closed || c.responses.some((r) => r.text() === 'probe'), 3000, `${name}: the probe's answer`);
       responses = c.responses.filter((r) => r.text() !== 'probe');
     }
-    t.same(responses.map((r) => r.status), statuses, `${name}: statuses`);
+    t.same(
+      responses.map((r) => r.status),
+      statuses,
+      `${name}: statuses`,
+    );
     t.equal(c.closed, closed, `${name}: ${closed ? 'closed' : 'kept open'}`);
     if (closed) t.equal(c.responses.at(-1)?.header('connection'), 'close', `${name}: Connection: close`);
     t.same(seen, paths, `${name}: what the handler saw`);
@@ -270,7 +305,10 @@ t.test('smuggling attempts get their status and close, and a handler never sees 
 
 t.test('a pipeline cut anywhere by TCP is served the same', async (t) => {
   const seen: string[] = [];
-  const spy = handler(() => true, (r) => (seen.push(`${r.path} ${r.body.toString()}`), { status: 200, body: 'ok' }));
+  const spy = handler(
+    () => true,
+    (r) => (seen.push(`${r.path} ${r.body.toString()}`), { status: 200, body: 'ok' }),
+  );
   const { server, port } = await startServer({ handlers: [spy] });
   t.teardown(() => server.close());
   const sides = new ServerSides(server);

@@ -24,8 +24,14 @@ t.test('no matching handler gives 404 and the connection stays open', async (t) 
 
 t.test('the first matching handler in the chain handles the request', async (t) => {
   const seen: string[] = [];
-  const first = handler((r) => r.path.startsWith('/a'), () => (seen.push('first'), { status: 200, body: 'first' }));
-  const second = handler(() => true, () => (seen.push('second'), { status: 200, body: 'second' }));
+  const first = handler(
+    (r) => r.path.startsWith('/a'),
+    () => (seen.push('first'), { status: 200, body: 'first' }),
+  );
+  const second = handler(
+    () => true,
+    () => (seen.push('second'), { status: 200, body: 'second' }),
+  );
   const { server, port } = await startServer({ handlers: [first] });
   server.addHandler(second);
   t.teardown(() => server.close());
@@ -40,24 +46,37 @@ t.test('the first matching handler in the chain handles the request', async (t) 
 
 t.test('a throwing handler gives 500, is reported, and the server keeps serving', async (t) => {
   const errors: unknown[] = [];
-  const boom = handler((r) => r.path === '/boom', () => {
-    throw new Error('sync boom');
-  });
-  const asyncBoom = handler((r) => r.path === '/aboom', async () => {
-    throw new Error('async boom');
-  });
+  const boom = handler(
+    (r) => r.path === '/boom',
+    () => {
+      throw new Error('sync boom');
+    },
+  );
+  const asyncBoom = handler(
+    (r) => r.path === '/aboom',
+    async () => {
+      throw new Error('async boom');
+    },
+  );
   const { server, port } = await startServer({ handlers: [boom, asyncBoom, echoBody], onError: (e) => errors.push(e) });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   c.write('GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET /aboom HTTP/1.1\r\nHost: x\r\n\r\n' + post('/echo', 'ok'));
   const rs = await c.responsesCount(3);
-  t.same(rs.map((r) => r.status), [500, 500, 200]);
+  t.same(
+    rs.map((r) => r.status),
+    [500, 500, 200],
+  );
   t.notMatch(rs[0]!.text(), /sync boom/, 'no internals in the response');
-  t.same(errors.map((e) => (e as Error).message), ['sync boom', 'async boom']);
+  t.same(
+    errors.map((e) => (e as Error).message),
+    ['sync boom', 'async boom'],
+  );
 });
 
 // What handlers return is checked once: anything a client could not read becomes a 500.
+// prettier-ignore
 const unsendable: [name: string, result: unknown][] = [
   ['undefined', undefined],
   ['null', null],
@@ -83,8 +102,14 @@ const unsendable: [name: string, result: unknown][] = [
 t.test('a handler result a client could not read is answered 500 and reported, sync or async', async (t) => {
   const errors: unknown[] = [];
   const results = new Map(unsendable.map(([, result], i) => [`/${i}`, result]));
-  const sync = handler((r) => !r.path.startsWith('/async'), (r) => results.get(r.path) as never);
-  const async = handler(() => true, async (r) => results.get(r.path.slice('/async'.length)) as never);
+  const sync = handler(
+    (r) => !r.path.startsWith('/async'),
+    (r) => results.get(r.path) as never,
+  );
+  const async = handler(
+    () => true,
+    async (r) => results.get(r.path.slice('/async'.length)) as never,
+  );
   const { server, port } = await startServer({ handlers: [sync, async], onError: (e) => errors.push(e) });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
@@ -104,7 +129,10 @@ t.test('a handler result a client could not read is answered 500 and reported, s
 });
 
 t.test('header values go out one byte per character (latin1) whatever the body', async (t) => {
-  const h = handler(() => true, (r) => ({ status: 200, headers: { 'X-Name': 'Jos\xe9' }, body: r.path === '/s' ? 'caf\xe9' : Buffer.from('caf\xe9', 'latin1') }));
+  const h = handler(
+    () => true,
+    (r) => ({ status: 200, headers: { 'X-Name': 'Jos\xe9' }, body: r.path === '/s' ? 'caf\xe9' : Buffer.from('caf\xe9', 'latin1') }),
+  );
   const { server, port } = await startServer({ handlers: [h] });
   t.teardown(() => server.close());
   for (const path of ['/s', '/b']) {
@@ -129,11 +157,14 @@ for (const how of ['reset', 'close'] as const) {
     let request: Request | null = null;
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const h = handler(() => true, async (r) => {
-      request = r;
-      await gate;
-      return { status: 200, body: 'late' };
-    });
+    const h = handler(
+      () => true,
+      async (r) => {
+        request = r;
+        await gate;
+        return { status: 200, body: 'late' };
+      },
+    );
     const { server, port } = await startServer({ handlers: [h], onError: (e) => errors.push(e) });
     t.teardown(() => server.close());
     const c = await RawClient.open(port);

@@ -5,7 +5,21 @@
 import t from 'tap';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ManualClock, RawClient, ServerSides, big, bigBody, bigGet, echoBody, gate, handler, post, selfSignedCertificate, startServer, type Certificate } from './support.js';
+import {
+  ManualClock,
+  RawClient,
+  ServerSides,
+  big,
+  bigBody,
+  bigGet,
+  echoBody,
+  gate,
+  handler,
+  post,
+  selfSignedCertificate,
+  startServer,
+  type Certificate,
+} from './support.js';
 import { MAX_TIMEOUT_MS } from '../lib/options.js';
 
 t.test('listen(0) binds an ephemeral loopback port and returns it', async (t) => {

@@ -48,7 +48,11 @@ t.test('pipelined requests are answered in request order though handlers finish 
     await c.until(() => finished.includes(rank), 3000, `handler ${rank} to finish`);
   }
   const responses = await c.responsesCount(4);
-  t.same(responses.map((r) => r.text()), ranks.map(String), 'responses in request order');
+  t.same(
+    responses.map((r) => r.text()),
+    ranks.map(String),
+    'responses in request order',
+  );
   t.same(started, ranks, 'every handler started before the first finished (processed concurrently)');
   t.same(finished, [0, 10, 60, 120], 'handlers finished out of order');
 });
@@ -86,13 +90,16 @@ t.test('Connection: close is honoured after the response', async (t) => {
 t.test('the pipelining limit stops reading until responses drain', async (t) => {
   let inFlight = 0;
   let peak = 0;
-  const slow = handler(() => true, async () => {
-    inFlight++;
-    peak = Math.max(peak, inFlight);
-    await turns(1); // past this turn's I/O: a server ignoring the limit would start every request meanwhile
-    inFlight--;
-    return { status: 200, body: 'ok' };
-  });
+  const slow = handler(
+    () => true,
+    async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await turns(1); // past this turn's I/O: a server ignoring the limit would start every request meanwhile
+      inFlight--;
+      return { status: 200, body: 'ok' };
+    },
+  );
   const { server, port } = await startServer({ handlers: [slow], maxPipelinedRequests: 4 });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
@@ -106,7 +113,10 @@ t.test('back-pressure: the server stops reading while the client does not read',
   let calls = 0;
   const first = gate();
   const body = Buffer.alloc(1 << 20, 'x');
-  const h = handler(() => true, () => (calls++, first.open(), { status: 200, body }));
+  const h = handler(
+    () => true,
+    () => (calls++, first.open(), { status: 200, body }),
+  );
   const { server, port } = await startServer({ handlers: [h], maxPipelinedRequests: 1000 });
   t.teardown(() => server.close());
   const n = 64;
@@ -140,7 +150,10 @@ t.test('back-pressure: the server stops reading while the client does not read',
 
 t.test('a client that half-closes after its request still gets the response', async (t) => {
   const release = gate();
-  const slow = handler(() => true, async (r) => (await release.promise, { status: 200, body: r.body }));
+  const slow = handler(
+    () => true,
+    async (r) => (await release.promise, { status: 200, body: r.body }),
+  );
   const { server, port } = await startServer({ handlers: [slow] });
   t.teardown(() => server.close());
   const sides = new ServerSides(server);
@@ -152,7 +165,10 @@ t.test('a client that half-closes after its request still gets the response', as
   await sides.until(() => side.ended, "the server to see the client's FIN");
   release.open();
   await c.whenClosed();
-  t.same(c.responses.map((r) => r.text()), ['half', 'closed']);
+  t.same(
+    c.responses.map((r) => r.text()),
+    ['half', 'closed'],
+  );
   t.equal(c.responses[1]!.header('connection'), 'close');
 });
 
@@ -164,7 +180,11 @@ t.test('a request cut short by the client half-closing is answered 400 after the
     t.teardown(() => c.destroy());
     c.socket.end(post('/echo', 'whole') + partial);
     await c.whenClosed();
-    t.same(c.responses.map((r) => r.status), [200, 400], JSON.stringify(partial));
+    t.same(
+      c.responses.map((r) => r.status),
+      [200, 400],
+      JSON.stringify(partial),
+    );
     t.equal(c.responses[1]!.header('connection'), 'close');
   }
 });
@@ -172,11 +192,14 @@ t.test('a request cut short by the client half-closing is answered 400 after the
 t.test('requests held back by the pipeline limit are still answered after the client half-closes', async (t) => {
   let n = 0;
   const gates = [gate(), gate(), gate(), gate()];
-  const slow = handler(() => true, async () => {
-    const mine = n++;
-    await gates[mine]!.promise;
-    return { status: 200, body: String(mine) };
-  });
+  const slow = handler(
+    () => true,
+    async () => {
+      const mine = n++;
+      await gates[mine]!.promise;
+      return { status: 200, body: String(mine) };
+    },
+  );
   const { server, port } = await startServer({ handlers: [slow], maxPipelinedRequests: 2 });
   t.teardown(() => server.close());
   const sides = new ServerSides(server);
@@ -194,7 +217,10 @@ t.test('requests held back by the pipeline limit are still answered after the cl
   await turns(1);
   gates[2]!.open();
   await c.whenClosed(5000);
-  t.same(c.responses.map((r) => r.text()), ['0', '1', '2', '3']);
+  t.same(
+    c.responses.map((r) => r.text()),
+    ['0', '1', '2', '3'],
+  );
   t.equal(c.responses[3]!.header('connection'), 'close', 'the last one closes');
 });
 

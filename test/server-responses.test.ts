@@ -48,6 +48,7 @@ t.test('sendable reads each field once and keeps what a client can read', async 
 });
 
 t.test('sendable refuses what a client could not read, with a TypeError saying why', async (t) => {
+  // prettier-ignore
   const rows: [result: unknown, message: RegExp][] = [
     [undefined, /returned undefined, not a response/],
     [null, /returned null, not a response/],

@@ -62,7 +62,10 @@ t.test('an idle keep-alive connection is closed after keepAliveTimeout', async (
 
 t.test('a client that never reads is closed once it stops taking bytes, and others are served meanwhile', async (t) => {
   const clock = new ManualClock();
-  const bigPath = handler((r) => r.path === '/big', () => ({ status: 200, body: big }));
+  const bigPath = handler(
+    (r) => r.path === '/big',
+    () => ({ status: 200, body: big }),
+  );
   const { server, port } = await startServer({ handlers: [bigPath, echoBody], keepAliveTimeout: 300, clock });
   t.teardown(() => server.close());
   const sockets: net.Socket[] = [];

@@ -164,10 +164,7 @@ export class RawClient {
 }
 
 /** A handler from two functions, for tests. */
-export function handler(
-  match: (request: Request) => boolean,
-  handle: (request: Request) => Response | Promise<Response>,
-): Handler {
+export function handler(match: (request: Request) => boolean, handle: (request: Request) => Response | Promise<Response>): Handler {
   return { match, handle };
 }
 
@@ -181,7 +178,6 @@ export async function startServer(options: ServerOptions = {}): Promise<{ server
 export function post(path: string, body: string, extra = ''): string {
   return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 }
-
 
 /** One XML-RPC call over a fresh raw connection: the decoded response body. */
 export async function rpc(port: number, body: string, path = '/RPC2'): Promise<RawResponse> {
@@ -424,9 +420,23 @@ export function selfSignedCertificate(): Certificate | string {
     const r = spawnSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '1',
-        '-keyout', keyFile, '-out', certFile,
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-days',
+        '1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
       ],
       { encoding: 'utf8', timeout: 10_000 },
     );
@@ -649,13 +659,13 @@ export function readInSteps(socket: net.Socket, opts: { perStep: number; want: n
     const timer = setTimeout(() => finish(new Error(`read ${got} of ${opts.want} bytes before the bound`)), opts.ms ?? 20_000);
     const closed = () => {
       // What is still buffered came before the close.
-      for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) got += chunk.length;
+      for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null;) got += chunk.length;
       finish();
     };
     const step = () => {
       if (done) return;
       let taken = 0;
-      for (let chunk: Buffer | null; taken < opts.perStep && (chunk = socket.read() as Buffer | null) !== null; ) {
+      for (let chunk: Buffer | null; taken < opts.perStep && (chunk = socket.read() as Buffer | null) !== null;) {
         got += chunk.length;
         taken += chunk.length;
       }
@@ -678,7 +688,10 @@ export const echoBody: Handler = handler(
 
 /** A response body larger than the socket buffers hold, so it is still going out while the client reads. */
 export const big = Buffer.alloc(4 << 20, 'x');
-export const bigBody: Handler = handler(() => true, () => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: big }));
+export const bigBody: Handler = handler(
+  () => true,
+  () => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: big }),
+);
 
 /**
  * Sends `request` on a fresh socket that reads nothing until the first

@@ -47,6 +47,7 @@ export const INVALID = 'ERR_XMLRPC_INVALID';
 // only expat's encoding errors to it); a character XML forbids is -32700.
 export const BAD_CHAR = 'ERR_XML_INVALID_CHARACTER';
 
+// prettier-ignore
 export const MALFORMED: Row[] = [
   // not well formed
   ['an empty string', '', NWF],
@@ -244,6 +245,7 @@ export const MALFORMED: Row[] = [
   ['a fault with two values', response('<fault><value/><value/></fault>'), INVALID],
 ];
 
+// prettier-ignore
 export const SAMPLES: Buffer[] = [
   Buffer.from(dumps([42, -1.5, 'hé😀 <&>\r\n', true, null, 2n ** 40n, new Date(Date.UTC(1998, 6, 17, 14, 8, 55)), Buffer.from('bytes'), [1, [2, { k: 'v' }]], { a: { b: [] } }], 'sample.call')),
   Buffer.from(dumps([{ result: ['x', 1, 2.5] }], { methodResponse: true })),
@@ -267,7 +269,34 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const TOKENS = ['<', '>', '&', ';', '/', '"', "'", '=', ']]>', '<![CDATA[', '<!--', '-->', '<?', '?>', '</value>', '<value>', '<array><data>', '<struct>', '&#0;', '&#x1F600;', '&lt;', '<!DOCTYPE x>', '\u0000', '\r', '\xff', '\xc3'];
+export const TOKENS = [
+  '<',
+  '>',
+  '&',
+  ';',
+  '/',
+  '"',
+  "'",
+  '=',
+  ']]>',
+  '<![CDATA[',
+  '<!--',
+  '-->',
+  '<?',
+  '?>',
+  '</value>',
+  '<value>',
+  '<array><data>',
+  '<struct>',
+  '&#0;',
+  '&#x1F600;',
+  '&lt;',
+  '<!DOCTYPE x>',
+  '\u0000',
+  '\r',
+  '\xff',
+  '\xc3',
+];
 
 export function mutate(doc: Buffer, rand: () => number): Buffer {
   const bytes = [...doc];
@@ -287,7 +316,8 @@ export function mutate(doc: Buffer, rand: () => number): Buffer {
       case 3: // insert a token
         bytes.splice(at, 0, ...Buffer.from(TOKENS[Math.floor(rand() * TOKENS.length)] as string, 'latin1'));
         break;
-      case 4: { // duplicate a slice
+      case 4: {
+        // duplicate a slice
         const len = Math.floor(rand() * 40);
         bytes.splice(at, 0, ...bytes.slice(at, at + len));
         break;
@@ -302,11 +332,11 @@ export function mutate(doc: Buffer, rand: () => number): Buffer {
   return Buffer.from(bytes);
 }
 
-
 // ---------------------------------------------------------------------------
 // accepted documents (the forms codec-decode.test.ts checks value by value)
 
 /** `<value>` elements that must decode, each inside a call's one param. */
+// prettier-ignore
 export const ACCEPTED_VALUES: string[] = [
   '<value><int>42</int></value>', '<value><i4>-7</i4></value>', '<value><int>+5</int></value>', '<value><int>007</int></value>',
   '<value><int>-0</int></value>', '<value><int>2147483647</int></value>', '<value><int>-2147483648</int></value>',
@@ -356,6 +386,7 @@ export const ACCEPTED_VALUES: string[] = [
 ];
 
 /** Whole documents that must decode (or be a fault response), with the options to decode them with. */
+// prettier-ignore
 export const ACCEPTED_DOCS: Array<[name: string, doc: string | Buffer, options?: { maxDepth?: number; wrapDoubles?: boolean }]> = [
   ['64 nested arrays', call(nestedArrays(64))],
   ['64 nested structs', call(nestedStructs(64))],

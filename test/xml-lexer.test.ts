@@ -23,6 +23,7 @@ class ContentError extends Error {
   override name = 'ContentError';
 }
 
+// prettier-ignore
 const LT = 0x3c, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f;
 
 class Tokenizer extends XmlLexer {
@@ -111,6 +112,7 @@ function tokens(text: string, maxElementDepth?: number): Token[] {
 }
 
 t.test('reads start tags, empty-element tags and end tags, each start tag with its id in the table', async (t) => {
+  // prettier-ignore
   const cases: Array<[doc: string, expected: Token[]]> = [
     ['<a/>', [['start', 'a', 1, 'empty']]],
     ['<a></a>', [['start', 'a', 1], ['end', 'a']]],
@@ -128,11 +130,17 @@ t.test('reads start tags, empty-element tags and end tags, each start tag with i
 });
 
 t.test('checks attributes and forgets them', async (t) => {
-  const cases = ['<a x="1"/>', "<a x='1' y=\"2\"></a>", '<a x = "&amp;&#60;" y="&gt;"/>', '<a xmlns:ex="urn:x" ex:y="1"/>', '<a x="\'" y=\'"\'/>'];
-  for (const doc of cases) t.same(tokens(doc).map((tok) => tok.slice(0, 2)), tokens(doc.replace(/ .*?(\/?>)/, '$1')).map((tok) => tok.slice(0, 2)), doc);
+  const cases = ['<a x="1"/>', '<a x=\'1\' y="2"></a>', '<a x = "&amp;&#60;" y="&gt;"/>', '<a xmlns:ex="urn:x" ex:y="1"/>', '<a x="\'" y=\'"\'/>'];
+  for (const doc of cases)
+    t.same(
+      tokens(doc).map((tok) => tok.slice(0, 2)),
+      tokens(doc.replace(/ .*?(\/?>)/, '$1')).map((tok) => tok.slice(0, 2)),
+      doc,
+    );
 });
 
 t.test('reads text with references decoded, CDATA verbatim, comments and PIs skipped, line ends normalised', async (t) => {
+  // prettier-ignore
   const cases: Array<[name: string, inside: string, text: string]> = [
     ['plain text', 'hello', 'hello'],
     ['the five predefined entities', '&lt;&gt;&amp;&quot;&apos;', `<>&"'`],
@@ -153,11 +161,25 @@ t.test('reads text with references decoded, CDATA verbatim, comments and PIs ski
     ['everything at once, one text token', ' a&amp;<![CDATA[b]]><!--c--><?d?>e\r\n', ' a&be\n'],
   ];
   for (const [name, inside, text] of cases) {
-    t.same(tokens(`<a>${inside}</a>`), text === '' ? [['start', 'a', 1], ['end', 'a']] : [['start', 'a', 1], ['text', text], ['end', 'a']], name);
+    t.same(
+      tokens(`<a>${inside}</a>`),
+      text === ''
+        ? [
+            ['start', 'a', 1],
+            ['end', 'a'],
+          ]
+        : [
+            ['start', 'a', 1],
+            ['text', text],
+            ['end', 'a'],
+          ],
+      name,
+    );
   }
 });
 
 t.test('splits nothing: text between tags is one token, and empty content gives none', async (t) => {
+  // prettier-ignore
   const cases: Array<[doc: string, expected: Token[]]> = [
     ['<a>x&amp;y<![CDATA[z]]>w</a>', [['start', 'a', 1], ['text', 'x&yzw'], ['end', 'a']]],
     ['<a><!--c--></a>', [['start', 'a', 1], ['end', 'a']]],
@@ -185,6 +207,7 @@ t.test('accepts an XML declaration, and white space, comments and PIs around the
 const NWF = 'ERR_XML_NOT_WELL_FORMED';
 
 t.test('refuses what is not well formed, with a stable code and a message that says where', async (t) => {
+  // prettier-ignore
   const cases: Array<[doc: string, code: string, message: RegExp]> = [
     ['', NWF, /the document is empty/],
     [' <!-- c --> ', NWF, /no root element/],
@@ -243,10 +266,27 @@ t.test('refuses elements nested past its depth limit, and not one level less', a
 
 t.test('between elements takes only white space, comments, PIs, blank CDATA and blank references; else a content error', async (t) => {
   const ok: Array<[doc: string, expected: Token[]]> = [
-    ['<a> <b>x</b>\n</a>', [['start', 'a', 1], ['start', 'b', 2], ['text', 'x'], ['end', 'b'], ['end', 'a']]],
-    ['<a><!--c--><?p?><![CDATA[ ]]>&#32;&#x9;<b/></a>', [['start', 'a', 1], ['start', 'b', 2], ['end', 'a']]],
+    [
+      '<a> <b>x</b>\n</a>',
+      [
+        ['start', 'a', 1],
+        ['start', 'b', 2],
+        ['text', 'x'],
+        ['end', 'b'],
+        ['end', 'a'],
+      ],
+    ],
+    [
+      '<a><!--c--><?p?><![CDATA[ ]]>&#32;&#x9;<b/></a>',
+      [
+        ['start', 'a', 1],
+        ['start', 'b', 2],
+        ['end', 'a'],
+      ],
+    ],
   ];
   for (const [doc, expected] of ok) t.same(new Tokenizer(doc).elementsOnly(), expected, doc);
+  // prettier-ignore
   const refused: Array<[doc: string, message: RegExp]> = [
     ['<a>x<b/></a>', /text inside <a>/],
     ['<a><![CDATA[x]]><b/></a>', /text inside <a>/],

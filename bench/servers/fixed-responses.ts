@@ -21,7 +21,4 @@ export function fullResponse(body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
-export const BAD_REQUEST = Buffer.from(
-  'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
-  'latin1',
-);
+export const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 'latin1');

@@ -380,11 +380,7 @@ export class HttpParser {
   private lineTooLong(): never {
     switch (this.state) {
       case S_HEAD:
-        if (
-          this.isRequest &&
-          !this.startSeen &&
-          this.maxRequestLineBytes <= this.maxHeaderBytes - this.headBytes
-        ) {
+        if (this.isRequest && !this.startSeen && this.maxRequestLineBytes <= this.maxHeaderBytes - this.headBytes) {
           return fail('HPE_URI_TOO_LONG', `request line longer than ${this.maxRequestLineBytes} bytes`);
         }
         return fail('HPE_HEADERS_TOO_LARGE', `head larger than ${this.maxHeaderBytes} bytes`);

@@ -79,12 +79,7 @@ export type ResponseHeaders = Readonly<Record<string, string | number>>;
  * they are not taken from `headers`. `contentLength` < 0 omits the field
  * (only for 1xx/204/304). Throws TypeError for a header it cannot send.
  */
-export function formatHead(
-  status: number,
-  headers: ResponseHeaders | undefined,
-  contentLength: number,
-  connection: 'keep-alive' | 'close' | '',
-): string {
+export function formatHead(status: number, headers: ResponseHeaders | undefined, contentLength: number, connection: 'keep-alive' | 'close' | ''): string {
   let head = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${httpDate()}\r\n`;
   if (headers !== undefined) {
     for (const name in headers) {

@@ -5,20 +5,7 @@
 // StartLine the parser owns and reuses, so a message costs no object here;
 // methodPrefix() reads a request line's first bytes as they arrive.
 
-import {
-  CR,
-  SP,
-  COLON,
-  HASH,
-  ASTERISK,
-  SLASH,
-  QUESTION,
-  TCHAR,
-  FIELD_CHAR,
-  TARGET_CHAR,
-  SCHEME_CHAR,
-  HOST_CHAR,
-} from './chars.js';
+import { CR, SP, COLON, HASH, ASTERISK, SLASH, QUESTION, TCHAR, FIELD_CHAR, TARGET_CHAR, SCHEME_CHAR, HOST_CHAR } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 
 /** What a start line says. Fields a line does not carry keep their reset values. */
@@ -144,12 +131,7 @@ export function parseStatusLine(line: StartLine, buf: Buffer, start: number, end
   const d0 = buf[s] - 0x30;
   const d1 = buf[s + 1] - 0x30;
   const d2 = buf[s + 2] - 0x30;
-  if (
-    !(d0 >= 1 && d0 <= 5) ||
-    !(d1 >= 0 && d1 <= 9) ||
-    !(d2 >= 0 && d2 <= 9) ||
-    (end > s + 3 && buf[s + 3] !== SP)
-  ) {
+  if (!(d0 >= 1 && d0 <= 5) || !(d1 >= 0 && d1 <= 9) || !(d2 >= 0 && d2 <= 9) || (end > s + 3 && buf[s + 3] !== SP)) {
     lineFail('HPE_INVALID_STATUS', 'invalid status code', buf, start, end);
   }
   for (let j = s + 4; j < end; j++) {

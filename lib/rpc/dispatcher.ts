@@ -31,7 +31,17 @@ export interface MethodInfo {
  * (system.methodSignature then answers `undef`).
  */
 const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
-  'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'struct', 'array', 'nil',
+  'int',
+  'i4',
+  'i8',
+  'boolean',
+  'string',
+  'double',
+  'dateTime.iso8601',
+  'base64',
+  'struct',
+  'array',
+  'nil',
 ]);
 
 export interface InstanceOptions {
@@ -222,11 +232,7 @@ function checkArity(method: string, registered: Registered, params: XmlRpcValue[
  * Function.prototype (no `constructor`, `toString`, `__proto__`), never a
  * `_` name, never running a getter.
  */
-function resolveMethod(
-  instance: object,
-  method: string,
-  dotted: boolean,
-): { fn: XmlRpcFunction; self: object } | undefined {
+function resolveMethod(instance: object, method: string, dotted: boolean): { fn: XmlRpcFunction; self: object } | undefined {
   const parts = dotted ? method.split('.') : [method];
   let self: object = instance;
   for (let i = 0; i < parts.length; i++) {
@@ -245,6 +251,7 @@ function resolveMethod(
  * Node's building blocks. An instance of a class extending EventEmitter does
  * not expose `emit`; `items.push` is not reachable through dotted names.
  */
+// prettier-ignore
 const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
   Object.prototype, Function.prototype, Array.prototype, Map.prototype, Set.prototype, WeakMap.prototype,
   WeakSet.prototype, Promise.prototype, Date.prototype, RegExp.prototype, Error.prototype, String.prototype,

@@ -591,4 +591,3 @@ function libuvQueue(socket: Socket): number {
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
-

@@ -24,8 +24,7 @@ export interface ServerOptions extends Partial<ServerLimits> {
   clock?: Clock;
 }
 
-const BUSY_503 =
-  'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
+const BUSY_503 = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
 
 export class Server {
   readonly options: Readonly<ServerLimits>;

@@ -53,10 +53,7 @@ export function loads(data: Buffer | Uint8Array | string, options?: DecodeOption
 }
 
 /** A server's entry point: the document must be a methodCall. */
-export function parseMethodCall(
-  data: Buffer | Uint8Array | string,
-  options?: DecodeOptions,
-): { methodName: string; params: XmlRpcValue[] } {
+export function parseMethodCall(data: Buffer | Uint8Array | string, options?: DecodeOptions): { methodName: string; params: XmlRpcValue[] } {
   const doc = decodeDocument(data, options);
   if (doc instanceof Fault || doc.methodName === null) {
     throw new DecodeError('ERR_XMLRPC_INVALID', 'expected a <methodCall>, got a <methodResponse>');
@@ -102,4 +99,3 @@ function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptio
   reader.checkCharacters();
   return doc;
 }
-

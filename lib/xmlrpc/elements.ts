@@ -7,12 +7,14 @@ import { holds } from './xml-chars.js';
 import type { ElementTable } from './xml-lexer.js';
 
 /** The XML-RPC elements, by local name; `Unknown` for any other. */
+// prettier-ignore
 export const enum El {
   Unknown, MethodCall, MethodResponse, MethodName, Params, Param, Fault, Value,
   Int, I4, I8, Boolean, String, Double, DateTime, Base64, Nil, Struct, Member, Name, Array, Data,
 }
 
 /** The local name of each element, indexed by `El`. */
+// prettier-ignore
 export const ELEMENT_NAMES: readonly string[] = [
   '', 'methodCall', 'methodResponse', 'methodName', 'params', 'param', 'fault', 'value',
   'int', 'i4', 'i8', 'boolean', 'string', 'double', 'dateTime.iso8601', 'base64', 'nil', 'struct', 'member', 'name', 'array', 'data',
@@ -41,19 +43,37 @@ function elementId(s: string, at: number, len: number): El {
       break;
     case 5:
       switch (s.charCodeAt(at)) {
-        case 0x76: id = El.Value; break; // v
-        case 0x70: id = El.Param; break; // p
-        case 0x61: id = El.Array; break; // a
-        default: id = El.Fault; break;
+        case 0x76:
+          id = El.Value;
+          break; // v
+        case 0x70:
+          id = El.Param;
+          break; // p
+        case 0x61:
+          id = El.Array;
+          break; // a
+        default:
+          id = El.Fault;
+          break;
       }
       break;
     case 6:
       switch (s.charCodeAt(at)) {
-        case 0x73: id = s.charCodeAt(at + 3) === 0x69 ? El.String : El.Struct; break; // strIng, strUct
-        case 0x6d: id = El.Member; break;
-        case 0x70: id = El.Params; break;
-        case 0x64: id = El.Double; break;
-        default: id = El.Base64; break;
+        case 0x73:
+          id = s.charCodeAt(at + 3) === 0x69 ? El.String : El.Struct;
+          break; // strIng, strUct
+        case 0x6d:
+          id = El.Member;
+          break;
+        case 0x70:
+          id = El.Params;
+          break;
+        case 0x64:
+          id = El.Double;
+          break;
+        default:
+          id = El.Base64;
+          break;
       }
       break;
     case 7:

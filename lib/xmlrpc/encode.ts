@@ -63,7 +63,7 @@ function toBytes(sink: Sink): Buffer {
 }
 
 function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOptions | undefined, finish: (sink: Sink) => T): T {
-  const opts: DumpsOptions = typeof options === 'string' ? { methodName: options } : options ?? {};
+  const opts: DumpsOptions = typeof options === 'string' ? { methodName: options } : (options ?? {});
   const maxDepth = maxDepthOf(opts);
   if (params instanceof Fault) {
     if (opts.methodName !== undefined) throw new EncodeError('a fault is a response: it takes no methodName');
@@ -134,8 +134,12 @@ function word(s: string, at: number): number {
 }
 const INT_OPEN = '<value><int>';
 const INT_CLOSE = '</int></value>';
-const OPEN0 = word(INT_OPEN, 0), OPEN1 = word(INT_OPEN, 4), OPEN2 = word(INT_OPEN, 8);
-const CLOSE0 = word(INT_CLOSE, 0), CLOSE1 = word(INT_CLOSE, 4), CLOSE2 = word(INT_CLOSE, 8);
+const OPEN0 = word(INT_OPEN, 0),
+  OPEN1 = word(INT_OPEN, 4),
+  OPEN2 = word(INT_OPEN, 8);
+const CLOSE0 = word(INT_CLOSE, 0),
+  CLOSE1 = word(INT_CLOSE, 4),
+  CLOSE2 = word(INT_CLOSE, 8);
 const CLOSE3 = INT_CLOSE.charCodeAt(12) | (INT_CLOSE.charCodeAt(13) << 8);
 const EMPTY = Buffer.alloc(0);
 
@@ -389,9 +393,12 @@ class Encoder {
     if (typeof fault.faultString !== 'string') throw new EncodeError(`faultString must be a string, got ${describe(fault.faultString)}`);
     const out = this.out;
     out.add(
-      '<value><struct><member><name>faultCode</name><value><int>' + code + '</int></value></member>' +
-      '<member><name>faultString</name><value><string>' + escapeText(fault.faultString, 'faultString') +
-      '</string></value></member></struct></value>',
+      '<value><struct><member><name>faultCode</name><value><int>' +
+        code +
+        '</int></value></member>' +
+        '<member><name>faultString</name><value><string>' +
+        escapeText(fault.faultString, 'faultString') +
+        '</string></value></member></struct></value>',
     );
   }
 }
@@ -411,9 +418,7 @@ function escapeText(text: string, what: string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) as number;
-    throw new EncodeError(
-      `${what} holds U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${bad.index}, which XML 1.0 cannot carry`,
-    );
+    throw new EncodeError(`${what} holds U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${bad.index}, which XML 1.0 cannot carry`);
   }
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (c) => ESCAPE_OF[c] as string) : text;
 }
@@ -449,7 +454,14 @@ function formatDate(d: Date): string {
   const year = d.getUTCFullYear();
   if (year < 0 || year > 9999) throw new EncodeError(`year ${year} does not fit the 4 digits of an XML-RPC dateTime`);
   return (
-    pad(year, 4) + pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) + 'T' +
-    pad(d.getUTCHours(), 2) + ':' + pad(d.getUTCMinutes(), 2) + ':' + pad(d.getUTCSeconds(), 2)
+    pad(year, 4) +
+    pad(d.getUTCMonth() + 1, 2) +
+    pad(d.getUTCDate(), 2) +
+    'T' +
+    pad(d.getUTCHours(), 2) +
+    ':' +
+    pad(d.getUTCMinutes(), 2) +
+    ':' +
+    pad(d.getUTCSeconds(), 2)
   );
 }

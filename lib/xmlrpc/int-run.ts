@@ -8,6 +8,7 @@ import { holds } from './xml-chars.js';
 import { numeral, scanNumeral } from './scalars.js';
 import type { XmlRpcValue } from './values.js';
 
+// prettier-ignore
 const GT = 0x3e, ZERO = 0x30, NINE = 0x39, PLUS = 0x2b, MINUS = 0x2d;
 
 /** ASCII characters as little-endian words, for `plainIntBytes`. */
@@ -16,8 +17,11 @@ function word(s: string): number {
   for (let k = s.length - 1; k >= 0; k--) w = w * 256 + s.charCodeAt(k);
   return w;
 }
+// prettier-ignore
 const W_VAL = word('<val'), W_UE = word('ue><'), W_NT = word('nt'), W_4 = word('4>');
+// prettier-ignore
 const W_CLOSE_IN = word('</in'), W_T_CLOSE = word('t></'), W_VALU = word('valu'), W_E_GT = word('e>');
+// prettier-ignore
 const W_CLOSE_I4 = word('</i4'), W_CLOSE_V = word('></v'), W_ALUE = word('alue');
 
 /** The ints of the run being read, shared: a run holds no other value. */
@@ -73,10 +77,12 @@ function plainInt(s: string, i: number): number {
   i += 9;
   const c = s.charCodeAt(i);
   let i4: boolean;
-  if (c === 0x6e && s.charCodeAt(i + 1) === 0x74 && s.charCodeAt(i + 2) === GT) { // nt>
+  if (c === 0x6e && s.charCodeAt(i + 1) === 0x74 && s.charCodeAt(i + 2) === GT) {
+    // nt>
     i4 = false;
     i += 3;
-  } else if (c === 0x34 && s.charCodeAt(i + 1) === GT) { // 4>
+  } else if (c === 0x34 && s.charCodeAt(i + 1) === GT) {
+    // 4>
     i4 = true;
     i += 2;
   } else {
@@ -107,10 +113,12 @@ function plainIntBytes(s: string, view: DataView, i: number): number {
   if (view.getUint32(i, true) !== W_VAL || view.getUint32(i + 4, true) !== W_UE || view.getUint8(i + 8) !== 0x69) return 0;
   i += 9;
   let i4: boolean;
-  if (view.getUint16(i, true) === W_NT && view.getUint8(i + 2) === GT) { // nt>
+  if (view.getUint16(i, true) === W_NT && view.getUint8(i + 2) === GT) {
+    // nt>
     i4 = false;
     i += 3;
-  } else if (view.getUint16(i, true) === W_4) { // 4>
+  } else if (view.getUint16(i, true) === W_4) {
+    // 4>
     i4 = true;
     i += 2;
   } else {
@@ -127,12 +135,22 @@ function plainIntBytes(s: string, view: DataView, i: number): number {
   }
   if (i === first || i - first > 10 || v > (neg ? 2147483648 : 2147483647)) return 0;
   if (i4) {
-    if (view.getUint32(i, true) !== W_CLOSE_I4 || view.getUint32(i + 4, true) !== W_CLOSE_V || view.getUint32(i + 8, true) !== W_ALUE ||
-      view.getUint8(i + 12) !== GT) return 0;
+    if (
+      view.getUint32(i, true) !== W_CLOSE_I4 ||
+      view.getUint32(i + 4, true) !== W_CLOSE_V ||
+      view.getUint32(i + 8, true) !== W_ALUE ||
+      view.getUint8(i + 12) !== GT
+    )
+      return 0;
     i += 13;
   } else {
-    if (view.getUint32(i, true) !== W_CLOSE_IN || view.getUint32(i + 4, true) !== W_T_CLOSE || view.getUint32(i + 8, true) !== W_VALU ||
-      view.getUint16(i + 12, true) !== W_E_GT) return 0;
+    if (
+      view.getUint32(i, true) !== W_CLOSE_IN ||
+      view.getUint32(i + 4, true) !== W_T_CLOSE ||
+      view.getUint32(i + 8, true) !== W_VALU ||
+      view.getUint16(i + 12, true) !== W_E_GT
+    )
+      return 0;
     i += 14;
   }
   intValue = neg && v !== 0 ? -v : v; // "-0" is the integer 0

@@ -19,6 +19,7 @@ import { Double, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, parseDateTime, type
 /** A call (`methodName` set) or a response as `loads` returns it, or a fault response (not thrown yet). */
 export type Document = { methodName: string | null; params: XmlRpcValue[] } | Fault;
 
+// prettier-ignore
 const LT = 0x3c, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, MINUS = 0x2d;
 
 const INTEGER = /^[+-]?[0-9]+$/;
@@ -346,7 +347,8 @@ export class Reader extends RankedLexer {
       const lt = scanNumeral(this.s, this.i, true);
       if (lt >= 0) {
         const n = Number(this.s.slice(numeral.start, numeral.end));
-        if (n - n === 0) { // finite
+        if (n - n === 0) {
+          // finite
           this.i = lt;
           this.endTag();
           return this.wrapDoubles ? new Double(n) : n;

@@ -5,8 +5,11 @@
 // anything else (a reference, CDATA, a comment, a bad character): the
 // reader then takes the general path, which reports what is wrong.
 
+// prettier-ignore
 const LT = 0x3c, SLASH = 0x2f, EQUALS = 0x3d;
+// prettier-ignore
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
+// prettier-ignore
 const ZERO = 0x30, NINE = 0x39, PLUS = 0x2b, MINUS = 0x2d, DOT = 0x2e;
 
 /** What the last `scanNumeral` read; one object, so that a scan allocates nothing. */
@@ -47,7 +50,8 @@ export function scanNumeral(s: string, i: number, real: boolean): number {
       for (c = s.charCodeAt(++i); c >= ZERO && c <= NINE; c = s.charCodeAt(++i));
       if (i > fraction) any = true;
     }
-    if ((c | 0x20) === 0x65 && any) { // e or E
+    if ((c | 0x20) === 0x65 && any) {
+      // e or E
       c = s.charCodeAt(++i);
       if (c === PLUS || c === MINUS) c = s.charCodeAt(++i);
       const exponent = i;

@@ -12,8 +12,11 @@
 import { fail, plainDeclaration } from './xml-text.js';
 import { NAME_ASCII, holds, isAllWsIn, isNameCharWide, isNameStartWide, isWs, isXmlChar, nameEnd, normaliseLineEnds, skipWs } from './xml-chars.js';
 
+// prettier-ignore
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, QUESTION = 0x3f, BANG = 0x21, EQUALS = 0x3d;
+// prettier-ignore
 const QUOT = 0x22, APOS = 0x27, RSQB = 0x5d, HASH = 0x23, SEMI = 0x3b, COLON = 0x3a;
+// prettier-ignore
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
 
 const XML_DECLARATION =
@@ -229,7 +232,7 @@ export abstract class XmlLexer<Id extends number = number> {
       j = skipWs(s, j + 1);
       const q = s.charCodeAt(j);
       if (q !== QUOT && q !== APOS) this.wf(`the value of attribute ${attr} is not quoted`, j);
-      for (j++; ; ) {
+      for (j++; ;) {
         const d = s.charCodeAt(j);
         if (d === q) break;
         if (d !== d) this.wf('the document ends inside an attribute value', j);
@@ -292,7 +295,8 @@ export abstract class XmlLexer<Id extends number = number> {
       let cp = 0;
       let digits = 0;
       c = s.charCodeAt(++j);
-      if (c === 0x78) { // x: hexadecimal
+      if (c === 0x78) {
+        // x: hexadecimal
         for (c = s.charCodeAt(++j); ; c = s.charCodeAt(++j)) {
           const l = c | 0x20;
           const h = c >= 0x30 && c <= 0x39 ? c - 0x30 : l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;

@@ -108,8 +108,38 @@ function withDeclared(family: 'utf-8' | 'utf-16', text: string): string {
 // (nodejs/node#60888), so bytes 0x80-0x9F are mapped here (WHATWG index).
 const C1_CONTROLS = /[\x80-\x9f]/g;
 const WINDOWS_1252 = [
-  '\u20AC', '\x81', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\x8D', '\u017D', '\x8F',
-  '\x90', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\x9D', '\u017E', '\u0178',
+  '\u20AC',
+  '\x81',
+  '\u201A',
+  '\u0192',
+  '\u201E',
+  '\u2026',
+  '\u2020',
+  '\u2021',
+  '\u02C6',
+  '\u2030',
+  '\u0160',
+  '\u2039',
+  '\u0152',
+  '\x8D',
+  '\u017D',
+  '\x8F',
+  '\x90',
+  '\u2018',
+  '\u2019',
+  '\u201C',
+  '\u201D',
+  '\u2022',
+  '\u2013',
+  '\u2014',
+  '\u02DC',
+  '\u2122',
+  '\u0161',
+  '\u203A',
+  '\u0153',
+  '\x9D',
+  '\u017E',
+  '\u0178',
 ];
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -162,7 +192,10 @@ export function quote(text: string): string {
 }
 
 function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(n > 0xff ? 4 : 2, '0');
+  return n
+    .toString(16)
+    .toUpperCase()
+    .padStart(n > 0xff ? 4 : 2, '0');
 }
 
 /** Throws a DecodeError; with the text and an offset, says where (line, column). */
