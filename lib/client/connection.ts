@@ -345,7 +345,7 @@ export class ClientConnection {
 
   /** Unused: unref'd, closed after `idleTimeout` ms or at any sign of life from the server. */
   park(idleTimeout: number): void {
-    if (this.#state !== OPEN || this.#inFlight.length > 0) return;
+    if (!this.#open() || this.#inFlight.length > 0) return; // one being closed is not parked (nor timed)
     this.#state = PARKED;
     this.#socket!.unref();
     this.#idleAt = this.#clock.now() + idleTimeout;

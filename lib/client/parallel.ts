@@ -284,8 +284,7 @@ function split(options: ParallelOptions & { signal?: AbortSignal }): {
   scheduler: Scheduler;
   call: CallConfig;
 } {
-  const { strategy, concurrency, timeout, maxConnectionsPerHost, maxConnections, pipelineDepth, idleTimeout, waitForKeepAlive, signal, ...transport } =
-    options;
+  const { strategy, concurrency, timeout, maxConnectionsPerHost, maxConnections, pipelineDepth, idleTimeout, waitForKeepAlive, signal, ...transport } = options;
   const d = DEFAULT_PARALLEL_OPTIONS;
   const scheduler = new Scheduler(
     {
@@ -365,7 +364,6 @@ interface ProxyState {
   readonly targets: readonly Resolved[];
   readonly config: CallConfig;
 }
-
 
 class ParallelServerProxyBase {
   /** Each target's URL (without credentials), or `local:<name>`, in target order. */

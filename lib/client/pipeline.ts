@@ -11,13 +11,17 @@
 //     that the server keeps connections open (`waitForKeepAlive`), so a
 //     server that closes after each response (Python's default HTTP/1.0
 //     server) costs round trips instead of failed calls.
-//   - A call that times out or is aborted while queued leaves the queue; one
-//     on the wire is dropped by the connection (its response is discarded).
+//   - The queue keeps its calls' deadlines with one timer (deadlines.ts), the
+//     connection those on the wire. A call that times out or is aborted
+//     while queued leaves the queue; one on the wire is dropped by the
+//     connection (its response is discarded).
 
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { asError } from '../async/concurrency.js';
+import type { Clock } from '../clock.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { ClientConnection, ConnectionOptions, Exchange } from './connection.js';
+import { DeadlineTimer } from './deadlines.js';
 import { connectError } from './failures.js';
 import type { Endpoint } from './endpoint.js';
 import type { CallHandle, Carrier, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
@@ -48,6 +52,7 @@ export const DEFAULT_PIPELINE_OPTIONS = Object.freeze({
 export interface PipelineHost {
   readonly keepAlive: boolean;
   readonly idleTimeout: number;
+  readonly clock: Clock;
   send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue>;
   openConnection(
     req: OutgoingRequest,
@@ -101,6 +106,8 @@ export class Pipeline {
   readonly #carrier: Carrier = { carry: (req, bytes, call) => this.#enqueue(req, bytes, call) };
   /** Calls not yet written, oldest first. */
   #queue: Job[] = [];
+  /** The one timer for the queued calls' deadlines. */
+  readonly #deadlines: DeadlineTimer;
   #conn: ClientConnection | null = null;
   #connecting: AbortController | null = null;
   /** Calls accepted and not settled. */
@@ -117,6 +124,7 @@ export class Pipeline {
     if (typeof idleTimeout !== 'number' || !(idleTimeout >= 0)) throw new RangeError(`idleTimeout must be a non-negative number, got ${String(idleTimeout)}`);
     this.endpoint = endpoint;
     this.#host = host;
+    this.#deadlines = new DeadlineTimer(host.clock);
     // Without keep-alive every request says Connection: close: one per connection.
     this.depth = host.keepAlive ? depth : 1;
     this.waitForKeepAlive = options.waitForKeepAlive ?? DEFAULT_PIPELINE_OPTIONS.waitForKeepAlive;
@@ -202,7 +210,7 @@ export class Pipeline {
       const job: Job = new Job(req, bytes, call, (err, response) => {
         if (job.done) return;
         job.done = true;
-        call.waiting(false);
+        this.#deadlines.delete(call.deadline);
         req.signal.removeEventListener('abort', onAbort);
         if (err === null) resolve(response!);
         else reject(err);
@@ -211,8 +219,8 @@ export class Pipeline {
       req.signal.addEventListener('abort', onAbort);
       this.#queue.push(job);
       this.#pump();
-      // Not written at once: timed by its own timer until it is on the connection.
-      if (job.exchange === null && !job.done) call.waiting(true);
+      // Not written at once: timed by the queue's timer until it is on the connection.
+      if (job.exchange === null && !job.done) this.#deadlines.add(call.deadline);
     });
   }
 
@@ -228,7 +236,7 @@ export class Pipeline {
       if (!conn.take()) return;
       if (!conn.canWrite()) return;
       const job = this.#queue.shift()!;
-      job.call.waiting(false);
+      this.#deadlines.delete(job.call.deadline);
       job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
     }
   }
@@ -274,9 +282,14 @@ export class Pipeline {
         // Closed before taking a single request: no new connection for the queue (that could loop).
         for (const job of this.#queue.splice(0)) {
           job.settle(
-            new TransportError(TransportErrorCode.CONNECTION_LOST, job.req.url, 'the connection closed before a request could be written: the call did not run', {
-              requestSent: false,
-            }),
+            new TransportError(
+              TransportErrorCode.CONNECTION_LOST,
+              job.req.url,
+              'the connection closed before a request could be written: the call did not run',
+              {
+                requestSent: false,
+              },
+            ),
             null,
           );
         }

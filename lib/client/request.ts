@@ -63,12 +63,10 @@ export interface Deadline {
 
 /** A call as the step that carries its exchange sees it. */
 export interface CallHandle {
-  /** Its deadline, or null without a timeout. */
+  /** Its deadline, or null without a timeout: kept by the timer of the queue it waits in, then of its connection. */
   readonly deadline: Deadline | null;
   /** Where `requestSent` is read from once the request is on a connection. */
   progress: SendProgress | null;
-  /** While the call waits for a connection (a pool slot, a pipeline's queue) it is timed by a timer of its own. */
-  waiting(on: boolean): void;
 }
 
 /** Where a call's exchange goes: the pool (Transport.request) or a Pipeline. */

@@ -23,17 +23,11 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import {
-  DecodeError,
-  ProtocolError,
-  ResponseError,
-  TransportError,
-  TransportErrorCode,
-} from '../errors.js';
+import { DecodeError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
-import { systemClock, type Clock, type ClockTimer } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, nonNegative, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
@@ -118,18 +112,7 @@ const DEFAULT_GZIP_THRESHOLD = 1400;
 const ERROR_BODY_BYTES = 1024;
 
 /** Set by the transport; a user header of one of these names would break the framing. */
-const RESERVED_HEADERS = new Set([
-  'content-length',
-  'transfer-encoding',
-  'content-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-]);
-
+const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'content-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
 export class Transport implements PipelineHost {
   readonly secure: boolean;
@@ -166,8 +149,8 @@ export class Transport implements PipelineHost {
     this.#tls = Object.freeze({ ...(o.tls ?? {}) });
     checkHeaders({ 'User-Agent': this.userAgent });
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
-    this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout));
     this.clock = o.clock ?? systemClock;
+    this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout), this.clock);
   }
 
   /** How long an unused connection is kept, in ms. */
@@ -229,7 +212,10 @@ export class Transport implements PipelineHost {
    * connect timeout (and the deadline of the call `req` is, if any). Rejects
    * with what the connect failed with; `connectError` says it as a call does.
    */
-  async openConnection(req: OutgoingRequest, options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean } = {}): Promise<ClientConnection> {
+  async openConnection(
+    req: OutgoingRequest,
+    options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean } = {},
+  ): Promise<ClientConnection> {
     const conn = new ClientConnection(req.endpoint.key, {
       depth: options.depth ?? 1,
       waitForKeepAlive: options.waitForKeepAlive ?? false,
@@ -299,12 +285,7 @@ export class Transport implements PipelineHost {
   /** A pooled connection to the endpoint, or a new one; waits when the host is at its limit. */
   protected async getConnection(req: OutgoingRequest): Promise<ClientConnection> {
     const call = CALLS.get(req.signal);
-    let pooled: ClientConnection | null;
-    try {
-      pooled = await this.#pool.acquire(req.endpoint.key, req.signal, () => call?.waiting(true));
-    } finally {
-      call?.waiting(false);
-    }
+    const pooled = await this.#pool.acquire(req.endpoint.key, req.signal, call?.deadline ?? null);
     if (pooled !== null) return pooled;
     let conn: ClientConnection;
     try {
@@ -465,14 +446,14 @@ const CALLS = new WeakMap<AbortSignal, Call>();
 
 /**
  * One call's deadline and cancellation: one listener on the caller's
- * signal; the deadline is kept by the connection carrying the call, and by a
- * timer of the call's own only while it waits for one. Either aborts the
- * call's own signal with the TransportError to report; every step listens to
- * that signal. dispose() removes both on every outcome.
+ * signal; the deadline is kept by the one timer of the queue the call waits
+ * in (the pool's waiters for its host, a Pipeline's queue), then by the
+ * connection carrying it. Either aborts the call's own signal with the
+ * TransportError to report; every step listens to that signal. dispose()
+ * removes the listener on every outcome.
  */
 class Call implements CallHandle, Deadline {
   private readonly controller = new AbortController();
-  private timer: ClockTimer | null = null;
   /** The clock time the call times out at (Infinity: no timeout). */
   readonly at: number;
   /** How far the request got, once it is on a connection. */
@@ -503,32 +484,16 @@ class Call implements CallHandle, Deadline {
     return this.timeout > 0 ? this : null;
   }
 
-  waiting(on: boolean): void {
-    if (this.timer !== null) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (on && this.timeout > 0 && !this.controller.signal.aborted) {
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = null;
-        this.expire();
-      }, Math.max(0, this.at - this.clock.now()));
-    }
-  }
-
   /** Times the call out now if its deadline has passed (after a step no timer watched). */
   checkDeadline(): void {
     if (this.at <= this.clock.now()) this.expire();
   }
 
   expire(): void {
-    this.abort(
-      new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }),
-    );
+    this.abort(new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }));
   }
 
   dispose(): void {
-    this.waiting(false);
     this.userSignal?.removeEventListener('abort', this.onUserAbort);
   }
 
@@ -579,6 +544,5 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
   }
   return copy;
 }
-
 
 function noop(): void {}
