@@ -6,7 +6,7 @@
 
 import t, { type Test } from 'tap';
 import * as net from 'node:net';
-import { Transport } from '../lib/client/transport.js';
+import { Transport, type OutgoingRequest } from '../lib/client/transport.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { ManualClock, pollUntil } from './support.js';
@@ -109,4 +109,37 @@ t.test("50 calls in a pipeline's queue keep one timer for the queue, and time ou
   await pollUntil(() => !pipeline.connected, 'the socket to close');
   t.same(pipeline.stats(), { queued: 0, inFlight: 0, connected: false });
   await pipeline.close();
+});
+
+t.test("a pipeline's connect that hangs is given up once its queued calls have timed out, each at its own deadline", async (t) => {
+  const clock = new ManualClock();
+  const aborted: unknown[] = [];
+  class Hanging extends Transport {
+    protected override connect(req: OutgoingRequest): Promise<net.Socket> {
+      return new Promise((_resolve, reject) =>
+        req.signal.addEventListener('abort', () => {
+          aborted.push(req.signal.reason);
+          reject(req.signal.reason as Error);
+        }),
+      );
+    }
+  }
+  const transport = new Hanging({ clock, connectTimeout: 10_000 });
+  const pipeline = transport.openPipeline('127.0.0.1:9'); // never dialled: the connect step hangs
+  t.teardown(() => pipeline.destroy());
+  const calls = makeCalls((i) => pipeline.request('/RPC2', dumps([i], 'x'), { timeout: i === 0 ? 300 : 100 * i }));
+  await pollUntil(() => pipeline.stats().queued === CALLS, 'every call queued');
+  t.same(pipeline.stats(), { queued: CALLS, inFlight: 0, connected: true });
+  t.equal(clock.pending, 2, "two timers: the queue's, and the connection's connect timeout");
+  clock.advance(299);
+  t.same(pipeline.stats(), { queued: CALLS - 2, inFlight: 0, connected: true }, 'calls 1 and 2 timed out; the connect goes on while others wait');
+  t.equal(aborted.length, 0);
+  t.equal(clock.pending, 2);
+  clock.advance(100 * CALLS);
+  t.equal(aborted.length, 1, 'the last call gone: the connect is given up, before the connect timeout');
+  const errors = await calls.errors;
+  for (const [i, err] of errors.entries()) t.match(err, { constructor: TransportError, code: TransportErrorCode.TIMEOUT, requestSent: false }, `call ${i}`);
+  t.same(calls.order.slice(0, 3), [1, 2, 0], 'in deadline order');
+  t.equal(pipeline.connected, false);
+  t.equal(clock.pending, 0, 'nothing left armed');
 });

@@ -24,7 +24,7 @@ import type { ClientConnection, ConnectionOptions, Exchange } from './connection
 import { DeadlineTimer } from './deadlines.js';
 import { connectError } from './failures.js';
 import type { Endpoint } from './endpoint.js';
-import type { CallHandle, Carrier, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
+import type { CallHandle, Carrier, Deadline, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
 
 type Settle = (err: Error | null, response: IncomingResponse | null) => void;
 
@@ -44,20 +44,23 @@ export const DEFAULT_PIPELINE_OPTIONS = Object.freeze({
   waitForKeepAlive: true,
 });
 
+/** What a new connection of a Pipeline's is opened with. */
+export type PipelineConnectionOptions = Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean };
+
 /**
- * What a Pipeline uses of its Transport (declared here, so that pipeline.ts
- * does not import transport.ts): the call chain over a carrier, and a new
- * connection through the connect step.
+ * What a Pipeline uses of its Transport, and no more: an object the
+ * transport builds privately for its pipelines (Transport.openPipeline), as
+ * the server hands its connections a ConnectionHost. Declared here, so that
+ * pipeline.ts does not import transport.ts.
  */
 export interface PipelineHost {
   readonly keepAlive: boolean;
   readonly idleTimeout: number;
   readonly clock: Clock;
+  /** Transport.request's chain for one call to `endpoint`, its exchange carried by `carrier`. */
   send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue>;
-  openConnection(
-    req: OutgoingRequest,
-    options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean },
-  ): Promise<ClientConnection>;
+  /** A new connection to `req.endpoint` through the connect step, under the connect timeout and `deadline` (if any). */
+  openConnection(req: OutgoingRequest, options: PipelineConnectionOptions, deadline: Deadline | null): Promise<ClientConnection>;
 }
 
 export interface PipelineStats {
@@ -252,7 +255,9 @@ export class Pipeline {
       onWritable: () => this.#pump(),
       onClose: (conn: ClientConnection) => this.#connectionClosed(conn),
     };
-    this.#host.openConnection({ ...first.req, signal: controller.signal }, options).then(
+    // Shared by the queue: not bounded by one call's deadline. The queue's timer times its calls out,
+    // and the connect is given up once none is left (#stopConnectingIfUnused).
+    this.#host.openConnection({ ...first.req, signal: controller.signal }, options, null).then(
       (conn) => {
         if (this.#connecting === controller) this.#connecting = null;
         if (controller.signal.aborted) {
