@@ -16,17 +16,15 @@
 //     while queued leaves the queue; one on the wire is dropped by the
 //     connection (its response is discarded).
 
-import { TransportError, TransportErrorCode } from '../errors.js';
+import type { TransportError } from '../errors.js';
 import { asError } from '../async/concurrency.js';
 import type { Clock } from '../clock.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { ClientConnection, ConnectionOptions, Exchange } from './connection.js';
 import { DeadlineTimer } from './deadlines.js';
-import { connectError } from './failures.js';
+import { connectError, notSent } from './failures.js';
 import type { Endpoint } from './endpoint.js';
-import type { CallHandle, Carrier, Deadline, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
-
-type Settle = (err: Error | null, response: IncomingResponse | null) => void;
+import type { CallHandle, Carrier, Deadline, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress, Settle } from './request.js';
 
 export interface PipelineOptions {
   /** Requests written and not yet answered on the connection, at most. Default 32 (1 without keep-alive). */
@@ -73,7 +71,7 @@ export interface PipelineStats {
 }
 
 /** A call in the queue, then on the wire: what its Call reads for `requestSent`. */
-class Job implements SendProgress {
+class Queued implements SendProgress {
   exchange: Exchange | null = null;
   done = false;
 
@@ -108,7 +106,7 @@ export class Pipeline {
   readonly #onConnectionClose: (() => void) | undefined;
   readonly #carrier: Carrier = { carry: (req, bytes, call) => this.#enqueue(req, bytes, call) };
   /** Calls not yet written, oldest first. */
-  #queue: Job[] = [];
+  #queue: Queued[] = [];
   /** The one timer for the queued calls' deadlines. */
   readonly #deadlines: DeadlineTimer;
   #conn: ClientConnection | null = null;
@@ -210,7 +208,7 @@ export class Pipeline {
         job.settle(req.signal.reason as Error, null);
         this.#stopConnectingIfUnused();
       };
-      const job: Job = new Job(req, bytes, call, (err, response) => {
+      const job: Queued = new Queued(req, bytes, call, (err, response) => {
         if (job.done) return;
         job.done = true;
         this.#deadlines.delete(call.deadline);
@@ -286,17 +284,7 @@ export class Pipeline {
       if (conn.writes === 0) {
         // Closed before taking a single request: no new connection for the queue (that could loop).
         for (const job of this.#queue.splice(0)) {
-          job.settle(
-            new TransportError(
-              TransportErrorCode.CONNECTION_LOST,
-              job.req.url,
-              'the connection closed before a request could be written: the call did not run',
-              {
-                requestSent: false,
-              },
-            ),
-            null,
-          );
+          job.settle(notSent(job.req.url, 'unused'), null);
         }
       } else {
         this.#pump(); // never written: on a new connection
@@ -333,6 +321,6 @@ export class Pipeline {
   }
 
   #closedError(url: string): TransportError {
-    return new TransportError(TransportErrorCode.CONNECTION_LOST, url, 'the pipeline is closed: the call was not sent', { requestSent: false });
+    return notSent(url, 'pipelineClosed');
   }
 }

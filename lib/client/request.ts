@@ -55,6 +55,9 @@ export interface SendProgress {
   readonly requestWritten: boolean;
 }
 
+/** Settles one exchange, once: its response, or its failure. */
+export type Settle = (err: Error | null, response: IncomingResponse | null) => void;
+
 /** A call's deadline, kept by a connection's timer: `expire()` once the clock reaches `at`. */
 export interface Deadline {
   readonly at: number;
