@@ -19,6 +19,7 @@
 import type { TransportError } from '../errors.js';
 import { asError } from '../async/concurrency.js';
 import type { Clock } from '../clock.js';
+import { definedOnly, positiveInteger, timeoutMs } from '../options.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { ClientConnection, ConnectionOptions, Exchange } from './connection.js';
 import { DeadlineTimer } from './deadlines.js';
@@ -119,16 +120,15 @@ export class Pipeline {
   #closeWaiters: (() => void)[] = [];
 
   constructor(endpoint: Endpoint, host: PipelineHost, options: PipelineOptions = {}) {
-    const depth = options.depth ?? DEFAULT_PIPELINE_OPTIONS.depth;
-    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, got ${String(depth)}`);
-    const idleTimeout = options.idleTimeout ?? host.idleTimeout;
-    if (typeof idleTimeout !== 'number' || !(idleTimeout >= 0)) throw new RangeError(`idleTimeout must be a non-negative number, got ${String(idleTimeout)}`);
+    const o = { ...DEFAULT_PIPELINE_OPTIONS, ...definedOnly(options) };
+    const depth = positiveInteger('depth', o.depth);
+    const idleTimeout = timeoutMs('idleTimeout', o.idleTimeout ?? host.idleTimeout);
     this.endpoint = endpoint;
     this.#host = host;
     this.#deadlines = new DeadlineTimer(host.clock);
     // Without keep-alive every request says Connection: close: one per connection.
     this.depth = host.keepAlive ? depth : 1;
-    this.waitForKeepAlive = options.waitForKeepAlive ?? DEFAULT_PIPELINE_OPTIONS.waitForKeepAlive;
+    this.waitForKeepAlive = o.waitForKeepAlive;
     this.idleTimeout = idleTimeout;
     this.#onConnectionClose = options.onConnectionClose;
   }
