@@ -23,6 +23,22 @@ export function timeoutMs(name: string, value: unknown): number {
   return ms;
 }
 
+/** A count that must be at least 1 (sockets, depth, concurrency): a positive integer, Infinity only where allowed. */
+export function positiveInteger(name: string, value: unknown, allowInfinity = false): number {
+  if (typeof value !== 'number' || !(value >= 1) || (value === Infinity ? !allowInfinity : !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** An integer from `min` to `max` (a nesting depth, say). */
+export function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
 /** The options that are set: an explicit `undefined` falls back to the default. */
 export function definedOnly<T extends object>(options: T): Partial<T> {
   const out: Partial<T> = {};

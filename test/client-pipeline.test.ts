@@ -536,3 +536,14 @@ t.test('an idle pipelined connection is closed after idleTimeout', async (t) => 
   t.equal(s.sockets(), 2);
   await pipeline.close();
 });
+
+t.test('openPipeline refuses a bad depth or idleTimeout with a RangeError naming it', async (t) => {
+  const transport = new Transport();
+  for (const depth of [0, -1, 1.5, NaN, Infinity]) {
+    t.throws(() => transport.openPipeline('127.0.0.1:1', { depth }), { name: 'RangeError', message: /^depth must be a positive integer/ }, String(depth));
+  }
+  for (const idleTimeout of [-1, NaN, Infinity, 3e9]) {
+    t.throws(() => transport.openPipeline('127.0.0.1:1', { idleTimeout }), { name: 'RangeError', message: /^idleTimeout must be/ }, String(idleTimeout));
+  }
+  t.equal(transport.openPipeline('127.0.0.1:1', { depth: undefined, idleTimeout: undefined }).depth, 32, 'undefined: the defaults');
+});

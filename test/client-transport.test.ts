@@ -223,6 +223,9 @@ t.test('headers, hosts and paths that would corrupt the request are refused', as
   t.throws(() => new Transport({ headers: { 'X-A': 'a\r\nInjected: 1' } }), TypeError);
   t.throws(() => new Transport({ userAgent: 'ua\n' }), TypeError);
   t.throws(() => new Transport({ maxSocketsPerHost: 0 }), RangeError);
+  t.throws(() => new Transport({ maxSocketsPerHost: 1.5 }), { name: 'RangeError', message: 'maxSocketsPerHost must be a positive integer, got 1.5' });
+  t.throws(() => new Transport({ maxDepth: 1001 }), { name: 'RangeError', message: 'maxDepth must be an integer in [0, 1000], got 1001' });
+  t.throws(() => new Transport({ maxDepth: -1 }), RangeError);
   t.throws(() => new Transport({ timeout: -1 }), RangeError);
   t.throws(() => new Transport({ timeout: 3e9 }), RangeError, 'a timeout setTimeout cannot honour');
   const transport = new Transport();
@@ -352,7 +355,10 @@ t.test('a refused connection is a CONNECT error naming the URL', async (t) => {
 });
 
 t.test('a connection that closes after it was handed out but before the request went out fails with requestSent false', async (t) => {
-  const s = await scriptedServer(() => {}, (socket) => socket.end()); // hangs up at once
+  const s = await scriptedServer(
+    () => {},
+    (socket) => socket.end(),
+  ); // hangs up at once
   class Slow extends Transport {
     protected override async getConnection(req: OutgoingRequest): Promise<ClientConnection> {
       const conn = await super.getConnection(req);
@@ -376,7 +382,8 @@ t.test('responses over maxResponseBytes are refused, raw or after gunzip', async
   const bomb = zlib.gzipSync(Buffer.from(xmlResult(`<string>${'b'.repeat(4 << 20)}</string>`)));
   const s = await scriptedServer(({ socket, head }) => {
     if (head.target === '/big') socket.write(httpResponse(small));
-    else if (head.target === '/chunked') socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${(small.length).toString(16)}\r\n${small}\r\n0\r\n\r\n`);
+    else if (head.target === '/chunked')
+      socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${small.length.toString(16)}\r\n${small}\r\n0\r\n\r\n`);
     else if (head.target === '/bomb') socket.write(httpResponse(bomb, '200 OK', { 'Content-Encoding': 'gzip' }));
     else if (head.target === '/badgzip') socket.write(httpResponse('not gzip', '200 OK', { 'Content-Encoding': 'gzip' }));
     else socket.write(httpResponse(small, '200 OK', { 'Content-Encoding': 'br' }));
@@ -453,7 +460,7 @@ t.test('a call timeout rejects with TIMEOUT, destroys the socket and leaves no t
   const sockets = resources('TCPSocketWrap');
   const pending = failure(transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([], 'slow'), { timeout: 30 }));
   await pollUntil(() => s.requests.length === 1, 'the request to arrive');
-  t.equal(clock.pending, 1, 'one timer: the connection\'s, for the call\'s deadline');
+  t.equal(clock.pending, 1, "one timer: the connection's, for the call's deadline");
   clock.advance(29);
   t.equal(s.closed, 0, 'not before the timeout');
   clock.advance(1);

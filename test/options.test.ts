@@ -4,7 +4,17 @@
 import t from 'tap';
 import { inspect } from 'node:util';
 import { DEFAULT_PARSER_LIMITS } from '../lib/http/parser.js';
-import { DEFAULT_SERVER_LIMITS, MAX_TIMEOUT_MS, definedOnly, nonNegative, serverLimits, timeoutMs, type ServerLimits } from '../lib/options.js';
+import {
+  DEFAULT_SERVER_LIMITS,
+  MAX_TIMEOUT_MS,
+  definedOnly,
+  integerIn,
+  nonNegative,
+  positiveInteger,
+  serverLimits,
+  timeoutMs,
+  type ServerLimits,
+} from '../lib/options.js';
 import { Server } from '../lib/server/server.js';
 
 t.test('nonNegative takes zero and positive numbers, and Infinity only when allowed', async (t) => {
@@ -23,6 +33,20 @@ t.test('timeoutMs takes 0 up to the longest delay a Node timer honours', async (
   for (const value of [MAX_TIMEOUT_MS + 1, 3e9, Infinity, NaN, -1, '10']) t.throws(() => timeoutMs('x', value), RangeError, String(value));
   t.throws(() => timeoutMs('keepAliveTimeout', 3e9), { message: `keepAliveTimeout must be at most ${MAX_TIMEOUT_MS} ms, got 3000000000` });
   t.throws(() => timeoutMs('keepAliveTimeout', NaN), { message: 'keepAliveTimeout must be a non-negative number, got NaN' });
+});
+
+t.test('positiveInteger takes integers from 1, and Infinity only when allowed', async (t) => {
+  for (const value of [1, 2, 2 ** 53]) t.equal(positiveInteger('x', value), value, String(value));
+  t.equal(positiveInteger('x', Infinity, true), Infinity);
+  for (const value of [0, -1, 1.5, NaN, Infinity, -Infinity, '1', null, undefined]) t.throws(() => positiveInteger('x', value), RangeError, inspect(value));
+  t.throws(() => positiveInteger('depth', 0), { message: 'depth must be a positive integer, got 0' });
+  t.throws(() => positiveInteger('concurrency', 0.5, true), { message: 'concurrency must be a positive integer or Infinity, got 0.5' });
+});
+
+t.test('integerIn takes the integers of a closed range', async (t) => {
+  for (const value of [0, 1, 1000]) t.equal(integerIn('x', value, 0, 1000), value, String(value));
+  for (const value of [-1, 1001, 1.5, NaN, Infinity, '1', null]) t.throws(() => integerIn('x', value, 0, 1000), RangeError, inspect(value));
+  t.throws(() => integerIn('maxDepth', 1001, 0, 1000), { message: 'maxDepth must be an integer in [0, 1000], got 1001' });
 });
 
 t.test('definedOnly drops the options set to undefined and keeps every other value', async (t) => {

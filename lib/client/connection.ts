@@ -33,10 +33,8 @@ import type * as net from 'node:net';
 import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { lost, responseParseError } from './failures.js';
-import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress } from './request.js';
-
-type Settle = (err: Error | null, response: IncomingResponse | null) => void;
+import { lost, notSent, responseParseError } from './failures.js';
+import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
 const WRITING = 0; // handed to socket.write, not known to be flushed
@@ -313,7 +311,7 @@ export class ClientConnection {
     if (req.signal.aborted) throw req.signal.reason;
     if (!writable) {
       this.destroy();
-      throw new TransportError(TransportErrorCode.CONNECTION_LOST, req.url, 'the connection closed before the request was sent', { requestSent: false });
+      throw notSent(req.url, 'closed');
     }
     return new Promise<IncomingResponse>((resolve, reject) => {
       call.progress = this.send(req.url, bytes, req.signal, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
@@ -345,7 +343,7 @@ export class ClientConnection {
 
   /** Unused: unref'd, closed after `idleTimeout` ms or at any sign of life from the server. */
   park(idleTimeout: number): void {
-    if (this.#state !== OPEN || this.#inFlight.length > 0) return;
+    if (!this.#open() || this.#inFlight.length > 0) return; // one being closed is not parked (nor timed)
     this.#state = PARKED;
     this.#socket!.unref();
     this.#idleAt = this.#clock.now() + idleTimeout;

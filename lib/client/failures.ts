@@ -1,6 +1,7 @@
 // How a client call reports a failure of its connection: the catalogue
 // errors (lib/errors.ts) with the URL, and `requestSent` saying how far the
 // request got (RFC 9112 §9.3.1: the caller decides whether to re-send).
+// Every CONNECTION_LOST the client reports is built here.
 
 import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlRpcError } from '../errors.js';
 import type { OutgoingRequest } from './request.js';
@@ -26,6 +27,21 @@ export function lost(url: string, why: 'lost' | 'close', responseStarted: boolea
     requestSent: responseStarted || written,
     cause: cause ?? undefined,
   });
+}
+
+/** Why a call's request was never written (CONNECTION_LOST, `requestSent: false`): the call did not run. */
+const NOT_SENT = {
+  /** The connection handed to the call closed before the request could go out. */
+  closed: 'the connection closed before the request was sent',
+  /** A Pipeline's new connection closed before taking a single request: its queue is not carried over. */
+  unused: 'the connection closed before a request could be written: the call did not run',
+  /** The Pipeline was closed (destroy(), or a call made after close()). */
+  pipelineClosed: 'the pipeline is closed: the call was not sent',
+} as const;
+
+/** CONNECTION_LOST for a request that was never written. */
+export function notSent(url: string, why: keyof typeof NOT_SENT): TransportError {
+  return new TransportError(TransportErrorCode.CONNECTION_LOST, url, NOT_SENT[why], { requestSent: false });
 }
 
 /** A failed connect as a call reports it: its own abort reason, a catalogue error as is, else CONNECT. */

@@ -36,7 +36,7 @@ import { ServerProxy, methodsProxyHandler, proxyTarget, type RemoteCallable } fr
 import type { RequestOptions } from './request.js';
 import { Scheduler, type LocalTask, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
 import { Transport, type TransportOptions } from './transport.js';
-import { timeoutMs } from '../options.js';
+import { positiveInteger, timeoutMs } from '../options.js';
 
 export type Strategy = 'concurrent' | 'pipelined' | 'hybrid';
 
@@ -259,20 +259,13 @@ function checkStrategy(strategy: unknown): Strategy {
   return strategy as Strategy;
 }
 
-function positive(name: string, value: unknown, integer: boolean, allowInfinity = false): number {
-  const ok =
-    typeof value === 'number' && value >= 1 && ((allowInfinity && value === Infinity) || (Number.isFinite(value) && (!integer || Number.isInteger(value))));
-  if (!ok) throw new RangeError(`${name} must be a positive ${integer ? 'integer' : 'number'}${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
-  return value as number;
-}
-
 function callConfig(base: CallConfig, options: ParallelCallOptions): CallConfig {
   const signal = options.signal ?? base.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   if (options.headers !== undefined && (options.headers === null || typeof options.headers !== 'object')) throw new TypeError('headers must be an object');
   return {
     strategy: options.strategy === undefined ? base.strategy : checkStrategy(options.strategy),
-    concurrency: options.concurrency === undefined ? base.concurrency : positive('concurrency', options.concurrency, true, true),
+    concurrency: options.concurrency === undefined ? base.concurrency : positiveInteger('concurrency', options.concurrency, true),
     timeout: options.timeout === undefined ? base.timeout : timeoutMs('timeout', options.timeout),
     signal,
     headers: { ...base.headers, ...options.headers },
@@ -284,14 +277,13 @@ function split(options: ParallelOptions & { signal?: AbortSignal }): {
   scheduler: Scheduler;
   call: CallConfig;
 } {
-  const { strategy, concurrency, timeout, maxConnectionsPerHost, maxConnections, pipelineDepth, idleTimeout, waitForKeepAlive, signal, ...transport } =
-    options;
+  const { strategy, concurrency, timeout, maxConnectionsPerHost, maxConnections, pipelineDepth, idleTimeout, waitForKeepAlive, signal, ...transport } = options;
   const d = DEFAULT_PARALLEL_OPTIONS;
   const scheduler = new Scheduler(
     {
-      maxConnectionsPerHost: positive('maxConnectionsPerHost', maxConnectionsPerHost ?? d.maxConnectionsPerHost, true),
-      maxConnections: positive('maxConnections', maxConnections ?? d.maxConnections, true),
-      pipelineDepth: positive('pipelineDepth', pipelineDepth ?? d.pipelineDepth, true),
+      maxConnectionsPerHost: positiveInteger('maxConnectionsPerHost', maxConnectionsPerHost ?? d.maxConnectionsPerHost),
+      maxConnections: positiveInteger('maxConnections', maxConnections ?? d.maxConnections),
+      pipelineDepth: positiveInteger('pipelineDepth', pipelineDepth ?? d.pipelineDepth),
       idleTimeout: timeoutMs('idleTimeout', idleTimeout ?? d.idleTimeout),
       waitForKeepAlive: (waitForKeepAlive ?? d.waitForKeepAlive) !== false,
     },
@@ -365,7 +357,6 @@ interface ProxyState {
   readonly targets: readonly Resolved[];
   readonly config: CallConfig;
 }
-
 
 class ParallelServerProxyBase {
   /** Each target's URL (without credentials), or `local:<name>`, in target order. */

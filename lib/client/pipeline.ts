@@ -11,18 +11,21 @@
 //     that the server keeps connections open (`waitForKeepAlive`), so a
 //     server that closes after each response (Python's default HTTP/1.0
 //     server) costs round trips instead of failed calls.
-//   - A call that times out or is aborted while queued leaves the queue; one
-//     on the wire is dropped by the connection (its response is discarded).
+//   - The queue keeps its calls' deadlines with one timer (deadlines.ts), the
+//     connection those on the wire. A call that times out or is aborted
+//     while queued leaves the queue; one on the wire is dropped by the
+//     connection (its response is discarded).
 
-import { TransportError, TransportErrorCode } from '../errors.js';
+import type { TransportError } from '../errors.js';
 import { asError } from '../async/concurrency.js';
+import type { Clock } from '../clock.js';
+import { definedOnly, positiveInteger, timeoutMs } from '../options.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { ClientConnection, ConnectionOptions, Exchange } from './connection.js';
-import { connectError } from './failures.js';
+import { DeadlineTimer } from './deadlines.js';
+import { connectError, notSent } from './failures.js';
 import type { Endpoint } from './endpoint.js';
-import type { CallHandle, Carrier, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress } from './request.js';
-
-type Settle = (err: Error | null, response: IncomingResponse | null) => void;
+import type { CallHandle, Carrier, Deadline, IncomingResponse, OutgoingRequest, RequestOptions, SendProgress, Settle } from './request.js';
 
 export interface PipelineOptions {
   /** Requests written and not yet answered on the connection, at most. Default 32 (1 without keep-alive). */
@@ -40,19 +43,23 @@ export const DEFAULT_PIPELINE_OPTIONS = Object.freeze({
   waitForKeepAlive: true,
 });
 
+/** What a new connection of a Pipeline's is opened with. */
+export type PipelineConnectionOptions = Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean };
+
 /**
- * What a Pipeline uses of its Transport (declared here, so that pipeline.ts
- * does not import transport.ts): the call chain over a carrier, and a new
- * connection through the connect step.
+ * What a Pipeline uses of its Transport, and no more: an object the
+ * transport builds privately for its pipelines (Transport.openPipeline), as
+ * the server hands its connections a ConnectionHost. Declared here, so that
+ * pipeline.ts does not import transport.ts.
  */
 export interface PipelineHost {
   readonly keepAlive: boolean;
   readonly idleTimeout: number;
+  readonly clock: Clock;
+  /** Transport.request's chain for one call to `endpoint`, its exchange carried by `carrier`. */
   send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue>;
-  openConnection(
-    req: OutgoingRequest,
-    options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean },
-  ): Promise<ClientConnection>;
+  /** A new connection to `req.endpoint` through the connect step, under the connect timeout and `deadline` (if any). */
+  openConnection(req: OutgoingRequest, options: PipelineConnectionOptions, deadline: Deadline | null): Promise<ClientConnection>;
 }
 
 export interface PipelineStats {
@@ -65,7 +72,7 @@ export interface PipelineStats {
 }
 
 /** A call in the queue, then on the wire: what its Call reads for `requestSent`. */
-class Job implements SendProgress {
+class Queued implements SendProgress {
   exchange: Exchange | null = null;
   done = false;
 
@@ -100,7 +107,9 @@ export class Pipeline {
   readonly #onConnectionClose: (() => void) | undefined;
   readonly #carrier: Carrier = { carry: (req, bytes, call) => this.#enqueue(req, bytes, call) };
   /** Calls not yet written, oldest first. */
-  #queue: Job[] = [];
+  #queue: Queued[] = [];
+  /** The one timer for the queued calls' deadlines. */
+  readonly #deadlines: DeadlineTimer;
   #conn: ClientConnection | null = null;
   #connecting: AbortController | null = null;
   /** Calls accepted and not settled. */
@@ -111,15 +120,15 @@ export class Pipeline {
   #closeWaiters: (() => void)[] = [];
 
   constructor(endpoint: Endpoint, host: PipelineHost, options: PipelineOptions = {}) {
-    const depth = options.depth ?? DEFAULT_PIPELINE_OPTIONS.depth;
-    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, got ${String(depth)}`);
-    const idleTimeout = options.idleTimeout ?? host.idleTimeout;
-    if (typeof idleTimeout !== 'number' || !(idleTimeout >= 0)) throw new RangeError(`idleTimeout must be a non-negative number, got ${String(idleTimeout)}`);
+    const o = { ...DEFAULT_PIPELINE_OPTIONS, ...definedOnly(options) };
+    const depth = positiveInteger('depth', o.depth);
+    const idleTimeout = timeoutMs('idleTimeout', o.idleTimeout ?? host.idleTimeout);
     this.endpoint = endpoint;
     this.#host = host;
+    this.#deadlines = new DeadlineTimer(host.clock);
     // Without keep-alive every request says Connection: close: one per connection.
     this.depth = host.keepAlive ? depth : 1;
-    this.waitForKeepAlive = options.waitForKeepAlive ?? DEFAULT_PIPELINE_OPTIONS.waitForKeepAlive;
+    this.waitForKeepAlive = o.waitForKeepAlive;
     this.idleTimeout = idleTimeout;
     this.#onConnectionClose = options.onConnectionClose;
   }
@@ -199,10 +208,10 @@ export class Pipeline {
         job.settle(req.signal.reason as Error, null);
         this.#stopConnectingIfUnused();
       };
-      const job: Job = new Job(req, bytes, call, (err, response) => {
+      const job: Queued = new Queued(req, bytes, call, (err, response) => {
         if (job.done) return;
         job.done = true;
-        call.waiting(false);
+        this.#deadlines.delete(call.deadline);
         req.signal.removeEventListener('abort', onAbort);
         if (err === null) resolve(response!);
         else reject(err);
@@ -211,8 +220,8 @@ export class Pipeline {
       req.signal.addEventListener('abort', onAbort);
       this.#queue.push(job);
       this.#pump();
-      // Not written at once: timed by its own timer until it is on the connection.
-      if (job.exchange === null && !job.done) call.waiting(true);
+      // Not written at once: timed by the queue's timer until it is on the connection.
+      if (job.exchange === null && !job.done) this.#deadlines.add(call.deadline);
     });
   }
 
@@ -228,7 +237,7 @@ export class Pipeline {
       if (!conn.take()) return;
       if (!conn.canWrite()) return;
       const job = this.#queue.shift()!;
-      job.call.waiting(false);
+      this.#deadlines.delete(job.call.deadline);
       job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
     }
   }
@@ -244,7 +253,9 @@ export class Pipeline {
       onWritable: () => this.#pump(),
       onClose: (conn: ClientConnection) => this.#connectionClosed(conn),
     };
-    this.#host.openConnection({ ...first.req, signal: controller.signal }, options).then(
+    // Shared by the queue: not bounded by one call's deadline. The queue's timer times its calls out,
+    // and the connect is given up once none is left (#stopConnectingIfUnused).
+    this.#host.openConnection({ ...first.req, signal: controller.signal }, options, null).then(
       (conn) => {
         if (this.#connecting === controller) this.#connecting = null;
         if (controller.signal.aborted) {
@@ -273,12 +284,7 @@ export class Pipeline {
       if (conn.writes === 0) {
         // Closed before taking a single request: no new connection for the queue (that could loop).
         for (const job of this.#queue.splice(0)) {
-          job.settle(
-            new TransportError(TransportErrorCode.CONNECTION_LOST, job.req.url, 'the connection closed before a request could be written: the call did not run', {
-              requestSent: false,
-            }),
-            null,
-          );
+          job.settle(notSent(job.req.url, 'unused'), null);
         }
       } else {
         this.#pump(); // never written: on a new connection
@@ -315,6 +321,6 @@ export class Pipeline {
   }
 
   #closedError(url: string): TransportError {
-    return new TransportError(TransportErrorCode.CONNECTION_LOST, url, 'the pipeline is closed: the call was not sent', { requestSent: false });
+    return notSent(url, 'pipelineClosed');
   }
 }

@@ -2,10 +2,14 @@
 // connections (most recently used last, taken first: the freshest is the
 // least likely to have been closed by the server), how many sockets are
 // open or being opened, and the calls waiting for one, first come first
-// served. A parked connection destroys itself on any sign of life from the
-// server (see connection.ts); its 'close' frees its slot here.
+// served, their deadlines kept by one timer per host (deadlines.ts). A
+// parked connection destroys itself on any sign of life from the server
+// (see connection.ts); its 'close' frees its slot here.
 
+import type { Clock } from '../clock.js';
 import type { ClientConnection } from './connection.js';
+import { DeadlineTimer } from './deadlines.js';
+import type { Deadline } from './request.js';
 
 /** Resolved with a connection handed over, or null: the waiter may open one (its slot is reserved). */
 type Waiter = (conn: ClientConnection | null) => void;
@@ -15,6 +19,8 @@ interface HostEntry {
   /** Sockets open or being opened, idle ones included. */
   open: number;
   waiters: Waiter[];
+  /** The one timer for the waiters' deadlines. */
+  deadlines: DeadlineTimer;
 }
 
 export interface PoolStats {
@@ -35,15 +41,17 @@ export class Pool {
   constructor(
     private readonly maxSocketsPerHost: number,
     readonly idleTimeout: number,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * A parked connection for `key`, or null when the caller may open one (a
    * slot is then reserved for it: adopt() or unreserve() must follow). At the
-   * limit, waits in FIFO order (`onWait` is called then); an abort of
-   * `signal` removes the wait and rejects with `signal.reason`.
+   * limit, waits in FIFO order, `deadline` (the waiting call's) kept by the
+   * host's one timer meanwhile; an abort of `signal` (the call's: its
+   * deadline aborts it) removes the wait and rejects with `signal.reason`.
    */
-  acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<ClientConnection | null> {
+  acquire(key: string, signal: AbortSignal, deadline: Deadline | null = null): Promise<ClientConnection | null> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const entry = this.entry(key);
     while (entry.idle.length > 0) {
@@ -58,16 +66,18 @@ export class Pool {
       const onAbort = () => {
         const i = entry.waiters.indexOf(waiter);
         if (i !== -1) entry.waiters.splice(i, 1);
+        entry.deadlines.delete(deadline);
         this.forgetIfEmpty(key, entry);
         reject(signal.reason);
       };
       const waiter: Waiter = (conn) => {
         signal.removeEventListener('abort', onAbort);
+        entry.deadlines.delete(deadline);
         resolve(conn);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       entry.waiters.push(waiter);
-      onWait?.();
+      entry.deadlines.add(deadline);
     });
   }
 
@@ -157,7 +167,7 @@ export class Pool {
   private entry(key: string): HostEntry {
     let entry = this.hosts.get(key);
     if (entry === undefined) {
-      entry = { idle: [], open: 0, waiters: [] };
+      entry = { idle: [], open: 0, waiters: [], deadlines: new DeadlineTimer(this.clock) };
       this.hosts.set(key, entry);
     }
     return entry;

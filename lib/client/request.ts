@@ -55,6 +55,9 @@ export interface SendProgress {
   readonly requestWritten: boolean;
 }
 
+/** Settles one exchange, once: its response, or its failure. */
+export type Settle = (err: Error | null, response: IncomingResponse | null) => void;
+
 /** A call's deadline, kept by a connection's timer: `expire()` once the clock reaches `at`. */
 export interface Deadline {
   readonly at: number;
@@ -63,12 +66,10 @@ export interface Deadline {
 
 /** A call as the step that carries its exchange sees it. */
 export interface CallHandle {
-  /** Its deadline, or null without a timeout. */
+  /** Its deadline, or null without a timeout: kept by the timer of the queue it waits in, then of its connection. */
   readonly deadline: Deadline | null;
   /** Where `requestSent` is read from once the request is on a connection. */
   progress: SendProgress | null;
-  /** While the call waits for a connection (a pool slot, a pipeline's queue) it is timed by a timer of its own. */
-  waiting(on: boolean): void;
 }
 
 /** Where a call's exchange goes: the pool (Transport.request) or a Pipeline. */

@@ -14,9 +14,10 @@
 // A *run* is one batch (a ParallelServerProxy call, a runJobs): its
 // `concurrency` bounds its calls in flight, its signal aborts it. Among the
 // tasks that may start, the oldest starts first; a task whose lane is not
-// available does not hold back tasks for other lanes. Remote calls are timed
-// by their connection's one timer (connection.ts), a local call by a timer of
-// its own, both through the Clock; one listener on the caller's signal per run.
+// available does not hold back tasks for other lanes. A remote call is timed
+// by its Pipeline's one queue timer while queued there (deadlines.ts), then by
+// its connection's one timer (connection.ts); a local call by a timer of its
+// own; all through the Clock. One listener on the caller's signal per run.
 //
 // Tasks wait in queues by placement key (run, lane key, strategy): tasks of
 // one key are interchangeable for placement, so only each queue's oldest is

@@ -10,37 +10,33 @@
 //       requestHeaders(req)             the header list (add one here), and
 //       sendHeaders(writer, headers)
 //       sendContent(writer, body)       all kept, then written in ONE socket write
-//     getConnection(req)                a pooled connection, or
+//     getConnection(req, call)          a pooled connection, or
 //       connect(req)                    a new socket (net / tls; a proxy hop goes here)
 //     parseResponse(response, req)      status, gunzip, XML-RPC decode
 //
-// `openPipeline(host)` runs the same chain (`send`) over a connection of its
-// own that pipelines requests (pipeline.ts): only the carrier differs. Both
-// carry their exchanges on a ClientConnection (connection.ts).
+// `openPipeline(host)` runs the same chain over a connection of its own that
+// pipelines requests (pipeline.ts): only the carrier differs. Both carry
+// their exchanges on a ClientConnection (connection.ts). A Pipeline reaches
+// the chain through a PipelineHost the transport builds privately: the
+// chain's entry and the connection opener are not public members.
 //
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import {
-  DecodeError,
-  ProtocolError,
-  ResponseError,
-  TransportError,
-  TransportErrorCode,
-} from '../errors.js';
+import { DecodeError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
-import { systemClock, type Clock, type ClockTimer } from '../clock.js';
-import { definedOnly, nonNegative, timeoutMs } from '../options.js';
+import { systemClock, type Clock } from '../clock.js';
+import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { ClientConnection, type ConnectionOptions } from './connection.js';
+import { ClientConnection } from './connection.js';
 import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
-import { Pipeline, type PipelineHost, type PipelineOptions } from './pipeline.js';
+import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
 import {
   RequestBuffer,
@@ -118,20 +114,9 @@ const DEFAULT_GZIP_THRESHOLD = 1400;
 const ERROR_BODY_BYTES = 1024;
 
 /** Set by the transport; a user header of one of these names would break the framing. */
-const RESERVED_HEADERS = new Set([
-  'content-length',
-  'transfer-encoding',
-  'content-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-]);
+const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'content-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
-
-export class Transport implements PipelineHost {
+export class Transport {
   readonly secure: boolean;
   readonly keepAlive: boolean;
   readonly userAgent: string;
@@ -147,6 +132,8 @@ export class Transport implements PipelineHost {
   // Private for real (#): the TLS options hold a key, and neither should reach a log through JSON.
   readonly #tls: Readonly<TlsClientOptions>;
   readonly #pool: Pool;
+  /** What this transport's pipelines use of it (see PipelineHost). */
+  readonly #pipelineHost: PipelineHost;
 
   constructor(options: TransportOptions = {}) {
     const o = { ...DEFAULT_TRANSPORT_OPTIONS, ...definedOnly(options) };
@@ -157,17 +144,22 @@ export class Transport implements PipelineHost {
     this.timeout = timeoutMs('timeout', o.timeout);
     this.maxResponseBytes = nonNegative('maxResponseBytes', o.maxResponseBytes);
     this.wrapDoubles = o.wrapDoubles === true;
-    this.maxDepth = nonNegative('maxDepth', o.maxDepth);
-    if (!Number.isInteger(this.maxDepth) || this.maxDepth > 1000) throw new RangeError('maxDepth must be an integer in [0, 1000]');
-    const maxSockets = nonNegative('maxSocketsPerHost', o.maxSocketsPerHost);
-    if (maxSockets < 1) throw new RangeError('maxSocketsPerHost must be at least 1');
+    this.maxDepth = integerIn('maxDepth', o.maxDepth, 0, 1000);
+    const maxSockets = positiveInteger('maxSocketsPerHost', o.maxSocketsPerHost);
     const gz = o.gzipRequests;
     this.gzipThreshold = gz === false ? null : gz === true ? DEFAULT_GZIP_THRESHOLD : nonNegative('gzipRequests', gz);
     this.#tls = Object.freeze({ ...(o.tls ?? {}) });
     checkHeaders({ 'User-Agent': this.userAgent });
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
-    this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout));
     this.clock = o.clock ?? systemClock;
+    this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout), this.clock);
+    this.#pipelineHost = {
+      keepAlive: this.keepAlive,
+      idleTimeout: this.#pool.idleTimeout,
+      clock: this.clock,
+      send: (endpoint, path, body, options, carrier) => this.#send(endpoint, path, body, options, carrier),
+      openConnection: (req, options, deadline) => this.#openConnection(req, options, deadline),
+    };
   }
 
   /** How long an unused connection is kept, in ms. */
@@ -184,7 +176,7 @@ export class Transport implements PipelineHost {
    * `TransportError` (connect, lost, timeout, aborted).
    */
   async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.send(parseHost(host, this.secure), path, body, options, this.#pooled);
+    return this.#send(parseHost(host, this.secure), path, body, options, this.#pooled);
   }
 
   /**
@@ -195,16 +187,16 @@ export class Transport implements PipelineHost {
    * See connection.ts for what each call reports when the connection breaks.
    */
   openPipeline(host: string, options: PipelineOptions = {}): Pipeline {
-    return new Pipeline(parseHost(host, this.secure), this, options);
+    return new Pipeline(parseHost(host, this.secure), this.#pipelineHost, options);
   }
 
   /**
    * One call to `endpoint`, its exchange carried by `carrier` (the pool, or
    * a Pipeline): checks, its deadline and cancellation (`Call`), the body,
    * the request's bytes, the exchange, then the response. Decoding is not
-   * timed. `request` and `Pipeline.request` both come here.
+   * timed. `request` and `Pipeline.request` (through its host) both come here.
    */
-  async send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue> {
+  async #send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue> {
     checkPath(path);
     const headers = checkHeaders(options.headers ?? {});
     const timeout = options.timeout === undefined ? this.timeout : timeoutMs('timeout', options.timeout);
@@ -226,10 +218,10 @@ export class Transport implements PipelineHost {
 
   /**
    * A new connection to `req.endpoint` through the connect step, under the
-   * connect timeout (and the deadline of the call `req` is, if any). Rejects
+   * connect timeout and `deadline` (the waiting call's, if any). Rejects
    * with what the connect failed with; `connectError` says it as a call does.
    */
-  async openConnection(req: OutgoingRequest, options: Pick<ConnectionOptions, 'onWritable' | 'onClose'> & { depth?: number; waitForKeepAlive?: boolean } = {}): Promise<ClientConnection> {
+  async #openConnection(req: OutgoingRequest, options: PipelineConnectionOptions, deadline: Deadline | null): Promise<ClientConnection> {
     const conn = new ClientConnection(req.endpoint.key, {
       depth: options.depth ?? 1,
       waitForKeepAlive: options.waitForKeepAlive ?? false,
@@ -242,7 +234,7 @@ export class Transport implements PipelineHost {
       signal: req.signal,
       timeout: this.connectTimeout,
       url: req.url,
-      deadline: CALLS.get(req.signal)?.deadline ?? null,
+      deadline,
     });
     return conn;
   }
@@ -250,11 +242,11 @@ export class Transport implements PipelineHost {
   /** The pooled carrier: one exchange at a time on a keep-alive connection. */
   readonly #pooled: Carrier = {
     carry: async (req, bytes, call) => {
-      let conn = await this.getConnection(req);
+      let conn = await this.getConnection(req, call);
       // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
       while (conn.exchanges > 0 && !(await conn.whenWritable())) {
         this.#pool.release(conn, false);
-        conn = await this.getConnection(req);
+        conn = await this.getConnection(req, call);
       }
       let response: IncomingResponse;
       try {
@@ -296,19 +288,18 @@ export class Transport implements PipelineHost {
     return { bytes, contentEncoding: null };
   }
 
-  /** A pooled connection to the endpoint, or a new one; waits when the host is at its limit. */
-  protected async getConnection(req: OutgoingRequest): Promise<ClientConnection> {
-    const call = CALLS.get(req.signal);
-    let pooled: ClientConnection | null;
-    try {
-      pooled = await this.#pool.acquire(req.endpoint.key, req.signal, () => call?.waiting(true));
-    } finally {
-      call?.waiting(false);
-    }
+  /**
+   * A pooled connection to the endpoint, or a new one; waits when the host
+   * is at its limit. `call` is the call `req` is (an override passes it on to
+   * super): its deadline times the wait and the connect.
+   */
+  protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
+    const deadline = call?.deadline ?? null;
+    const pooled = await this.#pool.acquire(req.endpoint.key, req.signal, deadline);
     if (pooled !== null) return pooled;
     let conn: ClientConnection;
     try {
-      conn = await this.openConnection(req);
+      conn = await this.#openConnection(req, {}, deadline);
     } catch (err) {
       this.#pool.unreserve(req.endpoint.key);
       throw connectError(req, err);
@@ -460,19 +451,16 @@ export class Transport implements PipelineHost {
   }
 }
 
-/** The Call of each call's own signal: getConnection and openConnection find the deadline with it. */
-const CALLS = new WeakMap<AbortSignal, Call>();
-
 /**
  * One call's deadline and cancellation: one listener on the caller's
- * signal; the deadline is kept by the connection carrying the call, and by a
- * timer of the call's own only while it waits for one. Either aborts the
- * call's own signal with the TransportError to report; every step listens to
- * that signal. dispose() removes both on every outcome.
+ * signal; the deadline is kept by the one timer of the queue the call waits
+ * in (the pool's waiters for its host, a Pipeline's queue), then by the
+ * connection carrying it. Either aborts the call's own signal with the
+ * TransportError to report; every step listens to that signal. dispose()
+ * removes the listener on every outcome.
  */
 class Call implements CallHandle, Deadline {
   private readonly controller = new AbortController();
-  private timer: ClockTimer | null = null;
   /** The clock time the call times out at (Infinity: no timeout). */
   readonly at: number;
   /** How far the request got, once it is on a connection. */
@@ -485,7 +473,6 @@ class Call implements CallHandle, Deadline {
     private readonly clock: Clock,
   ) {
     this.at = timeout > 0 ? clock.now() + timeout : Infinity;
-    CALLS.set(this.controller.signal, this);
     if (userSignal !== undefined) {
       if (userSignal.aborted) {
         this.onUserAbort();
@@ -503,32 +490,16 @@ class Call implements CallHandle, Deadline {
     return this.timeout > 0 ? this : null;
   }
 
-  waiting(on: boolean): void {
-    if (this.timer !== null) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (on && this.timeout > 0 && !this.controller.signal.aborted) {
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = null;
-        this.expire();
-      }, Math.max(0, this.at - this.clock.now()));
-    }
-  }
-
   /** Times the call out now if its deadline has passed (after a step no timer watched). */
   checkDeadline(): void {
     if (this.at <= this.clock.now()) this.expire();
   }
 
   expire(): void {
-    this.abort(
-      new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }),
-    );
+    this.abort(new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }));
   }
 
   dispose(): void {
-    this.waiting(false);
     this.userSignal?.removeEventListener('abort', this.onUserAbort);
   }
 
@@ -579,6 +550,5 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
   }
   return copy;
 }
-
 
 function noop(): void {}
