@@ -118,7 +118,10 @@ t.test('a response beyond the ones awaited closes the connection after the await
   const calls = [send(conn), send(conn)];
   await pollUntil(() => peer.requests() === 2, 'two requests');
   peer.socket.write(response('a') + response('b') + response('extra'));
-  t.same((await Promise.all(calls.map((c) => c.settled))).map((r) => r.body.toString()), ['a', 'b']);
+  t.same(
+    (await Promise.all(calls.map((c) => c.settled))).map((r) => r.body.toString()),
+    ['a', 'b'],
+  );
   await pollUntil(() => conn.closed, 'the extra response to close the connection');
 });
 

@@ -7,20 +7,60 @@ const basic = (userinfo: string) => `Basic ${Buffer.from(userinfo).toString('bas
 
 t.test('parses every accepted host form', async (t) => {
   const rows: [string, boolean, { hostname: string; port: number; hostHeader: string; origin: string; key: string; authorization: string | null }][] = [
-    ['127.0.0.1:8182', false, { hostname: '127.0.0.1', port: 8182, hostHeader: '127.0.0.1:8182', origin: 'http://127.0.0.1:8182', key: 'http://127.0.0.1:8182', authorization: null }],
-    ['localhost', false, { hostname: 'localhost', port: 80, hostHeader: 'localhost', origin: 'http://localhost', key: 'http://localhost:80', authorization: null }],
-    ['localhost:', false, { hostname: 'localhost', port: 80, hostHeader: 'localhost', origin: 'http://localhost', key: 'http://localhost:80', authorization: null }], // an empty port is the default, as in Python
-    ['localhost', true, { hostname: 'localhost', port: 443, hostHeader: 'localhost', origin: 'https://localhost', key: 'https://localhost:443', authorization: null }],
-    ['Example.COM:443', true, { hostname: 'Example.COM', port: 443, hostHeader: 'example.com', origin: 'https://example.com', key: 'https://example.com:443', authorization: null }],
-    ['[::1]:8182', false, { hostname: '::1', port: 8182, hostHeader: '[::1]:8182', origin: 'http://[::1]:8182', key: 'http://[::1]:8182', authorization: null }],
+    [
+      '127.0.0.1:8182',
+      false,
+      { hostname: '127.0.0.1', port: 8182, hostHeader: '127.0.0.1:8182', origin: 'http://127.0.0.1:8182', key: 'http://127.0.0.1:8182', authorization: null },
+    ],
+    [
+      'localhost',
+      false,
+      { hostname: 'localhost', port: 80, hostHeader: 'localhost', origin: 'http://localhost', key: 'http://localhost:80', authorization: null },
+    ],
+    [
+      'localhost:',
+      false,
+      { hostname: 'localhost', port: 80, hostHeader: 'localhost', origin: 'http://localhost', key: 'http://localhost:80', authorization: null },
+    ], // an empty port is the default, as in Python
+    [
+      'localhost',
+      true,
+      { hostname: 'localhost', port: 443, hostHeader: 'localhost', origin: 'https://localhost', key: 'https://localhost:443', authorization: null },
+    ],
+    [
+      'Example.COM:443',
+      true,
+      { hostname: 'Example.COM', port: 443, hostHeader: 'example.com', origin: 'https://example.com', key: 'https://example.com:443', authorization: null },
+    ],
+    [
+      '[::1]:8182',
+      false,
+      { hostname: '::1', port: 8182, hostHeader: '[::1]:8182', origin: 'http://[::1]:8182', key: 'http://[::1]:8182', authorization: null },
+    ],
     ['[::1]', false, { hostname: '::1', port: 80, hostHeader: '[::1]', origin: 'http://[::1]', key: 'http://[::1]:80', authorization: null }],
     ['::1', false, { hostname: '::1', port: 80, hostHeader: '[::1]', origin: 'http://[::1]', key: 'http://[::1]:80', authorization: null }],
-    ['[fe80::1%eth0]:9', false, { hostname: 'fe80::1%eth0', port: 9, hostHeader: '[fe80::1]:9', origin: 'http://[fe80::1]:9', key: 'http://[fe80::1%eth0]:9', authorization: null }],
-    ['user:pass@host:1', false, { hostname: 'host', port: 1, hostHeader: 'host:1', origin: 'http://host:1', key: 'http://host:1', authorization: basic('user:pass') }],
-    ['us%40er:p%3As%20s@host', false, { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('us@er:p:s s') }],
+    [
+      '[fe80::1%eth0]:9',
+      false,
+      { hostname: 'fe80::1%eth0', port: 9, hostHeader: '[fe80::1]:9', origin: 'http://[fe80::1]:9', key: 'http://[fe80::1%eth0]:9', authorization: null },
+    ],
+    [
+      'user:pass@host:1',
+      false,
+      { hostname: 'host', port: 1, hostHeader: 'host:1', origin: 'http://host:1', key: 'http://host:1', authorization: basic('user:pass') },
+    ],
+    [
+      'us%40er:p%3As%20s@host',
+      false,
+      { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('us@er:p:s s') },
+    ],
     ['a@b:c@host', false, { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('a@b:c') }],
     ['token@host', false, { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('token') }],
-    ['%e2%82%ac:%zz@host', false, { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('\u20ac:%zz') }],
+    [
+      '%e2%82%ac:%zz@host',
+      false,
+      { hostname: 'host', port: 80, hostHeader: 'host', origin: 'http://host', key: 'http://host:80', authorization: basic('\u20ac:%zz') },
+    ],
   ];
   for (const [host, secure, expected] of rows) {
     t.same(parseHost(host, secure), { secure, ...expected }, `${host} (${secure ? 'https' : 'http'})`);
@@ -28,7 +68,22 @@ t.test('parses every accepted host form', async (t) => {
 });
 
 t.test('refuses malformed hosts, and never echoes a password in the message', async (t) => {
-  for (const host of ['', ':80', 'host:0', 'host:65536', 'host:8o', 'a b', 'host/RPC2', 'host?x', '[::1', '[::1]80', '[nothost]:1', 'h\r\nX: y', 'user:secret@', 'user:secret@a b']) {
+  for (const host of [
+    '',
+    ':80',
+    'host:0',
+    'host:65536',
+    'host:8o',
+    'a b',
+    'host/RPC2',
+    'host?x',
+    '[::1',
+    '[::1]80',
+    '[nothost]:1',
+    'h\r\nX: y',
+    'user:secret@',
+    'user:secret@a b',
+  ]) {
     t.throws(() => parseHost(host, false), TypeError, JSON.stringify(host));
     try {
       parseHost(host, false);

@@ -129,10 +129,7 @@ t.test('pipelined tasks fill a connection up to pipelineDepth before another is 
   const p = probe();
   const scheduler = new Scheduler({ ...LIMITS, pipelineDepth: 3 });
   const names = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
-  const done = scheduler.run(
-    [...names.map((n) => p.task(transport, n, 'a:1', true)), p.task(transport, 'c', 'a:1', false)],
-    { concurrency: Infinity },
-  );
+  const done = scheduler.run([...names.map((n) => p.task(transport, n, 'a:1', true)), p.task(transport, 'c', 'a:1', false)], { concurrency: Infinity });
   t.same(
     p.started.map((s) => s.pipeline),
     [0, 0, 0, 1, 1, 1, 2, 3],
@@ -185,11 +182,7 @@ t.test('concurrency is per run: two runs share the connections, not their limits
     p.started.map((s) => s.name),
     ['x1', 'y1', 'y2'],
   );
-  t.same(
-    new Set(p.started.map((s) => s.pipeline)),
-    new Set([0]),
-    'all on one pipelined connection',
-  );
+  t.same(new Set(p.started.map((s) => s.pipeline)), new Set([0]), 'all on one pipelined connection');
   p.finish('y1');
   await tick();
   t.same(

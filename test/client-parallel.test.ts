@@ -51,7 +51,10 @@ let sequence = 0;
  * arrived), `hang(tag)` (until the test releases it), and `whoami()` (the
  * request's headers of interest).
  */
-async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boolean; onCall?: () => void; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestServer> {
+async function testServer(
+  n: number,
+  opts: { hold?: Promise<void>; fault?: boolean; onCall?: () => void; tls?: { key: Buffer; cert: Buffer } } = {},
+): Promise<TestServer> {
   const events: Event[] = [];
   const hung = new Set<() => void>();
   const self = { running: 0, maxRunning: 0, sockets: new Set<number>() };
@@ -106,11 +109,7 @@ async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boole
       }),
     'meet',
   );
-  rpc.registerFunction(
-    (tag: unknown) =>
-      timed('hang', tag, () => new Promise((resolve) => hung.add(() => resolve(tag)))),
-    'hang',
-  );
+  rpc.registerFunction((tag: unknown) => timed('hang', tag, () => new Promise((resolve) => hung.add(() => resolve(tag)))), 'hang');
   const logger = {
     match: (request: import('../lib/server/request.js').Request) => {
       if (request.remotePort !== undefined) self.sockets.add(request.remotePort);
@@ -122,7 +121,11 @@ async function testServer(n: number, opts: { hold?: Promise<void>; fault?: boole
   const headersSeen: Record<string, string>[] = [];
   const headerLog = {
     match: (request: import('../lib/server/request.js').Request) => {
-      headersSeen.push({ authorization: request.header('authorization') ?? '', 'x-signed': request.header('x-signed') ?? '', 'x-call': request.header('x-call') ?? '' });
+      headersSeen.push({
+        authorization: request.header('authorization') ?? '',
+        'x-signed': request.header('x-signed') ?? '',
+        'x-call': request.header('x-call') ?? '',
+      });
       return false;
     },
     handle: () => ({ status: 500 }),
@@ -250,24 +253,28 @@ const externalAddress = Object.values(os.networkInterfaces())
   .flat()
   .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
 
-t.test('hybrid is concurrent for a target that is not loopback', { skip: externalAddress === undefined ? 'no non-loopback IPv4 address here' : false }, async (t) => {
-  const address = externalAddress!;
-  const rpc = new XmlRpcDispatcher();
-  const seen = new Set<number>();
-  rpc.registerFunction(async () => 'x', 'uname');
-  const server = new Server({
-    handlers: [{ match: (r) => (seen.add(r.remotePort!), false), handle: () => ({ status: 500 }) }, rpc],
-    onError: () => {},
-  });
-  const { port } = await server.listen(0, address);
-  const psp = new ParallelServerProxy(Array(4).fill(`http://${address}:${port}/RPC2`));
-  t.teardown(async () => {
-    await psp.close();
-    await server.close();
-  });
-  t.same((await psp.uname()).map(describe), Array(4).fill("ok 'x'"));
-  t.equal(seen.size, 4, `${address}: one connection per call`);
-});
+t.test(
+  'hybrid is concurrent for a target that is not loopback',
+  { skip: externalAddress === undefined ? 'no non-loopback IPv4 address here' : false },
+  async (t) => {
+    const address = externalAddress!;
+    const rpc = new XmlRpcDispatcher();
+    const seen = new Set<number>();
+    rpc.registerFunction(async () => 'x', 'uname');
+    const server = new Server({
+      handlers: [{ match: (r) => (seen.add(r.remotePort!), false), handle: () => ({ status: 500 }) }, rpc],
+      onError: () => {},
+    });
+    const { port } = await server.listen(0, address);
+    const psp = new ParallelServerProxy(Array(4).fill(`http://${address}:${port}/RPC2`));
+    t.teardown(async () => {
+      await psp.close();
+      await server.close();
+    });
+    t.same((await psp.uname()).map(describe), Array(4).fill("ok 'x'"));
+    t.equal(seen.size, 4, `${address}: one connection per call`);
+  },
+);
 
 t.test('local objects are called directly: sync, async, a throw, a missing method, dotted names, and this', async (t) => {
   class Calculator {
@@ -398,10 +405,7 @@ t.test('maxConnectionsPerHost bounds the sockets to one host', async (t) => {
   const psp = new ParallelServerProxy(Array(12).fill(s.url), { strategy: 'concurrent', maxConnectionsPerHost: 3 });
   t.teardown(() => psp.close());
   sample = () => psp.stats().connections;
-  t.same(
-    (await psp.meet('z', 3, 12)).map(describe),
-    Array(12).fill("ok 'z'"),
-  );
+  t.same((await psp.meet('z', 3, 12)).map(describe), Array(12).fill("ok 'z'"));
   t.equal(s.sockets.size, 3, 'three connections, reused');
   t.equal(s.maxRunning, 3, 'three calls at once');
   t.ok(maxOpen <= 3, `never more than three sockets (saw ${maxOpen})`);
@@ -574,10 +578,7 @@ t.test('a ParallelServerProxy call is aborted through withOptions({ signal }); t
   await pollUntil(() => s.running === 2, 'both remote calls running');
   controller.abort();
   const pairs = await pending;
-  t.same(
-    pairs.map(describe),
-    Array(3).fill('TransportError ERR_XMLRPC_ABORTED sent=true'),
-  );
+  t.same(pairs.map(describe), Array(3).fill('TransportError ERR_XMLRPC_ABORTED sent=true'));
   t.same((await psp.withOptions({ timeout: 5000 }).uname()).slice(0, 2), [
     ['host-0', null],
     ['host-0', null],

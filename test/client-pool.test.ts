@@ -57,8 +57,15 @@ t.test('concurrent calls open at most maxSocketsPerHost sockets; the others wait
     const request = held[answered++]!;
     request.socket.write(httpResponse(xmlResult(`<string>${methodOf(request)}</string>`)));
   }
-  t.same(await Promise.all(calls), Array.from({ length: 10 }, (_, i) => `m${i}`));
-  t.same(held.map(methodOf), Array.from({ length: 10 }, (_, i) => `m${i}`), 'queued calls went out in the order they were made');
+  t.same(
+    await Promise.all(calls),
+    Array.from({ length: 10 }, (_, i) => `m${i}`),
+  );
+  t.same(
+    held.map(methodOf),
+    Array.from({ length: 10 }, (_, i) => `m${i}`),
+    'queued calls went out in the order they were made',
+  );
   t.equal(s.connections, 3, 'three sockets carried ten calls');
   t.same(transport.stats(), { open: 3, idle: 3, waiting: 0 });
 });
@@ -108,9 +115,7 @@ t.test('bytes the server sends to an idle connection (a 408 before closing) make
 });
 
 t.test('bytes after a complete response make its connection unfit for reuse', async (t) => {
-  const s = await scriptedServer(({ socket }) =>
-    socket.write(Buffer.concat([httpResponse(xmlResult('<int>1</int>')), Buffer.from('HTTP/1.1 200 OK\r\n')])),
-  );
+  const s = await scriptedServer(({ socket }) => socket.write(Buffer.concat([httpResponse(xmlResult('<int>1</int>')), Buffer.from('HTTP/1.1 200 OK\r\n')])));
   const transport = new Transport();
   t.teardown(async () => {
     await transport.close();

@@ -68,7 +68,7 @@ t.test('the proxy is an ordinary object to await, JSON, inspect, String and symb
   t.equal(proxy[Symbol.iterator as never], undefined);
   t.equal(proxy[Symbol.toPrimitive as never], undefined);
   t.equal(typeof proxy.then, 'undefined');
-  t.equal(typeof proxy.toJSON, 'function', 'toJSON is the proxy\'s own');
+  t.equal(typeof proxy.toJSON, 'function', "toJSON is the proxy's own");
   t.equal(typeof proxy.inspect, 'undefined');
   t.equal(proxy.constructor, ServerProxy);
   t.ok(proxy instanceof ServerProxy);

@@ -49,7 +49,7 @@ t.test('pooled: two answers in one write; the next call goes on a fresh connecti
   await pollUntil(() => s.closed === 1, 'the client to close the connection that answered twice');
 });
 
-t.test('pooled: a stray answer after the call settled closes the connection; it is never the next call\'s answer', async (t) => {
+t.test("pooled: a stray answer after the call settled closes the connection; it is never the next call's answer", async (t) => {
   const s = await scriptedServer((request) => request.socket.write(answer(request)));
   const transport = new Transport();
   t.teardown(async () => {
@@ -115,7 +115,7 @@ t.test('pipelined: an answer beyond the requests in flight closes the connection
   t.equal(s.requests.at(-1)!.connection, 1, 'the next call went on a fresh connection');
 });
 
-t.test('pipelined: a stray answer after the calls settled closes the connection; it is never the next call\'s answer', async (t) => {
+t.test("pipelined: a stray answer after the calls settled closes the connection; it is never the next call's answer", async (t) => {
   const s = await scriptedServer((request) => request.socket.write(answer(request)));
   const pipeline = new Transport().openPipeline(`127.0.0.1:${s.port}`);
   t.teardown(async () => {

@@ -237,7 +237,10 @@ t.test('mapConcurrent: results in item order whatever the finishing order, failu
     ],
     'any iterable, sync functions, unlimited concurrency',
   );
-  await t.rejects(mapConcurrent([1], (x) => x, { concurrency: 0 }), RangeError);
+  await t.rejects(
+    mapConcurrent([1], (x) => x, { concurrency: 0 }),
+    RangeError,
+  );
 });
 
 t.test('mapConcurrent with a signal: an abort stops new starts, the items not started get the reason', async (t) => {
