@@ -74,14 +74,15 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 t.test('gunzipCapped refuses a body that decodes past its cap and data that is not gzip, each with its code', async (t) => {
   const body = Buffer.alloc(1000, 'x');
   // prettier-ignore
-  const rows: Array<[string, Promise<Buffer>, string, boolean, RegExp]> = [
-    ['one byte over the cap', gunzipCapped(zlib.gzipSync(body), 999), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /^gzip body decodes to more than 999 bytes$/],
-    ['a bomb: 8 MiB of zeros against a 1 KiB cap', gunzipCapped(zlib.gzipSync(Buffer.alloc(8 << 20)), 1024), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /more than 1024 bytes/],
-    ['not gzip at all', gunzipCapped(Buffer.from('<methodCall/>'), 1 << 20), 'ERR_XMLRPC_GZIP_CORRUPT', false, /^gzip body is corrupt: /],
-    ['a truncated gzip stream', gunzipCapped(zlib.gzipSync(body).subarray(0, 20), 1 << 20), 'ERR_XMLRPC_GZIP_CORRUPT', false, /^gzip body is corrupt: /],
+  // Each row decodes only when its turn comes: a rejection created early would go unhandled while an earlier row runs.
+  const rows: Array<[string, () => Promise<Buffer>, string, boolean, RegExp]> = [
+    ['one byte over the cap', () => gunzipCapped(zlib.gzipSync(body), 999), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /^gzip body decodes to more than 999 bytes$/],
+    ['a bomb: 8 MiB of zeros against a 1 KiB cap', () => gunzipCapped(zlib.gzipSync(Buffer.alloc(8 << 20)), 1024), 'ERR_XMLRPC_GZIP_TOO_LARGE', true, /more than 1024 bytes/],
+    ['not gzip at all', () => gunzipCapped(Buffer.from('<methodCall/>'), 1 << 20), 'ERR_XMLRPC_GZIP_CORRUPT', false, /^gzip body is corrupt: /],
+    ['a truncated gzip stream', () => gunzipCapped(zlib.gzipSync(body).subarray(0, 20), 1 << 20), 'ERR_XMLRPC_GZIP_CORRUPT', false, /^gzip body is corrupt: /],
   ];
-  for (const [name, promise, code, tooLarge, message] of rows) {
-    const err = await rejection(promise);
+  for (const [name, decode, code, tooLarge, message] of rows) {
+    const err = await rejection(decode());
     t.ok(err instanceof GzipBodyError, `${name}: a GzipBodyError`);
     t.ok(err instanceof XmlRpcError, `${name}: in the catalogue`);
     t.equal((err as GzipBodyError).code, code, `${name}: ${code}`);
