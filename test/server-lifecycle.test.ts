@@ -46,21 +46,27 @@ t.test('the listen backlog is as deep as maxConnections, so a burst of connects 
   t.match(asked, [{ port: 0, host: '127.0.0.1', backlog: 3000 }], 'not the default 511, which drops SYNs past it');
 });
 
-t.test('connections over maxConnections get 503 and are closed', async (t) => {
+t.test('connections over maxConnections get 503 and are closed when every open one has sent a request', async (t) => {
   const { server, port } = await startServer({ handlers: [echoBody], maxConnections: 2 });
   t.teardown(() => server.close());
   const a = await RawClient.open(port);
   const b = await RawClient.open(port);
   t.teardown(() => (a.destroy(), b.destroy()));
-  await a.until(() => server.connectionCount === 2, 2000, 'two connections');
+  // A whole request each: neither is a candidate for eviction.
+  a.write(post('/echo', 'a'));
+  b.write(post('/echo', 'b'));
+  await a.responsesCount(1);
+  await b.responsesCount(1);
+  t.equal(server.connectionCount, 2);
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   const [r] = await c.responsesCount(1);
   t.equal(r!.status, 503);
   await c.whenClosed();
   a.write(post('/echo', 'fine'));
-  const [ra] = await a.responsesCount(1);
+  const [, ra] = await a.responsesCount(2);
   t.equal(ra!.text(), 'fine');
+  t.match(server.stats(), { connections: 2, refusedConnections: 1, evictedConnections: 0 });
 });
 
 t.test('close() finishes in-flight requests, closes idle connections, and stops accepting', async (t) => {

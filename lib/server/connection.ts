@@ -9,12 +9,14 @@ import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
-import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
+import { bodyCoding, gunzipMetered, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
+import { BodyBuffer } from './body.js';
+import type { MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
-import { bodyLength, noHandler, plain, sendable, shouldGzip, withGzipBody } from './responses.js';
+import { bodyLength, noHandler, plain, refusedForMemory, sendable, shouldGzip, withGzipBody } from './responses.js';
 
 /**
  * What a connection needs from the server that accepted it. The server hands
@@ -33,17 +35,28 @@ export interface ConnectionHost {
   reportError(err: unknown, request: Request | null): void;
   /** The connection has closed: the server stops counting it. */
   forget(connection: Connection): void;
+  /** The server-wide byte budget every connection charges what it holds to. */
+  readonly budget: MemoryBudget;
+  /**
+   * Room for `bytes` more of a request body that will then hold `total`:
+   * true when they fit (the server may refuse larger unfinished bodies
+   * elsewhere to make room for a small one); false refuses this request.
+   */
+  admit(connection: Connection, bytes: number, total: number): boolean;
+  /** The connection's first request head has arrived: it is no longer a candidate for eviction when the server is full. */
+  proven(connection: Connection): void;
 }
 
 /** A request in the queue, and later its response. */
 class Slot {
   response: Response | null = null;
   handler: Handler | null = null;
-  chunks: Buffer[] = [];
-  /** A large body of known length is copied into one buffer as it arrives (see onBody). */
-  body: Buffer | null = null;
-  filled = 0;
-  declaredLength = -1;
+  /** The body as it arrives; null when it is not kept. */
+  body: BodyBuffer | null = null;
+  /** Bytes charged to the budget for the body (received, then decoded), until the response is ready. */
+  bodyHeld = 0;
+  /** Bytes charged for the response, until it is handed to the socket. */
+  responseHeld = 0;
   /** Read the body but do not keep it: the answer is already known (404). */
   discard = false;
   wantsContinue = false;
@@ -59,6 +72,7 @@ class Slot {
 const PAUSE_DRAIN = 1;
 const PAUSE_PIPELINE = 2;
 const PAUSE_CLOSING = 4;
+const PAUSE_BUDGET = 8;
 
 // What the connection waits for, and so which timeout its deadline is.
 const enum Phase {
@@ -76,8 +90,6 @@ const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** A Buffer body up to this size is copied behind its head, to go out in one write. */
 const SMALL_BODY = 16 * 1024;
-/** Bodies declared at least this large are assembled in place (onBody); smaller ones stay zero-copy. */
-const LARGE_BODY = 64 * 1024;
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -98,6 +110,11 @@ export class Connection {
   private ended = false;
   private peerEnded = false;
   private destroyed = false;
+  /** Bytes charged to the server's budget: bodies, responses, and what the socket still holds. */
+  private held = 0;
+  /** The part of `held` that is the socket's writableLength, as last seen. */
+  private outHeld = 0;
+  private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
   private readonly clock: Clock;
@@ -119,7 +136,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());
-    socket.on('drain', () => this.resumeReading(PAUSE_DRAIN));
+    socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.socket.destroy());
     socket.on('close', () => this.onClose());
     this.updateDeadline(this.clock.now());
@@ -128,6 +145,11 @@ export class Connection {
   /** Idle: no request partly received and no response owed. */
   get idle(): boolean {
     return this.queue.length === 0 && this.parser.idle && this.pending === null;
+  }
+
+  /** Bytes of a request body still arriving (the most that refusing it would free). */
+  get unfinishedBody(): number {
+    return this.current?.bodyHeld ?? 0;
   }
 
   /** The server is closing: finish what was received, then close. */
@@ -171,6 +193,7 @@ export class Connection {
     } finally {
       socket.uncork();
     }
+    this.checkBudget();
     this.updateDeadline(this.clock.now());
   }
 
@@ -180,6 +203,10 @@ export class Connection {
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
     this.current = slot;
     this.queue.push(slot);
+    if (!this.proven) {
+      this.proven = true;
+      host.proven(this);
+    }
     let handler: Handler | null;
     try {
       handler = host.findHandler(request);
@@ -198,7 +225,7 @@ export class Connection {
       return;
     }
     slot.handler = handler;
-    slot.declaredLength = head.contentLength;
+    slot.body = new BodyBuffer(head.contentLength);
     if (head.expectContinue) {
       slot.wantsContinue = true;
       if (this.queue[0] === slot) this.sendContinue(slot);
@@ -207,17 +234,26 @@ export class Connection {
 
   private onBody(chunk: Buffer): void {
     const slot = this.current;
-    if (slot === null || slot.discard) return;
-    // A large declared body goes into one buffer, made when its first byte
-    // arrives: the socket's chunks are then collected as they come instead of
-    // all living until a final concat, which halves a big request's peak.
-    if (slot.body === null && slot.declaredLength >= LARGE_BODY) slot.body = Buffer.allocUnsafeSlow(slot.declaredLength);
-    if (slot.body === null) {
-      slot.chunks.push(chunk);
-    } else {
-      chunk.copy(slot.body, slot.filled);
-      slot.filled += chunk.length;
+    if (slot === null || slot.body === null) return;
+    const growth = slot.body.growth(chunk);
+    if (growth > 0) {
+      // A body is as large as it says it will be, or as it has grown (chunked).
+      if (!this.host.admit(this, growth, Math.max(slot.body.declaredLength, slot.bodyHeld + growth))) {
+        this.refuseForMemory();
+        return;
+      }
+      this.charge(growth);
+      slot.bodyHeld += growth;
     }
+    slot.body.append(chunk);
+    // Bodies and responses owed past the connection's budget: read no more
+    // until what is owed goes out (parsing stops right after this chunk).
+    if (this.held > this.host.options.maxConnectionBufferedBytes && this.canWait()) this.pauseReading(PAUSE_BUDGET);
+  }
+
+  /** The server's budget has no room for this body (or took its room for a smaller one): 503, then close. */
+  refuseForMemory(): void {
+    if (this.current !== null) this.fail(refusedForMemory());
   }
 
   private onComplete(): void {
@@ -231,13 +267,14 @@ export class Connection {
       this.stopReading();
     } else if (this.queue.length >= this.host.options.maxPipelinedRequests) {
       this.pauseReading(PAUSE_PIPELINE);
+    } else if (this.held > this.host.options.maxConnectionBufferedBytes) {
+      this.pauseReading(PAUSE_BUDGET);
     }
     if (slot.discard) {
       slot.response = noHandler(slot.request!);
       if (this.queue[0] === slot) this.flush();
     } else {
-      const body = slot.body ?? (slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks));
-      slot.chunks = [];
+      const body = slot.body!.take();
       slot.body = null;
       this.decodeThenDispatch(slot, body);
     }
@@ -253,9 +290,17 @@ export class Connection {
     } else if (coding === null) {
       this.settle(slot, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
     } else {
-      gunzipCapped(body, this.host.options.maxBodyBytes).then(
+      // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
+      const take = (bytes: number): boolean => {
+        if (this.destroyed || this.ended || !this.host.admit(this, bytes, slot.bodyHeld + bytes)) return false;
+        this.charge(bytes);
+        slot.bodyHeld += bytes;
+        return true;
+      };
+      gunzipMetered(body, this.host.options.maxBodyBytes, take).then(
         (decoded) => {
           if (this.destroyed || this.ended) return void (request.aborted = true);
+          if (decoded === null) return this.settle(slot, refusedForMemory());
           request.body = decoded;
           this.dispatch(slot);
         },
@@ -323,7 +368,15 @@ export class Connection {
       return;
     }
     slot.response = response;
+    // The handler is done with the body; the response is what the slot holds now.
+    const body = response.body;
+    const size = body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
+    this.release(slot.bodyHeld);
+    slot.bodyHeld = 0;
+    this.charge(size);
+    slot.responseHeld = size;
     if (this.queue[0] === slot) this.flush();
+    else this.checkBudget();
   }
 
   /** Write every response that is ready, in request order. */
@@ -338,7 +391,12 @@ export class Connection {
           if (slot.wantsContinue && !slot.continueSent) this.sendContinue(slot);
           break;
         }
+        // The socket holds enough: the rest waits for 'drain' (onDrain), so a
+        // client that does not read stops costing us more than one write.
+        if (socket.writableNeedDrain) break;
         this.queue.shift();
+        this.release(slot.responseHeld);
+        slot.responseHeld = 0;
         if (!this.write(slot, slot.response)) {
           this.end();
           return;
@@ -346,10 +404,17 @@ export class Connection {
       }
     } finally {
       socket.uncork();
+      this.syncOut();
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
+    this.checkBudget();
     this.updateDeadline(this.clock.now());
+  }
+
+  private onDrain(): void {
+    this.flush();
+    if (!this.socket.writableNeedDrain) this.resumeReading(PAUSE_DRAIN);
   }
 
   /**
@@ -408,7 +473,7 @@ export class Connection {
   private sendContinue(slot: Slot): void {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
-    if (slot !== this.current || slot.chunks.length > 0 || slot.filled > 0) return;
+    if (slot !== this.current || (slot.body?.length ?? 0) > 0) return;
     this.socket.write(CONTINUE, this.written);
   }
 
@@ -426,6 +491,9 @@ export class Connection {
     }
     this.current = null;
     slot.handler = null;
+    slot.body = null;
+    this.release(slot.bodyHeld);
+    slot.bodyHeld = 0;
     slot.response =
       typeof statusOrResponse === 'number'
         ? plain(statusOrResponse, `${statusText(statusOrResponse)}: ${message}\n`, true)
@@ -450,8 +518,7 @@ export class Connection {
     if (this.ended) return;
     this.ended = true;
     this.stopped = true;
-    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
-    this.queue.length = 0;
+    this.dropQueue();
     this.socket.end();
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.
@@ -490,9 +557,52 @@ export class Connection {
   private onClose(): void {
     this.destroyed = true;
     this.deadline = NEVER;
-    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
-    this.queue.length = 0;
+    this.dropQueue();
+    // Whatever is still charged (bytes the socket held, a decode in flight) is freed with the connection.
+    this.release(this.held);
     this.host.forget(this);
+  }
+
+  /** Requests still queued will get no response: their handlers see `aborted`, their bytes are released. */
+  private dropQueue(): void {
+    for (const slot of this.queue) {
+      if (slot.request !== null) slot.request.aborted = true;
+      slot.body = null;
+      this.release(slot.bodyHeld + slot.responseHeld);
+      slot.bodyHeld = slot.responseHeld = 0;
+    }
+    this.queue.length = 0;
+    this.current = null;
+  }
+
+  private charge(bytes: number): void {
+    this.held += bytes;
+    this.host.budget.charge(bytes);
+  }
+
+  private release(bytes: number): void {
+    this.held -= bytes;
+    this.host.budget.release(bytes);
+  }
+
+  /** Charges what the socket holds now instead of what it held. */
+  private syncOut(): void {
+    const out = this.socket.writableLength;
+    if (out !== this.outHeld) {
+      this.charge(out - this.outHeld);
+      this.outHeld = out;
+    }
+  }
+
+  /** Something ahead of the request being read can free bytes: an owed response, or bytes the socket holds. */
+  private canWait(): boolean {
+    return this.queue.length > (this.current === null ? 0 : 1) || this.outHeld > 0;
+  }
+
+  /** Reading pauses while the connection holds more than its budget and something ahead can free it. */
+  private checkBudget(): void {
+    if (this.held > this.host.options.maxConnectionBufferedBytes && this.canWait()) this.pauseReading(PAUSE_BUDGET);
+    else this.resumeReading(PAUSE_BUDGET);
   }
 
   // The parser is paused too, so a chunk holding many pipelined requests
@@ -556,6 +666,8 @@ export class Connection {
   }
 
   private onWritten(): void {
+    this.syncOut();
+    this.checkBudget();
     if (this.phase === Phase.Send) this.armSend(this.clock.now());
     if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
   }

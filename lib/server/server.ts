@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { serverLimits, type ServerLimits } from '../options.js';
+import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Handler, Request } from './request.js';
 
@@ -26,6 +27,20 @@ export interface ServerOptions extends Partial<ServerLimits> {
 
 const BUSY_503 = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
 
+/** What the server holds and what it has refused, for operators (Server#stats). */
+export interface ServerStats {
+  connections: number;
+  /** Bytes held for clients now: request bodies and responses not yet taken by the kernel (maxBufferedBytes). */
+  bufferedBytes: number;
+  peakBufferedBytes: number;
+  /** Requests refused with 503 because the memory budget had no room for their body. */
+  refusedForMemory: number;
+  /** Connections answered 503 at accept: the server was full (none to evict), or the peer address at its limit. */
+  refusedConnections: number;
+  /** Connections closed to give their slot to a newcomer: they had not sent a whole request head. */
+  evictedConnections: number;
+}
+
 export class Server {
   readonly options: Readonly<ServerLimits>;
   private readonly clock: Clock;
@@ -41,10 +56,17 @@ export class Server {
   private closePromise: Promise<void> | null = null;
   private closed: (() => void) | null = null;
   private isClosing = false;
+  private readonly budget: MemoryBudget;
+  /** Connections that have not sent a whole request head yet, oldest first: the ones a full server closes. */
+  private readonly unproven = new Set<Connection>();
+  /** Open connections per peer address, when maxConnectionsPerAddress is finite. */
+  private readonly perAddress = new Map<string, number>();
+  private readonly counts = { refusedForMemory: 0, refusedConnections: 0, evictedConnections: 0 };
 
   constructor(options: ServerOptions = {}) {
     const { handlers, onError, tls: tlsOptions, clock, ...limits } = options;
     this.options = serverLimits(limits);
+    this.budget = new MemoryBudget(this.options.maxBufferedBytes);
     this.clock = clock ?? systemClock;
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
@@ -101,6 +123,10 @@ export class Server {
     return this.connections.size;
   }
 
+  stats(): ServerStats {
+    return { connections: this.connections.size, bufferedBytes: this.budget.used, peakBufferedBytes: this.budget.peak, ...this.counts };
+  }
+
   /** close() has been called: no new connection is served. */
   get closing(): boolean {
     return this.isClosing;
@@ -142,8 +168,13 @@ export class Server {
           /* a failing logger must not take the server down */
         }
       },
+      budget: this.budget,
+      admit: (connection, bytes, total) => this.admit(connection, bytes, total),
+      proven: (connection) => this.unproven.delete(connection),
       forget: (connection) => {
         this.connections.delete(connection);
+        this.unproven.delete(connection);
+        this.leaveAddress(connection.socket);
         if (this.connections.size === 0 && this.closed !== null) {
           const done = this.closed;
           this.closed = null;
@@ -168,18 +199,93 @@ export class Server {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
-      socket.on('error', () => socket.destroy());
-      // Read and drop the request, so that its unread bytes do not turn our close into a RST.
-      socket.resume();
-      socket.end(BUSY_503, 'latin1');
-      const clock = this.clock;
-      const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
-      linger.unref();
-      socket.once('close', () => clock.clearTimeout(linger));
-      return;
+    if (!this.enterAddress(socket)) return this.refuse(socket);
+    if (this.connections.size >= this.options.maxConnections && !this.evictOne()) {
+      this.leaveAddress(socket);
+      return this.refuse(socket);
     }
-    this.connections.add(new Connection(socket, this.host));
+    const connection = new Connection(socket, this.host);
+    this.connections.add(connection);
+    this.unproven.add(connection);
+  }
+
+  /**
+   * A full server closes the oldest connection that has not sent a whole
+   * request head: holding a slot while sending nothing (slowloris) buys a
+   * connection nothing, and the newcomer gets its place.
+   */
+  private evictOne(): boolean {
+    for (const victim of this.unproven) {
+      this.unproven.delete(victim);
+      // Its 'close' (forget) settles the per-address count.
+      this.connections.delete(victim);
+      victim.socket.destroy();
+      this.counts.evictedConnections++;
+      return true;
+    }
+    return false;
+  }
+
+  private refuse(socket: net.Socket): void {
+    this.counts.refusedConnections++;
+    socket.on('error', () => socket.destroy());
+    // Read and drop the request, so that its unread bytes do not turn our close into a RST.
+    socket.resume();
+    socket.end(BUSY_503, 'latin1');
+    const clock = this.clock;
+    const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
+    linger.unref();
+    socket.once('close', () => clock.clearTimeout(linger));
+  }
+
+  private enterAddress(socket: net.Socket): boolean {
+    if (this.options.maxConnectionsPerAddress === Infinity) return true;
+    const address = socket.remoteAddress ?? '';
+    const open = this.perAddress.get(address) ?? 0;
+    if (open >= this.options.maxConnectionsPerAddress) return false;
+    this.perAddress.set(address, open + 1);
+    return true;
+  }
+
+  private leaveAddress(socket: net.Socket): void {
+    if (this.options.maxConnectionsPerAddress === Infinity) return;
+    const address = socket.remoteAddress ?? '';
+    const open = this.perAddress.get(address) ?? 0;
+    if (open <= 1) this.perAddress.delete(address);
+    else this.perAddress.set(address, open - 1);
+  }
+
+  /**
+   * Room in the memory budget for `bytes` more of a body that will hold
+   * `total`. A small request (an add(1, 2) among floods) is not starved by
+   * large unfinished bodies: it refuses the largest of them, one at a time,
+   * until it fits. A large body that does not fit is refused itself.
+   */
+  private admit(requester: Connection, bytes: number, total: number): boolean {
+    const budget = this.budget;
+    while (!budget.fits(bytes)) {
+      const victim = total <= SMALL_REQUEST ? this.largestUnfinished(requester, total) : null;
+      if (victim === null) {
+        this.counts.refusedForMemory++;
+        return false;
+      }
+      victim.refuseForMemory();
+      this.counts.refusedForMemory++;
+    }
+    return true;
+  }
+
+  private largestUnfinished(requester: Connection, than: number): Connection | null {
+    let victim: Connection | null = null;
+    let most = than;
+    for (const connection of this.connections) {
+      const unfinished = connection.unfinishedBody;
+      if (unfinished > most && connection !== requester) {
+        victim = connection;
+        most = unfinished;
+      }
+    }
+    return victim;
   }
 
   private startSweep(): void {
