@@ -159,6 +159,9 @@ export class Connection {
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
+      // Decided once the whole chunk is parsed: body bytes that came with the head are in hand by now.
+      const slot = this.current;
+      if (slot !== null && slot.wantsContinue && !slot.continueSent && this.queue[0] === slot) this.sendContinue(slot);
     } catch (err) {
       this.pending = null;
       if (err instanceof HttpParseError) {
@@ -199,10 +202,8 @@ export class Connection {
     }
     slot.handler = handler;
     slot.declaredLength = head.contentLength;
-    if (head.expectContinue) {
-      slot.wantsContinue = true;
-      if (this.queue[0] === slot) this.sendContinue(slot);
-    }
+    // The 100 is sent (or not) by feed(), once it knows whether body bytes came along.
+    slot.wantsContinue = head.expectContinue;
   }
 
   private onBody(chunk: Buffer): void {
