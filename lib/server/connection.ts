@@ -144,6 +144,18 @@ export class Connection {
     if (this.queue.length === 0) this.end();
   }
 
+  /**
+   * The server's close deadline has passed: whatever is owed is dropped, and
+   * the requests are marked aborted now, so that a handler settling before
+   * the socket's close event finds its client gone.
+   */
+  abort(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
+    this.socket.destroy();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.stopped) return; // lingering after a close: discard
     if (this.pending !== null || this.pauseMask !== 0) {
