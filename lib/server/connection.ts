@@ -166,6 +166,18 @@ export class Connection {
     if (this.queue.length === 0) this.end();
   }
 
+  /**
+   * The server's close deadline has passed: whatever is owed is dropped, and
+   * the requests are marked aborted now, so that a handler settling before
+   * the socket's close event finds its client gone.
+   */
+  abort(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
+    this.socket.destroy();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.stopped) return; // lingering after a close: discard
     if (this.pending !== null || this.pauseMask !== 0) {
@@ -181,6 +193,9 @@ export class Connection {
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
+      // Decided once the whole chunk is parsed: body bytes that came with the head are in hand by now.
+      const slot = this.current;
+      if (slot !== null && slot.wantsContinue && !slot.continueSent && this.queue[0] === slot) this.sendContinue(slot);
     } catch (err) {
       this.pending = null;
       if (err instanceof HttpParseError) {
@@ -226,10 +241,8 @@ export class Connection {
     }
     slot.handler = handler;
     slot.body = new BodyBuffer(head.contentLength);
-    if (head.expectContinue) {
-      slot.wantsContinue = true;
-      if (this.queue[0] === slot) this.sendContinue(slot);
-    }
+    // The 100 is sent (or not) by feed(), once it knows whether body bytes came along.
+    slot.wantsContinue = head.expectContinue;
   }
 
   private onBody(chunk: Buffer): void {

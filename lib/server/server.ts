@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
-import { serverLimits, type ServerLimits } from '../options.js';
+import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Handler, Request } from './request.js';
@@ -62,6 +62,11 @@ export class Server {
   /** Open connections per peer address, when maxConnectionsPerAddress is finite. */
   private readonly perAddress = new Map<string, number>();
   private readonly counts = { refusedForMemory: 0, refusedConnections: 0, evictedConnections: 0 };
+  /** When close() gives up waiting (clock ms), and the timer that does it. */
+  private closeDeadline = Infinity;
+  private closeTimer: ClockTimer | null = null;
+  /** Sockets answered 503, lingering until the client closes: a close deadline ends them too. */
+  private readonly refused = new Set<net.Socket>();
 
   constructor(options: ServerOptions = {}) {
     const { handlers, onError, tls: tlsOptions, clock, ...limits } = options;
@@ -136,19 +141,62 @@ export class Server {
    * Stops accepting, lets in-flight requests finish and their responses go
    * out, closes idle keep-alive connections at once. Resolves when every
    * connection has closed.
+   *
+   * Without a timeout this waits as long as the handlers take (a handler that
+   * never settles holds it forever). With `timeout` (ms, on the server's
+   * clock), whatever is still open when it runs out is destroyed, its
+   * requests marked aborted, and the promise resolves. Called again, it
+   * returns the same promise; a shorter timeout brings the deadline forward,
+   * a longer one never puts it back. `timeout: 0` destroys at once.
+   * @throws RangeError for a timeout that is not 0 to MAX_TIMEOUT_MS, before anything is closed.
    */
-  close(): Promise<void> {
-    if (this.closePromise !== null) return this.closePromise;
-    this.isClosing = true;
-    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    const drained = new Promise<void>((resolve) => {
-      if (this.connections.size === 0) resolve();
-      else this.closed = resolve;
-    });
-    for (const connection of [...this.connections]) connection.shutdown();
-    for (const raw of this.handshaking) raw.destroy();
-    this.closePromise = Promise.all([listenerClosed, drained]).then(() => this.stopSweep());
+  close(options: { timeout?: number } = {}): Promise<void> {
+    const timeout = options.timeout === undefined ? Infinity : timeoutMs('timeout', options.timeout);
+    if (this.closePromise === null) {
+      this.isClosing = true;
+      const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+      const drained = new Promise<void>((resolve) => {
+        if (this.connections.size === 0) resolve();
+        else this.closed = resolve;
+      });
+      for (const connection of [...this.connections]) connection.shutdown();
+      for (const raw of this.handshaking) raw.destroy();
+      this.closePromise = Promise.all([listenerClosed, drained]).then(() => {
+        this.stopSweep();
+        this.clearCloseTimer();
+      });
+    }
+    if (timeout !== Infinity) this.closeBy(this.clock.now() + timeout);
     return this.closePromise;
+  }
+
+  /** Moves the close deadline to `at` (clock ms) if that is sooner. */
+  private closeBy(at: number): void {
+    if (at >= this.closeDeadline || (this.connections.size === 0 && this.refused.size === 0)) return;
+    this.closeDeadline = at;
+    this.clearCloseTimer();
+    const now = this.clock.now();
+    if (at <= now) {
+      this.destroyAll();
+      return;
+    }
+    this.closeTimer = this.clock.setTimeout(() => {
+      this.closeTimer = null;
+      this.destroyAll();
+    }, at - now);
+    // The connections keep the process alive while they last; this need not.
+    this.closeTimer.unref();
+  }
+
+  private clearCloseTimer(): void {
+    if (this.closeTimer !== null) this.clock.clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+  }
+
+  /** The close deadline has come: nothing more is answered. */
+  private destroyAll(): void {
+    for (const connection of [...this.connections]) connection.abort();
+    for (const socket of this.refused) socket.destroy();
   }
 
   /** The one object every connection of this server is given: the ConnectionHost contract. */
@@ -219,7 +267,7 @@ export class Server {
       this.unproven.delete(victim);
       // Its 'close' (forget) settles the per-address count.
       this.connections.delete(victim);
-      victim.socket.destroy();
+      victim.abort();
       this.counts.evictedConnections++;
       return true;
     }
@@ -235,7 +283,11 @@ export class Server {
     const clock = this.clock;
     const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
     linger.unref();
-    socket.once('close', () => clock.clearTimeout(linger));
+    this.refused.add(socket);
+    socket.once('close', () => {
+      clock.clearTimeout(linger);
+      this.refused.delete(socket);
+    });
   }
 
   private enterAddress(socket: net.Socket): boolean {
