@@ -102,7 +102,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   lingerTimeout: 2_000,
   maxConnections: 10_000,
   maxConnectionsPerAddress: Infinity,
-  maxBufferedBytes: 128 * 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
   maxConnectionBufferedBytes: 8 * 1024 * 1024,
   maxPipelinedRequests: 32,
   gzipThreshold: 1400,

@@ -70,7 +70,7 @@ t.test('every server limit has its default', async (t) => {
     lingerTimeout: 2_000,
     maxConnections: 10_000,
     maxConnectionsPerAddress: Infinity,
-    maxBufferedBytes: 128 * 1024 * 1024,
+    maxBufferedBytes: 64 * 1024 * 1024,
     maxConnectionBufferedBytes: 8 * 1024 * 1024,
     maxPipelinedRequests: 32,
     gzipThreshold: 1400,

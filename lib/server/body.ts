@@ -1,18 +1,27 @@
 // A request body as it arrives. Memory follows the bytes that have come,
 // never the length a client declares: one byte of a body declared at 8 MiB
 // costs one byte, not 8 MiB (a declared length is a claim, not a payment).
+//
+// The body is a list of chunks joined once, when it is complete. The
+// socket's chunks are kept as they are (no copy while receiving, no buffer
+// grown and thrown away); small reads are gathered into a tail buffer that
+// doubles as they come, so a client that trickles its body a byte at a time
+// costs a buffer per 64 KiB, not an object per byte.
 
-/** Bodies declared at least this large are assembled in one growing buffer; smaller ones keep the socket's chunks. */
-export const LARGE_BODY = 64 * 1024;
+/** A read at least this large is kept as it is. */
+const KEEP = 16 * 1024;
+/** The tail that gathers smaller reads grows up to this, then joins the list. */
+const TAIL_MAX = 64 * 1024;
 
 export class BodyBuffer {
   private chunks: Buffer[] = [];
-  private buffer: Buffer | null = null;
+  private tail: Buffer | null = null;
+  private tailFilled = 0;
   private filled = 0;
-  /** Bytes this body keeps alive: the chunks' lengths, or the growing buffer's capacity. */
+  /** Bytes this body keeps alive: the chunks, and the tail's capacity. */
   held = 0;
 
-  /** `declaredLength`: the Content-Length, or -1 for a chunked body. */
+  /** `declaredLength`: the Content-Length, or -1 for a chunked body (what the body claims; nothing is reserved for it). */
   constructor(readonly declaredLength: number) {}
 
   /** Bytes received so far. */
@@ -20,48 +29,68 @@ export class BodyBuffer {
     return this.filled;
   }
 
-  /** The bytes `append(chunk)` would add to `held`. */
+  /** The bytes `append(chunk)` will add to `held`. */
   growth(chunk: Buffer): number {
-    if (this.declaredLength < LARGE_BODY) return chunk.length;
-    const need = this.filled + chunk.length;
-    const capacity = this.buffer?.length ?? 0;
-    return need <= capacity ? 0 : this.nextCapacity(need) - capacity;
+    const n = chunk.length;
+    if (n >= KEEP || this.whole(n)) return n;
+    const capacity = this.tail?.length ?? 0;
+    const need = this.tailFilled + n;
+    if (need <= capacity) return 0;
+    if (this.tail !== null && need <= TAIL_MAX) return Math.min(TAIL_MAX, Math.max(need, 2 * capacity)) - capacity;
+    return n; // a new tail, exactly as large as this read
   }
 
   append(chunk: Buffer): void {
-    this.filled += chunk.length;
-    if (this.declaredLength < LARGE_BODY) {
-      // Small bodies stay zero-copy: usually one chunk, handed on as is.
+    const n = chunk.length;
+    const keep = n >= KEEP || this.whole(n);
+    this.filled += n;
+    if (keep) {
+      this.sealTail();
       this.chunks.push(chunk);
-      this.held += chunk.length;
+      this.held += n;
       return;
     }
-    // A large body is copied as it comes, so the socket's chunks are freed at
-    // once instead of all living until one final concat (which would double
-    // the peak).
-    const at = this.filled - chunk.length;
-    if (this.buffer === null || this.filled > this.buffer.length) {
-      const grown = Buffer.allocUnsafeSlow(this.nextCapacity(this.filled));
-      if (this.buffer !== null) this.buffer.copy(grown, 0, 0, at);
-      this.buffer = grown;
-      this.held = grown.length;
+    const capacity = this.tail?.length ?? 0;
+    const need = this.tailFilled + n;
+    if (need > capacity) {
+      if (this.tail !== null && need <= TAIL_MAX) {
+        const grown = Buffer.allocUnsafeSlow(Math.min(TAIL_MAX, Math.max(need, 2 * capacity)));
+        this.tail.copy(grown, 0, 0, this.tailFilled);
+        this.held += grown.length - capacity;
+        this.tail = grown;
+      } else {
+        this.sealTail();
+        this.tail = Buffer.allocUnsafeSlow(n);
+        this.held += n;
+      }
     }
-    chunk.copy(this.buffer, at);
+    chunk.copy(this.tail!, this.tailFilled);
+    this.tailFilled += n;
   }
 
   /** The whole body; the buffer holds nothing after. */
   take(): Buffer {
-    const body = this.buffer !== null ? this.buffer.subarray(0, this.filled) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.buffer = null;
+    this.sealTail();
+    const chunks = this.chunks;
     this.chunks = [];
     this.held = 0;
-    return body;
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.filled);
   }
 
-  private nextCapacity(need: number): number {
-    // Doubling keeps the copying linear in the body's length, and the buffer
-    // at most twice what has arrived. The parser never passes more than the
-    // declared length, so the last growth lands on exactly the size needed.
-    return Math.min(Math.max(need, 2 * (this.buffer?.length ?? 0)), this.declaredLength);
+  /** How many buffers hold the body now. */
+  get parts(): number {
+    return this.chunks.length + (this.tail === null ? 0 : 1);
+  }
+
+  /** The whole body in one read, the common case: kept as it is, never copied. */
+  private whole(n: number): boolean {
+    return this.filled === 0 && n === this.declaredLength;
+  }
+
+  private sealTail(): void {
+    if (this.tail === null) return;
+    this.chunks.push(this.tail.subarray(0, this.tailFilled));
+    this.tail = null;
+    this.tailFilled = 0;
   }
 }
