@@ -7,10 +7,27 @@ import t from 'tap';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
+import { Holding, MemoryBudget } from '../lib/server/budget.js';
 import { RawClient, ServerSides, echoBody, gate, handler, pollUntil, post, startServer, turns } from './support.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+t.test('what a connection holds is charged to the server budget as it changes, the socket counted by its latest figure', async (t) => {
+  const budget = new MemoryBudget(100);
+  const a = new Holding(budget);
+  const b = new Holding(budget);
+  a.charge(60);
+  t.ok(budget.fits(40) && !budget.fits(41));
+  b.socketHolds(30);
+  b.socketHolds(50);
+  t.equal(b.bytes, 50, 'the socket figure replaces the last one');
+  b.charge(20);
+  t.equal(budget.used, 130, 'work already done is charged past the limit');
+  b.socketHolds(0);
+  a.release(a.bytes);
+  t.same([a.bytes, b.bytes, budget.used, budget.peak], [0, 20, 20, 130]);
+});
 
 function head(length: number, extra = ''): string {
   return `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${length}\r\n${extra}\r\n`;

@@ -29,3 +29,33 @@ export class MemoryBudget {
     this.used -= bytes;
   }
 }
+
+/**
+ * What one connection holds, charged to the server's budget as it changes,
+ * so that the connection's own budget and the server's always agree.
+ */
+export class Holding {
+  /** Bytes held: bodies, responses, and what the socket still holds. */
+  bytes = 0;
+  /** The part of `bytes` that is the socket's writableLength, as last seen. */
+  out = 0;
+
+  constructor(private readonly budget: MemoryBudget) {}
+
+  charge(bytes: number): void {
+    this.bytes += bytes;
+    this.budget.charge(bytes);
+  }
+
+  release(bytes: number): void {
+    this.bytes -= bytes;
+    this.budget.release(bytes);
+  }
+
+  /** Charges what the socket holds now instead of what it held. */
+  socketHolds(writableLength: number): void {
+    if (writableLength === this.out) return;
+    this.charge(writableLength - this.out);
+    this.out = writableLength;
+  }
+}

@@ -4,19 +4,24 @@
 // what it needs from its server is the ConnectionHost contract below.
 // Nothing a peer sends and nothing a handler returns may throw out of here:
 // the worst either can cost is its own connection.
+//
+// A little over 600 lines, on purpose: reading, the queue, back-pressure,
+// the budgets and the deadline all turn on the same few fields, and split
+// apart they would pass that state back and forth. What stands alone is
+// apart: answering a request (answer.ts), its body (body.ts), the byte
+// accounting (budget.ts), the responses the server makes (responses.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
-import { bodyCoding, gunzipMetered, gzip } from '../http/content-coding.js';
-import type { GzipBodyError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
 import { BodyBuffer } from './body.js';
-import type { MemoryBudget } from './budget.js';
+import { Holding, type MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
-import { bodyLength, noHandler, plain, refusedForMemory, sendable, shouldGzip, withGzipBody } from './responses.js';
+import { answer, type Answerer } from './answer.js';
+import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
 
 /**
  * What a connection needs from the server that accepted it. The server hands
@@ -110,20 +115,37 @@ export class Connection {
   private ended = false;
   private peerEnded = false;
   private destroyed = false;
-  /** Bytes charged to the server's budget: bodies, responses, and what the socket still holds. */
-  private held = 0;
-  /** The part of `held` that is the socket's writableLength, as last seen. */
-  private outHeld = 0;
+  /** What this connection holds, charged to the server's budget. */
+  private readonly holding: Holding;
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
   private readonly clock: Clock;
+  /** What answering a request may ask of this connection (answer.ts); made once, not per request. */
+  private readonly answerer: Answerer<Slot>;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.clock = host.clock;
+    this.holding = new Holding(host.budget);
+    this.answerer = {
+      options: host.options,
+      gone: () => this.destroyed || this.ended,
+      reportError: (err, request) => host.reportError(err, request),
+      take: (slot, bytes) => {
+        if (!host.admit(this, bytes, slot.bodyHeld + bytes)) return false;
+        this.holding.charge(bytes);
+        slot.bodyHeld += bytes;
+        return true;
+      },
+      ready: (slot, response) => this.ready(slot, response),
+      broken: (err, request) => {
+        host.reportError(err, request);
+        this.socket.destroy();
+      },
+    };
     this.parser = new HttpParser(
       'request',
       {
@@ -255,13 +277,13 @@ export class Connection {
         this.refuseForMemory();
         return;
       }
-      this.charge(growth);
+      this.holding.charge(growth);
       slot.bodyHeld += growth;
     }
     slot.body.append(chunk);
     // Bodies and responses owed past the connection's budget: read no more
     // until what is owed goes out (parsing stops right after this chunk).
-    if (this.held > this.host.options.maxConnectionBufferedBytes && this.canWait()) this.pauseReading(PAUSE_BUDGET);
+    if (this.overBudget()) this.pauseReading(PAUSE_BUDGET);
   }
 
   /** The server's budget has no room for this body (or took its room for a smaller one): 503, then close. */
@@ -280,7 +302,7 @@ export class Connection {
       this.stopReading();
     } else if (this.queue.length >= this.host.options.maxPipelinedRequests) {
       this.pauseReading(PAUSE_PIPELINE);
-    } else if (this.held > this.host.options.maxConnectionBufferedBytes) {
+    } else if (this.overBudget()) {
       this.pauseReading(PAUSE_BUDGET);
     }
     if (slot.discard) {
@@ -289,90 +311,8 @@ export class Connection {
     } else {
       const body = slot.body!.take();
       slot.body = null;
-      this.decodeThenDispatch(slot, body);
+      answer(this.answerer, slot, slot.request!, slot.handler!, body);
     }
-  }
-
-  /** Undoes a Content-Encoding (gzip, off the event loop) before the handler sees the body. */
-  private decodeThenDispatch(slot: Slot, body: Buffer): void {
-    const request = slot.request!;
-    const coding = bodyCoding(request.headers);
-    if (coding === 'identity') {
-      request.body = body;
-      this.dispatch(slot);
-    } else if (coding === null) {
-      this.settle(slot, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
-    } else {
-      // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
-      const take = (bytes: number): boolean => {
-        if (this.destroyed || this.ended || !this.host.admit(this, bytes, slot.bodyHeld + bytes)) return false;
-        this.charge(bytes);
-        slot.bodyHeld += bytes;
-        return true;
-      };
-      gunzipMetered(body, this.host.options.maxBodyBytes, take).then(
-        (decoded) => {
-          if (this.destroyed || this.ended) return void (request.aborted = true);
-          if (decoded === null) return this.settle(slot, refusedForMemory());
-          request.body = decoded;
-          this.dispatch(slot);
-        },
-        (err: GzipBodyError) => this.settle(slot, plain(err.tooLarge ? 413 : 400, `${statusText(err.tooLarge ? 413 : 400)}: ${err.message}\n`)),
-      );
-    }
-  }
-
-  private dispatch(slot: Slot): void {
-    const request = slot.request!;
-    let result: unknown;
-    try {
-      result = slot.handler!.handle(request);
-      if (isThenable(result)) {
-        Promise.resolve(result)
-          .then(
-            (response) => this.settle(slot, response),
-            (err: unknown) => this.settle(slot, this.internalError(err, request)),
-          )
-          .catch((err: unknown) => {
-            // A fault of ours must cost this connection, never the process.
-            this.host.reportError(err, request);
-            this.socket.destroy();
-          });
-        return;
-      }
-    } catch (err) {
-      result = this.internalError(err, request);
-    }
-    this.settle(slot, result);
-  }
-
-  private internalError(err: unknown, request: Request): Response {
-    this.host.reportError(err, request);
-    return plain(500, 'Internal Server Error');
-  }
-
-  private settle(slot: Slot, result: unknown): void {
-    const request = slot.request!;
-    if (this.destroyed || this.ended) {
-      // Twisted's rule: the client has gone (or will read nothing more), drop the result quietly.
-      request.aborted = true;
-      return;
-    }
-    let response: Response;
-    try {
-      response = sendable(result);
-    } catch (err) {
-      response = this.internalError(err, request);
-    }
-    if (response.error !== undefined) this.host.reportError(response.error, request);
-    if (shouldGzip(response, request, this.host.options.gzipThreshold)) {
-      gzip(response.body!).then(
-        (compressed) => this.ready(slot, withGzipBody(response, compressed)),
-        (err: unknown) => this.ready(slot, this.internalError(err, request)),
-      );
-      return;
-    }
-    this.ready(slot, response);
   }
 
   private ready(slot: Slot, response: Response): void {
@@ -384,9 +324,9 @@ export class Connection {
     // The handler is done with the body; the response is what the slot holds now.
     const body = response.body;
     const size = body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
-    this.release(slot.bodyHeld);
+    this.holding.release(slot.bodyHeld);
     slot.bodyHeld = 0;
-    this.charge(size);
+    this.holding.charge(size);
     slot.responseHeld = size;
     if (this.queue[0] === slot) this.flush();
     else this.checkBudget();
@@ -408,7 +348,7 @@ export class Connection {
         // client that does not read stops costing us more than one write.
         if (socket.writableNeedDrain) break;
         this.queue.shift();
-        this.release(slot.responseHeld);
+        this.holding.release(slot.responseHeld);
         slot.responseHeld = 0;
         if (!this.write(slot, slot.response)) {
           this.end();
@@ -417,7 +357,7 @@ export class Connection {
       }
     } finally {
       socket.uncork();
-      this.syncOut();
+      this.holding.socketHolds(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
@@ -505,7 +445,7 @@ export class Connection {
     this.current = null;
     slot.handler = null;
     slot.body = null;
-    this.release(slot.bodyHeld);
+    this.holding.release(slot.bodyHeld);
     slot.bodyHeld = 0;
     slot.response =
       typeof statusOrResponse === 'number'
@@ -572,7 +512,7 @@ export class Connection {
     this.deadline = NEVER;
     this.dropQueue();
     // Whatever is still charged (bytes the socket held, a decode in flight) is freed with the connection.
-    this.release(this.held);
+    this.holding.release(this.holding.bytes);
     this.host.forget(this);
   }
 
@@ -581,40 +521,26 @@ export class Connection {
     for (const slot of this.queue) {
       if (slot.request !== null) slot.request.aborted = true;
       slot.body = null;
-      this.release(slot.bodyHeld + slot.responseHeld);
+      this.holding.release(slot.bodyHeld + slot.responseHeld);
       slot.bodyHeld = slot.responseHeld = 0;
     }
     this.queue.length = 0;
     this.current = null;
   }
 
-  private charge(bytes: number): void {
-    this.held += bytes;
-    this.host.budget.charge(bytes);
-  }
-
-  private release(bytes: number): void {
-    this.held -= bytes;
-    this.host.budget.release(bytes);
-  }
-
-  /** Charges what the socket holds now instead of what it held. */
-  private syncOut(): void {
-    const out = this.socket.writableLength;
-    if (out !== this.outHeld) {
-      this.charge(out - this.outHeld);
-      this.outHeld = out;
-    }
-  }
-
   /** Something ahead of the request being read can free bytes: an owed response, or bytes the socket holds. */
   private canWait(): boolean {
-    return this.queue.length > (this.current === null ? 0 : 1) || this.outHeld > 0;
+    return this.queue.length > (this.current === null ? 0 : 1) || this.holding.out > 0;
   }
 
-  /** Reading pauses while the connection holds more than its budget and something ahead can free it. */
+  /** More held than the connection's budget, and something ahead that can free it: reading waits for it. */
+  private overBudget(): boolean {
+    return this.holding.bytes > this.host.options.maxConnectionBufferedBytes && this.canWait();
+  }
+
+  /** Reading pauses while the connection is over its budget, and resumes once it is not. */
   private checkBudget(): void {
-    if (this.held > this.host.options.maxConnectionBufferedBytes && this.canWait()) this.pauseReading(PAUSE_BUDGET);
+    if (this.overBudget()) this.pauseReading(PAUSE_BUDGET);
     else this.resumeReading(PAUSE_BUDGET);
   }
 
@@ -679,7 +605,7 @@ export class Connection {
   }
 
   private onWritten(): void {
-    this.syncOut();
+    this.holding.socketHolds(this.socket.writableLength);
     this.checkBudget();
     if (this.phase === Phase.Send) this.armSend(this.clock.now());
     if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
@@ -711,8 +637,4 @@ function libuvQueue(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
   const queued = handle?.writeQueueSize;
   return typeof queued === 'number' ? queued : 0;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
