@@ -49,23 +49,30 @@ t.test('the listen backlog is as deep as maxConnections, so a burst of connects 
   t.match(asked, [{ port: 0, host: '127.0.0.1', backlog: 3000 }], 'not the default 511, which drops SYNs past it');
 });
 
-t.test('connections over maxConnections get 503 and are closed when every open one has sent a request', async (t) => {
-  const { server, port } = await startServer({ handlers: [echoBody], maxConnections: 2 });
+t.test('connections over maxConnections get 503 and are closed when every open one awaits an answer', async (t) => {
+  const release = gate();
+  let held = 0;
+  const hold = handler(
+    (r) => r.path === '/hold',
+    async () => (held++, await release.promise, { status: 200, body: 'answered' }),
+  );
+  const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnections: 2 });
   t.teardown(() => server.close());
+  t.teardown(() => release.open());
   const a = await RawClient.open(port);
   const b = await RawClient.open(port);
   t.teardown(() => (a.destroy(), b.destroy()));
-  // A whole request each: neither is a candidate for eviction.
-  a.write(post('/echo', 'a'));
-  b.write(post('/echo', 'b'));
-  await a.responsesCount(1);
-  await b.responsesCount(1);
-  t.equal(server.connectionCount, 2);
+  // Each awaits its answer: neither may be closed to make room.
+  a.write(post('/hold', 'a'));
+  b.write(post('/hold', 'b'));
+  await a.until(() => held === 2, 3000, 'both requests at the handler');
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   const [r] = await c.responsesCount(1);
   t.equal(r!.status, 503);
   await c.whenClosed();
+  release.open();
+  t.equal((await a.responsesCount(1))[0]!.text(), 'answered');
   a.write(post('/echo', 'fine'));
   const [, ra] = await a.responsesCount(2);
   t.equal(ra!.text(), 'fine');

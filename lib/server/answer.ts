@@ -19,7 +19,9 @@ export interface Answerer<S> {
   gone(): boolean;
   reportError(err: unknown, request: Request): void;
   /** Room for `bytes` more of the request's decoded body; false refuses the request (503). */
-  take(slot: S, bytes: number): boolean;
+  reserveDecoded(slot: S, bytes: number): boolean;
+  /** A response of `bytes` is being gzipped: held meanwhile (never refused: the work is done). */
+  compressing(slot: S, bytes: number): void;
   /** The response, exactly once, unless the client has gone meanwhile. */
   ready(slot: S, response: Response): void;
   /** A fault of ours after the handler settled. */
@@ -35,7 +37,7 @@ export function answer<S>(host: Answerer<S>, slot: S, request: Request, handler:
     settle(host, slot, request, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
   } else {
     // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
-    gunzipMetered(body, host.options.maxBodyBytes, (bytes) => !host.gone() && host.take(slot, bytes)).then(
+    gunzipMetered(body, host.options.maxBodyBytes, (bytes) => !host.gone() && host.reserveDecoded(slot, bytes)).then(
       (decoded) => {
         if (host.gone()) return void (request.aborted = true);
         if (decoded === null) return settle(host, slot, request, refusedForMemory());
@@ -83,7 +85,9 @@ function settle<S>(host: Answerer<S>, slot: S, request: Request, result: unknown
   }
   if (response.error !== undefined) host.reportError(response.error, request);
   if (shouldGzip(response, request, host.options.gzipThreshold)) {
-    gzip(response.body!).then(
+    const body = response.body!;
+    host.compressing(slot, typeof body === 'string' ? body.length : body.byteLength);
+    gzip(body).then(
       (compressed) => host.ready(slot, withGzipBody(response, compressed)),
       (err: unknown) => host.ready(slot, internalError(host, err, request)),
     );

@@ -29,52 +29,56 @@ export class BodyBuffer {
     return this.filled;
   }
 
-  /** The bytes `append(chunk)` will add to `held`. */
+  /** The bytes `append(chunk)` will add to `held`: the same three cases, in the same order. */
   growth(chunk: Buffer): number {
     const n = chunk.length;
-    if (n >= KEEP || this.whole(n)) return n;
-    const capacity = this.tail?.length ?? 0;
-    const need = this.tailFilled + n;
-    if (need <= capacity) return 0;
-    if (this.tail !== null && need <= TAIL_MAX) return Math.min(TAIL_MAX, Math.max(need, 2 * capacity)) - capacity;
+    if (this.keeps(n)) return n;
+    if (this.extendsTail(n)) return this.tailCapacity(this.tailFilled + n) - this.tail!.length;
     return n; // a new tail, exactly as large as this read
   }
 
   append(chunk: Buffer): void {
     const n = chunk.length;
-    const keep = n >= KEEP || this.whole(n);
-    this.filled += n;
-    if (keep) {
+    if (this.keeps(n)) {
       this.sealTail();
       this.chunks.push(chunk);
       this.held += n;
-      return;
-    }
-    const capacity = this.tail?.length ?? 0;
-    const need = this.tailFilled + n;
-    if (need > capacity) {
-      if (this.tail !== null && need <= TAIL_MAX) {
-        const grown = Buffer.allocUnsafeSlow(Math.min(TAIL_MAX, Math.max(need, 2 * capacity)));
-        this.tail.copy(grown, 0, 0, this.tailFilled);
-        this.held += grown.length - capacity;
-        this.tail = grown;
+    } else {
+      if (this.extendsTail(n)) {
+        this.growTail(this.tailCapacity(this.tailFilled + n));
       } else {
         this.sealTail();
         this.tail = Buffer.allocUnsafeSlow(n);
         this.held += n;
       }
+      chunk.copy(this.tail!, this.tailFilled);
+      this.tailFilled += n;
     }
-    chunk.copy(this.tail!, this.tailFilled);
-    this.tailFilled += n;
+    this.filled += n;
+  }
+
+  /** A read kept as it is: a large one, or the whole body in one read (the common case, never copied). */
+  private keeps(n: number): boolean {
+    return n >= KEEP || (this.filled === 0 && n === this.declaredLength);
+  }
+
+  /** A small read that fits in the current tail once it has grown (up to TAIL_MAX). */
+  private extendsTail(n: number): boolean {
+    return this.tail !== null && this.tailFilled + n <= TAIL_MAX;
+  }
+
+  /** The tail's capacity for `need` bytes: as it is if they fit, else doubled (at least `need`, at most TAIL_MAX). */
+  private tailCapacity(need: number): number {
+    const capacity = this.tail!.length;
+    return need <= capacity ? capacity : Math.min(TAIL_MAX, Math.max(need, 2 * capacity));
   }
 
   /** The whole body; the buffer holds nothing after. */
   take(): Buffer {
     this.sealTail();
-    const chunks = this.chunks;
-    this.chunks = [];
     this.held = 0;
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.filled);
+    // The buffer is dropped after this: its list need not be emptied.
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.filled);
   }
 
   /** How many buffers hold the body now. */
@@ -82,9 +86,13 @@ export class BodyBuffer {
     return this.chunks.length + (this.tail === null ? 0 : 1);
   }
 
-  /** The whole body in one read, the common case: kept as it is, never copied. */
-  private whole(n: number): boolean {
-    return this.filled === 0 && n === this.declaredLength;
+  private growTail(capacity: number): void {
+    const tail = this.tail!;
+    if (capacity === tail.length) return;
+    const grown = Buffer.allocUnsafeSlow(capacity);
+    tail.copy(grown, 0, 0, this.tailFilled);
+    this.held += capacity - tail.length;
+    this.tail = grown;
   }
 
   private sealTail(): void {

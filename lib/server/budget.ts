@@ -38,7 +38,7 @@ export class Holding {
   /** Bytes held: bodies, responses, and what the socket still holds. */
   bytes = 0;
   /** The part of `bytes` that is the socket's writableLength, as last seen. */
-  out = 0;
+  socketBytes = 0;
 
   constructor(private readonly budget: MemoryBudget) {}
 
@@ -53,9 +53,15 @@ export class Holding {
   }
 
   /** Charges what the socket holds now instead of what it held. */
-  socketHolds(writableLength: number): void {
-    if (writableLength === this.out) return;
-    this.charge(writableLength - this.out);
-    this.out = writableLength;
+  setSocketBytes(writableLength: number): void {
+    if (writableLength === this.socketBytes) return;
+    this.charge(writableLength - this.socketBytes);
+    this.socketBytes = writableLength;
+  }
+
+  /** The connection has closed: everything it held is released (a late write callback then finds nothing to release). */
+  clear(): void {
+    this.release(this.bytes);
+    this.socketBytes = 0;
   }
 }

@@ -48,7 +48,14 @@ export interface ConnectionHost {
    * elsewhere to make room for a small one); false refuses this request.
    */
   admit(connection: Connection, bytes: number, total: number): boolean;
-  /** The connection's first request head has arrived: it is no longer a candidate for eviction when the server is full. */
+  /**
+   * Whether the connection may be closed to make room for a newcomer when
+   * the server is full: true while it waits for a request (idle, or part of
+   * a head come) and owes nothing; reported on each change, so the server
+   * can keep them oldest first.
+   */
+  evictable(connection: Connection, evictable: boolean): void;
+  /** The connection's first request head has arrived: it has shown it is a client, not a held socket. */
   proven(connection: Connection): void;
 }
 
@@ -92,6 +99,7 @@ const enum Phase {
 /** `deadline` when no timeout of ours applies. */
 const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
+const EMPTY = Buffer.alloc(0);
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** A Buffer body up to this size is copied behind its head, to go out in one write. */
 const SMALL_BODY = 16 * 1024;
@@ -117,6 +125,8 @@ export class Connection {
   private destroyed = false;
   /** What this connection holds, charged to the server's budget. */
   private readonly holding: Holding;
+  /** As last reported to the host (ConnectionHost.evictable). */
+  private evictable = false;
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
@@ -134,11 +144,16 @@ export class Connection {
       options: host.options,
       gone: () => this.destroyed || this.ended,
       reportError: (err, request) => host.reportError(err, request),
-      take: (slot, bytes) => {
+      reserveDecoded: (slot, bytes) => {
         if (!host.admit(this, bytes, slot.bodyHeld + bytes)) return false;
         this.holding.charge(bytes);
         slot.bodyHeld += bytes;
         return true;
+      },
+      compressing: (slot, bytes) => {
+        // Released with the body when the compressed response is ready.
+        this.holding.charge(bytes);
+        slot.bodyHeld += bytes;
       },
       ready: (slot, response) => this.ready(slot, response),
       broken: (err, request) => {
@@ -169,6 +184,21 @@ export class Connection {
     return this.queue.length === 0 && this.parser.idle && this.pending === null;
   }
 
+  /** Destroyed (its 'close' may not have come yet): nothing to evict or refuse. */
+  get gone(): boolean {
+    return this.destroyed;
+  }
+
+  /**
+   * Response bytes the client has not taken: those still queued here and
+   * those the socket holds (what closing a slow reader would free).
+   */
+  get unsentBytes(): number {
+    let bytes = this.holding.socketBytes;
+    for (const slot of this.queue) bytes += slot.responseHeld;
+    return bytes;
+  }
+
   /** Bytes of a request body still arriving (the most that refusing it would free). */
   get unfinishedBody(): number {
     return this.current?.bodyHeld ?? 0;
@@ -196,7 +226,9 @@ export class Connection {
   abort(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
+    // Released now, not at 'close': the server may be making room for a request this very turn.
+    this.dropQueue();
+    this.holding.clear();
     this.socket.destroy();
   }
 
@@ -273,7 +305,9 @@ export class Connection {
     const growth = slot.body.growth(chunk);
     if (growth > 0) {
       // A body is as large as it says it will be, or as it has grown (chunked).
-      if (!this.host.admit(this, growth, Math.max(slot.body.declaredLength, slot.bodyHeld + growth))) {
+      // A chunked body may grow to any size: never small enough to take another's room.
+      const total = slot.body.declaredLength < 0 ? Infinity : Math.max(slot.body.declaredLength, slot.bodyHeld + growth);
+      if (!this.host.admit(this, growth, total)) {
         this.refuseForMemory();
         return;
       }
@@ -357,7 +391,7 @@ export class Connection {
       }
     } finally {
       socket.uncork();
-      this.holding.socketHolds(this.socket.writableLength);
+      this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
@@ -512,7 +546,7 @@ export class Connection {
     this.deadline = NEVER;
     this.dropQueue();
     // Whatever is still charged (bytes the socket held, a decode in flight) is freed with the connection.
-    this.holding.release(this.holding.bytes);
+    this.holding.clear();
     this.host.forget(this);
   }
 
@@ -529,13 +563,13 @@ export class Connection {
   }
 
   /** Something ahead of the request being read can free bytes: an owed response, or bytes the socket holds. */
-  private canWait(): boolean {
-    return this.queue.length > (this.current === null ? 0 : 1) || this.holding.out > 0;
+  private aheadCanFree(): boolean {
+    return this.queue.length > (this.current === null ? 0 : 1) || this.holding.socketBytes > 0;
   }
 
   /** More held than the connection's budget, and something ahead that can free it: reading waits for it. */
   private overBudget(): boolean {
-    return this.holding.bytes > this.host.options.maxConnectionBufferedBytes && this.canWait();
+    return this.holding.bytes > this.host.options.maxConnectionBufferedBytes && this.aheadCanFree();
   }
 
   /** Reading pauses while the connection is over its budget, and resumes once it is not. */
@@ -561,7 +595,10 @@ export class Connection {
     this.parser.resume();
     const pending = this.pending;
     this.pending = null;
+    // Even with no bytes left, the parser may hold an event it paused before
+    // (a body's last byte read, its completion not yet delivered).
     if (pending !== null) this.feed(pending);
+    else if (!this.parser.idle) this.feed(EMPTY);
     if (this.peerEnded && this.pending === null && !this.stopped) this.afterInputEnds();
     if (this.pauseMask === 0 && !this.stopped) this.socket.resume();
   }
@@ -596,6 +633,13 @@ export class Connection {
       this.phase = Phase.None;
       this.deadline = NEVER;
     }
+    // Waiting for a request with nothing owed: the connection could give way to a newcomer.
+    const phase = this.phase;
+    const evictable = phase === Phase.Idle || (phase === Phase.Head && this.queue.length <= 1 && this.socket.writableLength === 0);
+    if (evictable !== this.evictable) {
+      this.evictable = evictable;
+      this.host.evictable(this, evictable);
+    }
   }
 
   /** The client took bytes, or we start waiting for it to: it has keepAliveTimeout to take more. */
@@ -605,7 +649,7 @@ export class Connection {
   }
 
   private onWritten(): void {
-    this.holding.socketHolds(this.socket.writableLength);
+    this.holding.setSocketBytes(this.socket.writableLength);
     this.checkBudget();
     if (this.phase === Phase.Send) this.armSend(this.clock.now());
     if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());

@@ -35,9 +35,11 @@ export interface ServerStats {
   peakBufferedBytes: number;
   /** Requests refused with 503 because the memory budget had no room for their body. */
   refusedForMemory: number;
+  /** Connections closed to make room in the memory budget: they held response bytes they did not read. */
+  closedSlowReaders: number;
   /** Connections answered 503 at accept: the server was full (none to evict), or the peer address at its limit. */
   refusedConnections: number;
-  /** Connections closed to give their slot to a newcomer: they had not sent a whole request head. */
+  /** Connections closed to give their slot to a newcomer: they were waiting for a request, owing nothing. */
   evictedConnections: number;
 }
 
@@ -57,11 +59,13 @@ export class Server {
   private closed: (() => void) | null = null;
   private isClosing = false;
   private readonly budget: MemoryBudget;
-  /** Connections that have not sent a whole request head yet, oldest first: the ones a full server closes. */
+  /** Connections that have not sent a whole request head yet, oldest first: the first a full server closes. */
   private readonly unproven = new Set<Connection>();
+  /** Connections waiting for a request with nothing owed, longest waiting first: the next it closes. */
+  private readonly evictable = new Set<Connection>();
   /** Open connections per peer address, when maxConnectionsPerAddress is finite. */
   private readonly perAddress = new Map<string, number>();
-  private readonly counts = { refusedForMemory: 0, refusedConnections: 0, evictedConnections: 0 };
+  private readonly counts = { refusedForMemory: 0, closedSlowReaders: 0, refusedConnections: 0, evictedConnections: 0 };
   /** When close() gives up waiting (clock ms), and the timer that does it. */
   private closeDeadline = Infinity;
   private closeTimer: ClockTimer | null = null;
@@ -218,9 +222,15 @@ export class Server {
       },
       budget: this.budget,
       admit: (connection, bytes, total) => this.admit(connection, bytes, total),
+      evictable: (connection, evictable) => {
+        // Deleted first, so a connection that becomes evictable again goes to the back.
+        this.evictable.delete(connection);
+        if (evictable) this.evictable.add(connection);
+      },
       proven: (connection) => this.unproven.delete(connection),
       forget: (connection) => {
         this.connections.delete(connection);
+        this.evictable.delete(connection);
         this.unproven.delete(connection);
         this.leaveAddress(connection.socket);
         if (this.connections.size === 0 && this.closed !== null) {
@@ -258,20 +268,22 @@ export class Server {
   }
 
   /**
-   * A full server closes the oldest connection that has not sent a whole
-   * request head: holding a slot while sending nothing (slowloris) buys a
-   * connection nothing, and the newcomer gets its place.
+   * A full server closes the oldest connection that has not yet sent a
+   * whole request head, or else the one that has waited longest for its next
+   * request while owing nothing: holding a slot while sending nothing
+   * (slowloris) buys nothing, and the newcomer gets its place. One that has
+   * sent its request and awaits the answer is never closed for this.
    */
   private evictOne(): boolean {
-    for (const victim of this.unproven) {
-      this.unproven.delete(victim);
-      // Its 'close' (forget) settles the per-address count.
-      this.connections.delete(victim);
-      victim.abort();
-      this.counts.evictedConnections++;
-      return true;
-    }
-    return false;
+    const victim = first(this.unproven) ?? first(this.evictable);
+    if (victim === null) return false;
+    this.unproven.delete(victim);
+    this.evictable.delete(victim);
+    // Its 'close' (forget) settles the per-address count.
+    this.connections.delete(victim);
+    victim.abort();
+    this.counts.evictedConnections++;
+    return true;
   }
 
   private refuse(socket: net.Socket): void {
@@ -309,35 +321,45 @@ export class Server {
 
   /**
    * Room in the memory budget for `bytes` more of a body that will hold
-   * `total`. A small request (an add(1, 2) among floods) is not starved by
-   * large unfinished bodies: it refuses the largest of them, one at a time,
-   * until it fits. A large body that does not fit is refused itself.
+   * `total`. A large body that does not fit is refused itself. A small one
+   * (an add(1, 2) among floods) is not starved by what others hold: it
+   * refuses the largest unfinished body elsewhere (503), or else closes the
+   * client holding the most response bytes it does not read, one at a time,
+   * until it fits.
    */
   private admit(requester: Connection, bytes: number, total: number): boolean {
     const budget = this.budget;
     while (!budget.fits(bytes)) {
-      const victim = total <= SMALL_REQUEST ? this.largestUnfinished(requester, total) : null;
-      if (victim === null) {
+      if (total > SMALL_REQUEST) break;
+      const unfinished = this.most(requester, total, (c) => c.unfinishedBody);
+      if (unfinished !== null) {
+        unfinished.refuseForMemory();
         this.counts.refusedForMemory++;
-        return false;
+        continue;
       }
-      victim.refuseForMemory();
-      this.counts.refusedForMemory++;
+      const reader = this.most(requester, total, (c) => c.unsentBytes);
+      if (reader === null) break;
+      reader.abort();
+      this.counts.closedSlowReaders++;
     }
-    return true;
+    if (budget.fits(bytes)) return true;
+    this.counts.refusedForMemory++;
+    return false;
   }
 
-  private largestUnfinished(requester: Connection, than: number): Connection | null {
-    let victim: Connection | null = null;
+  /** The connection other than `requester` with the highest `bytes` above `than`; null for none. */
+  private most(requester: Connection, than: number, bytes: (connection: Connection) => number): Connection | null {
+    let found: Connection | null = null;
     let most = than;
     for (const connection of this.connections) {
-      const unfinished = connection.unfinishedBody;
-      if (unfinished > most && connection !== requester) {
-        victim = connection;
-        most = unfinished;
+      if (connection === requester || connection.gone) continue;
+      const held = bytes(connection);
+      if (held > most) {
+        found = connection;
+        most = held;
       }
     }
-    return victim;
+    return found;
   }
 
   private startSweep(): void {
@@ -366,4 +388,9 @@ function defaultOnError(err: unknown, request: Request | null): void {
   const where = request === null ? '' : ` (${request.method} ${request.path})`;
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`xmlrpc server: handler error${where}: ${text}\n`);
+}
+
+function first(connections: Set<Connection>): Connection | null {
+  for (const connection of connections) if (!connection.gone) return connection;
+  return null;
 }
