@@ -233,19 +233,33 @@ t.test('with no such connection, the one idle longest gives way; one awaiting it
   t.match(server.stats(), { evictedConnections: 1 });
 });
 
-t.test('a request whose last body byte crosses the connection budget is still answered', async (t) => {
-  const { server, port } = await startServer({ handlers: [echoBody], maxConnectionBufferedBytes: 1000 });
+t.test('a request whose last body byte crosses the connection budget is answered once what is ahead goes out', async (t) => {
+  const release = gate();
+  let held = 0;
+  const hold = handler(
+    (r) => r.path === '/hold',
+    async () => (held++, await release.promise, { status: 200, body: 'first' }),
+  );
+  const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnectionBufferedBytes: 1000 });
   t.teardown(() => server.close());
+  t.teardown(() => release.open());
+  const sides = new ServerSides(server);
   const client = await RawClient.open(port);
   t.teardown(() => client.destroy());
-  const body = 'x'.repeat(5000);
-  client.write(post('/echo', body) + post('/echo', body) + post('/echo', body));
-  const responses = await client.responsesCount(3);
+  const first = post('/hold', 'x');
+  client.write(first);
+  await client.until(() => held === 1, 3000, 'the first request at its handler');
+  // The whole second request in one write: reading pauses at its last byte, with its completion not yet delivered.
+  const second = post('/echo', 'y'.repeat(5000));
+  client.write(second);
+  const side = await sides.of(client.socket);
+  await sides.until(() => side.socket.isPaused() && side.bytes === first.length + second.length, 'the server to read it and pause');
+  release.open();
+  const responses = await client.responsesCount(2);
   t.same(
     responses.map((r) => [r.status, r.body.length]),
     [
-      [200, 5000],
-      [200, 5000],
+      [200, 5],
       [200, 5000],
     ],
   );
