@@ -66,22 +66,26 @@ export interface ServerLimits extends ParserLimits {
   lingerTimeout: number;
   /**
    * Connections open at once. When full, a newcomer takes the slot of the
-   * oldest connection that has not yet sent a whole request head; with none
-   * such, it is answered 503 and closed. Also the listen backlog (the kernel caps it).
+   * oldest connection that has not yet sent a whole request head, or else of
+   * the one idle longest (owing nothing); with none such, it is answered 503
+   * and closed. Also the listen backlog (the kernel caps it).
    */
   maxConnections: number;
   /** Connections open at once from one peer address; more are answered 503 and closed. Infinity: no limit. */
   maxConnectionsPerAddress: number;
   /**
    * Bytes the whole server holds for its clients: request bodies (received
-   * and decoded) and responses not yet taken by the kernel. A body that does
-   * not fit is refused with 503 and Retry-After; a small one (under 64 KiB)
-   * first refuses the largest unfinished body elsewhere to make room.
+   * and decoded), responses being gzipped, and responses not yet taken by
+   * the kernel. A body that does not fit is refused with 503 and
+   * Retry-After; one of 64 KiB or less (with a Content-Length) first makes
+   * room: it refuses the largest unfinished bodies elsewhere, or else closes
+   * the clients holding the most responses they do not read.
    */
   maxBufferedBytes: number;
   /**
    * Bytes one connection may hold (bodies of requests not yet answered and
-   * responses not yet taken) before the server stops reading it until they go out.
+   * responses not yet taken) before the server stops reading it until they
+   * go out. Never less than one request: a larger body is still read whole.
    */
   maxConnectionBufferedBytes: number;
   /** Requests of one connection awaiting their responses before the server stops reading it. */
