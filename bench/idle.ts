@@ -3,9 +3,8 @@
 // opened by bench/idle-clients.ts in its own process; then its RSS is read.
 
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
-import { errorLine, readRss, spawnTracked, startServer, stop, withFileLimit, type Pinning } from './procs.js';
+import { errorLine, lineReader, readRss, spawnTracked, startServer, stop, withFileLimit, type Pinning } from './procs.js';
 
 export interface IdleResult {
   count: number;
@@ -55,42 +54,4 @@ export async function measureIdleConnections(dist: string, pin: Pinning, count: 
     if (clients !== null) await stop(clients);
     await stop(server.child);
   }
-}
-
-/** Reads a child's stdout line by line, each wait bounded. */
-function lineReader(child: ChildProcess): { next(timeoutMs: number): Promise<string> } {
-  const queue: string[] = [];
-  let waiting: ((line: string | null) => void) | null = null;
-  let ended = false;
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-1000)));
-  const rl = readline.createInterface({ input: child.stdout! });
-  rl.on('line', (line) => {
-    if (waiting !== null) {
-      const w = waiting;
-      waiting = null;
-      w(line);
-    } else queue.push(line);
-  });
-  rl.on('close', () => {
-    ended = true;
-    waiting?.(null);
-  });
-  return {
-    next: (timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const queued = queue.shift();
-        if (queued !== undefined) return resolve(queued);
-        if (ended) return reject(new Error(`the client process ended: ${stderr.trim()}`));
-        const timer = setTimeout(() => {
-          waiting = null;
-          reject(new Error(`no answer from the client process within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiting = (line) => {
-          clearTimeout(timer);
-          if (line === null) reject(new Error(`the client process ended: ${stderr.trim()}`));
-          else resolve(line);
-        };
-      }),
-  };
 }

@@ -1,5 +1,9 @@
-// Timing helpers shared by the benchmarks: every loop is bounded in count
-// and in time, and figures are medians of several rounds.
+// Timing and table helpers shared by the benchmarks (and the machine line
+// they print first): every loop is bounded in count and in time, and figures
+// are medians of several rounds.
+
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
 
 export interface Rate {
   /** Operations per second (median of the rounds). */
@@ -40,4 +44,15 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The line every bench output starts with: Node, cores and CPU model, OS. */
+export function machine(): string {
+  let model = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? model;
+  } catch {
+    /* not Linux */
+  }
+  return `node ${process.version}, ${os.availableParallelism()} x ${model}, ${os.platform()} ${os.release()}`;
 }

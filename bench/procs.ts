@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 const children = new Set<ChildProcess>();
 
@@ -104,6 +105,22 @@ export function readRss(pid: number): Rss | null {
   }
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+let clockTicks: number | null = null;
+
+/** CPU time a running process has used (user + system), ms, from /proc/<pid>/stat; null if it is gone. */
+export function readCpuMs(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // The fields after "(comm)": state is the first, utime and stime the 12th and 13th (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  clockTicks ??= Number(capture(['getconf', 'CLK_TCK']) ?? 100) || 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
 export interface Started {
@@ -215,4 +232,42 @@ export function run(argv: string[], timeoutMs: number): Promise<RunResult> {
 export function capture(argv: string[]): string | null {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
   return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Reads a child's stdout line by line, each wait bounded. */
+export function lineReader(child: ChildProcess): { next(timeoutMs: number): Promise<string> } {
+  const queue: string[] = [];
+  let waiting: ((line: string | null) => void) | null = null;
+  let ended = false;
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-1000)));
+  const rl = readline.createInterface({ input: child.stdout! });
+  rl.on('line', (line) => {
+    if (waiting !== null) {
+      const w = waiting;
+      waiting = null;
+      w(line);
+    } else queue.push(line);
+  });
+  rl.on('close', () => {
+    ended = true;
+    waiting?.(null);
+  });
+  return {
+    next: (timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const queued = queue.shift();
+        if (queued !== undefined) return resolve(queued);
+        if (ended) return reject(new Error(`the client process ended: ${stderr.trim()}`));
+        const timer = setTimeout(() => {
+          waiting = null;
+          reject(new Error(`no answer from the client process within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiting = (line) => {
+          clearTimeout(timer);
+          if (line === null) reject(new Error(`the client process ended: ${stderr.trim()}`));
+          else resolve(line);
+        };
+      }),
+  };
 }

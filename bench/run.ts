@@ -2,24 +2,13 @@
 // `npm run bench -- codec`, `-- server` or `-- parallel` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
-import { readFileSync } from 'node:fs';
-import * as os from 'node:os';
 import { runCodecBench } from './codec.js';
+import { machine } from './measure.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 
 const BENCHES = ['codec', 'server', 'parallel'] as const;
 type Bench = (typeof BENCHES)[number];
-
-function machine(): string {
-  let model = os.cpus()[0]?.model ?? 'unknown CPU';
-  try {
-    model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? model;
-  } catch {
-    /* not Linux */
-  }
-  return `node ${process.version}, ${os.availableParallelism()} x ${model}, ${os.platform()} ${os.release()}`;
-}
 
 async function main(args: string[]): Promise<void> {
   const unknown = args.filter((a) => !(BENCHES as readonly string[]).includes(a));

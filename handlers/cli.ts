@@ -1,15 +1,25 @@
 // `npm start`: the demo server on http://127.0.0.1:8182/RPC2 (the Medusa
-// recipe's port). Flags: --host, --port, --path. SIGINT/SIGTERM close it
-// gracefully: in-flight calls are answered first.
+// recipe's port). Flags: --host, --port, --path, --shutdown-timeout.
+// SIGINT/SIGTERM close it gracefully: in-flight calls are answered first, for
+// at most the shutdown timeout; a second signal stops it at once.
 
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
+import { timeoutMs } from '../lib/options.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from './demo.js';
 
-const USAGE = 'usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2]';
+/** Seconds a graceful close may take before what is left is dropped. */
+const DEFAULT_SHUTDOWN_TIMEOUT = 10;
+
+const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
+
+  --shutdown-timeout <seconds>  on SIGINT/SIGTERM, how long calls in flight may take
+                                before the rest is dropped (0: at once); a second
+                                signal stops at once`;
 
 async function main(argv: string[]): Promise<void> {
-  let values: { host?: string; port?: string; path?: string; help?: boolean };
+  let values: { host?: string; port?: string; path?: string; 'shutdown-timeout'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -17,6 +27,7 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         port: { type: 'string' },
         path: { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -38,19 +49,44 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const shutdownTimeout = shutdownMs(values['shutdown-timeout']);
+  if (typeof shutdownTimeout === 'string') {
+    process.stderr.write(`${shutdownTimeout}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const server = new Server({ handlers: [new DemoHandler({ path })] });
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`XML-RPC server listening on http://${shown}:${address.port}${path}\n`);
-  const stop = (signal: string) => {
-    process.stdout.write(`${signal}: closing\n`);
-    server.close().then(
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // The operator will not wait: drop what is left, and say so in the exit status.
+      process.stdout.write(`${signal}: stopping now\n`);
+      void server.close({ timeout: 0 });
+      process.exit(128 + constants.signals[signal]);
+    }
+    stopping = true;
+    process.stdout.write(`${signal}: closing (calls in flight get ${shutdownTimeout / 1000} s; a second signal stops at once)\n`);
+    server.close({ timeout: shutdownTimeout }).then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** `--shutdown-timeout` in ms, or what is wrong with it. */
+function shutdownMs(seconds: string | undefined): number | string {
+  if (seconds === undefined) return DEFAULT_SHUTDOWN_TIMEOUT * 1000;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(seconds)) return `bad --shutdown-timeout: ${JSON.stringify(seconds)} is not a number of seconds`;
+  try {
+    return timeoutMs('--shutdown-timeout', Math.round(Number(seconds) * 1000));
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

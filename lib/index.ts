@@ -12,7 +12,7 @@ export { GzipBodyError } from './errors.js';
 
 // lib/server
 export { Server } from './server/server.js';
-export type { ServerOptions } from './server/server.js';
+export type { ServerOptions, ServerStats } from './server/server.js';
 export { DEFAULT_SERVER_LIMITS } from './options.js';
 export type { ServerLimits } from './options.js';
 export { Request } from './server/request.js';

@@ -64,8 +64,30 @@ export interface ServerLimits extends ParserLimits {
   keepAliveTimeout: number;
   /** After the server closes a connection, how long it reads and discards what the client still sends, ms. */
   lingerTimeout: number;
-  /** Connections open at once; more are answered 503 and closed. Also the listen backlog (the kernel caps it). */
+  /**
+   * Connections open at once. When full, a newcomer takes the slot of the
+   * oldest connection that has not yet sent a whole request head, or else of
+   * the one idle longest (owing nothing); with none such, it is answered 503
+   * and closed. Also the listen backlog (the kernel caps it).
+   */
   maxConnections: number;
+  /** Connections open at once from one peer address; more are answered 503 and closed. Infinity: no limit. */
+  maxConnectionsPerAddress: number;
+  /**
+   * Bytes the whole server holds for its clients: request bodies (received
+   * and decoded), responses being gzipped, and responses not yet taken by
+   * the kernel. A body that does not fit is refused with 503 and
+   * Retry-After; one of 64 KiB or less (with a Content-Length) first makes
+   * room: it refuses the largest unfinished bodies elsewhere, or else closes
+   * the clients holding the most responses they do not read.
+   */
+  maxBufferedBytes: number;
+  /**
+   * Bytes one connection may hold (bodies of requests not yet answered and
+   * responses not yet taken) before the server stops reading it until they
+   * go out. Never less than one request: a larger body is still read whole.
+   */
+  maxConnectionBufferedBytes: number;
   /** Requests of one connection awaiting their responses before the server stops reading it. */
   maxPipelinedRequests: number;
   /**
@@ -83,6 +105,9 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   keepAliveTimeout: 5_000,
   lingerTimeout: 2_000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: Infinity,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxConnectionBufferedBytes: 8 * 1024 * 1024,
   maxPipelinedRequests: 32,
   gzipThreshold: 1400,
 });
@@ -99,7 +124,7 @@ export function serverLimits(limits: Partial<ServerLimits> = {}): Readonly<Serve
   const checked: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...definedOnly(limits) };
   for (const key of Object.keys(checked) as (keyof ServerLimits)[]) {
     if (SERVER_TIMEOUTS.has(key)) timeoutMs(key, checked[key]);
-    else nonNegative(key, checked[key], key === 'gzipThreshold');
+    else nonNegative(key, checked[key], key === 'gzipThreshold' || key === 'maxConnectionsPerAddress');
     if (key in DEFAULT_PARSER_LIMITS && !Number.isSafeInteger(checked[key])) {
       throw new RangeError(`${key} must be a non-negative integer, got ${checked[key]}`);
     }
@@ -107,5 +132,6 @@ export function serverLimits(limits: Partial<ServerLimits> = {}): Readonly<Serve
   if (checked.maxConnections < 1 || checked.maxPipelinedRequests < 1) {
     throw new RangeError('maxConnections and maxPipelinedRequests must be at least 1');
   }
+  if (!(checked.maxConnectionsPerAddress >= 1)) throw new RangeError(`maxConnectionsPerAddress must be at least 1, got ${checked.maxConnectionsPerAddress}`);
   return Object.freeze(checked);
 }

@@ -56,7 +56,8 @@ t.test('npm start serves the demo methods on the printed URL, and SIGTERM closes
 });
 
 t.test('SIGINT lets a call in flight finish before the process exits', async (t) => {
-  const { child, url, exited, printed } = await start(['--port', '0', '--path', '/xmlrpc']);
+  // A shutdown timeout far beyond this test's own bound: the call is not raced against it.
+  const { child, url, exited, printed } = await start(['--port', '0', '--path', '/xmlrpc', '--shutdown-timeout', '600']);
   t.teardown(() => void child.kill('SIGKILL'));
   t.equal(url.pathname, '/xmlrpc');
   const c = await RawClient.open(Number(url.port));
@@ -78,7 +79,8 @@ t.test('SIGINT lets a call in flight finish before the process exits', async (t)
 });
 
 t.test('a bad flag is refused with a usage line and exit code 2', async (t) => {
-  for (const args of [['--bogus'], ['--port', 'x'], ['--path', 'no-slash']]) {
+  const bad = [['--bogus'], ['--port', 'x'], ['--path', 'no-slash'], ['--shutdown-timeout', 'x'], ['--shutdown-timeout', '-1'], ['--shutdown-timeout', '']];
+  for (const args of bad) {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -86,4 +88,60 @@ t.test('a bad flag is refused with a usage line and exit code 2', async (t) => {
     t.equal(code, 2, args.join(' '));
     t.match(stderr, /usage: npm start/);
   }
+});
+
+/**
+ * Sends the head of a call with `Expect: 100-continue` and waits for its 100
+ * Continue: the server has the request and waits for a body that never comes.
+ */
+async function halfSent(t: { teardown(fn: () => unknown): void }, port: number, path = '/RPC2'): Promise<RawClient> {
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  const whole = post(path, dumps(['never sent'], 'echo'), 'Expect: 100-continue\r\n');
+  c.write(whole.slice(0, whole.indexOf('\r\n\r\n') + 4));
+  await c.until(() => c.informational.length === 1, 20_000, 'the 100 Continue');
+  return c;
+}
+
+t.test('--shutdown-timeout bounds the graceful close: a request still arriving is dropped, not awaited', async (t) => {
+  // 0: nothing is waited for. Without the bound the request timeout (30 s) would answer it 408 first.
+  const { child, url, exited, printed } = await start(['--port', '0', '--shutdown-timeout', '0']);
+  t.teardown(() => void child.kill('SIGKILL'));
+  const c = await halfSent(t, Number(url.port));
+  child.kill('SIGTERM');
+  await printed(/SIGTERM: closing/);
+  await c.whenClosed(20_000);
+  t.equal(c.responses.length, 0, 'closed without an answer');
+  const { code } = await exited;
+  t.equal(code, 0);
+});
+
+t.test('a second SIGTERM or SIGINT stops the process at once, dropping what is in flight', async (t) => {
+  for (const [first, second, code] of [
+    ['SIGTERM', 'SIGINT', 130],
+    ['SIGINT', 'SIGTERM', 143],
+    ['SIGTERM', 'SIGTERM', 143],
+  ] as const) {
+    // A shutdown timeout longer than this test's bound: only the second signal can end it early.
+    const { child, url, exited, printed } = await start(['--port', '0', '--shutdown-timeout', '600']);
+    t.teardown(() => void child.kill('SIGKILL'));
+    const c = await halfSent(t, Number(url.port));
+    child.kill(first);
+    await printed(new RegExp(`${first}: closing`));
+    child.kill(second);
+    await printed(new RegExp(`${second}: stopping now`));
+    await c.whenClosed(20_000);
+    t.equal(c.responses.length, 0, `${first} then ${second}: closed without an answer`);
+    const exit = await exited;
+    t.equal(exit.code, code, `${first} then ${second}: exit status 128 + the signal's number`);
+  }
+});
+
+t.test('--help shows --shutdown-timeout and its default', async (t) => {
+  const child = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 0);
+  t.match(stdout, /--shutdown-timeout 10\b/);
 });

@@ -15,7 +15,18 @@ import type { HeaderList, OutgoingRequest } from '../lib/client/request.js';
 import { Server } from '../lib/server/server.js';
 import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import { EncodeError, Fault, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { closedPort, demoServer, httpResponse, resources, scriptedServer, selfSignedCertificate, pollUntil, WatchedClock, gate } from './support.js';
+import {
+  closedPort,
+  demoServer,
+  httpResponse,
+  resources,
+  scriptedServer,
+  selfSignedCertificate,
+  pollUntil,
+  ManualClock,
+  WatchedClock,
+  gate,
+} from './support.js';
 
 interface Event {
   method: string;
@@ -533,6 +544,41 @@ t.test('a per-call timeout fails only the slow call, leaves its neighbours alone
   t.equal((viaProxy![1] as TransportError).code, TransportErrorCode.TIMEOUT, "the ServerProxy's own timeout applies");
   await psp.close();
   await proxy.close();
+});
+
+t.test('default strategy: a call held back on a new connection is timed from its write (5 one-second calls per host, 2 s timeout)', async (t) => {
+  const HOSTS = 2;
+  const CALLS = 5;
+  const clock = new ManualClock();
+  const servers: { server: Server; url: string; received: () => number }[] = [];
+  for (let h = 0; h < HOSTS; h++) {
+    // A call takes one second of the test's clock: it ends when the test advances it.
+    let received = 0;
+    const rpc = new XmlRpcDispatcher();
+    rpc.registerFunction((tag: unknown) => {
+      received++;
+      return new Promise((resolve) => clock.setTimeout(() => resolve(tag), 1000));
+    }, 'second');
+    const server = new Server({ handlers: [rpc], onError: () => {} });
+    const { port } = await server.listen(0, '127.0.0.1');
+    servers.push({ server, url: `http://127.0.0.1:${port}/RPC2`, received: () => received });
+  }
+  t.teardown(() => Promise.all(servers.map((s) => s.server.close())));
+  const jobs = servers.flatMap((s, h) => Array.from({ length: CALLS }, (_, i) => [s.url, 'second', [`${h}.${i}`]] as const));
+  const running = runJobs(jobs, { timeout: 2000, clock });
+  // hybrid pipelines to loopback, and a new connection carries one call until its answer shows keep-alive.
+  await pollUntil(() => servers.every((s) => s.received() === 1), 'the first call on each host running');
+  clock.advance(1000);
+  await pollUntil(() => servers.every((s) => s.received() === CALLS), 'the other four on each host written after the first answer');
+  // Their second ends at 2 s of the clock, when a timer started at the call's start would fire.
+  clock.advance(1000);
+  const pairs = await running;
+  t.same(
+    pairs.map(describe),
+    jobs.map(([, , [tag]]) => `ok '${tag}'`),
+    'every call answered, none timed out',
+  );
+  t.equal(clock.pending, 0, 'no timer left');
 });
 
 t.test('an abort cancels the queued calls (not sent) and those in flight (sent), and leaves no socket or timer', async (t) => {

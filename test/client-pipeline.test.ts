@@ -327,6 +327,38 @@ t.test('a call that times out is dropped: its response is read and discarded, th
   t.equal(s.connections, 1);
 });
 
+t.test('a call waiting for a slot under depth is timed from its write: 4 one-second calls at depth 2 with a 1.5 s timeout all answer', async (t) => {
+  const clock = new ManualClock();
+  let received = 0;
+  const rpc = new XmlRpcDispatcher();
+  // A call takes one second of the test's clock: it ends when the test advances it.
+  rpc.registerFunction((tag: string) => {
+    received++;
+    return new Promise((resolve) => clock.setTimeout(() => resolve(tag), 1000));
+  }, 'second');
+  const server = new Server({ handlers: [rpc], onError: () => {} });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const pipeline = new Transport({ clock, timeout: 1500 }).openPipeline(`127.0.0.1:${port}`, { depth: 2, waitForKeepAlive: false });
+  t.teardown(async () => {
+    await pipeline.close();
+    await server.close();
+  });
+  const tags = ['a', 'b', 'c', 'd'];
+  const calls = Promise.all(tags.map((tag) => outcome(pipeline.request('/RPC2', dumps([tag], 'second')))));
+  await pollUntil(() => received === 2, 'two calls running at the server');
+  t.same(pipeline.stats(), { queued: 2, inFlight: 2, connected: true }, 'the other two wait for a slot');
+  clock.advance(1000);
+  await pollUntil(() => received === 4, 'the other two written once the first two were answered');
+  // They end at 2 s of the clock, past a deadline counted from the call's start (1.5 s).
+  clock.advance(1000);
+  t.same(
+    (await calls).map((o) => o.value ?? o.error),
+    tags,
+    'every call answered',
+  );
+  t.equal(server.connectionCount, 1, 'one connection');
+});
+
 t.test('when every call on a connection has given up, the connection is closed', async (t) => {
   const s = await scriptedServer(() => {});
   const pipeline = new Transport().openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });

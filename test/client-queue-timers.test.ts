@@ -2,14 +2,16 @@
 // Pipeline's queue) are timed by one timer per queue, armed for the earliest
 // deadline, never by a timer per call: against a server that accepts and
 // never answers, 50 calls keep a small, constant number of timers armed, and
-// advancing the clock times them out in deadline order.
+// advancing the clock times them out in deadline order. Calls a Pipeline
+// holds back behind a call on its open connection keep no timer at all until
+// that call has timed out.
 
 import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import { Transport, type OutgoingRequest } from '../lib/client/transport.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
-import { ManualClock, pollUntil } from './support.js';
+import { ManualClock, pollUntil, turns } from './support.js';
 
 const CALLS = 50;
 
@@ -68,13 +70,19 @@ function advanceAll(t: Test, clock: ManualClock, most: number): void {
   clock.advance(10_000);
 }
 
-async function checkOutcome(t: Test, clock: ManualClock, calls: { order: number[]; errors: Promise<Error[]> }): Promise<void> {
+/** The calls in the order of their timeouts; `first` ahead of them all. */
+function byDeadline(first?: number): number[] {
+  const rest = Array.from({ length: CALLS }, (_, i) => i).filter((i) => i !== first);
+  rest.sort((a, b) => timeoutOf(a) - timeoutOf(b));
+  return first === undefined ? rest : [first, ...rest];
+}
+
+async function checkOutcome(t: Test, clock: ManualClock, calls: { order: number[]; errors: Promise<Error[]> }, order: number[]): Promise<void> {
   const errors = await calls.errors;
   for (const [i, err] of errors.entries()) {
     t.match(err, { constructor: TransportError, code: TransportErrorCode.TIMEOUT, requestSent: i === 0 }, `call ${i}: TIMEOUT, requestSent ${i === 0}`);
   }
-  const byDeadline = Array.from({ length: CALLS }, (_, i) => i).sort((a, b) => timeoutOf(a) - timeoutOf(b));
-  t.same(calls.order, byDeadline, 'the calls timed out in deadline order');
+  t.same(calls.order, order, 'the calls timed out in deadline order');
   t.equal(clock.pending, 0, 'nothing left armed');
 }
 
@@ -88,12 +96,12 @@ t.test('50 calls waiting for a pool of one socket keep one timer for the queue, 
   await pollUntil(() => s.received() > 0 && transport.stats().waiting === CALLS - 1, 'one call written, the others waiting for the socket');
   t.equal(clock.pending, 2, "two timers: the connection's (the call written) and the waiters' queue");
   advanceAll(t, clock, 2);
-  await checkOutcome(t, clock, calls);
+  await checkOutcome(t, clock, calls, byDeadline());
   await pollUntil(() => transport.stats().open === 0, 'the socket to close');
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
 });
 
-t.test("50 calls in a pipeline's queue keep one timer for the queue, and time out in deadline order", async (t) => {
+t.test("50 calls held back in a pipeline's queue keep no timer while the call ahead may be answered, then time out in deadline order", async (t) => {
   const s = await silentServer(t);
   const clock = new ManualClock();
   const transport = new Transport({ clock });
@@ -103,9 +111,19 @@ t.test("50 calls in a pipeline's queue keep one timer for the queue, and time ou
   const calls = makeCalls((i) => pipeline.request('/RPC2', dumps([i], 'hang'), { timeout: timeoutOf(i) }));
   await pollUntil(() => s.received() > 0 && pipeline.stats().queued === CALLS - 1, 'one call written, the others queued');
   t.same(pipeline.stats(), { queued: CALLS - 1, inFlight: 1, connected: true });
-  t.equal(clock.pending, 2, "two timers: the connection's (the call written) and the queue's");
+  t.equal(clock.pending, 1, "one timer: the connection's (the call written); the calls held back behind it keep none");
+  let peak = clock.pending;
+  for (let ms = 0; ms < 1500; ms += 10) {
+    clock.advance(10);
+    peak = Math.max(peak, clock.pending);
+  }
+  await turns();
+  t.equal(peak, 1, 'still one timer');
+  t.same(calls.order, [], "past every queued call's timeout, none has timed out: the time held back does not count");
+  // From here on the clock only moves synchronously: no new connection can take call 1 meanwhile.
+  clock.advance(10_000 - 1500);
   advanceAll(t, clock, 2);
-  await checkOutcome(t, clock, calls);
+  await checkOutcome(t, clock, calls, byDeadline(0));
   await pollUntil(() => !pipeline.connected, 'the socket to close');
   t.same(pipeline.stats(), { queued: 0, inFlight: 0, connected: false });
   await pipeline.close();

@@ -312,6 +312,27 @@ t.test('accepts nesting up to maxDepth, and maxDepth is an option', async (t) =>
   t.ok(thrown(() => loads(call('<value/>'), { maxDepth: 1001 })) instanceof RangeError, 'maxDepth has a ceiling');
 });
 
+t.test('nesting past maxDepth is refused in words of maxDepth (64 levels), not of the element count behind it', async (t) => {
+  // The element limit (3 * maxDepth + 5) usually trips before the array/struct
+  // check is ranked; either way the client reads the documented limit.
+  const cases: Array<[name: string, doc: string, maxDepth: number | undefined]> = [
+    ['65 levels of arrays', call(nestedArrays(65)), undefined],
+    ['200 levels of arrays', call(nestedArrays(200)), undefined],
+    ['65 levels of structs', call(nestedStructs(65)), undefined],
+    ['an empty array at level 65', call(nestedArrays(64, '<value><array/></value>')), undefined],
+    ['3 levels of arrays with maxDepth 2', call(nestedArrays(3)), 2],
+    ['elements that are not XML-RPC, nested past the element limit', call(`<value>${'<x>'.repeat(300)}${'</x>'.repeat(300)}</value>`), undefined],
+  ];
+  for (const [name, doc, maxDepth] of cases) {
+    const err = thrown(() => loads(doc, maxDepth === undefined ? undefined : { maxDepth }));
+    t.ok(err instanceof DecodeError, name);
+    t.equal((err as DecodeError).code, 'ERR_XML_TOO_DEEP', name);
+    t.equal((err as DecodeError).faultCode, -32700, name);
+    t.match((err as DecodeError).faultString, new RegExp(`deeper than ${maxDepth ?? 64} levels`), `${name}: ${(err as DecodeError).faultString}`);
+    t.match((err as DecodeError).faultString, /maxDepth/, `${name}: names the option`);
+    t.notMatch((err as DecodeError).faultString, /197|\b11\b/, `${name}: not the element count`);
+  }
+});
 t.test('refuses a document longer than maxBytes, when that option is set', async (t) => {
   const doc = call('<value>é</value>');
   const size = Buffer.byteLength(doc);

@@ -69,6 +69,9 @@ t.test('every server limit has its default', async (t) => {
     keepAliveTimeout: 5_000,
     lingerTimeout: 2_000,
     maxConnections: 10_000,
+    maxConnectionsPerAddress: Infinity,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    maxConnectionBufferedBytes: 8 * 1024 * 1024,
     maxPipelinedRequests: 32,
     gzipThreshold: 1400,
   };
@@ -108,6 +111,11 @@ const badLimits: [options: Partial<ServerLimits>, message: RegExp][] = [
   [{ maxConnections: 0.5 }, /^maxConnections and maxPipelinedRequests must be at least 1$/],
   [{ maxPipelinedRequests: 0 }, /^maxConnections and maxPipelinedRequests must be at least 1$/],
   [{ maxPipelinedRequests: NaN }, /^maxPipelinedRequests must be a non-negative number/],
+  [{ maxConnectionsPerAddress: 0 }, /^maxConnectionsPerAddress must be at least 1, got 0$/],
+  [{ maxConnectionsPerAddress: NaN }, /^maxConnectionsPerAddress must be a non-negative number, got NaN$/],
+  [{ maxBufferedBytes: -1 }, /^maxBufferedBytes must be a non-negative number/],
+  [{ maxBufferedBytes: Infinity }, /^maxBufferedBytes must be a non-negative number, got Infinity$/],
+  [{ maxConnectionBufferedBytes: NaN }, /^maxConnectionBufferedBytes must be a non-negative number, got NaN$/],
 ];
 
 t.test('every bad server limit is a RangeError that names it', async (t) => {

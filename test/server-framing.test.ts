@@ -2,6 +2,7 @@
 // requests, the smuggling table, and pipelines cut anywhere by TCP.
 
 import t from 'tap';
+import * as net from 'node:net';
 import { RawClient, ServerSides, echoBody, handler, post, startServer } from './support.js';
 
 t.test('a HEAD response has no body', async (t) => {
@@ -34,6 +35,56 @@ t.test('Expect: 100-continue gets 100 before the body is sent', async (t) => {
   const [r] = await c.responsesCount(1);
   t.equal(r!.status, 200);
   t.equal(r!.text(), 'hello');
+});
+
+t.test('Expect: 100-continue gets no 100 when body bytes come with the head', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  const sides = new ServerSides(server);
+  const head = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n';
+  // What each connection sends, write by write: the first write carries the head.
+  const rows: [name: string, writes: string[], first: RegExp][] = [
+    ['the whole body with the head', [head + 'hello'], /^HTTP\/1\.1 200 /],
+    ['part of the body with the head', [head + 'he', 'llo'], /^HTTP\/1\.1 200 /],
+    [
+      'a request answered first, then the head and body',
+      ['GET /x HTTP/1.1\r\nHost: x\r\n\r\n' + head + 'hello'],
+      /^HTTP\/1\.1 404 [^]*\r\n\r\nNot Found: \/x\nHTTP\/1\.1 200 /,
+    ],
+    ['the head alone', [head, 'hello'], /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /],
+  ];
+  for (const [name, writes, first] of rows) {
+    const socket = net.connect(port, '127.0.0.1');
+    t.teardown(() => socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const headArrived = () =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!Buffer.concat(chunks).includes('\r\n\r\n')) return;
+          socket.off('data', check);
+          resolve();
+        };
+        socket.on('data', check);
+        check();
+      });
+    const side = await sides.of(socket);
+    let sent = 0;
+    for (const bytes of writes) {
+      socket.write(bytes, 'latin1');
+      sent += bytes.length;
+      // The server has read this write (in one chunk, as loopback delivers a small write) before the next goes.
+      await sides.until(() => side.bytes === sent, `the server to read ${sent} bytes (${name})`);
+      if (bytes === head) await headArrived(); // its 100 Continue, before the body is sent
+    }
+    await closed;
+    t.equal(side.reads, writes.length, `${name}: each write read at once`);
+    const text = Buffer.concat(chunks).toString('latin1');
+    t.match(text, first, name);
+    t.match(text, /hello$/, `${name}: the body is echoed`);
+  }
 });
 
 t.test('Expect: 100-continue to a path nobody handles gets the final 404 at once, then close', async (t) => {

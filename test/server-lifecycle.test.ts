@@ -1,6 +1,7 @@
 // The server's life: listen, admission (maxConnections, the backlog),
 // graceful close() with requests in flight and responses still going out,
-// TLS, and connections that end badly costing only themselves.
+// close({ timeout }) and its deadline, TLS, and connections that end badly
+// costing only themselves.
 
 import t from 'tap';
 import * as net from 'node:net';
@@ -18,9 +19,11 @@ import {
   post,
   selfSignedCertificate,
   startServer,
+  turns,
   type Certificate,
 } from './support.js';
 import { MAX_TIMEOUT_MS } from '../lib/options.js';
+import type { Request, Response } from '../lib/server/request.js';
 
 t.test('listen(0) binds an ephemeral loopback port and returns it', async (t) => {
   const { server, port } = await startServer();
@@ -46,21 +49,34 @@ t.test('the listen backlog is as deep as maxConnections, so a burst of connects 
   t.match(asked, [{ port: 0, host: '127.0.0.1', backlog: 3000 }], 'not the default 511, which drops SYNs past it');
 });
 
-t.test('connections over maxConnections get 503 and are closed', async (t) => {
-  const { server, port } = await startServer({ handlers: [echoBody], maxConnections: 2 });
+t.test('connections over maxConnections get 503 and are closed when every open one awaits an answer', async (t) => {
+  const release = gate();
+  let held = 0;
+  const hold = handler(
+    (r) => r.path === '/hold',
+    async () => (held++, await release.promise, { status: 200, body: 'answered' }),
+  );
+  const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnections: 2 });
   t.teardown(() => server.close());
+  t.teardown(() => release.open());
   const a = await RawClient.open(port);
   const b = await RawClient.open(port);
   t.teardown(() => (a.destroy(), b.destroy()));
-  await a.until(() => server.connectionCount === 2, 2000, 'two connections');
+  // Each awaits its answer: neither may be closed to make room.
+  a.write(post('/hold', 'a'));
+  b.write(post('/hold', 'b'));
+  await a.until(() => held === 2, 3000, 'both requests at the handler');
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   const [r] = await c.responsesCount(1);
   t.equal(r!.status, 503);
   await c.whenClosed();
+  release.open();
+  t.equal((await a.responsesCount(1))[0]!.text(), 'answered');
   a.write(post('/echo', 'fine'));
-  const [ra] = await a.responsesCount(1);
+  const [, ra] = await a.responsesCount(2);
   t.equal(ra!.text(), 'fine');
+  t.match(server.stats(), { connections: 2, refusedConnections: 1, evictedConnections: 0 });
 });
 
 t.test('close() finishes in-flight requests, closes idle connections, and stops accepting', async (t) => {
@@ -177,4 +193,150 @@ t.test('closing is a read-only flag that close() sets; what connections ask of t
   t.throws(() => ((server as unknown as { closing: boolean }).closing = false), TypeError, 'read-only');
   await closed;
   for (const name of ['findHandler', 'reportError', 'forget']) t.equal((server as unknown as Record<string, unknown>)[name], undefined, `no ${name}`);
+});
+
+t.test('close({ timeout }) answers what finishes in time, then destroys the rest and resolves', async (t) => {
+  const clock = new ManualClock();
+  const requests = new Map<string, Request>();
+  const started = gate();
+  const release = gate();
+  const slow = handler(
+    (r) => r.path === '/slow',
+    async (r) => (requests.set('slow', r), started.open(), await release.promise, { status: 200, body: 'in time' }),
+  );
+  // Never settles: only the deadline ends its connection.
+  const hung = handler(
+    (r) => r.path === '/hung',
+    (r) => (requests.set('hung', r), new Promise<Response>(() => {})),
+  );
+  const { server, port } = await startServer({ handlers: [slow, hung, echoBody], clock });
+  const sides = new ServerSides(server);
+  const inTime = await RawClient.open(port);
+  const stuck = await RawClient.open(port);
+  const halfSent = await RawClient.open(port);
+  t.teardown(() => (inTime.destroy(), stuck.destroy(), halfSent.destroy()));
+  inTime.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  stuck.write('GET /hung HTTP/1.1\r\nHost: x\r\n\r\n');
+  const partial = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part';
+  halfSent.write(partial);
+  const side = await sides.of(halfSent.socket);
+  await sides.until(() => side.bytes === partial.length, 'the server to read the partial request');
+  await started.promise;
+  await stuck.until(() => requests.has('hung'), 5000, 'the hung handler to start');
+  let closed = false;
+  const closing = server.close({ timeout: 1000 }).then(() => (closed = true));
+  release.open();
+  const [r] = await inTime.responsesCount(1);
+  t.equal(r!.text(), 'in time', 'answered before the deadline');
+  t.equal(r!.header('connection'), 'close');
+  await inTime.whenClosed();
+  clock.advance(999);
+  await turns(3);
+  t.equal(closed, false, 'the deadline has not passed');
+  t.equal(stuck.closed || halfSent.closed, false, 'nothing destroyed before it');
+  clock.advance(1);
+  await closing;
+  t.equal(closed, true, 'resolved at the deadline, not at the request timeout');
+  await stuck.whenClosed();
+  await halfSent.whenClosed();
+  t.equal(stuck.responses.length + halfSent.responses.length, 0, 'destroyed, not answered');
+  t.equal(requests.get('hung')!.aborted, true, 'the in-flight request is marked aborted');
+  t.equal(requests.get('slow')!.aborted, false);
+  t.equal(server.connectionCount, 0);
+});
+
+t.test('a second close() with a shorter timeout brings the deadline forward; a longer one does not put it back', async (t) => {
+  let started = 0;
+  const hung = handler(
+    () => true,
+    () => (started++, new Promise<Response>(() => {})),
+  );
+  const cases: [name: string, timeouts: (number | undefined)[], at: number][] = [
+    ['no timeout, then 100', [undefined, 100], 100],
+    ['10000, then 100', [10_000, 100], 100],
+    ['100, then 10000', [100, 10_000], 100],
+    ['100, then none', [100, undefined], 100],
+    ['0: at once', [0], 0],
+  ];
+  for (const [name, timeouts, at] of cases) {
+    const clock = new ManualClock();
+    const { server, port } = await startServer({ handlers: [hung], clock });
+    const c = await RawClient.open(port);
+    t.teardown(() => c.destroy());
+    c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const before = started;
+    await c.until(() => started === before + 1, 5000, 'the handler to start');
+    let closed = false;
+    const promises = timeouts.map((timeout) => server.close(timeout === undefined ? undefined : { timeout }));
+    t.ok(
+      promises.every((p) => p === promises[0]),
+      `${name}: every call returns the same promise`,
+    );
+    void promises[0]!.then(() => (closed = true));
+    if (at > 0) {
+      clock.advance(at - 1);
+      await turns(3);
+      t.equal(closed, false, `${name}: pending before ${at} ms`);
+      clock.advance(1);
+    }
+    await promises[0];
+    await c.whenClosed();
+    t.equal(closed, true, `${name}: closed at ${at} ms`);
+  }
+});
+
+t.test('close() checks its timeout before it closes anything', async (t) => {
+  const { server } = await startServer();
+  t.teardown(() => server.close());
+  for (const timeout of [-1, NaN, Infinity, MAX_TIMEOUT_MS + 1, '5' as unknown as number]) {
+    t.throws(() => void server.close({ timeout }), RangeError, String(timeout));
+  }
+  t.equal(server.closing, false, 'still serving');
+});
+
+t.test('a handler that never settles does not keep close() pending once its client has reset the connection', async (t) => {
+  let request: Request | null = null;
+  const hung = handler(
+    () => true,
+    (r) => ((request = r), new Promise<Response>(() => {})),
+  );
+  const { server, port } = await startServer({ handlers: [hung] });
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until(() => request !== null, 5000, 'the handler to start');
+  const closing = server.close();
+  c.socket.resetAndDestroy();
+  await closing; // no timeout: the reset alone ends the connection (onClose -> forget)
+  t.equal((request as Request | null)?.aborted, true);
+});
+
+t.test('a handler that never settles after its client sent FIN holds close() until its timeout', async (t) => {
+  // A FIN may be a half-close whose sender still reads (its response is owed),
+  // so only the deadline can end this one.
+  const clock = new ManualClock();
+  let request: Request | null = null;
+  const hung = handler(
+    () => true,
+    (r) => ((request = r), new Promise<Response>(() => {})),
+  );
+  const { server, port } = await startServer({ handlers: [hung], clock });
+  const sides = new ServerSides(server);
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.until(() => request !== null, 5000, 'the handler to start');
+  const side = await sides.of(c.socket);
+  let closed = false;
+  const closing = server.close().then(() => (closed = true));
+  c.socket.end();
+  await sides.until(() => side.ended, 'the server to see the FIN');
+  clock.advance(60_000); // past every timeout of the server's own
+  await turns(3);
+  t.equal(closed, false, 'without a timeout, close() waits for the handler');
+  void server.close({ timeout: 50 });
+  clock.advance(50);
+  await closing;
+  await c.whenClosed();
+  t.equal((request as Request | null)?.aborted, true);
 });

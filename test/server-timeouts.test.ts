@@ -133,12 +133,21 @@ t.test('every deadline runs on one sweep timer of the server clock, cleared by c
 
 t.test('a connection refused with 503 whose client keeps its side open is closed after lingerTimeout on the server clock', async (t) => {
   const clock = new ManualClock();
-  const { server, port } = await startServer({ handlers: [echoBody], maxConnections: 1, lingerTimeout: 1000, clock });
+  const holding = new Set<() => void>();
+  const hold = handler(
+    (r) => r.path === '/hold',
+    () => new Promise((resolve) => holding.add(() => resolve({ status: 200, body: 'answered' }))),
+  );
+  const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnections: 1, lingerTimeout: 1000, clock });
   t.teardown(() => server.close());
+  // Teardowns run last first: the held answer goes out before close() waits for it.
+  t.teardown(() => holding.forEach((answer) => answer()));
   const sides = new ServerSides(server);
   const first = await RawClient.open(port);
   t.teardown(() => first.destroy());
-  await first.until(() => server.connectionCount === 1, 3000, 'the first connection');
+  // A request awaiting its answer: the first connection cannot be closed to make room for the next.
+  first.write(post('/hold', 'x'));
+  await first.until(() => holding.size === 1, 3000, 'the request at the handler');
   // Half-open allowed: this client never closes its side on its own.
   const refused = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   t.teardown(() => refused.destroy());

@@ -53,9 +53,11 @@ export interface ParallelCallOptions {
   /** Calls of this batch in flight at most. Default Infinity (the connection limits still apply). */
   concurrency?: number;
   /**
-   * Per call, from its start (not its wait for a slot) to its result, ms; 0:
-   * none. Default: the transport's `timeout` (none for the transports made
-   * for URL targets; a ServerProxy target keeps its own).
+   * Per call, from its start to its result, ms; 0: none. Not counted: its
+   * wait for a slot (concurrency, connection limits), nor the time a
+   * pipelined call is held back behind others on its connection (see
+   * pipeline.ts). Default: the transport's `timeout` (none for the
+   * transports made for URL targets; a ServerProxy target keeps its own).
    */
   timeout?: number;
   /** Aborts the batch: queued calls fail at once (not sent), calls in flight are cancelled. */

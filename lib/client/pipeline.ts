@@ -11,12 +11,22 @@
 //     that the server keeps connections open (`waitForKeepAlive`), so a
 //     server that closes after each response (Python's default HTTP/1.0
 //     server) costs round trips instead of failed calls.
-//   - The queue keeps its calls' deadlines with one timer (deadlines.ts), the
-//     connection those on the wire. A call that times out or is aborted
-//     while queued leaves the queue; one on the wire is dropped by the
-//     connection (its response is discarded).
+//   - A call's timeout does not count the time it is held back: while the
+//     connection is open and the call waits behind the calls on it (for
+//     keep-alive to be confirmed, for a slot under `depth`, for a write),
+//     its timer is stopped; it goes on when the request is written. Held
+//     back, a call of a healthy server would time out for the pipelining
+//     alone, where on a connection of its own it would have been answered.
+//     A call waiting for a connection to be made is timed meanwhile (it
+//     would wait for one on its own), and once a call on the wire has timed
+//     out, so are the calls held back, until an answer comes: a server that
+//     does not answer costs them one timeout more, not one each.
+//   - The queue keeps its timed calls' deadlines with one timer
+//     (deadlines.ts), the connection those on the wire. A call that times
+//     out or is aborted while queued leaves the queue; one on the wire is
+//     dropped by the connection (its response is discarded).
 
-import type { TransportError } from '../errors.js';
+import { TransportError, TransportErrorCode } from '../errors.js';
 import { asError } from '../async/concurrency.js';
 import type { Clock } from '../clock.js';
 import { definedOnly, positiveInteger, timeoutMs } from '../options.js';
@@ -75,6 +85,8 @@ export interface PipelineStats {
 class Queued implements SendProgress {
   exchange: Exchange | null = null;
   done = false;
+  /** When its timer was stopped (held back on an open connection); null: running, or no timeout. */
+  heldSince: number | null = null;
 
   constructor(
     readonly req: OutgoingRequest,
@@ -112,6 +124,8 @@ export class Pipeline {
   readonly #deadlines: DeadlineTimer;
   #conn: ClientConnection | null = null;
   #connecting: AbortController | null = null;
+  /** A call on the wire timed out and no answer has come since: the calls held back are timed. */
+  #stalled = false;
   /** Calls accepted and not settled. */
   #calls = 0;
   #closed = false;
@@ -213,6 +227,7 @@ export class Pipeline {
         job.done = true;
         this.#deadlines.delete(call.deadline);
         req.signal.removeEventListener('abort', onAbort);
+        if (job.exchange !== null) this.#ended(err);
         if (err === null) resolve(response!);
         else reject(err);
       });
@@ -220,9 +235,42 @@ export class Pipeline {
       req.signal.addEventListener('abort', onAbort);
       this.#queue.push(job);
       this.#pump();
-      // Not written at once: timed by the queue's timer until it is on the connection.
-      if (job.exchange === null && !job.done) this.#deadlines.add(call.deadline);
+      if (job.exchange === null && !job.done) this.#wait(job);
     });
+  }
+
+  /**
+   * A call not written yet: held back (its timer stopped) while the
+   * connection is open and the server answers, else timed by the queue's
+   * timer. Called again whenever either changes.
+   */
+  #wait(job: Queued): void {
+    const deadline = job.call.deadline;
+    if (deadline === null) return;
+    if (this.#conn !== null && !this.#stalled) {
+      if (job.heldSince !== null) return;
+      this.#deadlines.delete(deadline);
+      job.heldSince = this.#host.clock.now();
+    } else {
+      this.#release(job);
+      this.#deadlines.add(deadline);
+    }
+  }
+
+  /** Its timer goes on: the time it was held back is added to its deadline (no timer keeps it now). */
+  #release(job: Queued): void {
+    if (job.heldSince === null) return;
+    job.call.postpone(this.#host.clock.now() - job.heldSince);
+    job.heldSince = null;
+  }
+
+  /** A call on the wire ended: an answer clears #stalled, a timeout sets it; other failures say nothing of the server's pace. */
+  #ended(err: Error | null): void {
+    const timedOut = err instanceof TransportError && err.code === TransportErrorCode.TIMEOUT;
+    if (err !== null && !timedOut) return;
+    if (timedOut === this.#stalled) return;
+    this.#stalled = timedOut;
+    for (const job of this.#queue) this.#wait(job);
   }
 
   /** Writes queued calls while the connection can take them; connects when there is none. */
@@ -238,6 +286,7 @@ export class Pipeline {
       if (!conn.canWrite()) return;
       const job = this.#queue.shift()!;
       this.#deadlines.delete(job.call.deadline);
+      this.#release(job);
       job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
     }
   }
@@ -265,6 +314,7 @@ export class Pipeline {
         }
         this.#conn = conn;
         this.#pump();
+        for (const job of this.#queue) this.#wait(job);
         if (this.#calls === 0) this.#whenIdle();
       },
       (err: unknown) => {
@@ -280,6 +330,8 @@ export class Pipeline {
   #connectionClosed(conn: ClientConnection): void {
     if (this.#conn !== conn) return;
     this.#conn = null;
+    // Waiting for a new connection, not behind other calls: timed again.
+    for (const job of this.#queue) this.#wait(job);
     if (this.#queue.length > 0) {
       if (conn.writes === 0) {
         // Closed before taking a single request: no new connection for the queue (that could loop).

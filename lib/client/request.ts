@@ -70,6 +70,12 @@ export interface CallHandle {
   readonly deadline: Deadline | null;
   /** Where `requestSent` is read from once the request is on a connection. */
   progress: SendProgress | null;
+  /**
+   * Moves the deadline `ms` later: the time the carrier held the call back
+   * behind other calls, which its timeout does not count. Only while no
+   * timer keeps the deadline (its `at` is what a timer is armed for).
+   */
+  postpone(ms: number): void;
 }
 
 /** Where a call's exchange goes: the pool (Transport.request) or a Pipeline. */

@@ -15,8 +15,10 @@
 // `concurrency` bounds its calls in flight, its signal aborts it. Among the
 // tasks that may start, the oldest starts first; a task whose lane is not
 // available does not hold back tasks for other lanes. A remote call is timed
-// by its Pipeline's one queue timer while queued there (deadlines.ts), then by
-// its connection's one timer (connection.ts); a local call by a timer of its
+// from its start on a lane (its wait here for one is not counted): by its
+// Pipeline's one queue timer while queued there (deadlines.ts), except while
+// the Pipeline holds it back behind other calls (pipeline.ts), then by its
+// connection's one timer (connection.ts); a local call by a timer of its
 // own; all through the Clock. One listener on the caller's signal per run.
 //
 // Tasks wait in queues by placement key (run, lane key, strategy): tasks of

@@ -183,8 +183,10 @@ export class Transport {
    * A connection of its own to `host` that pipelines: calls made through it
    * are written one after another on one keep-alive socket, without waiting
    * for the responses, which are read back in order (RFC 9112 §9.3.2). The
-   * same steps build, send and read each call; only the connection differs.
-   * See connection.ts for what each call reports when the connection breaks.
+   * same steps build, send and read each call; only the connection differs,
+   * and a call's timeout, which does not count the time the pipeline holds
+   * it back behind other calls (see pipeline.ts). See connection.ts for what
+   * each call reports when the connection breaks.
    */
   openPipeline(host: string, options: PipelineOptions = {}): Pipeline {
     return new Pipeline(parseHost(host, this.secure), this.#pipelineHost, options);
@@ -455,14 +457,15 @@ export class Transport {
  * One call's deadline and cancellation: one listener on the caller's
  * signal; the deadline is kept by the one timer of the queue the call waits
  * in (the pool's waiters for its host, a Pipeline's queue), then by the
- * connection carrying it. Either aborts the call's own signal with the
- * TransportError to report; every step listens to that signal. dispose()
- * removes the listener on every outcome.
+ * connection carrying it. A Pipeline that holds the call back behind other
+ * calls keeps it in no timer meanwhile, and postpones it by that time. Either
+ * aborts the call's own signal with the TransportError to report; every step
+ * listens to that signal. dispose() removes the listener on every outcome.
  */
 class Call implements CallHandle, Deadline {
   private readonly controller = new AbortController();
-  /** The clock time the call times out at (Infinity: no timeout). */
-  readonly at: number;
+  /** The clock time the call times out at (Infinity: no timeout); later by the time a Pipeline held it back. */
+  #at: number;
   /** How far the request got, once it is on a connection. */
   progress: SendProgress | null = null;
 
@@ -472,7 +475,7 @@ class Call implements CallHandle, Deadline {
     private readonly userSignal: AbortSignal | undefined,
     private readonly clock: Clock,
   ) {
-    this.at = timeout > 0 ? clock.now() + timeout : Infinity;
+    this.#at = timeout > 0 ? clock.now() + timeout : Infinity;
     if (userSignal !== undefined) {
       if (userSignal.aborted) {
         this.onUserAbort();
@@ -486,8 +489,16 @@ class Call implements CallHandle, Deadline {
     return this.controller.signal;
   }
 
+  get at(): number {
+    return this.#at;
+  }
+
   get deadline(): Deadline | null {
     return this.timeout > 0 ? this : null;
+  }
+
+  postpone(ms: number): void {
+    this.#at += ms;
   }
 
   /** Times the call out now if its deadline has passed (after a step no timer watched). */

@@ -54,6 +54,34 @@ export async function gunzipCapped(body: Buffer, maxBytes: number): Promise<Buff
   }
 }
 
+/**
+ * Decodes a gzip body as a stream, asking `take(n)` before keeping each
+ * decoded chunk, so the bytes a bomb costs are counted as they appear, not
+ * after. Resolves null when `take` refuses; throws GzipBodyError past
+ * `maxBytes` or on a corrupt body.
+ */
+export function gunzipMetered(body: Buffer, maxBytes: number, take: (bytes: number) => boolean): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const gunzip = zlib.createGunzip();
+    const stop = (outcome: () => void) => {
+      gunzip.removeAllListeners('data');
+      gunzip.destroy();
+      outcome();
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBytes) stop(() => reject(new GzipBodyError(`gzip body decodes to more than ${maxBytes} bytes`, true)));
+      else if (!take(chunk.length)) stop(() => resolve(null));
+      else chunks.push(chunk);
+    });
+    gunzip.on('error', (err) => reject(new GzipBodyError(`gzip body is corrupt: ${err.message}`, false, { cause: err })));
+    gunzip.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)));
+    gunzip.end(body);
+  });
+}
+
 /** gzip at a fast level: bodies here are sent once, latency matters more than ratio. */
 export function gzip(body: string | Buffer): Promise<Buffer> {
   return gzipAsync(body, { level: 1 });

@@ -4,17 +4,24 @@
 // what it needs from its server is the ConnectionHost contract below.
 // Nothing a peer sends and nothing a handler returns may throw out of here:
 // the worst either can cost is its own connection.
+//
+// A little over 600 lines, on purpose: reading, the queue, back-pressure,
+// the budgets and the deadline all turn on the same few fields, and split
+// apart they would pass that state back and forth. What stands alone is
+// apart: answering a request (answer.ts), its body (body.ts), the byte
+// accounting (budget.ts), the responses the server makes (responses.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
-import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
-import type { GzipBodyError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
+import { BodyBuffer } from './body.js';
+import { Holding, type MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
-import { bodyLength, noHandler, plain, sendable, shouldGzip, withGzipBody } from './responses.js';
+import { answer, type Answerer } from './answer.js';
+import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
 
 /**
  * What a connection needs from the server that accepted it. The server hands
@@ -33,17 +40,35 @@ export interface ConnectionHost {
   reportError(err: unknown, request: Request | null): void;
   /** The connection has closed: the server stops counting it. */
   forget(connection: Connection): void;
+  /** The server-wide byte budget every connection charges what it holds to. */
+  readonly budget: MemoryBudget;
+  /**
+   * Room for `bytes` more of a request body that will then hold `total`:
+   * true when they fit (the server may refuse larger unfinished bodies
+   * elsewhere to make room for a small one); false refuses this request.
+   */
+  admit(connection: Connection, bytes: number, total: number): boolean;
+  /**
+   * Whether the connection may be closed to make room for a newcomer when
+   * the server is full: true while it waits for a request (idle, or part of
+   * a head come) and owes nothing; reported on each change, so the server
+   * can keep them oldest first.
+   */
+  evictable(connection: Connection, evictable: boolean): void;
+  /** The connection's first request head has arrived: it has shown it is a client, not a held socket. */
+  proven(connection: Connection): void;
 }
 
 /** A request in the queue, and later its response. */
 class Slot {
   response: Response | null = null;
   handler: Handler | null = null;
-  chunks: Buffer[] = [];
-  /** A large body of known length is copied into one buffer as it arrives (see onBody). */
-  body: Buffer | null = null;
-  filled = 0;
-  declaredLength = -1;
+  /** The body as it arrives; null when it is not kept. */
+  body: BodyBuffer | null = null;
+  /** Bytes charged to the budget for the body (received, then decoded), until the response is ready. */
+  bodyHeld = 0;
+  /** Bytes charged for the response, until it is handed to the socket. */
+  responseHeld = 0;
   /** Read the body but do not keep it: the answer is already known (404). */
   discard = false;
   wantsContinue = false;
@@ -59,6 +84,7 @@ class Slot {
 const PAUSE_DRAIN = 1;
 const PAUSE_PIPELINE = 2;
 const PAUSE_CLOSING = 4;
+const PAUSE_BUDGET = 8;
 
 // What the connection waits for, and so which timeout its deadline is.
 const enum Phase {
@@ -73,11 +99,10 @@ const enum Phase {
 /** `deadline` when no timeout of ours applies. */
 const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
+const EMPTY = Buffer.alloc(0);
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** A Buffer body up to this size is copied behind its head, to go out in one write. */
 const SMALL_BODY = 16 * 1024;
-/** Bodies declared at least this large are assembled in place (onBody); smaller ones stay zero-copy. */
-const LARGE_BODY = 64 * 1024;
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -98,15 +123,44 @@ export class Connection {
   private ended = false;
   private peerEnded = false;
   private destroyed = false;
+  /** What this connection holds, charged to the server's budget. */
+  private readonly holding: Holding;
+  /** As last reported to the host (ConnectionHost.evictable). */
+  private evictable = false;
+  private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
   private readonly clock: Clock;
+  /** What answering a request may ask of this connection (answer.ts); made once, not per request. */
+  private readonly answerer: Answerer<Slot>;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.clock = host.clock;
+    this.holding = new Holding(host.budget);
+    this.answerer = {
+      options: host.options,
+      gone: () => this.destroyed || this.ended,
+      reportError: (err, request) => host.reportError(err, request),
+      reserveDecoded: (slot, bytes) => {
+        if (!host.admit(this, bytes, slot.bodyHeld + bytes)) return false;
+        this.holding.charge(bytes);
+        slot.bodyHeld += bytes;
+        return true;
+      },
+      compressing: (slot, bytes) => {
+        // Released with the body when the compressed response is ready.
+        this.holding.charge(bytes);
+        slot.bodyHeld += bytes;
+      },
+      ready: (slot, response) => this.ready(slot, response),
+      broken: (err, request) => {
+        host.reportError(err, request);
+        this.socket.destroy();
+      },
+    };
     this.parser = new HttpParser(
       'request',
       {
@@ -119,7 +173,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onPeerEnd());
-    socket.on('drain', () => this.resumeReading(PAUSE_DRAIN));
+    socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.socket.destroy());
     socket.on('close', () => this.onClose());
     this.updateDeadline(this.clock.now());
@@ -128,6 +182,26 @@ export class Connection {
   /** Idle: no request partly received and no response owed. */
   get idle(): boolean {
     return this.queue.length === 0 && this.parser.idle && this.pending === null;
+  }
+
+  /** Destroyed (its 'close' may not have come yet): nothing to evict or refuse. */
+  get gone(): boolean {
+    return this.destroyed;
+  }
+
+  /**
+   * Response bytes the client has not taken: those still queued here and
+   * those the socket holds (what closing a slow reader would free).
+   */
+  get unsentBytes(): number {
+    let bytes = this.holding.socketBytes;
+    for (const slot of this.queue) bytes += slot.responseHeld;
+    return bytes;
+  }
+
+  /** Bytes of a request body still arriving (the most that refusing it would free). */
+  get unfinishedBody(): number {
+    return this.current?.bodyHeld ?? 0;
   }
 
   /** The server is closing: finish what was received, then close. */
@@ -142,6 +216,20 @@ export class Connection {
     if (!this.parser.idle) return;
     this.stopReading();
     if (this.queue.length === 0) this.end();
+  }
+
+  /**
+   * The server's close deadline has passed: whatever is owed is dropped, and
+   * the requests are marked aborted now, so that a handler settling before
+   * the socket's close event finds its client gone.
+   */
+  abort(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    // Released now, not at 'close': the server may be making room for a request this very turn.
+    this.dropQueue();
+    this.holding.clear();
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -159,6 +247,9 @@ export class Connection {
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
+      // Decided once the whole chunk is parsed: body bytes that came with the head are in hand by now.
+      const slot = this.current;
+      if (slot !== null && slot.wantsContinue && !slot.continueSent && this.queue[0] === slot) this.sendContinue(slot);
     } catch (err) {
       this.pending = null;
       if (err instanceof HttpParseError) {
@@ -171,6 +262,7 @@ export class Connection {
     } finally {
       socket.uncork();
     }
+    this.checkBudget();
     this.updateDeadline(this.clock.now());
   }
 
@@ -180,6 +272,10 @@ export class Connection {
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
     this.current = slot;
     this.queue.push(slot);
+    if (!this.proven) {
+      this.proven = true;
+      host.proven(this);
+    }
     let handler: Handler | null;
     try {
       handler = host.findHandler(request);
@@ -198,26 +294,35 @@ export class Connection {
       return;
     }
     slot.handler = handler;
-    slot.declaredLength = head.contentLength;
-    if (head.expectContinue) {
-      slot.wantsContinue = true;
-      if (this.queue[0] === slot) this.sendContinue(slot);
-    }
+    slot.body = new BodyBuffer(head.contentLength);
+    // The 100 is sent (or not) by feed(), once it knows whether body bytes came along.
+    slot.wantsContinue = head.expectContinue;
   }
 
   private onBody(chunk: Buffer): void {
     const slot = this.current;
-    if (slot === null || slot.discard) return;
-    // A large declared body goes into one buffer, made when its first byte
-    // arrives: the socket's chunks are then collected as they come instead of
-    // all living until a final concat, which halves a big request's peak.
-    if (slot.body === null && slot.declaredLength >= LARGE_BODY) slot.body = Buffer.allocUnsafeSlow(slot.declaredLength);
-    if (slot.body === null) {
-      slot.chunks.push(chunk);
-    } else {
-      chunk.copy(slot.body, slot.filled);
-      slot.filled += chunk.length;
+    if (slot === null || slot.body === null) return;
+    const growth = slot.body.growth(chunk);
+    if (growth > 0) {
+      // A body is as large as it says it will be, or as it has grown (chunked).
+      // A chunked body may grow to any size: never small enough to take another's room.
+      const total = slot.body.declaredLength < 0 ? Infinity : Math.max(slot.body.declaredLength, slot.bodyHeld + growth);
+      if (!this.host.admit(this, growth, total)) {
+        this.refuseForMemory();
+        return;
+      }
+      this.holding.charge(growth);
+      slot.bodyHeld += growth;
     }
+    slot.body.append(chunk);
+    // Bodies and responses owed past the connection's budget: read no more
+    // until what is owed goes out (parsing stops right after this chunk).
+    if (this.overBudget()) this.pauseReading(PAUSE_BUDGET);
+  }
+
+  /** The server's budget has no room for this body (or took its room for a smaller one): 503, then close. */
+  refuseForMemory(): void {
+    if (this.current !== null) this.fail(refusedForMemory());
   }
 
   private onComplete(): void {
@@ -231,90 +336,17 @@ export class Connection {
       this.stopReading();
     } else if (this.queue.length >= this.host.options.maxPipelinedRequests) {
       this.pauseReading(PAUSE_PIPELINE);
+    } else if (this.overBudget()) {
+      this.pauseReading(PAUSE_BUDGET);
     }
     if (slot.discard) {
       slot.response = noHandler(slot.request!);
       if (this.queue[0] === slot) this.flush();
     } else {
-      const body = slot.body ?? (slot.chunks.length === 1 ? slot.chunks[0]! : Buffer.concat(slot.chunks));
-      slot.chunks = [];
+      const body = slot.body!.take();
       slot.body = null;
-      this.decodeThenDispatch(slot, body);
+      answer(this.answerer, slot, slot.request!, slot.handler!, body);
     }
-  }
-
-  /** Undoes a Content-Encoding (gzip, off the event loop) before the handler sees the body. */
-  private decodeThenDispatch(slot: Slot, body: Buffer): void {
-    const request = slot.request!;
-    const coding = bodyCoding(request.headers);
-    if (coding === 'identity') {
-      request.body = body;
-      this.dispatch(slot);
-    } else if (coding === null) {
-      this.settle(slot, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
-    } else {
-      gunzipCapped(body, this.host.options.maxBodyBytes).then(
-        (decoded) => {
-          if (this.destroyed || this.ended) return void (request.aborted = true);
-          request.body = decoded;
-          this.dispatch(slot);
-        },
-        (err: GzipBodyError) => this.settle(slot, plain(err.tooLarge ? 413 : 400, `${statusText(err.tooLarge ? 413 : 400)}: ${err.message}\n`)),
-      );
-    }
-  }
-
-  private dispatch(slot: Slot): void {
-    const request = slot.request!;
-    let result: unknown;
-    try {
-      result = slot.handler!.handle(request);
-      if (isThenable(result)) {
-        Promise.resolve(result)
-          .then(
-            (response) => this.settle(slot, response),
-            (err: unknown) => this.settle(slot, this.internalError(err, request)),
-          )
-          .catch((err: unknown) => {
-            // A fault of ours must cost this connection, never the process.
-            this.host.reportError(err, request);
-            this.socket.destroy();
-          });
-        return;
-      }
-    } catch (err) {
-      result = this.internalError(err, request);
-    }
-    this.settle(slot, result);
-  }
-
-  private internalError(err: unknown, request: Request): Response {
-    this.host.reportError(err, request);
-    return plain(500, 'Internal Server Error');
-  }
-
-  private settle(slot: Slot, result: unknown): void {
-    const request = slot.request!;
-    if (this.destroyed || this.ended) {
-      // Twisted's rule: the client has gone (or will read nothing more), drop the result quietly.
-      request.aborted = true;
-      return;
-    }
-    let response: Response;
-    try {
-      response = sendable(result);
-    } catch (err) {
-      response = this.internalError(err, request);
-    }
-    if (response.error !== undefined) this.host.reportError(response.error, request);
-    if (shouldGzip(response, request, this.host.options.gzipThreshold)) {
-      gzip(response.body!).then(
-        (compressed) => this.ready(slot, withGzipBody(response, compressed)),
-        (err: unknown) => this.ready(slot, this.internalError(err, request)),
-      );
-      return;
-    }
-    this.ready(slot, response);
   }
 
   private ready(slot: Slot, response: Response): void {
@@ -323,7 +355,15 @@ export class Connection {
       return;
     }
     slot.response = response;
+    // The handler is done with the body; the response is what the slot holds now.
+    const body = response.body;
+    const size = body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
+    this.holding.release(slot.bodyHeld);
+    slot.bodyHeld = 0;
+    this.holding.charge(size);
+    slot.responseHeld = size;
     if (this.queue[0] === slot) this.flush();
+    else this.checkBudget();
   }
 
   /** Write every response that is ready, in request order. */
@@ -338,7 +378,12 @@ export class Connection {
           if (slot.wantsContinue && !slot.continueSent) this.sendContinue(slot);
           break;
         }
+        // The socket holds enough: the rest waits for 'drain' (onDrain), so a
+        // client that does not read stops costing us more than one write.
+        if (socket.writableNeedDrain) break;
         this.queue.shift();
+        this.holding.release(slot.responseHeld);
+        slot.responseHeld = 0;
         if (!this.write(slot, slot.response)) {
           this.end();
           return;
@@ -346,10 +391,17 @@ export class Connection {
       }
     } finally {
       socket.uncork();
+      this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
+    this.checkBudget();
     this.updateDeadline(this.clock.now());
+  }
+
+  private onDrain(): void {
+    this.flush();
+    if (!this.socket.writableNeedDrain) this.resumeReading(PAUSE_DRAIN);
   }
 
   /**
@@ -408,7 +460,7 @@ export class Connection {
   private sendContinue(slot: Slot): void {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
-    if (slot !== this.current || slot.chunks.length > 0 || slot.filled > 0) return;
+    if (slot !== this.current || (slot.body?.length ?? 0) > 0) return;
     this.socket.write(CONTINUE, this.written);
   }
 
@@ -426,6 +478,9 @@ export class Connection {
     }
     this.current = null;
     slot.handler = null;
+    slot.body = null;
+    this.holding.release(slot.bodyHeld);
+    slot.bodyHeld = 0;
     slot.response =
       typeof statusOrResponse === 'number'
         ? plain(statusOrResponse, `${statusText(statusOrResponse)}: ${message}\n`, true)
@@ -450,8 +505,7 @@ export class Connection {
     if (this.ended) return;
     this.ended = true;
     this.stopped = true;
-    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
-    this.queue.length = 0;
+    this.dropQueue();
     this.socket.end();
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.
@@ -490,9 +544,38 @@ export class Connection {
   private onClose(): void {
     this.destroyed = true;
     this.deadline = NEVER;
-    for (const slot of this.queue) if (slot.request !== null) slot.request.aborted = true;
-    this.queue.length = 0;
+    this.dropQueue();
+    // Whatever is still charged (bytes the socket held, a decode in flight) is freed with the connection.
+    this.holding.clear();
     this.host.forget(this);
+  }
+
+  /** Requests still queued will get no response: their handlers see `aborted`, their bytes are released. */
+  private dropQueue(): void {
+    for (const slot of this.queue) {
+      if (slot.request !== null) slot.request.aborted = true;
+      slot.body = null;
+      this.holding.release(slot.bodyHeld + slot.responseHeld);
+      slot.bodyHeld = slot.responseHeld = 0;
+    }
+    this.queue.length = 0;
+    this.current = null;
+  }
+
+  /** Something ahead of the request being read can free bytes: an owed response, or bytes the socket holds. */
+  private aheadCanFree(): boolean {
+    return this.queue.length > (this.current === null ? 0 : 1) || this.holding.socketBytes > 0;
+  }
+
+  /** More held than the connection's budget, and something ahead that can free it: reading waits for it. */
+  private overBudget(): boolean {
+    return this.holding.bytes > this.host.options.maxConnectionBufferedBytes && this.aheadCanFree();
+  }
+
+  /** Reading pauses while the connection is over its budget, and resumes once it is not. */
+  private checkBudget(): void {
+    if (this.overBudget()) this.pauseReading(PAUSE_BUDGET);
+    else this.resumeReading(PAUSE_BUDGET);
   }
 
   // The parser is paused too, so a chunk holding many pipelined requests
@@ -512,7 +595,10 @@ export class Connection {
     this.parser.resume();
     const pending = this.pending;
     this.pending = null;
+    // Even with no bytes left, the parser may hold an event it paused before
+    // (a body's last byte read, its completion not yet delivered).
     if (pending !== null) this.feed(pending);
+    else if (!this.parser.idle) this.feed(EMPTY);
     if (this.peerEnded && this.pending === null && !this.stopped) this.afterInputEnds();
     if (this.pauseMask === 0 && !this.stopped) this.socket.resume();
   }
@@ -547,6 +633,13 @@ export class Connection {
       this.phase = Phase.None;
       this.deadline = NEVER;
     }
+    // Waiting for a request with nothing owed: the connection could give way to a newcomer.
+    const phase = this.phase;
+    const evictable = phase === Phase.Idle || (phase === Phase.Head && this.queue.length <= 1 && this.socket.writableLength === 0);
+    if (evictable !== this.evictable) {
+      this.evictable = evictable;
+      this.host.evictable(this, evictable);
+    }
   }
 
   /** The client took bytes, or we start waiting for it to: it has keepAliveTimeout to take more. */
@@ -556,6 +649,8 @@ export class Connection {
   }
 
   private onWritten(): void {
+    this.holding.setSocketBytes(this.socket.writableLength);
+    this.checkBudget();
     if (this.phase === Phase.Send) this.armSend(this.clock.now());
     if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
   }
@@ -586,8 +681,4 @@ function libuvQueue(socket: Socket): number {
   const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
   const queued = handle?.writeQueueSize;
   return typeof queued === 'number' ? queued : 0;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

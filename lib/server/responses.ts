@@ -38,6 +38,16 @@ export function withGzipBody(response: Response, body: Buffer): Response {
   return { ...response, body, headers: { ...response.headers, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } };
 }
 
+/** The server's memory budget has no room for this request's body: try again shortly, then close. */
+export function refusedForMemory(): Response {
+  return {
+    status: 503,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': 1 },
+    body: 'Service Unavailable: the server is holding as many request bytes as it budgets; retry shortly\n',
+    close: true,
+  };
+}
+
 export function noHandler(request: Request): Response {
   if (KNOWN_METHODS.has(request.method)) return plain(404, `Not Found: ${request.path}\n`);
   return plain(501, `Not Implemented: ${request.method}\n`);

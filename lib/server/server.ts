@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
-import { serverLimits, type ServerLimits } from '../options.js';
+import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
+import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Handler, Request } from './request.js';
 
@@ -26,6 +27,22 @@ export interface ServerOptions extends Partial<ServerLimits> {
 
 const BUSY_503 = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
 
+/** What the server holds and what it has refused, for operators (Server#stats). */
+export interface ServerStats {
+  connections: number;
+  /** Bytes held for clients now: request bodies and responses not yet taken by the kernel (maxBufferedBytes). */
+  bufferedBytes: number;
+  peakBufferedBytes: number;
+  /** Requests refused with 503 because the memory budget had no room for their body. */
+  refusedForMemory: number;
+  /** Connections closed to make room in the memory budget: they held response bytes they did not read. */
+  closedSlowReaders: number;
+  /** Connections answered 503 at accept: the server was full (none to evict), or the peer address at its limit. */
+  refusedConnections: number;
+  /** Connections closed to give their slot to a newcomer: they were waiting for a request, owing nothing. */
+  evictedConnections: number;
+}
+
 export class Server {
   readonly options: Readonly<ServerLimits>;
   private readonly clock: Clock;
@@ -41,10 +58,24 @@ export class Server {
   private closePromise: Promise<void> | null = null;
   private closed: (() => void) | null = null;
   private isClosing = false;
+  private readonly budget: MemoryBudget;
+  /** Connections that have not sent a whole request head yet, oldest first: the first a full server closes. */
+  private readonly unproven = new Set<Connection>();
+  /** Connections waiting for a request with nothing owed, longest waiting first: the next it closes. */
+  private readonly evictable = new Set<Connection>();
+  /** Open connections per peer address, when maxConnectionsPerAddress is finite. */
+  private readonly perAddress = new Map<string, number>();
+  private readonly counts = { refusedForMemory: 0, closedSlowReaders: 0, refusedConnections: 0, evictedConnections: 0 };
+  /** When close() gives up waiting (clock ms), and the timer that does it. */
+  private closeDeadline = Infinity;
+  private closeTimer: ClockTimer | null = null;
+  /** Sockets answered 503, lingering until the client closes: a close deadline ends them too. */
+  private readonly refused = new Set<net.Socket>();
 
   constructor(options: ServerOptions = {}) {
     const { handlers, onError, tls: tlsOptions, clock, ...limits } = options;
     this.options = serverLimits(limits);
+    this.budget = new MemoryBudget(this.options.maxBufferedBytes);
     this.clock = clock ?? systemClock;
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
@@ -101,6 +132,10 @@ export class Server {
     return this.connections.size;
   }
 
+  stats(): ServerStats {
+    return { connections: this.connections.size, bufferedBytes: this.budget.used, peakBufferedBytes: this.budget.peak, ...this.counts };
+  }
+
   /** close() has been called: no new connection is served. */
   get closing(): boolean {
     return this.isClosing;
@@ -110,19 +145,62 @@ export class Server {
    * Stops accepting, lets in-flight requests finish and their responses go
    * out, closes idle keep-alive connections at once. Resolves when every
    * connection has closed.
+   *
+   * Without a timeout this waits as long as the handlers take (a handler that
+   * never settles holds it forever). With `timeout` (ms, on the server's
+   * clock), whatever is still open when it runs out is destroyed, its
+   * requests marked aborted, and the promise resolves. Called again, it
+   * returns the same promise; a shorter timeout brings the deadline forward,
+   * a longer one never puts it back. `timeout: 0` destroys at once.
+   * @throws RangeError for a timeout that is not 0 to MAX_TIMEOUT_MS, before anything is closed.
    */
-  close(): Promise<void> {
-    if (this.closePromise !== null) return this.closePromise;
-    this.isClosing = true;
-    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    const drained = new Promise<void>((resolve) => {
-      if (this.connections.size === 0) resolve();
-      else this.closed = resolve;
-    });
-    for (const connection of [...this.connections]) connection.shutdown();
-    for (const raw of this.handshaking) raw.destroy();
-    this.closePromise = Promise.all([listenerClosed, drained]).then(() => this.stopSweep());
+  close(options: { timeout?: number } = {}): Promise<void> {
+    const timeout = options.timeout === undefined ? Infinity : timeoutMs('timeout', options.timeout);
+    if (this.closePromise === null) {
+      this.isClosing = true;
+      const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+      const drained = new Promise<void>((resolve) => {
+        if (this.connections.size === 0) resolve();
+        else this.closed = resolve;
+      });
+      for (const connection of [...this.connections]) connection.shutdown();
+      for (const raw of this.handshaking) raw.destroy();
+      this.closePromise = Promise.all([listenerClosed, drained]).then(() => {
+        this.stopSweep();
+        this.clearCloseTimer();
+      });
+    }
+    if (timeout !== Infinity) this.closeBy(this.clock.now() + timeout);
     return this.closePromise;
+  }
+
+  /** Moves the close deadline to `at` (clock ms) if that is sooner. */
+  private closeBy(at: number): void {
+    if (at >= this.closeDeadline || (this.connections.size === 0 && this.refused.size === 0)) return;
+    this.closeDeadline = at;
+    this.clearCloseTimer();
+    const now = this.clock.now();
+    if (at <= now) {
+      this.destroyAll();
+      return;
+    }
+    this.closeTimer = this.clock.setTimeout(() => {
+      this.closeTimer = null;
+      this.destroyAll();
+    }, at - now);
+    // The connections keep the process alive while they last; this need not.
+    this.closeTimer.unref();
+  }
+
+  private clearCloseTimer(): void {
+    if (this.closeTimer !== null) this.clock.clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+  }
+
+  /** The close deadline has come: nothing more is answered. */
+  private destroyAll(): void {
+    for (const connection of [...this.connections]) connection.abort();
+    for (const socket of this.refused) socket.destroy();
   }
 
   /** The one object every connection of this server is given: the ConnectionHost contract. */
@@ -142,8 +220,19 @@ export class Server {
           /* a failing logger must not take the server down */
         }
       },
+      budget: this.budget,
+      admit: (connection, bytes, total) => this.admit(connection, bytes, total),
+      evictable: (connection, evictable) => {
+        // Deleted first, so a connection that becomes evictable again goes to the back.
+        this.evictable.delete(connection);
+        if (evictable) this.evictable.add(connection);
+      },
+      proven: (connection) => this.unproven.delete(connection),
       forget: (connection) => {
         this.connections.delete(connection);
+        this.evictable.delete(connection);
+        this.unproven.delete(connection);
+        this.leaveAddress(connection.socket);
         if (this.connections.size === 0 && this.closed !== null) {
           const done = this.closed;
           this.closed = null;
@@ -168,18 +257,109 @@ export class Server {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
-      socket.on('error', () => socket.destroy());
-      // Read and drop the request, so that its unread bytes do not turn our close into a RST.
-      socket.resume();
-      socket.end(BUSY_503, 'latin1');
-      const clock = this.clock;
-      const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
-      linger.unref();
-      socket.once('close', () => clock.clearTimeout(linger));
-      return;
+    if (!this.enterAddress(socket)) return this.refuse(socket);
+    if (this.connections.size >= this.options.maxConnections && !this.evictOne()) {
+      this.leaveAddress(socket);
+      return this.refuse(socket);
     }
-    this.connections.add(new Connection(socket, this.host));
+    const connection = new Connection(socket, this.host);
+    this.connections.add(connection);
+    this.unproven.add(connection);
+  }
+
+  /**
+   * A full server closes the oldest connection that has not yet sent a
+   * whole request head, or else the one that has waited longest for its next
+   * request while owing nothing: holding a slot while sending nothing
+   * (slowloris) buys nothing, and the newcomer gets its place. One that has
+   * sent its request and awaits the answer is never closed for this.
+   */
+  private evictOne(): boolean {
+    const victim = first(this.unproven) ?? first(this.evictable);
+    if (victim === null) return false;
+    this.unproven.delete(victim);
+    this.evictable.delete(victim);
+    // Its 'close' (forget) settles the per-address count.
+    this.connections.delete(victim);
+    victim.abort();
+    this.counts.evictedConnections++;
+    return true;
+  }
+
+  private refuse(socket: net.Socket): void {
+    this.counts.refusedConnections++;
+    socket.on('error', () => socket.destroy());
+    // Read and drop the request, so that its unread bytes do not turn our close into a RST.
+    socket.resume();
+    socket.end(BUSY_503, 'latin1');
+    const clock = this.clock;
+    const linger = clock.setTimeout(() => socket.destroy(), this.options.lingerTimeout);
+    linger.unref();
+    this.refused.add(socket);
+    socket.once('close', () => {
+      clock.clearTimeout(linger);
+      this.refused.delete(socket);
+    });
+  }
+
+  private enterAddress(socket: net.Socket): boolean {
+    if (this.options.maxConnectionsPerAddress === Infinity) return true;
+    const address = socket.remoteAddress ?? '';
+    const open = this.perAddress.get(address) ?? 0;
+    if (open >= this.options.maxConnectionsPerAddress) return false;
+    this.perAddress.set(address, open + 1);
+    return true;
+  }
+
+  private leaveAddress(socket: net.Socket): void {
+    if (this.options.maxConnectionsPerAddress === Infinity) return;
+    const address = socket.remoteAddress ?? '';
+    const open = this.perAddress.get(address) ?? 0;
+    if (open <= 1) this.perAddress.delete(address);
+    else this.perAddress.set(address, open - 1);
+  }
+
+  /**
+   * Room in the memory budget for `bytes` more of a body that will hold
+   * `total`. A large body that does not fit is refused itself. A small one
+   * (an add(1, 2) among floods) is not starved by what others hold: it
+   * refuses the largest unfinished body elsewhere (503), or else closes the
+   * client holding the most response bytes it does not read, one at a time,
+   * until it fits.
+   */
+  private admit(requester: Connection, bytes: number, total: number): boolean {
+    const budget = this.budget;
+    while (!budget.fits(bytes)) {
+      if (total > SMALL_REQUEST) break;
+      const unfinished = this.most(requester, total, (c) => c.unfinishedBody);
+      if (unfinished !== null) {
+        unfinished.refuseForMemory();
+        this.counts.refusedForMemory++;
+        continue;
+      }
+      const reader = this.most(requester, total, (c) => c.unsentBytes);
+      if (reader === null) break;
+      reader.abort();
+      this.counts.closedSlowReaders++;
+    }
+    if (budget.fits(bytes)) return true;
+    this.counts.refusedForMemory++;
+    return false;
+  }
+
+  /** The connection other than `requester` with the highest `bytes` above `than`; null for none. */
+  private most(requester: Connection, than: number, bytes: (connection: Connection) => number): Connection | null {
+    let found: Connection | null = null;
+    let most = than;
+    for (const connection of this.connections) {
+      if (connection === requester || connection.gone) continue;
+      const held = bytes(connection);
+      if (held > most) {
+        found = connection;
+        most = held;
+      }
+    }
+    return found;
   }
 
   private startSweep(): void {
@@ -208,4 +388,9 @@ function defaultOnError(err: unknown, request: Request | null): void {
   const where = request === null ? '' : ` (${request.method} ${request.path})`;
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`xmlrpc server: handler error${where}: ${text}\n`);
+}
+
+function first(connections: Set<Connection>): Connection | null {
+  for (const connection of connections) if (!connection.gone) return connection;
+  return null;
 }

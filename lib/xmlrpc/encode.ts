@@ -347,7 +347,7 @@ class Encoder {
   private container(v: object, level: number, write: () => void): void {
     if (this.path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
-      throw new EncodeError(`arrays/structs nest deeper than maxDepth (${this.maxDepth})`);
+      throw new EncodeError(`arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     }
     this.path.add(v);
     write();

@@ -17,6 +17,7 @@
 import { DecodeError } from '../errors.js';
 import { El, ELEMENT_NAMES, XMLRPC_ELEMENTS, elementOf } from './elements.js';
 import { XmlLexer } from './xml-lexer.js';
+import { fail } from './xml-text.js';
 
 /** Thrown (not an Error: no stack captured) when an XML-RPC error is found; see `RankedLexer.invalid`. */
 export const DEFERRED: unique symbol = Symbol('deferred XML-RPC error');
@@ -67,7 +68,7 @@ export abstract class RankedLexer extends XmlLexer<El> {
    * before it, while `scanRest` reads on (the hooks below).
    */
   protected tooDeep(): never {
-    this.deferred = new DecodeError('ERR_XML_TOO_DEEP', `arrays/structs nest deeper than ${this.maxDepth} levels`);
+    this.deferred = new DecodeError('ERR_XML_TOO_DEEP', `arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     const ancestors = this.tagEmpty ? this.depth : this.depth - 1;
     this.ancestors = ancestors;
     // Every ancestor already holds one child element: the one on the path here.
@@ -76,6 +77,15 @@ export abstract class RankedLexer extends XmlLexer<El> {
     for (const member of this.nameless ?? []) named[member] = false;
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the DEFERRED sentinel, as in invalid()
     throw DEFERRED;
+  }
+
+  /**
+   * The element limit is only how maxDepth looks to the lexer, and it is
+   * usually what trips first (the elements inside a container one level too
+   * deep): said in terms of maxDepth, the limit users set and read about.
+   */
+  protected override elementsTooDeep(): never {
+    return fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxDepth} levels of arrays/structs allow (maxDepth)`);
   }
 
   private listInvalid(message: string): void {

@@ -80,6 +80,15 @@ export abstract class XmlLexer<Id extends number = number> {
    */
   protected abstract invalid(message: string): never;
 
+  /**
+   * Elements nest past `maxElementDepth`: a well-formedness error, at once.
+   * A grammar whose element limit derives from a limit of its own overrides
+   * this to speak of that one.
+   */
+  protected elementsTooDeep(): never {
+    return fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
+  }
+
   /** A well-formedness error, at once. */
   protected wf(message: string, at: number): never {
     return fail('ERR_XML_NOT_WELL_FORMED', message, this.s, at);
@@ -166,9 +175,7 @@ export abstract class XmlLexer<Id extends number = number> {
       j = this.attributes(lt, end);
       empty = this.tagEmpty;
     }
-    if (this.depth >= this.maxElementDepth) {
-      fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
-    }
+    if (this.depth >= this.maxElementDepth) this.elementsTooDeep();
     this.seenRoot = true;
     const local = colon < 0 ? lt + 1 : colon + 1;
     const id = this.elements.idOf(s, local, end - local);
@@ -192,9 +199,7 @@ export abstract class XmlLexer<Id extends number = number> {
     const tag = this.elements.startTags[id] as string;
     const i = this.i;
     if (!holds(this.s, i, tag)) return false;
-    if (this.depth >= this.maxElementDepth) {
-      fail('ERR_XML_TOO_DEEP', `elements nest deeper than ${this.maxElementDepth} levels`);
-    }
+    if (this.depth >= this.maxElementDepth) this.elementsTooDeep();
     this.open[this.depth++] = this.elements.names[id] as string;
     this.tagStart = i;
     this.tagNameEnd = i + tag.length - 1;
