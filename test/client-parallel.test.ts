@@ -26,6 +26,7 @@ import {
   ManualClock,
   WatchedClock,
   gate,
+  oneSecondServer,
 } from './support.js';
 
 interface Event {
@@ -552,16 +553,8 @@ t.test('default strategy: a call held back on a new connection is timed from its
   const clock = new ManualClock();
   const servers: { server: Server; url: string; received: () => number }[] = [];
   for (let h = 0; h < HOSTS; h++) {
-    // A call takes one second of the test's clock: it ends when the test advances it.
-    let received = 0;
-    const rpc = new XmlRpcDispatcher();
-    rpc.registerFunction((tag: unknown) => {
-      received++;
-      return new Promise((resolve) => clock.setTimeout(() => resolve(tag), 1000));
-    }, 'second');
-    const server = new Server({ handlers: [rpc], onError: () => {} });
-    const { port } = await server.listen(0, '127.0.0.1');
-    servers.push({ server, url: `http://127.0.0.1:${port}/RPC2`, received: () => received });
+    const { server, port, received } = await oneSecondServer(clock);
+    servers.push({ server, url: `http://127.0.0.1:${port}/RPC2`, received });
   }
   t.teardown(() => Promise.all(servers.map((s) => s.server.close())));
   const jobs = servers.flatMap((s, h) => Array.from({ length: CALLS }, (_, i) => [s.url, 'second', [`${h}.${i}`]] as const));

@@ -23,6 +23,7 @@ import {
   xmlResult,
   ManualClock,
   type RawRequest,
+  oneSecondServer,
 } from './support.js';
 
 /** The answer to an `echo(tag)` call: its tag back, as a scripted server writes it. */
@@ -329,15 +330,7 @@ t.test('a call that times out is dropped: its response is read and discarded, th
 
 t.test('a call waiting for a slot under depth is timed from its write: 4 one-second calls at depth 2 with a 1.5 s timeout all answer', async (t) => {
   const clock = new ManualClock();
-  let received = 0;
-  const rpc = new XmlRpcDispatcher();
-  // A call takes one second of the test's clock: it ends when the test advances it.
-  rpc.registerFunction((tag: string) => {
-    received++;
-    return new Promise((resolve) => clock.setTimeout(() => resolve(tag), 1000));
-  }, 'second');
-  const server = new Server({ handlers: [rpc], onError: () => {} });
-  const { port } = await server.listen(0, '127.0.0.1');
+  const { server, port, received } = await oneSecondServer(clock);
   const pipeline = new Transport({ clock, timeout: 1500 }).openPipeline(`127.0.0.1:${port}`, { depth: 2, waitForKeepAlive: false });
   t.teardown(async () => {
     await pipeline.close();
@@ -345,10 +338,10 @@ t.test('a call waiting for a slot under depth is timed from its write: 4 one-sec
   });
   const tags = ['a', 'b', 'c', 'd'];
   const calls = Promise.all(tags.map((tag) => outcome(pipeline.request('/RPC2', dumps([tag], 'second')))));
-  await pollUntil(() => received === 2, 'two calls running at the server');
+  await pollUntil(() => received() === 2, 'two calls running at the server');
   t.same(pipeline.stats(), { queued: 2, inFlight: 2, connected: true }, 'the other two wait for a slot');
   clock.advance(1000);
-  await pollUntil(() => received === 4, 'the other two written once the first two were answered');
+  await pollUntil(() => received() === 4, 'the other two written once the first two were answered');
   // They end at 2 s of the clock, past a deadline counted from the call's start (1.5 s).
   clock.advance(1000);
   t.same(

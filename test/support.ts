@@ -13,6 +13,7 @@ import { getHeader } from '../lib/http/headers.js';
 import { Server, type ServerOptions } from '../lib/server/server.js';
 import type { Handler, Request, Response } from '../lib/server/request.js';
 import { DemoHandler } from '../handlers/demo.js';
+import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import type { Clock, ClockTimer } from '../lib/clock.js';
 
 export interface RawResponse {
@@ -714,4 +715,20 @@ export async function bigGet(port: number, request: string, opts: { onFirstBytes
   } finally {
     socket.destroy();
   }
+}
+
+/**
+ * A server whose one method, `second(tag)`, answers `tag` one second of
+ * `clock` later (the test advances it); `received()` counts the calls that
+ * reached it.
+ */
+export async function oneSecondServer(clock: ManualClock): Promise<{ server: Server; port: number; received: () => number }> {
+  let received = 0;
+  const rpc = new XmlRpcDispatcher();
+  rpc.registerFunction((tag: unknown) => {
+    received++;
+    return new Promise((resolve) => clock.setTimeout(() => resolve(tag), 1000));
+  }, 'second');
+  const { server, port } = await startServer({ handlers: [rpc] });
+  return { server, port, received: () => received };
 }
