@@ -316,3 +316,97 @@ t.test('maxConnectionsPerAddress answers 503 past the limit for one address and 
   await pollUntil(() => server.connectionCount === 3, 'its slot is free again');
   t.match(server.stats(), { refusedConnections: 1 });
 });
+
+t.test('whatever clients send and however they leave, the budget returns to zero once they have gone', async (t) => {
+  // A seeded mix of complete, pipelined, partial, gzip (good and corrupt), unread and abandoned
+  // requests against small budgets, so that every refusal and release path is taken.
+  let seed = 12345;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const slowEcho = handler(
+    (r) => r.path === '/slow',
+    async (r) => (await turns(random(3)), { status: 200, body: r.body }),
+  );
+  const { server, port } = await startServer({
+    handlers: [slowEcho, echoBody],
+    maxBufferedBytes: 256 * KiB,
+    maxConnectionBufferedBytes: 32 * KiB,
+    gzipThreshold: 1024,
+  });
+  t.teardown(() => server.close());
+  const gzipped = zlib.gzipSync(Buffer.alloc(200 * KiB, 'z'));
+  const sockets: net.Socket[] = [];
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  for (let i = 0; i < 60; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    sockets.push(socket);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    if (random(2) === 0) socket.pause(); // a reader that never reads
+    for (let k = random(4); k >= 0; k--) {
+      const size = [10, 1000, 20 * KiB, 100 * KiB][random(4)]!;
+      const path = random(2) === 0 ? '/slow' : '/echo';
+      switch (random(5)) {
+        case 0:
+          socket.write(head(size).replace('/echo', path) + 'b'.repeat(size));
+          break;
+        case 1:
+          socket.write(head(size).replace('/echo', path) + 'b'.repeat(random(size))); // never finished
+          break;
+        case 2:
+          socket.write(Buffer.concat([Buffer.from(head(gzipped.length, 'Content-Encoding: gzip\r\nAccept-Encoding: gzip\r\n')), gzipped]));
+          break;
+        case 3:
+          socket.write(head(64, 'Content-Encoding: gzip\r\n') + 'not gzip at all'.padEnd(64, '!'));
+          break;
+        default:
+          socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n${'c'.repeat(size)}\r\n0\r\n\r\n`);
+      }
+    }
+    if (random(3) === 0) socket.destroy();
+  }
+  await turns(20);
+  t.ok(server.stats().peakBufferedBytes > 0, 'the traffic was held at some point');
+  for (const socket of sockets) socket.destroy();
+  await pollUntil(() => server.connectionCount === 0, 'every connection to close', 10_000);
+  await pollUntil(() => server.stats().bufferedBytes === 0, 'the budget to return to zero (decodes and compressions finishing)', 10_000);
+  t.equal(server.stats().bufferedBytes, 0);
+});
+
+t.test('on connections that stay open, the budget is back to zero once every answer has been taken', async (t) => {
+  let seed = 777;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const slowEcho = handler(
+    (r) => r.path === '/slow',
+    async (r) => (await turns(random(3)), { status: 200, body: r.body }),
+  );
+  const { server, port } = await startServer({ handlers: [slowEcho, echoBody], gzipThreshold: 1024 });
+  t.teardown(() => server.close());
+  const gzipped = zlib.gzipSync(Buffer.alloc(200 * KiB, 'z'));
+  const clients = await Promise.all(Array.from({ length: 12 }, () => RawClient.open(port)));
+  t.teardown(() => clients.forEach((c) => c.destroy()));
+  const expected = clients.map(() => 0);
+  clients.forEach((client, i) => {
+    for (let k = random(6); k >= 0; k--, expected[i]!++) {
+      const size = [10, 1000, 20 * KiB, 100 * KiB][random(4)]!;
+      const path = random(2) === 0 ? '/slow' : '/echo';
+      switch (random(4)) {
+        case 0:
+          client.write(head(size, 'Accept-Encoding: gzip\r\n').replace('/echo', path) + 'b'.repeat(size));
+          break;
+        case 1:
+          client.write(Buffer.concat([Buffer.from(head(gzipped.length, 'Content-Encoding: gzip\r\n').replace('/echo', path)), gzipped]));
+          break;
+        case 2:
+          client.write(head(1).replace('/echo', '/nowhere') + 'x'); // 404, its body discarded
+          break;
+        default:
+          client.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n${'c'.repeat(size)}\r\n0\r\n\r\n`);
+      }
+    }
+  });
+  await Promise.all(clients.map((c, i) => c.responsesCount(expected[i]!, 10_000)));
+  t.equal(server.connectionCount, clients.length, 'all still open');
+  await pollUntil(() => server.stats().bufferedBytes === 0, 'the last write callbacks');
+  t.equal(server.stats().bufferedBytes, 0);
+  t.ok(server.stats().peakBufferedBytes > 0, 'bodies and answers were held meanwhile');
+});
