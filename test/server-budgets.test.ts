@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { Holding, MemoryBudget } from '../lib/server/budget.js';
-import { RawClient, ServerSides, echoBody, gate, handler, pollUntil, post, startServer, turns } from './support.js';
+import { RawClient, ServerSides, echoBody, gate, handler, holdHandler, pollUntil, post, startServer, turns } from './support.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -205,19 +205,14 @@ t.test('a full server gives the slot of the oldest connection that has not sent 
 });
 
 t.test('with no such connection, the one idle longest gives way; one awaiting its answer never does', async (t) => {
-  const release = gate();
-  let held = 0;
-  const hold = handler(
-    (r) => r.path === '/hold',
-    async () => (held++, await release.promise, { status: 200, body: 'answered' }),
-  );
+  const { handler: hold, release, held } = holdHandler();
   const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnections: 3 });
   t.teardown(() => server.close());
   t.teardown(() => release.open());
   const [idleLonger, idle, waiting] = [await RawClient.open(port), await RawClient.open(port), await RawClient.open(port)];
   t.teardown(() => [idleLonger, idle, waiting].forEach((c) => c.destroy()));
   waiting.write(post('/hold', 'x'));
-  await waiting.until(() => held === 1, 3000, 'the held request');
+  await waiting.until(() => held() === 1, 3000, 'the held request');
   idleLonger.write(post('/echo', 'a'));
   await idleLonger.responsesCount(1);
   idle.write(post('/echo', 'b'));
@@ -234,12 +229,7 @@ t.test('with no such connection, the one idle longest gives way; one awaiting it
 });
 
 t.test('a request whose last body byte crosses the connection budget is answered once what is ahead goes out', async (t) => {
-  const release = gate();
-  let held = 0;
-  const hold = handler(
-    (r) => r.path === '/hold',
-    async () => (held++, await release.promise, { status: 200, body: 'first' }),
-  );
+  const { handler: hold, release, held } = holdHandler('first');
   const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnectionBufferedBytes: 1000 });
   t.teardown(() => server.close());
   t.teardown(() => release.open());
@@ -248,7 +238,7 @@ t.test('a request whose last body byte crosses the connection budget is answered
   t.teardown(() => client.destroy());
   const first = post('/hold', 'x');
   client.write(first);
-  await client.until(() => held === 1, 3000, 'the first request at its handler');
+  await client.until(() => held() === 1, 3000, 'the first request at its handler');
   // The whole second request in one write: reading pauses at its last byte, with its completion not yet delivered.
   const second = post('/echo', 'y'.repeat(5000));
   client.write(second);

@@ -16,6 +16,7 @@ import {
   echoBody,
   gate,
   handler,
+  holdHandler,
   post,
   selfSignedCertificate,
   startServer,
@@ -50,12 +51,7 @@ t.test('the listen backlog is as deep as maxConnections, so a burst of connects 
 });
 
 t.test('connections over maxConnections get 503 and are closed when every open one awaits an answer', async (t) => {
-  const release = gate();
-  let held = 0;
-  const hold = handler(
-    (r) => r.path === '/hold',
-    async () => (held++, await release.promise, { status: 200, body: 'answered' }),
-  );
+  const { handler: hold, release, held } = holdHandler();
   const { server, port } = await startServer({ handlers: [hold, echoBody], maxConnections: 2 });
   t.teardown(() => server.close());
   t.teardown(() => release.open());
@@ -65,7 +61,7 @@ t.test('connections over maxConnections get 503 and are closed when every open o
   // Each awaits its answer: neither may be closed to make room.
   a.write(post('/hold', 'a'));
   b.write(post('/hold', 'b'));
-  await a.until(() => held === 2, 3000, 'both requests at the handler');
+  await a.until(() => held() === 2, 3000, 'both requests at the handler');
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   const [r] = await c.responsesCount(1);

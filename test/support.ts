@@ -573,6 +573,21 @@ export function gate<T = void>(): Gate<T> {
 }
 
 /**
+ * POST /hold, answered `body` once the test opens `release`: a request that
+ * stays in flight as long as the test wants. `held()` counts those that
+ * reached the handler.
+ */
+export function holdHandler(body = 'answered'): { handler: Handler; release: Gate; held: () => number } {
+  const release = gate();
+  let held = 0;
+  const hold = handler(
+    (r) => r.path === '/hold',
+    async () => (held++, await release.promise, { status: 200, body }),
+  );
+  return { handler: hold, release, held: () => held };
+}
+
+/**
  * Lets the event loop run `n` whole turns (timers, I/O, setImmediate), so
  * that whatever is already due has happened. Counts turns, not milliseconds.
  */
