@@ -67,3 +67,10 @@ export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './a
 // time: the one seam every timer goes through (Server and Transport take a `clock` option)
 export { systemClock } from './clock.js';
 export type { Clock, ClockTimer } from './clock.js';
+
+// lib/offload: CPU-bound work in worker threads (piscina as the engine)
+export { WorkerPool } from './offload/pool.js';
+export type { WorkerPoolOptions, RunOptions, WorkerPoolStats } from './offload/pool.js';
+export { taskSignal } from './offload/task.js';
+export { OffloadError, WorkerPoolError, OffloadErrorCode } from './errors.js';
+export type { OffloadErrorCodeValue } from './errors.js';

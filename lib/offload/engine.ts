@@ -1,0 +1,160 @@
+// The seam between WorkerPool and what runs its tasks. WorkerPool keeps the
+// policy (timeouts through the Clock, abort, grace, joined stacks, rebuilt
+// errors, close); an engine only runs a task somewhere and says how it ended.
+// ThreadEngine is the one engine today: worker_threads through piscina.
+// A child-process engine (isolation: 'process') is to implement the same
+// interface.
+
+import { availableParallelism } from 'node:os';
+import { once } from 'node:events';
+import { BroadcastChannel, type Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { OffloadErrorCode, WorkerPoolError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../options.js';
+import { STARTED, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
+
+export interface EngineOptions {
+  /** Workers at most. */
+  size: number;
+  /** Workers kept even when idle (the rest leave after `idleTimeout`). */
+  minSize: number;
+  /** How long a worker above `minSize` stays idle before it exits, ms (Infinity: until close). */
+  idleTimeout: number;
+  resourceLimits: ResourceLimits | undefined;
+  /** Called when a task starts running in a worker (told by the worker, so a little after it does). */
+  onStarted: (id: number) => void;
+}
+
+export interface OffloadEngine {
+  /**
+   * Runs `task` (or queues it: the queue's bound is the caller's). Resolves
+   * to the worker's reply (which may carry what the task threw); rejects
+   * with a WorkerPoolError when the engine failed the task (WORKER_EXITED, WORKER_CRASHED, WORKER_OUT_OF_MEMORY,
+   * ABORTED when destroyed). Once `signal` aborts, a queued task is dropped
+   * and a running one has its worker stopped (and replaced); the promise
+   * then rejects with anything.
+   */
+  submit(task: TaskMessage, options: { signal: AbortSignal; transfer: readonly TransferListItem[] }): Promise<TaskReply>;
+  /** Aborts the taskSignal() of a running task with (a copy of) `reason` (a cooperative stop: the worker is left alone). */
+  requestStop(id: number, reason: WorkerPoolError): void;
+  /** Workers alive. */
+  threads(): number;
+  /** Worker threads not yet exited, those being stopped included. */
+  alive(): number;
+  /** Stops every worker now (queued and running tasks reject, ABORTED); resolves once all have exited. */
+  destroy(): Promise<void>;
+}
+
+let pools = 0;
+
+/** worker_threads through piscina: one worker entry (worker.js) that imports the task's module. */
+export class ThreadEngine implements OffloadEngine {
+  private readonly piscina: Piscina;
+  private readonly channel: BroadcastChannel;
+  private readonly onMessage: (message: unknown) => void;
+  /**
+   * Every worker thread until its 'exit': piscina forgets a worker when it
+   * starts terminating it (an aborted task's, say) and its destroy() waits
+   * only for those it still knows.
+   */
+  private readonly living = new Set<Worker>();
+  private readonly scan = () => {
+    for (const worker of this.piscina.threads) {
+      if (this.living.has(worker) || worker.threadId === -1) continue;
+      this.living.add(worker);
+      worker.once('exit', () => this.living.delete(worker));
+    }
+  };
+
+  constructor(options: EngineOptions) {
+    const workerData: WorkerData = { channel: `medusa-xmlrpc-offload:${process.pid}:${++pools}:${Math.random().toString(36).slice(2)}` };
+    this.channel = new BroadcastChannel(workerData.channel);
+    this.channel.unref();
+    this.piscina = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      maxThreads: options.size,
+      minThreads: options.minSize,
+      // The queue bound is WorkerPool's (piscina's misses tasks that carry a signal).
+      maxQueue: Infinity,
+      // piscina takes Infinity as "never"; a finite value is a real timer.
+      idleTimeout: options.idleTimeout,
+      resourceLimits: options.resourceLimits,
+      workerData,
+      // Idle workers wait on their port, not in Atomics.wait(): a task's
+      // leftover timers still run (and can crash it, which we report), and
+      // abort messages are read.
+      atomics: 'disabled',
+      stricterFIFO: true,
+      recordTiming: false,
+      // Drain is done by WorkerPool; piscina's close() is not used.
+      closeTimeout: MAX_TIMEOUT_MS,
+    });
+    this.onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && STARTED in message) options.onStarted((message as Record<string, number>)[STARTED]!);
+    };
+    this.piscina.on('message', this.onMessage);
+    this.piscina.on('workerCreate', this.scan);
+    this.piscina.on('workerDestroy', this.scan);
+    this.scan();
+    // A worker that fails with no task on it: nothing to report to a caller.
+    this.piscina.on('error', () => {});
+  }
+
+  async submit(task: TaskMessage, options: { signal: AbortSignal; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
+    try {
+      const reply = this.piscina.run(task, { signal: options.signal, transferList: [...options.transfer] as never }) as Promise<TaskReply>;
+      this.scan();
+      return await reply;
+    } catch (err) {
+      if (options.signal.aborted) throw err;
+      throw engineFailure(err);
+    }
+  }
+
+  requestStop(id: number, reason: WorkerPoolError): void {
+    this.channel.postMessage({ abort: id, code: reason.code, message: reason.message });
+  }
+
+  threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  alive(): number {
+    return this.living.size;
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      this.scan();
+      await this.piscina.destroy();
+      await Promise.all([...this.living].filter((worker) => worker.threadId !== -1).map((worker) => once(worker, 'exit')));
+    } finally {
+      this.piscina.off('workerCreate', this.scan);
+      this.piscina.off('workerDestroy', this.scan);
+      this.piscina.off('message', this.onMessage);
+      this.channel.close();
+    }
+  }
+}
+
+/** piscina's failure of a task, as the catalogue's error. */
+function engineFailure(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new WorkerPoolError(OffloadErrorCode.WORKER_OUT_OF_MEMORY, `the worker ran out of memory (resourceLimits): ${err.message}`, { cause: err });
+  }
+  const exited = /^worker exited with code: (-?\d+)/.exec(err.message);
+  if (exited !== null) {
+    const exitCode = Number(exited[1]);
+    return new WorkerPoolError(OffloadErrorCode.WORKER_EXITED, `the worker exited with code ${exitCode} while running the task`, { exitCode });
+  }
+  if (err.message === 'Terminating worker thread') return new WorkerPoolError(OffloadErrorCode.ABORTED, 'the pool was closed', { cause: err });
+  // Arguments that cannot be cloned (or a result, which also costs the worker).
+  if (err.name === 'DataCloneError') return err;
+  return new WorkerPoolError(OffloadErrorCode.WORKER_CRASHED, `the worker crashed: ${err.message}`, { cause: err });
+}
+
+export function defaultPoolSize(): number {
+  return availableParallelism();
+}
