@@ -221,6 +221,17 @@ t.test('a worker past its heap cap fails its task with WORKER_OUT_OF_MEMORY and 
   t.equal(await p.run(TASKS, 'add', [3, 4]), 7);
 });
 
+t.test('a heap cap too small for a worker to start fails tasks instead of leaving them queued forever', async (t) => {
+  const p = pool(t, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+  const errors = [await rejection(p.run(TASKS, 'add', [1, 2])), await rejection(p.run(TASKS, 'add', [1, 2]))];
+  t.same(
+    errors.map((err) => err.code),
+    [OffloadErrorCode.WORKER_OUT_OF_MEMORY, OffloadErrorCode.WORKER_OUT_OF_MEMORY],
+  );
+  await p.close();
+  t.equal(p.workers(), 0);
+});
+
 t.test('timeout: a running task past it fails with TIMEOUT and its worker is replaced (ManualClock)', async (t) => {
   const clock = new ManualClock();
   const p = pool(t, { clock, timeout: 1000 });

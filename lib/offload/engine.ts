@@ -62,9 +62,18 @@ export class ThreadEngine implements OffloadEngine {
     for (const worker of this.piscina.threads) {
       if (this.living.has(worker) || worker.threadId === -1) continue;
       this.living.add(worker);
-      worker.once('exit', () => this.living.delete(worker));
+      worker.once('exit', () => {
+        this.living.delete(worker);
+        this.checkAlive();
+      });
     }
   };
+  /** Rejecters of the tasks submitted and not yet settled. */
+  private readonly pending = new Set<(err: WorkerPoolError) => void>();
+  /** Why no worker can start any more, once piscina has given up. */
+  private broken: WorkerPoolError | null = null;
+  private lastWorkerError: Error | null = null;
+  private destroying = false;
 
   constructor(options: EngineOptions) {
     const workerData: WorkerData = { channel: `medusa-xmlrpc-offload:${process.pid}:${++pools}:${Math.random().toString(36).slice(2)}` };
@@ -96,19 +105,45 @@ export class ThreadEngine implements OffloadEngine {
     this.piscina.on('workerCreate', this.scan);
     this.piscina.on('workerDestroy', this.scan);
     this.scan();
-    // A worker that fails with no task on it: nothing to report to a caller.
-    this.piscina.on('error', () => {});
+    // A worker that fails with no task on it: no caller to tell, but the
+    // reason if it turns out that no worker can start.
+    this.piscina.on('error', (err: Error) => (this.lastWorkerError = err));
   }
 
   async submit(task: TaskMessage, options: { signal: AbortSignal; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
+    if (this.broken !== null) throw this.broken;
+    let fail!: (err: WorkerPoolError) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    this.pending.add(fail);
     try {
       const reply = this.piscina.run(task, { signal: options.signal, transferList: [...options.transfer] as never }) as Promise<TaskReply>;
       this.scan();
-      return await reply;
+      return await Promise.race([reply, failed]);
     } catch (err) {
-      if (options.signal.aborted) throw err;
+      if (options.signal.aborted || err instanceof WorkerPoolError) throw err;
       throw engineFailure(err);
+    } finally {
+      this.pending.delete(fail);
     }
+  }
+
+  /**
+   * piscina stops starting workers for good once one fails before it is
+   * ready (a heap cap too small to boot, say), and then leaves queued tasks
+   * waiting forever. A worker that exits leaving none behind, piscina having
+   * started no replacement, is that case: fail what waits, and refuse from
+   * now on.
+   */
+  private checkAlive(): void {
+    if (this.destroying || this.piscina.threads.length > 0) return;
+    const cause = this.lastWorkerError;
+    const oom = (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    this.broken = new WorkerPoolError(
+      oom ? OffloadErrorCode.WORKER_OUT_OF_MEMORY : OffloadErrorCode.WORKER_CRASHED,
+      `no worker can start${cause === null ? '' : `: ${cause.message}`}`,
+      { cause },
+    );
+    for (const fail of this.pending) fail(this.broken);
   }
 
   requestStop(id: number, reason: WorkerPoolError): void {
@@ -124,6 +159,7 @@ export class ThreadEngine implements OffloadEngine {
   }
 
   async destroy(): Promise<void> {
+    this.destroying = true;
     try {
       this.scan();
       await this.piscina.destroy();
