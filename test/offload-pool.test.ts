@@ -114,6 +114,15 @@ t.test('bad calls are refused: a relative module, an empty export name, a missin
   t.throws(() => p.task('relative.js', 'add'), TypeError);
 });
 
+t.test('values that cannot be cloned: arguments and results fail the task, and the pool goes on', async (t) => {
+  const p = pool(t);
+  const M = 'data:text/javascript,export const fn = () => () => 1; export const deep = () => ({ f() {} }); export const id = (x) => x';
+  t.equal((await rejection(p.run(M, 'id', [() => 1]))).name, 'DataCloneError');
+  t.equal((await rejection(p.run(M, 'fn'))).name, 'DataCloneError');
+  t.equal((await rejection(p.run(M, 'deep'))).code, OffloadErrorCode.WORKER_CRASHED);
+  t.equal(await p.run(M, 'id', [5]), 5);
+});
+
 t.test('the options are checked; isolation "process" is not built yet', async (t) => {
   t.throws(() => new WorkerPool({ isolation: 'process' }), { name: 'RangeError', message: /not built yet/ });
   t.throws(() => new WorkerPool({ isolation: 'fork' as 'thread' }), RangeError);

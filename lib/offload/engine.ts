@@ -175,7 +175,13 @@ export class ThreadEngine implements OffloadEngine {
 
 /** piscina's failure of a task, as the catalogue's error. */
 function engineFailure(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
+  if (!(err instanceof Error)) {
+    // A worker's uncaught error that did not survive the trip (a DataCloneError
+    // from posting a result that cannot be cloned arrives as `{}`).
+    return new WorkerPoolError(OffloadErrorCode.WORKER_CRASHED, 'the worker crashed (an uncaught non-Error, or a result that cannot be cloned)', {
+      cause: err,
+    });
+  }
   const code = (err as { code?: unknown }).code;
   if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
     return new WorkerPoolError(OffloadErrorCode.WORKER_OUT_OF_MEMORY, `the worker ran out of memory (resourceLimits): ${err.message}`, { cause: err });

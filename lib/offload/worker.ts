@@ -44,6 +44,9 @@ export default async function runTask(task: TaskMessage): Promise<TaskReply> {
     const fn = module[task.exportName];
     if (typeof fn !== 'function') throw new TypeError(`${task.module} has no exported function ${task.exportName}`);
     const value: unknown = await runAsTask(controller.signal, () => (fn as (...args: unknown[]) => unknown)(...task.args));
+    // The common uncloneable results fail as a DataCloneError the task threw;
+    // one deeper in the result costs the worker (reported as its crash).
+    if (typeof value === 'function' || typeof value === 'symbol') structuredClone(value);
     return { ok: true, value };
   } catch (err) {
     return { ok: false, error: toWire(err) };
