@@ -6,6 +6,7 @@
 // Timeouts and the abort grace run on a ManualClock.
 
 import t from 'tap';
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Fault, OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.js';
@@ -250,11 +251,16 @@ t.test('timeout: a running task past it fails with TIMEOUT and its worker is rep
   await ch.until('started');
   clock.advance(999);
   t.notOk(await settled(spinning), 'not before the timeout');
+  const watched = new AbortController();
+  const alongside = p.run(TASKS, 'add', [1, 1], { signal: watched.signal, timeout: 5000 });
+  t.equal(getEventListeners(watched.signal, 'abort').length, 1);
   clock.advance(1);
   const err = await rejection(spinning);
   t.ok(err instanceof WorkerPoolError);
   t.equal(err.code, OffloadErrorCode.TIMEOUT);
   t.not(await p.run(TASKS, 'whichThread'), first, 'a new worker');
+  t.equal(await alongside, 2, 'the task queued behind it ran on the replacement');
+  t.equal(getEventListeners(watched.signal, 'abort').length, 0, 'its abort listener is removed');
   t.equal(clock.pending, 0, 'no timer left');
 });
 
