@@ -93,6 +93,11 @@ export const FaultCode = {
   APPLICATION_ERROR: -32500,
   SYSTEM_ERROR: -32400,
   TRANSPORT_ERROR: -32300,
+  // The spec reserves -32099 .. -32000 for implementation-defined server errors:
+  /** An offloaded method's pool was busy and its queue full: the call never ran; retrying later is safe. */
+  SERVER_BUSY: -32001,
+  /** An offloaded method passed its timeout: its worker was stopped; the call may have had effects. */
+  TIMEOUT: -32002,
 } as const;
 
 /**

@@ -119,7 +119,10 @@ t.test('the interop fault codes are those of the xmlrpc-epi specification, in th
     APPLICATION_ERROR: -32500,
     SYSTEM_ERROR: -32400,
     TRANSPORT_ERROR: -32300,
+    SERVER_BUSY: -32001,
+    TIMEOUT: -32002,
   });
+  t.ok(FaultCode.SERVER_BUSY >= -32099 && FaultCode.TIMEOUT >= -32099, 'ours are in the implementation-defined range');
   for (const code of Object.values(FaultCode)) t.ok(code >= -32768 && code <= -32000);
 });
 

@@ -3,7 +3,7 @@
 // with the system.* methods: introspection, multicall, capabilities.
 
 import { EventEmitter } from 'node:events';
-import { Fault, FaultCode } from '../errors.js';
+import { Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import type { Request } from '../server/request.js';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
@@ -43,6 +43,21 @@ const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
   'array',
   'nil',
 ]);
+
+/**
+ * What registerOffloaded needs of a pool: WorkerPool (lib/offload) has it.
+ * Typed by shape so that this layer does not import the offload layer.
+ */
+export interface OffloadRunner {
+  run(module: string | URL, exportName: string, args: readonly unknown[], options?: { timeout?: number }): Promise<unknown>;
+}
+
+export interface OffloadedMethodInfo extends MethodInfo {
+  /** The pool the method runs on. */
+  pool: OffloadRunner;
+  /** This method's timeout, ms (default: the pool's). Past it the call answers fault -32002 (FaultCode.TIMEOUT). */
+  timeout?: number;
+}
 
 export interface InstanceOptions {
   /** Resolve `a.b.c` through nested objects (Python's allow_dotted_names). */
@@ -103,6 +118,25 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   registerFunction(fn: XmlRpcFunction, name: string = fn.name, info: MethodInfo = {}): this {
     if (name === '') throw new TypeError('registerFunction needs a name for an anonymous function');
     this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, info) });
+    return this;
+  }
+
+  /**
+   * Exposes export `exportName` of the ES module `module` (a URL or an
+   * absolute path) as `name`, run on `info.pool`: params are decoded here and
+   * cloned to the worker, the result cloned back and encoded here, so the
+   * event loop keeps answering other requests meanwhile. A `Fault` thrown in
+   * the task goes out as that fault; a full queue answers -32001 (server
+   * busy) at once, a timeout -32002; anything else -32500 with its name and
+   * message, as for any method. With no `signatures`, arity is not checked.
+   */
+  registerOffloaded(name: string, module: string | URL, exportName: string, info: OffloadedMethodInfo): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('registerOffloaded needs a name');
+    const { pool, timeout, ...methodInfo } = info;
+    if (typeof pool?.run !== 'function') throw new TypeError(`${name}: registerOffloaded needs a pool (a WorkerPool)`);
+    const options = timeout === undefined ? {} : { timeout };
+    const fn = (...params: XmlRpcValue[]) => pool.run(module, exportName, params, options).catch(offloadFault);
+    this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, methodInfo) });
     return this;
   }
 
@@ -176,6 +210,14 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     }
     return results;
   }
+}
+
+/** A pool's refusal or timeout as the fault a client can act on; what the task threw is left to the fault policy. */
+function offloadFault(err: unknown): never {
+  const code = err instanceof WorkerPoolError ? err.code : undefined;
+  if (code === OffloadErrorCode.QUEUE_FULL) throw new Fault(FaultCode.SERVER_BUSY, 'server busy: try again later');
+  if (code === OffloadErrorCode.TIMEOUT) throw new Fault(FaultCode.TIMEOUT, 'the method timed out');
+  throw err;
 }
 
 function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcValue[] } {
