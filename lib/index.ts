@@ -28,7 +28,7 @@ export type { DecodeOptions } from './xmlrpc/decode.js';
 export { XmlRpcHandler } from './rpc/handler.js';
 export type { XmlRpcHandlerOptions } from './rpc/handler.js';
 export { XmlRpcDispatcher } from './rpc/dispatcher.js';
-export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './rpc/dispatcher.js';
+export type { XmlRpcFunction, MethodInfo, InstanceOptions, OffloadRunner, OffloadedMethodInfo } from './rpc/dispatcher.js';
 
 // lib/client
 export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';
