@@ -95,6 +95,20 @@ t.test('an offloaded method answers over XML-RPC with what its task returned', a
   t.equal(pool.stats().completed, 2, 'both ran on the pool');
 });
 
+t.test('decoded params cross to the worker and back: a base64 Buffer arrives as a Uint8Array and is sent as base64', async (t) => {
+  const { proxy } = await serve(t, (d, pool) => d.registerOffloaded('echo', TASKS, 'echo', { pool }));
+  const when = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+  const answer = (await proxy().echo!(Buffer.from('bytes'), when, 2n ** 40n, { a: [1, 'x', true] })) as [string, unknown][];
+  t.same(
+    answer.map(([type]) => type),
+    ['[object Uint8Array]', '[object Date]', '[object BigInt]', '[object Object]'],
+  );
+  t.ok(Buffer.isBuffer(answer[0]![1]) && (answer[0]![1] as Buffer).toString() === 'bytes', 'base64 back');
+  t.equal((answer[1]![1] as Date).getTime(), when.getTime());
+  t.equal(answer[2]![1], 2n ** 40n);
+  t.same(answer[3]![1], { a: [1, 'x', true] });
+});
+
 t.test('a Fault thrown in the worker goes out as that fault', async (t) => {
   const { proxy } = await serve(t, (d, pool) => d.registerOffloaded('refuse', TASKS, 'refuse', { pool }));
   const fault = await rejection(proxy().refuse!());
