@@ -184,11 +184,13 @@ t.test('system.methodHelp and system.methodSignature describe an offloaded metho
   t.equal(pool.stats().completed + pool.stats().failed, 0, 'a call with the wrong arity never reaches the pool');
 });
 
-t.test('registerOffloaded refuses a missing pool, a missing name and a bad signature', async (t) => {
+t.test('registerOffloaded refuses a missing pool, a missing name, a bad signature and a bad timeout', async (t) => {
   const d = new XmlRpcDispatcher();
   t.throws(() => d.registerOffloaded('x', TASKS, 'multiply', {} as never), TypeError);
   t.throws(() => d.registerOffloaded('', TASKS, 'multiply', { pool: { run: () => Promise.resolve(1) } }), TypeError);
   t.throws(() => d.registerOffloaded('x', TASKS, 'multiply', { pool: { run: () => Promise.resolve(1) }, signatures: [['any']] }), TypeError);
+  t.throws(() => d.registerOffloaded('x', TASKS, 'multiply', { pool: { run: () => Promise.resolve(1) }, timeout: -1 }), RangeError);
+  t.doesNotThrow(() => d.registerOffloaded('x', TASKS, 'multiply', { pool: { run: () => Promise.resolve(1) }, timeout: Infinity }));
 });
 
 t.test('8 CPU-bound calls at once on a pool of 2: all 1,000 add calls on another connection are answered while they run', async (t) => {

@@ -4,6 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import { Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
+import { timeoutMs } from '../options.js';
 import type { Request } from '../server/request.js';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
@@ -134,7 +135,8 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     if (typeof name !== 'string' || name === '') throw new TypeError('registerOffloaded needs a name');
     const { pool, timeout, ...methodInfo } = info;
     if (typeof pool?.run !== 'function') throw new TypeError(`${name}: registerOffloaded needs a pool (a WorkerPool)`);
-    const options = timeout === undefined ? {} : { timeout };
+    // Checked here, so that a bad timeout fails the registration, not every call.
+    const options = timeout === undefined ? {} : { timeout: timeout === Infinity ? Infinity : timeoutMs(`${name}: timeout`, timeout) };
     const fn = (...params: XmlRpcValue[]) => pool.run(module, exportName, params, options).catch(offloadFault);
     this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, methodInfo) });
     return this;
