@@ -11,7 +11,7 @@ import { BroadcastChannel, type Worker, type ResourceLimits, type TransferListIt
 import { Piscina } from 'piscina';
 import { OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../options.js';
-import { STARTED, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
+import { SLOT, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
 
 export interface EngineOptions {
   /** Workers at most. */
@@ -21,8 +21,6 @@ export interface EngineOptions {
   /** How long a worker above `minSize` stays idle before it exits, ms (Infinity: until close). */
   idleTimeout: number;
   resourceLimits: ResourceLimits | undefined;
-  /** Called when a task starts running in a worker (told by the worker, so a little after it does). */
-  onStarted: (id: number) => void;
 }
 
 export interface OffloadEngine {
@@ -34,7 +32,11 @@ export interface OffloadEngine {
    * and a running one has its worker stopped (and replaced); the promise
    * then rejects with anything.
    */
-  submit(task: TaskMessage, options: { signal: AbortSignal; transfer: readonly TransferListItem[] }): Promise<TaskReply>;
+  submit(task: TaskMessage, options: { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] }): Promise<TaskReply>;
+  /** The task is running in a worker (not queued, not yet sent, not finished). */
+  isRunning(id: number): boolean;
+  /** Workers running a task (a stopped task still counts until its worker lets it go). */
+  busy(): number;
   /** Aborts the taskSignal() of a running task with (a copy of) `reason` (a cooperative stop: the worker is left alone). */
   requestStop(id: number, reason: WorkerPoolError): void;
   /** Workers alive. */
@@ -58,12 +60,16 @@ export class ThreadEngine implements OffloadEngine {
    * only for those it still knows.
    */
   private readonly living = new Set<Worker>();
+  /** Each live worker's cell: the id of the task it runs, 0 when idle (see SLOT). */
+  private readonly slots = new Map<number, Int32Array>();
   private readonly scan = () => {
     for (const worker of this.piscina.threads) {
       if (this.living.has(worker) || worker.threadId === -1) continue;
       this.living.add(worker);
+      const { threadId } = worker;
       worker.once('exit', () => {
         this.living.delete(worker);
+        this.slots.delete(threadId);
         this.checkAlive();
       });
     }
@@ -99,7 +105,11 @@ export class ThreadEngine implements OffloadEngine {
       closeTimeout: MAX_TIMEOUT_MS,
     });
     this.onMessage = (message: unknown) => {
-      if (typeof message === 'object' && message !== null && STARTED in message) options.onStarted((message as Record<string, number>)[STARTED]!);
+      if (typeof message !== 'object' || message === null || !(SLOT in message)) return;
+      const { threadId, slot } = (message as Record<typeof SLOT, { threadId: number; slot: Int32Array }>)[SLOT];
+      this.scan();
+      // A worker that exited before its message was read must not come back.
+      if ([...this.living].some((worker) => worker.threadId === threadId)) this.slots.set(threadId, slot);
     };
     this.piscina.on('message', this.onMessage);
     this.piscina.on('workerCreate', this.scan);
@@ -110,17 +120,18 @@ export class ThreadEngine implements OffloadEngine {
     this.piscina.on('error', (err: Error) => (this.lastWorkerError = err));
   }
 
-  async submit(task: TaskMessage, options: { signal: AbortSignal; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
+  async submit(task: TaskMessage, options: { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
     if (this.broken !== null) throw this.broken;
     let fail!: (err: WorkerPoolError) => void;
     const failed = new Promise<never>((_, reject) => (fail = reject));
     this.pending.add(fail);
     try {
-      const reply = this.piscina.run(task, { signal: options.signal, transferList: [...options.transfer] as never }) as Promise<TaskReply>;
+      const transferList = options.transfer.length === 0 ? undefined : ([...options.transfer] as never);
+      const reply = this.piscina.run(task, { signal: options.signal ?? null, transferList }) as Promise<TaskReply>;
       this.scan();
       return await Promise.race([reply, failed]);
     } catch (err) {
-      if (options.signal.aborted || err instanceof WorkerPoolError) throw err;
+      if (options.signal?.aborted === true || err instanceof WorkerPoolError) throw err;
       throw engineFailure(err);
     } finally {
       this.pending.delete(fail);
@@ -144,6 +155,17 @@ export class ThreadEngine implements OffloadEngine {
       { cause },
     );
     for (const fail of this.pending) fail(this.broken);
+  }
+
+  isRunning(id: number): boolean {
+    for (const slot of this.slots.values()) if (Atomics.load(slot, 0) === id) return true;
+    return false;
+  }
+
+  busy(): number {
+    let busy = 0;
+    for (const slot of this.slots.values()) if (Atomics.load(slot, 0) !== 0) busy++;
+    return busy;
   }
 
   requestStop(id: number, reason: WorkerPoolError): void {

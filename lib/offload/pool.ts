@@ -76,8 +76,6 @@ export interface WorkerPoolStats {
 
 interface Task {
   readonly id: number;
-  /** The task's worker has said it started. */
-  started: boolean;
   /** The caller's promise is settled. */
   settled: boolean;
   /** Settles at the engine (after a stop, once the worker has let the task go). */
@@ -132,10 +130,6 @@ export class WorkerPool {
       minSize,
       idleTimeout,
       resourceLimits: options.resourceLimits,
-      onStarted: (id) => {
-        const task = this.tasks.get(id);
-        if (task !== undefined) task.started = true;
-      },
     });
   }
 
@@ -167,8 +161,7 @@ export class WorkerPool {
 
   stats(): WorkerPoolStats {
     const threads = this.engine.threads();
-    let busy = 0;
-    for (const task of this.tasks.values()) if (task.started) busy++;
+    const busy = Math.min(this.engine.busy(), this.tasks.size);
     return {
       size: this.size,
       busy,
@@ -218,8 +211,11 @@ export class WorkerPool {
     if (this.tasks.size >= this.size + this.maxQueue)
       throw stamped(new WorkerPoolError(OffloadErrorCode.QUEUE_FULL, `the pool is busy and its queue is full (maxQueue ${this.maxQueue})`));
 
-    const id = ++this.nextId;
-    const controller = new AbortController();
+    // Ids fit the worker's Int32 cell; one in flight for 2^31 tasks would be the only clash.
+    const id = (this.nextId = (this.nextId % 0x7fffffff) + 1);
+    // Only a task that can be stopped needs a signal for the engine (a
+    // signal costs piscina a listener and a slower queue path).
+    const controller = signal !== undefined || timeout !== Infinity ? new AbortController() : null;
     let timer: ClockTimer | null = null;
     let grace: ClockTimer | null = null;
     let resolve!: (value: R) => void;
@@ -244,20 +240,16 @@ export class WorkerPool {
     };
     const task: Task = {
       id,
-      started: false,
       settled: false,
       engineDone: null!,
       fail: (err) => settle(err),
       stop: (err) => {
         if (task.settled) return;
         settle(err);
-        if (!task.started || this.abortGrace === 0) {
-          if (task.started) this.engine.requestStop(id, err);
-          controller.abort(err);
-        } else {
-          this.engine.requestStop(id, err);
-          grace = this.clock.setTimeout(() => controller.abort(err), this.abortGrace);
-        }
+        const running = this.engine.isRunning(id);
+        if (running) this.engine.requestStop(id, err);
+        if (!running || this.abortGrace === 0) controller!.abort(err);
+        else grace = this.clock.setTimeout(() => controller!.abort(err), this.abortGrace);
       },
     };
     this.tasks.set(id, task);
@@ -266,7 +258,7 @@ export class WorkerPool {
       if (grace !== null) this.clock.clearTimeout(grace);
       this.tasks.delete(id);
     };
-    task.engineDone = this.engine.submit({ id, module, exportName, args }, { signal: controller.signal, transfer }).then(
+    task.engineDone = this.engine.submit({ id, module, exportName, args }, { signal: controller?.signal, transfer }).then(
       (reply: TaskReply) => {
         released();
         if (reply.ok) settle(null, reply.value);

@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-const current = new AsyncLocalStorage<AbortSignal>();
+const current = new AsyncLocalStorage<TaskStop>();
 
 /**
  * The AbortSignal of the offloaded task that calls it: aborted when the
@@ -17,12 +17,36 @@ const current = new AsyncLocalStorage<AbortSignal>();
  * Outside a task (on the main thread, say) it is a signal that never aborts.
  */
 export function taskSignal(): AbortSignal {
-  return current.getStore() ?? NEVER;
+  return current.getStore()?.signal ?? NEVER;
 }
 
 const NEVER = new AbortController().signal;
 
-/** Runs `fn` as a task whose `taskSignal()` is `signal` (the worker entry's use). */
-export function runAsTask<T>(signal: AbortSignal, fn: () => T): T {
-  return current.run(signal, fn);
+/**
+ * A running task's stop request. The AbortController is made only when the
+ * task asks for its signal: most tasks never do, and one costs a few
+ * microseconds per task.
+ */
+export class TaskStop {
+  private controller: AbortController | null = null;
+  private stopped = false;
+  private reason: unknown;
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.stopped && !this.controller.signal.aborted) this.controller.abort(this.reason);
+    return this.controller.signal;
+  }
+
+  stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** Runs `fn` as a task whose `taskSignal()` is `stop`'s signal (the worker entry's use). */
+export function runAsTask<T>(stop: TaskStop, fn: () => T): T {
+  return current.run(stop, fn);
 }

@@ -17,8 +17,13 @@ export interface TaskMessage {
   readonly args: readonly unknown[];
 }
 
-/** The message a worker posts when a task starts: the pool counts the task as running from then. */
-export const STARTED = 'medusa-xmlrpc:offload-started';
+/**
+ * The key of the one message a worker posts when it starts: `{ [SLOT]: {
+ * threadId, slot } }`, a shared cell holding the id of the task it runs (0
+ * when idle). Read by the pool on demand, so a task costs no message to say
+ * it started.
+ */
+export const SLOT = 'medusa-xmlrpc:offload-slot';
 
 /** What every worker of a pool is started with. */
 export interface WorkerData {

@@ -9,19 +9,23 @@
 // BroadcastChannel; the worker aborts that task's controller, whose signal
 // the task reads with taskSignal().
 
-import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { WorkerPoolError, type OffloadErrorCodeValue } from '../errors.js';
-import { runAsTask } from './task.js';
-import { STARTED, toWire, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
+import { runAsTask, TaskStop } from './task.js';
+import { SLOT, toWire, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
-const running = new Map<number, AbortController>();
+const running = new Map<number, TaskStop>();
+
+// One task at a time runs in a worker (piscina's default): one cell says which.
+const slot = new Int32Array(new SharedArrayBuffer(4));
+parentPort?.postMessage({ [SLOT]: { threadId, slot } });
 
 const channel = new BroadcastChannel((workerData as WorkerData).channel);
 channel.unref();
 channel.onmessage = (event) => {
   const { abort, code, message } = (event as { data: { abort: number; code: OffloadErrorCodeValue; message: string } }).data;
-  running.get(abort)?.abort(new WorkerPoolError(code, message));
+  running.get(abort)?.stop(new WorkerPoolError(code, message));
 };
 
 function load(url: string): Promise<Record<string, unknown>> {
@@ -36,14 +40,14 @@ function load(url: string): Promise<Record<string, unknown>> {
 }
 
 export default async function runTask(task: TaskMessage): Promise<TaskReply> {
-  const controller = new AbortController();
-  running.set(task.id, controller);
-  parentPort?.postMessage({ [STARTED]: task.id });
+  const stop = new TaskStop();
+  running.set(task.id, stop);
+  Atomics.store(slot, 0, task.id);
   try {
     const module = await load(task.module);
     const fn = module[task.exportName];
     if (typeof fn !== 'function') throw new TypeError(`${task.module} has no exported function ${task.exportName}`);
-    const value: unknown = await runAsTask(controller.signal, () => (fn as (...args: unknown[]) => unknown)(...task.args));
+    const value: unknown = await runAsTask(stop, () => (fn as (...args: unknown[]) => unknown)(...task.args));
     // The common uncloneable results fail as a DataCloneError the task threw;
     // one deeper in the result costs the worker (reported as its crash).
     if (typeof value === 'function' || typeof value === 'symbol') structuredClone(value);
@@ -52,5 +56,6 @@ export default async function runTask(task: TaskMessage): Promise<TaskReply> {
     return { ok: false, error: toWire(err) };
   } finally {
     running.delete(task.id);
+    Atomics.store(slot, 0, 0);
   }
 }
