@@ -13,7 +13,8 @@ import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
 import type { Request } from '../lib/server/request.js';
 import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
-import { ManualClock, pollUntil, startServer } from './support.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { ManualClock, pollUntil, post, RawClient, startServer } from './support.js';
 
 const TASKS = new URL('./fixtures/rpc-offload-tasks.js', import.meta.url);
 let channels = 0;
@@ -169,6 +170,33 @@ t.test('a timeout answers fault -32002 and the server keeps serving (ManualClock
   t.equal(fault.faultCode, -32002);
   t.match(fault.faultString, /timed out/);
   t.equal(await proxy().multiply!(3, 4), 12, 'the pool and the server go on');
+});
+
+t.test('a client that leaves (a reset) cancels its offloaded call: the running task has its worker stopped, the queued one never starts', async (t) => {
+  const gate = listen(t);
+  const { pool, proxy, port } = await serve(
+    t,
+    (d, pool) => {
+      d.registerOffloaded('held', TASKS, 'held', { pool });
+      d.registerOffloaded('multiply', TASKS, 'multiply', { pool });
+    },
+    { size: 1 },
+  );
+  const running = await RawClient.open(port);
+  running.write(post('/RPC2', dumps([gate.name, 'a'], 'held')));
+  await gate.until(1);
+  const queued = await RawClient.open(port);
+  queued.write(post('/RPC2', dumps([gate.name, 'b'], 'held')));
+  await pollUntil(() => pool.stats().queued === 1, 'the second call to wait in the queue', 20_000);
+
+  // Gone for good (a reset): a FIN alone is a half-close, and the server still owes the answer.
+  running.socket.resetAndDestroy();
+  queued.socket.resetAndDestroy();
+  t.teardown(() => gate.open());
+  await pollUntil(() => pool.stats().failed === 2, 'both calls to be cancelled', 20_000);
+  t.same(pool.stats().completed, 0);
+  t.equal(await proxy().multiply!(6, 7), 42, 'the pool goes on, on a replaced worker');
+  t.same(gate.seen, ['started a'], 'the queued call never started');
 });
 
 t.test('system.methodHelp and system.methodSignature describe an offloaded method; signatures are checked here', async (t) => {

@@ -50,7 +50,7 @@ const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
  * Typed by shape so that this layer does not import the offload layer.
  */
 export interface OffloadRunner {
-  run(module: string | URL, exportName: string, args: readonly unknown[], options?: { timeout?: number }): Promise<unknown>;
+  run(module: string | URL, exportName: string, args: readonly unknown[], options?: { timeout?: number; signal?: AbortSignal }): Promise<unknown>;
 }
 
 export interface OffloadedMethodInfo extends MethodInfo {
@@ -66,9 +66,14 @@ export interface InstanceOptions {
 }
 
 interface Registered {
-  fn: XmlRpcFunction;
-  self: unknown;
+  invoke(params: XmlRpcValue[], request: Request | undefined): unknown;
+  /** The parameters a call needs at least, when no signatures say (a function's `length`). */
+  minParams: number;
   info: MethodInfo;
+}
+
+function plainFunction(fn: XmlRpcFunction, info: MethodInfo): Registered {
+  return { invoke: (params) => fn(...params), minParams: fn.length, info };
 }
 
 /** An object may take over dispatch entirely, as in Python. */
@@ -92,7 +97,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   constructor(options: XmlRpcHandlerOptions = {}) {
     super(options);
     const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
-      this.functions.set(`system.${name}`, { fn, self: undefined, info: checkedInfo(`system.${name}`, info) });
+      this.functions.set(`system.${name}`, plainFunction(fn, checkedInfo(`system.${name}`, info)));
     system('listMethods', this.listMethods.bind(this), {
       help: 'Lists the names of the methods this server offers.',
       signatures: [['array']],
@@ -118,7 +123,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   /** Exposes `fn` as `name` (default: the function's own name). */
   registerFunction(fn: XmlRpcFunction, name: string = fn.name, info: MethodInfo = {}): this {
     if (name === '') throw new TypeError('registerFunction needs a name for an anonymous function');
-    this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, info) });
+    this.functions.set(name, plainFunction(fn, checkedInfo(name, info)));
     return this;
   }
 
@@ -137,8 +142,10 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     if (typeof pool?.run !== 'function') throw new TypeError(`${name}: registerOffloaded needs a pool (a WorkerPool)`);
     // Checked here, so that a bad timeout fails the registration, not every call.
     const options = timeout === undefined ? {} : { timeout: timeout === Infinity ? Infinity : timeoutMs(`${name}: timeout`, timeout) };
-    const fn = (...params: XmlRpcValue[]) => pool.run(module, exportName, params, options).catch(offloadFault);
-    this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, methodInfo) });
+    // The request's signal cancels the task when the client leaves: queued, it never starts; running, its worker is stopped.
+    const invoke = (params: XmlRpcValue[], request: Request | undefined) =>
+      pool.run(module, exportName, params, request === undefined ? options : { ...options, signal: request.signal }).catch(offloadFault);
+    this.functions.set(name, { invoke, minParams: 0, info: checkedInfo(name, methodInfo) });
     return this;
   }
 
@@ -157,7 +164,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     const registered = this.functions.get(method);
     if (registered !== undefined) {
       checkArity(method, registered, params);
-      return registered.fn.apply(registered.self, params);
+      return registered.invoke(params, request);
     }
     const instance = this.instance;
     if (instance !== null) {
@@ -166,7 +173,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       }
       const found = resolveMethod(instance, method, this.instanceOptions.allowDottedNames === true);
       if (found !== undefined) {
-        checkArity(method, { fn: found.fn, self: found.self, info: {} }, params);
+        checkArity(method, { minParams: found.fn.length, info: {} }, params);
         return found.fn.apply(found.self, params);
       }
     }
@@ -255,7 +262,7 @@ function checkedInfo(name: string, info: MethodInfo): MethodInfo {
   return { ...info, signatures: copies };
 }
 
-function checkArity(method: string, registered: Registered, params: XmlRpcValue[]): void {
+function checkArity(method: string, registered: Pick<Registered, 'minParams' | 'info'>, params: XmlRpcValue[]): void {
   const signatures = registered.info.signatures;
   if (signatures !== undefined) {
     if (!signatures.some((signature) => signature.length - 1 === params.length)) {
@@ -266,8 +273,8 @@ function checkArity(method: string, registered: Registered, params: XmlRpcValue[
   }
   // fn.length counts the parameters before the first default or rest one:
   // fewer than that can only be a mistake.
-  if (params.length < registered.fn.length) {
-    throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes at least ${registered.fn.length} parameter(s), got ${params.length}`);
+  if (params.length < registered.minParams) {
+    throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes at least ${registered.minParams} parameter(s), got ${params.length}`);
   }
 }
 
