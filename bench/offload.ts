@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { WorkerPool } from '../lib/offload/pool.js';
 import { formatRate, table } from './measure.js';
+import { mixTable } from './offload-mix.js';
 import { noop, work } from './offload-tasks.js';
 
 const TASKS = new URL('./offload-tasks.js', import.meta.url);
@@ -32,6 +33,9 @@ const JOB_MS = 20;
 const BATCH = 256;
 /** Jobs of the throughput and responsiveness runs. */
 const JOBS = 40;
+/** The server mix's CPU-bound call is this many JOB_MS jobs (~200 ms), and there are this many. */
+const MIX_SCALE = 10;
+const MIX_HASH_CALLS = 16;
 
 /** Calls `once` in rounds of about `roundMs` (at most `maxOps` each) after a warm-up; median tasks/s. */
 async function asyncRate(once: () => Promise<unknown>, { rounds = 5, roundMs = 200, maxOps = 200_000, perCall = 1 } = {}): Promise<number> {
@@ -262,8 +266,11 @@ export async function runOffloadBench(): Promise<string> {
     'CPU-bound throughput',
     await throughputTable(iterations),
     '',
-    `Event-loop responsiveness while ${JOBS} jobs of ~${JOB_MS} ms run (in process, no XML-RPC server yet; the server mix with registerOffloaded comes later)`,
+    `Event-loop responsiveness while ${JOBS} jobs of ~${JOB_MS} ms run (in process, no XML-RPC server)`,
     await responsivenessTable(iterations),
+    '',
+    `Server mix: ${MIX_HASH_CALLS} calls of hash(${iterations * MIX_SCALE}) (~${JOB_MS * MIX_SCALE} ms of pbkdf2Sync), 8 in flight, while 2 connections send add; the server is a child process, its loop delay measured there`,
+    await mixTable(iterations * MIX_SCALE),
   ];
   return parts.join('\n');
 }
