@@ -23,6 +23,9 @@ const ADD_CONNECTIONS = 2;
 const MAX_ADDS = 1_000_000;
 /** How long the baseline row sends `add` alone. */
 const BASELINE_MS = 1000;
+/** The warm-up of each row, before the clock: at most this many `add` calls a connection, for at most this long. */
+const WARM_UP_ADDS = 2000;
+const WARM_UP_MS = 500;
 /** Every row's load must end within this long. */
 const ROW_GUARD_MS = 60_000;
 
@@ -115,7 +118,13 @@ async function mixRow(name: string, poolSize: number, iterations: number, hashCa
   const hasher = new ServerProxy(url, { maxSocketsPerHost: IN_FLIGHT, timeout: ROW_GUARD_MS });
   const adders = Array.from({ length: ADD_CONNECTIONS }, () => new ServerProxy(url, { maxSocketsPerHost: 1, timeout: ROW_GUARD_MS }));
   try {
-    for (const adder of adders) for (let i = 0; i < 100; i++) await adder.call('add', i, 2); // connections open, JIT warm
+    // Connections open and both sides' JIT warm: up to WARM_UP_ADDS calls a connection, for at most WARM_UP_MS.
+    const warmUntil = process.hrtime.bigint() + BigInt(WARM_UP_MS) * 1_000_000n;
+    await Promise.all(
+      adders.map(async (adder) => {
+        for (let i = 0; i < WARM_UP_ADDS && (i === 0 || process.hrtime.bigint() < warmUntil); i++) await adder.call('add', i, 2);
+      }),
+    );
     server.send({ type: 'start' });
     const start = process.hrtime.bigint();
     let done = false;
@@ -129,7 +138,9 @@ async function mixRow(name: string, poolSize: number, iterations: number, hashCa
         hashes++;
       }
     };
-    const hashing = (hashCalls === 0 ? new Promise((resolve) => setTimeout(resolve, BASELINE_MS)) : Promise.all(Array.from({ length: IN_FLIGHT }, hashLane))).then(() => {
+    const hashing = (
+      hashCalls === 0 ? new Promise((resolve) => setTimeout(resolve, BASELINE_MS)) : Promise.all(Array.from({ length: IN_FLIGHT }, hashLane))
+    ).then(() => {
       wallMs = ms(start);
       done = true;
     });
@@ -156,6 +167,9 @@ async function mixRow(name: string, poolSize: number, iterations: number, hashCa
 export async function mixTable(iterations: number): Promise<string> {
   const cores = availableParallelism();
   const sizes = [...new Set([1, 2, cores])];
+  // Each row has a fresh server, but this process's client code stays: left cold, the first row's
+  // add calls ran at about half the rate of later rows (2 runs of 3 rows each). So a first one is thrown away.
+  await mixRow('warm-up', 0, iterations, 0);
   const rows: MixRow[] = [];
   rows.push(await mixRow('add alone (no hash calls, 1 s)', 0, iterations, 0));
   rows.push(await mixRow('hash inline (registerFunction)', 0, iterations, HASH_CALLS));
