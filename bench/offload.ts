@@ -12,8 +12,8 @@
 //     timer ticks and setImmediate ticks (each an add(40, 2)-like call) that
 //     completed. In process, without the XML-RPC server.
 //  4. The server mix (bench/offload-mix.ts, bench/offload-mix-server.ts): our
-//     Server in a child process with `hash`, ~200 ms of pbkdf2Sync (10 times
-//     the calibrated job), registered inline or with registerOffloaded on a
+//     Server in a child process with `hash`, 200 ms of CPU time of pbkdf2Sync
+//     (calibrated by process.cpuUsage on the main thread), registered inline or with registerOffloaded on a
 //     pool of 1, 2 and availableParallelism() workers; 8 `hash` calls in flight
 //     until 16 are answered while 2 connections send `add` back to back. The
 //     server's loop delay p50/p99 (measured in the child), add calls/s and
@@ -31,7 +31,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { WorkerPool } from '../lib/offload/pool.js';
 import { formatRate, table } from './measure.js';
-import { mixTable } from './offload-mix.js';
+import { calibrateCpu, mixTable } from './offload-mix.js';
 import { noop, work } from './offload-tasks.js';
 
 const TASKS = new URL('./offload-tasks.js', import.meta.url);
@@ -41,9 +41,8 @@ const JOB_MS = 20;
 const BATCH = 256;
 /** Jobs of the throughput and responsiveness runs. */
 const JOBS = 40;
-/** The server mix's CPU-bound call is this many JOB_MS jobs (~200 ms), and there are this many. */
-const MIX_SCALE = 10;
-const MIX_HASH_CALLS = 16;
+/** The server mix's CPU-bound call, ms of CPU time on the main thread. */
+const MIX_MS = 200;
 
 /** Calls `once` in rounds of about `roundMs` (at most `maxOps` each) after a warm-up; median tasks/s. */
 async function asyncRate(once: () => Promise<unknown>, { rounds = 5, roundMs = 200, maxOps = 200_000, perCall = 1 } = {}): Promise<number> {
@@ -266,6 +265,7 @@ async function responsivenessTable(iterations: number): Promise<string> {
 export async function runOffloadBench(): Promise<string> {
   noop();
   const iterations = calibrate();
+  const mixIterations = calibrateCpu(iterations, MIX_MS);
   const parts = [
     'No-op task overhead, tasks/s (median of 5 rounds of 200 ms; ours/this above 1x: ours is faster)',
     await overheadTable(),
@@ -277,8 +277,7 @@ export async function runOffloadBench(): Promise<string> {
     `Event-loop responsiveness while ${JOBS} jobs of ~${JOB_MS} ms run (in process, no XML-RPC server)`,
     await responsivenessTable(iterations),
     '',
-    `Server mix: ${MIX_HASH_CALLS} calls of hash(${iterations * MIX_SCALE}) (~${JOB_MS * MIX_SCALE} ms of pbkdf2Sync), 8 in flight, while 2 connections send add; the server is a child process, its loop delay measured there`,
-    await mixTable(iterations * MIX_SCALE),
+    await mixTable(mixIterations, MIX_MS),
   ];
   return parts.join('\n');
 }
