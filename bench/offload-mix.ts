@@ -184,8 +184,8 @@ export function calibrateCpu(seed: number, targetMs: number): number {
 export async function mixTable(iterations: number, hashMs: number): Promise<string> {
   const cores = availableParallelism();
   const sizes = [...new Set([1, 2, cores])];
-  // Each row has a fresh server, but this process's client code stays: left cold, the first row's
-  // add calls ran at about half the rate of later rows (2 runs of 3 rows each). So a first one is thrown away.
+  // Each row has a fresh server, but this process's client code stays: in 3 runs of 3 baseline rows,
+  // the first row's add rate was a quarter to a half of the later rows'. So a first one is thrown away.
   await mixRow('warm-up', 0, iterations, 0);
   const rows: MixRow[] = [];
   rows.push(await mixRow('add alone (no hash calls, 1 s)', 0, iterations, 0));
