@@ -1,4 +1,5 @@
-// Offload: what WorkerPool costs and what it buys, in one process, three tables.
+// Offload: what WorkerPool costs and what it buys, four tables (three in this
+// process, the fourth against a server in a child process).
 //  1. The overhead of a no-op task, tasks/s: WorkerPool.run beside piscina used
 //     directly (same worker count, its defaults) and a bare worker_threads
 //     postMessage round trip (one Worker echoing), one task in flight and a
@@ -9,12 +10,19 @@
 //  3. Event-loop responsiveness while N such jobs run inline on the loop or on
 //     the pool: loop delay p50/p99 (perf_hooks.monitorEventLoopDelay), 1 ms
 //     timer ticks and setImmediate ticks (each an add(40, 2)-like call) that
-//     completed. In process, without the XML-RPC server: the dispatcher's
-//     registerOffloaded is not built yet; the server mix comes with it.
+//     completed. In process, without the XML-RPC server.
+//  4. The server mix (bench/offload-mix.ts, bench/offload-mix-server.ts): our
+//     Server in a child process with `hash`, 200 ms of CPU time of pbkdf2Sync
+//     (calibrated by process.cpuUsage on the main thread), registered inline or with registerOffloaded on a
+//     pool of 1, 2 and availableParallelism() workers; 8 `hash` calls in flight
+//     until 16 are answered while 2 connections send `add` back to back. The
+//     server's loop delay p50/p99 (measured in the child), add calls/s and
+//     p50/p99 latency, hash calls/s; and whether the goal (loop delay p99
+//     under 20 ms with offload) held in this run.
 //
 // Standalone:        node dist/bench/offload.js
 // From bench/run.ts: import { runOffloadBench } from './offload.js'; console.log(await runOffloadBench());
-// Every loop is bounded in count and in time; every pool and worker is closed.
+// Every loop is bounded in count and in time; every pool, worker and child is closed.
 
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,6 +31,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { WorkerPool } from '../lib/offload/pool.js';
 import { formatRate, table } from './measure.js';
+import { calibrateCpu, mixTable } from './offload-mix.js';
 import { noop, work } from './offload-tasks.js';
 
 const TASKS = new URL('./offload-tasks.js', import.meta.url);
@@ -32,6 +41,8 @@ const JOB_MS = 20;
 const BATCH = 256;
 /** Jobs of the throughput and responsiveness runs. */
 const JOBS = 40;
+/** The server mix's CPU-bound call, ms of CPU time on the main thread. */
+const MIX_MS = 200;
 
 /** Calls `once` in rounds of about `roundMs` (at most `maxOps` each) after a warm-up; median tasks/s. */
 async function asyncRate(once: () => Promise<unknown>, { rounds = 5, roundMs = 200, maxOps = 200_000, perCall = 1 } = {}): Promise<number> {
@@ -254,6 +265,7 @@ async function responsivenessTable(iterations: number): Promise<string> {
 export async function runOffloadBench(): Promise<string> {
   noop();
   const iterations = calibrate();
+  const mixIterations = calibrateCpu(iterations, MIX_MS);
   const parts = [
     'No-op task overhead, tasks/s (median of 5 rounds of 200 ms; ours/this above 1x: ours is faster)',
     await overheadTable(),
@@ -262,8 +274,10 @@ export async function runOffloadBench(): Promise<string> {
     'CPU-bound throughput',
     await throughputTable(iterations),
     '',
-    `Event-loop responsiveness while ${JOBS} jobs of ~${JOB_MS} ms run (in process, no XML-RPC server yet; the server mix with registerOffloaded comes later)`,
+    `Event-loop responsiveness while ${JOBS} jobs of ~${JOB_MS} ms run (in process, no XML-RPC server)`,
     await responsivenessTable(iterations),
+    '',
+    await mixTable(mixIterations, MIX_MS),
   ];
   return parts.join('\n');
 }

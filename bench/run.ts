@@ -31,7 +31,7 @@ async function main(args: string[]): Promise<void> {
     console.log((await runParallelBench()).text);
   }
   if (chosen.has('offload')) {
-    console.log('\nOffload: WorkerPool beside piscina and a bare worker, CPU-bound throughput, event-loop responsiveness\n');
+    console.log('\nOffload: WorkerPool beside piscina and a bare worker, CPU-bound throughput, event-loop responsiveness, the server mix\n');
     console.log(await runOffloadBench());
   }
 }
