@@ -57,7 +57,8 @@ export class CodecOffload {
   constructor(options: CodecOffloadOptions) {
     if (typeof options?.pool?.run !== 'function') throw new TypeError('offload needs a pool (a WorkerPool)');
     const threshold = options.threshold ?? DEFAULT_CODEC_THRESHOLD;
-    if (typeof threshold !== 'number' || !(threshold >= 0)) throw new RangeError(`offload.threshold must be a non-negative number of bytes, got ${String(threshold)}`);
+    if (typeof threshold !== 'number' || !(threshold >= 0))
+      throw new RangeError(`offload.threshold must be a non-negative number of bytes, got ${String(threshold)}`);
     this.pool = options.pool;
     this.threshold = threshold;
   }

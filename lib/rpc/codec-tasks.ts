@@ -13,8 +13,7 @@ import { bufferDumps } from '../xmlrpc/encode.js';
 import { markClasses, restoreClasses, type Marked, type Marks } from './marks.js';
 
 export type DecodeReply =
-  | { ok: true; methodName: string; params: unknown[]; marks: Marks; body: Uint8Array }
-  | { ok: false; code: DecodeErrorCode; message: string; body: Uint8Array };
+  { ok: true; methodName: string; params: unknown[]; marks: Marks; body: Uint8Array } | { ok: false; code: DecodeErrorCode; message: string; body: Uint8Array };
 
 export type EncodeReply = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
 

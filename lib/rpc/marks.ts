@@ -69,7 +69,7 @@ const PROTOTYPES: Readonly<Record<string, object | null>> = {
   D: Double.prototype,
   I: I8.prototype,
   T: DateTime.prototype,
-  B: Buffer.prototype,
+  B: Buffer.prototype as object,
   S: null,
 };
 
