@@ -70,7 +70,11 @@ export class CodecOffload {
 
   /** `value` may encode to more than the threshold (a walk that stops once it does). */
   encodes(value: unknown): boolean {
-    return encodesLargerThan(value, this.threshold);
+    try {
+      return encodesLargerThan(value, this.threshold);
+    } catch {
+      return false; // a getter threw: the encoder, inline, will say so
+    }
   }
 
   /**

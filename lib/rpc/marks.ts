@@ -16,7 +16,7 @@ export interface Marks {
   kinds: string;
 }
 
-/** The walk gives up (the caller encodes inline) past this depth: the encoder's ceiling, so cycles end too. */
+/** The walk gives up (the caller encodes inline) at a container this deep: the encoder's ceiling, so cycles end too. */
 const MAX_WALK_DEPTH = 1000;
 
 /**
@@ -28,7 +28,7 @@ const MAX_WALK_DEPTH = 1000;
  */
 export function markClasses(value: unknown, maxDepth = MAX_WALK_DEPTH): Marks | null {
   const marks: Marks = { objects: [], kinds: '' };
-  return mark(value, 0, Math.min(maxDepth, MAX_WALK_DEPTH) + 1, marks) ? marks : null;
+  return mark(value, 0, Math.min(maxDepth, MAX_WALK_DEPTH), marks) ? marks : null;
 }
 
 function mark(v: unknown, depth: number, limit: number, marks: Marks): boolean {
@@ -91,36 +91,36 @@ export interface Marked<T = unknown> {
  * them) and bounded for large ones (it stops at the threshold).
  */
 export function encodesLargerThan(value: unknown, threshold: number): boolean {
-  let size = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') size += 30 + v.length;
-    else if (typeof v !== 'object' || v === null) size += 26;
-    else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) size += 30 + Math.ceil(v.byteLength / 3) * 4;
-    else if (Array.isArray(v)) {
-      // Each item encodes to 26 bytes at least (`<value><int>1</int></value>`).
-      size += 40 + 26 * v.length;
-      if (size > threshold) return true;
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+  const stack: object[] = [];
+  let size = weigh(value, stack);
+  while (size <= threshold && stack.length > 0) {
+    const v = stack.pop()!;
+    if (Array.isArray(v)) {
+      // Each item encodes to 26 bytes at least (`<value><int>1</int></value>`): a long array is large by its length.
+      if (size + 26 * v.length > threshold) return true;
+      for (let i = 0; i < v.length && size <= threshold; i++) size += weigh(v[i], stack);
     } else if (v instanceof Map) {
-      size += 30;
       for (const [key, member] of v as Map<unknown, unknown>) {
-        size += 40 + (typeof key === 'string' ? key.length : 0);
-        stack.push(member);
+        size += 30 + (typeof key === 'string' ? key.length : 0) + weigh(member, stack);
         if (size > threshold) return true;
       }
-    } else if (v instanceof Double || v instanceof I8 || v instanceof DateTime || v instanceof Date) size += 40;
-    else {
-      size += 30;
+    } else {
       for (const key in v) {
         if (!Object.hasOwn(v, key)) continue;
-        size += 40 + key.length;
-        stack.push((v as Record<string, unknown>)[key]);
+        size += 30 + key.length + weigh((v as Record<string, unknown>)[key], stack);
         if (size > threshold) return true;
       }
     }
-    if (size > threshold) return true;
   }
-  return false;
+  return size > threshold;
+}
+
+/** The encoded size of a value that is not a container; a container is pushed on `stack` and counts its tags only. */
+function weigh(v: unknown, stack: object[]): number {
+  if (typeof v === 'string') return 30 + v.length;
+  if (typeof v !== 'object' || v === null) return 26;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return 30 + Math.ceil(v.byteLength / 3) * 4;
+  if (v instanceof Double || v instanceof I8 || v instanceof DateTime || v instanceof Date) return 40;
+  stack.push(v);
+  return 40;
 }
