@@ -195,6 +195,7 @@ t.test('decoding on the pool gives the same answers as inline: values, faults, c
     ...EXTRA.map(([name, doc]): [string, Buffer] => [name, bytesOf(doc)]),
     ...EXTRA.map(([name, doc]): [string, Buffer, XmlRpcHandlerOptions] => [`${name} with wrapDoubles`, bytesOf(doc), { wrapDoubles: true }]),
     ...SAMPLES.map((doc, i): [string, Buffer, XmlRpcHandlerOptions] => [`sample ${i} with maxBytes 300`, doc, { maxBytes: 300 }]),
+    ['a sample with a bad maxDepth option', SAMPLES[0]!, { maxDepth: -1 }],
   ];
   const rand = prng(10);
   for (let i = 0; i < 300; i++) docs.push([`mutation ${i}`, mutate(SAMPLES[i % SAMPLES.length]!, rand), i % 2 === 0 ? {} : { wrapDoubles: true }]);

@@ -12,13 +12,14 @@
 // - decode: a full queue answers fault -32001 (server busy: the method has
 //   not run, the client may retry; decoding inline instead would stall the
 //   loop exactly when it is busiest); a closed pool, or any failure before
-//   the body has left, decodes inline; a failure after it has left (the
-//   worker died, a pool timeout) answers fault -32603, the body being gone.
+//   the body has left, decodes inline; a failure of the pool after it has
+//   left (the worker died, a pool timeout) answers fault -32603, the body
+//   being gone.
 // - encode: any failure encodes inline: the method has run, its result is
 //   here, and the client must get it.
 
 import type { TransferListItem } from 'node:worker_threads';
-import { DecodeError, EncodeError, Fault, FaultCode, OffloadErrorCode } from '../errors.js';
+import { DecodeError, EncodeError, Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import type { Request } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
 import { bufferDumps } from '../xmlrpc/encode.js';
@@ -92,6 +93,8 @@ export class CodecOffload {
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code === OffloadErrorCode.QUEUE_FULL) throw new Fault(FaultCode.SERVER_BUSY, 'server busy: try again later');
       if (body.byteLength !== 0) return parseMethodCall(body, options);
+      // What the decoder threw (bad options, say), rebuilt by the pool: as inline.
+      if (!(err instanceof WorkerPoolError)) throw err;
       throw new Fault(FaultCode.INTERNAL_ERROR, `the request could not be decoded: ${messageOf(err)}`);
     }
     if (moves) request.body = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
