@@ -251,7 +251,7 @@ export async function runPayloadOffloadBench(options: PayloadBenchOptions = {}):
   const rows = [withOffload.row, inline.row];
   const idle = [...withOffload.idle, ...inline.idle].sort((a, b) => a - b);
   const idleP50 = percentile(idle, 50);
-  const ms = (x: number) => x.toFixed(1);
+  const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
   const ratio = (f: (r: PayloadBenchRow) => number) => `${(f(inline.row) / f(withOffload.row)).toFixed(1)}x`;
   const text =
     `add latency (ms) on one connection while ${clients} clients send ${(echo.length / 1e6).toFixed(1)} MB echoes nonstop, ${seconds} s per mode; idle add p50 ${ms(idleP50)} ms\n` +
