@@ -27,6 +27,7 @@ export { loads, parseMethodCall, parseMethodResponse } from './xmlrpc/decode.js'
 export type { DecodeOptions } from './xmlrpc/decode.js';
 export { XmlRpcHandler } from './rpc/handler.js';
 export type { XmlRpcHandlerOptions } from './rpc/handler.js';
+export type { CodecOffloadOptions, CodecRunner } from './rpc/codec-offload.js';
 export { XmlRpcDispatcher } from './rpc/dispatcher.js';
 export type { XmlRpcFunction, MethodInfo, InstanceOptions, OffloadRunner, OffloadedMethodInfo } from './rpc/dispatcher.js';
 

@@ -96,7 +96,7 @@ t.test('an offloaded method answers over XML-RPC with what its task returned', a
   t.equal(pool.stats().completed, 2, 'both ran on the pool');
 });
 
-t.test('decoded params cross to the worker and back: a base64 Buffer arrives as a Uint8Array and is sent as base64', async (t) => {
+t.test('decoded params cross to the worker and back: a base64 Buffer arrives as a Buffer (a Uint8Array) and is sent as base64', async (t) => {
   const { proxy } = await serve(t, (d, pool) => d.registerOffloaded('echo', TASKS, 'echo', { pool }));
   const when = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
   const answer = (await proxy().echo!(Buffer.from('bytes'), when, 2n ** 40n, { a: [1, 'x', true] })) as [string, unknown][];

@@ -8,8 +8,13 @@
 // Cooperative abort: the pool posts `{ abort: id, code, message }` on the pool's
 // BroadcastChannel; the worker aborts that task's controller, whose signal
 // the task reads with taskSignal().
+//
+// A task may return piscina's `Piscina.move(x)` (or any object with its
+// transferable/value symbols): its buffers are then transferred to the
+// caller instead of copied (the rpc layer's large encodings).
 
-import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { WorkerPoolError, type OffloadErrorCodeValue } from '../errors.js';
 import { runAsTask, TaskStop } from './task.js';
 import { SLOT, toWire, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
@@ -51,6 +56,7 @@ export default async function runTask(task: TaskMessage): Promise<TaskReply> {
     // The common uncloneable results fail as a DataCloneError the task threw;
     // one deeper in the result costs the worker (reported as its crash).
     if (typeof value === 'function' || typeof value === 'symbol') structuredClone(value);
+    if (isMoved(value)) return movedReply(value);
     return { ok: true, value };
   } catch (err) {
     return { ok: false, error: toWire(err) };
@@ -58,4 +64,24 @@ export default async function runTask(task: TaskMessage): Promise<TaskReply> {
     running.delete(task.id);
     Atomics.store(slot, 0, 0);
   }
+}
+
+type Moved = { [key: symbol]: unknown };
+
+/** A result wrapped by the task in piscina's `move()`: its buffers are transferred to the caller, not copied. */
+function isMoved(value: unknown): value is Moved {
+  return typeof value === 'object' && value !== null && Piscina.transferableSymbol in value && Piscina.valueSymbol in value;
+}
+
+function movedReply(value: Moved): TaskReply {
+  const transfer = value[Piscina.transferableSymbol] as TransferListItem[];
+  const reply: TaskReply = { ok: true, value: value[Piscina.valueSymbol] };
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() {
+      return transfer;
+    },
+    get [Piscina.valueSymbol]() {
+      return reply;
+    },
+  } as unknown as Parameters<typeof Piscina.move>[0]) as unknown as TaskReply;
 }

@@ -6,7 +6,10 @@ import { EventEmitter } from 'node:events';
 import { Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import { timeoutMs } from '../options.js';
 import type { Request } from '../server/request.js';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
+import { markClasses, restoreClasses, type Marked } from './marks.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -81,6 +84,10 @@ interface SelfDispatching {
   _dispatch(method: string, params: XmlRpcValue[], request?: Request): unknown;
 }
 
+/** registerOffloaded's task (codec-tasks.ts): the user's export, with the XML-RPC classes kept across the clone both ways. */
+const CALL_TASK = new URL('./codec-tasks.js', import.meta.url);
+const NO_MARKS = { objects: [], kinds: '' };
+
 const CAPABILITIES = {
   xmlrpc: { specUrl: 'http://www.xmlrpc.com/spec', specVersion: 1 },
   faults_interop: { specUrl: 'http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php', specVersion: 20010516 },
@@ -135,6 +142,9 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
    * the task goes out as that fault; a full queue answers -32001 (server
    * busy) at once, a timeout -32002; anything else -32500 with its name and
    * message, as for any method. With no `signatures`, arity is not checked.
+   * Params reach the export as they were decoded (Buffer, Double, structs
+   * with a null prototype) and a Double, I8 or DateTime in its result comes
+   * back as that class: the task runs through codec-tasks.ts's `callExport`.
    */
   registerOffloaded(name: string, module: string | URL, exportName: string, info: OffloadedMethodInfo): this {
     if (typeof name !== 'string' || name === '') throw new TypeError('registerOffloaded needs a name');
@@ -142,9 +152,22 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     if (typeof pool?.run !== 'function') throw new TypeError(`${name}: registerOffloaded needs a pool (a WorkerPool)`);
     // Checked here, so that a bad timeout fails the registration, not every call.
     const options = timeout === undefined ? {} : { timeout: timeout === Infinity ? Infinity : timeoutMs(`${name}: timeout`, timeout) };
+    const url = moduleUrl(name, module);
+    if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`${name}: exportName must be the name of a function the module exports`);
     // The request's signal cancels the task when the client leaves: queued, it never starts; running, its worker is stopped.
     const invoke = (params: XmlRpcValue[], request: Request | undefined) =>
-      pool.run(module, exportName, params, request === undefined ? options : { ...options, signal: request.signal }).catch(offloadFault);
+      pool
+        .run(
+          CALL_TASK,
+          'callExport',
+          [url, exportName, { value: params, marks: markClasses(params) ?? NO_MARKS }],
+          request === undefined ? options : { ...options, signal: request.signal },
+        )
+        .then((reply) => {
+          const marked = reply as Marked;
+          restoreClasses(marked.marks);
+          return marked.value;
+        }, offloadFault);
     this.functions.set(name, { invoke, minParams: 0, info: checkedInfo(name, methodInfo) });
     return this;
   }
@@ -227,6 +250,16 @@ function offloadFault(err: unknown): never {
   if (code === OffloadErrorCode.QUEUE_FULL) throw new Fault(FaultCode.SERVER_BUSY, 'server busy: try again later');
   if (code === OffloadErrorCode.TIMEOUT) throw new Fault(FaultCode.TIMEOUT, 'the method timed out');
   throw err;
+}
+
+/** The URL a worker imports: a URL as is, an absolute path as a file: URL (checked at registration). */
+function moduleUrl(name: string, module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module === 'string') {
+    if (module.startsWith('file:') || module.startsWith('data:')) return new URL(module).href;
+    if (isAbsolute(module)) return pathToFileURL(module).href;
+  }
+  throw new TypeError(`${name}: module must be a URL or an absolute path of an ES module, got ${String(module)}`);
 }
 
 function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcValue[] } {
