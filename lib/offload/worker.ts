@@ -1,56 +1,26 @@
 // The worker entry piscina loads in each thread (compiled to
-// dist/lib/offload/worker.js). Its default export runs one task: it imports
-// the task's module (once per worker: the promise is kept), calls the named
-// export with the arguments, and answers a TaskReply. It never throws: what
-// the task throws is answered as a WireError, so a rejection reaching the
-// pool means the worker itself failed (exit, crash, out of memory).
+// dist/lib/offload/worker.js). Its default export runs one task (run-task.ts);
+// a result that cannot be cloned deeper down fails piscina's postMessage and
+// costs the worker (reported as its crash).
 //
 // Cooperative abort: the pool posts `{ abort: id, code, message }` on the pool's
 // BroadcastChannel; the worker aborts that task's controller, whose signal
 // the task reads with taskSignal().
 
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { WorkerPoolError, type OffloadErrorCodeValue } from '../errors.js';
-import { runAsTask } from './task.js';
-import { STARTED, toWire, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
+import type { OffloadErrorCodeValue } from '../errors.js';
+import { taskRunner } from './run-task.js';
+import { STARTED, type TaskMessage, type TaskReply, type WorkerData } from './wire.js';
 
-const modules = new Map<string, Promise<Record<string, unknown>>>();
-const running = new Map<number, AbortController>();
+const runner = taskRunner((id) => parentPort?.postMessage({ [STARTED]: id }));
 
 const channel = new BroadcastChannel((workerData as WorkerData).channel);
 channel.unref();
 channel.onmessage = (event) => {
   const { abort, code, message } = (event as { data: { abort: number; code: OffloadErrorCodeValue; message: string } }).data;
-  running.get(abort)?.abort(new WorkerPoolError(code, message));
+  runner.stop(abort, code, message);
 };
 
-function load(url: string): Promise<Record<string, unknown>> {
-  let module = modules.get(url);
-  if (module === undefined) {
-    module = import(url) as Promise<Record<string, unknown>>;
-    modules.set(url, module);
-    // A module that failed to load is tried again by the next task.
-    module.catch(() => modules.delete(url));
-  }
-  return module;
-}
-
-export default async function runTask(task: TaskMessage): Promise<TaskReply> {
-  const controller = new AbortController();
-  running.set(task.id, controller);
-  parentPort?.postMessage({ [STARTED]: task.id });
-  try {
-    const module = await load(task.module);
-    const fn = module[task.exportName];
-    if (typeof fn !== 'function') throw new TypeError(`${task.module} has no exported function ${task.exportName}`);
-    const value: unknown = await runAsTask(controller.signal, () => (fn as (...args: unknown[]) => unknown)(...task.args));
-    // The common uncloneable results fail as a DataCloneError the task threw;
-    // one deeper in the result costs the worker (reported as its crash).
-    if (typeof value === 'function' || typeof value === 'symbol') structuredClone(value);
-    return { ok: true, value };
-  } catch (err) {
-    return { ok: false, error: toWire(err) };
-  } finally {
-    running.delete(task.id);
-  }
+export default function runTask(task: TaskMessage): Promise<TaskReply> {
+  return runner.run(task);
 }
