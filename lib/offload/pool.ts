@@ -47,6 +47,12 @@ export interface WorkerPoolOptions {
    */
   isolation?: 'thread' | 'process';
   /**
+   * isolation 'process' only: the node flags of each child (resourceLimits
+   * are added to them as V8 flags). Default: this process's flags, less
+   * those that run code or wait for a debugger (-e, -p, --inspect...).
+   */
+  execArgv?: readonly string[];
+  /**
    * Error classes to rebuild by name when a task throws them (built-ins and
    * the classes of lib/errors.ts always are); any other class comes back as
    * an OffloadError carrying its name, message, code and properties.
@@ -132,6 +138,8 @@ export class WorkerPool {
       this.classes.set(Class.name, Class);
     }
     this.clock = options.clock ?? systemClock;
+    if (options.execArgv !== undefined && (!Array.isArray(options.execArgv) || !options.execArgv.every((flag) => typeof flag === 'string')))
+      throw new TypeError('execArgv must be an array of strings');
     const engineOptions: EngineOptions = {
       size: this.size,
       minSize,
@@ -142,7 +150,7 @@ export class WorkerPool {
         if (task !== undefined) task.started = true;
       },
     };
-    this.engine = isolation === 'process' ? new ProcessEngine(engineOptions) : new ThreadEngine(engineOptions);
+    this.engine = isolation === 'process' ? new ProcessEngine(engineOptions, options.execArgv) : new ThreadEngine(engineOptions);
   }
 
   /**

@@ -68,9 +68,10 @@ export class ProcessEngine implements OffloadEngine {
   private broken: WorkerPoolError | null = null;
   private destroying = false;
 
-  constructor(options: EngineOptions) {
+  /** `execArgv`: the children's node flags (default: this process's, see childExecArgv). */
+  constructor(options: EngineOptions, execArgv?: readonly string[]) {
     this.options = options;
-    this.execArgv = childExecArgv(process.execArgv, options.resourceLimits);
+    this.execArgv = childExecArgv(execArgv ?? process.execArgv, options.resourceLimits);
     for (let i = 0; i < options.minSize; i++) this.spawn();
   }
 
@@ -87,7 +88,8 @@ export class ProcessEngine implements OffloadEngine {
 
   requestStop(id: number, reason: WorkerPoolError): void {
     for (const child of this.children) {
-      if (child.job?.task.id === id && !child.killed) this.send(child, { type: 'stop', id, code: reason.code as OffloadErrorCodeValue, message: reason.message });
+      if (child.job?.task.id === id && !child.killed)
+        this.send(child, { type: 'stop', id, code: reason.code as OffloadErrorCodeValue, message: reason.message });
     }
   }
 
@@ -125,7 +127,8 @@ export class ProcessEngine implements OffloadEngine {
     }
   }
 
-  private settle(job: Job, outcome: { reply: TaskReply } | unknown): void {
+  /** `{ reply }` resolves the job; anything else is what it rejects with. */
+  private settle(job: Job, outcome: unknown): void {
     job.signal.removeEventListener('abort', job.onAbort);
     if (typeof outcome === 'object' && outcome !== null && 'reply' in outcome) job.resolve((outcome as { reply: TaskReply }).reply);
     else job.reject(outcome);
@@ -293,7 +296,9 @@ export class ProcessEngine implements OffloadEngine {
       return new WorkerPoolError(OffloadErrorCode.WORKER_CRASHED, `the child process crashed: ${cause.message}`, { cause });
     }
     if (signal !== null) return new WorkerPoolError(OffloadErrorCode.WORKER_CRASHED, `the child process was killed by ${signal} while running the task`);
-    return new WorkerPoolError(OffloadErrorCode.WORKER_EXITED, `the child process exited with code ${code} while running the task`, { exitCode: code ?? undefined });
+    return new WorkerPoolError(OffloadErrorCode.WORKER_EXITED, `the child process exited with code ${code} while running the task`, {
+      exitCode: code ?? undefined,
+    });
   }
 }
 
