@@ -270,6 +270,18 @@ t.test('a child past maxOldGenerationSizeMb (--max-old-space-size) fails its tas
   t.equal(await p.run(TASKS, 'add', [3, 4]), 7);
 });
 
+t.test('a heap cap too small for a child to start fails tasks with WORKER_OUT_OF_MEMORY instead of leaving them queued forever', async (t) => {
+  const p = pool(t, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+  captureStderr(t);
+  const errors = [await rejection(p.run(TASKS, 'add', [1, 2])), await rejection(p.run(TASKS, 'add', [1, 2]))];
+  t.same(
+    errors.map((err) => err.code),
+    [OffloadErrorCode.WORKER_OUT_OF_MEMORY, OffloadErrorCode.WORKER_OUT_OF_MEMORY],
+  );
+  await p.close();
+  t.equal(p.workers(), 0);
+});
+
 t.test("a child's stderr reaches this process's stderr", async (t) => {
   const p = pool(t);
   const written = captureStderr(t);

@@ -26,7 +26,8 @@ import { asDataCloneError, BUILTIN_ERROR_CLASSES, fromWire, type FromChild, type
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 /** Bytes of a child's stderr kept (the V8 fatal-error banner is well under it). */
 const STDERR_TAIL = 8192;
-const OUT_OF_MEMORY = /JavaScript heap out of memory/;
+// V8's banners: past the heap cap at run time, and too small a heap to start at all.
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Fatal JavaScript OOM/i;
 const BUILTINS = new Map(BUILTIN_ERROR_CLASSES.map((Class) => [Class.name, Class]));
 /** Flags of this process a child must not repeat: they run code, wait for a debugger, or are not for a module entry. */
 const NOT_INHERITED = /^(-e|--eval|-p|--print|-c|--check|-i|--interactive|--test|--watch|--inspect|--debug)/;
@@ -288,7 +289,8 @@ export class ProcessEngine implements OffloadEngine {
     if (this.destroying) return new WorkerPoolError(OffloadErrorCode.ABORTED, 'the pool was closed');
     // The caller's promise has already failed (abort, timeout); this is only for the engine.
     if (child.killed) return new WorkerPoolError(OffloadErrorCode.ABORTED, 'the task was stopped');
-    if ((signal === 'SIGABRT' || code === 134) && OUT_OF_MEMORY.test(child.stderrTail)) {
+    // V8 then aborts the child (SIGABRT, or SIGTRAP on some paths; 134 through a shell).
+    if ((signal !== null || code === 134) && OUT_OF_MEMORY.test(child.stderrTail)) {
       return new WorkerPoolError(OffloadErrorCode.WORKER_OUT_OF_MEMORY, 'the child process ran out of memory (resourceLimits: --max-old-space-size)');
     }
     if (child.crash !== null) {
