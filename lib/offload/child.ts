@@ -71,6 +71,7 @@ process.on('uncaughtException', (err) => {
   }
 });
 
-const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { parent, every: WATCH_MS } });
+// No flags: the loaders a task may need are not the watchdog's.
+const watchdog = new Worker(WATCHDOG, { eval: true, execArgv: [], workerData: { parent, every: WATCH_MS } });
 watchdog.unref();
 watchdog.once('online', () => send({ type: 'ready' }));

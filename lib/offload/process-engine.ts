@@ -79,6 +79,7 @@ export class ProcessEngine implements OffloadEngine {
   submit(task: TaskMessage, options: { signal: AbortSignal }): Promise<TaskReply> {
     if (this.broken !== null) return Promise.reject(this.broken);
     if (this.destroying) return Promise.reject(new WorkerPoolError(OffloadErrorCode.ABORTED, 'the pool was closed'));
+    if (options.signal.aborted) return Promise.reject(options.signal.reason);
     return new Promise<TaskReply>((resolve, reject) => {
       const job: Job = { task, signal: options.signal, resolve, reject, onAbort: () => this.abort(job), child: null };
       options.signal.addEventListener('abort', job.onAbort, { once: true });
@@ -142,7 +143,8 @@ export class ProcessEngine implements OffloadEngine {
     for (const child of this.children) {
       if (child.killed) continue;
       if (!child.ready) starting++;
-      else if (child.job === null && this.queue.length > 0) this.dispatch(child, this.queue.shift()!);
+      // A child that said it crashed is about to exit: it takes nothing more.
+      else if (child.job === null && child.crash === null && this.queue.length > 0) this.dispatch(child, this.queue.shift()!);
     }
     for (let live = this.threads(), waiting = this.queue.length - starting; waiting > 0 && live < this.options.size; waiting--, live++) this.spawn();
   }
