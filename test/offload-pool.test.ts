@@ -124,8 +124,7 @@ t.test('values that cannot be cloned: arguments and results fail the task, and t
   t.equal(await p.run(M, 'id', [5]), 5);
 });
 
-t.test('the options are checked; isolation "process" is not built yet', async (t) => {
-  t.throws(() => new WorkerPool({ isolation: 'process' }), { name: 'RangeError', message: /not built yet/ });
+t.test('the options are checked', async (t) => {
   t.throws(() => new WorkerPool({ isolation: 'fork' as 'thread' }), RangeError);
   t.throws(() => new WorkerPool({ size: 0 }), RangeError);
   t.throws(() => new WorkerPool({ size: 2, minSize: 3 }), RangeError);

@@ -1,9 +1,8 @@
 // The seam between WorkerPool and what runs its tasks. WorkerPool keeps the
 // policy (timeouts through the Clock, abort, grace, joined stacks, rebuilt
 // errors, close); an engine only runs a task somewhere and says how it ended.
-// ThreadEngine is the one engine today: worker_threads through piscina.
-// A child-process engine (isolation: 'process') is to implement the same
-// interface.
+// ThreadEngine: worker_threads through piscina. ProcessEngine
+// (process-engine.ts, isolation: 'process'): forked child processes.
 
 import { availableParallelism } from 'node:os';
 import { once } from 'node:events';

@@ -13,7 +13,8 @@ import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import * as catalogue from '../errors.js';
 import { OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import { integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
-import { defaultPoolSize, ThreadEngine, type OffloadEngine } from './engine.js';
+import { defaultPoolSize, ThreadEngine, type EngineOptions, type OffloadEngine } from './engine.js';
+import { ProcessEngine } from './process-engine.js';
 import { BUILTIN_ERROR_CLASSES, framesOf, fromWire, joinStacks, type TaskReply } from './wire.js';
 
 type ErrorClass = new (...args: never[]) => Error;
@@ -38,8 +39,19 @@ export interface WorkerPoolOptions {
    * way. Default: 0 (terminate at once).
    */
   abortGrace?: number;
-  /** Only 'thread' (worker_threads) is built; 'process' is a later step of issue 10. */
+  /**
+   * 'thread' (worker_threads, the default) or 'process' (child processes,
+   * for code that may crash its process or must not share memory: each task
+   * runs in a forked child; `transfer` copies; children kill themselves if
+   * this process dies). Default: 'thread'.
+   */
   isolation?: 'thread' | 'process';
+  /**
+   * isolation 'process' only: the node flags of each child (resourceLimits
+   * are added to them as V8 flags). Default: this process's flags, less
+   * those that run code or wait for a debugger (-e, -p, --inspect...).
+   */
+  execArgv?: readonly string[];
   /**
    * Error classes to rebuild by name when a task throws them (built-ins and
    * the classes of lib/errors.ts always are); any other class comes back as
@@ -55,7 +67,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** This task's timeout, ms (overrides the pool's; Infinity: none). ERR_OFFLOAD_TIMEOUT. */
   timeout?: number;
-  /** ArrayBuffers (or ports) in `args` to move to the worker instead of copying; they are detached here. */
+  /** ArrayBuffers (or ports) in `args` to move to the worker instead of copying; they are detached here. With isolation 'process' they are copied (memory cannot move to another process) and stay usable. */
   transfer?: readonly TransferListItem[];
 }
 
@@ -108,8 +120,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions = {}) {
     const isolation = options.isolation ?? 'thread';
-    if (isolation === 'process') throw new RangeError("isolation: 'process' is not built yet (a later step of issue 10); use 'thread'");
-    if (isolation !== 'thread') throw new RangeError(`isolation must be 'thread' or 'process', got ${String(isolation)}`);
+    if (isolation !== 'thread' && isolation !== 'process') throw new RangeError(`isolation must be 'thread' or 'process', got ${String(isolation)}`);
     this.size = positiveInteger('size', options.size ?? defaultPoolSize());
     const minSize = integerIn('minSize', options.minSize ?? this.size, 1, this.size);
     this.maxQueue = nonNegative('maxQueue', options.maxQueue ?? Infinity, true);
@@ -125,12 +136,15 @@ export class WorkerPool {
       this.classes.set(Class.name, Class);
     }
     this.clock = options.clock ?? systemClock;
-    this.engine = new ThreadEngine({
+    if (options.execArgv !== undefined && (!Array.isArray(options.execArgv) || !options.execArgv.every((flag) => typeof flag === 'string')))
+      throw new TypeError('execArgv must be an array of strings');
+    const engineOptions: EngineOptions = {
       size: this.size,
       minSize,
       idleTimeout,
       resourceLimits: options.resourceLimits,
-    });
+    };
+    this.engine = isolation === 'process' ? new ProcessEngine(engineOptions, options.execArgv) : new ThreadEngine(engineOptions);
   }
 
   /**
@@ -172,7 +186,7 @@ export class WorkerPool {
     };
   }
 
-  /** Worker threads that have not exited yet (those being stopped included); 0 once close() has resolved. */
+  /** Worker threads (or child processes) that have not exited yet (those being stopped included); 0 once close() has resolved. */
   workers(): number {
     return this.engine.alive();
   }

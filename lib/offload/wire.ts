@@ -6,7 +6,7 @@
 // pool's `errorClasses`), else as an OffloadError carrying the same name,
 // message, code and properties.
 
-import { OffloadError } from '../errors.js';
+import { OffloadError, type OffloadErrorCodeValue } from '../errors.js';
 
 /** One task, as the worker receives it. */
 export interface TaskMessage {
@@ -30,6 +30,20 @@ export interface WorkerData {
   /** The name of the pool's BroadcastChannel, on which it posts `{ abort: id, code, message }`. */
   readonly channel: string;
 }
+
+/** What the pool sends a child process (isolation: 'process') over IPC. */
+export type ToChild =
+  | { readonly type: 'task'; readonly task: TaskMessage }
+  /** Aborts the taskSignal() of running task `id` with a WorkerPoolError of `code`. */
+  | { readonly type: 'stop'; readonly id: number; readonly code: OffloadErrorCodeValue; readonly message: string };
+
+/** What a child process sends the pool. */
+export type FromChild =
+  /** The child listens for tasks (and its parent-death watchdog runs). */
+  | { readonly type: 'ready' }
+  | { readonly type: 'reply'; readonly id: number; readonly reply: TaskReply }
+  /** An exception nothing caught, sent just before the child exits. */
+  | { readonly type: 'crash'; readonly error: WireFailure };
 
 export type TaskReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: WireFailure };
 
@@ -105,6 +119,14 @@ export function toWire(thrown: unknown, depth = 0): WireFailure {
     cause: hasCause ? toWire(thrown.cause, depth + 1) : undefined,
     hasCause,
   };
+}
+
+/**
+ * The IPC serializer's "could not be cloned" Error (a plain Error) as the
+ * DataCloneError that structuredClone, and so thread mode, throws.
+ */
+export function asDataCloneError(err: unknown): unknown {
+  return err instanceof Error && err.name === 'Error' && / could not be cloned\.$/.test(err.message) ? new DOMException(err.message, 'DataCloneError') : err;
 }
 
 /** Error classes a pool rebuilds by name, whatever its `errorClasses` add. */
