@@ -1,5 +1,5 @@
-// Offload: what WorkerPool costs and what it buys, four tables (three in this
-// process, the fourth against a server in a child process).
+// Offload: what WorkerPool costs and what it buys, five tables (three in this
+// process, the last two against a server in a child process).
 //  1. The overhead of a no-op task, tasks/s: WorkerPool.run beside piscina used
 //     directly (same worker count, its defaults) and a bare worker_threads
 //     postMessage round trip (one Worker echoing), one task in flight and a
@@ -19,6 +19,9 @@
 //     server's loop delay p50/p99 (measured in the child), add calls/s and
 //     p50/p99 latency, hash calls/s; and whether the goal (loop delay p99
 //     under 20 ms with offload) held in this run.
+//  5. Large payloads (bench/offload-payloads.ts): `add` latency while 4
+//     clients send 8 MB echoes nonstop, the CLI server with its codec offload
+//     and with --inline-codec.
 //
 // Standalone:        node dist/bench/offload.js
 // From bench/run.ts: import { runOffloadBench } from './offload.js'; console.log(await runOffloadBench());
@@ -31,6 +34,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { WorkerPool } from '../lib/offload/pool.js';
 import { formatRate, table } from './measure.js';
+import { runPayloadOffloadBench } from './offload-payloads.js';
 import { calibrateCpu, mixTable } from './offload-mix.js';
 import { noop, work } from './offload-tasks.js';
 
@@ -278,6 +282,8 @@ export async function runOffloadBench(): Promise<string> {
     await responsivenessTable(iterations),
     '',
     await mixTable(mixIterations, MIX_MS),
+    '',
+    (await runPayloadOffloadBench()).text,
   ];
   return parts.join('\n');
 }
