@@ -74,7 +74,7 @@ export class ThreadEngine implements OffloadEngine {
     }
   };
   /** Rejecters of the tasks submitted and not yet settled. */
-  private readonly pending = new Set<(err: WorkerPoolError) => void>();
+  private readonly pending = new Set<(err: unknown) => void>();
   /** Why no worker can start any more, once piscina has given up. */
   private broken: WorkerPoolError | null = null;
   private lastWorkerError: Error | null = null;
@@ -119,22 +119,22 @@ export class ThreadEngine implements OffloadEngine {
     this.piscina.on('error', (err: Error) => (this.lastWorkerError = err));
   }
 
-  async submit(task: TaskMessage, options: { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
-    if (this.broken !== null) throw this.broken;
-    let fail!: (err: WorkerPoolError) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    this.pending.add(fail);
-    try {
+  submit(task: TaskMessage, options: { signal: AbortSignal | undefined; transfer: readonly TransferListItem[] }): Promise<TaskReply> {
+    if (this.broken !== null) return Promise.reject(this.broken);
+    return new Promise<TaskReply>((resolve, reject) => {
+      // Also called by checkAlive() when no worker can start, piscina then leaving the task queued forever.
+      const fail = (err: unknown) => {
+        this.pending.delete(fail);
+        reject(options.signal?.aborted === true || err instanceof WorkerPoolError ? err : engineFailure(err));
+      };
+      this.pending.add(fail);
       const transferList = options.transfer.length === 0 ? undefined : ([...options.transfer] as never);
-      const reply = this.piscina.run(task, { signal: options.signal ?? null, transferList }) as Promise<TaskReply>;
+      (this.piscina.run(task, { signal: options.signal ?? null, transferList }) as Promise<TaskReply>).then((reply) => {
+        this.pending.delete(fail);
+        resolve(reply);
+      }, fail);
       this.scan();
-      return await Promise.race([reply, failed]);
-    } catch (err) {
-      if (options.signal?.aborted === true || err instanceof WorkerPoolError) throw err;
-      throw engineFailure(err);
-    } finally {
-      this.pending.delete(fail);
-    }
+    });
   }
 
   /**

@@ -30,16 +30,22 @@ export interface TaskRunner {
 }
 
 export function taskRunner(running: (id: number) => void): TaskRunner {
-  const modules = new Map<string, Promise<Record<string, unknown>>>();
   const stops = new Map<number, TaskStop>();
 
+  /** Modules loaded, by URL: a task of one of them starts without waiting a turn. */
+  const loaded = new Map<string, Record<string, unknown>>();
+  const loading = new Map<string, Promise<Record<string, unknown>>>();
+
   function load(url: string): Promise<Record<string, unknown>> {
-    let module = modules.get(url);
+    let module = loading.get(url);
     if (module === undefined) {
       module = import(url) as Promise<Record<string, unknown>>;
-      modules.set(url, module);
-      // A module that failed to load is tried again by the next task.
-      module.catch(() => modules.delete(url));
+      loading.set(url, module);
+      module.then(
+        (namespace) => loaded.set(url, namespace),
+        // A module that failed to load is tried again by the next task.
+        () => loading.delete(url),
+      );
     }
     return module;
   }
@@ -50,7 +56,7 @@ export function taskRunner(running: (id: number) => void): TaskRunner {
       stops.set(task.id, stop);
       running(task.id);
       try {
-        const module = await load(task.module);
+        const module = loaded.get(task.module) ?? (await load(task.module));
         const fn = module[task.exportName];
         if (typeof fn !== 'function') throw new TypeError(`${task.module} has no exported function ${task.exportName}`);
         const value: unknown = await runAsTask(stop, () => (fn as (...args: unknown[]) => unknown)(...task.args));
