@@ -211,6 +211,34 @@ t.test('REVIEW-7: a run() given a bad signal leaves no unhandled rejection behin
   t.same(unhandled.map(String), [], 'no unhandled rejection');
 });
 
+t.test('REVIEW-11: when ids wrap, a new task never takes the id of one still in flight', async (t) => {
+  const p = pool(t, { size: 2 });
+  const inside = p as unknown as { nextId: number; tasks: Map<number, unknown> };
+  inside.nextId = 0;
+  const first = p.run(HELD, 'spin', ['offload-review-unused']).catch(() => 'stopped'); // id 1, runs until the pool closes
+  await pollUntil(() => p.stats().busy === 1, 'the first task to run', 20_000);
+  inside.nextId = 0x7fffffff; // the next id wraps to 1
+  const second = p.run(TASKS, 'id', [2]);
+  t.equal(inside.tasks.size, 2, 'both tasks are tracked (an abort of the second would otherwise stop the first, and close() would not wait for it)');
+  t.equal(await second, 2);
+  await p.close({ force: true });
+  await first;
+});
+
+t.test('REVIEW-12: once no worker can start, each caller gets its own error, stamped with its own stack', async (t) => {
+  const p = pool(t, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+  const one = await rejection(p.run(TASKS, 'id', [1]));
+  const two = await rejection(p.run(TASKS, 'id', [2]));
+  const three = await (async function thirdCaller() {
+    return rejection(p.run(TASKS, 'id', [3]));
+  })();
+  t.equal(three.code, OffloadErrorCode.WORKER_OUT_OF_MEMORY);
+  t.not(two, three, 'not one shared object whose stack the latest caller rewrites');
+  t.notMatch(String(two.stack), /thirdCaller/, "the second caller's stack does not name the third caller");
+  t.ok(one);
+  await p.close();
+});
+
 // ---- edges that held (kept as regression tests) ----
 
 t.test('held: exportName __proto__, constructor, then, toString are not functions of the module', async (t) => {
