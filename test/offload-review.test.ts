@@ -110,6 +110,15 @@ t.test('REVIEW-6: a DOMException a task throws comes back as a DOMException (REA
   t.ok(err instanceof DOMException, `got ${err.constructor.name}`);
 });
 
+t.test('REVIEW-6: a result that is a function rejects with the same kind of DataCloneError as an argument that is one', async (t) => {
+  const p = pool(t);
+  const M = 'data:text/javascript,export const fn = () => () => 1; export const id = (x) => x';
+  const fromArgs = await rejection(p.run(M, 'id', [() => 1]));
+  const fromResult = await rejection(p.run(M, 'fn'));
+  t.ok(fromArgs instanceof DOMException, 'the argument case is a DOMException');
+  t.ok(fromResult instanceof DOMException, `the result case is a ${fromResult.constructor.name} (README: "rejects with a DataCloneError")`);
+});
+
 t.test('REVIEW-7: a signal that is not an AbortSignal is refused before the task runs (nothing runs, nothing counted as completed)', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'id', [1], { signal: {} as AbortSignal }));
@@ -237,6 +246,23 @@ t.test('REVIEW-12: once no worker can start, each caller gets its own error, sta
   t.notMatch(String(two.stack), /thirdCaller/, "the second caller's stack does not name the third caller");
   t.ok(one);
   await p.close();
+});
+
+t.test('REVIEW-13: idleTimeout given without minSize is not silently inert (minSize defaults to size)', async (t) => {
+  let p: WorkerPool;
+  try {
+    p = pool(t, { size: 2, idleTimeout: 1 });
+  } catch (err) {
+    t.ok(err instanceof RangeError, 'refused, saying minSize is needed');
+    return;
+  }
+  t.equal(await p.run(TASKS, 'id', [1]), 1);
+  // A bound for the failing case, not a measure: a worker idle for 1 ms should go.
+  const shrank = await pollUntil(() => p.workers() < 2, 'an idle worker to exit', 10_000).then(
+    () => true,
+    () => false,
+  );
+  t.ok(shrank, `workers() stayed ${p.workers()}`);
 });
 
 // ---- edges that held (kept as regression tests) ----
