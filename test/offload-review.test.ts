@@ -160,7 +160,8 @@ t.test('REVIEW-9: system.multicall passes the request (and its signal) to the of
   const fake: OffloadRunner = {
     run: (_module, _name, _args, options) => {
       seen.push(options?.signal);
-      return Promise.resolve(1);
+      // What registerOffloaded's task (callExport) answers: the value and its class marks.
+      return Promise.resolve({ value: 1, marks: { objects: [], kinds: [] } });
     },
   };
   const rpc = new XmlRpcDispatcher().registerOffloaded('heavy', TASKS, 'id', { pool: fake });

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import * as catalogue from '../errors.js';
-import { OffloadErrorCode, WorkerPoolError } from '../errors.js';
+import { OffloadErrorCode, WorkerPoolError, type OffloadErrorCodeValue } from '../errors.js';
 import { integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { defaultPoolSize, ThreadEngine, type EngineOptions, type OffloadEngine } from './engine.js';
 import { ProcessEngine } from './process-engine.js';
@@ -22,9 +22,13 @@ type ErrorClass = new (...args: never[]) => Error;
 export interface WorkerPoolOptions {
   /** Workers at most. Default: os.availableParallelism(). */
   size?: number;
-  /** Workers kept when idle, 1 to `size` (they start with the pool). Default: `size`. */
+  /** Workers kept when idle, 1 to `size` (they start with the pool). Default: `size`, or 1 when `idleTimeout` is given. */
   minSize?: number;
-  /** Tasks waiting for a worker at most; one more is refused at once with ERR_OFFLOAD_QUEUE_FULL. Default: Infinity. */
+  /**
+   * Tasks waiting for a worker at most; one more is refused at once with
+   * ERR_OFFLOAD_QUEUE_FULL (Infinity: unbounded). Default: 1024, so that a
+   * burst is refused rather than held in memory without limit.
+   */
   maxQueue?: number;
   /** How long a worker above `minSize` stays idle before it exits, ms. Default: Infinity (until close). */
   idleTimeout?: number;
@@ -86,17 +90,44 @@ export interface WorkerPoolStats {
   failed: number;
 }
 
-interface Task {
-  readonly id: number;
-  /** The caller's promise is settled. */
-  settled: boolean;
-  /** Settles at the engine (after a stop, once the worker has let the task go). */
-  engineDone: Promise<void>;
-  /** Fails the caller's promise (no-op once settled); the engine is left to the caller of fail. */
-  fail(err: WorkerPoolError): void;
-  /** The caller's signal or timeout fired: fail, then drop or stop the task. */
-  stop(err: WorkerPoolError): void;
+/** One run() call, from the call until the engine has let it go. */
+class PooledTask {
+  /** The caller's promise is settled (the engine may still hold the task: a stopped one in its grace). */
+  settled = false;
+  /** Settles once the engine has let the task go (it holds no worker and no queue place). */
+  engineDone: Promise<void> = Promise.resolve();
+  timer: ClockTimer | null = null;
+  grace: ClockTimer | null = null;
+  readonly promise: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (err: Error) => void;
+
+  constructor(
+    readonly id: number,
+    readonly signal: AbortSignal | undefined,
+    /** Stops the task at the engine: set when it has a signal or a timeout (an engine signal costs piscina a listener and a slower queue path). */
+    readonly controller: AbortController | null,
+    /** Where run() was called: joined to the stack of what the task failed with. */
+    readonly caller: { stack?: string },
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  stamped<E extends Error>(err: E): E {
+    return stamped(err, this.caller);
+  }
 }
+
+/** The tasks that watch one signal, and its one listener (a signal shared by many tasks gets one, not one each). */
+interface Watched {
+  readonly tasks: Set<PooledTask>;
+  readonly onAbort: () => void;
+}
+
+const DEFAULT_MAX_QUEUE = 1024;
 
 const REBUILT_CATALOGUE: ErrorClass[] = [];
 for (const value of Object.values(catalogue) as unknown[]) {
@@ -111,7 +142,8 @@ export class WorkerPool {
   private readonly abortGrace: number;
   private readonly maxQueue: number;
   private readonly classes = new Map<string, ErrorClass>();
-  private readonly tasks = new Map<number, Task>();
+  private readonly tasks = new Map<number, PooledTask>();
+  private readonly watched = new WeakMap<AbortSignal, Watched>();
   private nextId = 0;
   private completed = 0;
   private failed = 0;
@@ -122,10 +154,11 @@ export class WorkerPool {
     const isolation = options.isolation ?? 'thread';
     if (isolation !== 'thread' && isolation !== 'process') throw new RangeError(`isolation must be 'thread' or 'process', got ${String(isolation)}`);
     this.size = positiveInteger('size', options.size ?? defaultPoolSize());
-    const minSize = integerIn('minSize', options.minSize ?? this.size, 1, this.size);
-    this.maxQueue = nonNegative('maxQueue', options.maxQueue ?? Infinity, true);
-    if (this.maxQueue !== Infinity && !Number.isInteger(this.maxQueue)) throw new RangeError(`maxQueue must be an integer or Infinity, got ${this.maxQueue}`);
     const idleTimeout = options.idleTimeout === undefined || options.idleTimeout === Infinity ? Infinity : timeoutMs('idleTimeout', options.idleTimeout);
+    // An idle timeout means workers may leave: all `size` kept would make it inert.
+    const minSize = integerIn('minSize', options.minSize ?? (idleTimeout === Infinity ? this.size : 1), 1, this.size);
+    this.maxQueue = nonNegative('maxQueue', options.maxQueue ?? DEFAULT_MAX_QUEUE, true);
+    if (this.maxQueue !== Infinity && !Number.isInteger(this.maxQueue)) throw new RangeError(`maxQueue must be an integer or Infinity, got ${this.maxQueue}`);
     this.timeout = taskTimeout('timeout', options.timeout);
     this.abortGrace = timeoutMs('abortGrace', options.abortGrace ?? 0);
     if (options.resourceLimits !== undefined && (typeof options.resourceLimits !== 'object' || options.resourceLimits === null)) {
@@ -162,6 +195,8 @@ export class WorkerPool {
     try {
       return this.start<R>(moduleUrl(module), exportName, args, options, caller);
     } catch (err) {
+      // Refused at once (closed, full, aborted already, bad arguments): it never ran.
+      this.failed++;
       return Promise.reject(err as Error);
     }
   }
@@ -200,7 +235,7 @@ export class WorkerPool {
   async close(options: { force?: boolean } = {}): Promise<void> {
     this.closed = true;
     if (options.force === true) {
-      for (const task of this.tasks.values()) task.fail(new WorkerPoolError(OffloadErrorCode.ABORTED, 'the pool was closed with force'));
+      for (const task of this.tasks.values()) this.settle(task, new WorkerPoolError(OffloadErrorCode.ABORTED, 'the pool was closed with force'));
     } else {
       await Promise.all([...this.tasks.values()].map((task) => task.engineDone));
     }
@@ -213,86 +248,129 @@ export class WorkerPool {
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
     const timeout = options.timeout === undefined ? this.timeout : taskTimeout('timeout', options.timeout);
     const { signal, transfer = [] } = options;
-    const stamped = <E extends Error>(err: E): E => {
-      err.stack = joinStacks(`${err.name}: ${err.message}`, framesOf(caller.stack));
-      return err;
-    };
-    if (this.closed) throw stamped(new WorkerPoolError(OffloadErrorCode.CLOSED, 'the pool is closed'));
-    if (signal?.aborted === true) throw stamped(aborted(signal));
+    // Checked before anything runs: a bad one found later would fail a task that had already run.
+    if (signal !== undefined && !isAbortSignal(signal)) throw new TypeError('signal must be an AbortSignal');
+    if (!Array.isArray(transfer)) throw new TypeError('transfer must be an array of ArrayBuffers or ports');
+    const stamp = <E extends Error>(err: E): E => stamped(err, caller);
+    if (this.closed) throw stamp(new WorkerPoolError(OffloadErrorCode.CLOSED, 'the pool is closed'));
+    if (signal?.aborted === true) throw stamp(aborted(signal));
     // piscina does not count tasks that carry a signal against its maxQueue
     // (they wait in its skip queue), so the bound is kept here: every task
-    // the engine holds is running on one of `size` workers or queued.
+    // the engine holds is running on one of `size` workers or queued (a
+    // stopped task in its grace still holds its worker, so it counts).
     if (this.tasks.size >= this.size + this.maxQueue)
-      throw stamped(new WorkerPoolError(OffloadErrorCode.QUEUE_FULL, `the pool is busy and its queue is full (maxQueue ${this.maxQueue})`));
+      throw stamp(new WorkerPoolError(OffloadErrorCode.QUEUE_FULL, `the pool is busy and its queue is full (maxQueue ${this.maxQueue})`));
 
-    // Ids fit the worker's Int32 cell; one in flight for 2^31 tasks would be the only clash.
-    const id = (this.nextId = (this.nextId % 0x7fffffff) + 1);
-    // Only a task that can be stopped needs a signal for the engine (a
-    // signal costs piscina a listener and a slower queue path).
     const controller = signal !== undefined || timeout !== Infinity ? new AbortController() : null;
-    let timer: ClockTimer | null = null;
-    let grace: ClockTimer | null = null;
-    let resolve!: (value: R) => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<R>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const onAbort = () => task.stop(stamped(aborted(signal!)));
-    const settle = (err: Error | null, value?: unknown) => {
-      if (task.settled) return;
-      task.settled = true;
-      if (timer !== null) this.clock.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (err === null) {
-        this.completed++;
-        resolve(value as R);
-      } else {
-        this.failed++;
-        reject(err);
-      }
-    };
-    const task: Task = {
-      id,
-      settled: false,
-      engineDone: null!,
-      fail: (err) => settle(err),
-      stop: (err) => {
-        if (task.settled) return;
-        settle(err);
-        const running = this.engine.isRunning(id);
-        if (running) this.engine.requestStop(id, err);
-        if (!running || this.abortGrace === 0) controller!.abort(err);
-        else grace = this.clock.setTimeout(() => controller!.abort(err), this.abortGrace);
-      },
-    };
-    this.tasks.set(id, task);
-    /** The engine is done with the task: it no longer holds a worker or a queue place. */
-    const released = () => {
-      if (grace !== null) this.clock.clearTimeout(grace);
-      this.tasks.delete(id);
-    };
-    task.engineDone = this.engine.submit({ id, module, exportName, args }, { signal: controller?.signal, transfer }).then(
+    const task = new PooledTask(this.takeId(), signal, controller, caller);
+    this.tasks.set(task.id, task);
+    task.engineDone = this.engine.submit({ id: task.id, module, exportName, args }, { signal: controller?.signal, transfer }).then(
       (reply: TaskReply) => {
-        released();
-        if (reply.ok) settle(null, reply.value);
-        else settle(fromWire(reply.error, this.classes, framesOf(caller.stack)));
+        this.release(task);
+        if (reply.ok) return this.settle(task, null, reply.value);
+        let err: Error;
+        try {
+          err = fromWire(reply.error, this.classes, framesOf(caller.stack));
+        } catch (cause) {
+          // Never leave the caller waiting (nor an unhandled rejection) for an error we could not rebuild.
+          err = task.stamped(new WorkerPoolError(OffloadErrorCode.WORKER_CRASHED, 'what the task threw could not be rebuilt', { cause }));
+        }
+        this.settle(task, err);
       },
       (err: unknown) => {
-        released();
-        settle(err instanceof WorkerPoolError ? stamped(err) : (err as Error));
+        this.release(task);
+        this.settle(task, err instanceof WorkerPoolError ? task.stamped(ownCopy(err)) : (err as Error));
       },
     );
     if (timeout !== Infinity) {
-      timer = this.clock.setTimeout(
-        () => task.stop(stamped(new WorkerPoolError(OffloadErrorCode.TIMEOUT, `the task took longer than ${timeout} ms (timeout)`))),
+      task.timer = this.clock.setTimeout(
+        () => this.stop(task, task.stamped(new WorkerPoolError(OffloadErrorCode.TIMEOUT, `the task took longer than ${timeout} ms (timeout)`))),
         timeout,
       );
-      timer.unref();
+      task.timer.unref();
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return promise;
+    if (signal !== undefined) this.watch(task, signal);
+    return task.promise as Promise<R>;
   }
+
+  /** A fresh id: it fits the worker's Int32 cell, and is never one still in flight. */
+  private takeId(): number {
+    do this.nextId = (this.nextId % 0x7fffffff) + 1;
+    while (this.tasks.has(this.nextId));
+    return this.nextId;
+  }
+
+  /** Settles the caller's promise (once); the engine is left alone. */
+  private settle(task: PooledTask, err: Error | null, value?: unknown): void {
+    if (task.settled) return;
+    task.settled = true;
+    if (task.timer !== null) this.clock.clearTimeout(task.timer);
+    if (task.signal !== undefined) this.unwatch(task, task.signal);
+    if (err === null) {
+      this.completed++;
+      task.resolve(value);
+    } else {
+      this.failed++;
+      task.reject(err);
+    }
+  }
+
+  /** The caller's signal or the timeout fired: the caller is told at once; a queued task is dropped, a running one stopped (after the grace). */
+  private stop(task: PooledTask, err: WorkerPoolError): void {
+    if (task.settled) return;
+    this.settle(task, err);
+    const running = this.engine.isRunning(task.id);
+    if (running) this.engine.requestStop(task.id, err);
+    if (!running || this.abortGrace === 0) task.controller!.abort(err);
+    else task.grace = this.clock.setTimeout(() => task.controller!.abort(err), this.abortGrace);
+  }
+
+  /** The engine is done with the task: it no longer holds a worker or a queue place. */
+  private release(task: PooledTask): void {
+    if (task.grace !== null) this.clock.clearTimeout(task.grace);
+    this.tasks.delete(task.id);
+  }
+
+  private watch(task: PooledTask, signal: AbortSignal): void {
+    let watched = this.watched.get(signal);
+    if (watched === undefined) {
+      const tasks = new Set<PooledTask>();
+      const onAbort = () => {
+        for (const each of [...tasks]) this.stop(each, each.stamped(aborted(signal)));
+      };
+      watched = { tasks, onAbort };
+      this.watched.set(signal, watched);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    watched.tasks.add(task);
+  }
+
+  private unwatch(task: PooledTask, signal: AbortSignal): void {
+    const watched = this.watched.get(signal);
+    if (watched === undefined || !watched.tasks.delete(task) || watched.tasks.size > 0) return;
+    signal.removeEventListener('abort', watched.onAbort);
+    this.watched.delete(signal);
+  }
+}
+
+/** An engine's error as this caller's own object (an engine may give one error to every task it fails). */
+function ownCopy(err: WorkerPoolError): WorkerPoolError {
+  const cause = (err as { cause?: unknown }).cause;
+  return new WorkerPoolError(err.code as OffloadErrorCodeValue, err.message, {
+    ...(cause === undefined ? {} : { cause }),
+    ...(err.exitCode === undefined ? {} : { exitCode: err.exitCode }),
+  });
+}
+
+/** `err` with the caller's frames as its stack (a failure of the pool's own). */
+function stamped<E extends Error>(err: E, caller: { stack?: string }): E {
+  err.stack = joinStacks(`${err.name}: ${err.message}`, framesOf(caller.stack));
+  return err;
+}
+
+/** What Node's own APIs accept as a signal (an AbortSignal, or one from another realm). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && 'aborted' in value && typeof (value as AbortSignal).addEventListener === 'function';
 }
 
 function aborted(signal: AbortSignal): WorkerPoolError {

@@ -117,9 +117,14 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       help: "Returns a method's signatures, each [returnType, paramTypes...], or 'undef' when unknown.",
       signatures: [['array', 'string']],
     });
-    system('multicall', this.multicall.bind(this), {
-      help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
-      signatures: [['array', 'array']],
+    // Given the request, so that the calls it makes see it too (an offloaded one is cancelled when the client leaves).
+    this.functions.set('system.multicall', {
+      invoke: (params, request) => this.multicall(params[0], request),
+      minParams: 1,
+      info: checkedInfo('system.multicall', {
+        help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
+        signatures: [['array', 'array']],
+      }),
     });
     system('getCapabilities', () => CAPABILITIES, {
       help: 'Lists the XML-RPC extensions this server supports.',
@@ -228,13 +233,13 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
    * system.multicall: runs each call in order; one failing call does not
    * stop the others. A nested system.multicall is refused in its slot.
    */
-  async multicall(calls: unknown): Promise<unknown[]> {
+  async multicall(calls: unknown, request?: Request): Promise<unknown[]> {
     if (!Array.isArray(calls)) throw new Fault(FaultCode.INVALID_PARAMS, 'system.multicall takes an array of calls');
     const results: unknown[] = [];
     for (const entry of calls) {
       try {
         const { methodName, params } = multicallEntry(entry);
-        results.push([await this.call(methodName, params)]);
+        results.push([await this.call(methodName, params, request)]);
       } catch (err) {
         const fault = this.toFault(err);
         results.push({ faultCode: fault.faultCode, faultString: fault.faultString });
