@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { WorkerPool } from '../lib/offload/pool.js';
-import { formatRate, table } from './measure.js';
+import { asyncRate, formatRate, median, table } from './measure.js';
 import { runPayloadOffloadBench } from './offload-payloads.js';
 import { calibrateCpu, mixTable } from './offload-mix.js';
 import { noop, work } from './offload-tasks.js';
@@ -47,26 +47,6 @@ const BATCH = 256;
 const JOBS = 40;
 /** The server mix's CPU-bound call, ms of CPU time on the main thread. */
 const MIX_MS = 200;
-
-/** Calls `once` in rounds of about `roundMs` (at most `maxOps` each) after a warm-up; median tasks/s. */
-async function asyncRate(once: () => Promise<unknown>, { rounds = 5, roundMs = 200, maxOps = 200_000, perCall = 1 } = {}): Promise<number> {
-  for (let i = 0; i < 50; i++) await once();
-  const samples: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let ops = 0;
-    const start = process.hrtime.bigint();
-    const deadline = start + BigInt(roundMs) * 1_000_000n;
-    let now = start;
-    while (ops < maxOps && now < deadline) {
-      await once();
-      ops += perCall;
-      now = process.hrtime.bigint();
-    }
-    samples.push((ops * 1e9) / Number(now - start));
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
 
 /** A Worker that posts back every message it gets, in order. */
 class EchoWorker {
@@ -147,11 +127,6 @@ function calibrate(): number {
     iterations = Math.max(1000, Math.round((iterations * JOB_MS) / Math.max(ms, 0.1)));
   }
   return iterations;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function throughputTable(iterations: number): Promise<string> {
