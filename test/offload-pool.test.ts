@@ -12,7 +12,8 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Fault, OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.js';
 import { mapConcurrent, MORE, waitFor } from '../lib/async/concurrency.js';
 import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
-import { ManualClock, pollUntil, turns } from './support.js';
+import { ManualClock } from './support.js';
+import { Inbox, rejection, running, settled } from './offload-support.js';
 import { QuotaError } from './fixtures/offload-tasks.js';
 
 const TASKS = new URL('./fixtures/offload-tasks.js', import.meta.url);
@@ -31,62 +32,17 @@ function pool(t: Teardown, options: WorkerPoolOptions = {}): WorkerPool {
 function listen(t: Teardown) {
   const name = `offload-test-${process.pid}-${++channels}`;
   const channel = new BroadcastChannel(name);
-  const seen: unknown[] = [];
-  let wake: (() => void) | null = null;
-  channel.onmessage = (event) => {
-    seen.push((event as { data: unknown }).data);
-    wake?.();
-  };
+  const inbox = new Inbox<unknown>();
+  channel.onmessage = (event) => inbox.push((event as { data: unknown }).data);
   t.teardown(() => channel.close());
   return {
     name,
-    seen,
+    seen: inbox.seen,
     close: () => channel.close(),
     open: (tag: string) => channel.postMessage(`open ${tag}`),
-    /** Resolves once `message` has come; rejects after `ms` (a bound for a failing test, not a measure). */
-    async until(message: string, ms = 20_000): Promise<void> {
-      let late = false;
-      const bound = setTimeout(() => {
-        late = true;
-        wake?.();
-      }, ms);
-      try {
-        while (!seen.includes(message)) {
-          if (late) throw new Error(`no '${message}' from the task within ${ms} ms`);
-          await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        wake = null;
-        clearTimeout(bound);
-      }
-    },
+    /** Resolves once `message` has come. */
+    until: (message: string, ms?: number) => inbox.until((m) => m === message, `'${message}'`, ms),
   };
-}
-
-/** Waits until the pool has heard from the worker that `n` tasks run (it hears a little after the task's own message). */
-function running(p: WorkerPool, n: number): Promise<void> {
-  return pollUntil(() => p.stats().busy === n, `the pool to count ${n} running`, 20_000);
-}
-
-/** Whether `promise` has settled, after letting the event loop turn. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await turns(3);
-  return done;
-}
-
-/** The rejection of `promise` (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: unknown };
-  }
-  throw new Error('expected a rejection');
 }
 
 t.test('runs a sync and an async export, from a URL or an absolute path, and counts them in stats', async (t) => {

@@ -16,6 +16,7 @@ import { OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.j
 import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { childExecArgv } from '../lib/offload/process-engine.js';
 import { ManualClock, pollUntil, turns } from './support.js';
+import { Inbox, rejection, running, settled } from './offload-support.js';
 import { QuotaError } from './fixtures/offload-tasks.js';
 
 const TASKS = new URL('./fixtures/offload-tasks.js', import.meta.url);
@@ -38,8 +39,7 @@ function pool(t: Teardown, options: WorkerPoolOptions = {}): WorkerPool {
 /** The test's loopback server the gated tasks connect to: lines they said, and 'open <tag>' to all. */
 async function gates(t: Teardown) {
   const sockets = new Set<net.Socket>();
-  const seen: string[] = [];
-  let wake: (() => void) | null = null;
+  const inbox = new Inbox<string>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -49,8 +49,7 @@ async function gates(t: Teardown) {
       text += chunk.toString();
       const lines = text.split('\n');
       text = lines.pop()!;
-      seen.push(...lines);
-      wake?.();
+      inbox.push(...lines);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,53 +59,13 @@ async function gates(t: Teardown) {
   });
   return {
     port: (server.address() as net.AddressInfo).port,
-    seen,
+    seen: inbox.seen,
     open: (tag: string) => {
       for (const socket of sockets) socket.write(`open ${tag}\n`);
     },
-    /** Resolves with the first line matching `pattern`; rejects after `ms` (a bound for a failing test, not a measure). */
-    async until(pattern: RegExp, ms = 20_000): Promise<string> {
-      let late = false;
-      const bound = setTimeout(() => {
-        late = true;
-        wake?.();
-      }, ms);
-      try {
-        for (;;) {
-          const line = seen.find((l) => pattern.test(l));
-          if (line !== undefined) return line;
-          if (late) throw new Error(`no line matching ${String(pattern)} from a task within ${ms} ms`);
-          await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        wake = null;
-        clearTimeout(bound);
-      }
-    },
+    /** Resolves with the first line matching `pattern`. */
+    until: (pattern: RegExp, ms?: number) => inbox.until((line) => pattern.test(line), `line matching ${String(pattern)}`, ms),
   };
-}
-
-function running(p: WorkerPool, n: number): Promise<void> {
-  return pollUntil(() => p.stats().busy === n, `the pool to count ${n} running`, 20_000);
-}
-
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await turns(3);
-  return done;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: unknown };
-  }
-  throw new Error('expected a rejection');
 }
 
 /** What this process writes to stderr until the test ends (kept from the terminal). */
