@@ -157,12 +157,21 @@ function describe(value: unknown): string {
   }
 }
 
-/** `get()`, or what to say when reading it threw. */
-function read<T>(get: () => T, what: string, fallback: (why: string) => T): T {
+/** `get()`, or `fallback` when reading threw. */
+function or<T>(get: () => T, fallback: T): T {
+  try {
+    return get();
+  } catch {
+    return fallback;
+  }
+}
+
+/** `get()`, or a note of what could not be read and why. */
+function said(what: string, get: () => string): string {
   try {
     return get();
   } catch (err) {
-    return fallback(`<${what} could not be read: ${describe(err)}>`);
+    return `<${what} could not be read: ${describe(err)}>`;
   }
 }
 
@@ -180,7 +189,8 @@ export function toWire(thrown: unknown, depth = 0, budget: Budget = { left: MAX_
   try {
     return errorToWire(thrown, depth, budget);
   } catch (err) {
-    // `instanceof` itself threw (a Proxy's getPrototypeOf trap): nothing of it can be trusted.
+    // `instanceof` itself threw (a Proxy's getPrototypeOf trap), or what the
+    // reads above do not guard (an `errors` array behind a proxy): nothing of it can be trusted.
     return {
       kind: 'error',
       className: '',
@@ -205,98 +215,42 @@ function errorToWire(thrown: unknown, depth: number, budget: Budget): WireFailur
   }
   const error = thrown as Error & Record<string, unknown>;
   const props: Record<string, unknown> = {};
-  read(
-    () => {
-      for (const key of Object.keys(error)) {
-        if (SKIPPED_PROPS.has(key)) continue;
-        const value = read(
-          () => error[key],
-          key,
-          () => UNREAD,
-        );
-        if (value !== UNREAD && cloneable(value)) props[key] = value;
-      }
-    },
-    'properties',
-    () => undefined,
-  );
-  const Class = read(
-    () => error.constructor,
-    'constructor',
-    () => undefined,
-  );
-  const className = read(
-    () => (typeof Class === 'function' ? String(Class.name) : 'Error'),
-    'class name',
-    () => 'Error',
-  );
-  const code = read(
-    () => error.code,
-    'code',
-    () => undefined,
-  );
-  const toOffload = read(
-    () => error.toOffload,
-    'toOffload',
-    () => undefined,
-  );
-  const state =
-    typeof toOffload === 'function'
-      ? read(
-          () => (toOffload as () => unknown).call(error),
-          'toOffload()',
-          () => undefined,
-        )
-      : undefined;
-  const hasCause =
-    read(
-      () => 'cause' in error,
-      'cause',
-      () => false,
-    ) &&
-    depth < MAX_CAUSE_DEPTH &&
-    budget.left > 0;
-  const errors = read(
-    () => (error instanceof AggregateError ? error.errors : undefined),
-    'errors',
-    () => undefined,
-  );
+  or(() => {
+    for (const key of Object.keys(error)) {
+      if (SKIPPED_PROPS.has(key)) continue;
+      const value = or(() => error[key], UNREAD);
+      if (value !== UNREAD && cloneable(value)) props[key] = value;
+    }
+  }, undefined);
+  const Class = or(() => error.constructor, undefined);
+  const className = or(() => (typeof Class === 'function' ? String(Class.name) : 'Error'), 'Error');
+  const code = or(() => error.code, undefined);
+  const toOffload = or(() => error.toOffload, undefined);
+  const state = typeof toOffload === 'function' ? or(() => (toOffload as () => unknown).call(error), undefined) : undefined;
+  const hasCause = or(() => 'cause' in error, false) && depth < MAX_CAUSE_DEPTH && budget.left > 0;
+  const errors = or(() => (error instanceof AggregateError ? error.errors : undefined), undefined);
   return {
     kind: 'error',
     className,
     known: typeof Class === 'function' && KNOWN.get(className) === Class,
-    name: read(
-      () => String(error.name),
-      'name',
-      () => 'Error',
-    ),
-    message: read(
-      () => String(error.message),
-      'message',
-      (why) => why,
-    ),
-    stack: read(
-      () => (typeof error.stack === 'string' ? error.stack : undefined),
-      'stack',
-      () => undefined,
-    ),
+    name: or(() => String(error.name), 'Error'),
+    message: said('message', () => String(error.message)),
+    stack: or(() => (typeof error.stack === 'string' ? error.stack : undefined), undefined),
     code: cloneable(code) ? code : undefined,
     props,
     state: cloneable(state) ? state : undefined,
-    cause: hasCause
-      ? toWire(
-          read(
-            () => error.cause,
-            'cause',
-            (why) => why,
-          ),
-          depth + 1,
-          budget,
-        )
-      : undefined,
+    cause: hasCause ? toWire(readCause(error), depth + 1, budget) : undefined,
     hasCause,
     errors: Array.isArray(errors) && depth < MAX_CAUSE_DEPTH ? wireErrors(errors, depth + 1, budget) : undefined,
   };
+}
+
+function readCause(error: Error): unknown {
+  try {
+    return error.cause;
+  } catch (err) {
+    return `<cause could not be read: ${describe(err)}>`;
+  }
 }
 
 function wireErrors(errors: unknown[], depth: number, budget: Budget): WireFailure[] {
@@ -338,8 +292,8 @@ export function fromWire(wire: WireFailure, classes: ReadonlyMap<string, ErrorCl
     err.stack = joinStacks(`${err.name}: ${err.message}`, callerStack);
     return err;
   }
-  const cause = wire.hasCause && wire.cause !== undefined ? causeOf(wire.cause, classes) : undefined;
-  const errors = wire.errors?.map((entry) => causeOf(entry, classes));
+  const cause = wire.hasCause && wire.cause !== undefined ? rebuiltCause(wire.cause, classes) : undefined;
+  const errors = wire.errors?.map((entry) => rebuiltCause(entry, classes));
   const Class = classOf(wire, classes);
   let err: Error | undefined;
   if (Class !== undefined) {
@@ -363,7 +317,7 @@ export function fromWire(wire: WireFailure, classes: ReadonlyMap<string, ErrorCl
 }
 
 /** A cause or an AggregateError entry: an error rebuilt, a value as it was (or said, if it could not be cloned). */
-function causeOf(wire: WireFailure, classes: ReadonlyMap<string, ErrorClass>): unknown {
+function rebuiltCause(wire: WireFailure, classes: ReadonlyMap<string, ErrorClass>): unknown {
   if (wire.kind === 'value') return wire.cloned ? wire.value : wire.description;
   return fromWire(wire, classes, '');
 }
