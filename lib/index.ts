@@ -72,6 +72,7 @@ export type { Clock, ClockTimer } from './clock.js';
 // lib/offload: CPU-bound work in worker threads (piscina as the engine)
 export { WorkerPool } from './offload/pool.js';
 export type { WorkerPoolOptions, RunOptions, WorkerPoolStats } from './offload/pool.js';
+export type { OffloadedErrorFields } from './offload/wire.js';
 export { taskSignal } from './offload/task.js';
 export { OffloadError, WorkerPoolError, OffloadErrorCode } from './errors.js';
 export type { OffloadErrorCodeValue } from './errors.js';

@@ -57,8 +57,13 @@ export interface WorkerPoolOptions {
    */
   execArgv?: readonly string[];
   /**
-   * Error classes to rebuild by name when a task throws them (built-ins and
-   * the classes of lib/errors.ts always are); any other class comes back as
+   * Error classes to rebuild by constructor name when a task throws them,
+   * without calling their constructor, or through their `static
+   * fromOffload(fields)` when they have one (`fields.state` is what the
+   * thrown error's `toOffload()` returned in the worker). Built-ins and the
+   * classes of lib/errors.ts come back as themselves only when the thrown
+   * error's constructor is that very class; a listed class never takes their
+   * place. Any other class, or one whose copy cannot be read, comes back as
    * an OffloadError carrying its name, message, code and properties.
    */
   errorClasses?: readonly ErrorClass[];
