@@ -1,5 +1,5 @@
 // Helpers shared by the WorkerPool tests (offload-pool, offload-process,
-// offload-review): messages tasks send the test, and waits bounded in time
+// offload-edges): messages tasks send the test, and waits bounded in time
 // (a bound for a failing test, never a measure).
 
 import type { WorkerPool } from '../lib/offload/pool.js';

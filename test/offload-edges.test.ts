@@ -1,6 +1,8 @@
-// A review of lib/offload and registerOffloaded (issue 10): each test names
-// the finding it shows (REVIEW-n, see the review report). Tests that fail
-// show a problem still open in lib/; those that pass record an edge that held.
+// WorkerPool and registerOffloaded at their edges, as a hostile or careless
+// caller meets them: bad signals and transfers, shared signals, ids that
+// wrap, errors that cannot be read or rebuilt, classes that clash with the
+// catalogue's names, refusals counted, idle workers that leave, a pool no
+// worker can start, multicall's request (found in a review of issue 10).
 // No sleeps: order comes from the pool's own counters (pollUntil) and from
 // a ManualClock; every pool is closed with force when its test ends.
 
@@ -11,9 +13,9 @@ import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { XmlRpcDispatcher, type OffloadRunner } from '../lib/rpc/dispatcher.js';
 import type { Request } from '../lib/server/request.js';
 import { ManualClock, pollUntil, turns } from './support.js';
-import { PrivateCodeError, PrivateDetailError } from './fixtures/offload-review-tasks.js';
+import { PrivateCodeError, PrivateDetailError } from './fixtures/offload-edge-tasks.js';
 
-const TASKS = new URL('./fixtures/offload-review-tasks.js', import.meta.url);
+const TASKS = new URL('./fixtures/offload-edge-tasks.js', import.meta.url);
 const HELD = new URL('./fixtures/offload-tasks.js', import.meta.url);
 
 type Teardown = { teardown(fn: () => unknown): void };
@@ -44,11 +46,10 @@ async function within<T>(promise: Promise<T>, ms = 15_000): Promise<T | 'unsettl
   }
 }
 
-// ---- findings ----
 
-t.test('REVIEW-1: stats().failed counts the calls refused at once (queue full, closed, already aborted), as its doc says', async (t) => {
+t.test('stats().failed counts the calls refused at once (queue full, closed, already aborted), as its doc says', async (t) => {
   const p = pool(t, { maxQueue: 0 });
-  const spinning = p.run(HELD, 'spin', ['offload-review-unused']).catch(() => 'stopped');
+  const spinning = p.run(HELD, 'spin', ['offload-edges-unused']).catch(() => 'stopped');
   await rejection(p.run(TASKS, 'id', [1])); // QUEUE_FULL
   await rejection(p.run(TASKS, 'id', [1], { signal: AbortSignal.abort() })); // ABORTED before it started
   await p.close({ force: true });
@@ -57,7 +58,7 @@ t.test('REVIEW-1: stats().failed counts the calls refused at once (queue full, c
   t.equal(p.stats().failed, 4, 'the spinning task and the three refused calls');
 });
 
-t.test("REVIEW-2: an error whose message getter throws is still the task's failure, not a worker crash, and the worker is kept", async (t) => {
+t.test("an error whose message getter throws is still the task's failure, not a worker crash, and the worker is kept", async (t) => {
   const p = pool(t);
   const before = await p.run(HELD, 'whichThread');
   const err = await rejection(p.run(TASKS, 'throwMessageGetterThrows'));
@@ -65,13 +66,13 @@ t.test("REVIEW-2: an error whose message getter throws is still the task's failu
   t.equal(await p.run(HELD, 'whichThread'), before, 'same worker');
 });
 
-t.test("REVIEW-2: a thrown Proxy whose traps throw is the task's failure, not a worker crash", async (t) => {
+t.test("a thrown Proxy whose traps throw is the task's failure, not a worker crash", async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'throwProxy'));
   t.not(err.code, OffloadErrorCode.WORKER_CRASHED, `got ${String(err.code)}: ${err.message}`);
 });
 
-t.test('REVIEW-3: an AggregateError comes back as one, with its errors', async (t) => {
+t.test('an AggregateError comes back as one, with its errors', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'throwAggregate'));
   t.ok(err instanceof AggregateError, `got ${err.constructor.name}`);
@@ -80,7 +81,7 @@ t.test('REVIEW-3: an AggregateError comes back as one, with its errors', async (
   t.ok(errors?.[0] instanceof TypeError);
 });
 
-t.test('REVIEW-4: a class of errorClasses with a private field is rebuilt so that its methods work', async (t) => {
+t.test('a class of errorClasses with a private field is rebuilt so that its methods work', async (t) => {
   const p = pool(t, { errorClasses: [PrivateDetailError] });
   const err = await rejection(p.run(TASKS, 'throwPrivateDetail'));
   t.ok(err instanceof PrivateDetailError);
@@ -89,28 +90,28 @@ t.test('REVIEW-4: a class of errorClasses with a private field is rebuilt so tha
   t.equal(detail, 'kept');
 });
 
-t.test("REVIEW-5: a task's own class that shares a name with the catalogue (DecodeError) is not rebuilt as the codec's Fault", async (t) => {
+t.test("a task's own class that shares a name with the catalogue (DecodeError) is not rebuilt as the codec's Fault", async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'throwOwnDecodeError'));
   t.notOk(err instanceof Fault, 'an XML-RPC Fault would go out to the client as is');
   t.equal(err.message, 'my own DecodeError, not the codec one');
 });
 
-t.test('REVIEW-5: through registerOffloaded, that error answers the generic -32500 fault, not a Fault with no faultCode', async (t) => {
+t.test('through registerOffloaded, that error answers the generic -32500 fault, not a Fault with no faultCode', async (t) => {
   const p = pool(t);
   const rpc = new XmlRpcDispatcher().registerOffloaded('own', TASKS, 'throwOwnDecodeError', { pool: p });
   const err = await rejection(Promise.resolve(rpc.call('own', [])));
   t.notOk(err instanceof Fault && typeof (err as Fault).faultCode !== 'number', `a Fault whose faultCode is ${String((err as Partial<Fault>).faultCode)}`);
 });
 
-t.test('REVIEW-6: a DOMException a task throws comes back as a DOMException (README: built-ins keep their class)', async (t) => {
+t.test('a DOMException a task throws comes back as a DOMException (README: built-ins keep their class)', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'throwDomException'));
   t.equal(err.name, 'AbortError');
   t.ok(err instanceof DOMException, `got ${err.constructor.name}`);
 });
 
-t.test('REVIEW-6: a result that is a function rejects with the same kind of DataCloneError as an argument that is one', async (t) => {
+t.test('a result that is a function rejects with the same kind of DataCloneError as an argument that is one', async (t) => {
   const p = pool(t);
   const M = 'data:text/javascript,export const fn = () => () => 1; export const id = (x) => x';
   const fromArgs = await rejection(p.run(M, 'id', [() => 1]));
@@ -119,7 +120,7 @@ t.test('REVIEW-6: a result that is a function rejects with the same kind of Data
   t.ok(fromResult instanceof DOMException, `the result case is a ${fromResult.constructor.name} (README: "rejects with a DataCloneError")`);
 });
 
-t.test('REVIEW-7: a signal that is not an AbortSignal is refused before the task runs (nothing runs, nothing counted as completed)', async (t) => {
+t.test('a signal that is not an AbortSignal is refused before the task runs (nothing runs, nothing counted as completed)', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'id', [1], { signal: {} as AbortSignal }));
   t.ok(err instanceof TypeError);
@@ -127,14 +128,14 @@ t.test('REVIEW-7: a signal that is not an AbortSignal is refused before the task
   t.match(p.stats(), { completed: 0, failed: 1 }, 'the caller was told it failed, so it must not have run');
 });
 
-t.test('REVIEW-7: a transfer that is not an array is a TypeError, not a worker crash', async (t) => {
+t.test('a transfer that is not an array is a TypeError, not a worker crash', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'id', [1], { transfer: {} as never }));
   t.not(err.code, OffloadErrorCode.WORKER_CRASHED, `got ${String(err.code)}: ${err.message}`);
   t.ok(err instanceof TypeError);
 });
 
-t.test('REVIEW-8: one signal shared by 20 queued tasks raises no MaxListenersExceededWarning', async (t) => {
+t.test('one signal shared by 20 queued tasks raises no MaxListenersExceededWarning', async (t) => {
   const p = pool(t);
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
@@ -155,7 +156,7 @@ t.test('REVIEW-8: one signal shared by 20 queued tasks raises no MaxListenersExc
   );
 });
 
-t.test('REVIEW-9: system.multicall passes the request (and its signal) to the offloaded calls it makes', async (t) => {
+t.test('system.multicall passes the request (and its signal) to the offloaded calls it makes', async (t) => {
   const seen: (AbortSignal | undefined)[] = [];
   const fake: OffloadRunner = {
     run: (_module, _name, _args, options) => {
@@ -173,7 +174,7 @@ t.test('REVIEW-9: system.multicall passes the request (and its signal) to the of
   t.equal(seen[1], signal, 'a call inside system.multicall: a client that leaves should cancel it too');
 });
 
-t.test("REVIEW-10: a class of errorClasses whose code getter reads a private field: the caller's promise settles, no unhandled rejection", async (t) => {
+t.test("a class of errorClasses whose code getter reads a private field: the caller's promise settles, no unhandled rejection", async (t) => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -191,7 +192,7 @@ t.test("REVIEW-10: a class of errorClasses whose code getter reads a private fie
   t.same(unhandled.map(String), [], 'no unhandled rejection (it would end a process that has no handler)');
 });
 
-t.test("REVIEW-10: DOMException listed in errorClasses: the caller's promise settles, no unhandled rejection", async (t) => {
+t.test("DOMException listed in errorClasses: the caller's promise settles, no unhandled rejection", async (t) => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -209,7 +210,7 @@ t.test("REVIEW-10: DOMException listed in errorClasses: the caller's promise set
   t.same(unhandled.map(String), [], 'no unhandled rejection');
 });
 
-t.test('REVIEW-7: a run() given a bad signal leaves no unhandled rejection behind (it would end the process)', async (t) => {
+t.test('a run() given a bad signal leaves no unhandled rejection behind (it would end the process)', async (t) => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -221,11 +222,11 @@ t.test('REVIEW-7: a run() given a bad signal leaves no unhandled rejection behin
   t.same(unhandled.map(String), [], 'no unhandled rejection');
 });
 
-t.test('REVIEW-11: when ids wrap, a new task never takes the id of one still in flight', async (t) => {
+t.test('when ids wrap, a new task never takes the id of one still in flight', async (t) => {
   const p = pool(t, { size: 2 });
   const inside = p as unknown as { nextId: number; tasks: Map<number, unknown> };
   inside.nextId = 0;
-  const first = p.run(HELD, 'spin', ['offload-review-unused']).catch(() => 'stopped'); // id 1, runs until the pool closes
+  const first = p.run(HELD, 'spin', ['offload-edges-unused']).catch(() => 'stopped'); // id 1, runs until the pool closes
   await pollUntil(() => p.stats().busy === 1, 'the first task to run', 20_000);
   inside.nextId = 0x7fffffff; // the next id wraps to 1
   const second = p.run(TASKS, 'id', [2]);
@@ -235,7 +236,7 @@ t.test('REVIEW-11: when ids wrap, a new task never takes the id of one still in 
   await first;
 });
 
-t.test('REVIEW-12: once no worker can start, each caller gets its own error, stamped with its own stack', async (t) => {
+t.test('once no worker can start, each caller gets its own error, stamped with its own stack', async (t) => {
   const p = pool(t, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
   const one = await rejection(p.run(TASKS, 'id', [1]));
   const two = await rejection(p.run(TASKS, 'id', [2]));
@@ -249,7 +250,7 @@ t.test('REVIEW-12: once no worker can start, each caller gets its own error, sta
   await p.close();
 });
 
-t.test('REVIEW-13: idleTimeout given without minSize is not silently inert (minSize defaults to size)', async (t) => {
+t.test('idleTimeout given without minSize is not silently inert (minSize defaults to size)', async (t) => {
   let p: WorkerPool;
   try {
     p = pool(t, { size: 2, idleTimeout: 1 });
@@ -266,9 +267,8 @@ t.test('REVIEW-13: idleTimeout given without minSize is not silently inert (minS
   t.ok(shrank, `workers() stayed ${p.workers()}`);
 });
 
-// ---- edges that held (kept as regression tests) ----
 
-t.test('held: exportName __proto__, constructor, then, toString are not functions of the module', async (t) => {
+t.test('exportName __proto__, constructor, then, toString are not functions of the module', async (t) => {
   const p = pool(t);
   for (const name of ['__proto__', 'constructor', 'then', 'toString', 'hasOwnProperty']) {
     const err = await rejection(p.run(TASKS, name, [1]));
@@ -278,7 +278,7 @@ t.test('held: exportName __proto__, constructor, then, toString are not function
   t.equal(await p.run('data:text/javascript,export default (x) => x + 1', 'default', [1]), 2);
 });
 
-t.test('held: a module with a syntax error, a top-level throw: the error, and the next task runs', async (t) => {
+t.test('a module with a syntax error, a top-level throw: the error, and the next task runs', async (t) => {
   const p = pool(t);
   const syntax = await rejection(p.run('data:text/javascript,export const f = (', 'f'));
   t.ok(syntax instanceof SyntaxError);
@@ -287,7 +287,7 @@ t.test('held: a module with a syntax error, a top-level throw: the error, and th
   t.equal(await p.run(TASKS, 'id', [3]), 3);
 });
 
-t.test('held: a module whose top-level await never settles is stopped by the timeout; its worker is replaced', async (t) => {
+t.test('a module whose top-level await never settles is stopped by the timeout; its worker is replaced', async (t) => {
   const clock = new ManualClock();
   const p = pool(t, { clock, timeout: 1000 });
   const stuck = p.run('data:text/javascript,await new Promise(() => {}); export const f = () => 1', 'f');
@@ -299,7 +299,7 @@ t.test('held: a module whose top-level await never settles is stopped by the tim
   t.equal(p.workers(), 0);
 });
 
-t.test('held: process.abort() in a task throws there (unsupported in workers); the worker is kept', async (t) => {
+t.test('process.abort() in a task throws there (unsupported in workers); the worker is kept', async (t) => {
   const p = pool(t);
   const before = await p.run(HELD, 'whichThread');
   const err = await rejection(p.run(TASKS, 'callAbort'));
@@ -307,7 +307,7 @@ t.test('held: process.abort() in a task throws there (unsupported in workers); t
   t.equal(await p.run(HELD, 'whichThread'), before);
 });
 
-t.test('held: process.exit(0) in a task is WORKER_EXITED with exitCode 0, and the worker is replaced', async (t) => {
+t.test('process.exit(0) in a task is WORKER_EXITED with exitCode 0, and the worker is replaced', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(TASKS, 'exitZero'));
   t.equal(err.code, OffloadErrorCode.WORKER_EXITED);
@@ -315,7 +315,7 @@ t.test('held: process.exit(0) in a task is WORKER_EXITED with exitCode 0, and th
   t.equal(await p.run(TASKS, 'id', [5]), 5);
 });
 
-t.test('held: a rejection with a number, a cyclic cause', async (t) => {
+t.test('a rejection with a number, a cyclic cause', async (t) => {
   const p = pool(t);
   const num = await rejection(p.run(TASKS, 'rejectWithNumber'));
   t.match(num, { code: 'ERR_OFFLOAD_NON_ERROR', value: 42 });
@@ -325,7 +325,7 @@ t.test('held: a rejection with a number, a cyclic cause', async (t) => {
   t.ok(depth > 1 && depth < 100, `cause chain cut at ${depth}`);
 });
 
-t.test('held: an endless microtask loop is stopped by abort; the worker is replaced; nothing left after close', async (t) => {
+t.test('an endless microtask loop is stopped by abort; the worker is replaced; nothing left after close', async (t) => {
   const p = pool(t);
   const controller = new AbortController();
   const loop = p.run(TASKS, 'microtaskLoop', [], { signal: controller.signal });
@@ -339,7 +339,7 @@ t.test('held: an endless microtask loop is stopped by abort; the worker is repla
   t.notOk(process.getActiveResourcesInfo().includes('MessagePort'), String(process.getActiveResourcesInfo()));
 });
 
-t.test('held: abort in the instant after run(), abort with the timeout in the same turn, abort after it settled', async (t) => {
+t.test('abort in the instant after run(), abort with the timeout in the same turn, abort after it settled', async (t) => {
   const clock = new ManualClock();
   const p = pool(t, { clock, timeout: 10 });
   const a = new AbortController();
@@ -347,7 +347,7 @@ t.test('held: abort in the instant after run(), abort with the timeout in the sa
   a.abort();
   t.equal((await rejection(instant)).code, OffloadErrorCode.ABORTED);
   const b = new AbortController();
-  const spin = p.run(HELD, 'spin', ['offload-review-unused'], { signal: b.signal });
+  const spin = p.run(HELD, 'spin', ['offload-edges-unused'], { signal: b.signal });
   await pollUntil(() => p.stats().busy === 1, 'the spin to run', 20_000);
   clock.advance(10);
   b.abort();
@@ -361,9 +361,9 @@ t.test('held: abort in the instant after run(), abort with the timeout in the sa
   for (const s of [a.signal, b.signal, c.signal]) t.equal(getEventListeners(s, 'abort').length, 0);
 });
 
-t.test('held: close() twice, close({ force }) while a drain waits on a task that never ends, run() after close', async (t) => {
+t.test('close() twice, close({ force }) while a drain waits on a task that never ends, run() after close', async (t) => {
   const p = pool(t);
-  const spin = p.run(HELD, 'spin', ['offload-review-unused']);
+  const spin = p.run(HELD, 'spin', ['offload-edges-unused']);
   const spinDone = rejection(spin);
   await pollUntil(() => p.stats().busy === 1, 'the spin to run', 20_000);
   const drain1 = p.close();
@@ -376,17 +376,17 @@ t.test('held: close() twice, close({ force }) while a drain waits on a task that
   t.equal(p.workers(), 0);
 });
 
-t.test('held: a thrown error rebuilt is stamped with the worker frames, then the caller frames', async (t) => {
+t.test('a thrown error rebuilt is stamped with the worker frames, then the caller frames', async (t) => {
   const p = pool(t);
   const err = await rejection(p.run(HELD, 'callsDeep'));
   const [worker, caller] = String(err.stack).split('--- offloaded to a worker from ---');
   t.match(worker, /deepInWorker/);
-  t.match(caller, /offload-review\.test\.[jt]s/);
+  t.match(caller, /offload-edges\.test\.[jt]s/);
 });
 
-t.test('held: pool-made errors are WorkerPoolErrors', async (t) => {
+t.test('pool-made errors are WorkerPoolErrors', async (t) => {
   const p = pool(t, { maxQueue: 0 });
-  const spinning = p.run(HELD, 'spin', ['offload-review-unused']).catch(() => 'stopped');
+  const spinning = p.run(HELD, 'spin', ['offload-edges-unused']).catch(() => 'stopped');
   const full = await rejection(p.run(TASKS, 'id', [1]));
   t.ok(full instanceof WorkerPoolError);
   t.equal(full.code, OffloadErrorCode.QUEUE_FULL);
