@@ -46,7 +46,6 @@ async function within<T>(promise: Promise<T>, ms = 15_000): Promise<T | 'unsettl
   }
 }
 
-
 t.test('stats().failed counts the calls refused at once (queue full, closed, already aborted), as its doc says', async (t) => {
   const p = pool(t, { maxQueue: 0 });
   const spinning = p.run(HELD, 'spin', ['offload-edges-unused']).catch(() => 'stopped');
@@ -266,7 +265,6 @@ t.test('idleTimeout given without minSize is not silently inert (minSize default
   );
   t.ok(shrank, `workers() stayed ${p.workers()}`);
 });
-
 
 t.test('exportName __proto__, constructor, then, toString are not functions of the module', async (t) => {
   const p = pool(t);
