@@ -12,25 +12,59 @@ export interface Rate {
   usPerOp: number;
 }
 
+/** One timed round: at most `maxOps` operations, for about `roundMs`. */
+class Round {
+  private ops = 0;
+  private readonly start = process.hrtime.bigint();
+  private readonly deadline: bigint;
+  private now = this.start;
+
+  constructor(
+    roundMs: number,
+    private readonly maxOps: number,
+  ) {
+    this.deadline = this.start + BigInt(roundMs) * 1_000_000n;
+  }
+
+  /** Counts `ops` done; false once the round is over. */
+  more(ops: number): boolean {
+    this.ops += ops;
+    this.now = process.hrtime.bigint();
+    return this.ops < this.maxOps && this.now < this.deadline;
+  }
+
+  perSecond(): number {
+    return (this.ops * 1e9) / Number(this.now - this.start);
+  }
+}
+
+export function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
 /** Runs `fn` in rounds of about `roundMs` (at most `maxOps` calls each) and returns the median rate. */
 export function rate(fn: () => unknown, { rounds = 5, roundMs = 200, maxOps = 1_000_000 } = {}): Rate {
   for (let i = 0; i < 3; i++) fn(); // warm up the JIT
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    let ops = 0;
-    const start = process.hrtime.bigint();
-    const deadline = start + BigInt(roundMs) * 1_000_000n;
-    let now = start;
-    while (ops < maxOps && now < deadline) {
-      fn();
-      ops++;
-      now = process.hrtime.bigint();
-    }
-    samples.push((ops * 1e9) / Number(now - start));
+    const round = new Round(roundMs, maxOps);
+    for (let done = 0; round.more(done); done = 1) fn();
+    samples.push(round.perSecond());
   }
-  samples.sort((a, b) => a - b);
-  const opsPerSec = samples[Math.floor(samples.length / 2)]!;
+  const opsPerSec = median(samples);
   return { opsPerSec, usPerOp: 1e6 / opsPerSec };
+}
+
+/** Awaits `once` in rounds as `rate` does (each call counting `perCall` operations) after 50 warm-up calls; the median operations/s. */
+export async function asyncRate(once: () => Promise<unknown>, { rounds = 5, roundMs = 200, maxOps = 200_000, perCall = 1 } = {}): Promise<number> {
+  for (let i = 0; i < 50; i++) await once();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const round = new Round(roundMs, maxOps);
+    for (let done = 0; round.more(done); done = perCall) await once();
+    samples.push(round.perSecond());
+  }
+  return median(samples);
 }
 
 export function formatRate(r: number): string {

@@ -1,13 +1,14 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server` or `-- parallel` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel` or `-- offload` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runCodecBench } from './codec.js';
 import { machine } from './measure.js';
+import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 
-const BENCHES = ['codec', 'server', 'parallel'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -28,6 +29,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('parallel')) {
     console.log('\nParallel calls: 1,000 calls of add to 1, 10 and 100 servers, calls/s\n');
     console.log((await runParallelBench()).text);
+  }
+  if (chosen.has('offload')) {
+    console.log('\nOffload: WorkerPool beside piscina and a bare worker, CPU-bound throughput, event-loop responsiveness, the server mix\n');
+    console.log(await runOffloadBench());
   }
 }
 

@@ -1,25 +1,46 @@
 // `npm start`: the demo server on http://127.0.0.1:8182/RPC2 (the Medusa
-// recipe's port). Flags: --host, --port, --path, --shutdown-timeout.
+// recipe's port). Flags: --host, --port, --path, --shutdown-timeout,
+// --codec-threshold, --inline-codec. Request bodies and results above the
+// threshold are decoded and encoded on a WorkerPool, off the event loop.
 // SIGINT/SIGTERM close it gracefully: in-flight calls are answered first, for
 // at most the shutdown timeout; a second signal stops it at once.
 
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { parseArgs } from 'node:util';
+import { WorkerPool } from '../lib/offload/pool.js';
 import { timeoutMs } from '../lib/options.js';
+import { DEFAULT_CODEC_THRESHOLD } from '../lib/rpc/codec-offload.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from './demo.js';
 
 /** Seconds a graceful close may take before what is left is dropped. */
 const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 
+/** Large documents waiting for a codec worker at most; past it a large request is answered "server busy" (-32001). */
+const CODEC_MAX_QUEUE = 64;
+
 const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
+                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec]
 
   --shutdown-timeout <seconds>  on SIGINT/SIGTERM, how long calls in flight may take
                                 before the rest is dropped (0: at once); a second
-                                signal stops at once`;
+                                signal stops at once
+  --codec-threshold <bytes>     request bodies and results larger than this are
+                                decoded and encoded on worker threads, off the
+                                event loop
+  --inline-codec                decode and encode everything on the event loop
+                                (no worker threads)`;
 
 async function main(argv: string[]): Promise<void> {
-  let values: { host?: string; port?: string; path?: string; 'shutdown-timeout'?: string; help?: boolean };
+  let values: {
+    host?: string;
+    port?: string;
+    path?: string;
+    'shutdown-timeout'?: string;
+    'codec-threshold'?: string;
+    'inline-codec'?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -28,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
         port: { type: 'string' },
         path: { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'codec-threshold': { type: 'string' },
+        'inline-codec': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -55,10 +78,25 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const server = new Server({ handlers: [new DemoHandler({ path })] });
+  const thresholdText = values['codec-threshold'];
+  const threshold = thresholdText === undefined ? DEFAULT_CODEC_THRESHOLD : Number(thresholdText);
+  if (thresholdText !== undefined && !/^[0-9]+$/.test(thresholdText)) {
+    process.stderr.write(`bad --codec-threshold: ${JSON.stringify(thresholdText)} is not a number of bytes\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // One worker fewer than the cores: the event loop keeps one.
+  const pool = values['inline-codec'] === true ? null : new WorkerPool({ size: Math.max(1, availableParallelism() - 1), maxQueue: CODEC_MAX_QUEUE });
+  const offload = pool === null ? undefined : { pool, threshold };
+  const server = new Server({ handlers: [new DemoHandler({ path, offload })] });
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`XML-RPC server listening on http://${shown}:${address.port}${path}\n`);
+  process.stdout.write(
+    pool === null
+      ? 'documents decoded and encoded on the event loop\n'
+      : `documents over ${threshold} bytes decoded and encoded on ${pool.stats().size} worker thread(s)\n`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -69,10 +107,13 @@ async function main(argv: string[]): Promise<void> {
     }
     stopping = true;
     process.stdout.write(`${signal}: closing (calls in flight get ${shutdownTimeout / 1000} s; a second signal stops at once)\n`);
-    server.close({ timeout: shutdownTimeout }).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    server
+      .close({ timeout: shutdownTimeout })
+      .then(() => pool?.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

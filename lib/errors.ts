@@ -93,6 +93,11 @@ export const FaultCode = {
   APPLICATION_ERROR: -32500,
   SYSTEM_ERROR: -32400,
   TRANSPORT_ERROR: -32300,
+  // The spec reserves -32099 .. -32000 for implementation-defined server errors:
+  /** An offloaded method's pool was busy and its queue full: the call never ran; retrying later is safe. */
+  SERVER_BUSY: -32001,
+  /** An offloaded method passed its timeout: its worker was stopped; the call may have had effects. */
+  TIMEOUT: -32002,
 } as const;
 
 /**
@@ -196,5 +201,67 @@ export class TransportError extends XmlRpcError {
     super(code, `${url}: ${message}`, { cause: options.cause });
     this.url = url;
     this.requestSent = options.requestSent;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Offload errors (lib/offload): the pool's own failures, and the wrapper of
+// what a task threw when its class cannot be rebuilt on the caller's side.
+
+export const OffloadErrorCode = {
+  /** The pool's queue was full (`maxQueue`): the task was refused at once and never ran. */
+  QUEUE_FULL: 'ERR_OFFLOAD_QUEUE_FULL',
+  /** The task's `timeout` passed: removed from the queue, or its worker terminated and replaced. */
+  TIMEOUT: 'ERR_OFFLOAD_TIMEOUT',
+  /** The task was cancelled through its AbortSignal, or by `close({ force: true })`. */
+  ABORTED: 'ERR_OFFLOAD_ABORTED',
+  /** `run()` after `close()`. */
+  CLOSED: 'ERR_OFFLOAD_CLOSED',
+  /** The worker exited while running the task (`process.exit()` in the task, say); `exitCode` says how. */
+  WORKER_EXITED: 'ERR_OFFLOAD_WORKER_EXITED',
+  /** An exception nothing caught killed the worker (thrown from a timer the task left behind, say); `cause` is it. */
+  WORKER_CRASHED: 'ERR_OFFLOAD_WORKER_CRASHED',
+  /** The worker passed its heap cap (`resourceLimits`) and was stopped. */
+  WORKER_OUT_OF_MEMORY: 'ERR_OFFLOAD_WORKER_OUT_OF_MEMORY',
+} as const;
+
+export type OffloadErrorCodeValue = (typeof OffloadErrorCode)[keyof typeof OffloadErrorCode];
+
+/**
+ * A `WorkerPool` task failed for a reason of the pool's, not because the task
+ * threw: see `OffloadErrorCode`. The worker a crash took is replaced; other
+ * tasks are not affected.
+ */
+export class WorkerPoolError extends XmlRpcError {
+  /** The worker's exit code, for `ERR_OFFLOAD_WORKER_EXITED`. */
+  readonly exitCode: number | undefined;
+  constructor(code: OffloadErrorCodeValue, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.exitCode = options?.exitCode;
+  }
+}
+
+/**
+ * What an offloaded task threw, when it cannot come back as an instance of
+ * its own class: a class the caller's side does not know (register it with
+ * the pool's `errorClasses` option to get it rebuilt), or a thrown value that
+ * is not an Error. It carries the thrown error's `name`, `message`, own
+ * enumerable properties and `code` (`ERR_OFFLOAD_TASK_FAILED` when it had
+ * none); for a non-Error, `code` is `ERR_OFFLOAD_NON_ERROR` and `value` is
+ * the value thrown (a copy; a value that cannot be copied is described in
+ * `message` only).
+ */
+export class OffloadError extends XmlRpcError {
+  /** The thrown value, for `ERR_OFFLOAD_NON_ERROR`. */
+  readonly value: unknown;
+  constructor(message: string, options?: { name?: string; code?: unknown; value?: unknown; nonError?: boolean; cause?: unknown }) {
+    const fallback = options?.nonError === true ? 'ERR_OFFLOAD_NON_ERROR' : 'ERR_OFFLOAD_TASK_FAILED';
+    const code = options?.code;
+    super(typeof code === 'string' ? code : fallback, message, options !== undefined && 'cause' in options ? { cause: options.cause } : undefined);
+    // A code that is not a string (a number, say) is carried as it was.
+    if (code !== undefined && typeof code !== 'string')
+      Object.defineProperty(this, 'code', { value: code, enumerable: true, configurable: true, writable: true });
+    if (options?.name !== undefined) this.name = options.name;
+    this.value = options?.value;
   }
 }

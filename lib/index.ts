@@ -27,8 +27,9 @@ export { loads, parseMethodCall, parseMethodResponse } from './xmlrpc/decode.js'
 export type { DecodeOptions } from './xmlrpc/decode.js';
 export { XmlRpcHandler } from './rpc/handler.js';
 export type { XmlRpcHandlerOptions } from './rpc/handler.js';
+export type { CodecOffloadOptions, CodecRunner } from './rpc/codec-offload.js';
 export { XmlRpcDispatcher } from './rpc/dispatcher.js';
-export type { XmlRpcFunction, MethodInfo, InstanceOptions } from './rpc/dispatcher.js';
+export type { XmlRpcFunction, MethodInfo, InstanceOptions, OffloadRunner, OffloadedMethodInfo } from './rpc/dispatcher.js';
 
 // lib/client
 export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';
@@ -67,3 +68,11 @@ export type { Outcome, Settled, WaitForOptions, MapConcurrentOptions } from './a
 // time: the one seam every timer goes through (Server and Transport take a `clock` option)
 export { systemClock } from './clock.js';
 export type { Clock, ClockTimer } from './clock.js';
+
+// lib/offload: CPU-bound work in worker threads (piscina as the engine)
+export { WorkerPool } from './offload/pool.js';
+export type { WorkerPoolOptions, RunOptions, WorkerPoolStats } from './offload/pool.js';
+export type { OffloadedErrorFields } from './offload/wire.js';
+export { taskSignal } from './offload/task.js';
+export { OffloadError, WorkerPoolError, OffloadErrorCode } from './errors.js';
+export type { OffloadErrorCodeValue } from './errors.js';

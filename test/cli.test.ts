@@ -145,3 +145,26 @@ t.test('--help shows --shutdown-timeout and its default', async (t) => {
   t.equal(code, 0);
   t.match(stdout, /--shutdown-timeout 10\b/);
 });
+
+t.test('the codec offload is on by default (a large echo is answered), --inline-codec turns it off, a bad --codec-threshold is refused', async (t) => {
+  const payload = 'b'.repeat(300_000);
+  for (const [args, line] of [
+    [[], /documents over 262144 bytes decoded and encoded on \d+ worker thread\(s\)/],
+    [['--codec-threshold', '1000'], /documents over 1000 bytes decoded and encoded on \d+ worker thread\(s\)/],
+    [['--inline-codec'], /documents decoded and encoded on the event loop/],
+  ] as const) {
+    const { child, url, exited, printed } = await start(['--port', '0', ...args]);
+    t.teardown(() => void child.kill('SIGKILL'));
+    await printed(line);
+    const r = await rpc(Number(url.port), dumps([payload], 'echo'));
+    t.same(loads(r.text()).params, [payload], `${args.join(' ') || 'default'}: the large echo is answered`);
+    child.kill('SIGTERM');
+    t.equal((await exited).code, 0, 'the pool is closed with the server');
+  }
+  const child = spawn(process.execPath, [CLI, '--codec-threshold', 'lots'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 2);
+  t.match(stderr, /bad --codec-threshold/);
+});

@@ -14,10 +14,13 @@ import {
   GzipBodyError,
   HTTP_PARSE_ERROR_STATUS,
   HttpParseError,
+  OffloadError,
+  OffloadErrorCode,
   ProtocolError,
   ResponseError,
   TransportError,
   TransportErrorCode,
+  WorkerPoolError,
   XmlRpcError,
 } from '../lib/errors.js';
 
@@ -33,6 +36,7 @@ interface Row {
 const HTTP_CODES = Object.keys(HTTP_PARSE_ERROR_STATUS) as (keyof typeof HTTP_PARSE_ERROR_STATUS)[];
 const DECODE_CODES = Object.keys(DECODE_ERROR_FAULT) as (keyof typeof DECODE_ERROR_FAULT)[];
 const TRANSPORT_CODES = Object.values(TransportErrorCode);
+const OFFLOAD_CODES = Object.values(OffloadErrorCode);
 
 // prettier-ignore
 const CATALOGUE: Record<string, Row> = {
@@ -49,6 +53,8 @@ const CATALOGUE: Record<string, Row> = {
     codes: TRANSPORT_CODES,
     base: XmlRpcError,
   },
+  WorkerPoolError: { make: () => OFFLOAD_CODES.map((code) => new WorkerPoolError(code, 'm')), codes: OFFLOAD_CODES, base: XmlRpcError },
+  OffloadError: { make: () => [new OffloadError('m'), new OffloadError('m', { nonError: true, value: 1 })], codes: ['ERR_OFFLOAD_TASK_FAILED', 'ERR_OFFLOAD_NON_ERROR'], base: XmlRpcError },
 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -113,7 +119,10 @@ t.test('the interop fault codes are those of the xmlrpc-epi specification, in th
     APPLICATION_ERROR: -32500,
     SYSTEM_ERROR: -32400,
     TRANSPORT_ERROR: -32300,
+    SERVER_BUSY: -32001,
+    TIMEOUT: -32002,
   });
+  t.ok(FaultCode.SERVER_BUSY >= -32099 && FaultCode.TIMEOUT >= -32099, 'ours are in the implementation-defined range');
   for (const code of Object.values(FaultCode)) t.ok(code >= -32768 && code <= -32000);
 });
 
@@ -129,4 +138,18 @@ t.test('client errors name the URL they were calling, and TransportError says wh
   t.match(status.message, /HTTP 502 Bad Gateway: <html>oops<\/html>/);
   const response = new ResponseError('http://h:1/RPC2', 'not XML-RPC');
   t.equal(response.url, 'http://h:1/RPC2');
+});
+
+t.test('an OffloadError carries the name and code of what the task threw, and a WorkerPoolError its exit code', async (t) => {
+  const wrapped = new OffloadError('over quota', { name: 'QuotaError', code: 'EQUOTA' });
+  t.equal(wrapped.name, 'QuotaError');
+  t.equal(wrapped.code, 'EQUOTA');
+  t.ok(wrapped instanceof XmlRpcError);
+  const numeric = new OffloadError('m', { code: 42 });
+  t.equal((numeric as unknown as { code: unknown }).code, 42, 'a code that is not a string is carried as it was');
+  const thrown = new OffloadError('m', { nonError: true, value: { a: 1 } });
+  t.same(thrown.value, { a: 1 });
+  const exited = new WorkerPoolError(OffloadErrorCode.WORKER_EXITED, 'm', { exitCode: 7 });
+  t.equal(exited.exitCode, 7);
+  for (const code of OFFLOAD_CODES) t.match(code, /^ERR_OFFLOAD_[A-Z_]+$/);
 });

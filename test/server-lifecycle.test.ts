@@ -17,6 +17,7 @@ import {
   gate,
   handler,
   holdHandler,
+  pollUntil,
   post,
   selfSignedCertificate,
   startServer,
@@ -305,6 +306,34 @@ t.test('a handler that never settles does not keep close() pending once its clie
   c.socket.resetAndDestroy();
   await closing; // no timeout: the reset alone ends the connection (onClose -> forget)
   t.equal((request as Request | null)?.aborted, true);
+});
+
+t.test('request.signal aborts when the client resets the connection; read afterwards, it is already aborted', async (t) => {
+  const seen: Request[] = [];
+  const reasons: unknown[] = [];
+  const hung = handler(
+    () => true,
+    (r) => {
+      seen.push(r);
+      // The first reads its signal while waiting; the second only after the client has gone.
+      if (seen.length === 1) r.signal.addEventListener('abort', () => reasons.push(r.signal.reason));
+      return new Promise<Response>(() => {});
+    },
+  );
+  const { server, port } = await startServer({ handlers: [hung] });
+  t.teardown(() => server.close({ timeout: 0 }));
+  const a = await RawClient.open(port);
+  const b = await RawClient.open(port);
+  a.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await a.until(() => seen.length === 1, 5000, 'the first handler to start');
+  b.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await b.until(() => seen.length === 2, 5000, 'the second handler to start');
+  t.equal(seen[0]!.signal.aborted, false, 'not while the client waits');
+  a.socket.resetAndDestroy();
+  b.socket.resetAndDestroy();
+  await pollUntil(() => reasons.length === 1 && seen[1]!.aborted, 'the server to see both resets', 5000);
+  t.match(String((reasons[0] as Error).message), /client has gone/);
+  t.equal(seen[1]!.signal.aborted, true, 'made after the client left: aborted at once');
 });
 
 t.test('a handler that never settles after its client sent FIN holds close() until its timeout', async (t) => {

@@ -3,9 +3,13 @@
 // with the system.* methods: introspection, multicall, capabilities.
 
 import { EventEmitter } from 'node:events';
-import { Fault, FaultCode } from '../errors.js';
+import { Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
+import { timeoutMs } from '../options.js';
 import type { Request } from '../server/request.js';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { XmlRpcHandler, type XmlRpcHandlerOptions } from './handler.js';
+import { markClasses, restoreClasses, type Marked } from './marks.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,21 +48,45 @@ const SIGNATURE_TYPES: ReadonlySet<string> = new Set([
   'nil',
 ]);
 
+/**
+ * What registerOffloaded needs of a pool: WorkerPool (lib/offload) has it.
+ * Typed by shape so that this layer does not import the offload layer.
+ */
+export interface OffloadRunner {
+  run(module: string | URL, exportName: string, args: readonly unknown[], options?: { timeout?: number; signal?: AbortSignal }): Promise<unknown>;
+}
+
+export interface OffloadedMethodInfo extends MethodInfo {
+  /** The pool the method runs on. */
+  pool: OffloadRunner;
+  /** This method's timeout, ms (default: the pool's). Past it the call answers fault -32002 (FaultCode.TIMEOUT). */
+  timeout?: number;
+}
+
 export interface InstanceOptions {
   /** Resolve `a.b.c` through nested objects (Python's allow_dotted_names). */
   allowDottedNames?: boolean;
 }
 
 interface Registered {
-  fn: XmlRpcFunction;
-  self: unknown;
+  invoke(params: XmlRpcValue[], request: Request | undefined): unknown;
+  /** The parameters a call needs at least, when no signatures say (a function's `length`). */
+  minParams: number;
   info: MethodInfo;
+}
+
+function plainFunction(fn: XmlRpcFunction, info: MethodInfo): Registered {
+  return { invoke: (params) => fn(...params), minParams: fn.length, info };
 }
 
 /** An object may take over dispatch entirely, as in Python. */
 interface SelfDispatching {
   _dispatch(method: string, params: XmlRpcValue[], request?: Request): unknown;
 }
+
+/** registerOffloaded's task (codec-tasks.ts): the user's export, with the XML-RPC classes kept across the clone both ways. */
+const CALL_TASK = new URL('./codec-tasks.js', import.meta.url);
+const NO_MARKS = { objects: [], kinds: '' };
 
 const CAPABILITIES = {
   xmlrpc: { specUrl: 'http://www.xmlrpc.com/spec', specVersion: 1 },
@@ -76,7 +104,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   constructor(options: XmlRpcHandlerOptions = {}) {
     super(options);
     const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
-      this.functions.set(`system.${name}`, { fn, self: undefined, info: checkedInfo(`system.${name}`, info) });
+      this.functions.set(`system.${name}`, plainFunction(fn, checkedInfo(`system.${name}`, info)));
     system('listMethods', this.listMethods.bind(this), {
       help: 'Lists the names of the methods this server offers.',
       signatures: [['array']],
@@ -89,9 +117,14 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       help: "Returns a method's signatures, each [returnType, paramTypes...], or 'undef' when unknown.",
       signatures: [['array', 'string']],
     });
-    system('multicall', this.multicall.bind(this), {
-      help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
-      signatures: [['array', 'array']],
+    // Given the request, so that the calls it makes see it too (an offloaded one is cancelled when the client leaves).
+    this.functions.set('system.multicall', {
+      invoke: (params, request) => this.multicall(params[0], request),
+      minParams: 1,
+      info: checkedInfo('system.multicall', {
+        help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
+        signatures: [['array', 'array']],
+      }),
     });
     system('getCapabilities', () => CAPABILITIES, {
       help: 'Lists the XML-RPC extensions this server supports.',
@@ -102,7 +135,45 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   /** Exposes `fn` as `name` (default: the function's own name). */
   registerFunction(fn: XmlRpcFunction, name: string = fn.name, info: MethodInfo = {}): this {
     if (name === '') throw new TypeError('registerFunction needs a name for an anonymous function');
-    this.functions.set(name, { fn, self: undefined, info: checkedInfo(name, info) });
+    this.functions.set(name, plainFunction(fn, checkedInfo(name, info)));
+    return this;
+  }
+
+  /**
+   * Exposes export `exportName` of the ES module `module` (a URL or an
+   * absolute path) as `name`, run on `info.pool`: params are decoded here and
+   * cloned to the worker, the result cloned back and encoded here, so the
+   * event loop keeps answering other requests meanwhile. A `Fault` thrown in
+   * the task goes out as that fault; a full queue answers -32001 (server
+   * busy) at once, a timeout -32002; anything else -32500 with its name and
+   * message, as for any method. With no `signatures`, arity is not checked.
+   * Params reach the export as they were decoded (Buffer, Double, structs
+   * with a null prototype) and a Double, I8 or DateTime in its result comes
+   * back as that class: the task runs through codec-tasks.ts's `callExport`.
+   */
+  registerOffloaded(name: string, module: string | URL, exportName: string, info: OffloadedMethodInfo): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('registerOffloaded needs a name');
+    const { pool, timeout, ...methodInfo } = info;
+    if (typeof pool?.run !== 'function') throw new TypeError(`${name}: registerOffloaded needs a pool (a WorkerPool)`);
+    // Checked here, so that a bad timeout fails the registration, not every call.
+    const options = timeout === undefined ? {} : { timeout: timeout === Infinity ? Infinity : timeoutMs(`${name}: timeout`, timeout) };
+    const url = moduleUrl(name, module);
+    if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`${name}: exportName must be the name of a function the module exports`);
+    // The request's signal cancels the task when the client leaves: queued, it never starts; running, its worker is stopped.
+    const invoke = (params: XmlRpcValue[], request: Request | undefined) =>
+      pool
+        .run(
+          CALL_TASK,
+          'callExport',
+          [url, exportName, { value: params, marks: markClasses(params) ?? NO_MARKS }],
+          request === undefined ? options : { ...options, signal: request.signal },
+        )
+        .then((reply) => {
+          const marked = reply as Marked;
+          restoreClasses(marked.marks);
+          return marked.value;
+        }, offloadFault);
+    this.functions.set(name, { invoke, minParams: 0, info: checkedInfo(name, methodInfo) });
     return this;
   }
 
@@ -121,7 +192,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     const registered = this.functions.get(method);
     if (registered !== undefined) {
       checkArity(method, registered, params);
-      return registered.fn.apply(registered.self, params);
+      return registered.invoke(params, request);
     }
     const instance = this.instance;
     if (instance !== null) {
@@ -130,7 +201,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       }
       const found = resolveMethod(instance, method, this.instanceOptions.allowDottedNames === true);
       if (found !== undefined) {
-        checkArity(method, { fn: found.fn, self: found.self, info: {} }, params);
+        checkArity(method, { minParams: found.fn.length, info: {} }, params);
         return found.fn.apply(found.self, params);
       }
     }
@@ -162,13 +233,13 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
    * system.multicall: runs each call in order; one failing call does not
    * stop the others. A nested system.multicall is refused in its slot.
    */
-  async multicall(calls: unknown): Promise<unknown[]> {
+  async multicall(calls: unknown, request?: Request): Promise<unknown[]> {
     if (!Array.isArray(calls)) throw new Fault(FaultCode.INVALID_PARAMS, 'system.multicall takes an array of calls');
     const results: unknown[] = [];
     for (const entry of calls) {
       try {
         const { methodName, params } = multicallEntry(entry);
-        results.push([await this.call(methodName, params)]);
+        results.push([await this.call(methodName, params, request)]);
       } catch (err) {
         const fault = this.toFault(err);
         results.push({ faultCode: fault.faultCode, faultString: fault.faultString });
@@ -176,6 +247,24 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     }
     return results;
   }
+}
+
+/** A pool's refusal or timeout as the fault a client can act on; what the task threw is left to the fault policy. */
+function offloadFault(err: unknown): never {
+  const code = err instanceof WorkerPoolError ? err.code : undefined;
+  if (code === OffloadErrorCode.QUEUE_FULL) throw new Fault(FaultCode.SERVER_BUSY, 'server busy: try again later');
+  if (code === OffloadErrorCode.TIMEOUT) throw new Fault(FaultCode.TIMEOUT, 'the method timed out');
+  throw err;
+}
+
+/** The URL a worker imports: a URL as is, an absolute path as a file: URL (checked at registration). */
+function moduleUrl(name: string, module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module === 'string') {
+    if (module.startsWith('file:') || module.startsWith('data:')) return new URL(module).href;
+    if (isAbsolute(module)) return pathToFileURL(module).href;
+  }
+  throw new TypeError(`${name}: module must be a URL or an absolute path of an ES module, got ${String(module)}`);
 }
 
 function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcValue[] } {
@@ -211,7 +300,7 @@ function checkedInfo(name: string, info: MethodInfo): MethodInfo {
   return { ...info, signatures: copies };
 }
 
-function checkArity(method: string, registered: Registered, params: XmlRpcValue[]): void {
+function checkArity(method: string, registered: Pick<Registered, 'minParams' | 'info'>, params: XmlRpcValue[]): void {
   const signatures = registered.info.signatures;
   if (signatures !== undefined) {
     if (!signatures.some((signature) => signature.length - 1 === params.length)) {
@@ -222,8 +311,8 @@ function checkArity(method: string, registered: Registered, params: XmlRpcValue[
   }
   // fn.length counts the parameters before the first default or rest one:
   // fewer than that can only be a mistake.
-  if (params.length < registered.fn.length) {
-    throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes at least ${registered.fn.length} parameter(s), got ${params.length}`);
+  if (params.length < registered.minParams) {
+    throw new Fault(FaultCode.INVALID_PARAMS, `${method} takes at least ${registered.minParams} parameter(s), got ${params.length}`);
   }
 }
 

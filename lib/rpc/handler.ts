@@ -8,10 +8,17 @@ import type { Handler, Request, Response } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
 import { bufferDumps } from '../xmlrpc/encode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
+import { CodecOffload, type CodecOffloadOptions } from './codec-offload.js';
 
 export interface XmlRpcHandlerOptions extends DecodeOptions {
   /** Path or paths this handler answers (default `/RPC2`). */
   path?: string | readonly string[];
+  /**
+   * Decodes request bodies larger than `threshold` bytes (default 256 KiB),
+   * and encodes results estimated larger, on `pool` (a WorkerPool), so the
+   * event loop keeps answering other requests meanwhile. Default: inline.
+   */
+  offload?: CodecOffloadOptions;
 }
 
 const XML_HEADERS = Object.freeze({ 'Content-Type': 'text/xml' });
@@ -20,11 +27,13 @@ const NOT_ALLOWED_HEADERS = Object.freeze({ Allow: 'POST', 'Content-Type': 'text
 export class XmlRpcHandler implements Handler {
   readonly paths: ReadonlySet<string>;
   protected readonly decodeOptions: DecodeOptions;
+  private readonly codec: CodecOffload | null;
 
   constructor(options: XmlRpcHandlerOptions = {}) {
-    const { path = '/RPC2', ...decodeOptions } = options;
+    const { path = '/RPC2', offload, ...decodeOptions } = options;
     this.paths = new Set(typeof path === 'string' ? [path] : path);
     this.decodeOptions = decodeOptions;
+    this.codec = offload === undefined ? null : new CodecOffload(offload);
   }
 
   match(request: Request): boolean {
@@ -35,12 +44,22 @@ export class XmlRpcHandler implements Handler {
     if (request.method !== 'POST') {
       return { status: 405, headers: NOT_ALLOWED_HEADERS, body: 'XML-RPC takes POST\n' };
     }
+    if (this.codec?.decodes(request.body) === true) {
+      return this.codec.decode(request, this.decodeOptions).then(
+        (call) => this.answer(call, request),
+        (err: unknown) => this.faultResponse(err),
+      );
+    }
     let call: { methodName: string; params: XmlRpcValue[] };
     try {
       call = parseMethodCall(request.body, this.decodeOptions);
     } catch (err) {
       return this.faultResponse(err);
     }
+    return this.answer(call, request);
+  }
+
+  private answer(call: { methodName: string; params: XmlRpcValue[] }, request: Request): Response | Promise<Response> {
     let result: unknown;
     try {
       result = this.call(call.methodName, call.params, request);
@@ -76,14 +95,18 @@ export class XmlRpcHandler implements Handler {
     return new Fault(FaultCode.APPLICATION_ERROR, message);
   }
 
-  private resultResponse(value: unknown): Response {
+  private resultResponse(value: unknown): Response | Promise<Response> {
+    if (this.codec?.encodes(value) === true) {
+      return this.codec.encode(value).then(
+        (body): Response => ({ status: 200, headers: XML_HEADERS, body }),
+        (err: unknown) => unencodable(err),
+      );
+    }
     let body: Buffer;
     try {
       body = bufferDumps([value], { methodResponse: true });
     } catch (err) {
-      // Twisted's rule: an unencodable result is logged, the call still answered.
-      const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
-      return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
+      return unencodable(err);
     }
     return { status: 200, headers: XML_HEADERS, body };
   }
@@ -101,6 +124,12 @@ export class XmlRpcHandler implements Handler {
     const report = err instanceof Fault ? undefined : err;
     return report === undefined ? { status: 200, headers: XML_HEADERS, body } : { status: 200, headers: XML_HEADERS, body, error: report };
   }
+}
+
+/** Twisted's rule: an unencodable result is logged, the call still answered. */
+function unencodable(err: unknown): Response {
+  const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
+  return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
 }
 
 function messageOf(err: unknown): string {

@@ -39,7 +39,7 @@ export function answer<S>(host: Answerer<S>, slot: S, request: Request, handler:
     // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
     gunzipMetered(body, host.options.maxBodyBytes, (bytes) => !host.gone() && host.reserveDecoded(slot, bytes)).then(
       (decoded) => {
-        if (host.gone()) return void (request.aborted = true);
+        if (host.gone()) return request.abort();
         if (decoded === null) return settle(host, slot, request, refusedForMemory());
         request.body = decoded;
         dispatch(host, slot, request, handler);
@@ -74,7 +74,7 @@ function dispatch<S>(host: Answerer<S>, slot: S, request: Request, handler: Hand
 function settle<S>(host: Answerer<S>, slot: S, request: Request, result: unknown): void {
   if (host.gone()) {
     // Twisted's rule: the client has gone (or will read nothing more), drop the result quietly.
-    request.aborted = true;
+    request.abort();
     return;
   }
   let response: Response;

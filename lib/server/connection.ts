@@ -351,7 +351,7 @@ export class Connection {
 
   private ready(slot: Slot, response: Response): void {
     if (this.destroyed || this.ended) {
-      slot.request!.aborted = true;
+      slot.request!.abort();
       return;
     }
     slot.response = response;
@@ -474,7 +474,7 @@ export class Connection {
       slot = new Slot(null, false, false);
       this.queue.push(slot);
     } else if (slot.request !== null) {
-      slot.request.aborted = true;
+      slot.request.abort();
     }
     this.current = null;
     slot.handler = null;
@@ -553,7 +553,7 @@ export class Connection {
   /** Requests still queued will get no response: their handlers see `aborted`, their bytes are released. */
   private dropQueue(): void {
     for (const slot of this.queue) {
-      if (slot.request !== null) slot.request.aborted = true;
+      if (slot.request !== null) slot.request.abort();
       slot.body = null;
       this.holding.release(slot.bodyHeld + slot.responseHeld);
       slot.bodyHeld = slot.responseHeld = 0;

@@ -21,8 +21,8 @@ export class Request {
   readonly remotePort: number | undefined;
   /** The whole body, once the request is complete (empty before). */
   body: Buffer = EMPTY;
-  /** Set when the client went away before its response was written. */
-  aborted = false;
+  #aborted = false;
+  #controller: AbortController | null = null;
 
   constructor(head: MessageHead, remoteAddress: string | undefined, remotePort: number | undefined) {
     this.method = head.method;
@@ -36,6 +36,30 @@ export class Request {
     this.query = query;
   }
 
+  /** True once the client has gone (or will read nothing more) before its response was written. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /**
+   * Aborts when the client goes away before its response is written (as
+   * Twisted's notifyFinish errback, or Node's 'close' on a request), so a
+   * handler can stop work no one will read: pass it on to what the handler
+   * waits for (an offloaded call, a fetch). Made on first read only.
+   */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#aborted && !this.#controller.signal.aborted) this.#controller.abort(clientGone());
+    return this.#controller.signal;
+  }
+
+  /** The server's: the client has gone; `aborted` is set and `signal` aborts. */
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#controller?.abort(clientGone());
+  }
+
   /** The first value of a header field (name case-insensitive). */
   header(name: string): string | undefined {
     return getHeader(this.headers, name.toLowerCase());
@@ -43,6 +67,10 @@ export class Request {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function clientGone(): Error {
+  return new Error('the client has gone before its response was written');
+}
 
 function splitTarget(target: string): [string, string] {
   // A fragment is the client's own business (RFC 9110 §4.2.5); some send it anyway.
