@@ -124,13 +124,13 @@ export function callable(root: object, path: unknown): (args: unknown[]) => unkn
   const { owner, name } = walkToParent(root, path);
   if (name === '') {
     if (typeof owner !== 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `${typeName(owner)} is not callable`);
-    return (args) => Reflect.apply(owner, undefined, args);
+    return (args): unknown => Reflect.apply(owner as (...a: unknown[]) => unknown, undefined, args);
   }
   const d = findMember(owner, name);
   if (d === undefined && name === 'new' && isClass(owner)) {
     return (args) => Reflect.construct(owner as new (...a: unknown[]) => unknown, args);
   }
-  const fn = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : d.get.call(owner);
+  const fn: unknown = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : d.get.call(owner);
   if (typeof fn !== 'function') return noMember(owner, path as string, name);
   if (isClass(fn)) throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" is a class: call "${String(path)}.new" to construct it`);
   return (args) => Reflect.apply(fn as (...a: unknown[]) => unknown, owner, args);
