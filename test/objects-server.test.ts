@@ -30,6 +30,10 @@ class ToWrap {
   peek(): string {
     return this.#truly;
   }
+  /** Its own, and still never served: an Object.prototype name. */
+  toString(): string {
+    return `ToWrap(${this.num})`;
+  }
 }
 
 /** A getter-based member: reachable because the class opts in. */
@@ -390,6 +394,9 @@ t.test('objects.import loads allow-listed modules only; a class in one is constr
   t.match(c, { type: 'Counter' });
   t.equal(await s.call('objects.call', c, 'increment', [2]), 5);
   await t.rejects(s.call('objects.call', m, 'Counter', [3]), faultOf(ObjectFaultCode.NO_MEMBER), 'a class is constructed, never called');
+  await t.rejects(s.call('objects.get', m, 'Counter.prototype'), faultOf(ObjectFaultCode.NO_MEMBER), "a class's prototype");
+  await t.rejects(s.call('objects.get', m, 'greet.caller'), faultOf(ObjectFaultCode.NO_MEMBER));
+  t.equal(await s.call('objects.get', m, 'Counter.name'), 'Counter', "a function's own name is a plain field");
   const again = (await s.call('objects.import', 'counter')) as unknown as RefStruct;
   t.equal(again[REF], m[REF], 'one namespace, one reference');
 });
