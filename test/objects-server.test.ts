@@ -78,6 +78,9 @@ class Store {
   same(): Child {
     return this.child;
   }
+  echo(x: unknown): unknown {
+    return x;
+  }
   isChild(x: unknown): boolean {
     return x === this.child;
   }
@@ -225,6 +228,9 @@ t.test('results: data by value, anything else by reference, at any depth; option
   t.same(await s.call('objects.get', store, '', { return: 'copy' }), { child: { n: 21 }, map: { a: 1 } }, "'' is the object itself");
   t.match(await s.call('objects.call', store, 'plain', [], { return: 'ref' }), { type: 'Object' });
   t.equal(await s.call('objects.call', store, 'child.twice', []), 42, 'a dotted path resolves on the owner in one call');
+  const proto = JSON.parse('{"__proto__": "p", "a": [1]}') as object;
+  t.same(await s.call('objects.call', store, 'echo', [proto]), proto, 'a struct member named __proto__ goes back as a member');
+  t.same(await s.call('objects.call', store, 'echo', [proto], { return: 'copy' }), proto);
   await t.rejects(s.call('objects.get', store, 'child', { return: 'bogus' }), faultOf(FaultCode.INVALID_PARAMS));
   await t.rejects(s.call('objects.call', store, 'fn', [], { return: 'copy' }), faultOf(FaultCode.INVALID_PARAMS));
   await t.rejects(s.call('objects.call', store, 'fail', []), { name: 'Fault', faultCode: FaultCode.APPLICATION_ERROR, faultString: 'RangeError: bad range' });

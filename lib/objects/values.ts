@@ -156,7 +156,8 @@ function auto(value: unknown, depth: number, path: Set<object>, slots: Slot[], h
     out = list as unknown as Record<number, unknown>;
     for (let i = 0; i < items.length; i++) list[i] = auto(items[i], depth + 1, path, slots, out, i);
   } else {
-    out = {};
+    // A null prototype, so that a member named "__proto__" (a decoded struct may have one) stays a member.
+    out = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(value)) out[k] = auto(v, depth + 1, path, slots, out, k);
   }
   path.delete(value);
@@ -172,14 +173,11 @@ function copy(value: unknown, depth: number, path: Set<object>): unknown {
   let out: unknown;
   if (Array.isArray(value) || value instanceof Set) {
     out = Array.from(value as Iterable<unknown>, (v) => copy(v, depth + 1, path) ?? null);
-  } else if (value instanceof Map) {
-    const struct: Record<string, unknown> = {};
-    for (const [k, v] of value as Map<unknown, unknown>) if (typeof k === 'string') struct[k] = copy(v, depth + 1, path);
-    out = struct;
   } else {
-    const struct: Record<string, unknown> = {};
-    const fields = isPlain(value) ? Object.entries(value) : publicFields(value);
-    for (const [k, v] of fields) struct[k] = copy(v, depth + 1, path);
+    // A copy is data: the reserved member would make it read as a reference, so it is left out.
+    const struct = Object.create(null) as Record<string, unknown>;
+    const fields = value instanceof Map ? [...(value as Map<unknown, unknown>)] : isPlain(value) ? Object.entries(value) : publicFields(value);
+    for (const [k, v] of fields) if (typeof k === 'string' && k !== REF) struct[k] = copy(v, depth + 1, path);
     out = struct;
   }
   path.delete(value);
