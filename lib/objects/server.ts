@@ -26,7 +26,8 @@ export interface ObjectServerOptions extends XmlRpcHandlerOptions {
   /**
    * What objects.import may load: specifiers passed to `import()` exactly
    * as given (a list), or name -> specifier or URL (a record). Nothing else
-   * is ever imported.
+   * is ever imported. A relative specifier would resolve against this
+   * library's file: give package names or absolute URLs.
    */
   modules?: readonly string[] | Readonly<Record<string, string | URL>>;
   /** A session's lease, ms: renewed by each of its calls (default 5 minutes). */
