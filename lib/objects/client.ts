@@ -223,7 +223,7 @@ export class ObjectClient implements ProxyHost {
     }
     if (value === null || typeof value !== 'object' || depth > 64) return value;
     if (Array.isArray(value)) return value.map((v) => this.#toWire(v, depth + 1));
-    if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+    if (!isPlainObject(value)) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = this.#toWire(v, depth + 1);
     return out;
@@ -237,7 +237,7 @@ export class ObjectClient implements ProxyHost {
       for (let i = 0; i < value.length; i++) value[i] = this.#fromWire(value[i]);
       return value;
     }
-    if (Object.getPrototypeOf(value) === Object.prototype) {
+    if (isPlainObject(value)) {
       const record = value as Record<string, unknown>;
       for (const k of Object.keys(record)) record[k] = this.#fromWire(record[k]);
     }
@@ -286,4 +286,10 @@ export class ObjectClient implements ProxyHost {
       // Best effort: the session's lease releases them on the owner anyway.
     }
   }
+}
+
+/** A struct: the decoder makes them with a null prototype, callers with Object's. */
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
