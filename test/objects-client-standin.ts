@@ -136,7 +136,7 @@ export async function standIn(classes: Record<string, AnyClass>, modules: Record
       releases.push(refs as RefStruct[]);
       let n = 0;
       for (const r of refs as unknown[]) {
-        const ref = Array.isArray(r) ? r[0] : r;
+        const ref: unknown = Array.isArray(r) ? r[0] : r;
         const e = isRefStruct(ref) ? table.get(ref[REF]) : undefined;
         if (e === undefined) continue;
         n++;

@@ -70,7 +70,10 @@ class Counter {
   }
 }
 
-async function setup(t: { teardown(fn: () => unknown): void }, options: ConstructorParameters<typeof ObjectClient>[1] = {}): Promise<{ s: StandIn; objs: ObjectClient }> {
+async function setup(
+  t: { teardown(fn: () => unknown): void },
+  options: ConstructorParameters<typeof ObjectClient>[1] = {},
+): Promise<{ s: StandIn; objs: ObjectClient }> {
   const s = await standIn({ ToWrap, Child }, { counters: { Counter } });
   const objs = new ObjectClient(s.url, options);
   t.teardown(async () => {
@@ -129,36 +132,38 @@ t.test('the root proxy is not thenable, JSON gives its reference, a member path 
   const { s, objs } = await setup(t);
   const w = await objs.create<ToWrap>('ToWrap', 1);
   const calls = s.count('objects.get');
-  // eslint-disable-next-line @typescript-eslint/await-thenable -- awaiting it is the test
   t.equal(await (w as unknown), w, 'await proxy resolves to the proxy itself');
   t.same(JSON.parse(JSON.stringify(w)), w.$ref);
   t.equal(s.count('objects.get'), calls, 'none of that made a request');
   t.throws(() => w.echo(w.child as never), TypeError);
 });
 
-t.test('pass-by-proxy both ways: a proxy argument is the real object on its owner; a Map or class instance comes back as a proxy, a plain object as a copy', async (t) => {
-  const { objs } = await setup(t);
-  const w = await objs.create<ToWrap>('ToWrap', 1);
-  const v = await objs.create<ToWrap>('ToWrap', 9);
-  t.equal(await w.same(w), true, 'the proxy arrived as the very object');
-  t.equal(await w.same(v), false);
-  t.equal(await w.numOf(v as never), 9, 'another proxy arrives as its object');
-  const map = (await w.makeMap()) as unknown as ObjectProxy<Map<string, number>>;
-  t.ok(isObjectProxy(map), 'a Map travels by reference');
-  t.equal(map.$ref.type, 'Map');
-  t.equal(await map.get('a'), 1);
-  const child = (await w.makeChild()) as unknown as ObjectProxy<Child>;
-  t.ok(isObjectProxy(child));
-  t.equal(await child.method(2), 5);
-  const plain = await w.plain();
-  t.notOk(isObjectProxy(plain));
-  t.same(plain, { a: 1, b: [1, 2] }, 'a plain object is a copy');
-  const echoed = (await w.echo([w, { inner: v }])) as [ObjectProxy<ToWrap>, { inner: ObjectProxy<ToWrap> }];
-  t.ok(Array.isArray(echoed), 'the array is a copy');
-  t.ok(isObjectProxy(echoed[0]) && isObjectProxy(echoed[1].inner), 'references nested in arrays and structs both ways');
-  t.equal(echoed[0].$ref[REF], w.$ref[REF]);
-  t.equal(await echoed[1].inner.num, 9);
-});
+t.test(
+  'pass-by-proxy both ways: a proxy argument is the real object on its owner; a Map or class instance comes back as a proxy, a plain object as a copy',
+  async (t) => {
+    const { objs } = await setup(t);
+    const w = await objs.create<ToWrap>('ToWrap', 1);
+    const v = await objs.create<ToWrap>('ToWrap', 9);
+    t.equal(await w.same(w), true, 'the proxy arrived as the very object');
+    t.equal(await w.same(v), false);
+    t.equal(await w.numOf(v as never), 9, 'another proxy arrives as its object');
+    const map = (await w.makeMap()) as unknown as ObjectProxy<Map<string, number>>;
+    t.ok(isObjectProxy(map), 'a Map travels by reference');
+    t.equal(map.$ref.type, 'Map');
+    t.equal(await map.get('a'), 1);
+    const child = (await w.makeChild()) as unknown as ObjectProxy<Child>;
+    t.ok(isObjectProxy(child));
+    t.equal(await child.method(2), 5);
+    const plain = await w.plain();
+    t.notOk(isObjectProxy(plain));
+    t.same(plain, { a: 1, b: [1, 2] }, 'a plain object is a copy');
+    const echoed = (await w.echo([w, { inner: v }])) as [ObjectProxy<ToWrap>, { inner: ObjectProxy<ToWrap> }];
+    t.ok(Array.isArray(echoed), 'the array is a copy');
+    t.ok(isObjectProxy(echoed[0]) && isObjectProxy(echoed[1].inner), 'references nested in arrays and structs both ways');
+    t.equal(echoed[0].$ref[REF], w.$ref[REF]);
+    t.equal(await echoed[1].inner.num, 9);
+  },
+);
 
 t.test('a reference owned elsewhere gets the client of its url, one per url, with its own session', async (t) => {
   const { objs } = await setup(t);

@@ -68,7 +68,7 @@ export class ObjectClient implements ProxyHost {
     this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session } });
     this.url = base.url;
     this.#options = options;
-    this.#peers = peers ?? new Map();
+    this.#peers = peers ?? new Map<string, ObjectClient>();
     this.#peers.set(this.url, this);
     this.#registry = releaseOnGc === false ? null : new FinalizationRegistry((ref) => this.#collected(ref));
   }
@@ -192,12 +192,10 @@ export class ObjectClient implements ProxyHost {
     if (err instanceof Fault && err.faultCode === ObjectFaultCode.RELEASED) {
       return new RemoteObjectError(RemoteObjectErrorCode.RELEASED, refId, err.faultString, { cause: err });
     }
-    if (
-      this.#answered &&
-      err instanceof TransportError &&
-      (err.code === TransportErrorCode.CONNECT || err.code === TransportErrorCode.CONNECTION_LOST)
-    ) {
-      return new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, refId, `${method}: the owner at ${this.url} cannot be reached any more: ${err.message}`, { cause: err });
+    if (this.#answered && err instanceof TransportError && (err.code === TransportErrorCode.CONNECT || err.code === TransportErrorCode.CONNECTION_LOST)) {
+      return new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, refId, `${method}: the owner at ${this.url} cannot be reached any more: ${err.message}`, {
+        cause: err,
+      });
     }
     return err;
   }

@@ -145,7 +145,8 @@ export interface RemoteClass<C extends Ctor> {
 }
 
 /** A member read: a thenable of its value, whose own members chain (`await w.child.num`). */
-export type RemoteMember<V> = PromiseLike<V> & (V extends object ? (V extends Date | Uint8Array | readonly unknown[] ? unknown : Members<V> & SubHelpers<V>) : unknown);
+export type RemoteMember<V> = PromiseLike<V> &
+  (V extends object ? (V extends Date | Uint8Array | readonly unknown[] ? unknown : Members<V> & SubHelpers<V>) : unknown);
 
 type Members<T> = {
   readonly [K in Reachable<T>]: T[K] extends Ctor ? RemoteClass<T[K]> : T[K] extends Fn ? RemoteMethodOf<T[K]> : RemoteMember<T[K]>;
