@@ -6,11 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { Fault } from '../lib/errors.js';
 import { XmlRpcDispatcher } from '../lib/rpc/dispatcher.js';
+import { ObjectServer } from '../lib/objects/server.js';
+import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
 import type { Request } from '../lib/server/request.js';
 import { Server } from '../lib/server/server.js';
 import { isRefStruct, ObjectFaultCode, REF, SESSION_HEADER, type RefStruct } from '../lib/objects/wire.js';
 
-type AnyClass = new (...args: never[]) => object;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyClass = new (...args: any[]) => object;
 
 interface Entry {
   obj: object;
@@ -28,6 +31,10 @@ export interface StandIn {
   /** The session header of every request, in order. */
   sessions: (string | undefined)[];
   table: Map<string, Entry>;
+  /** Objects the owner holds. */
+  objects(): number;
+  /** The owner forgets every reference (as when their leases pass). */
+  dropAll(): void;
   /** Hands out a reference to `obj` as if a call had returned it. */
   refTo(obj: object): RefStruct;
   count(method: string): number;
@@ -47,7 +54,8 @@ function isPlain(v: unknown): boolean {
   return Object.values(v).every(isPlain);
 }
 
-export async function standIn(classes: Record<string, AnyClass>, modules: Record<string, object> = {}): Promise<StandIn> {
+export async function standIn(classes: Record<string, AnyClass>, moduleSpecs: Record<string, string> = {}): Promise<StandIn> {
+  const modules: Record<string, object> = {};
   const table = new Map<string, Entry>();
   const calls = new Map<string, number>();
   const releases: RefStruct[][] = [];
@@ -155,6 +163,7 @@ export async function standIn(classes: Record<string, AnyClass>, modules: Record
     ping: () => ({ ok: true }),
   };
 
+  for (const [name, spec] of Object.entries(moduleSpecs)) modules[name] = (await import(spec)) as object;
   const rpc = new XmlRpcDispatcher();
   rpc.registerInstance({
     _dispatch(method: string, params: unknown[], request?: Request) {
@@ -176,7 +185,45 @@ export async function standIn(classes: Record<string, AnyClass>, modules: Record
     sessions,
     table,
     refTo,
+    objects: () => table.size,
+    dropAll: () => table.clear(),
     count: (method) => calls.get(method) ?? 0,
     close: () => server.close(),
+  };
+}
+
+/** The real ObjectServer, seen through the same counters as the stand-in (`table` and `refTo` stay the stand-in's: unused here). */
+export async function realOwner(classes: Record<string, AnyClass>, modules: Record<string, string> = {}): Promise<StandIn> {
+  const calls = new Map<string, number>();
+  const releases: RefStruct[][] = [];
+  const sessions: (string | undefined)[] = [];
+  class Counted extends ObjectServer {
+    override call(method: string, params: XmlRpcValue[], request?: Request): unknown {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      sessions.push(request?.header(SESSION_HEADER));
+      if (method === 'objects.release') releases.push(params[0] as unknown as RefStruct[]);
+      return super.call(method, params, request);
+    }
+  }
+  const objects = new Counted({ classes, modules });
+  const server = new Server({ onError: () => {}, handlers: [objects] });
+  const { port } = await server.listen(0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}/RPC2`,
+    port,
+    calls,
+    releases,
+    sessions,
+    table: new Map(),
+    refTo: () => {
+      throw new Error('refTo: stand-in only');
+    },
+    objects: () => objects.stats().objects,
+    dropAll: () => objects.close(),
+    count: (method) => calls.get(method) ?? 0,
+    close: async () => {
+      await server.close();
+      objects.close();
+    },
   };
 }
