@@ -183,6 +183,21 @@ for (const [kind, owner] of [
     t.not(other.sessions[0], objs.session);
   });
 
+  t.test(`${kind}: describe, renew and ping go to the owner of each reference`, async (t) => {
+    const { s, objs } = await setup(t);
+    const other = await standIn({ ToWrap });
+    t.teardown(() => other.close());
+    const w = await objs.create<ToWrap>('ToWrap', 1);
+    const foreign = (await w.echo(other.refTo(new ToWrap(2)))) as ObjectProxy<ToWrap>;
+    t.match(await objs.describe(w), { type: 'ToWrap' });
+    t.match(await objs.describe(foreign), { type: 'ToWrap' });
+    t.equal(other.count('objects.describe'), 1, "the foreign reference's owner was asked");
+    t.equal(await objs.renew(w, foreign), 2);
+    t.equal(s.count('objects.renew'), 1);
+    t.equal(other.count('objects.renew'), 1);
+    t.match(await objs.ping(), { ok: true });
+  });
+
   t.test(`${kind}: await using releases at the end of the scope`, async (t) => {
     const { s, objs } = await setup(t);
     {

@@ -47,7 +47,7 @@ export class ObjectClient implements ProxyHost {
   readonly #server: ServerProxy;
   readonly #options: ObjectClientOptions;
   /** Clients of the other owners met in results, by url; shared with those clients. */
-  readonly #peers: Map<string, ObjectClient>;
+  #peers: Map<string, ObjectClient>;
   readonly #registry: FinalizationRegistry<RefStruct> | null;
   readonly #inFlight = new Map<number, Handle>();
   #callIds = 0;
@@ -60,7 +60,7 @@ export class ObjectClient implements ProxyHost {
   #gcReleased = 0;
   #gcBatches = 0;
 
-  constructor(url: string, options: ObjectClientOptions = {}, peers?: Map<string, ObjectClient>) {
+  constructor(url: string, options: ObjectClientOptions = {}) {
     const { session, releaseOnGc, ...proxyOptions } = options;
     this.session = session ?? randomBytes(24).toString('base64url');
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(this.session)) throw new TypeError('session must be 16 to 64 characters of [A-Za-z0-9_-]');
@@ -68,8 +68,7 @@ export class ObjectClient implements ProxyHost {
     this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session } });
     this.url = base.url;
     this.#options = options;
-    this.#peers = peers ?? new Map<string, ObjectClient>();
-    this.#peers.set(this.url, this);
+    this.#peers = new Map<string, ObjectClient>([[this.url, this]]);
     this.#registry = releaseOnGc === false ? null : new FinalizationRegistry((ref) => this.#collected(ref));
   }
 
@@ -104,12 +103,23 @@ export class ObjectClient implements ProxyHost {
   /** Class, methods and readable members of the object behind `proxy` (objects.describe). */
   describe(proxy: ObjectProxy<unknown>): Promise<unknown> {
     const node = this.#rootNode(proxy);
+    const owner = node.handle.host;
+    if (owner !== this && owner instanceof ObjectClient) return owner.describe(proxy);
     return this.#onHandle(node, METHODS.describe, [node.handle.ref]);
   }
 
   /** Renews the leases of these references (objects.renew); resolves to how many the owner renewed. */
-  renew(...proxies: ObjectProxy<unknown>[]): Promise<unknown> {
-    return this.#request(METHODS.renew, [proxies.map((p) => this.#rootNode(p).handle.ref)], undefined, '');
+  async renew(...proxies: ObjectProxy<unknown>[]): Promise<number> {
+    // Each owner renews its own references: one objects.renew per owner.
+    const byOwner = new Map<ObjectClient, RefStruct[]>();
+    for (const p of proxies) {
+      const { handle } = this.#rootNode(p);
+      const owner = handle.host instanceof ObjectClient ? handle.host : this;
+      byOwner.set(owner, [...(byOwner.get(owner) ?? []), handle.ref]);
+    }
+    let renewed = 0;
+    for (const [owner, refs] of byOwner) renewed += Number(await owner.#request(METHODS.renew, [refs], undefined, ''));
+    return renewed;
   }
 
   stats(): ObjectClientStats {
@@ -248,7 +258,10 @@ export class ObjectClient implements ProxyHost {
     const known = this.#peers.get(url);
     if (known !== undefined) return known;
     const { transport: _shared, session: _session, ...options } = this.#options;
-    return new ObjectClient(url, options, this.#peers);
+    const peer = new ObjectClient(url, options);
+    peer.#peers = this.#peers;
+    this.#peers.set(peer.url, peer);
+    return peer;
   }
 
   #adopt(ref: RefStruct): ObjectProxy<unknown> {
