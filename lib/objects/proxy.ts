@@ -10,6 +10,7 @@
 
 import { inspect } from 'node:util';
 import type { RequestOptions } from '../client/request.js';
+import { RemoteObjectError } from '../errors.js';
 import type { RefStruct, ReturnMode } from './wire.js';
 
 /** One reference held by this side: shared by every proxy made from it, and by each call pending on it. */
@@ -36,6 +37,11 @@ export interface ProxyHost {
 
 const NODE = Symbol('ObjectProxy.node');
 
+function ignoreGone(err: unknown): void {
+  if (err instanceof RemoteObjectError) return;
+  throw err;
+}
+
 type Target = (() => void) & { [NODE]: ProxyNode };
 
 function join(path: string, name: string): string {
@@ -54,7 +60,8 @@ const HANDLER: ProxyHandler<Target> = {
     const host = handle.host;
     if (typeof prop === 'symbol') {
       if (prop === NODE) return node;
-      if (prop === Symbol.asyncDispose && path === '') return () => host.release(handle, node.options);
+      // At the end of a scope the reference being gone already (released, or its owner stopped) is no error.
+      if (prop === Symbol.asyncDispose && path === '') return () => host.release(handle, node.options).catch(ignoreGone);
       if (prop === inspect.custom) return () => describeNode(node);
       return undefined;
     }
