@@ -268,6 +268,9 @@ for (const [kind, owner] of [
     const err = await failure(w.do_stuff('x'));
     t.match(err, { constructor: RemoteObjectError, code: RemoteObjectErrorCode.OWNER_GONE, ref: w.$ref[REF] });
     t.ok((err as RemoteObjectError).cause instanceof TransportError);
+    const v = objs.proxy<ToWrap>({ ...w.$ref });
+    await t.resolves(v[Symbol.asyncDispose](), 'the end of a scope does not throw for an owner that is gone');
+    t.match(await failure(w.$release()), { code: RemoteObjectErrorCode.OWNER_GONE }, 'an explicit release says so');
 
     const never = new ObjectClient(`http://127.0.0.1:${await closedPort()}/RPC2`);
     t.teardown(() => never.close());
