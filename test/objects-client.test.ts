@@ -11,7 +11,7 @@ import { ObjectClient } from '../lib/objects/client.js';
 import { isObjectProxy, type ObjectProxy } from '../lib/objects/proxy.js';
 import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../lib/errors.js';
 import { REF, SESSION_TOKEN } from '../lib/objects/wire.js';
-import { closedPort, gate, pollUntil, turns, type Gate } from './support.js';
+import { closedPort, gate, pollUntil, turns, ManualClock, type Gate } from './support.js';
 import { realOwner, standIn, type StandIn } from './objects-client-standin.js';
 import type { Counter } from './objects-client-counters.js';
 
@@ -234,6 +234,20 @@ for (const [kind, owner] of [
     held.open('done');
     t.equal(await w.hold(), 'done');
     t.equal(await w.$with({ timeout: 60_000 }).do_stuff('a'), 'a:1');
+  });
+
+  t.test(`${kind}: $with({ timeout }) times a call out on the transport's clock; the session header stays on it`, async (t) => {
+    const clock = new ManualClock();
+    const { s, objs } = await setup(t, { clock });
+    held = gate<string>();
+    const w = await objs.create<ToWrap>('ToWrap', 1);
+    const timingOut = failure(w.$with({ timeout: 50 }).hold());
+    await pollUntil(() => s.count('objects.call') === 1, 'the held call to reach the owner');
+    clock.advance(50);
+    t.match(await timingOut, { constructor: TransportError, code: TransportErrorCode.TIMEOUT });
+    held.open('late');
+    t.equal(await w.do_stuff('x'), 'x:1', 'the proxy stays usable');
+    t.equal(new Set(s.sessions).size, 1);
   });
 
   t.test(
