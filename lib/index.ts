@@ -83,3 +83,11 @@ export type { ObjectServerOptions, ObjectClass } from './objects/server.js';
 export type { TableRow as ObjectTableRow, TableStats as ObjectTableStats } from './objects/table.js';
 export { ForeignRef } from './objects/values.js';
 export { REF, ObjectFaultCode } from './objects/wire.js';
+
+// lib/objects: remote objects, the client side (ObjectClient, ObjectProxy)
+export { ObjectClient } from './objects/client.js';
+export type { ObjectClientOptions, ObjectClientStats } from './objects/client.js';
+export { isObjectProxy } from './objects/proxy.js';
+export type { ObjectProxy, ObjectProxyHelpers, ProxyCallOptions, RemoteClass, RemoteMember, RemoteMethodOf, FieldNames } from './objects/proxy.js';
+export { RemoteObjectError, RemoteObjectErrorCode } from './errors.js';
+export type { RemoteObjectErrorCodeValue } from './errors.js';
