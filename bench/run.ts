@@ -1,14 +1,15 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel` or `-- offload` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload` or `-- objects` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runCodecBench } from './codec.js';
 import { machine } from './measure.js';
+import { runObjectsBench } from './objects.js';
 import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -33,6 +34,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('offload')) {
     console.log('\nOffload: WorkerPool beside piscina and a bare worker, CPU-bound throughput, event-loop responsiveness, the server mix\n');
     console.log(await runOffloadBench());
+  }
+  if (chosen.has('objects')) {
+    console.log('\nRemote objects: method calls per second, ObjectProxy beside plain ServerProxy calls to the same server, same run\n');
+    console.log((await runObjectsBench()).text);
   }
 }
 

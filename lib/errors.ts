@@ -265,3 +265,35 @@ export class OffloadError extends XmlRpcError {
     this.value = options?.value;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Remote-object errors (lib/objects): what an ObjectProxy reports beside the
+// server's Fault and the transport's errors.
+
+export const RemoteObjectErrorCode = {
+  /**
+   * The reference is gone: the owner answered fault RELEASED (-32010: unknown,
+   * released or expired), or the proxy was released on this side
+   * (`$release()`, `await using`) before the call, which then sent nothing.
+   */
+  RELEASED: 'ERR_OBJECT_RELEASED',
+  /**
+   * The owner cannot be reached any more: a call failed to connect, or lost
+   * its connection, on an ObjectClient whose owner had answered before (a
+   * first call that cannot connect stays a TransportError). `cause` is the
+   * TransportError.
+   */
+  OWNER_GONE: 'ERR_OBJECT_OWNER_GONE',
+} as const;
+
+export type RemoteObjectErrorCodeValue = (typeof RemoteObjectErrorCode)[keyof typeof RemoteObjectErrorCode];
+
+/** A call on an ObjectProxy failed because of the object's lifetime: see `RemoteObjectErrorCode`. */
+export class RemoteObjectError extends XmlRpcError {
+  /** The reference id (`__ref__`) the call named. */
+  readonly ref: string;
+  constructor(code: RemoteObjectErrorCodeValue, ref: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.ref = ref;
+  }
+}

@@ -76,3 +76,18 @@ export type { OffloadedErrorFields } from './offload/wire.js';
 export { taskSignal } from './offload/task.js';
 export { OffloadError, WorkerPoolError, OffloadErrorCode } from './errors.js';
 export type { OffloadErrorCodeValue } from './errors.js';
+
+// lib/objects: remote objects (issue 11), the server side
+export { ObjectServer, DEFAULT_OBJECT_LIMITS } from './objects/server.js';
+export type { ObjectServerOptions, ObjectClass } from './objects/server.js';
+export type { TableRow as ObjectTableRow, TableStats as ObjectTableStats } from './objects/table.js';
+export { ForeignRef } from './objects/values.js';
+export { REF, ObjectFaultCode } from './objects/wire.js';
+
+// lib/objects: remote objects, the client side (ObjectClient, ObjectProxy)
+export { ObjectClient } from './objects/client.js';
+export type { ObjectClientOptions, ObjectClientStats } from './objects/client.js';
+export { isObjectProxy } from './objects/proxy.js';
+export type { ObjectProxy, ObjectProxyHelpers, ProxyCallOptions, RemoteClass, RemoteMember, RemoteMethodOf, FieldNames } from './objects/proxy.js';
+export { RemoteObjectError, RemoteObjectErrorCode } from './errors.js';
+export type { RemoteObjectErrorCodeValue } from './errors.js';

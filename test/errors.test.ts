@@ -17,6 +17,8 @@ import {
   OffloadError,
   OffloadErrorCode,
   ProtocolError,
+  RemoteObjectError,
+  RemoteObjectErrorCode,
   ResponseError,
   TransportError,
   TransportErrorCode,
@@ -37,6 +39,7 @@ const HTTP_CODES = Object.keys(HTTP_PARSE_ERROR_STATUS) as (keyof typeof HTTP_PA
 const DECODE_CODES = Object.keys(DECODE_ERROR_FAULT) as (keyof typeof DECODE_ERROR_FAULT)[];
 const TRANSPORT_CODES = Object.values(TransportErrorCode);
 const OFFLOAD_CODES = Object.values(OffloadErrorCode);
+const OBJECT_CODES = Object.values(RemoteObjectErrorCode);
 
 // prettier-ignore
 const CATALOGUE: Record<string, Row> = {
@@ -55,6 +58,7 @@ const CATALOGUE: Record<string, Row> = {
   },
   WorkerPoolError: { make: () => OFFLOAD_CODES.map((code) => new WorkerPoolError(code, 'm')), codes: OFFLOAD_CODES, base: XmlRpcError },
   OffloadError: { make: () => [new OffloadError('m'), new OffloadError('m', { nonError: true, value: 1 })], codes: ['ERR_OFFLOAD_TASK_FAILED', 'ERR_OFFLOAD_NON_ERROR'], base: XmlRpcError },
+  RemoteObjectError: { make: () => OBJECT_CODES.map((code) => new RemoteObjectError(code, 'AAAAAAAAAAAAAAAAAAAAAA', 'm')), codes: OBJECT_CODES, base: XmlRpcError },
 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;

@@ -112,4 +112,10 @@ export interface Response {
 export interface Handler {
   match(request: Request): boolean;
   handle(request: Request): Response | Promise<Response>;
+  /**
+   * Asked by Server#listen before it binds `host` (and by addHandler on a
+   * listening server): throwing refuses the address. An ObjectServer refuses
+   * a non-loopback one unless told otherwise.
+   */
+  checkListen?(address: { host: string; port: number }): void;
 }

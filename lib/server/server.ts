@@ -103,12 +103,19 @@ export class Server {
 
   /** Appends a handler to the chain; the first whose match() is true handles a request. */
   addHandler(handler: Handler): this {
+    const bound = this.address;
+    if (bound !== null) handler.checkListen?.({ host: bound.address, port: bound.port });
     this.handlers.push(handler);
     return this;
   }
 
   /** Starts listening; port 0 picks a free port. Resolves to the bound address. */
   listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+    try {
+      for (const handler of this.handlers) handler.checkListen?.({ host, port });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.listener.once('error', onError);

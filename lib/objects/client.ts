@@ -1,0 +1,306 @@
+// ObjectClient: the client side of remote objects (issue 11). It speaks the
+// wire of wire.ts through a ServerProxy, so TLS, credentials in the URL,
+// timeouts, abort and every transport option work as for any call; its
+// session token goes in the `X-Object-Session` header of every request
+// (Transport's `headers`, through a ServerProxy view: nothing in lib/client
+// had to change).
+//
+// Lifetimes. Each reference received is one Handle, shared by every proxy
+// made from it. Explicit release (`$release`, `await using`) is the plan; a
+// FinalizationRegistry is the backstop: when no proxy of a handle is left,
+// its reference joins a batch sent as ONE objects.release after the current
+// turn. A call in flight keeps its handle in `#inFlight` until it settles,
+// so a proxy is never released while a call on it is pending, whatever the
+// caller still holds (comlink's failure).
+
+import { randomBytes } from 'node:crypto';
+import type { RequestOptions } from '../client/request.js';
+import { ServerProxy, type ServerProxyOptions } from '../client/proxy.js';
+import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../errors.js';
+import { isRefStruct, METHODS, ObjectFaultCode, REF, type RefStruct, type ReturnMode } from './wire.js';
+import { makeProxy, proxyNode, type Handle, type ObjectProxy, type ProxyHost, type ProxyNode } from './proxy.js';
+
+export interface ObjectClientOptions extends ServerProxyOptions {
+  /** The session token sent as `X-Object-Session` (16-64 of [A-Za-z0-9_-]). Default: 192 random bits, base64url. */
+  session?: string;
+  /** Release forgotten proxies through a FinalizationRegistry. Default true. */
+  releaseOnGc?: boolean;
+}
+
+export interface ObjectClientStats {
+  /** References held (received, not yet released). */
+  live: number;
+  /** Calls in flight. */
+  pending: number;
+  /** References released after their proxies were collected, and in how many objects.release calls. */
+  gcReleased: number;
+  gcBatches: number;
+}
+
+/** The header's name as sent (wire.ts has it lower-cased, as the server reads it). */
+const SESSION_HEADER_NAME = 'X-Object-Session';
+
+export class ObjectClient implements ProxyHost {
+  /** The URL without credentials: a reference whose `url` is this one belongs to this client. */
+  readonly url: string;
+  readonly session: string;
+  readonly #server: ServerProxy;
+  readonly #options: ObjectClientOptions;
+  /** Clients of the other owners met in results, by url; shared with those clients. */
+  #peers: Map<string, ObjectClient>;
+  readonly #registry: FinalizationRegistry<RefStruct> | null;
+  readonly #inFlight = new Map<number, Handle>();
+  #callIds = 0;
+  /** Set once the owner has answered: a later connect failure means it went away (OWNER_GONE). */
+  #answered = false;
+  #live = 0;
+  #doomed: RefStruct[] = [];
+  #flushScheduled = false;
+  #flushing: Promise<unknown> = Promise.resolve();
+  #gcReleased = 0;
+  #gcBatches = 0;
+
+  constructor(url: string, options: ObjectClientOptions = {}) {
+    const { session, releaseOnGc, ...proxyOptions } = options;
+    this.session = session ?? randomBytes(24).toString('base64url');
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(this.session)) throw new TypeError('session must be 16 to 64 characters of [A-Za-z0-9_-]');
+    const base = new ServerProxy(url, proxyOptions);
+    this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session } });
+    this.url = base.url;
+    this.#options = options;
+    this.#peers = new Map<string, ObjectClient>([[this.url, this]]);
+    this.#registry = releaseOnGc === false ? null : new FinalizationRegistry((ref) => this.#collected(ref));
+  }
+
+  /** Creates an instance of `className` on the owner (one the server offers). */
+  async create<T = unknown>(className: string, ...args: unknown[]): Promise<ObjectProxy<T>> {
+    return this.#expectRef(await this.#request(METHODS.create, [className, this.#toWire(args)], undefined, ''), 'objects.create') as ObjectProxy<T>;
+  }
+
+  /**
+   * A proxy of an allow-listed module's namespace. Its classes are built on
+   * the owner with `await m.Counter.new(3)` (objects.call of 'Counter.new').
+   */
+  async import<T = unknown>(moduleName: string): Promise<ObjectProxy<T>> {
+    return this.#expectRef(await this.#request(METHODS.import, [moduleName], undefined, ''), 'objects.import') as ObjectProxy<T>;
+  }
+
+  /** A proxy for a reference struct obtained some other way (it then counts as received here). */
+  proxy<T = unknown>(ref: RefStruct): ObjectProxy<T> {
+    if (!isRefStruct(ref)) throw new TypeError('not a reference struct');
+    return this.#fromWire(ref) as ObjectProxy<T>;
+  }
+
+  /** The owner's table (objects.list). */
+  list(): Promise<unknown> {
+    return this.#request(METHODS.list, [], undefined, '');
+  }
+
+  ping(): Promise<unknown> {
+    return this.#request(METHODS.ping, [], undefined, '');
+  }
+
+  /** Class, methods and readable members of the object behind `proxy` (objects.describe). */
+  describe(proxy: ObjectProxy<unknown>): Promise<unknown> {
+    const node = this.#rootNode(proxy);
+    const owner = node.handle.host;
+    if (owner !== this && owner instanceof ObjectClient) return owner.describe(proxy);
+    return this.#onHandle(node, METHODS.describe, [node.handle.ref]);
+  }
+
+  /** Renews the leases of these references (objects.renew); resolves to how many the owner renewed. */
+  async renew(...proxies: ObjectProxy<unknown>[]): Promise<number> {
+    // Each owner renews its own references: one objects.renew per owner.
+    const byOwner = new Map<ObjectClient, RefStruct[]>();
+    for (const p of proxies) {
+      const { handle } = this.#rootNode(p);
+      const owner = handle.host instanceof ObjectClient ? handle.host : this;
+      byOwner.set(owner, [...(byOwner.get(owner) ?? []), handle.ref]);
+    }
+    let renewed = 0;
+    for (const [owner, refs] of byOwner) renewed += Number(await owner.#request(METHODS.renew, [refs], undefined, ''));
+    return renewed;
+  }
+
+  stats(): ObjectClientStats {
+    return { live: this.#live, pending: this.#inFlight.size, gcReleased: this.#gcReleased, gcBatches: this.#gcBatches };
+  }
+
+  /** Sends the references of collected proxies now rather than after this turn; resolves once that batch is answered. */
+  flushReleases(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#sendBatch());
+    return this.#flushing.then(() => undefined);
+  }
+
+  /**
+   * Sends what the FinalizationRegistry queued, then closes the connections
+   * of this client and of the peer clients it made. References still held
+   * are not released (their session's lease ends them on the owner).
+   */
+  async close(): Promise<void> {
+    await this.flushReleases();
+    const all = [...new Set(this.#peers.values())];
+    for (const peer of all) if (peer !== this) await peer.flushReleases();
+    await Promise.all(all.map((c) => c.#server.close()));
+  }
+
+  // ---- ProxyHost ----
+
+  call(node: ProxyNode, path: string, args: unknown[]): Promise<unknown> {
+    return this.#onHandle(node, METHODS.call, [node.handle.ref, path, this.#toWire(args)]);
+  }
+
+  get(node: ProxyNode, path: string, mode: ReturnMode): Promise<unknown> {
+    const params: unknown[] = [node.handle.ref, path];
+    if (mode !== 'auto') params.push({ return: mode });
+    return this.#onHandle(node, METHODS.get, params);
+  }
+
+  async set(node: ProxyNode, path: string, value: unknown): Promise<void> {
+    await this.#onHandle(node, METHODS.set, [node.handle.ref, path, this.#toWire(value)]);
+  }
+
+  async release(handle: Handle, options: RequestOptions | undefined): Promise<void> {
+    if (handle.released) return;
+    // Released here first: a call made from now on fails at once, without a request.
+    handle.released = true;
+    this.#live--;
+    this.#registry?.unregister(handle);
+    await this.#request(METHODS.release, [[handle.ref]], options, handle.ref[REF]);
+  }
+
+  // ---- internals ----
+
+  /**
+   * A call on a proxy's reference: refused here once released; meanwhile
+   * the handle stays strongly held in #inFlight, so its proxy cannot be
+   * collected (and released) before the answer.
+   */
+  #onHandle(node: ProxyNode, method: string, params: unknown[]): Promise<unknown> {
+    const handle = node.handle;
+    const id = handle.ref[REF];
+    if (handle.released) return Promise.reject(new RemoteObjectError(RemoteObjectErrorCode.RELEASED, id, `${handle.ref.type} ${id} was released`));
+    const callId = ++this.#callIds;
+    this.#inFlight.set(callId, handle);
+    return this.#request(method, params, node.options, id).finally(() => this.#inFlight.delete(callId));
+  }
+
+  async #request(method: string, params: unknown[], options: RequestOptions | undefined, refId: string): Promise<unknown> {
+    const server = options === undefined ? this.#server : this.#server.withOptions(options);
+    let result: unknown;
+    try {
+      result = await server.call(method, ...params);
+    } catch (err) {
+      throw this.#failure(err, refId, method);
+    }
+    this.#answered = true;
+    return this.#fromWire(result);
+  }
+
+  /** What a failed call reports: RELEASED and OWNER_GONE as RemoteObjectError, everything else as it came. */
+  #failure(err: unknown, refId: string, method: string): unknown {
+    if (err instanceof Fault && err.faultCode === ObjectFaultCode.RELEASED) {
+      return new RemoteObjectError(RemoteObjectErrorCode.RELEASED, refId, err.faultString, { cause: err });
+    }
+    if (this.#answered && err instanceof TransportError && (err.code === TransportErrorCode.CONNECT || err.code === TransportErrorCode.CONNECTION_LOST)) {
+      return new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, refId, `${method}: the owner at ${this.url} cannot be reached any more: ${err.message}`, {
+        cause: err,
+      });
+    }
+    return err;
+  }
+
+  #expectRef(value: unknown, method: string): ObjectProxy<unknown> {
+    if (proxyNode(value) === undefined) throw new TypeError(`${method} answered no reference`);
+    return value as ObjectProxy<unknown>;
+  }
+
+  #rootNode(proxy: ObjectProxy<unknown>): ProxyNode {
+    const node = proxyNode(proxy);
+    if (node === undefined || node.path !== '') throw new TypeError('not an ObjectProxy of an object (a member path was given)');
+    return node;
+  }
+
+  /** Arguments out: an ObjectProxy goes as its reference struct (in arrays and plain objects too). */
+  #toWire(value: unknown, depth = 0): unknown {
+    const node = proxyNode(value);
+    if (node !== undefined) {
+      if (node.path !== '') throw new TypeError(`a member path (${node.path}) cannot be passed: await it first`);
+      if (node.handle.released) throw new RemoteObjectError(RemoteObjectErrorCode.RELEASED, node.handle.ref[REF], 'a released proxy was passed as an argument');
+      return node.handle.ref;
+    }
+    if (value === null || typeof value !== 'object' || depth > 64) return value;
+    if (Array.isArray(value)) return value.map((v) => this.#toWire(v, depth + 1));
+    if (!isPlainObject(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = this.#toWire(v, depth + 1);
+    return out;
+  }
+
+  /** Results in: a reference struct becomes a proxy (of its owner's client), in arrays and plain objects too. */
+  #fromWire(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') return value;
+    if (isRefStruct(value)) return this.#owner(value.url).#adopt(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = this.#fromWire(value[i]);
+      return value;
+    }
+    if (isPlainObject(value)) {
+      const record = value as Record<string, unknown>;
+      for (const k of Object.keys(record)) record[k] = this.#fromWire(record[k]);
+    }
+    return value;
+  }
+
+  /** The client of the owner at `url`: this one, or one per url made with the same options (kept, closed with this one). */
+  #owner(url: string): ObjectClient {
+    if (typeof url !== 'string' || url === '' || url === this.url) return this;
+    const known = this.#peers.get(url);
+    if (known !== undefined) return known;
+    const { transport: _shared, session: _session, ...options } = this.#options;
+    const peer = new ObjectClient(url, options);
+    peer.#peers = this.#peers;
+    this.#peers.set(peer.url, peer);
+    return peer;
+  }
+
+  #adopt(ref: RefStruct): ObjectProxy<unknown> {
+    const handle: Handle = { ref: { [REF]: ref[REF], type: ref.type, url: ref.url }, host: this, released: false };
+    this.#live++;
+    const proxy = makeProxy(handle, '', undefined);
+    // The handle, not the proxy: every proxy made from it (members, $with views) keeps it alive.
+    this.#registry?.register(handle, handle.ref, handle);
+    return proxy;
+  }
+
+  #collected(ref: RefStruct): void {
+    this.#live--;
+    this.#doomed.push(ref);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // One batch per turn: the registry calls back once per collected handle.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.flushReleases();
+    }).unref();
+  }
+
+  async #sendBatch(): Promise<void> {
+    if (this.#doomed.length === 0) return;
+    const refs = this.#doomed;
+    this.#doomed = [];
+    this.#gcReleased += refs.length;
+    this.#gcBatches++;
+    try {
+      await this.#server.call(METHODS.release, refs);
+    } catch {
+      // Best effort: the session's lease releases them on the owner anyway.
+    }
+  }
+}
+
+/** A struct: the decoder makes them with a null prototype, callers with Object's. */
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

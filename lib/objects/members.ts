@@ -1,0 +1,187 @@
+// Which members of a served object a client may reach, and the walk of a
+// dotted path to one. The rule is an allow-list by construction: only the
+// object's own properties and those of its class chain, stopping before any
+// built-in prototype, so nothing of Object.prototype or Function.prototype
+// (constructor, __proto__, toString, call, bind...) is ever on the path.
+
+import { EventEmitter } from 'node:events';
+import { ObjectFaultCode, objectFault } from './wire.js';
+
+/**
+ * Prototypes whose members are never remote members: the language's and
+ * Node's building blocks (a Map's `set`, an EventEmitter's `emit`).
+ */
+// prettier-ignore
+const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+  Object.prototype, Function.prototype, Array.prototype, Map.prototype, Set.prototype, WeakMap.prototype,
+  WeakSet.prototype, Promise.prototype, Date.prototype, RegExp.prototype, Error.prototype, String.prototype,
+  Number.prototype, Boolean.prototype, EventEmitter.prototype, Uint8Array.prototype, Buffer.prototype,
+]);
+
+/**
+ * Names refused whatever the object holds, even its own: a class that
+ * defines its own `toString` or `valueOf` still does not serve it. Function
+ * members (`call`, `bind`) are unreachable already, since the walk stops
+ * before Function.prototype; `name` and `length` stay usable field names.
+ */
+const NEVER: ReadonlySet<string> = new Set(['constructor', 'prototype', '__proto__', 'caller', 'arguments', ...Object.getOwnPropertyNames(Object.prototype)]);
+
+/** A name a client may ask for at all. */
+export function reachableName(name: string): boolean {
+  return name !== '' && !name.startsWith('_') && !NEVER.has(name);
+}
+
+/**
+ * Getters and setters run server code a client did not write: they are
+ * reachable only on a class that says so with `static remoteAccessors = true`
+ * (inherited by its subclasses).
+ */
+function accessorsAllowed(target: object): boolean {
+  const ctor = classOf(target);
+  return typeof ctor === 'function' && (ctor as { remoteAccessors?: unknown }).remoteAccessors === true;
+}
+
+/** The object's class, read from descriptors so that no getter runs. */
+function classOf(target: object): unknown {
+  for (let p = Object.getPrototypeOf(target) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, 'constructor');
+    if (d !== undefined) return 'value' in d ? d.value : undefined;
+  }
+  return undefined;
+}
+
+/** The name a reference carries as its `type`. */
+export function typeName(value: unknown): string {
+  if (typeof value === 'function') return 'Function';
+  if (typeof value !== 'object' || value === null) return typeof value;
+  if (Object.prototype.toString.call(value) === '[object Module]') return 'Module';
+  const ctor = classOf(value);
+  return typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name !== '' ? ctor.name : 'Object';
+}
+
+/** Where `name` lives on `target` (own or class chain), or undefined when unreachable. */
+function findMember(target: object, name: string): PropertyDescriptor | undefined {
+  if (!reachableName(name)) return undefined;
+  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d === undefined) continue;
+    if ('value' in d) return d;
+    return accessorsAllowed(target) ? d : undefined;
+  }
+  return undefined;
+}
+
+function noMember(target: object, path: string, name: string): never {
+  throw objectFault(ObjectFaultCode.NO_MEMBER, `${typeName(target)} has no reachable member "${name}"${path === name ? '' : ` (in "${path}")`}`);
+}
+
+function segments(path: unknown): string[] {
+  if (typeof path !== 'string') throw objectFault(ObjectFaultCode.NO_MEMBER, 'a member path must be a string');
+  return path === '' ? [] : path.split('.');
+}
+
+/** Reads one member: a data value, or a getter's result on an opted-in class. */
+export function readMember(target: object, name: string, path: string = name): unknown {
+  const d = findMember(target, name);
+  if (d === undefined) return noMember(target, path, name);
+  if ('value' in d) return d.value;
+  if (d.get === undefined) return noMember(target, path, name);
+  return d.get.call(target);
+}
+
+/** The object a path leads to ('' is the object itself); every step must be reachable. */
+export function walk(root: object, path: unknown): unknown {
+  let value: unknown = root;
+  const parts = segments(path);
+  for (const name of parts) {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+      throw objectFault(ObjectFaultCode.NO_MEMBER, `cannot reach "${name}" of a ${value === null ? 'null' : typeof value} (in "${String(path)}")`);
+    }
+    value = readMember(value, name, path as string);
+  }
+  return value;
+}
+
+/** The owner and last name of a non-empty path: what call and set act on. */
+export function walkToParent(root: object, path: unknown): { owner: object; name: string } {
+  const parts = segments(path);
+  const name = parts.pop();
+  if (name === undefined) return { owner: root, name: '' };
+  const owner = walk(root, parts.join('.'));
+  if ((typeof owner !== 'object' && typeof owner !== 'function') || owner === null) {
+    throw objectFault(ObjectFaultCode.NO_MEMBER, `cannot reach "${name}" of a ${owner === null ? 'null' : typeof owner} (in "${String(path)}")`);
+  }
+  if (!reachableName(name)) noMember(owner, path as string, name);
+  return { owner, name };
+}
+
+/**
+ * The function `path` names, bound to its owner. `''` is the reference
+ * itself when it is a function. A last step `new` on a class with no member
+ * of that name constructs it: `objects.call(moduleRef, 'Counter.new', [3])`.
+ */
+export function callable(root: object, path: unknown): (args: unknown[]) => unknown {
+  const { owner, name } = walkToParent(root, path);
+  if (name === '') {
+    if (typeof owner !== 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `${typeName(owner)} is not callable`);
+    return (args): unknown => Reflect.apply(owner as (...a: unknown[]) => unknown, undefined, args);
+  }
+  const d = findMember(owner, name);
+  if (d === undefined && name === 'new' && isClass(owner)) {
+    return (args) => Reflect.construct(owner as new (...a: unknown[]) => unknown, args);
+  }
+  const fn: unknown = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : d.get.call(owner);
+  if (typeof fn !== 'function') return noMember(owner, path as string, name);
+  if (isClass(fn)) throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" is a class: call "${String(path)}.new" to construct it`);
+  return (args) => Reflect.apply(fn as (...a: unknown[]) => unknown, owner, args);
+}
+
+/** Writes a public field that already exists (a writable data property), or through a setter on an opted-in class. */
+export function writeMember(root: object, path: unknown, value: unknown): void {
+  const { owner, name } = walkToParent(root, path);
+  if (name === '') throw objectFault(ObjectFaultCode.NO_MEMBER, 'objects.set needs a member name');
+  const d = findMember(owner, name);
+  if (d === undefined) return noMember(owner, path as string, name);
+  if ('value' in d) {
+    const own = Object.getOwnPropertyDescriptor(owner, name);
+    if (own === undefined || !('value' in own) || own.writable !== true || typeof own.value === 'function') {
+      throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" of ${typeName(owner)} is not a writable field`);
+    }
+    (owner as Record<string, unknown>)[name] = value;
+    return;
+  }
+  if (d.set === undefined) throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" of ${typeName(owner)} has no setter`);
+  d.set.call(owner, value);
+}
+
+/** objects.describe: the type, its callable members and its readable ones. */
+export function describeObject(target: object): { type: string; methods: string[]; members: string[] } {
+  const methods = new Set<string>();
+  const members = new Set<string>();
+  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (methods.has(name) || members.has(name)) continue;
+      const d = findMember(target, name);
+      if (d === undefined) continue;
+      if ('value' in d && typeof d.value === 'function') methods.add(name);
+      else members.add(name);
+    }
+  }
+  return { type: typeName(target), methods: [...methods].sort(), members: [...members].sort() };
+}
+
+/** The public data of an object, for a copy: own enumerable reachable fields that are not functions. */
+export function publicFields(target: object): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const name of Object.keys(target)) {
+    if (!reachableName(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(target, name);
+    if (d === undefined || !('value' in d) || typeof d.value === 'function') continue;
+    out.push([name, d.value]);
+  }
+  return out;
+}
+
+function isClass(value: unknown): boolean {
+  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
