@@ -1,0 +1,128 @@
+// Review of lib/objects (issue 11): each test proves one finding, tagged
+// REVIEW-n, and fails until lib/ is fixed. Servers on 127.0.0.1 port 0,
+// closed in teardown; no sleeps.
+
+import t from 'tap';
+import { Fault } from '../lib/errors.js';
+import { ServerProxy } from '../lib/client/proxy.js';
+import { Server } from '../lib/server/server.js';
+import { ObjectClient } from '../lib/objects/client.js';
+import { ObjectServer, type ObjectServerOptions } from '../lib/objects/server.js';
+import { ObjectFaultCode, REF, type RefStruct } from '../lib/objects/wire.js';
+import { httpResponse, scriptedServer, xmlResult } from './support.js';
+
+const SESSION = 'review-aaaaaaaaaaaaaaaa';
+
+/** A class the server does not offer, with a getter it does not serve and a static flag of its own. */
+class Vault {
+  static remoteAccessors = false;
+  constructor() {
+    constructed++;
+  }
+  get secret(): string {
+    return 'the vault secret';
+  }
+}
+let constructed = 0;
+
+/** An offered class that holds an array and, as data, a class. */
+class Holder {
+  items = [1, 2, 3];
+  kind = Vault;
+  vault = new Vault();
+}
+
+async function serve(t: { teardown(fn: () => unknown): void }, options: ObjectServerOptions = {}) {
+  const objects = new ObjectServer({ classes: { Holder }, ...options });
+  const server = new Server({ handlers: [objects], onError: () => {} });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}/RPC2`;
+  const plain = new ServerProxy(url);
+  const s = plain.withOptions({ headers: { 'X-Object-Session': SESSION } });
+  t.teardown(async () => {
+    await plain.close();
+    await server.close();
+    objects.close();
+  });
+  return { objects, url, s };
+}
+
+function faultCode(err: unknown): number | undefined {
+  return err instanceof Fault ? err.faultCode : undefined;
+}
+
+t.test('REVIEW-1: objects.set may not write an array length (4294967295 makes every later read of the array loop 2^32 times)', async (t) => {
+  const { s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  let code: number | undefined;
+  try {
+    // Only the write is sent: reading `items` afterwards would pin the server's event loop (auto() walks 2^32 slots).
+    await s.call('objects.set', ref, 'items.length', 4294967295);
+  } catch (err) {
+    code = faultCode(err);
+  }
+  t.equal(code, ObjectFaultCode.NO_MEMBER, 'the length of an array is not a writable field');
+});
+
+t.test('REVIEW-2: objects.set may not write a static field of a class reached as data (it flips remoteAccessors and opens the getters)', async (t) => {
+  const { s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  let code: number | undefined;
+  try {
+    await s.call('objects.set', ref, 'kind.remoteAccessors', true);
+  } catch (err) {
+    code = faultCode(err);
+  }
+  t.equal(code, ObjectFaultCode.NO_MEMBER, 'a static of a class is no writable field');
+  Vault.remoteAccessors = false;
+  // And what it opens when it is let through: the getter of an instance of that class.
+  let read: unknown;
+  try {
+    await s.call('objects.set', ref, 'kind.remoteAccessors', true).catch(() => undefined);
+    read = await s.call('objects.get', ref, 'vault.secret');
+  } catch (err) {
+    read = faultCode(err);
+  } finally {
+    Vault.remoteAccessors = false;
+  }
+  t.equal(read, ObjectFaultCode.NO_MEMBER, 'the getter of a class that never opted in stays unreachable');
+});
+
+t.test('REVIEW-3: a class the server does not offer cannot be constructed through a member that holds it (`kind.new`)', async (t) => {
+  const { s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  const before = constructed;
+  let code: number | undefined;
+  try {
+    await s.call('objects.call', ref, 'kind.new', []);
+  } catch (err) {
+    code = faultCode(err);
+  }
+  t.equal(constructed, before, 'the constructor of Vault did not run ("Nothing else can be created")');
+  t.ok(code === ObjectFaultCode.NOT_OFFERED || code === ObjectFaultCode.NO_MEMBER, `refused with a fault (got ${String(code)})`);
+});
+
+t.test("REVIEW-4: a reference whose url names another host does not receive the client's own headers (Authorization)", async (t) => {
+  // The other host: records what it is sent and answers a fault.
+  const other = await scriptedServer((request) => {
+    const fault =
+      '<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>1</int></value></member><member><name>faultString</name><value><string>no</string></value></member></struct></value></fault></methodResponse>';
+    request.socket.write(httpResponse(fault));
+  });
+  // The owner the client trusts, answering objects.create with a reference that points at the other host.
+  const owner = await scriptedServer((request) => {
+    const ref = `<struct><member><name>${REF}</name><value><string>AAAAAAAAAAAAAAAAAAAAAA</string></value></member><member><name>type</name><value><string>Thing</string></value></member><member><name>url</name><value><string>http://127.0.0.1:${other.port}/steal</string></value></member></struct>`;
+    request.socket.write(httpResponse(xmlResult(ref)));
+  });
+  const objs = new ObjectClient(`http://127.0.0.1:${owner.port}/RPC2`, { headers: { Authorization: 'Bearer owner-only-token' } });
+  t.teardown(async () => {
+    await objs.close();
+    await owner.close();
+    await other.close();
+  });
+  const thing = (await objs.create('Thing')) as unknown as { poke(): Promise<unknown> };
+  await thing.poke().catch(() => undefined);
+  const sent = other.requests.flatMap((r) => r.head.headers.filter((_v, i, all) => i % 2 === 1 && all[i - 1] === 'authorization'));
+  t.ok(other.requests.length > 0, 'the call went to the host the reference named');
+  t.same(sent, [], 'the token meant for the owner never went to the host the owner named');
+});
