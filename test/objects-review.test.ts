@@ -25,8 +25,20 @@ class Vault {
 }
 let constructed = 0;
 
-/** An offered class that holds an array and, as data, a class. */
+/** A resource its owner disposes of when it is done with it. */
+class Resource {
+  disposed = false;
+  [Symbol.dispose](): void {
+    this.disposed = true;
+  }
+}
+
+/** An offered class that holds an array, a class as data, and a resource it owns. */
 class Holder {
+  resource = new Resource();
+  inc(): number {
+    return this.items.length;
+  }
   items = [1, 2, 3];
   kind = Vault;
   vault = new Vault();
@@ -125,4 +137,29 @@ t.test("REVIEW-4: a reference whose url names another host does not receive the 
   const sent = other.requests.flatMap((r) => r.head.headers.filter((_v, i, all) => i % 2 === 1 && all[i - 1] === 'authorization'));
   t.ok(other.requests.length > 0, 'the call went to the host the reference named');
   t.same(sent, [], 'the token meant for the owner never went to the host the owner named');
+});
+
+t.test('REVIEW-5: an ObjectClient whose URL has a query string can use the references it creates', async (t) => {
+  const { url } = await serve(t);
+  const objs = new ObjectClient(`${url}?tenant=1`);
+  t.teardown(() => objs.close());
+  const holder = (await objs.create('Holder')) as unknown as { inc(): Promise<number> };
+  let got: unknown;
+  try {
+    got = await holder.inc();
+  } catch (err) {
+    got = err instanceof Error ? err.message : err;
+  }
+  t.equal(got, 3, 'the call on the new reference is answered (it went out under a fresh session: OTHER_SESSION)');
+});
+
+t.test('REVIEW-6: releasing a reference to a member does not dispose an object its parent still holds', async (t) => {
+  const { objects, s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  const member = (await s.call('objects.get', ref, 'resource')) as unknown as RefStruct;
+  t.equal(typeof member[REF], 'string', 'the member came by reference');
+  await s.call('objects.release', [member]);
+  const holder = objects.list().find((row) => row.id === ref[REF]);
+  t.ok(holder !== undefined, 'the holder is still held');
+  t.equal(await s.call('objects.get', ref, 'resource.disposed'), false, "the Holder's resource was not disposed by a client's release of a reference to it");
 });
