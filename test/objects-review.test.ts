@@ -9,7 +9,8 @@ import { Server } from '../lib/server/server.js';
 import { ObjectClient } from '../lib/objects/client.js';
 import { ObjectServer, type ObjectServerOptions } from '../lib/objects/server.js';
 import { ObjectFaultCode, REF, type RefStruct } from '../lib/objects/wire.js';
-import { httpResponse, scriptedServer, xmlResult } from './support.js';
+import { PassThrough } from 'node:stream';
+import { ManualClock, gate, httpResponse, scriptedServer, xmlResult, type Gate } from './support.js';
 
 const SESSION = 'review-aaaaaaaaaaaaaaaa';
 
@@ -33,6 +34,27 @@ class Resource {
   }
 }
 
+/** Public fields holding built-ins the README says are never reached (only a fixed list of prototypes is). */
+class Sampler {
+  samples = new Float64Array([1, 2, 3]);
+  stream = new PassThrough();
+}
+
+let entered: Gate = gate();
+let proceed: Gate = gate();
+/** A long call: it waits for the test. */
+class Slow {
+  disposed = false;
+  async work(): Promise<string> {
+    entered.open();
+    await proceed.promise;
+    return this.disposed ? 'ran on a disposed object' : 'done';
+  }
+  [Symbol.dispose](): void {
+    this.disposed = true;
+  }
+}
+
 /** An offered class that holds an array, a class as data, and a resource it owns. */
 class Holder {
   resource = new Resource();
@@ -45,7 +67,7 @@ class Holder {
 }
 
 async function serve(t: { teardown(fn: () => unknown): void }, options: ObjectServerOptions = {}) {
-  const objects = new ObjectServer({ classes: { Holder }, ...options });
+  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow }, ...options });
   const server = new Server({ handlers: [objects], onError: () => {} });
   const { port } = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/RPC2`;
@@ -162,4 +184,33 @@ t.test('REVIEW-6: releasing a reference to a member does not dispose an object i
   const holder = objects.list().find((row) => row.id === ref[REF]);
   t.ok(holder !== undefined, 'the holder is still held');
   t.equal(await s.call('objects.get', ref, 'resource.disposed'), false, "the Holder's resource was not disposed by a client's release of a reference to it");
+});
+
+t.test('REVIEW-7: methods of built-in prototypes outside the fixed list (TypedArray, streams) are not reachable', async (t) => {
+  const { s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Sampler', [])) as unknown as RefStruct;
+  const refused = async (path: string): Promise<number | string | undefined> => {
+    try {
+      await s.call('objects.call', ref, path, [0]);
+      return 'called';
+    } catch (err) {
+      return faultCode(err);
+    }
+  };
+  t.equal(await refused('samples.fill'), ObjectFaultCode.NO_MEMBER, "a Float64Array's fill (%TypedArray%.prototype)");
+  t.equal(await refused('stream.destroy'), ObjectFaultCode.NO_MEMBER, "a stream's destroy (Readable.prototype)");
+  t.same(await s.call('objects.get', ref, 'samples', { return: 'copy' }), { 0: 1, 1: 2, 2: 3 }, 'the samples were not overwritten');
+});
+
+t.test('REVIEW-8: a session does not expire, nor its object get disposed, while a call of it is in flight', async (t) => {
+  entered = gate();
+  proceed = gate();
+  const clock = new ManualClock();
+  const { s } = await serve(t, { clock, sessionTtl: 1000 });
+  const ref = (await s.call('objects.create', 'Slow', [])) as unknown as RefStruct;
+  const pending = s.call('objects.call', ref, 'work', []);
+  await entered.promise;
+  clock.advance(2000);
+  proceed.open();
+  t.equal(await pending, 'done', 'the method did not see its object disposed under it');
 });
