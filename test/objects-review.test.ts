@@ -10,7 +10,13 @@ import { ObjectClient } from '../lib/objects/client.js';
 import { ObjectServer, type ObjectServerOptions } from '../lib/objects/server.js';
 import { ObjectFaultCode, REF, type RefStruct } from '../lib/objects/wire.js';
 import { PassThrough } from 'node:stream';
-import { ManualClock, gate, httpResponse, scriptedServer, xmlResult, type Gate } from './support.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ManualClock, gate, turns, httpResponse, scriptedServer, xmlResult, type Gate } from './support.js';
+
+// gc() without --expose-gc on the command line: the flag, then a fresh context picks the function up.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const SESSION = 'review-aaaaaaaaaaaaaaaa';
 
@@ -55,6 +61,15 @@ class Slow {
   }
 }
 
+/** Takes an object as an argument and uses it after an await. */
+class User {
+  async take(r: Slow): Promise<string> {
+    entered.open();
+    await proceed.promise;
+    return r.disposed ? 'the argument was disposed under the call' : 'ok';
+  }
+}
+
 /** An offered class that holds an array, a class as data, and a resource it owns. */
 class Holder {
   resource = new Resource();
@@ -67,7 +82,7 @@ class Holder {
 }
 
 async function serve(t: { teardown(fn: () => unknown): void }, options: ObjectServerOptions = {}) {
-  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow }, ...options });
+  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow, User }, ...options });
   const server = new Server({ handlers: [objects], onError: () => {} });
   const { port } = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/RPC2`;
@@ -213,4 +228,30 @@ t.test('REVIEW-8: a session does not expire, nor its object get disposed, while 
   clock.advance(2000);
   proceed.open();
   t.equal(await pending, 'done', 'the method did not see its object disposed under it');
+});
+
+/** Makes a proxy and passes it to a call, keeping nothing of it here. */
+async function passAndForget(objs: ObjectClient, user: { take(r: unknown): Promise<string> }): Promise<{ pending: Promise<string> }> {
+  const arg = await objs.create('Slow');
+  // Boxed: an async function returning a promise would wait for it.
+  return { pending: user.take(arg) };
+}
+
+t.test('REVIEW-9: a proxy passed only as an argument is not released by the FinalizationRegistry while that call is in flight', async (t) => {
+  entered = gate();
+  proceed = gate();
+  const { url } = await serve(t);
+  const objs = new ObjectClient(url);
+  t.teardown(() => objs.close());
+  const user = (await objs.create('User')) as unknown as { take(r: unknown): Promise<string> };
+  const { pending } = await passAndForget(objs, user);
+  await entered.promise;
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await turns(3);
+  }
+  await objs.flushReleases();
+  proceed.open();
+  t.equal(await pending, 'ok', 'the argument outlived the call that received it');
+  t.equal(objs.stats().gcReleased, 0, 'nothing was released by the collector during the call');
 });
