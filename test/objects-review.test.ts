@@ -70,6 +70,12 @@ class User {
   }
 }
 
+/** Another offered class, with a data field and an `items` of its own. */
+class Decoy {
+  items = ['forged', 'this'];
+  note = 'text';
+}
+
 /** An offered class that holds an array, a class as data, and a resource it owns. */
 class Holder {
   resource = new Resource();
@@ -82,7 +88,7 @@ class Holder {
 }
 
 async function serve(t: { teardown(fn: () => unknown): void }, options: ObjectServerOptions = {}) {
-  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow, User }, ...options });
+  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow, User, Decoy }, ...options });
   const server = new Server({ handlers: [objects], onError: () => {} });
   const { port } = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/RPC2`;
@@ -254,4 +260,26 @@ t.test('REVIEW-9: a proxy passed only as an argument is not released by the Fina
   proceed.open();
   t.equal(await pending, 'ok', 'the argument outlived the call that received it');
   t.equal(objs.stats().gcReleased, 0, 'nothing was released by the collector during the call');
+});
+
+t.test("REVIEW-10: objects.set may not store a function in a field (it becomes a method run with another object's `this`)", async (t) => {
+  const { s } = await serve(t);
+  const holder = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  const decoy = (await s.call('objects.create', 'Decoy', [])) as unknown as RefStruct;
+  const method = (await s.call('objects.get', holder, 'inc')) as unknown as RefStruct;
+  t.equal(method.type, 'Function', "Holder's method came by reference");
+  let code: number | undefined;
+  try {
+    await s.call('objects.set', decoy, 'note', method);
+  } catch (err) {
+    code = faultCode(err);
+  }
+  t.ok(code !== undefined, 'storing a function in a data field is refused ("never replaces methods")');
+  let ran: unknown;
+  try {
+    ran = await s.call('objects.call', decoy, 'note', []);
+  } catch (err) {
+    ran = faultCode(err);
+  }
+  t.not(ran, 2, 'Holder.prototype.inc did not run with a Decoy as `this`');
 });
