@@ -76,6 +76,16 @@ class Decoy {
   note = 'text';
 }
 
+/** One object every Hub hands out. */
+class Shared {
+  n = 1;
+}
+const SHARED = new Shared();
+/** An offered class whose field is a server-wide object. */
+class Hub {
+  shared = SHARED;
+}
+
 /** An offered class that holds an array, a class as data, and a resource it owns. */
 class Holder {
   resource = new Resource();
@@ -88,7 +98,7 @@ class Holder {
 }
 
 async function serve(t: { teardown(fn: () => unknown): void }, options: ObjectServerOptions = {}) {
-  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow, User, Decoy }, ...options });
+  const objects = new ObjectServer({ classes: { Holder, Sampler, Slow, User, Decoy, Hub }, ...options });
   const server = new Server({ handlers: [objects], onError: () => {} });
   const { port } = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/RPC2`;
@@ -282,4 +292,27 @@ t.test("REVIEW-10: objects.set may not store a function in a field (it becomes a
     ran = faultCode(err);
   }
   t.not(ran, 2, 'Holder.prototype.inc did not run with a Decoy as `this`');
+});
+
+t.test("REVIEW-11: a client without a session header cannot release another header-less client's reference", async (t) => {
+  const { url } = await serve(t);
+  const alice = new ServerProxy(url);
+  const mallory = new ServerProxy(url);
+  t.teardown(async () => {
+    await alice.close();
+    await mallory.close();
+  });
+  const aliceHub = (await alice.call('objects.create', 'Hub', [])) as unknown as RefStruct;
+  const aliceShared = (await alice.call('objects.get', aliceHub, 'shared')) as unknown as RefStruct;
+  const malloryHub = (await mallory.call('objects.create', 'Hub', [])) as unknown as RefStruct;
+  const malloryShared = (await mallory.call('objects.get', malloryHub, 'shared')) as unknown as RefStruct;
+  // Today both get the same id, one entry with a shared count: the loose map is by object, for every header-less caller.
+  await mallory.call('objects.release', [[malloryShared, 1000]]);
+  let n: unknown;
+  try {
+    n = await alice.call('objects.get', aliceShared, 'n');
+  } catch (err) {
+    n = faultCode(err);
+  }
+  t.equal(n, 1, "alice's reference still works after mallory released hers");
 });
