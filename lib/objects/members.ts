@@ -140,11 +140,16 @@ export function callable(root: object, path: unknown): (args: unknown[]) => unkn
 export function writeMember(root: object, path: unknown, value: unknown): void {
   const { owner, name } = walkToParent(root, path);
   if (name === '') throw objectFault(ObjectFaultCode.NO_MEMBER, 'objects.set needs a member name');
+  // A class's statics (remoteAccessors among them) are its own business, never a client's.
+  if (typeof owner === 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" of ${typeName(owner)} cannot be written: it is a class or function`);
+  // A function written into a field would be callable as a method of another object (a forged `this`).
+  if (typeof value === 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" of ${typeName(owner)} cannot hold a function`);
   const d = findMember(owner, name);
   if (d === undefined) return noMember(owner, path as string, name);
   if ('value' in d) {
     const own = Object.getOwnPropertyDescriptor(owner, name);
-    if (own === undefined || !('value' in own) || own.writable !== true || typeof own.value === 'function') {
+    // Only an enumerable field: an array's length (or any hidden slot) is not data a client may set.
+    if (own === undefined || !('value' in own) || own.writable !== true || own.enumerable !== true || typeof own.value === 'function') {
       throw objectFault(ObjectFaultCode.NO_MEMBER, `"${name}" of ${typeName(owner)} is not a writable field`);
     }
     (owner as Record<string, unknown>)[name] = value;
