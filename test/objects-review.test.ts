@@ -1,6 +1,7 @@
 // Review of lib/objects (issue 11): each test proves one finding, tagged
-// REVIEW-n, and fails until lib/ is fixed. Servers on 127.0.0.1 port 0,
-// closed in teardown; no sleeps.
+// REVIEW-n. Those still open are tap `todo` tests (they fail, reported, until
+// lib/ is fixed; then drop the todo); the fixed ones guard their fix.
+// Servers on 127.0.0.1 port 0, closed in teardown; no sleeps.
 
 import t from 'tap';
 import { Fault } from '../lib/errors.js';
