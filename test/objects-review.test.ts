@@ -154,23 +154,19 @@ t.test('REVIEW-2: objects.set may not write a static field of a class reached as
   t.equal(read, ObjectFaultCode.NO_MEMBER, 'the getter of a class that never opted in stays unreachable');
 });
 
-t.test(
-  'REVIEW-3: a class the server does not offer cannot be constructed through a member that holds it (`kind.new`)',
-  { todo: 'open finding of the issue 11 review, to fix before it is resolved' },
-  async (t) => {
-    const { s } = await serve(t);
-    const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
-    const before = constructed;
-    let code: number | undefined;
-    try {
-      await s.call('objects.call', ref, 'kind.new', []);
-    } catch (err) {
-      code = faultCode(err);
-    }
-    t.equal(constructed, before, 'the constructor of Vault did not run ("Nothing else can be created")');
-    t.ok(code === ObjectFaultCode.NOT_OFFERED || code === ObjectFaultCode.NO_MEMBER, `refused with a fault (got ${String(code)})`);
-  },
-);
+t.test('REVIEW-3: a class the server does not offer cannot be constructed through a member that holds it (`kind.new`)', async (t) => {
+  const { s } = await serve(t);
+  const ref = (await s.call('objects.create', 'Holder', [])) as unknown as RefStruct;
+  const before = constructed;
+  let code: number | undefined;
+  try {
+    await s.call('objects.call', ref, 'kind.new', []);
+  } catch (err) {
+    code = faultCode(err);
+  }
+  t.equal(constructed, before, 'the constructor of Vault did not run ("Nothing else can be created")');
+  t.ok(code === ObjectFaultCode.NOT_OFFERED || code === ObjectFaultCode.NO_MEMBER, `refused with a fault (got ${String(code)})`);
+});
 
 t.test(
   "REVIEW-4: a reference whose url names another host does not receive the client's own headers (Authorization)",

@@ -118,16 +118,19 @@ export function walkToParent(root: object, path: unknown): { owner: object; name
 /**
  * The function `path` names, bound to its owner. `''` is the reference
  * itself when it is a function. A last step `new` on a class with no member
- * of that name constructs it: `objects.call(moduleRef, 'Counter.new', [3])`.
+ * of that name constructs it, when it is one of `constructible`:
+ * `objects.call(moduleRef, 'Counter.new', [3])`.
  */
-export function callable(root: object, path: unknown): (args: unknown[]) => unknown {
+export function callable(root: object, path: unknown, constructible: ReadonlySet<unknown>): (args: unknown[]) => unknown {
   const { owner, name } = walkToParent(root, path);
   if (name === '') {
     if (typeof owner !== 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `${typeName(owner)} is not callable`);
     return (args): unknown => Reflect.apply(owner as (...a: unknown[]) => unknown, undefined, args);
   }
   const d = findMember(owner, name);
-  if (d === undefined && name === 'new' && isClass(owner)) {
+  // Only a class the server offers (its `classes`, the exports of a module it let a client import):
+  // a class a field happens to hold is not one clients may construct.
+  if (d === undefined && name === 'new' && isClass(owner) && constructible.has(owner)) {
     return (args) => Reflect.construct(owner as new (...a: unknown[]) => unknown, args);
   }
   const fn: unknown = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : d.get.call(owner);

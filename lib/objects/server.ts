@@ -78,6 +78,8 @@ export class ObjectServer extends XmlRpcDispatcher {
   private readonly table: ObjectTable;
   private readonly classes: ReadonlyMap<string, ObjectClass>;
   private readonly modules: ReadonlyMap<string, string | URL>;
+  /** Classes a client may construct with a last path step `new`: `classes`, and the exports of imported modules. */
+  private readonly constructible = new Set<unknown>();
   private readonly imported = new Map<string, Promise<object>>();
   private readonly methods = new Map<string, Method>();
   private readonly settings: { share: boolean; exposeTable: boolean; allowRemote: boolean; url: string | undefined };
@@ -101,6 +103,7 @@ export class ObjectServer extends XmlRpcDispatcher {
     this.table = new ObjectTable(limits, clock ?? systemClock, (object) => this.dispose(object));
     this.classes = classes instanceof Map ? new Map(classes) : new Map(Object.entries(classes ?? {}));
     for (const [name, cls] of this.classes) if (typeof cls !== 'function') throw new TypeError(`classes.${name} must be a class`);
+    for (const cls of this.classes.values()) this.constructible.add(cls);
     this.modules = Array.isArray(modules) ? new Map(modules.map((m: string) => [m, m])) : new Map(Object.entries(modules ?? {}));
     this.settings = { share: shareRefs === true, exposeTable: exposeTable === true, allowRemote: allowRemote === true, url };
     if (url !== undefined) this.urls.add(url);
@@ -207,7 +210,7 @@ export class ObjectServer extends XmlRpcDispatcher {
   private callMember(ref: unknown, path: unknown, args: unknown, options: unknown, scope: Scope): unknown {
     const mode = returnMode(options);
     const entry = lookup(ref, scope);
-    const fn = callable(entry.object, path);
+    const fn = callable(entry.object, path, this.constructible);
     const result = fn(fromWire(argList(args, 'objects.call'), scope) as unknown[]);
     this.remember(scope.url);
     if (result instanceof Promise) return result.then((value) => toWire(value, mode, scope));
@@ -272,6 +275,7 @@ export class ObjectServer extends XmlRpcDispatcher {
       loading.catch(() => this.imported.delete(name));
     }
     const namespace = await loading;
+    for (const value of Object.values(namespace)) if (typeof value === 'function') this.constructible.add(value);
     this.remember(scope.url);
     return toWire(namespace, 'ref', scope, name);
   }
