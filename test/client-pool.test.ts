@@ -9,16 +9,7 @@ import { dumps } from '../lib/xmlrpc/encode.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
 import { getHeader } from '../lib/http/headers.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { demoServer, httpResponse, scriptedServer, pollUntil, xmlResult, ManualClock, type RawRequest } from './support.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { demoServer, httpResponse, scriptedServer, pollUntil, xmlResult, ManualClock, type RawRequest, failure } from './support.js';
 
 /** The method name of a raw request. */
 function methodOf(request: RawRequest): string {

@@ -7,16 +7,7 @@ import { inspect } from 'node:util';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Transport } from '../lib/client/transport.js';
 import { EncodeError, Fault, TransportError, TransportErrorCode } from '../lib/errors.js';
-import { demoServer, scriptedServer, selfSignedCertificate, pollUntil, ManualClock, type DemoServer } from './support.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { demoServer, scriptedServer, selfSignedCertificate, pollUntil, ManualClock, type DemoServer, failure } from './support.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }): Promise<{ s: DemoServer; proxy: ServerProxy; url: string }> {
   const s = await demoServer();

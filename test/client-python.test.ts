@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { pollUntil, spawnListening } from './support.js';
+import { pollUntil, spawnListening, failure } from './support.js';
 import { Transport, VERSION, type OutgoingRequest } from '../lib/client/transport.js';
 import type { IncomingResponse } from '../lib/client/request.js';
 import { ServerProxy } from '../lib/client/proxy.js';
@@ -87,15 +87,6 @@ function shared(mode: 'http10' | 'keepalive'): Promise<Peer> {
     peers.set(mode, peer);
   }
   return peer;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 t.test("the issue's two calls give 42 against Python's server", { skip }, async (t) => {

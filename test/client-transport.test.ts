@@ -24,16 +24,8 @@ import {
   pollUntil,
   xmlResult,
   ManualClock,
+  failure,
 } from './support.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 t.test("request() resolves to the result value, as the Medusa recipe's client calls it", async (t) => {
   const s = await demoServer();

@@ -3,7 +3,8 @@
 // introspection, faults) over loopback.
 
 import t from 'tap';
-import { spawnSync, spawn } from 'node:child_process';
+import { runPythonJson } from './support.js';
+import { spawnSync } from 'node:child_process';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from '../handlers/demo.js';
 
@@ -100,19 +101,7 @@ print(json.dumps(out))
 type PythonResults = Record<string, { ok?: unknown; fault?: [number, string]; error?: string }>;
 
 function runPython(url: string): Promise<PythonResults> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python3 exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as PythonResults);
-    });
-  });
+  return runPythonJson<PythonResults>(SCRIPT, url);
 }
 
 t.test("Python's xmlrpc.client calls every demo and validator1 method", { skip }, async (t) => {

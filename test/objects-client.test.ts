@@ -11,7 +11,7 @@ import { ObjectClient } from '../lib/objects/client.js';
 import { isObjectProxy, type ObjectProxy } from '../lib/objects/proxy.js';
 import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../lib/errors.js';
 import { REF, SESSION_TOKEN } from '../lib/objects/wire.js';
-import { closedPort, gate, pollUntil, turns, ManualClock, type Gate } from './support.js';
+import { closedPort, gate, pollUntil, turns, ManualClock, type Gate, failure } from './support.js';
 import { realOwner, standIn, type StandIn } from './objects-client-standin.js';
 import type { Counter } from './objects-client-counters.js';
 
@@ -81,15 +81,6 @@ for (const [kind, owner] of [
       await s.close();
     });
     return { s, objs };
-  }
-
-  async function failure(promise: Promise<unknown>): Promise<Error> {
-    try {
-      await promise;
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('expected the call to fail');
   }
 
   t.test(`${kind}: create, call, read, write, copy and release; every request carries the same session header`, async (t) => {

@@ -3,7 +3,8 @@
 // methods, with and without the X-Object-Session header.
 
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { runPythonJson } from './support.js';
+import { spawnSync } from 'node:child_process';
 import { Server } from '../lib/server/server.js';
 import { ObjectServer } from '../lib/objects/server.js';
 
@@ -74,19 +75,7 @@ print(json.dumps(out))
 type Results = Record<string, unknown> & Record<string, { ok?: unknown; fault?: number }>;
 
 function runPython(url: string): Promise<Results> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python3 exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as Results);
-    });
-  });
+  return runPythonJson<Results>(SCRIPT, url);
 }
 
 t.test("Python's xmlrpc.client creates, reads, writes, calls and releases remote objects", { skip }, async (t) => {

@@ -747,3 +747,30 @@ export async function oneSecondServer(clock: ManualClock): Promise<{ server: Ser
   const { server, port } = await startServer({ handlers: [rpc] });
   return { server, port, received: () => received };
 }
+
+/** The error `promise` rejects with (fails the test if it resolves). */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Runs a Python script (`python3 -c script ...args`) that prints one JSON document; resolves to it (killed after 60 s). */
+export function runPythonJson<T>(script: string, ...args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`python3 exited ${code}: ${stderr}`));
+      else resolve(JSON.parse(stdout) as T);
+    });
+  });
+}
