@@ -284,6 +284,12 @@ export const RemoteObjectErrorCode = {
    * TransportError.
    */
   OWNER_GONE: 'ERR_OBJECT_OWNER_GONE',
+  /**
+   * A result named a reference of yet another owner while the client keeps
+   * `maxPeers` clients of other owners, none idle: the call fails rather
+   * than grow without bound (a hostile owner could name a million URLs).
+   */
+  TOO_MANY_OWNERS: 'ERR_OBJECT_TOO_MANY_OWNERS',
 } as const;
 
 export type RemoteObjectErrorCodeValue = (typeof RemoteObjectErrorCode)[keyof typeof RemoteObjectErrorCode];

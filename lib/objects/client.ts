@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestOptions } from '../client/request.js';
 import { ServerProxy, type ServerProxyOptions } from '../client/proxy.js';
 import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../errors.js';
+import { positiveInteger } from '../options.js';
 import { isRefStruct, METHODS, ObjectFaultCode, REF, type RefStruct, type ReturnMode } from './wire.js';
 import { makeProxy, proxyNode, type Handle, type ObjectProxy, type ProxyHost, type ProxyNode } from './proxy.js';
 
@@ -25,6 +26,17 @@ export interface ObjectClientOptions extends ServerProxyOptions {
   session?: string;
   /** Release forgotten proxies through a FinalizationRegistry. Default true. */
   releaseOnGc?: boolean;
+  /**
+   * Options for the client of another owner, one a reference in a result
+   * names (its `url`). Default: this client's options for an owner at the
+   * same origin (scheme, host and port); for any other origin, the same
+   * options without `headers` and without the TLS client credentials
+   * (`cert`, `key`, `pfx`, `passphrase`), so a token meant for this owner
+   * never goes to a host it names.
+   */
+  peerOptions?: (url: string) => ObjectClientOptions | undefined;
+  /** Other owners this client keeps a client for (default 64); past it, a result naming a new one fails with TOO_MANY_OWNERS. */
+  maxPeers?: number;
 }
 
 export interface ObjectClientStats {
@@ -41,15 +53,15 @@ export interface ObjectClientStats {
 const SESSION_HEADER_NAME = 'X-Object-Session';
 
 export class ObjectClient implements ProxyHost {
-  /** The URL without credentials: a reference whose `url` is this one belongs to this client. */
+  /** The URL without credentials: a reference whose `url` is this one (query and fragment aside) belongs to this client. */
   readonly url: string;
   readonly session: string;
   readonly #server: ServerProxy;
-  readonly #options: ObjectClientOptions;
-  /** Clients of the other owners met in results, by url; shared with those clients. */
-  #peers: Map<string, ObjectClient>;
+  /** The clients of the owners met in results; shared with those clients. */
+  #owners: Owners;
   readonly #registry: FinalizationRegistry<RefStruct> | null;
-  readonly #inFlight = new Map<number, Handle>();
+  /** Each call in flight, with the handles it holds: its target's and those of the proxies it passes as arguments. */
+  readonly #inFlight = new Map<number, Handle[]>();
   #callIds = 0;
   /** Set once the owner has answered: a later connect failure means it went away (OWNER_GONE). */
   #answered = false;
@@ -61,20 +73,26 @@ export class ObjectClient implements ProxyHost {
   #gcBatches = 0;
 
   constructor(url: string, options: ObjectClientOptions = {}) {
-    const { session, releaseOnGc, ...proxyOptions } = options;
+    const { session, releaseOnGc, peerOptions, maxPeers, ...proxyOptions } = options;
     this.session = session ?? randomBytes(24).toString('base64url');
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(this.session)) throw new TypeError('session must be 16 to 64 characters of [A-Za-z0-9_-]');
     const base = new ServerProxy(url, proxyOptions);
     this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session } });
     this.url = base.url;
-    this.#options = options;
-    this.#peers = new Map<string, ObjectClient>([[this.url, this]]);
+    this.#owners = {
+      root: this,
+      byUrl: new Map([[ownerKey(this.url), this]]),
+      max: maxPeers === undefined ? 64 : positiveInteger('maxPeers', maxPeers),
+      options: (to) => peerOptions?.(to) ?? defaultPeerOptions(options, this.url, to),
+    };
     this.#registry = releaseOnGc === false ? null : new FinalizationRegistry((ref) => this.#collected(ref));
   }
 
   /** Creates an instance of `className` on the owner (one the server offers). */
   async create<T = unknown>(className: string, ...args: unknown[]): Promise<ObjectProxy<T>> {
-    return this.#expectRef(await this.#request(METHODS.create, [className, this.#toWire(args)], undefined, ''), 'objects.create') as ObjectProxy<T>;
+    const held: Handle[] = [];
+    const params = [className, this.#toWire(args, held)];
+    return this.#expectRef(await this.#holding(held, this.#request(METHODS.create, params, undefined, '')), 'objects.create') as ObjectProxy<T>;
   }
 
   /**
@@ -139,7 +157,7 @@ export class ObjectClient implements ProxyHost {
    */
   async close(): Promise<void> {
     await this.flushReleases();
-    const all = [...new Set(this.#peers.values())];
+    const all = [...this.#owners.byUrl.values()];
     for (const peer of all) if (peer !== this) await peer.flushReleases();
     await Promise.all(all.map((c) => c.#server.close()));
   }
@@ -147,7 +165,8 @@ export class ObjectClient implements ProxyHost {
   // ---- ProxyHost ----
 
   call(node: ProxyNode, path: string, args: unknown[]): Promise<unknown> {
-    return this.#onHandle(node, METHODS.call, [node.handle.ref, path, this.#toWire(args)]);
+    const held: Handle[] = [];
+    return this.#onHandle(node, METHODS.call, [node.handle.ref, path, this.#toWire(args, held)], held);
   }
 
   get(node: ProxyNode, path: string, mode: ReturnMode): Promise<unknown> {
@@ -157,7 +176,8 @@ export class ObjectClient implements ProxyHost {
   }
 
   async set(node: ProxyNode, path: string, value: unknown): Promise<void> {
-    await this.#onHandle(node, METHODS.set, [node.handle.ref, path, this.#toWire(value)]);
+    const held: Handle[] = [];
+    await this.#onHandle(node, METHODS.set, [node.handle.ref, path, this.#toWire(value, held)], held);
   }
 
   async release(handle: Handle, options: RequestOptions | undefined): Promise<void> {
@@ -173,16 +193,22 @@ export class ObjectClient implements ProxyHost {
 
   /**
    * A call on a proxy's reference: refused here once released; meanwhile
-   * the handle stays strongly held in #inFlight, so its proxy cannot be
-   * collected (and released) before the answer.
+   * its handle, and those of the proxies passed as arguments, stay strongly
+   * held, so none of them can be collected (and released) before the answer.
    */
-  #onHandle(node: ProxyNode, method: string, params: unknown[]): Promise<unknown> {
+  #onHandle(node: ProxyNode, method: string, params: unknown[], held: Handle[] = []): Promise<unknown> {
     const handle = node.handle;
     const id = handle.ref[REF];
     if (handle.released) return Promise.reject(new RemoteObjectError(RemoteObjectErrorCode.RELEASED, id, `${handle.ref.type} ${id} was released`));
+    held.push(handle);
+    return this.#holding(held, this.#request(method, params, node.options, id));
+  }
+
+  /** Keeps `held` reachable from this client until `call` settles. */
+  #holding(held: Handle[], call: Promise<unknown>): Promise<unknown> {
     const callId = ++this.#callIds;
-    this.#inFlight.set(callId, handle);
-    return this.#request(method, params, node.options, id).finally(() => this.#inFlight.delete(callId));
+    this.#inFlight.set(callId, held);
+    return call.finally(() => this.#inFlight.delete(callId));
   }
 
   async #request(method: string, params: unknown[], options: RequestOptions | undefined, refId: string): Promise<unknown> {
@@ -221,47 +247,98 @@ export class ObjectClient implements ProxyHost {
     return node;
   }
 
-  /** Arguments out: an ObjectProxy goes as its reference struct (in arrays and plain objects too). */
-  #toWire(value: unknown, depth = 0): unknown {
+  /** Arguments out: an ObjectProxy goes as its reference struct (in arrays and plain objects too), its handle into `held`. */
+  #toWire(value: unknown, held: Handle[], depth = 0): unknown {
     const node = proxyNode(value);
     if (node !== undefined) {
       if (node.path !== '') throw new TypeError(`a member path (${node.path}) cannot be passed: await it first`);
       if (node.handle.released) throw new RemoteObjectError(RemoteObjectErrorCode.RELEASED, node.handle.ref[REF], 'a released proxy was passed as an argument');
+      held.push(node.handle);
       return node.handle.ref;
     }
     if (value === null || typeof value !== 'object' || depth > 64) return value;
-    if (Array.isArray(value)) return value.map((v) => this.#toWire(v, depth + 1));
+    if (Array.isArray(value)) return value.map((v) => this.#toWire(v, held, depth + 1));
     if (!isPlainObject(value)) return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.#toWire(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = this.#toWire(v, held, depth + 1);
     return out;
   }
 
-  /** Results in: a reference struct becomes a proxy (of its owner's client), in arrays and plain objects too. */
+  /**
+   * Results in: a reference struct becomes a proxy (of its owner's client),
+   * in arrays and plain objects too. Room for the new owners it names is
+   * made first, so an answer over `maxPeers` fails before adopting anything.
+   */
   #fromWire(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') return value;
+    const fresh = new Set<string>();
+    this.#newOwners(value, fresh, 0);
+    if (fresh.size > 0) this.#makeRoom(fresh);
+    return this.#adoptIn(value);
+  }
+
+  #adoptIn(value: unknown): unknown {
     if (value === null || typeof value !== 'object') return value;
     if (isRefStruct(value)) return this.#owner(value.url).#adopt(value);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) value[i] = this.#fromWire(value[i]);
+      for (let i = 0; i < value.length; i++) value[i] = this.#adoptIn(value[i]);
       return value;
     }
     if (isPlainObject(value)) {
       const record = value as Record<string, unknown>;
-      for (const k of Object.keys(record)) record[k] = this.#fromWire(record[k]);
+      for (const k of Object.keys(record)) record[k] = this.#adoptIn(record[k]);
     }
     return value;
   }
 
-  /** The client of the owner at `url`: this one, or one per url made with the same options (kept, closed with this one). */
+  /** The owners (by ownerKey) that references in `value` name and no client is kept for yet. */
+  #newOwners(value: unknown, into: Set<string>, depth: number): void {
+    if (value === null || typeof value !== 'object' || depth > 512) return;
+    if (isRefStruct(value)) {
+      if (typeof value.url === 'string' && value.url !== '' && !this.#owners.byUrl.has(ownerKey(value.url))) into.add(ownerKey(value.url));
+      return;
+    }
+    if (Array.isArray(value)) for (const item of value) this.#newOwners(item, into, depth + 1);
+    else if (isPlainObject(value)) for (const item of Object.values(value)) this.#newOwners(item, into, depth + 1);
+  }
+
+  /** Room for `fresh` more owners within maxPeers: clients of idle owners (no reference held, nothing pending) go first. */
+  #makeRoom(fresh: Set<string>): void {
+    const owners = this.#owners;
+    // The root is in the map too: maxPeers counts the others.
+    const over = () => owners.byUrl.size - 1 + fresh.size > owners.max;
+    if (!over()) return;
+    for (const [key, peer] of owners.byUrl) {
+      if (peer === owners.root || !peer.#idle()) continue;
+      owners.byUrl.delete(key);
+      void peer.#server.close();
+    }
+    if (over()) {
+      const [first = ''] = fresh;
+      throw new RemoteObjectError(
+        RemoteObjectErrorCode.TOO_MANY_OWNERS,
+        '',
+        `the answer names references of ${fresh.size} new owner(s) (${first.slice(0, 200)}...) past maxPeers (${owners.max}), while every other owner's client holds references`,
+      );
+    }
+  }
+
+  /** The client of the owner at `url`: this one, or one per owner (kept, closed with this one), with the options `peerOptions` gives (by default no credentials for another origin). */
   #owner(url: string): ObjectClient {
-    if (typeof url !== 'string' || url === '' || url === this.url) return this;
-    const known = this.#peers.get(url);
+    if (typeof url !== 'string' || url === '') return this;
+    const owners = this.#owners;
+    const key = ownerKey(url);
+    const known = owners.byUrl.get(key);
     if (known !== undefined) return known;
-    const { transport: _shared, session: _session, ...options } = this.#options;
-    const peer = new ObjectClient(url, options);
-    peer.#peers = this.#peers;
-    this.#peers.set(peer.url, peer);
+    const peer = new ObjectClient(url, owners.options(url));
+    peer.#owners = owners;
+    owners.byUrl.set(key, peer);
     return peer;
+  }
+
+  /** Holds no reference and has nothing pending: its client can go. */
+  #idle(): boolean {
+    return this.#live === 0 && this.#inFlight.size === 0 && this.#doomed.length === 0 && !this.#flushScheduled;
   }
 
   #adopt(ref: RefStruct): ObjectProxy<unknown> {
@@ -296,6 +373,42 @@ export class ObjectClient implements ProxyHost {
     } catch {
       // Best effort: the session's lease releases them on the owner anyway.
     }
+  }
+}
+
+/** The clients of every owner met through one ObjectClient (the root), shared by it and the clients it made. */
+interface Owners {
+  readonly root: ObjectClient;
+  /** By ownerKey(url). */
+  readonly byUrl: Map<string, ObjectClient>;
+  readonly max: number;
+  readonly options: (url: string) => ObjectClientOptions;
+}
+
+/** An owner is its URL without query or fragment: the server names itself by its path (a client may add a query). */
+function ownerKey(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/**
+ * A peer gets this client's options at the same origin; at another, none
+ * of its credentials: no `headers`, no TLS client certificate or key.
+ */
+function defaultPeerOptions(options: ObjectClientOptions, from: string, to: string): ObjectClientOptions {
+  const { transport: _shared, session: _session, peerOptions: _peers, maxPeers: _max, ...rest } = options;
+  if (origin(from) === origin(to) && origin(to) !== null) return rest;
+  const { headers: _headers, tls, ...open } = rest;
+  if (tls === undefined) return open;
+  const { cert: _cert, key: _key, pfx: _pfx, passphrase: _passphrase, ...trust } = tls;
+  return { ...open, tls: trust };
+}
+
+function origin(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
   }
 }
 

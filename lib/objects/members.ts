@@ -1,22 +1,35 @@
 // Which members of a served object a client may reach, and the walk of a
 // dotted path to one. The rule is an allow-list by construction: only the
 // object's own properties and those of its class chain, stopping before any
-// built-in prototype, so nothing of Object.prototype or Function.prototype
-// (constructor, __proto__, toString, call, bind...) is ever on the path.
+// built-in prototype (built-ins.ts), so nothing of Object.prototype or
+// Function.prototype (constructor, __proto__, toString, call, bind...) is
+// ever on the path. An object of a built-in class (a Map, a typed array, a
+// stream, a timer) is opaque: held, passed back and copied, never reached into.
 
-import { EventEmitter } from 'node:events';
+import { isBuiltInPrototype } from './built-ins.js';
 import { ObjectFaultCode, objectFault } from './wire.js';
 
+/** Prototypes whose instances keep their own properties reachable: plain data, arrays, functions (a class's statics). */
+const TRANSPARENT: ReadonlySet<unknown> = new Set([null, Object.prototype, Array.prototype, Function.prototype]);
+
 /**
- * Prototypes whose members are never remote members: the language's and
- * Node's building blocks (a Map's `set`, an EventEmitter's `emit`).
+ * Where the walk of `target`'s members starts: itself, or null when it has
+ * none (an object of a built-in class, or a built-in prototype itself).
+ * The layers are then `above()` one another: its class chain.
  */
-// prettier-ignore
-const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
-  Object.prototype, Function.prototype, Array.prototype, Map.prototype, Set.prototype, WeakMap.prototype,
-  WeakSet.prototype, Promise.prototype, Date.prototype, RegExp.prototype, Error.prototype, String.prototype,
-  Number.prototype, Boolean.prototype, EventEmitter.prototype, Uint8Array.prototype, Buffer.prototype,
-]);
+function firstLayer(target: object): object | null {
+  const proto = Object.getPrototypeOf(target) as object | null;
+  if (typeof target !== 'function' && !TRANSPARENT.has(proto) && isBuiltInPrototype(proto as object)) return null;
+  // Only a prototype (it has its own `constructor`) or a class can be the platform's: an instance is not asked, nor cached.
+  const maybePrototype = typeof target === 'function' || Object.hasOwn(target, 'constructor');
+  return maybePrototype && isBuiltInPrototype(target) ? null : target;
+}
+
+/** The next prototype up the class chain, or null at the first built-in one. */
+function above(layer: object): object | null {
+  const up = Object.getPrototypeOf(layer) as object | null;
+  return up === null || isBuiltInPrototype(up) ? null : up;
+}
 
 /**
  * Names refused whatever the object holds, even its own: a class that
@@ -62,7 +75,7 @@ export function typeName(value: unknown): string {
 /** Where `name` lives on `target` (own or class chain), or undefined when unreachable. */
 function findMember(target: object, name: string): PropertyDescriptor | undefined {
   if (!reachableName(name)) return undefined;
-  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
+  for (let p = firstLayer(target); p !== null; p = above(p)) {
     const d = Object.getOwnPropertyDescriptor(p, name);
     if (d === undefined) continue;
     if ('value' in d) return d;
@@ -119,9 +132,9 @@ export function walkToParent(root: object, path: unknown): { owner: object; name
  * The function `path` names, bound to its owner. `''` is the reference
  * itself when it is a function. A last step `new` on a class with no member
  * of that name constructs it, when it is one of `constructible`:
- * `objects.call(moduleRef, 'Counter.new', [3])`.
+ * `objects.call(moduleRef, 'Counter.new', [3])`; the instance goes to `onBuilt` too.
  */
-export function callable(root: object, path: unknown, constructible: ReadonlySet<unknown>): (args: unknown[]) => unknown {
+export function callable(root: object, path: unknown, constructible: ReadonlySet<unknown>, onBuilt: (instance: object) => void): (args: unknown[]) => unknown {
   const { owner, name } = walkToParent(root, path);
   if (name === '') {
     if (typeof owner !== 'function') throw objectFault(ObjectFaultCode.NO_MEMBER, `${typeName(owner)} is not callable`);
@@ -131,7 +144,11 @@ export function callable(root: object, path: unknown, constructible: ReadonlySet
   // Only a class the server offers (its `classes`, the exports of a module it let a client import):
   // a class a field happens to hold is not one clients may construct.
   if (d === undefined && name === 'new' && isClass(owner) && constructible.has(owner)) {
-    return (args) => Reflect.construct(owner as new (...a: unknown[]) => unknown, args);
+    return (args) => {
+      const instance = Reflect.construct(owner as new (...a: unknown[]) => object, args);
+      onBuilt(instance);
+      return instance;
+    };
   }
   const fn: unknown = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : d.get.call(owner);
   if (typeof fn !== 'function') return noMember(owner, path as string, name);
@@ -166,7 +183,7 @@ export function writeMember(root: object, path: unknown, value: unknown): void {
 export function describeObject(target: object): { type: string; methods: string[]; members: string[] } {
   const methods = new Set<string>();
   const members = new Set<string>();
-  for (let p: object | null = target; p !== null && !BUILT_IN_PROTOTYPES.has(p); p = Object.getPrototypeOf(p) as object | null) {
+  for (let p = firstLayer(target); p !== null; p = above(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
       if (methods.has(name) || members.has(name)) continue;
       const d = findMember(target, name);

@@ -80,6 +80,14 @@ export class ObjectServer extends XmlRpcDispatcher {
   private readonly modules: ReadonlyMap<string, string | URL>;
   /** Classes a client may construct with a last path step `new`: `classes`, and the exports of imported modules. */
   private readonly constructible = new Set<unknown>();
+  /**
+   * The objects this server constructed for clients (objects.create, a
+   * path step `new`): the only ones disposed at their last reference. An
+   * object reached through a member, or returned by a method, belongs to
+   * the code that made it; a client's release only lets go of it. Each is
+   * in the table (added once handed out), so the set empties with it.
+   */
+  private readonly built = new Set<object>();
   private readonly imported = new Map<string, Promise<object>>();
   private readonly methods = new Map<string, Method>();
   private readonly settings: { share: boolean; exposeTable: boolean; allowRemote: boolean; url: string | undefined };
@@ -136,7 +144,11 @@ export class ObjectServer extends XmlRpcDispatcher {
     if (fn === undefined) return super.call(method, params, request);
     const scope = this.scope(request);
     if (scope.token !== null) this.touchSession(scope.token);
-    return fn(params, scope);
+    const result = fn(params, scope);
+    if (!(result instanceof Promise)) return result;
+    const own = scope.token === null ? undefined : this.table.session(scope.token);
+    if (own !== undefined && !scope.used.includes(own)) scope.used.push(own);
+    return this.table.hold(scope.used, result);
   }
 
   override listMethods(): string[] {
@@ -176,6 +188,7 @@ export class ObjectServer extends XmlRpcDispatcher {
       url,
       ours: (u) => typeof u === 'string' && (u === url || urls.has(u)),
       share: this.settings.share,
+      used: [],
     };
   }
 
@@ -198,20 +211,31 @@ export class ObjectServer extends XmlRpcDispatcher {
     // Refused before the constructor runs, so a full table creates nothing.
     if (mode !== 'copy') scope.table.reserve(scope.token, 1);
     const instance = Reflect.construct(cls, fromWire(list, scope) as unknown[]) as object;
+    return this.handOutBuilt(instance, mode === 'copy' ? 'copy' : 'ref', scope, className);
+  }
+
+  /** An instance this server constructed for the caller: disposed at its last reference, or at once when only a copy goes out. */
+  private handOutBuilt(instance: object, mode: ReturnMode, scope: Scope, type?: string): unknown {
     if (mode === 'copy') {
-      const value = toWire(instance, 'copy', scope);
-      this.dispose(instance);
-      return value;
+      try {
+        return toWire(instance, 'copy', scope);
+      } finally {
+        this.runDispose(instance);
+      }
     }
     this.remember(scope.url);
-    return toWire(instance, 'ref', scope, className);
+    const value = toWire(instance, mode, scope, type);
+    this.built.add(instance);
+    return value;
   }
 
   private callMember(ref: unknown, path: unknown, args: unknown, options: unknown, scope: Scope): unknown {
     const mode = returnMode(options);
     const entry = lookup(ref, scope);
-    const fn = callable(entry.object, path, this.constructible);
+    let built: object | undefined;
+    const fn = callable(entry.object, path, this.constructible, (instance) => (built = instance));
     const result = fn(fromWire(argList(args, 'objects.call'), scope) as unknown[]);
+    if (built !== undefined) return this.handOutBuilt(built, mode, scope);
     this.remember(scope.url);
     if (result instanceof Promise) return result.then((value) => toWire(value, mode, scope));
     return toWire(result, mode, scope);
@@ -282,6 +306,10 @@ export class ObjectServer extends XmlRpcDispatcher {
 
   /** The object's last reference went: its Symbol.asyncDispose or Symbol.dispose runs, once; a failure is reported, never thrown at the caller. */
   private dispose(object: object): void {
+    if (this.built.delete(object)) this.runDispose(object);
+  }
+
+  private runDispose(object: object): void {
     const asyncDispose = (object as { [Symbol.asyncDispose]?: unknown })[Symbol.asyncDispose];
     const syncDispose = (object as { [Symbol.dispose]?: unknown })[Symbol.dispose];
     const fn = typeof asyncDispose === 'function' ? asyncDispose : typeof syncDispose === 'function' ? syncDispose : undefined;

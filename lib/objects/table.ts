@@ -24,6 +24,8 @@ export interface Session {
   /** Identity: the same object handed out twice in one session is one entry. */
   readonly byObject: Map<object, Entry>;
   lastUsed: number;
+  /** Calls of this session in flight: its lease does not run out under them. */
+  busy: number;
 }
 
 export interface Entry {
@@ -64,8 +66,6 @@ export class ObjectTable {
   private readonly entries = new Map<string, Entry>();
   /** Every session, least recently used first. */
   private readonly sessions = new Map<string, Session>();
-  /** References without a session, by object: identity for header-less clients. */
-  private readonly loose = new Map<object, Entry>();
   /** How many entries (across sessions) hold each object. */
   private readonly holders = new Map<object, number>();
   private timer: ClockTimer | null = null;
@@ -87,11 +87,32 @@ export class ObjectTable {
     return this.sessions.get(`t:${token}`);
   }
 
-  /** Renews the lease of a session (or of a session-less reference). */
+  /** Renews the lease of a session (or of a session-less reference) still in the table. */
   touch(session: Session): void {
     session.lastUsed = this.clock.now();
-    // Re-inserted at the end: the Map stays in lease order.
-    if (this.sessions.delete(session.key)) this.sessions.set(session.key, session);
+    // Re-inserted at the end: the Map stays in lease order. (A session that ended and was
+    // made again under the same token is another object: the old one is not put back.)
+    if (this.sessions.get(session.key) !== session) return;
+    this.sessions.delete(session.key);
+    this.sessions.set(session.key, session);
+  }
+
+  /**
+   * Keeps these sessions from expiring until `call` settles, then renews
+   * them: a method that runs longer than the lease does not find its own
+   * object released and disposed under it.
+   */
+  hold<T>(sessions: readonly Session[], call: Promise<T>): Promise<T> {
+    if (sessions.length === 0) return call;
+    for (const session of sessions) session.busy++;
+    const done = (): void => {
+      for (const session of sessions) {
+        session.busy--;
+        this.touch(session);
+      }
+    };
+    call.then(done, done);
+    return call;
   }
 
   /**
@@ -116,9 +137,13 @@ export class ObjectTable {
     }
   }
 
-  /** The entry a caller would reuse for `object`, if any (no new reference needed). */
+  /**
+   * The entry a caller would reuse for `object`, if any (no new reference
+   * needed). Only within a session: a header-less caller gets a reference of
+   * its own each time, so no other header-less caller can count it down.
+   */
   existing(token: string | null, object: object): Entry | undefined {
-    return token === null ? this.loose.get(object) : this.session(token)?.byObject.get(object);
+    return token === null ? undefined : this.session(token)?.byObject.get(object);
   }
 
   /** Hands out a reference to `object` in the caller's session: the same id again (count + 1) if it holds one already. Call reserve() first. */
@@ -134,14 +159,13 @@ export class ObjectTable {
     let session = token === null ? undefined : this.session(token);
     if (session === undefined) {
       const key = token === null ? `r:${id}` : `t:${token}`;
-      session = { token, key, entries: new Map(), byObject: new Map(), lastUsed: now };
+      session = { token, key, entries: new Map(), byObject: new Map(), lastUsed: now, busy: 0 };
       this.sessions.set(key, session);
     }
     const entry: Entry = { id, object, type, session, created: now, count: 1 };
     this.entries.set(id, entry);
     session.entries.set(id, entry);
     session.byObject.set(object, entry);
-    if (token === null) this.loose.set(object, entry);
     this.holders.set(object, (this.holders.get(object) ?? 0) + 1);
     this.touch(session);
     this.arm();
@@ -162,7 +186,6 @@ export class ObjectTable {
     this.entries.delete(entry.id);
     session.entries.delete(entry.id);
     session.byObject.delete(object);
-    if (session.token === null) this.loose.delete(object);
     if (session.entries.size === 0) this.sessions.delete(session.key);
     const left = (this.holders.get(object) ?? 1) - 1;
     if (left > 0) {
@@ -180,11 +203,12 @@ export class ObjectTable {
     for (const entry of [...session.entries.values()]) this.remove(entry);
   }
 
-  /** The lease sweep: sessions idle for sessionTtl go, oldest first. */
+  /** The lease sweep: sessions idle for sessionTtl go, oldest first; one with a call in flight stays. */
   sweep(): void {
     const deadline = this.clock.now() - this.limits.sessionTtl;
     for (const session of [...this.sessions.values()]) {
       if (session.lastUsed > deadline) break;
+      if (session.busy > 0) continue;
       this.expired++;
       this.removeSession(session);
     }

@@ -6,7 +6,7 @@
 import { Fault, FaultCode } from '../errors.js';
 import { DateTime, Double, I8 } from '../xmlrpc/values.js';
 import { publicFields, typeName } from './members.js';
-import type { Entry, ObjectTable } from './table.js';
+import type { Entry, ObjectTable, Session } from './table.js';
 import { ObjectFaultCode, REF, REF_ID, objectFault, type RefStruct, type ReturnMode } from './wire.js';
 
 /**
@@ -38,6 +38,8 @@ export interface Scope {
   ours(url: unknown): boolean;
   /** Sessions may use each other's references. */
   readonly share: boolean;
+  /** The sessions whose references this request named: held while it runs. */
+  readonly used: Session[];
 }
 
 /** Nesting a result or an argument may have (the decoder's default is 64). */
@@ -57,6 +59,7 @@ export function lookup(value: unknown, scope: Scope, what = 'reference'): Entry 
     throw objectFault(ObjectFaultCode.OTHER_SESSION, `the ${what} belongs to another session`);
   }
   scope.table.touch(entry.session);
+  if (!scope.used.includes(entry.session)) scope.used.push(entry.session);
   return entry;
 }
 
