@@ -288,6 +288,31 @@ t.test('release counts: a reference handed out twice needs two releases; [ref, c
   t.match(objects.stats(), { sessions: 0, objects: 0, refs: 0 });
 });
 
+/** A resource whose asyncDispose never settles. */
+class Stuck {
+  [Symbol.asyncDispose](): Promise<void> {
+    return new Promise(() => undefined);
+  }
+}
+
+t.test('a dispose that never settles holds objects.release only until disposeTimeout, and is reported', async (t) => {
+  const clock = new ManualClock();
+  const errors: unknown[] = [];
+  const objects = new ObjectServer({ classes: { Stuck }, clock, disposeTimeout: 5000, onError: (err) => errors.push(err) });
+  t.teardown(() => objects.close());
+  const s = direct(objects, SESSION);
+  const ref = (await s('objects.create', 'Stuck', [])) as RefStruct;
+  let answered: unknown = 'pending';
+  const release = s('objects.release', [ref]).then((n) => (answered = n));
+  await turns(5);
+  t.equal(answered, 'pending', 'the release waits for the dispose it started');
+  clock.advance(5000);
+  await release;
+  t.equal(answered, 1, 'then answers');
+  t.match(errors, [{ message: /disposeTimeout 5000 ms/ }]);
+  t.equal(clock.pending, 0, 'no timer left');
+});
+
 t.test('async dispose is awaited by release; a throwing dispose is reported, not thrown at the caller', async (t) => {
   AsyncResource.disposed = 0;
   const errors: unknown[] = [];
@@ -328,7 +353,7 @@ t.test('leases: a session idle for sessionTtl is released (its objects disposed)
 });
 
 t.test('caps: maxRefsPerSession, maxSessions and maxRefs answer LIMIT and create nothing', async (t) => {
-  const objects = new ObjectServer({ classes, maxRefsPerSession: 2, maxSessions: 3, maxRefs: 5 });
+  const objects = new ObjectServer({ classes, maxRefsPerSession: 2, maxSessions: 3, maxRefs: 7 });
   t.teardown(() => objects.close());
   const s = direct(objects, SESSION);
   constructed = 0;
@@ -344,10 +369,16 @@ t.test('caps: maxRefsPerSession, maxSessions and maxRefs answer LIMIT and create
     'a result needing three new references in a session with room for one',
   );
   t.equal(objects.stats().refs, 3, 'and none of them was added');
+  // Header-less references: each its own session, together held to one session's cap, taking no session slot.
   await direct(objects)('objects.create', 'Counted', []);
-  await t.rejects(direct(objects)('objects.create', 'Counted', []), faultOf(ObjectFaultCode.LIMIT), 'a fourth session');
-  await t.rejects(direct(objects, 'session-cccccccccccccccc')('objects.create', 'Counted', []), faultOf(ObjectFaultCode.LIMIT));
-  t.match(objects.stats(), { sessions: 3, refs: 4 });
+  await direct(objects)('objects.create', 'Counted', []);
+  await t.rejects(direct(objects)('objects.create', 'Counted', []), faultOf(ObjectFaultCode.LIMIT), 'a third header-less reference');
+  await direct(objects, 'session-cccccccccccccccc')('objects.create', 'Counted', []);
+  await t.rejects(direct(objects, 'session-dddddddddddddddd')('objects.create', 'Counted', []), faultOf(ObjectFaultCode.LIMIT), 'a fourth session');
+  await direct(objects, 'session-cccccccccccccccc')('objects.create', 'Counted', []);
+  t.equal(objects.stats().refs, 7);
+  await t.rejects(store('objects.create', 'Counted', []), faultOf(ObjectFaultCode.LIMIT), 'an eighth reference in the table');
+  t.match(objects.stats(), { sessions: 5, refs: 7 });
 });
 
 t.test('hostile calls are each a fault, and the server keeps serving', async (t) => {

@@ -5,7 +5,7 @@
 // dispatcher, it serves the user's own functions and system.* on the same
 // path: `new ObjectServer({ classes }).registerFunction(add)`.
 
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { Fault, FaultCode } from '../errors.js';
 import { positiveInteger, timeoutMs } from '../options.js';
 import { XmlRpcDispatcher } from '../rpc/dispatcher.js';
@@ -49,7 +49,9 @@ export interface ObjectServerOptions extends XmlRpcHandlerOptions {
   allowRemote?: boolean;
   /** The `url` references carry (default `http://<Host header><path>`). Set it behind TLS or a proxy. */
   url?: string;
-  /** Times the leases (default the system clock). */
+  /** How long objects.release waits for the disposals it started, ms (default 10 s): past it, it answers and the late dispose is reported to onError. */
+  disposeTimeout?: number;
+  /** Times the leases and disposeTimeout (default the system clock). */
   clock?: Clock;
   /** Where a failing dispose is reported (default: a line on stderr). */
   onError?: (err: unknown) => void;
@@ -94,11 +96,13 @@ export class ObjectServer extends XmlRpcDispatcher {
   /** URLs references were handed out under (bounded): a forged id under one of them is RELEASED, not foreign. */
   private readonly urls = new Set<string>();
   private readonly onError: (err: unknown) => void;
+  private readonly clock: Clock;
+  private readonly disposeTimeout: number;
   /** Promises of the disposals a release started: the release answers once they are done. */
   private disposals: Promise<void>[] | null = null;
 
   constructor(options: ObjectServerOptions = {}) {
-    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, clock, onError, ...handler } =
+    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, disposeTimeout, clock, onError, ...handler } =
       options;
     super(handler);
     const limits = {
@@ -108,7 +112,9 @@ export class ObjectServer extends XmlRpcDispatcher {
       maxRefs: count('maxRefs', maxRefs, DEFAULT_OBJECT_LIMITS.maxRefs),
     };
     this.onError = onError ?? defaultOnError;
-    this.table = new ObjectTable(limits, clock ?? systemClock, (object) => this.dispose(object));
+    this.clock = clock ?? systemClock;
+    this.disposeTimeout = disposeTimeout === undefined ? 10_000 : timeoutMs('disposeTimeout', disposeTimeout);
+    this.table = new ObjectTable(limits, this.clock, (object) => this.dispose(object));
     this.classes = classes instanceof Map ? new Map(classes) : new Map(Object.entries(classes ?? {}));
     for (const [name, cls] of this.classes) if (typeof cls !== 'function') throw new TypeError(`classes.${name} must be a class`);
     for (const cls of this.classes.values()) this.constructible.add(cls);
@@ -271,9 +277,26 @@ export class ObjectServer extends XmlRpcDispatcher {
     } finally {
       const pending = this.disposals;
       this.disposals = null;
-      await Promise.all(pending);
+      await this.disposed(pending);
     }
     return released;
+  }
+
+  /** The disposals a release started, waited for up to disposeTimeout: a dispose that never settles must not hold the caller. */
+  private async disposed(pending: Promise<void>[]): Promise<void> {
+    if (pending.length === 0) return;
+    let timer: ClockTimer | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(() => {
+        this.report(new Error(`objects.release answered before a dispose it started had settled (disposeTimeout ${this.disposeTimeout} ms)`));
+        resolve();
+      }, this.disposeTimeout);
+    });
+    try {
+      await Promise.race([Promise.all(pending), late]);
+    } finally {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+    }
   }
 
   private renew(refs: unknown, scope: Scope): number {

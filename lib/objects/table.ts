@@ -68,6 +68,8 @@ export class ObjectTable {
   private readonly sessions = new Map<string, Session>();
   /** How many entries (across sessions) hold each object. */
   private readonly holders = new Map<object, number>();
+  /** References made without a session header: each its own session, counted together against maxRefsPerSession. */
+  private loose = 0;
   private timer: ClockTimer | null = null;
   private dropped = 0;
   private expired = 0;
@@ -117,19 +119,23 @@ export class ObjectTable {
 
   /**
    * Fails with LIMIT unless `fresh` new references fit for a caller with
-   * session `token` (null: each new reference its own session). Checked
-   * before anything is created, so a refused call leaves nothing behind.
+   * session `token` (null: each new reference its own session; together,
+   * header-less references are held to one session's cap and take no
+   * session slot, so header-less callers cannot crowd out sessions).
+   * Checked before anything is created: a refused call leaves nothing behind.
    */
   reserve(token: string | null, fresh: number): void {
     if (fresh === 0) return;
     const { maxRefs, maxSessions, maxRefsPerSession } = this.limits;
     if (this.entries.size + fresh > maxRefs) throw objectFault(ObjectFaultCode.LIMIT, `the server holds its maximum of ${maxRefs} references`);
     if (token === null) {
-      if (this.sessions.size + fresh > maxSessions) throw objectFault(ObjectFaultCode.LIMIT, `the server holds its maximum of ${maxSessions} sessions`);
+      if (this.loose + fresh > maxRefsPerSession) {
+        throw objectFault(ObjectFaultCode.LIMIT, `the server holds its maximum of ${maxRefsPerSession} references made without a session header`);
+      }
       return;
     }
     const session = this.session(token);
-    if (session === undefined && this.sessions.size >= maxSessions) {
+    if (session === undefined && this.sessions.size - this.loose >= maxSessions) {
       throw objectFault(ObjectFaultCode.LIMIT, `the server holds its maximum of ${maxSessions} sessions`);
     }
     if ((session?.entries.size ?? 0) + fresh > maxRefsPerSession) {
@@ -158,6 +164,7 @@ export class ObjectTable {
     const id = newId(this.entries);
     let session = token === null ? undefined : this.session(token);
     if (session === undefined) {
+      if (token === null) this.loose++;
       const key = token === null ? `r:${id}` : `t:${token}`;
       session = { token, key, entries: new Map(), byObject: new Map(), lastUsed: now, busy: 0 };
       this.sessions.set(key, session);
@@ -186,7 +193,10 @@ export class ObjectTable {
     this.entries.delete(entry.id);
     session.entries.delete(entry.id);
     session.byObject.delete(object);
-    if (session.entries.size === 0) this.sessions.delete(session.key);
+    if (session.entries.size === 0) {
+      this.sessions.delete(session.key);
+      if (session.token === null) this.loose--;
+    }
     const left = (this.holders.get(object) ?? 1) - 1;
     if (left > 0) {
       this.holders.set(object, left);
