@@ -102,8 +102,22 @@ export class ObjectServer extends XmlRpcDispatcher {
   private disposals: Promise<void>[] | null = null;
 
   constructor(options: ObjectServerOptions = {}) {
-    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, disposeTimeout, clock, onError, ...handler } =
-      options;
+    const {
+      classes,
+      modules,
+      sessionTtl,
+      maxRefsPerSession,
+      maxSessions,
+      maxRefs,
+      shareRefs,
+      exposeTable,
+      allowRemote,
+      url,
+      disposeTimeout,
+      clock,
+      onError,
+      ...handler
+    } = options;
     super(handler);
     const limits = {
       sessionTtl: sessionTtl === undefined ? DEFAULT_OBJECT_LIMITS.sessionTtl : timeoutMs('sessionTtl', sessionTtl),
