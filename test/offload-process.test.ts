@@ -16,10 +16,9 @@ import { OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.j
 import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { childExecArgv } from '../lib/offload/process-engine.js';
 import { ManualClock, pollUntil, turns } from './support.js';
-import { Inbox, rejection, running, settled } from './offload-support.js';
+import { Inbox, rejection, running, settled, TASKS } from './offload-support.js';
 import { QuotaError } from './fixtures/offload-tasks.js';
 
-const TASKS = new URL('./fixtures/offload-tasks.js', import.meta.url);
 const GATED = new URL('./fixtures/offload-process-tasks.js', import.meta.url);
 const ORPHANS = fileURLToPath(new URL('./fixtures/offload-orphans.js', import.meta.url));
 

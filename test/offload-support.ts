@@ -2,8 +2,40 @@
 // offload-edges): messages tasks send the test, and waits bounded in time
 // (a bound for a failing test, never a measure).
 
-import type { WorkerPool } from '../lib/offload/pool.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { pollUntil, turns } from './support.js';
+
+/** The tasks the WorkerPool tests run (test/fixtures/offload-tasks.ts). */
+export const TASKS = new URL('./fixtures/offload-tasks.js', import.meta.url);
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+/** A thread pool of one worker (unless told), closed forcefully when the test ends, whatever happened. */
+export function threadPool(t: Teardown, options: WorkerPoolOptions = {}): WorkerPool {
+  const p = new WorkerPool({ size: 1, ...options });
+  t.teardown(() => p.close({ force: true }));
+  return p;
+}
+
+let channels = 0;
+
+/** The test's end of a BroadcastChannel thread tasks talk on: they say 'started <tag>' and wait for 'open <tag>'. */
+export function taskChannel(t: Teardown) {
+  const name = `offload-test-${process.pid}-${++channels}`;
+  const channel = new BroadcastChannel(name);
+  const inbox = new Inbox<unknown>();
+  channel.onmessage = (event) => inbox.push((event as { data: unknown }).data);
+  t.teardown(() => channel.close());
+  return {
+    name,
+    seen: inbox.seen,
+    close: () => channel.close(),
+    open: (tag: string) => channel.postMessage(`open ${tag}`),
+    /** Resolves once `message` has come. */
+    until: (message: string, ms?: number) => inbox.until((m) => m === message, `'${message}'`, ms),
+  };
+}
 
 /** What the tasks of one test have said, and a bounded wait for one message. */
 export class Inbox<T> {
