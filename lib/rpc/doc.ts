@@ -56,6 +56,7 @@ const STYLE = [
 
 /** Characters XML 1.0 forbids (controls, lone surrogates, U+FFFE/FFFF): shown as U+FFFD, so the page stays well formed. */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const AMPERSAND = /&/g;
 
 /**
  * Wraps an XML-RPC handler (an XmlRpcDispatcher) on its own path: GET and
@@ -158,6 +159,12 @@ function text(parent: XMLBuilder, element: string, value: string, attributes: Re
   return parent.ele(element, clean).txt(xmlSafe(value)).up();
 }
 
+/**
+ * xmlbuilder2 escapes `<`, `>` and `"`, but writes an `&` that starts
+ * something like a reference (`&amp;`, `&nbsp;`, `&#60;`) as is: the page
+ * would show `&amp;` as `&`, and `&nbsp;` is no XML. Every `&` is escaped
+ * here first, which it then leaves alone: the text is shown exactly.
+ */
 function xmlSafe(value: string): string {
-  return String(value).replace(NOT_XML_CHAR, '\uFFFD');
+  return String(value).replace(NOT_XML_CHAR, '\uFFFD').replace(AMPERSAND, '&amp;');
 }
