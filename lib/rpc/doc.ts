@@ -116,7 +116,8 @@ export class DocHandler implements Handler {
     );
     const system = names.filter((name) => name.startsWith('system.'));
     if (system.length > 0) this.section(body, 'System methods', 'system-methods', system);
-    return doc.end({ headless: true }) + '\n';
+    // Nothing after </html>: a browser would move it into the body.
+    return doc.end({ headless: true });
   }
 
   private section(body: XMLBuilder, title: string, id: string, names: string[]): void {
