@@ -221,6 +221,8 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
    * Exposes the methods of `instance` (own or inherited from its class, never
    * from Object.prototype, never a name starting with `_`). Registered
    * functions win over the instance. One instance at a time, as in Python.
+   * Their help and signatures: `options.methods`, else the class's static
+   * `help` and `signatures` maps (DocumentedClass), checked here.
    */
   registerInstance(instance: object, options: InstanceOptions = {}): this {
     const info = instanceInfo(instance, options);
