@@ -304,3 +304,24 @@ t.test('registerInstance takes the help of a plain object (or overrides the clas
   const free = new XmlRpcDispatcher().registerInstance(selfDispatching, { methods: { anything: { help: 'its own dispatch' } } });
   t.same(await outcome(free, 'system.methodHelp', ['anything']), { value: 'its own dispatch' }, 'an instance with _dispatch documents what it likes');
 });
+
+t.test("as in Python, an instance's _listMethods() and _methodHelp(name) describe what it dispatches for itself", async (t) => {
+  const proxyLike = {
+    _dispatch: (method: string, params: unknown[]) => `${method}(${params.length})`,
+    _listMethods: () => ['remote.one', 'remote.two', 5, null],
+    _methodHelp: (name: string) => (name === 'remote.one' ? 'the first' : undefined),
+  };
+  const d = new XmlRpcDispatcher({ registerMulticallFunctions: false });
+  d.registerFunction(() => 'f', 'own', { help: 'registered' });
+  d.registerInstance(proxyLike);
+  const { value } = await outcome(d, 'system.listMethods');
+  t.same(
+    value,
+    ['own', 'remote.one', 'remote.two', 'system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature'],
+    'strings only, sorted',
+  );
+  t.same(await outcome(d, 'system.methodHelp', ['remote.one']), { value: 'the first' });
+  t.same(await outcome(d, 'system.methodHelp', ['remote.two']), { value: '' }, 'a non-string answer is no help');
+  t.same(await outcome(d, 'system.methodHelp', ['own']), { value: 'registered' }, 'a registered function keeps its own help');
+  t.same(await outcome(d, 'remote.two', [1, 2]), { value: 'remote.two(2)' });
+});

@@ -109,6 +109,12 @@ interface SelfDispatching {
   _dispatch(method: string, params: XmlRpcValue[], request?: Request): unknown;
 }
 
+/** Python's introspection hooks on an instance: what it dispatches for itself, and its help. */
+interface SelfDescribing {
+  _listMethods?(): unknown;
+  _methodHelp?(method: string): unknown;
+}
+
 /** registerOffloaded's task (codec-tasks.ts): the user's export, with the XML-RPC classes kept across the clone both ways. */
 const CALL_TASK = new URL('./codec-tasks.js', import.meta.url);
 const NO_MARKS = { objects: [], kinds: '' };
@@ -255,14 +261,30 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   /** system.listMethods: every dispatchable name, sorted. */
   listMethods(): string[] {
     const names = new Set(this.functions.keys());
-    if (this.instance !== null) for (const name of instanceMethodNames(this.instance)) names.add(name);
+    const instance = this.instance as (object & SelfDescribing) | null;
+    if (instance !== null) {
+      for (const name of instanceMethodNames(instance)) names.add(name);
+      // As in Python: an instance with _dispatch names the methods it answers.
+      if (typeof instance._listMethods === 'function') {
+        const listed = instance._listMethods();
+        if (Array.isArray(listed)) for (const name of listed) if (typeof name === 'string') names.add(name);
+      }
+    }
     return [...names].sort();
   }
 
   /** system.methodHelp */
   methodHelp(name: unknown): string {
     if (typeof name !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'system.methodHelp takes a method name');
-    return this.infoOf(name)?.help ?? '';
+    const help = this.infoOf(name)?.help;
+    if (help !== undefined) return help;
+    // As in Python: the instance's _methodHelp(name) for what no registration documents.
+    const instance = this.instance as (object & SelfDescribing) | null;
+    if (typeof instance?._methodHelp === 'function' && !this.functions.has(name)) {
+      const text = instance._methodHelp(name);
+      if (typeof text === 'string') return text;
+    }
+    return '';
   }
 
   /** system.methodSignature */
