@@ -1,6 +1,7 @@
 // `npm start`: the demo server on http://127.0.0.1:8182/RPC2 (the Medusa
 // recipe's port). Flags: --host, --port, --path, --shutdown-timeout,
-// --codec-threshold, --inline-codec. Request bodies and results above the
+// --codec-threshold, --inline-codec, --no-doc. GET on the path shows the
+// methods (DocHandler). Request bodies and results above the
 // threshold are decoded and encoded on a WorkerPool, off the event loop.
 // SIGINT/SIGTERM close it gracefully: in-flight calls are answered first, for
 // at most the shutdown timeout; a second signal stops it at once.
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { WorkerPool } from '../lib/offload/pool.js';
 import { timeoutMs } from '../lib/options.js';
 import { DEFAULT_CODEC_THRESHOLD } from '../lib/rpc/codec-offload.js';
+import { DocHandler } from '../lib/rpc/doc.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from './demo.js';
 
@@ -20,7 +22,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 const CODEC_MAX_QUEUE = 64;
 
 const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
-                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec]
+                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec] [--no-doc]
 
   --shutdown-timeout <seconds>  on SIGINT/SIGTERM, how long calls in flight may take
                                 before the rest is dropped (0: at once); a second
@@ -29,7 +31,9 @@ const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC
                                 decoded and encoded on worker threads, off the
                                 event loop
   --inline-codec                decode and encode everything on the event loop
-                                (no worker threads)`;
+                                (no worker threads)
+  --no-doc                      GET on the path is 405, not the page listing the
+                                methods`;
 
 async function main(argv: string[]): Promise<void> {
   let values: {
@@ -39,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
     'shutdown-timeout'?: string;
     'codec-threshold'?: string;
     'inline-codec'?: boolean;
+    'no-doc'?: boolean;
     help?: boolean;
   };
   try {
@@ -51,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
         'shutdown-timeout': { type: 'string' },
         'codec-threshold': { type: 'string' },
         'inline-codec': { type: 'boolean' },
+        'no-doc': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -88,7 +94,8 @@ async function main(argv: string[]): Promise<void> {
   // One worker fewer than the cores: the event loop keeps one.
   const pool = values['inline-codec'] === true ? null : new WorkerPool({ size: Math.max(1, availableParallelism() - 1), maxQueue: CODEC_MAX_QUEUE });
   const offload = pool === null ? undefined : { pool, threshold };
-  const server = new Server({ handlers: [new DemoHandler({ path, offload })] });
+  const demo = new DemoHandler({ path, offload });
+  const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })] });
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`XML-RPC server listening on http://${shown}:${address.port}${path}\n`);

@@ -22,7 +22,7 @@ export type { Handler, Response } from './server/request.js';
 export { Double, I8, DateTime } from './xmlrpc/values.js';
 export type { XmlRpcValue, XmlRpcStruct, Encodable } from './xmlrpc/values.js';
 export { dumps, encodeValue } from './xmlrpc/encode.js';
-export type { DumpsOptions } from './xmlrpc/encode.js';
+export type { DumpsOptions, EncodeOptions } from './xmlrpc/encode.js';
 export { loads, parseMethodCall, parseMethodResponse } from './xmlrpc/decode.js';
 export type { DecodeOptions } from './xmlrpc/decode.js';
 export { XmlRpcHandler } from './rpc/handler.js';
@@ -30,6 +30,9 @@ export type { XmlRpcHandlerOptions } from './rpc/handler.js';
 export type { CodecOffloadOptions, CodecRunner } from './rpc/codec-offload.js';
 export { XmlRpcDispatcher } from './rpc/dispatcher.js';
 export type { XmlRpcFunction, MethodInfo, InstanceOptions, OffloadRunner, OffloadedMethodInfo } from './rpc/dispatcher.js';
+export type { XmlRpcDispatcherOptions, DocumentedClass } from './rpc/dispatcher.js';
+export { DocHandler, DEFAULT_DOC_NAME } from './rpc/doc.js';
+export type { DocHandlerOptions, DocumentedHandler } from './rpc/doc.js';
 
 // lib/client
 export { ProtocolError, ResponseError, TransportError, TransportErrorCode } from './errors.js';

@@ -168,3 +168,33 @@ t.test('the codec offload is on by default (a large echo is answered), --inline-
   t.equal(code, 2);
   t.match(stderr, /bad --codec-threshold/);
 });
+
+t.test('GET on the path shows the documentation page (DocHandler); --no-doc makes it 405 again', async (t) => {
+  const get = async (port: number) => {
+    const c = await RawClient.open(port);
+    try {
+      c.write('GET /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n');
+      const [r] = await c.responsesCount(1);
+      return r!;
+    } finally {
+      c.destroy();
+    }
+  };
+  for (const [args, status] of [
+    [[], 200],
+    [['--no-doc'], 405],
+  ] as const) {
+    const { child, url, exited } = await start(['--port', '0', ...args]);
+    t.teardown(() => void child.kill('SIGKILL'));
+    const r = await get(Number(url.port));
+    t.equal(r.status, status, args.join(' ') || 'by default');
+    if (status === 200) {
+      t.equal(r.header('content-type'), 'text/html; charset=utf-8');
+      t.match(r.text(), '<title>medusa-xmlrpc demo server</title>');
+      t.match(r.text(), '<code>int add(int, int)</code>');
+    }
+    t.same(loads((await rpc(Number(url.port), dumps([40, 2], 'add'))).text()).params, [42], 'POST as before');
+    child.kill('SIGTERM');
+    t.equal((await exited).code, 0);
+  }
+});

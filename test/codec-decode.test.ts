@@ -159,6 +159,27 @@ t.test('decodes every scalar type', async (t) => {
   t.equal(decodeValue('<value><nil></nil></value>'), null);
 });
 
+t.test('allowNone: false refuses <nil/> anywhere in the document as invalid XML-RPC (-32600), and changes nothing else', async (t) => {
+  const strict = { allowNone: false };
+  for (const doc of [
+    call('<value><nil/></value>'),
+    call('<value><array><data><value><int>1</int></value><value><nil></nil></value></data></array></value>'),
+    call('<value><struct><member><name>a</name><value><ex:nil/></value></member></struct></value>'),
+    `${DECL}<methodResponse><params><param><value><nil/></value></param></params></methodResponse>`,
+  ]) {
+    const err = thrown(() => loads(doc, strict));
+    t.ok(err instanceof DecodeError, doc);
+    t.equal((err as DecodeError).code, 'ERR_XMLRPC_INVALID');
+    t.equal((err as DecodeError).faultCode, -32600);
+    t.match((err as DecodeError).message, /allowNone/);
+    t.doesNotThrow(() => loads(doc), 'accepted by default');
+    t.doesNotThrow(() => loads(doc, { allowNone: true }), 'and with allowNone: true');
+  }
+  t.same(loads(call('<value><string>nil</string></value>'), strict).params, ['nil'], 'the text "nil" is no nil');
+  const notWellFormed = thrown(() => loads(call('<value><nil/></value') + '<', strict));
+  t.equal((notWellFormed as DecodeError).code, 'ERR_XML_NOT_WELL_FORMED', 'a document not well formed still ranks first');
+});
+
 t.test('trims white space around int, i8, boolean, double and dateTime but never in strings', async (t) => {
   t.equal(decodeValue('<value><int> 42\n</int></value>'), 42);
   t.equal(decodeValue('<value><i8>\t5 </i8></value>'), 5n);

@@ -3,6 +3,7 @@
 // comparing), then round trips through loads, then every refusal.
 
 import { spawnSync } from 'node:child_process';
+import { inspect } from 'node:util';
 import t from 'tap';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
@@ -257,6 +258,22 @@ t.test('writes the wrappers as the types they force', async (t) => {
   t.equal(encodeValue(new I8(2n ** 40n)), '<value><i8>1099511627776</i8></value>');
   t.equal(encodeValue(new DateTime('1998-07-17T14:08:55+02:00')), '<value><dateTime.iso8601>1998-07-17T14:08:55+02:00</dateTime.iso8601></value>');
   t.equal(encodeValue(undefined), '<value><nil/></value>');
+});
+
+t.test('allowNone: false refuses null and undefined wherever they are, and writes everything else as before', async (t) => {
+  const strict = { methodResponse: true, allowNone: false } as const;
+  for (const value of [null, undefined, [1, null], { a: { b: [null] } }, new Map([['k', null]])]) {
+    const err = thrown(() => bufferDumps([value], strict));
+    t.ok(err instanceof EncodeError, inspect(value));
+    t.match((err as Error).message, /nil is refused here \(allowNone: false\)/);
+    t.doesNotThrow(() => bufferDumps([value], { methodResponse: true }), 'written by default');
+  }
+  t.throws(() => dumps([null], { methodName: 'm', allowNone: false }), EncodeError, 'in a call as in a response');
+  t.throws(() => encodeValue(null, { allowNone: false }), EncodeError, 'and in encodeValue');
+  // A struct member whose value is undefined is left out, as ever: there is no nil to refuse.
+  t.equal(dumps([{ a: 1, b: undefined }], strict), dumps([{ a: 1 }], { methodResponse: true }));
+  const plain = [1, 'two', 3.5, true, [4], { five: 5 }, Buffer.from('6'), new Date(0)];
+  t.equal(dumps(plain, { methodName: 'm', allowNone: false }), dumps(plain, 'm'), 'the same bytes for a document with no nil');
 });
 
 // ---------------------------------------------------------------------------

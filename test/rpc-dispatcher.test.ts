@@ -218,3 +218,110 @@ t.test("methods of built-in prototypes are never exposed: EventEmitter's emit, a
   t.ok(listed.includes('ping'));
   t.notOk(listed.includes('emit'));
 });
+
+t.test('registerIntrospectionFunctions: false leaves out system.listMethods, methodHelp, methodSignature and getCapabilities', async (t) => {
+  const d = new XmlRpcDispatcher({ registerIntrospectionFunctions: false });
+  d.registerFunction((a: number) => a, 'documented', { help: 'does things' });
+  for (const name of ['system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.getCapabilities']) {
+    t.same(await outcome(d, name, ['documented']), { fault: -32601 }, name);
+  }
+  t.same(d.listMethods(), ['documented', 'system.multicall'], 'multicall stays, and the page (DocHandler) still reads the methods');
+  t.equal(d.methodHelp('documented'), 'does things');
+  t.same(await outcome(d, 'system.multicall', [[{ methodName: 'documented', params: [1] }]]), { value: [[1]] });
+});
+
+t.test('registerMulticallFunctions: false leaves out system.multicall, and getCapabilities stops claiming it', async (t) => {
+  const d = new XmlRpcDispatcher({ registerMulticallFunctions: false });
+  t.same(await outcome(d, 'system.multicall', [[]]), { fault: -32601 });
+  t.notOk(d.listMethods().includes('system.multicall'));
+  const { value } = await outcome(d, 'system.getCapabilities');
+  t.same(Object.keys(value as object).sort(), ['faults_interop', 'introspection', 'nil', 'xmlrpc']);
+  const neither = new XmlRpcDispatcher({ registerIntrospectionFunctions: false, registerMulticallFunctions: false });
+  t.same(neither.listMethods(), [], 'no system.* method at all');
+  const both = new XmlRpcDispatcher({ registerIntrospectionFunctions: true, registerMulticallFunctions: true });
+  t.same(
+    both.listMethods(),
+    ['system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature', 'system.multicall'],
+    'true is the default',
+  );
+});
+
+t.test('allowNone: false drops nil from system.getCapabilities', async (t) => {
+  const { value } = await outcome(new XmlRpcDispatcher({ allowNone: false }), 'system.getCapabilities');
+  t.same(Object.keys(value as object).sort(), ['faults_interop', 'introspection', 'multicall', 'xmlrpc']);
+});
+
+class Documented {
+  static help: Record<string, string> = { add: 'add(a, b): the sum of two ints.', 'math.neg': 'unused: no dotted names' };
+  static signatures = { add: [['int', 'int', 'int']] };
+  add(a: number, b: number): number {
+    return a + b;
+  }
+  bare(): string {
+    return 'no help';
+  }
+}
+
+t.test("an instance's class documents its methods with static help and signatures maps, read by system.methodHelp/methodSignature", async (t) => {
+  t.throws(() => new XmlRpcDispatcher().registerInstance(new Documented()), /math\.neg: help or signatures for a method the instance does not offer/);
+  class Clean extends Documented {
+    static override help = { add: 'add(a, b): the sum of two ints.' };
+  }
+  const d = new XmlRpcDispatcher().registerInstance(new Clean());
+  t.same(await outcome(d, 'system.methodHelp', ['add']), { value: 'add(a, b): the sum of two ints.' });
+  t.same(await outcome(d, 'system.methodSignature', ['add']), { value: [['int', 'int', 'int']] }, 'inherited from the base class');
+  t.same(await outcome(d, 'system.methodHelp', ['bare']), { value: '' });
+  t.same(await outcome(d, 'system.methodSignature', ['bare']), { value: 'undef' });
+  t.same(await outcome(d, 'add', [1, 2]), { value: 3 });
+  t.same(await outcome(d, 'add', [1, 2, 3]), { fault: -32602 }, 'the signatures are enforced, as for a registered function');
+  d.registerFunction(() => 'mine', 'add', { help: 'the function wins' });
+  t.same(await outcome(d, 'system.methodHelp', ['add']), { value: 'the function wins' }, 'a registered function wins, its help too');
+});
+
+t.test('registerInstance takes the help of a plain object (or overrides the class) with the methods option; bad entries are refused', async (t) => {
+  const calc = { twice: (x: number) => x * 2, nested: { half: (x: number) => x / 2 } };
+  const d = new XmlRpcDispatcher().registerInstance(calc, {
+    allowDottedNames: true,
+    methods: { twice: { help: 'twice(x)', signatures: [['int', 'int']] }, 'nested.half': { help: 'half(x)' } },
+  });
+  t.same(await outcome(d, 'system.methodHelp', ['twice']), { value: 'twice(x)' });
+  t.same(await outcome(d, 'system.methodHelp', ['nested.half']), { value: 'half(x)' });
+  t.same(await outcome(d, 'system.methodSignature', ['twice']), { value: [['int', 'int']] });
+  const overridden = new XmlRpcDispatcher().registerInstance(new Documented(), { methods: { bare: { help: 'now documented' } } });
+  t.same(await outcome(overridden, 'system.methodHelp', ['bare']), { value: 'now documented' });
+  t.same(await outcome(overridden, 'system.methodHelp', ['add']), { value: '' }, 'the option replaces the class maps');
+  t.throws(() => new XmlRpcDispatcher().registerInstance(calc, { methods: { twice: { signatures: [['any']] } } }), /not an XML-RPC type name/);
+  t.throws(() => new XmlRpcDispatcher().registerInstance(calc, { methods: { twice: { help: 5 as never } } }), /help must be a string/);
+  t.throws(
+    () => new XmlRpcDispatcher().registerInstance(calc, { methods: { _secret: { help: 'x' } } }),
+    /does not offer/,
+    'no help for what is never dispatched',
+  );
+  const before = new XmlRpcDispatcher().registerInstance(calc, { methods: { twice: { help: 'kept' } } });
+  t.throws(() => before.registerInstance(calc, { methods: { nope: { help: 'x' } } }));
+  t.same(await outcome(before, 'system.methodHelp', ['twice']), { value: 'kept' }, 'a refused registration changes nothing');
+  const selfDispatching = { _dispatch: (method: string) => method };
+  const free = new XmlRpcDispatcher().registerInstance(selfDispatching, { methods: { anything: { help: 'its own dispatch' } } });
+  t.same(await outcome(free, 'system.methodHelp', ['anything']), { value: 'its own dispatch' }, 'an instance with _dispatch documents what it likes');
+});
+
+t.test("as in Python, an instance's _listMethods() and _methodHelp(name) describe what it dispatches for itself", async (t) => {
+  const proxyLike = {
+    _dispatch: (method: string, params: unknown[]) => `${method}(${params.length})`,
+    _listMethods: () => ['remote.one', 'remote.two', 5, null],
+    _methodHelp: (name: string) => (name === 'remote.one' ? 'the first' : undefined),
+  };
+  const d = new XmlRpcDispatcher({ registerMulticallFunctions: false });
+  d.registerFunction(() => 'f', 'own', { help: 'registered' });
+  d.registerInstance(proxyLike);
+  const { value } = await outcome(d, 'system.listMethods');
+  t.same(
+    value,
+    ['own', 'remote.one', 'remote.two', 'system.getCapabilities', 'system.listMethods', 'system.methodHelp', 'system.methodSignature'],
+    'strings only, sorted',
+  );
+  t.same(await outcome(d, 'system.methodHelp', ['remote.one']), { value: 'the first' });
+  t.same(await outcome(d, 'system.methodHelp', ['remote.two']), { value: '' }, 'a non-string answer is no help');
+  t.same(await outcome(d, 'system.methodHelp', ['own']), { value: 'registered' }, 'a registered function keeps its own help');
+  t.same(await outcome(d, 'remote.two', [1, 2]), { value: 'remote.two(2)' });
+});

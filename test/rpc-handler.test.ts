@@ -132,3 +132,31 @@ t.test('GET on the handler path is 405 with Allow: POST; other paths are not mat
   t.same(decode((await rpc(port, dumps([2, 3], 'add'), '/xmlrpc')).text()), { value: 5 });
   t.same(decode((await rpc(port, dumps([2, 3], 'add'), '/RPC2?x=1')).text()), { value: 5 }, 'the query is not part of the path');
 });
+
+t.test('allowNone: false answers a nil param with fault -32600 before the method runs, and a nil result with fault -32603', async (t) => {
+  let calls = 0;
+  class Strict extends XmlRpcHandler {
+    override call(method: string, params: XmlRpcValue[]): unknown {
+      calls++;
+      if (method === 'nothing') return undefined;
+      if (method === 'nested') return { list: [1, null] };
+      return params[0];
+    }
+  }
+  const errors: unknown[] = [];
+  const { server, port } = await startServer({ handlers: [new Strict({ allowNone: false })], onError: (e) => errors.push(e) });
+  t.teardown(() => server.close());
+  const refused = decode((await rpc(port, dumps([[1, null]], 'echo'))).text()).fault;
+  t.equal(refused?.faultCode, -32600);
+  t.match(refused?.faultString, /allowNone/);
+  t.equal(calls, 0, 'the method never ran');
+  for (const method of ['nothing', 'nested']) {
+    const fault = decode((await rpc(port, dumps([], method))).text()).fault;
+    t.equal(fault?.faultCode, -32603, method);
+    t.match(fault?.faultString, /nil is refused here \(allowNone: false\)/);
+  }
+  t.same(decode((await rpc(port, dumps([{ a: 'b' }], 'echo'))).text()), { value: { a: 'b' } }, 'anything else as before');
+  const { server: lax, port: laxPort } = await startServer({ handlers: [new Strict()] });
+  t.teardown(() => lax.close());
+  t.same(decode((await rpc(laxPort, dumps([[1, null]], 'echo'))).text()), { value: [1, null] }, 'nil both ways by default');
+});

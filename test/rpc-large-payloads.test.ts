@@ -270,6 +270,24 @@ t.test('encoding on the pool gives the same bytes as inline, and the same -32603
   }
 });
 
+t.test('allowNone: false holds on the pool as inline: a nil in a large body is -32600, a nil in a large result -32603', async (t) => {
+  const spy = new Spy();
+  const pooled = new Recorder({ allowNone: false, offload: { pool: spy, threshold: 0 } });
+  const inline = new Recorder({ allowNone: false });
+  const body = Buffer.from(dumps([[big(100), null]], 'echo'));
+  const refused = await answer(pooled, own(body));
+  t.same(refused, await answer(inline, own(body)), 'the same answer');
+  t.equal(faultOf(refused.body).faultCode, -32600);
+  t.equal(spy.count('decodeCall'), 1, 'decoded on the pool');
+  pooled.result = inline.result = () => [big(100), null];
+  const call = Buffer.from(dumps([], 'result'));
+  const unsent = await answer(pooled, own(call));
+  t.same(unsent, await answer(inline, own(call)), 'the same answer');
+  t.equal(faultOf(unsent.body).faultCode, -32603);
+  t.equal(spy.count('encodeResponse'), 1, 'encoded on the pool');
+  t.equal(pooled.seen.length, 1, 'the method ran once: for the call without nil');
+});
+
 t.test('one pipelined connection: a large call first, small ones after, answers in order', async (t) => {
   const spy = new Spy();
   const dispatcher = new XmlRpcDispatcher({ offload: { pool: spy, threshold: 1024 } });

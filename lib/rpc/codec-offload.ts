@@ -109,19 +109,19 @@ export class CodecOffload {
    * instance, a function, too deep) is encoded inline, where the encoder
    * judges it; so is every value the pool fails to take.
    */
-  async encode(value: unknown): Promise<Buffer> {
+  async encode(value: unknown, allowNone = true): Promise<Buffer> {
     let marks;
     try {
       marks = markClasses(value, ENCODE_MAX_DEPTH);
     } catch {
       marks = null; // a getter threw: the encoder will too, and say so
     }
-    if (marks === null) return inlineEncode(value);
+    if (marks === null) return inlineEncode(value, allowNone);
     let reply: EncodeReply;
     try {
-      reply = (await this.pool.run(CODEC_TASKS, 'encodeResponse', [{ value, marks }])) as EncodeReply;
+      reply = (await this.pool.run(CODEC_TASKS, 'encodeResponse', [{ value, marks }, allowNone])) as EncodeReply;
     } catch {
-      return inlineEncode(value);
+      return inlineEncode(value, allowNone);
     }
     if (!reply.ok) throw new EncodeError(reply.message);
     const bytes = reply.bytes;
@@ -129,8 +129,8 @@ export class CodecOffload {
   }
 }
 
-function inlineEncode(value: unknown): Buffer {
-  return bufferDumps([value], { methodResponse: true });
+function inlineEncode(value: unknown, allowNone: boolean): Buffer {
+  return bufferDumps([value], { methodResponse: true, allowNone });
 }
 
 function messageOf(err: unknown): string {

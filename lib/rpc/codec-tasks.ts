@@ -39,11 +39,11 @@ export function decodeCall(body: Uint8Array, options: DecodeOptions): unknown {
 }
 
 /** Encodes `[value]` as a methodResponse; the bytes are moved back. */
-export function encodeResponse(marked: Marked): unknown {
+export function encodeResponse(marked: Marked, allowNone = true): unknown {
   restoreClasses(marked.marks);
   let bytes: Buffer;
   try {
-    bytes = bufferDumps([marked.value], { methodResponse: true });
+    bytes = bufferDumps([marked.value], { methodResponse: true, allowNone });
   } catch (err) {
     if (!(err instanceof EncodeError)) throw err;
     return { ok: false, message: err.message } satisfies EncodeReply;

@@ -66,6 +66,31 @@ export interface OffloadedMethodInfo extends MethodInfo {
 export interface InstanceOptions {
   /** Resolve `a.b.c` through nested objects (Python's allow_dotted_names). */
   allowDottedNames?: boolean;
+  /**
+   * Help and signatures of the instance's methods, by method name (as it is
+   * called, `a.b.c` with dotted names). Default: the static `help` and
+   * `signatures` maps of the instance's class, if it has them.
+   */
+  methods?: Readonly<Record<string, MethodInfo>>;
+}
+
+/**
+ * What a class may declare for registerInstance: `static help = { add: '...' }`
+ * and `static signatures = { add: [['int', 'int', 'int']] }`, keyed by method name.
+ */
+export interface DocumentedClass {
+  help?: Readonly<Record<string, string>>;
+  signatures?: Readonly<Record<string, string[][]>>;
+}
+
+export interface XmlRpcDispatcherOptions extends XmlRpcHandlerOptions {
+  /**
+   * Offer system.listMethods, system.methodHelp, system.methodSignature and
+   * system.getCapabilities (default true; Python's register_introspection_functions).
+   */
+  registerIntrospectionFunctions?: boolean;
+  /** Offer system.multicall (default true; Python's register_multicall_functions). */
+  registerMulticallFunctions?: boolean;
 }
 
 interface Registered {
@@ -84,6 +109,12 @@ interface SelfDispatching {
   _dispatch(method: string, params: XmlRpcValue[], request?: Request): unknown;
 }
 
+/** Python's introspection hooks on an instance: what it dispatches for itself, and its help. */
+interface SelfDescribing {
+  _listMethods?(): unknown;
+  _methodHelp?(method: string): unknown;
+}
+
 /** registerOffloaded's task (codec-tasks.ts): the user's export, with the XML-RPC classes kept across the clone both ways. */
 const CALL_TASK = new URL('./codec-tasks.js', import.meta.url);
 const NO_MARKS = { objects: [], kinds: '' };
@@ -96,15 +127,39 @@ const CAPABILITIES = {
   nil: { specUrl: 'http://www.ontosys.com/xml-rpc/extensions.php', specVersion: 20010518 },
 };
 
+/** What system.getCapabilities answers: only what this dispatcher does. */
+function capabilities(multicall: boolean, nil: boolean): Partial<typeof CAPABILITIES> {
+  const { multicall: m, nil: n, ...always } = CAPABILITIES;
+  return { ...always, ...(multicall ? { multicall: m } : {}), ...(nil ? { nil: n } : {}) };
+}
+
 export class XmlRpcDispatcher extends XmlRpcHandler {
   private readonly functions = new Map<string, Registered>();
   private instance: object | null = null;
   private instanceOptions: InstanceOptions = {};
+  /** The instance's help and signatures, checked at registration. */
+  private instanceInfo = new Map<string, MethodInfo>();
 
-  constructor(options: XmlRpcHandlerOptions = {}) {
-    super(options);
+  constructor(options: XmlRpcDispatcherOptions = {}) {
+    const { registerIntrospectionFunctions = true, registerMulticallFunctions = true, ...handlerOptions } = options;
+    super(handlerOptions);
     const system = (name: string, fn: XmlRpcFunction, info: MethodInfo) =>
       this.functions.set(`system.${name}`, plainFunction(fn, checkedInfo(`system.${name}`, info)));
+    if (registerIntrospectionFunctions) this.registerIntrospection(system);
+    if (registerMulticallFunctions) {
+      // Given the request, so that the calls it makes see it too (an offloaded one is cancelled when the client leaves).
+      this.functions.set('system.multicall', {
+        invoke: (params, request) => this.multicall(params[0], request),
+        minParams: 1,
+        info: checkedInfo('system.multicall', {
+          help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
+          signatures: [['array', 'array']],
+        }),
+      });
+    }
+  }
+
+  private registerIntrospection(system: (name: string, fn: XmlRpcFunction, info: MethodInfo) => void): void {
     system('listMethods', this.listMethods.bind(this), {
       help: 'Lists the names of the methods this server offers.',
       signatures: [['array']],
@@ -117,16 +172,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       help: "Returns a method's signatures, each [returnType, paramTypes...], or 'undef' when unknown.",
       signatures: [['array', 'string']],
     });
-    // Given the request, so that the calls it makes see it too (an offloaded one is cancelled when the client leaves).
-    this.functions.set('system.multicall', {
-      invoke: (params, request) => this.multicall(params[0], request),
-      minParams: 1,
-      info: checkedInfo('system.multicall', {
-        help: 'Runs an array of {methodName, params} calls; each result is [value] or a fault struct.',
-        signatures: [['array', 'array']],
-      }),
-    });
-    system('getCapabilities', () => CAPABILITIES, {
+    system('getCapabilities', () => capabilities(this.functions.has('system.multicall'), this.allowNone), {
       help: 'Lists the XML-RPC extensions this server supports.',
       signatures: [['struct']],
     });
@@ -181,10 +227,14 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
    * Exposes the methods of `instance` (own or inherited from its class, never
    * from Object.prototype, never a name starting with `_`). Registered
    * functions win over the instance. One instance at a time, as in Python.
+   * Their help and signatures: `options.methods`, else the class's static
+   * `help` and `signatures` maps (DocumentedClass), checked here.
    */
   registerInstance(instance: object, options: InstanceOptions = {}): this {
+    const info = instanceInfo(instance, options);
     this.instance = instance;
     this.instanceOptions = options;
+    this.instanceInfo = info;
     return this;
   }
 
@@ -201,7 +251,7 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
       }
       const found = resolveMethod(instance, method, this.instanceOptions.allowDottedNames === true);
       if (found !== undefined) {
-        checkArity(method, { minParams: found.fn.length, info: {} }, params);
+        checkArity(method, { minParams: found.fn.length, info: this.instanceInfo.get(method) ?? NO_INFO }, params);
         return found.fn.apply(found.self, params);
       }
     }
@@ -211,14 +261,30 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
   /** system.listMethods: every dispatchable name, sorted. */
   listMethods(): string[] {
     const names = new Set(this.functions.keys());
-    if (this.instance !== null) for (const name of instanceMethodNames(this.instance)) names.add(name);
+    const instance = this.instance as (object & SelfDescribing) | null;
+    if (instance !== null) {
+      for (const name of instanceMethodNames(instance)) names.add(name);
+      // As in Python: an instance with _dispatch names the methods it answers.
+      if (typeof instance._listMethods === 'function') {
+        const listed = instance._listMethods();
+        if (Array.isArray(listed)) for (const name of listed) if (typeof name === 'string') names.add(name);
+      }
+    }
     return [...names].sort();
   }
 
   /** system.methodHelp */
   methodHelp(name: unknown): string {
     if (typeof name !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'system.methodHelp takes a method name');
-    return this.functions.get(name)?.info.help ?? '';
+    const help = this.infoOf(name)?.help;
+    if (help !== undefined) return help;
+    // As in Python: the instance's _methodHelp(name) for what no registration documents.
+    const instance = this.instance as (object & SelfDescribing) | null;
+    if (typeof instance?._methodHelp === 'function' && !this.functions.has(name)) {
+      const text = instance._methodHelp(name);
+      if (typeof text === 'string') return text;
+    }
+    return '';
   }
 
   /** system.methodSignature */
@@ -226,7 +292,12 @@ export class XmlRpcDispatcher extends XmlRpcHandler {
     if (typeof name !== 'string') {
       throw new Fault(FaultCode.INVALID_PARAMS, 'system.methodSignature takes a method name');
     }
-    return this.functions.get(name)?.info.signatures ?? 'undef';
+    return this.infoOf(name)?.signatures ?? 'undef';
+  }
+
+  /** A registered function's info, else the instance's for that name. */
+  private infoOf(name: string): MethodInfo | undefined {
+    return this.functions.get(name)?.info ?? this.instanceInfo.get(name);
   }
 
   /**
@@ -276,6 +347,36 @@ function multicallEntry(entry: unknown): { methodName: string; params: XmlRpcVal
   if (!Array.isArray(params)) throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall: params must be an array');
   if (methodName === 'system.multicall') throw new Fault(FaultCode.INVALID_XMLRPC, 'system.multicall cannot be nested');
   return { methodName, params: params as XmlRpcValue[] };
+}
+
+const NO_INFO: MethodInfo = Object.freeze({});
+
+/**
+ * An instance's method info: `options.methods`, else its class's static
+ * `help` and `signatures` maps; checked like registerFunction's, and a name
+ * the instance does not answer is refused (a typo would otherwise document
+ * nothing), unless it dispatches for itself.
+ */
+function instanceInfo(instance: object, options: InstanceOptions): Map<string, MethodInfo> {
+  const merged = new Map<string, MethodInfo>();
+  if (options.methods !== undefined) {
+    for (const [name, info] of Object.entries(options.methods)) merged.set(name, { ...info });
+  } else {
+    const cls = (instance as { constructor?: unknown }).constructor;
+    const { help, signatures } = (typeof cls === 'function' && cls !== Object ? cls : {}) as DocumentedClass;
+    for (const [name, text] of Object.entries(help ?? {})) merged.set(name, { help: text });
+    for (const [name, list] of Object.entries(signatures ?? {})) merged.set(name, { ...merged.get(name), signatures: list });
+  }
+  const selfDispatching = typeof (instance as Partial<SelfDispatching>)._dispatch === 'function';
+  const checked = new Map<string, MethodInfo>();
+  for (const [name, info] of merged) {
+    if (info.help !== undefined && typeof info.help !== 'string') throw new TypeError(`${name}: help must be a string`);
+    if (!selfDispatching && resolveMethod(instance, name, options.allowDottedNames === true) === undefined) {
+      throw new TypeError(`${name}: help or signatures for a method the instance does not offer`);
+    }
+    checked.set(name, checkedInfo(name, info));
+  }
+  return checked;
 }
 
 /** `info` with its signatures checked and copied, so that what system.methodSignature answers cannot change later. */

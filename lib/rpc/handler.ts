@@ -22,17 +22,24 @@ export interface XmlRpcHandlerOptions extends DecodeOptions {
 }
 
 const XML_HEADERS = Object.freeze({ 'Content-Type': 'text/xml' });
+const RESULT_OPTIONS = Object.freeze({ methodResponse: true });
+const STRICT_RESULT_OPTIONS = Object.freeze({ methodResponse: true, allowNone: false });
 const NOT_ALLOWED_HEADERS = Object.freeze({ Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' });
 
 export class XmlRpcHandler implements Handler {
   readonly paths: ReadonlySet<string>;
   protected readonly decodeOptions: DecodeOptions;
   private readonly codec: CodecOffload | null;
+  /** `allowNone: false` refuses nil in results too, not only in requests. */
+  protected readonly allowNone: boolean;
+  private readonly resultOptions: { methodResponse: true; allowNone?: boolean };
 
   constructor(options: XmlRpcHandlerOptions = {}) {
     const { path = '/RPC2', offload, ...decodeOptions } = options;
     this.paths = new Set(typeof path === 'string' ? [path] : path);
     this.decodeOptions = decodeOptions;
+    this.allowNone = decodeOptions.allowNone !== false;
+    this.resultOptions = this.allowNone ? RESULT_OPTIONS : STRICT_RESULT_OPTIONS;
     this.codec = offload === undefined ? null : new CodecOffload(offload);
   }
 
@@ -97,14 +104,14 @@ export class XmlRpcHandler implements Handler {
 
   private resultResponse(value: unknown): Response | Promise<Response> {
     if (this.codec?.encodes(value) === true) {
-      return this.codec.encode(value).then(
+      return this.codec.encode(value, this.allowNone).then(
         (body): Response => ({ status: 200, headers: XML_HEADERS, body }),
         (err: unknown) => unencodable(err),
       );
     }
     let body: Buffer;
     try {
-      body = bufferDumps([value], { methodResponse: true });
+      body = bufferDumps([value], this.resultOptions);
     } catch (err) {
       return unencodable(err);
     }

@@ -29,6 +29,12 @@ export interface DecodeOptions {
    * its wire type: a plain `2.0` would go back as `<int>2</int>`. Default false.
    */
   wrapDoubles?: boolean;
+  /**
+   * Accept `<nil/>` (the nil extension, decoded as `null`). Default true;
+   * false refuses a document holding one as invalid XML-RPC (fault -32600),
+   * for a peer that keeps to the spec (Python's `allow_none=False`).
+   */
+  allowNone?: boolean;
 }
 
 const DEFAULT_DECODE_MAX_DEPTH = 64;
@@ -87,7 +93,7 @@ function checkDecodeOptions(data: Buffer | Uint8Array | string, options: DecodeO
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
   const maxDepth = checkDecodeOptions(data, options);
   const { text, ascii } = documentText(data);
-  const reader = new Reader(text, ascii, maxDepth, options?.wrapDoubles === true);
+  const reader = new Reader(text, ascii, maxDepth, options?.wrapDoubles === true, options?.allowNone !== false);
   let doc: Document;
   try {
     doc = reader.document();

@@ -11,6 +11,12 @@ import { DateTime, Double, I8, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, descr
 export interface EncodeOptions {
   /** Levels of array/struct nesting allowed (default 64, at most 1000). */
   maxDepth?: number;
+  /**
+   * Write `null` and `undefined` as `<nil/>` (the nil extension). Default
+   * true; false throws EncodeError instead, for a peer that keeps to the
+   * spec (Python's `allow_none=False`).
+   */
+  allowNone?: boolean;
 }
 
 export interface DumpsOptions extends EncodeOptions {
@@ -47,7 +53,7 @@ export function bufferDumps(params: readonly unknown[] | Fault, options?: string
 export function encodeValue(value: unknown, options?: EncodeOptions): string {
   const sink = new Sink(false);
   try {
-    new Encoder(maxDepthOf(options ?? {}), sink).value(value, 0);
+    new Encoder(maxDepthOf(options ?? {}), sink, options?.allowNone !== false).value(value, 0);
     return toText(sink);
   } finally {
     sink.close();
@@ -77,7 +83,7 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
   }
   const sink = new Sink(finish === toBytes);
   try {
-    const encoder = new Encoder(maxDepth, sink);
+    const encoder = new Encoder(maxDepth, sink, opts.allowNone !== false);
     if (params instanceof Fault) {
       sink.add(XML_DECLARATION + '<methodResponse><fault>');
       encoder.fault(params);
@@ -284,6 +290,7 @@ class Encoder {
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
+    private readonly allowNone: boolean,
   ) {}
 
   /** `<value>…</value>`; `level` is the number of enclosing arrays/structs. */
@@ -308,15 +315,19 @@ class Encoder {
         out.add('<value><i8>' + v + '</i8></value>');
         return;
       case 'undefined':
-        out.add('<value><nil/></value>');
-        return;
+        return this.nil(v);
       case 'object':
-        if (v === null) out.add('<value><nil/></value>');
+        if (v === null) this.nil(v);
         else this.object(v, level);
         return;
       default:
         throw new EncodeError(`cannot encode ${describe(v)} as XML-RPC`);
     }
+  }
+
+  private nil(v: null | undefined): void {
+    if (!this.allowNone) throw new EncodeError(`cannot encode ${String(v)}: nil is refused here (allowNone: false)`);
+    this.out.add('<value><nil/></value>');
   }
 
   private object(v: object, level: number): void {

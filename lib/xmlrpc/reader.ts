@@ -47,6 +47,7 @@ export class Reader extends RankedLexer {
     ascii: Uint8Array | null,
     maxDepth: number,
     private readonly wrapDoubles: boolean,
+    private readonly allowNone: boolean,
   ) {
     super(text, maxDepth);
     this.ascii = ascii;
@@ -397,6 +398,7 @@ export class Reader extends RankedLexer {
   }
 
   private nil(): null {
+    if (!this.allowNone) this.invalid('<nil/> is refused here (allowNone: false)');
     if (!isAllWs(this.scalarText())) this.invalid('<nil/> must be empty');
     this.closeScalar();
     return null;
