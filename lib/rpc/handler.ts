@@ -47,29 +47,31 @@ export class XmlRpcHandler implements Handler {
     if (this.codec?.decodes(request.body) === true) {
       return this.codec.decode(request, this.decodeOptions).then(
         (call) => this.answer(call, request),
-        (err: unknown) => this.faultResponse(err),
+        (err: unknown) => this.faultResponse(err, request),
       );
     }
     let call: { methodName: string; params: XmlRpcValue[] };
     try {
       call = parseMethodCall(request.body, this.decodeOptions);
     } catch (err) {
-      return this.faultResponse(err);
+      return this.faultResponse(err, request);
     }
     return this.answer(call, request);
   }
 
   private answer(call: { methodName: string; params: XmlRpcValue[] }, request: Request): Response | Promise<Response> {
     let result: unknown;
+    // For the access log and the status page (the server counts them, knowing nothing of XML-RPC).
+    request.rpcMethod = call.methodName;
     try {
       result = this.call(call.methodName, call.params, request);
     } catch (err) {
-      return this.faultResponse(err);
+      return this.faultResponse(err, request);
     }
     if (isPromise(result)) {
       return result.then(
         (value) => this.resultResponse(value),
-        (err: unknown) => this.faultResponse(err),
+        (err: unknown) => this.faultResponse(err, request),
       );
     }
     return this.resultResponse(result);
@@ -111,8 +113,9 @@ export class XmlRpcHandler implements Handler {
     return { status: 200, headers: XML_HEADERS, body };
   }
 
-  private faultResponse(err: unknown): Response {
+  private faultResponse(err: unknown, request: Request): Response {
     const fault = this.toFault(err);
+    request.faultCode = fault.faultCode;
     let body: Buffer;
     try {
       body = bufferDumps(fault);
