@@ -224,7 +224,8 @@ export class Connection {
   get state(): ConnectionState {
     switch (this.phase) {
       case Phase.Idle:
-        return 'idle';
+        // A request read this very turn: its handler runs before the deadline is updated.
+        return this.queue.length > 0 ? 'handling' : 'idle';
       case Phase.Head:
       case Phase.Body:
         return 'reading';
