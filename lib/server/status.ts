@@ -234,7 +234,8 @@ function packageVersion(): string {
   try {
     // dist/lib/server/status.js -> the package root.
     const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
-    version = String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown');
+    const found = (JSON.parse(text) as { version?: unknown }).version;
+    version = typeof found === 'string' ? found : 'unknown';
   } catch {
     version = 'unknown';
   }
