@@ -1,6 +1,7 @@
 // The access log's cost on the hot path: `add` calls per second on the demo
-// server with the access log off and on (combined format, appended to a
-// file), in the same run. Each server runs in a child process of its own;
+// server with the access log off, with only a no-op onRequest (what making
+// the record costs) and on (combined format, appended to a file), in the
+// same run. Each server runs in a child process of its own;
 // the rounds alternate off, on, off, on... so that drift in the machine's
 // load falls on both alike, and the median of each is kept. The load is a
 // raw closed loop: 32 keep-alive connections, one request in flight each.
@@ -13,7 +14,7 @@
 //
 // Standalone:       node dist/bench/access-log.js [--rounds 7] [--seconds 1]
 // From bench/run.ts: import { runAccessLogBench } from './access-log.js';
-// Child (internal): node dist/bench/access-log.js --serve off|<file>|<format>:<file>
+// Child (internal): node dist/bench/access-log.js --serve off|noop|<format>:<file>
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,10 +25,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Server } from '../lib/server/server.js';
-import type { AccessLogFormat } from '../lib/server/access-log.js';
+import { accessRecord, combinedLine, type AccessLogFormat } from '../lib/server/access-log.js';
+import { Request } from '../lib/server/request.js';
+import type { MessageHead } from '../lib/http/parser.js';
 import { DemoHandler } from '../handlers/demo.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
-import { formatRate, median, table } from './measure.js';
+import { formatRate, median, rate, table } from './measure.js';
 
 export interface AccessLogBenchOptions {
   /** Timed rounds per server (after a warm-up round each); the median is kept. Default 7. */
@@ -141,16 +144,41 @@ async function round(port: number, size: number, ms: number): Promise<number> {
   return (counted * 1e9) / elapsed;
 }
 
-export interface AccessLogBenchResult {
-  /** add calls/s, medians. */
-  off: number;
-  on: number;
-  /** Server CPU µs per request, medians. */
-  cpuOff: number;
-  cpuOn: number;
-  /** The median over rounds of cpuOn / cpuOff: what logging multiplies a request's cost by. */
+export interface AccessLogBenchRow {
+  name: string;
+  /** add calls/s, median. */
+  rate: number;
+  /** Server CPU µs per request, median. */
+  cpuUs: number;
+  /** The median over rounds of this row's CPU per request over the same round's 'off': what it multiplies a request's cost by. */
   ratio: number;
+  samples: number[];
+}
+
+export interface AccessLogBenchResult {
+  rows: AccessLogBenchRow[];
+  /** µs per request of the logging work alone, in a loop in this process: the record, its combined line, appending it to a batch. */
+  loggingUs: number;
   text: string;
+}
+
+/** The access log's own work for one request, timed in a loop here, where the load of the machine moves it least. */
+function loggingWork(): number {
+  const head = {
+    method: 'POST',
+    target: '/RPC2',
+    versionMinor: 1,
+    headers: ['host', 'bench', 'user-agent', 'bench', 'content-type', 'text/xml', 'content-length', '150'],
+  };
+  const request = new Request(head as unknown as MessageHead, '127.0.0.1', 50000);
+  request.rpcMethod = 'add';
+  const socket = new net.Socket();
+  let batch = '';
+  const once = () => {
+    batch += combinedLine(accessRecord(request, socket, 1, 1, 200, 300, 250, 17));
+    if (batch.length >= 16 * 1024) batch = '';
+  };
+  return rate(once, { rounds: 7, roundMs: 200 }).usPerOp;
 }
 
 /** A round on `server`: calls/s seen by the client, and the server's CPU µs per request over it. */
@@ -165,56 +193,65 @@ export async function runAccessLogBench(options: AccessLogBenchOptions = {}): Pr
   const rounds = options.rounds ?? 7;
   const ms = (options.seconds ?? 1) * 1000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmlrpc-bench-log-'));
-  const file = path.join(dir, 'access.log');
-  const off = await startServer('off');
-  const on = await startServer(`combined:${file}`);
-  const samples = { off: [] as number[], on: [] as number[], cpuOff: [] as number[], cpuOn: [] as number[] };
+  // BENCH_ACCESS_LOG=/dev/null, say, to leave the file system out of it.
+  const file = process.env.BENCH_ACCESS_LOG ?? path.join(dir, 'access.log');
+  const configs = [
+    { name: 'off', serve: 'off' },
+    { name: 'onRequest: a no-op (the record alone)', serve: 'noop' },
+    { name: 'on (combined, to a file)', serve: `combined:${file}` },
+  ];
+  const servers: Child[] = [];
+  const rates = configs.map(() => [] as number[]);
+  const cpu = configs.map(() => [] as number[]);
   try {
-    const size = await responseLength(off.port);
-    if ((await responseLength(on.port)) !== size) throw new Error('bench: the two servers answer differently');
-    await round(off.port, size, 300); // warm-up: JIT, sockets
-    await round(on.port, size, 300);
+    for (const config of configs) servers.push(await startServer(config.serve));
+    const size = await responseLength(servers[0]!.port);
+    for (const server of servers) {
+      if ((await responseLength(server.port)) !== size) throw new Error('bench: the servers answer differently');
+      await round(server.port, size, 300); // warm-up: JIT, sockets
+    }
     for (let r = 0; r < rounds; r++) {
-      // Which goes first alternates too.
-      const [offRate, offCpu] = r % 2 === 0 ? await measured(off, size, ms) : [0, 0];
-      const [onRate, onCpu] = await measured(on, size, ms);
-      if (r % 2 === 1) [samples.off[r], samples.cpuOff[r]] = await measured(off, size, ms);
-      else {
-        samples.off[r] = offRate;
-        samples.cpuOff[r] = offCpu;
+      // Which goes first turns round by round.
+      for (let k = 0; k < servers.length; k++) {
+        const at = (k + r) % servers.length;
+        const [rate, us] = await measured(servers[at]!, size, ms);
+        rates[at]![r] = rate;
+        cpu[at]![r] = us;
       }
-      samples.on.push(onRate);
-      samples.cpuOn.push(onCpu);
     }
   } finally {
-    await off.stop();
-    await on.stop();
+    for (const server of servers) await server.stop();
   }
-  const lines = fs.readFileSync(file, 'latin1').split('\n').length - 1;
+  const lines = process.env.BENCH_ACCESS_LOG === undefined ? fs.readFileSync(file, 'latin1').split('\n').length - 1 : NaN;
   fs.rmSync(dir, { recursive: true, force: true });
-  const result = { off: median(samples.off), on: median(samples.on), cpuOff: median(samples.cpuOff), cpuOn: median(samples.cpuOn) };
-  const ratio = median(samples.cpuOn.map((on, i) => on / samples.cpuOff[i]!));
+  const rows = configs.map((config, i) => ({
+    name: config.name,
+    rate: median(rates[i]!),
+    cpuUs: median(cpu[i]!),
+    ratio: median(cpu[i]!.map((us, r) => us / cpu[0]![r]!)),
+    samples: cpu[i]!,
+  }));
+  const loggingUs = loggingWork();
   const us = (s: number) => s.toFixed(1);
   const text =
     table(
-      ['access log', 'add calls/s (median)', 'server CPU µs/request (median)', 'CPU µs/request, each round'],
-      [
-        ['off', formatRate(result.off), us(result.cpuOff), samples.cpuOff.map(us).join(' ')],
-        ['on (combined, to a file)', formatRate(result.on), us(result.cpuOn), samples.cpuOn.map(us).join(' ')],
-      ],
+      ['server', 'add calls/s', 'CPU µs/request', 'CPU / off', 'CPU µs/request, each round'],
+      rows.map((row) => [row.name, formatRate(row.rate), us(row.cpuUs), `${row.ratio.toFixed(3)}x`, row.samples.map(us).join(' ')]),
     ) +
-    `\n\nCPU per request, on / off, median of the ${rounds} pairs: ${ratio.toFixed(3)}x (goal: at most 1.10x); ` +
-    `calls/s, off / on (medians): ${(result.off / result.on).toFixed(3)}x; ${lines} lines logged; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores`;
-  return { ...result, ratio, text };
+    `\n\nmedians of ${rounds} rounds of ${ms / 1000} s each; CPU / off: the median of the rounds' ratios (goal for the access log: at most 1.10x); ` +
+    `${lines} lines logged; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores\n` +
+    `the logging work alone (record, combined line, batch), in a loop: ${loggingUs.toFixed(2)} µs per request, ` +
+    `${((100 * loggingUs) / rows[0]!.cpuUs).toFixed(1)}% of the off server's CPU per request`;
+  return { rows, loggingUs, text };
 }
 
 async function serve(log: string): Promise<void> {
   let accessLog: { format: AccessLogFormat; to: string } | undefined;
-  if (log !== 'off') {
+  if (log !== 'off' && log !== 'noop') {
     const colon = log.indexOf(':');
     accessLog = { format: log.slice(0, colon) as AccessLogFormat, to: log.slice(colon + 1) };
   }
-  const server = new Server({ handlers: [new DemoHandler()], accessLog });
+  const server = new Server({ handlers: [new DemoHandler()], accessLog, onRequest: log === 'noop' ? () => {} : undefined });
   const { port } = await server.listen(0, '127.0.0.1');
   process.stdout.write(`${port}\n`);
   createInterface({ input: process.stdin }).on('line', () => {

@@ -7,6 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { getHeader } from '../http/headers.js';
 import type { Request } from './request.js';
 
 /** What the server knows about one answered request; the same object goes to every listener. */
@@ -68,8 +69,8 @@ export function accessRecord(
     faultCode: request?.faultCode ?? null,
     connection,
     request: number,
-    referer: request?.header('referer') ?? null,
-    userAgent: request?.header('user-agent') ?? null,
+    referer: request === null ? null : (getHeader(request.headers, 'referer') ?? null),
+    userAgent: request === null ? null : (getHeader(request.headers, 'user-agent') ?? null),
   };
   if (request !== null && request.error !== undefined) record.err = serialisedError(request.error);
   return record;
