@@ -20,7 +20,7 @@ export type { Handler, Response } from './server/request.js';
 // issue 13: the access log, the status page, Prometheus metrics
 export { commonLine, combinedLine, jsonLine } from './server/access-log.js';
 export type { AccessRecord, AccessLogOptions, AccessLogFormat } from './server/access-log.js';
-export type { ConnectionState } from './server/connection.js';
+export type { ConnectionState } from './server/traffic.js';
 export { StatusHandler } from './server/status.js';
 export type { StatusHandlerOptions, StatusSnapshot } from './server/status.js';
 export { MetricsHandler, ServerMetrics } from './server/metrics.js';

@@ -318,6 +318,20 @@ t.test('the onRequest record goes to a pino-shaped logger as is, with the stack 
   t.equal(errors[0]!.split('\n').length, 2, 'one line');
 });
 
+t.test('a result that cannot be encoded is logged with the fault it became', async (t) => {
+  const records: AccessRecord[] = [];
+  const rpc = new XmlRpcDispatcher();
+  rpc.registerFunction(() => Symbol('not a value'), 'unsendable');
+  const server = new Server({ handlers: [rpc], onError: () => {}, onRequest: (r) => records.push(r) });
+  const { port } = await server.listen(0, '127.0.0.1');
+  t.teardown(() => server.close({ timeout: 0 }));
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write(post('/RPC2', dumps([], 'unsendable')));
+  await c.responsesCount(1);
+  t.match(records[0], { status: 200, rpcMethod: 'unsendable', faultCode: -32603, err: { type: 'EncodeError' } });
+});
+
 t.test('the default onError line: no request, a non-Error, and a message with line breaks', async (t) => {
   t.equal(errorLine(new RangeError('bad\nforged line'), null), 'xmlrpc server: handler error: RangeError: bad forged line (no request)\n');
   t.equal(errorLine('text', null), 'xmlrpc server: handler error: thrown string: text (no request)\n');

@@ -70,11 +70,11 @@ export class XmlRpcHandler implements Handler {
     }
     if (isPromise(result)) {
       return result.then(
-        (value) => this.resultResponse(value),
+        (value) => this.resultResponse(value, request),
         (err: unknown) => this.faultResponse(err, request),
       );
     }
-    return this.resultResponse(result);
+    return this.resultResponse(result, request);
   }
 
   /**
@@ -97,18 +97,18 @@ export class XmlRpcHandler implements Handler {
     return new Fault(FaultCode.APPLICATION_ERROR, message);
   }
 
-  private resultResponse(value: unknown): Response | Promise<Response> {
+  private resultResponse(value: unknown, request: Request): Response | Promise<Response> {
     if (this.codec?.encodes(value) === true) {
       return this.codec.encode(value).then(
         (body): Response => ({ status: 200, headers: XML_HEADERS, body }),
-        (err: unknown) => unencodable(err),
+        (err: unknown) => unencodable(err, request),
       );
     }
     let body: Buffer;
     try {
       body = bufferDumps([value], { methodResponse: true });
     } catch (err) {
-      return unencodable(err);
+      return unencodable(err, request);
     }
     return { status: 200, headers: XML_HEADERS, body };
   }
@@ -130,8 +130,9 @@ export class XmlRpcHandler implements Handler {
 }
 
 /** Twisted's rule: an unencodable result is logged, the call still answered. */
-function unencodable(err: unknown): Response {
+function unencodable(err: unknown, request: Request): Response {
   const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
+  request.faultCode = fault.faultCode;
   return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
 }
 

@@ -23,6 +23,7 @@ import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
 import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
 import { accessRecord, type AccessRecord } from './access-log.js';
+import { countResponse, type ConnectionState, type Traffic } from './traffic.js';
 
 /**
  * What a connection needs from the server that accepted it. The server hands
@@ -65,22 +66,6 @@ export interface ConnectionHost {
   /** Server-wide counters, bumped without allocating. */
   readonly traffic: Traffic;
 }
-
-/** What every connection adds to, for Server#stats(). */
-export interface Traffic {
-  requests: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Requests the HTTP parser refused (400, 413 by Content-Length, 414, 431, 501...). */
-  parseErrors: number;
-  /** Responses by status: 408 (a head or body too slow), 413 (a body too large), 503 (no room in the memory budget). */
-  timeouts: number;
-  tooLarge: number;
-  unavailable: number;
-}
-
-/** A connection's state as the status page shows it. */
-export type ConnectionState = 'idle' | 'reading' | 'handling' | 'writing' | 'closing';
 
 /** A request in the queue, and later its response. */
 class Slot {
@@ -513,12 +498,7 @@ export class Connection {
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     const bytesOut = head.length + (withBody ? length : 0);
-    const traffic = this.host.traffic;
-    traffic.requests++;
-    traffic.bytesOut += bytesOut;
-    if (status === 408) traffic.timeouts++;
-    else if (status === 413) traffic.tooLarge++;
-    else if (status === 503) traffic.unavailable++;
+    countResponse(this.host.traffic, status, bytesOut);
     const record = this.host.record;
     if (record !== null) {
       const durationUs = Math.round((this.host.precise() - slot.start) * 1000);

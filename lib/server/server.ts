@@ -8,7 +8,8 @@ import * as tls from 'node:tls';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
-import { Connection, type ConnectionHost, type ConnectionState, type Traffic } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { newTraffic, type ConnectionState, type Traffic } from './traffic.js';
 import type { Handler, Request } from './request.js';
 import { accessLogWriter, type AccessLogOptions, type AccessRecord } from './access-log.js';
 
@@ -93,7 +94,7 @@ export class Server {
   private closeTimer: ClockTimer | null = null;
   /** Sockets answered 503, lingering until the client closes: a close deadline ends them too. */
   private readonly refused = new Set<net.Socket>();
-  private readonly traffic: Traffic = { requests: 0, bytesIn: 0, bytesOut: 0, parseErrors: 0, timeouts: 0, tooLarge: 0, unavailable: 0 };
+  private readonly traffic: Traffic = newTraffic();
   private readonly observers: ((record: AccessRecord) => void)[] = [];
   private lastConnectionId = 0;
   private readonly accessLog: { write: (record: AccessRecord) => void; close: () => Promise<void> } | null;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { create } from 'xmlbuilder2';
 import { systemClock, type Clock } from '../clock.js';
 import type { AccessRecord } from './access-log.js';
-import type { ConnectionState } from './connection.js';
+import type { ConnectionState } from './traffic.js';
 import type { Handler, Request, Response } from './request.js';
 import type { Server } from './server.js';
 
