@@ -5,6 +5,10 @@
 // and the 408 comes from advancing it.
 
 import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { ManualClock, RawClient, ServerSides, post } from './support.js';
 import { Server } from '../lib/server/server.js';
 import { errorLine } from '../lib/server/server.js';
@@ -316,6 +320,41 @@ t.test('the onRequest record goes to a pino-shaped logger as is, with the stack 
   t.equal(errors.length, 1);
   t.match(errors[0], /^xmlrpc server: handler error: TypeError: boom \(method explode peer 127\.0\.0\.1:\d+\)\n$/);
   t.equal(errors[0]!.split('\n').length, 2, 'one line');
+});
+
+t.test('an access log file gets its lines in batches, all of them written by close(); a Writable too', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmlrpc-access-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'access.log');
+  fs.writeFileSync(file, 'an earlier line\n');
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const toFile = new Server({ handlers: [new DemoHandler()], onError: () => {}, accessLog: { format: 'common', to: file } });
+  const toStream = new Server({ handlers: [new DemoHandler()], onError: () => {}, accessLog: { format: 'json', to: sink } });
+  for (const server of [toFile, toStream]) {
+    const { port } = await server.listen(0, '127.0.0.1');
+    const c = await RawClient.open(port);
+    c.write(post('/RPC2', dumps([1, 2], 'add')).repeat(5));
+    await c.responsesCount(5);
+    c.destroy();
+    await server.close();
+  }
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  t.equal(lines[0], 'an earlier line', 'appended to');
+  t.equal(lines.length, 7, 'five lines, then the last newline');
+  for (const line of lines.slice(1, 6)) t.match(line, /^127\.0\.0\.1 - - \[[^\]]+\] "POST \/RPC2 HTTP\/1\.1" 200 \d+$/);
+  const written = chunks.join('').split('\n');
+  t.equal(written.length, 6);
+  t.same(
+    written.slice(0, 5).map((l) => (JSON.parse(l) as AccessRecord).request),
+    [1, 2, 3, 4, 5],
+  );
+  t.ok(chunks.length < 5, `batched: ${chunks.length} write(s) for 5 lines`);
 });
 
 t.test('a result that cannot be encoded is logged with the fault it became', async (t) => {
