@@ -5,6 +5,7 @@
 
 import t from 'tap';
 import { Registry } from 'prom-client';
+import { XMLValidator } from 'fast-xml-parser';
 import { ManualClock, RawClient, ServerSides, pollUntil, post } from './support.js';
 import { Server } from '../lib/server/server.js';
 import { StatusHandler, type StatusSnapshot } from '../lib/server/status.js';
@@ -153,6 +154,7 @@ t.test('the status JSON and /metrics count a known sequence of requests', async 
   t.match(page, /<td>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/td>/);
   t.match(page, /<th>408 request timeouts<\/th>\s*<td>1<\/td>/);
   t.match(page, /<th>Version<\/th>\s*<td>9\.9\.9<\/td>/);
+  t.equal(XMLValidator.validate(page.replace('<!DOCTYPE html>\n', '')), true, 'well-formed: every element closed, every attribute quoted');
 
   // /metrics: the same counts, parsed strictly.
   send(asker, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -218,6 +220,10 @@ t.test('neither page is served unless added; a POST to them is a 405', async (t)
   const [, , d, e] = await c.responsesCount(4);
   t.equal(d!.status, 405);
   t.equal(e!.status, 405);
+});
+
+t.test('a bad access log format is refused when the server is made', async (t) => {
+  t.throws(() => new Server({ accessLog: { format: 'apache' as 'common', to: () => {} } }), RangeError);
 });
 
 t.test('the strict parser refuses what is not the exposition format', async (t) => {
