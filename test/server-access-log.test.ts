@@ -357,6 +357,25 @@ t.test('an access log file gets its lines in batches, all of them written by clo
   t.ok(chunks.length < 5, `batched: ${chunks.length} write(s) for 5 lines`);
 });
 
+t.test('a throwing onRequest, alone, costs nothing but its record', async (t) => {
+  const server = new Server({
+    handlers: [new DemoHandler()],
+    onError: () => {},
+    onRequest: () => {
+      throw new Error('a broken logger');
+    },
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  t.teardown(() => server.close({ timeout: 0 }));
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write(post('/RPC2', dumps([1, 2], 'add')) + post('/RPC2', dumps([3, 4], 'add')));
+  const [a, b] = await c.responsesCount(2);
+  t.equal(a!.status, 200);
+  t.equal(b!.status, 200);
+  t.notOk(c.closed, 'the connection stays open');
+});
+
 t.test('a result that cannot be encoded is logged with the fault it became', async (t) => {
   const records: AccessRecord[] = [];
   const rpc = new XmlRpcDispatcher();

@@ -305,7 +305,7 @@ export class Connection {
       socket.uncork();
     }
     // A request left partly read began in this chunk (or earlier, if already set).
-    if (this.messageStart < 0 && !this.parser.idle) this.messageStart = this.chunkAt;
+    if (this.messageStart < 0 && !this.parser.idle && this.host.record !== null) this.messageStart = this.chunkAt;
     this.checkBudget();
     this.updateDeadline(this.clock.now());
   }

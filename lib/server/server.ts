@@ -167,17 +167,17 @@ export class Server {
    */
   observe(listener: (record: AccessRecord) => void): () => void {
     this.observers.push(listener);
-    this.host.record = this.observers.length === 1 ? listener : (record) => this.tell(record);
+    this.host.record = this.tell;
     return () => {
       const at = this.observers.indexOf(listener);
       if (at < 0) return;
       this.observers.splice(at, 1);
-      const only = this.observers.length === 1 ? this.observers[0]! : null;
-      this.host.record = this.observers.length === 0 ? null : (only ?? ((record) => this.tell(record)));
+      if (this.observers.length === 0) this.host.record = null;
     };
   }
 
-  private tell(record: AccessRecord): void {
+  /** Bound once: what the connections call while anyone listens. */
+  private readonly tell = (record: AccessRecord): void => {
     for (const observer of this.observers) {
       try {
         observer(record);
@@ -185,7 +185,7 @@ export class Server {
         /* a failing logger must not take the server down */
       }
     }
-  }
+  };
 
   /** The bound address, once listening. */
   get address(): AddressInfo | null {
