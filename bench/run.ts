@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload` or `-- objects` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects` or `-- access-log` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
+import { runAccessLogBench } from './access-log.js';
 import { runCodecBench } from './codec.js';
 import { machine } from './measure.js';
 import { runObjectsBench } from './objects.js';
@@ -9,7 +10,7 @@ import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -38,6 +39,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('objects')) {
     console.log('\nRemote objects: method calls per second, ObjectProxy beside plain ServerProxy calls to the same server, same run\n');
     console.log((await runObjectsBench()).text);
+  }
+  if (chosen.has('access-log')) {
+    console.log('\nAccess log: add calls per second, the demo server with the access log off and on, same run\n');
+    console.log((await runAccessLogBench()).text);
   }
 }
 

@@ -1,10 +1,13 @@
 // `npm start`: the demo server on http://127.0.0.1:8182/RPC2 (the Medusa
-// recipe's port). Flags: --host, --port, --path, --shutdown-timeout,
-// --codec-threshold, --inline-codec, --no-doc. GET on the path shows the
-// methods (DocHandler). Request bodies and results above the
-// threshold are decoded and encoded on a WorkerPool, off the event loop.
+// recipe's port). Flags: see USAGE (`--help`). Request bodies and results
+// above the threshold are decoded and encoded on a WorkerPool, off the event
+// loop. GET on the path shows the methods (DocHandler) unless --no-doc. Every
+// request is logged (combined format, stdout) unless told not to; `--status`
+// adds /status and /metrics on the same listener.
 // SIGINT/SIGTERM close it gracefully: in-flight calls are answered first, for
-// at most the shutdown timeout; a second signal stops it at once.
+// at most the shutdown timeout; a second signal stops it at once. `npm start`
+// runs this as the process npm waits on (no shell in between), so npm
+// passes a SIGTERM on to it.
 
 import { availableParallelism, constants } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,6 +16,9 @@ import { timeoutMs } from '../lib/options.js';
 import { DEFAULT_CODEC_THRESHOLD } from '../lib/rpc/codec-offload.js';
 import { DocHandler } from '../lib/rpc/doc.js';
 import { Server } from '../lib/server/server.js';
+import type { AccessLogFormat } from '../lib/server/access-log.js';
+import { MetricsHandler } from '../lib/server/metrics.js';
+import { StatusHandler } from '../lib/server/status.js';
 import { DemoHandler } from './demo.js';
 
 /** Seconds a graceful close may take before what is left is dropped. */
@@ -23,7 +29,12 @@ const CODEC_MAX_QUEUE = 64;
 
 const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
                     [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec] [--no-doc]
+                    [--access-log - | --access-log <file> | --no-access-log] [--log-format combined]
+                    [--status] [--help]
 
+  --host <address>              the address to listen on (default 127.0.0.1)
+  --port <port>                 the port (default 8182; 0 picks a free one)
+  --path <path>                 the XML-RPC endpoint's path (default /RPC2)
   --shutdown-timeout <seconds>  on SIGINT/SIGTERM, how long calls in flight may take
                                 before the rest is dropped (0: at once); a second
                                 signal stops at once
@@ -33,7 +44,19 @@ const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC
   --inline-codec                decode and encode everything on the event loop
                                 (no worker threads)
   --no-doc                      GET on the path is 405, not the page listing the
-                                methods`;
+                                methods
+  --access-log <file|->         where the access log goes: a file (appended to)
+                                or - for stdout (the default)
+  --no-access-log               no access log
+  --log-format <format>         common, combined (the default) or json (one
+                                object a line: time, peer, method, path, status,
+                                bytes in and out, duration in µs, XML-RPC method,
+                                fault code, connection and request numbers)
+  --status                      serve /status (HTML, or JSON with ?format=json)
+                                and /metrics (Prometheus) on the same listener
+  -h, --help                    this text`;
+
+const LOG_FORMATS: readonly string[] = ['common', 'combined', 'json'];
 
 async function main(argv: string[]): Promise<void> {
   let values: {
@@ -44,6 +67,10 @@ async function main(argv: string[]): Promise<void> {
     'codec-threshold'?: string;
     'inline-codec'?: boolean;
     'no-doc'?: boolean;
+    'access-log'?: string;
+    'no-access-log'?: boolean;
+    'log-format'?: string;
+    status?: boolean;
     help?: boolean;
   };
   try {
@@ -57,6 +84,10 @@ async function main(argv: string[]): Promise<void> {
         'codec-threshold': { type: 'string' },
         'inline-codec': { type: 'boolean' },
         'no-doc': { type: 'boolean' },
+        'access-log': { type: 'string' },
+        'no-access-log': { type: 'boolean' },
+        'log-format': { type: 'string' },
+        status: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -91,18 +122,37 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const format = values['log-format'] ?? 'combined';
+  if (!LOG_FORMATS.includes(format) || (values['no-access-log'] === true && values['access-log'] !== undefined)) {
+    process.stderr.write(`bad --log-format, or both --access-log and --no-access-log\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logTo = values['no-access-log'] === true ? null : (values['access-log'] ?? '-');
   // One worker fewer than the cores: the event loop keeps one.
   const pool = values['inline-codec'] === true ? null : new WorkerPool({ size: Math.max(1, availableParallelism() - 1), maxQueue: CODEC_MAX_QUEUE });
   const offload = pool === null ? undefined : { pool, threshold };
   const demo = new DemoHandler({ path, offload });
-  const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })] });
+  const accessLog = logTo === null ? undefined : { format: format as AccessLogFormat, to: logTo };
+  const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })], accessLog });
+  if (values.status === true) server.addHandler(new StatusHandler({ server })).addHandler(new MetricsHandler({ server }));
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`XML-RPC server listening on http://${shown}:${address.port}${path}\n`);
+  const base = `http://${shown}:${address.port}`;
+  const o = server.options;
   process.stdout.write(
-    pool === null
-      ? 'documents decoded and encoded on the event loop\n'
-      : `documents over ${threshold} bytes decoded and encoded on ${pool.stats().size} worker thread(s)\n`,
+    [
+      `XML-RPC server listening on ${base}${path}`,
+      `pid ${process.pid} (SIGTERM or SIGINT closes it gracefully)`,
+      pool === null
+        ? 'documents decoded and encoded on the event loop'
+        : `documents over ${threshold} bytes decoded and encoded on ${pool.stats().size} worker thread(s)`,
+      `limits: ${o.maxConnections} connections (${o.maxConnectionsPerAddress === Infinity ? 'no limit' : o.maxConnectionsPerAddress} per address), bodies up to ${o.maxBodyBytes} bytes, ` +
+        `heads up to ${o.maxHeaderBytes} bytes, ${o.maxBufferedBytes} bytes buffered, ${o.maxPipelinedRequests} pipelined requests; ` +
+        `timeouts: head ${o.headersTimeout} ms, request ${o.requestTimeout} ms, keep-alive ${o.keepAliveTimeout} ms`,
+      logTo === null ? 'access log: off' : `access log: ${logTo === '-' ? 'stdout' : logTo} (${format})`,
+      values.status === true ? `status: ${base}/status, metrics: ${base}/metrics` : 'status and metrics: off (--status serves them)',
+    ].join('\n') + '\n',
   );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

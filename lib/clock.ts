@@ -12,6 +12,8 @@ export interface ClockTimer {
 export interface Clock {
   /** Milliseconds, monotonic within one clock. */
   now(): number;
+  /** Milliseconds with a fraction, for durations (the access log's microseconds); `now()` when absent. */
+  precise?(): number;
   setTimeout(fn: () => void, ms: number): ClockTimer;
   clearTimeout(timer: ClockTimer): void;
   setInterval(fn: () => void, ms: number): ClockTimer;
@@ -21,6 +23,7 @@ export interface Clock {
 /** The real clock: Node's timers and `Date.now()`. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
+  precise: () => performance.now(),
   setTimeout: (fn: () => void, ms: number): ClockTimer => setTimeout(fn, ms),
   clearTimeout: (timer: ClockTimer): void => clearTimeout(timer as NodeJS.Timeout),
   setInterval: (fn: () => void, ms: number): ClockTimer => setInterval(fn, ms),

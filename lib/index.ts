@@ -17,6 +17,14 @@ export { DEFAULT_SERVER_LIMITS } from './options.js';
 export type { ServerLimits } from './options.js';
 export { Request } from './server/request.js';
 export type { Handler, Response } from './server/request.js';
+// issue 13: the access log, the status page, Prometheus metrics
+export { commonLine, combinedLine, jsonLine } from './server/access-log.js';
+export type { AccessRecord, AccessLogOptions, AccessLogFormat } from './server/access-log.js';
+export type { ConnectionState } from './server/traffic.js';
+export { StatusHandler } from './server/status.js';
+export type { StatusHandlerOptions, StatusSnapshot } from './server/status.js';
+export { MetricsHandler, ServerMetrics } from './server/metrics.js';
+export type { MetricsHandlerOptions, ServerMetricsOptions } from './server/metrics.js';
 
 // lib/xmlrpc
 export { Double, I8, DateTime } from './xmlrpc/values.js';

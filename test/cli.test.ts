@@ -3,44 +3,16 @@
 // is for something the child does (a line it prints, a response, its exit).
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
-import { RawClient, post, rpc } from './support.js';
+import { RawClient, post, rpc, startCli, type Running } from './support.js';
 
 const CLI = fileURLToPath(new URL('../handlers/cli.js', import.meta.url));
 
-interface Running {
-  child: ChildProcess;
-  url: URL;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
-  /** Resolves once the child has printed a line matching `pattern`; rejects if it exits first. */
-  printed: (pattern: RegExp) => Promise<void>;
-}
-
 function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
-  });
-  // A bound on a child that hangs, not a measure of anything.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  void exited.then(() => clearTimeout(killer));
-  const printed = (pattern: RegExp) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!pattern.test(stdout)) return;
-        child.stdout!.off('data', check);
-        resolve();
-      };
-      child.stdout!.on('data', check);
-      check();
-      void exited.then(() => reject(new Error(`the CLI exited before printing ${String(pattern)}: ${stdout}`)));
-    });
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  return printed(/listening on (\S+)/).then(() => ({ child, url: new URL(/listening on (\S+)/.exec(stdout)![1]!), exited, printed }));
+  return startCli(process.execPath, [CLI, ...args]);
 }
 
 t.test('npm start serves the demo methods on the printed URL, and SIGTERM closes it', async (t) => {

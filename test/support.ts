@@ -3,7 +3,7 @@
 // request log, a scripted raw server for misbehaving peers), a self-signed
 // certificate, Python peers, and bounded polling. Loopback and port 0 only.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -222,6 +222,42 @@ export async function spawnListening(t: { teardown(fn: () => unknown): void }, c
       reject(new Error(`${command} exited ${String(code)}: ${stderr}`));
     });
   });
+}
+
+/** A CLI child started by startCli: its URL once it printed one, its exit, and what it printed. */
+export interface Running {
+  child: ChildProcess;
+  url: URL;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
+  /** Resolves once the child has printed a line matching `pattern`; rejects if it exits first. */
+  printed: (pattern: RegExp) => Promise<void>;
+  /** Its stdout so far. */
+  stdout: () => string;
+}
+
+/** Starts a server CLI (`command args`) and resolves once it prints "listening on URL"; killed after 60 s at most. */
+export function startCli(command: string, args: string[], options: { cwd?: string } = {}): Promise<Running> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
+  let stdout = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
+  });
+  // A bound on a child that hangs, not a measure of anything.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  void exited.then(() => clearTimeout(killer));
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(stdout)) return;
+        child.stdout.off('data', check);
+        resolve();
+      };
+      child.stdout.on('data', check);
+      check();
+      void exited.then(() => reject(new Error(`the CLI exited before printing ${String(pattern)}: ${stdout}`)));
+    });
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  return printed(/listening on (\S+)/).then(() => ({ child, url: new URL(/listening on (\S+)/.exec(stdout)![1]!), exited, printed, stdout: () => stdout }));
 }
 
 // ---------------------------------------------------------------------------

@@ -178,6 +178,16 @@ export class HttpParser {
     return this.scanned;
   }
 
+  /** Bytes of the current message's head read so far (the whole head once onHead has been called). */
+  get headLength(): number {
+    return this.headBytes;
+  }
+
+  /** The request line of the current message once read, even after an error later in its head; null before. */
+  get requestLine(): { readonly method: string; readonly target: string; readonly versionMinor: number } | null {
+    return this.startSeen ? this.start : null;
+  }
+
   /** Stop execute() right after the callback that calls this. */
   pause(): void {
     this.paused = true;

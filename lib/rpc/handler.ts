@@ -54,32 +54,34 @@ export class XmlRpcHandler implements Handler {
     if (this.codec?.decodes(request.body) === true) {
       return this.codec.decode(request, this.decodeOptions).then(
         (call) => this.answer(call, request),
-        (err: unknown) => this.faultResponse(err),
+        (err: unknown) => this.faultResponse(err, request),
       );
     }
     let call: { methodName: string; params: XmlRpcValue[] };
     try {
       call = parseMethodCall(request.body, this.decodeOptions);
     } catch (err) {
-      return this.faultResponse(err);
+      return this.faultResponse(err, request);
     }
     return this.answer(call, request);
   }
 
   private answer(call: { methodName: string; params: XmlRpcValue[] }, request: Request): Response | Promise<Response> {
     let result: unknown;
+    // For the access log and the status page (the server counts them, knowing nothing of XML-RPC).
+    request.rpcMethod = call.methodName;
     try {
       result = this.call(call.methodName, call.params, request);
     } catch (err) {
-      return this.faultResponse(err);
+      return this.faultResponse(err, request);
     }
     if (isPromise(result)) {
       return result.then(
-        (value) => this.resultResponse(value),
-        (err: unknown) => this.faultResponse(err),
+        (value) => this.resultResponse(value, request),
+        (err: unknown) => this.faultResponse(err, request),
       );
     }
-    return this.resultResponse(result);
+    return this.resultResponse(result, request);
   }
 
   /**
@@ -102,24 +104,25 @@ export class XmlRpcHandler implements Handler {
     return new Fault(FaultCode.APPLICATION_ERROR, message);
   }
 
-  private resultResponse(value: unknown): Response | Promise<Response> {
+  private resultResponse(value: unknown, request: Request): Response | Promise<Response> {
     if (this.codec?.encodes(value) === true) {
       return this.codec.encode(value, this.allowNone).then(
         (body): Response => ({ status: 200, headers: XML_HEADERS, body }),
-        (err: unknown) => unencodable(err),
+        (err: unknown) => unencodable(err, request),
       );
     }
     let body: Buffer;
     try {
       body = bufferDumps([value], this.resultOptions);
     } catch (err) {
-      return unencodable(err);
+      return unencodable(err, request);
     }
     return { status: 200, headers: XML_HEADERS, body };
   }
 
-  private faultResponse(err: unknown): Response {
+  private faultResponse(err: unknown, request: Request): Response {
     const fault = this.toFault(err);
+    request.faultCode = fault.faultCode;
     let body: Buffer;
     try {
       body = bufferDumps(fault);
@@ -134,8 +137,9 @@ export class XmlRpcHandler implements Handler {
 }
 
 /** Twisted's rule: an unencodable result is logged, the call still answered. */
-function unencodable(err: unknown): Response {
+function unencodable(err: unknown, request: Request): Response {
   const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
+  request.faultCode = fault.faultCode;
   return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
 }
 

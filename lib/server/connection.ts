@@ -22,6 +22,8 @@ import { Holding, type MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
 import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
+import { accessRecord, type AccessRecord } from './access-log.js';
+import { countResponse, type ConnectionState, type Traffic } from './traffic.js';
 
 /**
  * What a connection needs from the server that accepted it. The server hands
@@ -57,6 +59,12 @@ export interface ConnectionHost {
   evictable(connection: Connection, evictable: boolean): void;
   /** The connection's first request head has arrived: it has shown it is a client, not a held socket. */
   proven(connection: Connection): void;
+  /** Who takes each answered request's record (the access log, the status page); null: no record is made. */
+  record: ((record: AccessRecord) => void) | null;
+  /** Time for durations: the clock's precise() or now(). */
+  precise(): number;
+  /** Server-wide counters, bumped without allocating. */
+  readonly traffic: Traffic;
 }
 
 /** A request in the queue, and later its response. */
@@ -73,6 +81,12 @@ class Slot {
   discard = false;
   wantsContinue = false;
   continueSent = false;
+  /** The request's number on its connection, from 1. */
+  number = 0;
+  /** When its first byte came (host.precise(); kept only while records are made). */
+  start = 0;
+  /** Head and body bytes received. */
+  bytesIn = 0;
   constructor(
     readonly request: Request | null,
     readonly keepAlive: boolean,
@@ -133,10 +147,17 @@ export class Connection {
   private readonly clock: Clock;
   /** What answering a request may ask of this connection (answer.ts); made once, not per request. */
   private readonly answerer: Answerer<Slot>;
+  /** Requests read on this connection so far. */
+  private served = 0;
+  /** host.precise() when the chunk being parsed came, and when the request being read began (-1 between requests). */
+  private chunkAt = 0;
+  private messageStart = -1;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
+    /** This connection's number on its server, from 1 (the access log's `connection`). */
+    readonly id = 0,
   ) {
     this.clock = host.clock;
     this.holding = new Holding(host.budget);
@@ -182,6 +203,24 @@ export class Connection {
   /** Idle: no request partly received and no response owed. */
   get idle(): boolean {
     return this.queue.length === 0 && this.parser.idle && this.pending === null;
+  }
+
+  /** What the connection is doing, for the status page. */
+  get state(): ConnectionState {
+    switch (this.phase) {
+      case Phase.Idle:
+        // A request read this very turn: its handler runs before the deadline is updated.
+        return this.queue.length > 0 ? 'handling' : 'idle';
+      case Phase.Head:
+      case Phase.Body:
+        return 'reading';
+      case Phase.Send:
+        return 'writing';
+      case Phase.Linger:
+        return 'closing';
+      default:
+        return this.queue.length > 0 ? 'handling' : 'idle';
+    }
   }
 
   /** Destroyed (its 'close' may not have come yet): nothing to evict or refuse. */
@@ -234,6 +273,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.stopped) return; // lingering after a close: discard
+    this.host.traffic.bytesIn += chunk.length;
     if (this.pending !== null || this.pauseMask !== 0) {
       this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
       return;
@@ -243,6 +283,7 @@ export class Connection {
 
   private feed(chunk: Buffer): void {
     const socket = this.socket;
+    if (this.host.record !== null) this.chunkAt = this.host.precise();
     socket.cork();
     try {
       const used = this.parser.execute(chunk);
@@ -253,6 +294,7 @@ export class Connection {
     } catch (err) {
       this.pending = null;
       if (err instanceof HttpParseError) {
+        this.host.traffic.parseErrors++;
         this.fail(err.status, err.message);
       } else {
         // Not the peer's fault but ours: said as such, and reported.
@@ -262,6 +304,8 @@ export class Connection {
     } finally {
       socket.uncork();
     }
+    // A request left partly read began in this chunk (or earlier, if already set).
+    if (this.messageStart < 0 && !this.parser.idle && this.host.record !== null) this.messageStart = this.chunkAt;
     this.checkBudget();
     this.updateDeadline(this.clock.now());
   }
@@ -270,6 +314,9 @@ export class Connection {
     const host = this.host;
     const request = new Request(head, this.socket.remoteAddress, this.socket.remotePort);
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
+    slot.number = ++this.served;
+    slot.start = this.messageStart >= 0 ? this.messageStart : this.chunkAt;
+    slot.bytesIn = this.parser.headLength;
     this.current = slot;
     this.queue.push(slot);
     if (!this.proven) {
@@ -301,7 +348,9 @@ export class Connection {
 
   private onBody(chunk: Buffer): void {
     const slot = this.current;
-    if (slot === null || slot.body === null) return;
+    if (slot === null) return;
+    slot.bytesIn += chunk.length;
+    if (slot.body === null) return;
     const growth = slot.body.growth(chunk);
     if (growth > 0) {
       // A body is as large as it says it will be, or as it has grown (chunked).
@@ -330,6 +379,7 @@ export class Connection {
     if (slot === null) return;
     this.current = null;
     this.requestStart = -1;
+    this.messageStart = -1;
     // Decided before dispatch: a synchronous handler's response is written
     // at once and must already know it is the last one.
     if (this.host.closing() || !slot.keepAlive) {
@@ -415,13 +465,15 @@ export class Connection {
     let body = response.body ?? '';
     let length = bodyLength(response.status, body);
     let head: string;
+    let status = response.status;
     try {
-      head = formatHead(response.status, response.headers, length, connection);
+      head = formatHead(status, response.headers, length, connection);
     } catch (err) {
       // A handler produced an unsendable header: still answer, as a 500.
       this.host.reportError(err, slot.request);
       body = '';
       length = 0;
+      status = 500;
       head = formatHead(500, undefined, length, connection);
     }
     const socket = this.socket;
@@ -445,6 +497,13 @@ export class Connection {
       }
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
+    const bytesOut = head.length + (withBody ? length : 0);
+    countResponse(this.host.traffic, status, bytesOut);
+    const record = this.host.record;
+    if (record !== null) {
+      const durationUs = Math.round((this.host.precise() - slot.start) * 1000);
+      record(accessRecord(slot.request, this.socket, this.id, slot.number, status, slot.bytesIn, bytesOut, durationUs));
+    }
     return keepAlive;
   }
 
@@ -471,7 +530,12 @@ export class Connection {
   private fail(statusOrResponse: number | Response, message = ''): void {
     let slot = this.current;
     if (slot === null) {
-      slot = new Slot(null, false, false);
+      // A head refused before it was whole: its request line, if read, still names it in the log.
+      const line = this.parser.requestLine;
+      slot = new Slot(line === null ? null : partialRequest(line, this.socket), false, false);
+      slot.number = ++this.served;
+      slot.start = this.messageStart >= 0 ? this.messageStart : this.chunkAt;
+      slot.bytesIn = this.parser.headLength;
       this.queue.push(slot);
     } else if (slot.request !== null) {
       slot.request.abort();
@@ -533,6 +597,7 @@ export class Connection {
         this.parser.finish();
       } catch (err) {
         // Half-closed in the middle of a request: it can never complete, and is answered as such.
+        this.host.traffic.parseErrors++;
         this.fail(err instanceof HttpParseError ? err.status : 400, err instanceof Error ? err.message : String(err));
         return;
       }
@@ -669,6 +734,12 @@ export class Connection {
     else if (phase === Phase.Body) this.fail(408, 'request body not received in time');
     else this.socket.destroy(); // idle, not taking what we send, or lingering
   }
+}
+
+/** A Request for a head that failed after its request line: method and target only. */
+function partialRequest(line: { method: string; target: string; versionMinor: number }, socket: Socket): Request {
+  const head = { method: line.method, target: line.target, versionMinor: line.versionMinor, headers: [] } as unknown as MessageHead;
+  return new Request(head, socket.remoteAddress, socket.remotePort);
 }
 
 /**

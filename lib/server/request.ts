@@ -21,6 +21,15 @@ export class Request {
   readonly remotePort: number | undefined;
   /** The whole body, once the request is complete (empty before). */
   body: Buffer = EMPTY;
+  /**
+   * Set by the handler for the access log and the status page: the RPC
+   * layer says which method was called and the fault it answered with, so
+   * the server can count them without knowing XML-RPC.
+   */
+  rpcMethod: string | null = null;
+  faultCode: number | null = null;
+  /** The first failure reported for this request (Server's onError), for the access log's record. */
+  error: unknown = undefined;
   #aborted = false;
   #controller: AbortController | null = null;
 

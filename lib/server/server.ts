@@ -9,13 +9,24 @@ import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { newTraffic, type ConnectionState, type Traffic } from './traffic.js';
 import type { Handler, Request } from './request.js';
+import { accessLogWriter, type AccessLogOptions, type AccessRecord } from './access-log.js';
 
 export interface ServerOptions extends Partial<ServerLimits> {
   /** Handlers, tried in this order. More can be added with addHandler(). */
   handlers?: Handler[];
-  /** Where handler exceptions are reported (default: a line on stderr). */
+  /**
+   * Where handler exceptions are reported. The default writes one line on
+   * stderr: the error's name and message, the XML-RPC method (or HTTP method
+   * and path) and the peer; the stack goes to the request's access record
+   * (`err.stack`), not to stderr.
+   */
   onError?: (err: unknown, request: Request | null) => void;
+  /** Writes one line per answered request (4xx and 5xx included). Off by default. */
+  accessLog?: AccessLogOptions;
+  /** Called with each answered request's record (the access log's fields): give it to your own logger. */
+  onRequest?: (record: AccessRecord) => void;
   /** Serve HTTPS: `node:tls` server options (at least `key` and `cert`, or `pfx`). */
   tls?: tls.TlsOptions;
   /**
@@ -41,6 +52,18 @@ export interface ServerStats {
   refusedConnections: number;
   /** Connections closed to give their slot to a newcomer: they were waiting for a request, owing nothing. */
   evictedConnections: number;
+  /** Open connections by what they are doing. */
+  connectionsByState: Record<ConnectionState, number>;
+  /** Responses written, request bytes received and response bytes written since the server was made. */
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Requests the HTTP parser refused (400, 413 by Content-Length, 414, 431, 501...). */
+  parseErrors: number;
+  /** Responses 408 (a head or body too slow), 413 (a body too large), 503 (no room for a body; refusals at accept are refusedConnections). */
+  timeouts: number;
+  tooLarge: number;
+  unavailable: number;
 }
 
 export class Server {
@@ -71,15 +94,22 @@ export class Server {
   private closeTimer: ClockTimer | null = null;
   /** Sockets answered 503, lingering until the client closes: a close deadline ends them too. */
   private readonly refused = new Set<net.Socket>();
+  private readonly traffic: Traffic = newTraffic();
+  private readonly observers: ((record: AccessRecord) => void)[] = [];
+  private lastConnectionId = 0;
+  private readonly accessLog: { write: (record: AccessRecord) => void; close: () => Promise<void> } | null;
 
   constructor(options: ServerOptions = {}) {
-    const { handlers, onError, tls: tlsOptions, clock, ...limits } = options;
+    const { handlers, onError, tls: tlsOptions, clock, accessLog, onRequest, ...limits } = options;
     this.options = serverLimits(limits);
     this.budget = new MemoryBudget(this.options.maxBufferedBytes);
     this.clock = clock ?? systemClock;
     this.handlers = [...(handlers ?? [])];
     this.onError = onError ?? defaultOnError;
     this.host = this.connectionHost();
+    this.accessLog = accessLog === undefined ? null : accessLogWriter(accessLog);
+    if (this.accessLog !== null) this.observe(this.accessLog.write);
+    if (onRequest !== undefined) this.observe(onRequest);
     // allowHalfOpen: a client that sends its request and then shuts down its
     // writing side still gets its response (Node would otherwise end at once).
     const listenerOptions = { allowHalfOpen: true, noDelay: true };
@@ -130,6 +160,33 @@ export class Server {
     });
   }
 
+  /**
+   * Calls `listener` with the record of every request answered from now on
+   * (what the access log, onRequest and the status page are built on).
+   * Returns the function that stops it. While no one listens, no record is made.
+   */
+  observe(listener: (record: AccessRecord) => void): () => void {
+    this.observers.push(listener);
+    this.host.record = this.tell;
+    return () => {
+      const at = this.observers.indexOf(listener);
+      if (at < 0) return;
+      this.observers.splice(at, 1);
+      if (this.observers.length === 0) this.host.record = null;
+    };
+  }
+
+  /** Bound once: what the connections call while anyone listens. */
+  private readonly tell = (record: AccessRecord): void => {
+    for (const observer of this.observers) {
+      try {
+        observer(record);
+      } catch {
+        /* a failing logger must not take the server down */
+      }
+    }
+  };
+
   /** The bound address, once listening. */
   get address(): AddressInfo | null {
     return this.listener.address() as AddressInfo | null;
@@ -140,7 +197,16 @@ export class Server {
   }
 
   stats(): ServerStats {
-    return { connections: this.connections.size, bufferedBytes: this.budget.used, peakBufferedBytes: this.budget.peak, ...this.counts };
+    const connectionsByState: Record<ConnectionState, number> = { idle: 0, reading: 0, handling: 0, writing: 0, closing: 0 };
+    for (const connection of this.connections) connectionsByState[connection.state]++;
+    return {
+      connections: this.connections.size,
+      bufferedBytes: this.budget.used,
+      peakBufferedBytes: this.budget.peak,
+      ...this.counts,
+      connectionsByState,
+      ...this.traffic,
+    };
   }
 
   /** close() has been called: no new connection is served. */
@@ -175,6 +241,7 @@ export class Server {
       this.closePromise = Promise.all([listenerClosed, drained]).then(() => {
         this.stopSweep();
         this.clearCloseTimer();
+        return this.accessLog?.close();
       });
     }
     if (timeout !== Infinity) this.closeBy(this.clock.now() + timeout);
@@ -212,6 +279,7 @@ export class Server {
 
   /** The one object every connection of this server is given: the ConnectionHost contract. */
   private connectionHost(): ConnectionHost {
+    const clock = this.clock;
     return {
       options: this.options,
       clock: this.clock,
@@ -221,6 +289,7 @@ export class Server {
         return null;
       },
       reportError: (err, request) => {
+        if (request !== null && request.error === undefined) request.error = err;
         try {
           this.onError(err, request);
         } catch {
@@ -235,6 +304,9 @@ export class Server {
         if (evictable) this.evictable.add(connection);
       },
       proven: (connection) => this.unproven.delete(connection),
+      record: null,
+      precise: clock.precise === undefined ? () => clock.now() : () => clock.precise!(),
+      traffic: this.traffic,
       forget: (connection) => {
         this.connections.delete(connection);
         this.evictable.delete(connection);
@@ -269,7 +341,7 @@ export class Server {
       this.leaveAddress(socket);
       return this.refuse(socket);
     }
-    const connection = new Connection(socket, this.host);
+    const connection = new Connection(socket, this.host, ++this.lastConnectionId);
     this.connections.add(connection);
     this.unproven.add(connection);
   }
@@ -391,10 +463,21 @@ export class Server {
   }
 }
 
-function defaultOnError(err: unknown, request: Request | null): void {
-  const where = request === null ? '' : ` (${request.method} ${request.path})`;
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`xmlrpc server: handler error${where}: ${text}\n`);
+/** One line: what failed, in which call, for whom. The stack is in the access record (onRequest, a JSON access log). */
+export function defaultOnError(err: unknown, request: Request | null): void {
+  process.stderr.write(errorLine(err, request));
+}
+
+export function errorLine(err: unknown, request: Request | null): string {
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : `thrown ${typeof err}: ${String(err)}`;
+  const method = request === null ? '' : request.rpcMethod !== null ? ` method ${request.rpcMethod}` : ` ${request.method} ${request.path}`;
+  const peer = request?.remoteAddress === undefined ? '' : ` peer ${request.remoteAddress}:${request.remotePort ?? 0}`;
+  return `xmlrpc server: handler error: ${oneLine(what)} (${(method + peer).trim() || 'no request'})\n`;
+}
+
+/** A message's line breaks would forge log lines. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
 }
 
 function first(connections: Set<Connection>): Connection | null {
