@@ -47,6 +47,13 @@ export interface ObjectServerOptions extends XmlRpcHandlerOptions {
    * otherwise (default false). Read the security table in the README first.
    */
   allowRemote?: boolean;
+  /**
+   * Asked for an objects.import name that `modules` does not list: a
+   * specifier or URL to import, or undefined to refuse (NOT_OFFERED). The
+   * owner's policy (spawnProcess's `allowAnyModule`: any local file); never
+   * evaluates anything itself.
+   */
+  resolveModule?: (name: string) => string | URL | undefined;
   /** The `url` references carry (default `http://<Host header><path>`). Set it behind TLS or a proxy. */
   url?: string;
   /** Times the leases (default the system clock). */
@@ -86,11 +93,12 @@ export class ObjectServer extends XmlRpcDispatcher {
   /** URLs references were handed out under (bounded): a forged id under one of them is RELEASED, not foreign. */
   private readonly urls = new Set<string>();
   private readonly onError: (err: unknown) => void;
+  private readonly resolveModule: ((name: string) => string | URL | undefined) | undefined;
   /** Promises of the disposals a release started: the release answers once they are done. */
   private disposals: Promise<void>[] | null = null;
 
   constructor(options: ObjectServerOptions = {}) {
-    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, clock, onError, ...handler } =
+    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, clock, onError, resolveModule, ...handler } =
       options;
     super(handler);
     const limits = {
@@ -100,6 +108,7 @@ export class ObjectServer extends XmlRpcDispatcher {
       maxRefs: count('maxRefs', maxRefs, DEFAULT_OBJECT_LIMITS.maxRefs),
     };
     this.onError = onError ?? defaultOnError;
+    this.resolveModule = resolveModule;
     this.table = new ObjectTable(limits, clock ?? systemClock, (object) => this.dispose(object));
     this.classes = classes instanceof Map ? new Map(classes) : new Map(Object.entries(classes ?? {}));
     for (const [name, cls] of this.classes) if (typeof cls !== 'function') throw new TypeError(`classes.${name} must be a class`);
@@ -265,7 +274,7 @@ export class ObjectServer extends XmlRpcDispatcher {
 
   private async importModule(name: unknown, scope: Scope): Promise<unknown> {
     if (typeof name !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'objects.import takes a module name');
-    const specifier = this.modules.get(name);
+    const specifier = this.modules.get(name) ?? this.resolveModule?.(name);
     if (specifier === undefined) throw objectFault(ObjectFaultCode.NOT_OFFERED, `module "${name.slice(0, 100)}" is not offered`);
     let loading = this.imported.get(name);
     if (loading === undefined) {
