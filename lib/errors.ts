@@ -320,7 +320,11 @@ export class SpawnError extends XmlRpcError {
   readonly pid: number | undefined;
   /** How it ended: exit code and signal. */
   readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  constructor(code: SpawnErrorCodeValue, message: string, options?: { cause?: unknown; pid?: number; exit?: { code: number | null; signal: NodeJS.Signals | null } }) {
+  constructor(
+    code: SpawnErrorCodeValue,
+    message: string,
+    options?: { cause?: unknown; pid?: number; exit?: { code: number | null; signal: NodeJS.Signals | null } },
+  ) {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.pid = options?.pid;
     this.exit = options?.exit;

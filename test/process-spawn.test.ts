@@ -135,7 +135,8 @@ t.test('without the bearer token every request is answered 401 and nothing else,
   const port = Number(new URL(c.url).port);
   const raw = await RawClient.open(port);
   t.teardown(() => raw.destroy());
-  const body = "<?xml version='1.0'?><methodCall><methodName>objects.import</methodName><params><param><value><string>x</string></value></param></params></methodCall>";
+  const body =
+    "<?xml version='1.0'?><methodCall><methodName>objects.import</methodName><params><param><value><string>x</string></value></param></params></methodCall>";
   raw.write(`POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   const [r] = (await raw.responsesCount(1, 20_000)) as [RawResponse];
   t.equal(r.status, 401);
@@ -216,7 +217,13 @@ t.test('the child killed from outside (SIGKILL): pending calls fail with OWNER_G
   const c = await child(t);
   const m = await storeModule(c);
   const store = await m.Store.new();
-  const pending = [m.never(), store.$with({ timeout: 0 }).get('x').then(() => m.never())].map(failure);
+  const pending = [
+    m.never(),
+    store
+      .$with({ timeout: 0 })
+      .get('x')
+      .then(() => m.never()),
+  ].map(failure);
   process.kill(c.pid, 'SIGKILL');
   for (const p of pending) {
     const err = await p;
@@ -294,7 +301,10 @@ t.test('the parent killed with SIGKILL: its child and grandchild exit by themsel
   for (const match of text.matchAll(/child (\d+)/g)) pids.push(Number(match[1]));
   started.push(...pids);
   t.equal(pids.length, 2, 'a child and a grandchild');
-  t.ok(pids.every((pid) => !gone(pid)), 'both alive before');
+  t.ok(
+    pids.every((pid) => !gone(pid)),
+    'both alive before',
+  );
   const exited = new Promise((resolve) => parent.once('exit', resolve));
   parent.kill('SIGKILL');
   await exited;
@@ -315,7 +325,11 @@ t.test('a fleet of children: ParallelServerProxy and runJobs reach each through 
     t.equal(error, null);
     return fleet[i]!.objects.proxy<StoreModule>(ref as never);
   });
-  t.same(await Promise.all(modules.map((m) => m.pid())), fleet.map((c) => c.pid), 'each ref used through its own child');
+  t.same(
+    await Promise.all(modules.map((m) => m.pid())),
+    fleet.map((c) => c.pid),
+    'each ref used through its own child',
+  );
   const stores = await Promise.all(modules.map((m) => m.Store.new()));
   await Promise.all(stores.map((s, i) => s.set('i', i)));
   // A local target's method is called with .apply, which a proxy would send as a path: wrap the proxies.

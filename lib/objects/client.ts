@@ -134,7 +134,8 @@ export class ObjectClient implements ProxyHost {
    * the socket says so, and so does every later call, without a request.
    */
   ownerGone(reason: string): void {
-    if (!this.#gone.signal.aborted) this.#gone.abort(new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, '', `the owner at ${this.url} is gone: ${reason}`));
+    if (!this.#gone.signal.aborted)
+      this.#gone.abort(new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, '', `the owner at ${this.url} is gone: ${reason}`));
   }
 
   /** Sends the references of collected proxies now rather than after this turn; resolves once that batch is answered. */

@@ -98,8 +98,9 @@ export class ObjectServer extends XmlRpcDispatcher {
   private disposals: Promise<void>[] | null = null;
 
   constructor(options: ObjectServerOptions = {}) {
-    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, clock, onError, resolveModule, ...handler } =
-      options;
+    const { resolveModule, ...rest } = options;
+    const { classes, modules, sessionTtl, maxRefsPerSession, maxSessions, maxRefs, shareRefs, exposeTable, allowRemote, url, clock, onError, ...handler } =
+      rest;
     super(handler);
     const limits = {
       sessionTtl: sessionTtl === undefined ? DEFAULT_OBJECT_LIMITS.sessionTtl : timeoutMs('sessionTtl', sessionTtl),

@@ -117,7 +117,10 @@ export interface ChildLogger {
  * such a child it writes `level: msg` lines to stderr.
  */
 export function childLogger(bindings: Record<string, unknown> = {}): ChildLogger {
-  const at = (level: LogLevel) => (...args: unknown[]) => writeRecord(toRecord(level, bindings, args));
+  const at =
+    (level: LogLevel) =>
+    (...args: unknown[]) =>
+      writeRecord(toRecord(level, bindings, args));
   return {
     debug: at('debug'),
     info: at('info'),
@@ -129,7 +132,10 @@ export function childLogger(bindings: Record<string, unknown> = {}): ChildLogger
 
 /** Points console.* at the record channel (console.log/info: info, debug/trace: debug, warn, error). */
 export function forwardConsole(): void {
-  const put = (level: LogLevel) => (...args: unknown[]) => writeRecord({ level, msg: format(...args) });
+  const put =
+    (level: LogLevel) =>
+    (...args: unknown[]) =>
+      writeRecord({ level, msg: format(...args) });
   console.log = put('info');
   console.info = put('info');
   console.debug = put('debug');

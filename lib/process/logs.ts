@@ -64,8 +64,10 @@ export function toSink(logger: LogSink | undefined): (record: LogRecord) => void
   }
   return (record) => {
     const { msg, level, ...rest } = record;
-    const method = level === 'debug' ? (logger.debug ?? logger.info) : logger[level];
-    method.call(logger, rest, msg);
+    if (level === 'debug' && typeof logger.debug === 'function') logger.debug(rest, msg);
+    else if (level === 'debug' || level === 'info') logger.info(rest, msg);
+    else if (level === 'warn') logger.warn(rest, msg);
+    else logger.error(rest, msg);
   };
 }
 

@@ -138,7 +138,9 @@ export class SpawnedProcess {
   /** @internal spawnProcess's: the process has exited. */
   onExit(exit: ChildExit): void {
     this.#exit = exit;
-    this.objects.ownerGone(exit.signal !== null ? `the child process ${this.pid} was killed by ${exit.signal}` : `the child process ${this.pid} exited with code ${exit.code}`);
+    this.objects.ownerGone(
+      exit.signal !== null ? `the child process ${this.pid} was killed by ${exit.signal}` : `the child process ${this.pid} exited with code ${exit.code}`,
+    );
   }
 
   /**
@@ -267,7 +269,8 @@ export function spawnProcess(options: SpawnOptions = {}): Promise<SpawnedProcess
       void exited.then(() => rejectStart(err));
     };
     const timer = clock.setTimeout(
-      () => fail(new SpawnError(SpawnErrorCode.START_TIMEOUT, `${name}: the child did not report its address within ${startTimeout} ms; it was killed`, { pid })),
+      () =>
+        fail(new SpawnError(SpawnErrorCode.START_TIMEOUT, `${name}: the child did not report its address within ${startTimeout} ms; it was killed`, { pid })),
       startTimeout,
     );
     let reported: WireError | null = null;
@@ -281,7 +284,12 @@ export function spawnProcess(options: SpawnOptions = {}): Promise<SpawnedProcess
         fail(new SpawnError(SpawnErrorCode.START_FAILED, `${name}: the child failed to start: ${cause.name}: ${cause.message}`, { cause, pid, exit: how }));
       } else {
         const last = tail.trimEnd();
-        fail(new SpawnError(SpawnErrorCode.START_FAILED, `${name}: the child ${ended} before it was ready${last === '' ? '' : `; its last output:\n${last}`}`, { pid, exit: how }));
+        fail(
+          new SpawnError(SpawnErrorCode.START_FAILED, `${name}: the child ${ended} before it was ready${last === '' ? '' : `; its last output:\n${last}`}`, {
+            pid,
+            exit: how,
+          }),
+        );
       }
     };
     proc.on('message', (message: FromChild) => {
