@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload` or `-- objects` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects` or `-- spawn` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runCodecBench } from './codec.js';
@@ -8,8 +8,9 @@ import { runObjectsBench } from './objects.js';
 import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
+import { runSpawnBench } from './spawn.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'spawn'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -38,6 +39,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('objects')) {
     console.log('\nRemote objects: method calls per second, ObjectProxy beside plain ServerProxy calls to the same server, same run\n');
     console.log((await runObjectsBench()).text);
+  }
+  if (chosen.has('spawn')) {
+    console.log('\nChild processes: spawnProcess start-up and calls to a child, beside a WorkerPool task round trip, same run\n');
+    console.log(await runSpawnBench());
   }
 }
 

@@ -24,7 +24,7 @@ import {
   type SpawnOptions,
   type SpawnedProcess,
 } from '../lib/index.js';
-import { failure, pollUntil, RawClient, type RawResponse } from './support.js';
+import { failure, pollUntil, RawClient, turns, type RawResponse } from './support.js';
 import type { Store } from './fixtures/spawn-store.js';
 
 type StoreModule = typeof import('./fixtures/spawn-store.js');
@@ -97,6 +97,20 @@ t.test("pyacq's example: import a module in the child, create a map there, set a
   t.ok(isObjectProxy(made));
   const again = (await made.set('x', 1)) as unknown as ObjectProxy<Store>;
   t.equal(again.$ref.__ref__, made.$ref.__ref__, 'returning `this` gives the same reference');
+  // Every call in flight listens for the child's exit: many at once draw no MaxListeners warning.
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  t.same(
+    await Promise.all(Array.from({ length: 40 }, () => store.size())),
+    Array.from({ length: 40 }, () => 3),
+  );
+  await turns(2);
+  t.same(
+    warnings.map((w) => w.name),
+    [],
+  );
   t.same(await c.stop(), { code: 0, signal: null });
   t.ok(gone(c.pid), 'the pid is gone');
 });

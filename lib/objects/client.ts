@@ -14,6 +14,7 @@
 // caller still holds (comlink's failure).
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { RequestOptions } from '../client/request.js';
 import { ServerProxy, type ServerProxyOptions } from '../client/proxy.js';
 import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../errors.js';
@@ -67,6 +68,8 @@ export class ObjectClient implements ProxyHost {
     this.session = session ?? randomBytes(24).toString('base64url');
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(this.session)) throw new TypeError('session must be 16 to 64 characters of [A-Za-z0-9_-]');
     const base = new ServerProxy(url, proxyOptions);
+    // Every call in flight listens to it: no MaxListeners warning past ten.
+    setMaxListeners(0, this.#gone.signal);
     this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session }, signal: this.#gone.signal });
     this.url = base.url;
     this.#options = options;
