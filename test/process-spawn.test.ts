@@ -297,7 +297,7 @@ t.test("a child's own child follows the same rules: stopped with it, and gone wh
   t.pass('the grandchild exited by itself');
 });
 
-t.test('the parent killed with SIGKILL: its child and grandchild exit by themselves', async (t) => {
+t.test('the parent killed with SIGKILL: its child (stuck in a synchronous loop) and grandchild exit by themselves', async (t) => {
   const parent = spawn(process.execPath, [PARENT], { stdio: ['ignore', 'pipe', 'inherit'] });
   const pids: number[] = [];
   t.teardown(() => {
