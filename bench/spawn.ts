@@ -9,6 +9,7 @@
 //     request on loopback, XML-RPC both ways), one in flight and 32 in
 //     flight, beside a no-op WorkerPool task round trip (process and thread
 //     isolation, size 1): what a child's object costs against a pool's task.
+//     Each subject gets WARM_UP calls first, then the median of 5 rounds.
 //
 // Standalone:        node dist/bench/spawn.js [--starts 5]
 // From bench/run.ts: import { runSpawnBench } from './spawn.js'; console.log(await runSpawnBench());
@@ -23,6 +24,8 @@ import { asyncRate, formatRate, median, table } from './measure.js';
 type Tasks = typeof import('./offload-tasks.js');
 const TASKS = new URL('./offload-tasks.js', import.meta.url);
 const IN_FLIGHT = 32;
+/** Calls each subject gets before it is timed. */
+const WARM_UP = 2000;
 
 export interface SpawnBenchOptions {
   /** Starts timed per subject (the median is kept). Default 5. */
@@ -100,6 +103,8 @@ async function callTable(): Promise<string> {
       ['WorkerPool.run (threads), size 1', () => threadPool.run(TASKS, 'noop')],
     ];
     for (const [name, call] of subjects) {
+      // Both ends warm (the child's JIT too) before the clock starts.
+      for (let i = 0; i < WARM_UP; i++) await call();
       const one = await asyncRate(call, { maxOps: 100_000 });
       const many = await asyncRate(() => Promise.all(Array.from({ length: IN_FLIGHT }, call)), { maxOps: 100_000, perCall: IN_FLIGHT });
       rows.push([name, one, many]);
