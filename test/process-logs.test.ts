@@ -15,8 +15,22 @@ import { failure } from './support.js';
 type StoreModule = typeof import('./fixtures/spawn-store.js');
 const STORE = new URL('./fixtures/spawn-store.js', import.meta.url).href;
 
+const before = process.getActiveResourcesInfo().sort();
+/** Every child started here: all must be gone at the end. */
+const started: number[] = [];
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function child(t: Test, options: SpawnOptions = {}): Promise<SpawnedProcess> {
   const c = await spawnProcess({ name: 'logs', modules: [STORE], logger: null, execArgv: [], ...options });
+  started.push(c.pid);
   t.teardown(async () => {
     c.kill('SIGKILL');
     await c.exited;
@@ -171,4 +185,12 @@ t.test('child.logs keeps at most logBuffer records for a reader that has not cau
   for await (const r of q) got.push(r.msg);
   t.same(got, ['2', '3']);
   t.equal(q.dropped, 1);
+});
+
+t.test('after these tests no child process and no handle is left', async (t) => {
+  t.ok(started.length >= 6);
+  t.ok(started.every(gone), 'every child pid is gone (each was awaited)');
+  // A child's process handle leaves the loop in the close phase after its 'close' event.
+  await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  t.same(process.getActiveResourcesInfo().sort(), before, 'no handle left');
 });
