@@ -142,6 +142,10 @@ t.test('allowAnyModule: any local file by path, file URL or ./ relative to cwd, 
   const strict = await child(t);
   const err = await failure(strict.objects.import('./spawn-store.js'));
   t.ok(err instanceof Fault && err.faultCode === ObjectFaultCode.NOT_OFFERED, 'without the option, only the list');
+  // The issue's spelling: a relative entry of the list, resolved against cwd, imported by the same string.
+  const relative = await child(t, { modules: ['./spawn-store.js'], cwd: FIXTURES });
+  const store = await (await relative.objects.import<StoreModule>('./spawn-store.js')).Store.new();
+  t.equal(await store.size(), 0);
 });
 
 t.test('without the bearer token every request is answered 401 and nothing else, whatever the path', async (t) => {
@@ -175,6 +179,15 @@ t.test('without the bearer token every request is answered 401 and nothing else,
   const withToken = new ServerProxy(c.url, { headers: { Authorization: `Bearer ${c.token}` } });
   t.teardown(() => withToken.close());
   t.same(await withToken.objects.ping(), { ok: true }, 'the token opens it');
+});
+
+t.test('bad options reject before anything is forked: a module that is not a local file, a bad port, a bad logger', async (t) => {
+  const err = await failure(spawnProcess({ modules: ['https://example.com/x.js'] }));
+  t.ok(err instanceof TypeError);
+  t.match(err.message, /not a local file/);
+  t.ok((await failure(spawnProcess({ port: 70000 }))) instanceof RangeError);
+  t.ok((await failure(spawnProcess({ logger: { info() {} } as never }))) instanceof TypeError);
+  t.ok((await failure(spawnProcess({ classes: { X: `${STORE}#` } }))) instanceof TypeError);
 });
 
 t.test('start-up failure: a module that throws rejects with the child’s error and stack, and the child is gone', async (t) => {
@@ -217,6 +230,7 @@ t.test('the child crashing mid-call: the pending call fails with OWNER_GONE at o
   const c = await child(t);
   const m = await storeModule(c);
   const pending = failure(m.never());
+  for (let i = 0; i < 1000 && (await m.neverCalls()) < 1; i++);
   await m.exitNow(3);
   const err = await pending;
   t.ok(err instanceof RemoteObjectError && err.code === RemoteObjectErrorCode.OWNER_GONE, `pending: ${err.message}`);
@@ -231,13 +245,9 @@ t.test('the child killed from outside (SIGKILL): pending calls fail with OWNER_G
   const c = await child(t);
   const m = await storeModule(c);
   const store = await m.Store.new();
-  const pending = [
-    m.never(),
-    store
-      .$with({ timeout: 0 })
-      .get('x')
-      .then(() => m.never()),
-  ].map(failure);
+  const pending = [m.never(), m.$with({ timeout: 0 }).never()].map(failure);
+  // Both are in flight in the child, on two connections.
+  for (let i = 0; i < 1000 && (await m.neverCalls()) < 2; i++);
   process.kill(c.pid, 'SIGKILL');
   for (const p of pending) {
     const err = await p;
@@ -267,12 +277,15 @@ t.test('stop({ timeout }): a call that never ends gets SIGTERM past it, and SIGK
   const c = await child(t);
   const m = await storeModule(c);
   const pending = failure(m.never());
+  // It has reached the child: a request still on the wire when the server closes is not in flight there.
+  for (let i = 0; i < 1000 && (await m.neverCalls()) < 1; i++);
   t.same(await c.stop({ timeout: 50 }), { code: null, signal: 'SIGTERM' });
   t.equal(((await pending) as RemoteObjectError).code, RemoteObjectErrorCode.OWNER_GONE);
   const stubborn = await child(t);
   const s = await storeModule(stubborn);
   await s.ignoreSigterm();
   const hanging = failure(s.never());
+  for (let i = 0; i < 1000 && (await s.neverCalls()) < 1; i++);
   t.same(await stubborn.stop({ timeout: 50 }), { code: null, signal: 'SIGKILL' });
   t.equal(((await hanging) as RemoteObjectError).code, RemoteObjectErrorCode.OWNER_GONE);
 });

@@ -181,6 +181,15 @@ export class SpawnedProcess {
  * start; the child is gone by then.
  */
 export function spawnProcess(options: SpawnOptions = {}): Promise<SpawnedProcess> {
+  try {
+    return launch(options);
+  } catch (err) {
+    // A bad option rejects too, before anything is forked.
+    return Promise.reject(err);
+  }
+}
+
+function launch(options: SpawnOptions): Promise<SpawnedProcess> {
   const name = options.name ?? 'child';
   if (typeof name !== 'string' || name === '' || /[\r\n]/.test(name)) throw new TypeError('name must be a one-line string');
   const cwd = options.cwd ?? process.cwd();
@@ -295,7 +304,7 @@ export function spawnProcess(options: SpawnOptions = {}): Promise<SpawnedProcess
     proc.on('message', (message: FromChild) => {
       if (settled) return;
       if (message.type === 'failed') {
-        // It exits after saying so; the rejection waits for that (onExit).
+        // It exits after saying so; the rejection waits for that (onClosed).
         reported = message.error;
       } else if (message.type === 'ready' && exit === null) {
         settled = true;
