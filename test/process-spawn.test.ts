@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import {
   Fault,
+  ObjectClient,
+  ObjectServer,
+  Server,
+  type Handler,
   ObjectFaultCode,
   ParallelServerProxy,
   ProtocolError,
@@ -179,6 +183,33 @@ t.test('without the bearer token every request is answered 401 and nothing else,
   const withToken = new ServerProxy(c.url, { headers: { Authorization: `Bearer ${c.token}` } });
   t.teardown(() => withToken.close());
   t.same(await withToken.objects.ping(), { ok: true }, 'the token opens it');
+});
+
+t.test('the token goes to the child only: a reference of another server handed back through the child is called without it', async (t) => {
+  const c = await child(t);
+  const seen: (string | undefined)[] = [];
+  // shareRefs: the peer client the proxy comes back on has a session of its own.
+  const objects = new ObjectServer({ classes: { Store: (await import('./fixtures/spawn-store.js')).Store }, shareRefs: true });
+  const recorder: Handler = {
+    match: (r) => objects.match(r),
+    handle: (r) => (seen.push(r.header('authorization')), objects.handle(r)),
+  };
+  const server = new Server({ handlers: [recorder] });
+  const { port } = await server.listen(0);
+  const local = new ObjectClient(`http://127.0.0.1:${port}/RPC2`);
+  t.teardown(async () => {
+    await local.close();
+    await server.close();
+    objects.close();
+  });
+  const mine = await local.create<Store>('Store');
+  await mine.set('here', 'local');
+  const store = await (await storeModule(c)).Store.new();
+  await store.set('peer', mine); // the child keeps it as a ForeignRef
+  const back = (await store.get('peer')) as unknown as ObjectProxy<Store>;
+  seen.length = 0;
+  t.equal(await back.get('here'), 'local', 'the reference reaches its owner');
+  t.same(seen, [undefined], "the child's token is not sent to another server");
 });
 
 t.test('bad options reject before anything is forked: a module that is not a local file, a bad port, a bad logger', async (t) => {
