@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects` or `-- access-log` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- access-log` or `-- spawn` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runAccessLogBench } from './access-log.js';
@@ -9,8 +9,9 @@ import { runObjectsBench } from './objects.js';
 import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
+import { runSpawnBench } from './spawn.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log', 'spawn'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -43,6 +44,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('access-log')) {
     console.log('\nAccess log: add calls per second, the demo server with the access log off and on, same run\n');
     console.log((await runAccessLogBench()).text);
+  }
+  if (chosen.has('spawn')) {
+    console.log('\nChild processes: spawnProcess start-up and calls to a child, beside a WorkerPool task round trip, same run\n');
+    console.log(await runSpawnBench());
   }
 }
 

@@ -303,3 +303,36 @@ export class RemoteObjectError extends XmlRpcError {
     this.ref = ref;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Child-process errors (lib/process): spawnProcess could not start a child.
+
+export const SpawnErrorCode = {
+  /** The child failed while starting: a module threw, the port could not be bound, it exited or was killed. `cause` is its error, with its stack. */
+  START_FAILED: 'ERR_SPAWN_START_FAILED',
+  /** The child did not report its address within `startTimeout`; it was killed. */
+  START_TIMEOUT: 'ERR_SPAWN_START_TIMEOUT',
+} as const;
+
+export type SpawnErrorCodeValue = (typeof SpawnErrorCode)[keyof typeof SpawnErrorCode];
+
+/**
+ * spawnProcess rejected: see `SpawnErrorCode`. The child is gone when this is
+ * thrown (its `pid` is reaped). `cause` is the child's own error, rebuilt with
+ * its name, message and stack, when it reported one.
+ */
+export class SpawnError extends XmlRpcError {
+  /** The child's pid (gone by now), when it was started at all. */
+  readonly pid: number | undefined;
+  /** How it ended: exit code and signal. */
+  readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  constructor(
+    code: SpawnErrorCodeValue,
+    message: string,
+    options?: { cause?: unknown; pid?: number; exit?: { code: number | null; signal: NodeJS.Signals | null } },
+  ) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.pid = options?.pid;
+    this.exit = options?.exit;
+  }
+}

@@ -102,3 +102,13 @@ export { isObjectProxy } from './objects/proxy.js';
 export type { ObjectProxy, ObjectProxyHelpers, ProxyCallOptions, RemoteClass, RemoteMember, RemoteMethodOf, FieldNames } from './objects/proxy.js';
 export { RemoteObjectError, RemoteObjectErrorCode } from './errors.js';
 export type { RemoteObjectErrorCodeValue } from './errors.js';
+
+// lib/process: child processes serving remote objects (issue 12)
+export { spawnProcess, SpawnedProcess, stopAllChildren } from './process/spawn.js';
+export type { SpawnOptions, SpawnObjectOptions, ChildExit } from './process/spawn.js';
+export type { LogRecord, LogLevel, LogSink, LevelLogger } from './process/logs.js';
+export { childLogger } from './process/child-log.js';
+export type { ChildLogger } from './process/child-log.js';
+export { BearerGate } from './process/bearer.js';
+export { SpawnError, SpawnErrorCode } from './errors.js';
+export type { SpawnErrorCodeValue } from './errors.js';

@@ -14,6 +14,7 @@
 // caller still holds (comlink's failure).
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { RequestOptions } from '../client/request.js';
 import { ServerProxy, type ServerProxyOptions } from '../client/proxy.js';
 import { Fault, RemoteObjectError, RemoteObjectErrorCode, TransportError, TransportErrorCode } from '../errors.js';
@@ -65,6 +66,8 @@ export class ObjectClient implements ProxyHost {
   #callIds = 0;
   /** Set once the owner has answered: a later connect failure means it went away (OWNER_GONE). */
   #answered = false;
+  /** Aborted by ownerGone(): every call carries its signal, so calls in flight fail at once. */
+  readonly #gone = new AbortController();
   #live = 0;
   #doomed: RefStruct[] = [];
   #flushScheduled = false;
@@ -77,7 +80,9 @@ export class ObjectClient implements ProxyHost {
     this.session = session ?? randomBytes(24).toString('base64url');
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(this.session)) throw new TypeError('session must be 16 to 64 characters of [A-Za-z0-9_-]');
     const base = new ServerProxy(url, proxyOptions);
-    this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session } });
+    // Every call in flight listens to it: no MaxListeners warning past ten.
+    setMaxListeners(0, this.#gone.signal);
+    this.#server = base.withOptions({ headers: { [SESSION_HEADER_NAME]: this.session }, signal: this.#gone.signal });
     this.url = base.url;
     this.#owners = {
       root: this,
@@ -142,6 +147,16 @@ export class ObjectClient implements ProxyHost {
 
   stats(): ObjectClientStats {
     return { live: this.#live, pending: this.#inFlight.size, gcReleased: this.#gcReleased, gcBatches: this.#gcBatches };
+  }
+
+  /**
+   * Says the owner is gone for good (spawnProcess calls it when its child
+   * exits): calls in flight fail now with OWNER_GONE, not when a timeout or
+   * the socket says so, and so does every later call, without a request.
+   */
+  ownerGone(reason: string): void {
+    if (!this.#gone.signal.aborted)
+      this.#gone.abort(new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, '', `the owner at ${this.url} is gone: ${reason}`));
   }
 
   /** Sends the references of collected proxies now rather than after this turn; resolves once that batch is answered. */
@@ -212,6 +227,9 @@ export class ObjectClient implements ProxyHost {
   }
 
   async #request(method: string, params: unknown[], options: RequestOptions | undefined, refId: string): Promise<unknown> {
+    if (this.#gone.signal.aborted) throw this.#failure(this.#gone.signal.reason, refId, method);
+    // A call's own signal replaces the client's in withOptions: listen to both.
+    if (options?.signal !== undefined) options = { ...options, signal: AbortSignal.any([options.signal, this.#gone.signal]) };
     const server = options === undefined ? this.#server : this.#server.withOptions(options);
     let result: unknown;
     try {
@@ -225,6 +243,10 @@ export class ObjectClient implements ProxyHost {
 
   /** What a failed call reports: RELEASED and OWNER_GONE as RemoteObjectError, everything else as it came. */
   #failure(err: unknown, refId: string, method: string): unknown {
+    if (this.#gone.signal.aborted) {
+      const why = this.#gone.signal.reason as RemoteObjectError;
+      return new RemoteObjectError(RemoteObjectErrorCode.OWNER_GONE, refId, `${method}: ${why.message}`, { cause: err === why ? undefined : err });
+    }
     if (err instanceof Fault && err.faultCode === ObjectFaultCode.RELEASED) {
       return new RemoteObjectError(RemoteObjectErrorCode.RELEASED, refId, err.faultString, { cause: err });
     }

@@ -47,6 +47,13 @@ export interface ObjectServerOptions extends XmlRpcHandlerOptions {
    * otherwise (default false). Read the security table in the README first.
    */
   allowRemote?: boolean;
+  /**
+   * Asked for an objects.import name that `modules` does not list: a
+   * specifier or URL to import, or undefined to refuse (NOT_OFFERED). The
+   * owner's policy (spawnProcess's `allowAnyModule`: any local file); never
+   * evaluates anything itself.
+   */
+  resolveModule?: (name: string) => string | URL | undefined;
   /** The `url` references carry (default `http://<Host header><path>`). Set it behind TLS or a proxy. */
   url?: string;
   /** How long objects.release waits for the disposals it started, ms (default 10 s): past it, it answers and the late dispose is reported to onError. */
@@ -98,6 +105,7 @@ export class ObjectServer extends XmlRpcDispatcher {
   private readonly onError: (err: unknown) => void;
   private readonly clock: Clock;
   private readonly disposeTimeout: number;
+  private readonly resolveModule: ((name: string) => string | URL | undefined) | undefined;
   /** Promises of the disposals a release started: the release answers once they are done. */
   private disposals: Promise<void>[] | null = null;
 
@@ -112,6 +120,7 @@ export class ObjectServer extends XmlRpcDispatcher {
       shareRefs,
       exposeTable,
       allowRemote,
+      resolveModule,
       url,
       disposeTimeout,
       clock,
@@ -126,6 +135,7 @@ export class ObjectServer extends XmlRpcDispatcher {
       maxRefs: count('maxRefs', maxRefs, DEFAULT_OBJECT_LIMITS.maxRefs),
     };
     this.onError = onError ?? defaultOnError;
+    this.resolveModule = resolveModule;
     this.clock = clock ?? systemClock;
     this.disposeTimeout = disposeTimeout === undefined ? 10_000 : timeoutMs('disposeTimeout', disposeTimeout);
     this.table = new ObjectTable(limits, this.clock, (object) => this.dispose(object));
@@ -326,7 +336,7 @@ export class ObjectServer extends XmlRpcDispatcher {
 
   private async importModule(name: unknown, scope: Scope): Promise<unknown> {
     if (typeof name !== 'string') throw new Fault(FaultCode.INVALID_PARAMS, 'objects.import takes a module name');
-    const specifier = this.modules.get(name);
+    const specifier = this.modules.get(name) ?? this.resolveModule?.(name);
     if (specifier === undefined) throw objectFault(ObjectFaultCode.NOT_OFFERED, `module "${name.slice(0, 100)}" is not offered`);
     let loading = this.imported.get(name);
     if (loading === undefined) {

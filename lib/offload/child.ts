@@ -5,36 +5,13 @@
 //
 // It must not outlive the pool's process, even one killed by SIGKILL while a
 // task here is in a synchronous loop: then this main thread never sees the
-// IPC 'disconnect'. A small watchdog thread, which no task can block, checks
-// every WATCH_MS whether the parent is still this process's parent, and
-// kills this process (SIGKILL: a task's signal handlers cannot keep it) when
-// it is not. Tasks are taken only once the watchdog runs.
+// IPC 'disconnect'. The watchdog thread of lib/fork/watchdog.ts, which no
+// task can block, kills this process when the parent is gone. Tasks are
+// taken only once the watchdog runs.
 
-import { Worker } from 'node:worker_threads';
+import { startParentWatchdog } from '../fork/watchdog.js';
 import { taskRunner } from './run-task.js';
 import { asDataCloneError, toWire, type FromChild, type ToChild, type TaskReply } from './wire.js';
-
-const WATCH_MS = 250;
-
-// CommonJS, run by the watchdog thread (eval). A dead parent's children are
-// handed to another process (process.ppid changes; on Linux at once, even
-// while the parent is a zombie); where ppid does not change (Windows), the
-// parent's pid stops answering signal 0.
-const WATCHDOG = `
-const { workerData } = require('node:worker_threads');
-function orphaned() {
-  if (process.ppid !== workerData.parent) return true;
-  try {
-    process.kill(workerData.parent, 0);
-    return false;
-  } catch (err) {
-    return err.code === 'ESRCH';
-  }
-}
-setInterval(() => {
-  if (orphaned()) process.kill(process.pid, 'SIGKILL');
-}, workerData.every);
-`;
 
 if (process.send === undefined) throw new Error('child.js is the entry of a WorkerPool child process (isolation: process), forked with an IPC channel');
 
@@ -72,7 +49,5 @@ process.on('uncaughtException', (err) => {
   }
 });
 
-// No flags: the loaders a task may need are not the watchdog's.
-const watchdog = new Worker(WATCHDOG, { eval: true, execArgv: [], workerData: { parent, every: WATCH_MS } });
-watchdog.unref();
+const watchdog = startParentWatchdog(parent);
 watchdog.once('online', () => send({ type: 'ready' }));

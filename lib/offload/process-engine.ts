@@ -18,7 +18,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
+import { childExecArgv } from '../fork/exec-argv.js';
 import { OffloadErrorCode, WorkerPoolError, type OffloadErrorCodeValue } from '../errors.js';
 import type { EngineOptions, OffloadEngine } from './engine.js';
 import { asDataCloneError, BUILTIN_ERROR_CLASSES, fromWire, type FromChild, type TaskMessage, type TaskReply, type ToChild, type WireFailure } from './wire.js';
@@ -29,9 +29,6 @@ const STDERR_TAIL = 8192;
 // V8's banners: past the heap cap at run time, and too small a heap to start at all.
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Fatal JavaScript OOM/i;
 const BUILTINS = new Map(BUILTIN_ERROR_CLASSES.map((Class) => [Class.name, Class]));
-/** Flags of this process a child must not repeat: they run code, wait for a debugger, or are not for a module entry. */
-const NOT_INHERITED = /^(-e|--eval|-p|--print|-c|--check|-i|--interactive|--test|--watch|--inspect|--debug)/;
-const WITH_VALUE = new Set(['-e', '--eval', '-p', '--print']);
 
 interface Job {
   readonly task: TaskMessage;
@@ -315,15 +312,4 @@ export class ProcessEngine implements OffloadEngine {
   }
 }
 
-/** This process's flags a child keeps (loaders, --enable-source-maps...), and resourceLimits as V8 flags. */
-export function childExecArgv(parent: readonly string[], limits: ResourceLimits | undefined): string[] {
-  const argv: string[] = [];
-  for (let i = 0; i < parent.length; i++) {
-    const flag = parent[i]!;
-    if (!NOT_INHERITED.test(flag)) argv.push(flag);
-    else if (WITH_VALUE.has(flag)) i++;
-  }
-  if (limits?.maxOldGenerationSizeMb !== undefined) argv.push(`--max-old-space-size=${Math.max(1, Math.ceil(limits.maxOldGenerationSizeMb))}`);
-  if (limits?.maxYoungGenerationSizeMb !== undefined) argv.push(`--max-semi-space-size=${Math.max(1, Math.ceil(limits.maxYoungGenerationSizeMb / 3))}`);
-  return argv;
-}
+export { childExecArgv };
