@@ -4,6 +4,8 @@
 // threshold are decoded and encoded on a WorkerPool, off the event loop.
 // SIGINT/SIGTERM close it gracefully: in-flight calls are answered first, for
 // at most the shutdown timeout; a second signal stops it at once.
+// --workers N|0|auto: N processes share the port (lib/cluster); SIGHUP
+// reloads them one at a time, SIGUSR2 prints each worker's stats.
 
 import { availableParallelism, constants } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -11,6 +13,7 @@ import { WorkerPool } from '../lib/offload/pool.js';
 import { timeoutMs } from '../lib/options.js';
 import { DEFAULT_CODEC_THRESHOLD } from '../lib/rpc/codec-offload.js';
 import { Server } from '../lib/server/server.js';
+import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { DemoHandler } from './demo.js';
 
 /** Seconds a graceful close may take before what is left is dropped. */
@@ -20,7 +23,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 const CODEC_MAX_QUEUE = 64;
 
 const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
-                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec]
+                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec] [--workers N|0|auto]
 
   --shutdown-timeout <seconds>  on SIGINT/SIGTERM, how long calls in flight may take
                                 before the rest is dropped (0: at once); a second
@@ -29,7 +32,10 @@ const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC
                                 decoded and encoded on worker threads, off the
                                 event loop
   --inline-codec                decode and encode everything on the event loop
-                                (no worker threads)`;
+                                (no worker threads)
+  --workers <N|0|auto>          N processes share the port (0 or auto: one per
+                                core); SIGHUP reloads them one at a time, SIGUSR2
+                                prints their stats; worker.info() says which answered`;
 
 async function main(argv: string[]): Promise<void> {
   let values: {
@@ -39,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
     'shutdown-timeout'?: string;
     'codec-threshold'?: string;
     'inline-codec'?: boolean;
+    workers?: string;
     help?: boolean;
   };
   try {
@@ -51,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
         'shutdown-timeout': { type: 'string' },
         'codec-threshold': { type: 'string' },
         'inline-codec': { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -83,6 +91,32 @@ async function main(argv: string[]): Promise<void> {
   if (thresholdText !== undefined && !/^[0-9]+$/.test(thresholdText)) {
     process.stderr.write(`bad --codec-threshold: ${JSON.stringify(thresholdText)} is not a number of bytes\n${USAGE}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (values.workers !== undefined) {
+    let workers: number;
+    try {
+      workers = workerCount(values.workers);
+    } catch (err) {
+      process.stderr.write(`bad --workers: ${(err as Error).message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const fleet = await serveWorkers({
+      workers,
+      port,
+      host,
+      shutdownTimeout,
+      setup: ({ slot, id }) => {
+        const handler = new DemoHandler({ path, offload: values['inline-codec'] === true ? undefined : { pool: new WorkerPool({ size: 1, maxQueue: CODEC_MAX_QUEUE }), threshold } });
+        handler.registerFunction(() => ({ id, slot, pid: process.pid }), 'worker.info', { help: 'worker.info(): which worker process answered: {id, slot, pid}.' });
+        return new Server({ handlers: [handler] });
+      },
+    });
+    if (fleet.role === 'primary') {
+      process.stdout.write(`XML-RPC server listening on http://${host}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
+      process.on('SIGUSR2', () => void fleet.stats().then((s) => process.stdout.write(`${JSON.stringify(s)}\n`)));
+    }
     return;
   }
   // One worker fewer than the cores: the event loop keeps one.
