@@ -49,10 +49,13 @@ export interface ServeWorkersOptions {
   backoff?: Partial<BackoffOptions>;
   /** Handle SIGHUP, SIGTERM and SIGINT in the primary (default true). */
   signals?: boolean;
-  /** Replacements, exits and reloads, as they happen (default: a line on stderr for each exit). */
-  onEvent?: (event: SupervisorEvent) => void;
+  /** Replacements, exits, reloads and signals, as they happen (default: a line on stderr for each unasked exit and each signal's outcome). */
+  onEvent?: (event: FleetEvent) => void;
   clock?: Clock;
 }
+
+/** A signal the primary handles, when it arrives and when what it asked for is done. */
+export type FleetEvent = SupervisorEvent | { type: 'signal'; signal: 'SIGHUP' | 'SIGTERM' | 'SIGINT'; phase: 'received' | 'done' | 'failed'; error?: Error };
 
 /** What serveWorkers gives the primary. */
 export interface WorkerFleet {
@@ -97,9 +100,10 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
   let port = options.port ?? 0;
   const onEvent =
     options.onEvent ??
-    ((event: SupervisorEvent) => {
+    ((event: FleetEvent) => {
       if (event.type === 'exit' && event.restartIn >= 0)
         process.stderr.write(`worker ${event.id} (pid ${String(event.pid)}) exited (code ${String(event.code)}, signal ${String(event.signal)}); replaced in ${event.restartIn} ms\n`);
+      if (event.type === 'signal' && event.phase !== 'received') process.stderr.write(`${event.signal}: ${event.phase}${event.error === undefined ? '' : `: ${event.error.message}`}\n`);
     });
   const supervisor = new Supervisor({
     workers: count,
@@ -144,13 +148,21 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
   };
   if (options.signals !== false) {
     process.on('SIGHUP', () => {
-      fleet.reload().catch((err: unknown) => process.stderr.write(`reload stopped: ${err instanceof Error ? err.message : String(err)}\n`));
+      onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'received' });
+      fleet.reload().then(
+        () => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'done' }),
+        (err: unknown) => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'failed', error: err as Error }),
+      );
     });
     let stopping = false;
-    const stop = () => {
+    const stop = (signal: 'SIGTERM' | 'SIGINT') => {
       if (stopping) return;
       stopping = true;
-      void fleet.close().then(() => process.exit(0));
+      onEvent({ type: 'signal', signal, phase: 'received' });
+      void fleet.close().then(() => {
+        onEvent({ type: 'signal', signal, phase: 'done' });
+        process.exit(0);
+      });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
