@@ -20,11 +20,13 @@ import { ClusterError, ClusterErrorCode } from '../errors.js';
 import type { ServerStats } from '../server/server.js';
 
 /** What the primary sends a worker. */
-export type ToWorker = { type: 'stop'; timeout: number } | { type: 'stats'; seq: number };
+export type ToWorker = { type: 'stop'; timeout: number } | { type: 'stats'; seq: number } | { type: 'unlisted' };
 /** What a worker sends the primary. */
 export type FromWorker =
   | { type: 'ready'; port: number; address: string; urls: string[] }
-  | { type: 'stats'; seq: number; stats: ServerStats; rss: number; maxRss: number };
+  | { type: 'stats'; seq: number; stats: ServerStats; rss: number; maxRss: number }
+  /** Its listener is closed; it waits for 'unlisted' before it may exit (see onMessage). */
+  | { type: 'unlisting' };
 
 /** One worker process as the supervisor sees it. */
 export interface WorkerChild {
@@ -264,6 +266,17 @@ export class Supervisor {
       slot.current = live;
       this.onEvent({ type: 'ready', slot: slot.index, id: live.child.id, pid: live.child.pid, port: message.port });
       for (const fn of live.onReady.splice(0)) fn(null);
+    } else if (message.type === 'unlisting') {
+      // node:cluster hands each connection to a worker and forgets it until the worker
+      // answers; a worker that exits with one on its way leaves that client hanging.
+      // The channel is ordered: by the time this message is read, the cluster's own
+      // 'close' before it has taken the worker off the round-robin, and every
+      // connection handed to it so far is on the wire ahead of this answer.
+      try {
+        live.child.send({ type: 'unlisted' });
+      } catch {
+        // Gone already.
+      }
     } else if (message.type === 'stats') {
       this.statsWaiters.get(message.seq)?.(message);
     }

@@ -196,17 +196,23 @@ async function runWorker(options: ServeWorkersOptions): Promise<WorkerSide> {
     process.exit(1);
   }
   let stopping: Promise<void> | null = null;
+  let unlisted: () => void = () => {};
   const stop = (timeout: number) => {
-    stopping ??= Promise.all([server, ...also].map((s) => s.close({ timeout }))).then(() => {
-      // Exit on our own once everything is answered: the primary counts on the exit.
-      process.exit(0);
-    });
+    if (stopping !== null) return stopping;
+    const closed = Promise.all([server, ...also].map((s) => s.close({ timeout })));
+    // Not before the primary has taken this worker off its round-robin (see Supervisor's 'unlisting').
+    const offTheList = process.connected ? new Promise<void>((resolve) => (unlisted = resolve)) : Promise.resolve();
+    send({ type: 'unlisting' });
+    process.once('disconnect', () => unlisted());
+    // Exit on our own once everything is answered: the primary counts on the exit.
+    stopping = Promise.all([closed, offTheList]).then(() => process.exit(0));
     return stopping;
   };
   process.on('message', (message: unknown) => {
     if (typeof message !== 'object' || message === null || (message as { tag?: unknown }).tag !== TAG) return;
     const body = (message as { body: ToWorker }).body;
     if (body.type === 'stop') void stop(body.timeout);
+    else if (body.type === 'unlisted') unlisted();
     else if (body.type === 'stats') send({ type: 'stats', seq: body.seq, stats: server.stats(), rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 });
   });
   // The primary is gone: nobody will tell this worker to stop, so it does so itself.
