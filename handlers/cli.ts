@@ -110,12 +110,18 @@ async function main(argv: string[]): Promise<void> {
       // Said on stdout, as the single-process server says it: the tests and operators wait for these lines.
       onEvent: (event) => {
         if (event.type === 'signal') process.stdout.write(`${event.signal}: ${event.phase}${event.error === undefined ? '' : `: ${event.error.message}`}\n`);
-        if (event.type === 'exit' && event.restartIn >= 0) process.stdout.write(`worker ${event.id} (pid ${String(event.pid)}) exited; replaced in ${event.restartIn} ms\n`);
+        if (event.type === 'exit' && event.restartIn >= 0)
+          process.stdout.write(`worker ${event.id} (pid ${String(event.pid)}) exited; replaced in ${event.restartIn} ms\n`);
         if (event.type === 'ready') process.stdout.write(`worker ${event.id} (pid ${String(event.pid)}) listening\n`);
       },
       setup: ({ slot, id }) => {
-        const handler = new DemoHandler({ path, offload: values['inline-codec'] === true ? undefined : { pool: new WorkerPool({ size: 1, maxQueue: CODEC_MAX_QUEUE }), threshold } });
-        handler.registerFunction(() => ({ id, slot, pid: process.pid }), 'worker.info', { help: 'worker.info(): which worker process answered: {id, slot, pid}.' });
+        const handler = new DemoHandler({
+          path,
+          offload: values['inline-codec'] === true ? undefined : { pool: new WorkerPool({ size: 1, maxQueue: CODEC_MAX_QUEUE }), threshold },
+        });
+        handler.registerFunction(() => ({ id, slot, pid: process.pid }), 'worker.info', {
+          help: 'worker.info(): which worker process answered: {id, slot, pid}.',
+        });
         return new Server({ handlers: [handler] });
       },
     });

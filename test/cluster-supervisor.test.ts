@@ -132,7 +132,13 @@ t.test('a worker that lived past resetAfter is replaced after the first delay ag
   const clock = new ManualClock();
   const f = fakes();
   const delays: number[] = [];
-  const s = new Supervisor({ workers: 1, spawn: f.spawn, clock, backoff: { initial: 100, max: 10_000, resetAfter: 5000 }, onEvent: (e) => e.type === 'exit' && delays.push(e.restartIn) });
+  const s = new Supervisor({
+    workers: 1,
+    spawn: f.spawn,
+    clock,
+    backoff: { initial: 100, max: 10_000, resetAfter: 5000 },
+    onEvent: (e) => e.type === 'exit' && delays.push(e.restartIn),
+  });
   f.setOnSpawn((fake) => queueMicrotask(() => fake.ready()));
   await s.start();
   for (let i = 0; i < 3; i++) {

@@ -24,7 +24,9 @@ interface Primary {
 }
 
 async function startPrimary(t: { teardown(fn: () => unknown): void }, workers: number): Promise<Primary> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec', '--shutdown-timeout', '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec', '--shutdown-timeout', '60'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -166,7 +168,10 @@ t.test('SIGHUP reloads under load: no call fails, the worker is replaced, the po
   t.same(failures, [], `no call failed of ${calls}`);
   t.comment(`${calls} calls, by pid: ${JSON.stringify([...pids])}`);
   const after = new Set([(await info(p.port)).pid]);
-  t.notOk([...after].some((pid) => before.has(pid)), 'the worker is new');
+  t.notOk(
+    [...after].some((pid) => before.has(pid)),
+    'the worker is new',
+  );
   t.ok(await gone(before), 'the old workers have exited');
   t.ok([...before].some((pid) => pids.has(pid)) && [...after].some((pid) => pids.has(pid)), 'the load was served by old and new workers');
   p.child.kill('SIGTERM');

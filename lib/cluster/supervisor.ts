@@ -143,7 +143,8 @@ export class Supervisor {
   /** The workers now serving, by slot. */
   workers(): { slot: number; id: number; pid: number | undefined; ready: boolean }[] {
     const rows: { slot: number; id: number; pid: number | undefined; ready: boolean }[] = [];
-    for (const slot of this.slots) if (slot.current !== null) rows.push({ slot: slot.index, id: slot.current.child.id, pid: slot.current.child.pid, ready: slot.current.ready });
+    for (const slot of this.slots)
+      if (slot.current !== null) rows.push({ slot: slot.index, id: slot.current.child.id, pid: slot.current.child.pid, ready: slot.current.ready });
     return rows;
   }
 
@@ -214,7 +215,15 @@ export class Supervisor {
       }),
     );
     const workers = rows.filter((row): row is WorkerStats => row !== null);
-    const total: ServerStats = { connections: 0, bufferedBytes: 0, peakBufferedBytes: 0, refusedForMemory: 0, closedSlowReaders: 0, refusedConnections: 0, evictedConnections: 0 };
+    const total: ServerStats = {
+      connections: 0,
+      bufferedBytes: 0,
+      peakBufferedBytes: 0,
+      refusedForMemory: 0,
+      closedSlowReaders: 0,
+      refusedConnections: 0,
+      evictedConnections: 0,
+    };
     for (const row of workers) {
       if (row.server === null) continue;
       for (const key of Object.keys(total) as (keyof ServerStats)[]) total[key] += row.server[key];
@@ -244,7 +253,15 @@ export class Supervisor {
 
   /** Spawns the worker of `slot`; it becomes the slot's current one when it is listening (at once when the slot is empty). */
   private launch(slot: Slot, replacing: Live | null = null): Live {
-    const live: Live = { child: null as unknown as WorkerChild, startedAt: this.clock.now(), ready: false, stopping: false, onReady: [], onExit: [], killTimer: null };
+    const live: Live = {
+      child: null as unknown as WorkerChild,
+      startedAt: this.clock.now(),
+      ready: false,
+      stopping: false,
+      onReady: [],
+      onExit: [],
+      killTimer: null,
+    };
     live.child = this.spawnChild(slot.index, {
       message: (message) => this.onMessage(slot, live, message),
       exit: (code, signal) => this.onExit(slot, live, code, signal),
@@ -286,7 +303,10 @@ export class Supervisor {
     this.alive.delete(live);
     if (live.killTimer !== null) this.clock.clearTimeout(live.killTimer);
     if (!live.ready) {
-      const err = new ClusterError(ClusterErrorCode.WORKER_FAILED, `worker ${live.child.id} (slot ${slot.index}) exited before listening (code ${String(code)}, signal ${String(signal)})`);
+      const err = new ClusterError(
+        ClusterErrorCode.WORKER_FAILED,
+        `worker ${live.child.id} (slot ${slot.index}) exited before listening (code ${String(code)}, signal ${String(signal)})`,
+      );
       for (const fn of live.onReady.splice(0)) fn(err);
     }
     for (const fn of live.onExit.splice(0)) fn();

@@ -90,7 +90,10 @@ export function workerCount(value: number | string): number {
 
 export async function serveWorkers(options: ServeWorkersOptions): Promise<WorkerFleet | WorkerSide> {
   if (options.reusePort === true && !reusePortSupported())
-    throw new ClusterError(ClusterErrorCode.REUSE_PORT_UNSUPPORTED, `reusePort needs Node 22.12+ or 23.1+ on Linux or FreeBSD; this is Node ${process.versions.node} on ${process.platform}`);
+    throw new ClusterError(
+      ClusterErrorCode.REUSE_PORT_UNSUPPORTED,
+      `reusePort needs Node 22.12+ or 23.1+ on Linux or FreeBSD; this is Node ${process.versions.node} on ${process.platform}`,
+    );
   return cluster.isPrimary ? runPrimary(options) : runWorker(options);
 }
 
@@ -102,8 +105,11 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
     options.onEvent ??
     ((event: FleetEvent) => {
       if (event.type === 'exit' && event.restartIn >= 0)
-        process.stderr.write(`worker ${event.id} (pid ${String(event.pid)}) exited (code ${String(event.code)}, signal ${String(event.signal)}); replaced in ${event.restartIn} ms\n`);
-      if (event.type === 'signal' && event.phase !== 'received') process.stderr.write(`${event.signal}: ${event.phase}${event.error === undefined ? '' : `: ${event.error.message}`}\n`);
+        process.stderr.write(
+          `worker ${event.id} (pid ${String(event.pid)}) exited (code ${String(event.code)}, signal ${String(event.signal)}); replaced in ${event.restartIn} ms\n`,
+        );
+      if (event.type === 'signal' && event.phase !== 'received')
+        process.stderr.write(`${event.signal}: ${event.phase}${event.error === undefined ? '' : `: ${event.error.message}`}\n`);
     });
   const supervisor = new Supervisor({
     workers: count,
@@ -118,7 +124,8 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
     spawn: (slot, events) => {
       const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
       worker.on('message', (message: unknown) => {
-        if (typeof message === 'object' && message !== null && (message as { tag?: unknown }).tag === TAG) events.message((message as { body: FromWorker }).body);
+        if (typeof message === 'object' && message !== null && (message as { tag?: unknown }).tag === TAG)
+          events.message((message as { body: FromWorker }).body);
       });
       worker.on('exit', (code, signal) => events.exit(code, signal));
       // A worker dying mid-send is reported by 'exit'; the error itself says nothing more.
@@ -213,7 +220,8 @@ async function runWorker(options: ServeWorkersOptions): Promise<WorkerSide> {
     const body = (message as { body: ToWorker }).body;
     if (body.type === 'stop') void stop(body.timeout);
     else if (body.type === 'unlisted') unlisted();
-    else if (body.type === 'stats') send({ type: 'stats', seq: body.seq, stats: server.stats(), rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 });
+    else if (body.type === 'stats')
+      send({ type: 'stats', seq: body.seq, stats: server.stats(), rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 });
   });
   // The primary is gone: nobody will tell this worker to stop, so it does so itself.
   process.on('disconnect', () => void stop(options.shutdownTimeout ?? 10_000));

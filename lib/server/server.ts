@@ -134,7 +134,10 @@ export class Server {
   listen(port = 0, host = '127.0.0.1', options: ListenOptions = {}): Promise<AddressInfo> {
     try {
       if (options.reusePort === true && !reusePortSupported())
-        throw new ClusterError(ClusterErrorCode.REUSE_PORT_UNSUPPORTED, `reusePort needs Node 22.12+ or 23.1+ on Linux or FreeBSD; this is Node ${process.versions.node} on ${process.platform}`);
+        throw new ClusterError(
+          ClusterErrorCode.REUSE_PORT_UNSUPPORTED,
+          `reusePort needs Node 22.12+ or 23.1+ on Linux or FreeBSD; this is Node ${process.versions.node} on ${process.platform}`,
+        );
       for (const handler of this.handlers) handler.checkListen?.({ host, port });
     } catch (err) {
       return Promise.reject(err as Error);
