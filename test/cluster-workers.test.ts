@@ -6,7 +6,9 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ClusterErrorCode } from '../lib/errors.js';
+import { ClusterErrorCode, RemoteObjectErrorCode, type RemoteObjectError } from '../lib/errors.js';
+import { ObjectClient } from '../lib/objects/client.js';
+import type { ObjectProxy } from '../lib/objects/proxy.js';
 import { Server, reusePortSupported } from '../lib/server/server.js';
 import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
@@ -196,4 +198,53 @@ t.test('SIGTERM answers a call in flight before the workers and the primary exit
   t.same(loads(response!.text()).params, ['still answered']);
   t.equal(await p.exited, 0);
   t.ok(await gone([...workers, p.child.pid!]), 'every process has exited');
+});
+
+t.test('remote objects with workers: a reference reaches the worker that owns it; once that worker is gone, OWNER_GONE', async (t) => {
+  const fixture = fileURLToPath(new URL('./fixtures/objects-workers.js', import.meta.url));
+  const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  void exited.then(() => clearTimeout(killer));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    void exited.then(() => reject(new Error('the primary exited before listening')));
+  });
+  const session = 'objects-workers-session-01';
+  type Counter = { next(): Promise<number>; owner(): Promise<number> };
+  const clients: ObjectClient[] = [];
+  t.teardown(() => Promise.all(clients.map((c) => c.close())));
+  const counters: ObjectProxy<Counter>[] = [];
+  // One client (one connection) per create, so that the round-robin spreads them.
+  for (let i = 0; i < 4; i++) {
+    const client = new ObjectClient(`http://127.0.0.1:${port}/RPC2`, { session, peerOptions: () => ({ session }) });
+    clients.push(client);
+    counters.push(await client.create<Counter>('Counter'));
+  }
+  const owners = await Promise.all(counters.map((c) => c.owner()));
+  t.equal(new Set(owners).size, 2, 'the objects live in both workers');
+  for (let round = 1; round <= 3; round++) t.same(await Promise.all(counters.map((c) => c.next())), [round, round, round, round]);
+  const victim = owners[0]!;
+  process.kill(victim, 'SIGKILL');
+  t.ok(await gone([victim]));
+  for (const [i, counter] of counters.entries()) {
+    if (owners[i] === victim) {
+      const err = await counter.next().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.equal((err as RemoteObjectError).code, RemoteObjectErrorCode.OWNER_GONE, "its reference is OWNER_GONE, not another worker's object");
+    } else {
+      t.equal(await counter.next(), 4);
+    }
+  }
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+  t.ok(await gone([...new Set(owners), child.pid!]));
 });
