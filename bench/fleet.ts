@@ -111,7 +111,9 @@ interface Fleet {
 }
 
 async function startFleet(n: number, delay: number): Promise<Fleet> {
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', String(n), '--delay', String(delay)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', String(n), '--delay', String(delay)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const next = () =>
     new Promise<string>((resolve, reject) => {

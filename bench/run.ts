@@ -1,15 +1,17 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload` or `-- objects` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- fleet` or `-- workers` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runCodecBench } from './codec.js';
+import { runFleetBench } from './fleet.js';
 import { machine } from './measure.js';
 import { runObjectsBench } from './objects.js';
 import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
+import { runWorkersBench } from './workers.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'fleet', 'workers'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -38,6 +40,14 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('objects')) {
     console.log('\nRemote objects: method calls per second, ObjectProxy beside plain ServerProxy calls to the same server, same run\n');
     console.log((await runObjectsBench()).text);
+  }
+  if (chosen.has('fleet')) {
+    console.log('\nFleets with latency: hosts behind delaying relays (bench/relay.ts)\n');
+    console.log((await runFleetBench()).text);
+  }
+  if (chosen.has('workers')) {
+    console.log('\nWorkers: npm start -- --workers N (node:cluster)\n');
+    console.log(await runWorkersBench());
   }
 }
 

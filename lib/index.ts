@@ -91,3 +91,13 @@ export { isObjectProxy } from './objects/proxy.js';
 export type { ObjectProxy, ObjectProxyHelpers, ProxyCallOptions, RemoteClass, RemoteMember, RemoteMethodOf, FieldNames } from './objects/proxy.js';
 export { RemoteObjectError, RemoteObjectErrorCode } from './errors.js';
 export type { RemoteObjectErrorCodeValue } from './errors.js';
+
+// lib/cluster: one port served by N processes (node:cluster), supervised
+export { serveWorkers, workerCount } from './cluster/workers.js';
+export type { ServeWorkersOptions, WorkerContext, WorkerSetupResult, WorkerFleet, WorkerSide, FleetEvent } from './cluster/workers.js';
+export { Supervisor, DEFAULT_BACKOFF } from './cluster/supervisor.js';
+export type { SupervisorOptions, SupervisorEvent, BackoffOptions, WorkerStats, WorkerChild, ChildEvents, Spawn } from './cluster/supervisor.js';
+export { reusePortSupported } from './server/server.js';
+export type { ListenOptions } from './server/server.js';
+export { ClusterError, ClusterErrorCode } from './errors.js';
+export type { ClusterErrorCodeValue } from './errors.js';
