@@ -90,7 +90,7 @@ export async function runWorkersBench(options: { calls?: number } = {}): Promise
   }
   const note =
     cores <= 2
-      ? `${cores} cores: the load generator (this process) takes one, so ${cores} workers share the other with it and the primary; the N-worker row is not a per-core figure.`
+      ? `${cores} cores: the load generator (this process) takes one, so the workers and the primary share what is left; the N-worker row is not a per-core figure.`
       : `${cores} cores; the load generator (this process) runs on one of them.`;
   return (
     `Workers: ${calls} calls each of add(2, 3) and echo(struct), runJobs 'concurrent' over ${CONNECTIONS} connections, after a warm-up of as many; ${note}\n\n` +
