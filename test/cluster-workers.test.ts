@@ -113,29 +113,43 @@ t.test('reusePort is detected at run time: where this Node lacks it, Server#list
   await t.rejects(serveWorkers({ workers: 1, reusePort: true, setup: () => new Server() }), { code: ClusterErrorCode.REUSE_PORT_UNSUPPORTED });
 });
 
-t.test('two workers share the port round-robin; one killed is replaced while the other serves; SIGTERM stops them all', async (t) => {
-  const p = await startPrimary(t, 2);
-  const seen = new Map<number, Info>();
-  for (let i = 0; i < 20 && seen.size < 2; i++) {
-    const w = await info(p.port);
-    seen.set(w.pid, w);
-  }
-  t.equal(seen.size, 2, 'both workers answered');
-  const [victim, survivor] = [...seen.values()] as [Info, Info];
-  process.kill(victim.pid, 'SIGKILL');
-  await p.printed(/exited; replaced in \d+ ms/);
-  // The survivor serves while the replacement is on its way, and after.
-  for (let i = 0; i < 6; i++) t.not((await info(p.port)).pid, victim.pid);
-  await p.printed(/worker \d+ \(pid \d+\) listening/, 3);
-  const after = new Set<number>();
-  for (let i = 0; i < 20 && after.size < 2; i++) after.add((await info(p.port)).pid);
-  t.ok(after.has(survivor.pid), 'the survivor is untouched');
-  t.equal(after.size, 2, 'the replacement serves too');
-  t.notOk(after.has(victim.pid));
-  p.child.kill('SIGTERM');
-  t.equal(await p.exited, 0);
-  t.ok(await gone([...after, p.child.pid!]), 'every process has exited');
-});
+t.test(
+  'two workers share the port round-robin; one killed loses its calls in flight and is replaced while the other serves; SIGTERM stops them all',
+  async (t) => {
+    const p = await startPrimary(t, 2);
+    const seen = new Map<number, Info>();
+    for (let i = 0; i < 20 && seen.size < 2; i++) {
+      const w = await info(p.port);
+      seen.set(w.pid, w);
+    }
+    t.equal(seen.size, 2, 'both workers answered');
+    // A keep-alive connection: which worker holds it, then half a call on it, in flight when that worker dies.
+    const c = await RawClient.open(p.port);
+    t.teardown(() => c.destroy());
+    c.write(post('/RPC2', dumps([], 'worker.info')));
+    const [first] = await c.responsesCount(1, 20_000);
+    const victim = loads(first!.text()).params[0] as unknown as Info;
+    const survivor = [...seen.values()].find((w) => w.pid !== victim.pid)!;
+    const whole = post('/RPC2', dumps(['lost'], 'echo'), 'Expect: 100-continue\r\n');
+    c.write(whole.slice(0, whole.indexOf('\r\n\r\n') + 4));
+    await c.until(() => c.informational.length === 1, 20_000, 'the 100 Continue');
+    process.kill(victim.pid, 'SIGKILL');
+    await c.until(() => c.closed, 20_000, 'the connection closed');
+    t.equal(c.responses.length, 1, 'the call in flight on the dead worker is lost with its connection, never answered');
+    await p.printed(/exited; replaced in \d+ ms/);
+    // The survivor serves while the replacement is on its way, and after.
+    for (let i = 0; i < 6; i++) t.not((await info(p.port)).pid, victim.pid);
+    await p.printed(/worker \d+ \(pid \d+\) listening/, 3);
+    const after = new Set<number>();
+    for (let i = 0; i < 20 && after.size < 2; i++) after.add((await info(p.port)).pid);
+    t.ok(after.has(survivor.pid), 'the survivor is untouched');
+    t.equal(after.size, 2, 'the replacement serves too');
+    t.notOk(after.has(victim.pid));
+    p.child.kill('SIGTERM');
+    t.equal(await p.exited, 0);
+    t.ok(await gone([...after, p.child.pid!]), 'every process has exited');
+  },
+);
 
 // One worker, so that the port has no one else to serve it: were the old one
 // told to stop before the new one listened, calls would be refused.
