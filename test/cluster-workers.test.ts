@@ -262,3 +262,14 @@ t.test('remote objects with workers: a reference reaches the worker that owns it
   t.equal(await exited, 0);
   t.ok(await gone([...new Set(owners), child.pid!]));
 });
+
+t.test('--workers with a bad value is refused with a usage line and exit code 2', async (t) => {
+  for (const bad of ['x', '-1', '1.5']) {
+    const child = spawn(process.execPath, [CLI, '--port', '0', `--workers=${bad}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    t.equal(code, 2, bad);
+    t.match(stderr, /bad --workers[\s\S]*usage: npm start/);
+  }
+});
