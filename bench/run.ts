@@ -1,17 +1,19 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- access-log` or `-- spawn` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- access-log`, `-- spawn`, `-- fleet` or `-- workers` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runAccessLogBench } from './access-log.js';
 import { runCodecBench } from './codec.js';
+import { runFleetBench } from './fleet.js';
 import { machine } from './measure.js';
 import { runObjectsBench } from './objects.js';
 import { runOffloadBench } from './offload.js';
 import { runParallelBench } from './parallel.js';
 import { runServerBench } from './server.js';
 import { runSpawnBench } from './spawn.js';
+import { runWorkersBench } from './workers.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log', 'spawn'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log', 'spawn', 'fleet', 'workers'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -48,6 +50,14 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('spawn')) {
     console.log('\nChild processes: spawnProcess start-up and calls to a child, beside a WorkerPool task round trip, same run\n');
     console.log(await runSpawnBench());
+  }
+  if (chosen.has('fleet')) {
+    console.log('\nFleets with latency: hosts behind delaying relays (bench/relay.ts)\n');
+    console.log((await runFleetBench()).text);
+  }
+  if (chosen.has('workers')) {
+    console.log('\nWorkers: npm start -- --workers N (node:cluster)\n');
+    console.log(await runWorkersBench());
   }
 }
 

@@ -8,6 +8,8 @@
 // at most the shutdown timeout; a second signal stops it at once. `npm start`
 // runs this as the process npm waits on (no shell in between), so npm
 // passes a SIGTERM on to it.
+// --workers N|0|auto: N processes share the port (lib/cluster); SIGHUP
+// reloads them one at a time, SIGUSR2 prints each worker's stats.
 
 import { availableParallelism, constants } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,7 +21,9 @@ import { Server } from '../lib/server/server.js';
 import type { AccessLogFormat } from '../lib/server/access-log.js';
 import { MetricsHandler } from '../lib/server/metrics.js';
 import { StatusHandler } from '../lib/server/status.js';
+import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { DemoHandler } from './demo.js';
+import type { XmlRpcHandlerOptions } from '../lib/rpc/handler.js';
 
 /** Seconds a graceful close may take before what is left is dropped. */
 const DEFAULT_SHUTDOWN_TIMEOUT = 10;
@@ -28,7 +32,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 const CODEC_MAX_QUEUE = 64;
 
 const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC2] [--shutdown-timeout ${DEFAULT_SHUTDOWN_TIMEOUT}]
-                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec] [--no-doc]
+                    [--codec-threshold ${DEFAULT_CODEC_THRESHOLD}] [--inline-codec] [--no-doc] [--workers N|0|auto]
                     [--access-log - | --access-log <file> | --no-access-log] [--log-format combined]
                     [--status] [--help]
 
@@ -54,6 +58,9 @@ const USAGE = `usage: npm start -- [--host 127.0.0.1] [--port 8182] [--path /RPC
                                 fault code, connection and request numbers)
   --status                      serve /status (HTML, or JSON with ?format=json)
                                 and /metrics (Prometheus) on the same listener
+  --workers <N|0|auto>          N processes share the port (0 or auto: one per
+                                core); SIGHUP reloads them one at a time, SIGUSR2
+                                prints their stats; worker.info() says which answered
   -h, --help                    this text`;
 
 const LOG_FORMATS: readonly string[] = ['common', 'combined', 'json'];
@@ -71,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
     'no-access-log'?: boolean;
     'log-format'?: string;
     status?: boolean;
+    workers?: string;
     help?: boolean;
   };
   try {
@@ -88,6 +96,7 @@ async function main(argv: string[]): Promise<void> {
         'no-access-log': { type: 'boolean' },
         'log-format': { type: 'string' },
         status: { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -129,13 +138,54 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const logTo = values['no-access-log'] === true ? null : (values['access-log'] ?? '-');
+  const accessLog = logTo === null ? undefined : { format: format as AccessLogFormat, to: logTo };
+  /** The demo server as every process runs it: the doc page, the access log, and /status with /metrics when asked. */
+  const demoServer = (offload: XmlRpcHandlerOptions['offload']): { server: Server; demo: DemoHandler } => {
+    const demo = new DemoHandler({ path, offload });
+    const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })], accessLog });
+    if (values.status === true) server.addHandler(new StatusHandler({ server })).addHandler(new MetricsHandler({ server }));
+    return { server, demo };
+  };
+  if (values.workers !== undefined) {
+    let workers: number;
+    try {
+      workers = workerCount(values.workers);
+    } catch (err) {
+      process.stderr.write(`bad --workers: ${(err as Error).message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const fleet = await serveWorkers({
+      workers,
+      port,
+      host,
+      shutdownTimeout,
+      // Said on stdout, as the single-process server says it: the tests and operators wait for these lines.
+      onEvent: (event) => {
+        if (event.type === 'signal') process.stdout.write(`${event.signal}: ${event.phase}${event.error === undefined ? '' : `: ${event.error.message}`}\n`);
+        if (event.type === 'exit' && event.restartIn >= 0)
+          process.stdout.write(`worker ${event.id} (pid ${String(event.pid)}) exited; replaced in ${event.restartIn} ms\n`);
+        if (event.type === 'ready') process.stdout.write(`worker ${event.id} (pid ${String(event.pid)}) listening\n`);
+      },
+      setup: ({ slot, id }) => {
+        const offload = values['inline-codec'] === true ? undefined : { pool: new WorkerPool({ size: 1, maxQueue: CODEC_MAX_QUEUE }), threshold };
+        const { server, demo } = demoServer(offload);
+        demo.registerFunction(() => ({ id, slot, pid: process.pid }), 'worker.info', {
+          help: 'worker.info(): which worker process answered: {id, slot, pid}.',
+        });
+        return server;
+      },
+    });
+    if (fleet.role === 'primary') {
+      process.stdout.write(`XML-RPC server listening on http://${host}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
+      process.on('SIGUSR2', () => void fleet.stats().then((s) => process.stdout.write(`${JSON.stringify(s)}\n`)));
+    }
+    return;
+  }
   // One worker fewer than the cores: the event loop keeps one.
   const pool = values['inline-codec'] === true ? null : new WorkerPool({ size: Math.max(1, availableParallelism() - 1), maxQueue: CODEC_MAX_QUEUE });
   const offload = pool === null ? undefined : { pool, threshold };
-  const demo = new DemoHandler({ path, offload });
-  const accessLog = logTo === null ? undefined : { format: format as AccessLogFormat, to: logTo };
-  const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })], accessLog });
-  if (values.status === true) server.addHandler(new StatusHandler({ server })).addHandler(new MetricsHandler({ server }));
+  const { server } = demoServer(offload);
   const address = await server.listen(port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const base = `http://${shown}:${address.port}`;

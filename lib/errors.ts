@@ -336,3 +336,22 @@ export class SpawnError extends XmlRpcError {
     this.exit = options?.exit;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Cluster errors (lib/cluster): serving one port from several processes.
+
+export const ClusterErrorCode = {
+  /** `reusePort` was asked for on a Node or a platform without it (Node 22.12+ / 23.1+ on Linux, FreeBSD, DragonFly). */
+  REUSE_PORT_UNSUPPORTED: 'ERR_CLUSTER_REUSE_PORT_UNSUPPORTED',
+  /** A worker exited (or failed its setup) before it was listening: the start or the reload stopped there. */
+  WORKER_FAILED: 'ERR_CLUSTER_WORKER_FAILED',
+  /** `reload()` or `close()` after `close()`. */
+  CLOSED: 'ERR_CLUSTER_CLOSED',
+} as const;
+export type ClusterErrorCodeValue = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
+
+export class ClusterError extends XmlRpcError {
+  constructor(code: ClusterErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+  }
+}

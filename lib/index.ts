@@ -112,3 +112,12 @@ export type { ChildLogger } from './process/child-log.js';
 export { BearerGate } from './process/bearer.js';
 export { SpawnError, SpawnErrorCode } from './errors.js';
 export type { SpawnErrorCodeValue } from './errors.js';
+// lib/cluster: one port served by N processes (node:cluster), supervised
+export { serveWorkers, workerCount } from './cluster/workers.js';
+export type { ServeWorkersOptions, WorkerContext, WorkerSetupResult, WorkerFleet, WorkerSide, FleetEvent } from './cluster/workers.js';
+export { Supervisor, DEFAULT_BACKOFF } from './cluster/supervisor.js';
+export type { SupervisorOptions, SupervisorEvent, BackoffOptions, WorkerStats, WorkerChild, ChildEvents, Spawn } from './cluster/supervisor.js';
+export { reusePortSupported } from './server/server.js';
+export type { ListenOptions } from './server/server.js';
+export { ClusterError, ClusterErrorCode } from './errors.js';
+export type { ClusterErrorCodeValue } from './errors.js';

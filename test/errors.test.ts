@@ -6,6 +6,8 @@
 import t from 'tap';
 import * as errors from '../lib/errors.js';
 import {
+  ClusterError,
+  ClusterErrorCode,
   DECODE_ERROR_FAULT,
   DecodeError,
   EncodeError,
@@ -43,6 +45,7 @@ const TRANSPORT_CODES = Object.values(TransportErrorCode);
 const OFFLOAD_CODES = Object.values(OffloadErrorCode);
 const OBJECT_CODES = Object.values(RemoteObjectErrorCode);
 const SPAWN_CODES = Object.values(SpawnErrorCode);
+const CLUSTER_CODES = Object.values(ClusterErrorCode);
 
 // prettier-ignore
 const CATALOGUE: Record<string, Row> = {
@@ -63,6 +66,7 @@ const CATALOGUE: Record<string, Row> = {
   OffloadError: { make: () => [new OffloadError('m'), new OffloadError('m', { nonError: true, value: 1 })], codes: ['ERR_OFFLOAD_TASK_FAILED', 'ERR_OFFLOAD_NON_ERROR'], base: XmlRpcError },
   RemoteObjectError: { make: () => OBJECT_CODES.map((code) => new RemoteObjectError(code, 'AAAAAAAAAAAAAAAAAAAAAA', 'm')), codes: OBJECT_CODES, base: XmlRpcError },
   SpawnError: { make: () => SPAWN_CODES.map((code) => new SpawnError(code, 'm', { pid: 1 })), codes: SPAWN_CODES, base: XmlRpcError },
+  ClusterError: { make: () => CLUSTER_CODES.map((code) => new ClusterError(code, 'm')), codes: CLUSTER_CODES, base: XmlRpcError },
 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
+import { ClusterError, ClusterErrorCode } from '../errors.js';
 import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -34,6 +35,21 @@ export interface ServerOptions extends Partial<ServerLimits> {
    * TLS handshake is timed by Node itself (its handshakeTimeout), not by this.
    */
   clock?: Clock;
+}
+
+/** How Server#listen binds, beside port and host. */
+export interface ListenOptions {
+  /** In a `node:cluster` worker: bind a socket of this process's own, not the primary's shared one. */
+  exclusive?: boolean;
+  /** SO_REUSEPORT: several processes bind the same port and the kernel spreads connections. Detected at run time (reusePortSupported()). */
+  reusePort?: boolean;
+}
+
+/** Whether this Node offers `reusePort` for net.Server#listen: 22.12+ (or 23.1+) on Linux, FreeBSD and DragonFly. */
+export function reusePortSupported(version: string = process.versions.node, platform: string = process.platform): boolean {
+  if (!['linux', 'freebsd', 'dragonfly'].includes(platform)) return false;
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 const BUSY_503 = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
@@ -139,9 +155,19 @@ export class Server {
     return this;
   }
 
-  /** Starts listening; port 0 picks a free port. Resolves to the bound address. */
-  listen(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+  /**
+   * Starts listening; port 0 picks a free port. Resolves to the bound address.
+   * In a `node:cluster` worker the port is shared through the primary unless
+   * `exclusive` (or `reusePort`) is set.
+   * @throws ClusterError REUSE_PORT_UNSUPPORTED (as a rejection) for `reusePort` where the running Node lacks it.
+   */
+  listen(port = 0, host = '127.0.0.1', options: ListenOptions = {}): Promise<AddressInfo> {
     try {
+      if (options.reusePort === true && !reusePortSupported())
+        throw new ClusterError(
+          ClusterErrorCode.REUSE_PORT_UNSUPPORTED,
+          `reusePort needs Node 22.12+ or 23.1+ on Linux or FreeBSD; this is Node ${process.versions.node} on ${process.platform}`,
+        );
       for (const handler of this.handlers) handler.checkListen?.({ host, port });
     } catch (err) {
       return Promise.reject(err as Error);
@@ -152,7 +178,8 @@ export class Server {
       // A backlog as deep as the connections we serve: a burst of connects
       // then waits in the kernel instead of retrying SYNs for seconds.
       const backlog = Math.min(this.options.maxConnections, 65535);
-      this.listener.listen({ port, host, backlog }, () => {
+      const extra = { ...(options.exclusive === true ? { exclusive: true } : {}), ...(options.reusePort === true ? { reusePort: true, exclusive: true } : {}) };
+      this.listener.listen({ port, host, backlog, ...extra }, () => {
         this.listener.off('error', onError);
         this.startSweep();
         resolve(this.listener.address() as AddressInfo);

@@ -1,0 +1,286 @@
+// The primary's supervisor (lib/cluster/supervisor.ts) against fake workers
+// and a manual clock: back-off on a crash loop, rolling reload order, graceful
+// close, stats summed over workers. No process is started here; the real
+// ones are in cluster-workers.test.ts.
+
+import t from 'tap';
+import { ClusterErrorCode } from '../lib/errors.js';
+import { Supervisor, type ChildEvents, type ToWorker, type WorkerChild } from '../lib/cluster/supervisor.js';
+import type { ServerStats } from '../lib/server/server.js';
+import { ManualClock } from './support.js';
+
+interface Fake extends WorkerChild {
+  slot: number;
+  events: ChildEvents;
+  sent: ToWorker[];
+  killed: boolean;
+  exited: boolean;
+  ready(): void;
+  exit(code?: number | null, signal?: string | null): void;
+}
+
+function fakes() {
+  const all: Fake[] = [];
+  let ids = 0;
+  /** What every new fake does at once (the default: nothing, the test drives it). */
+  let onSpawn: (fake: Fake) => void = () => {};
+  const spawn = (slot: number, events: ChildEvents): WorkerChild => {
+    const id = ++ids;
+    const fake: Fake = {
+      id,
+      pid: 1000 + id,
+      slot,
+      events,
+      sent: [],
+      killed: false,
+      exited: false,
+      send(message) {
+        if (this.exited) throw new Error('channel closed');
+        this.sent.push(message);
+      },
+      kill() {
+        this.killed = true;
+        this.exit(null, 'SIGKILL');
+      },
+      ready() {
+        events.message({ type: 'ready', port: 8182, address: '127.0.0.1', urls: [] });
+      },
+      exit(code = 0, signal = null) {
+        if (this.exited) return;
+        this.exited = true;
+        events.exit(code, signal);
+      },
+    };
+    all.push(fake);
+    onSpawn(fake);
+    return fake;
+  };
+  return { all, spawn, setOnSpawn: (fn: (fake: Fake) => void) => (onSpawn = fn) };
+}
+
+/** Lets the promise callbacks queued so far run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+t.test('start resolves when every worker is listening, and rejects with WORKER_FAILED when one exits first', async (t) => {
+  const f = fakes();
+  const s = new Supervisor({ workers: 3, spawn: f.spawn, clock: new ManualClock() });
+  let started = false;
+  const p = s.start().then(() => (started = true));
+  t.equal(f.all.length, 3);
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await settle();
+  t.equal(started, false, 'two of three is not started');
+  f.all[2]!.ready();
+  await p;
+  t.same(
+    s.workers().map((w) => [w.slot, w.id]),
+    [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ],
+  );
+
+  const g = fakes();
+  const s2 = new Supervisor({ workers: 1, spawn: g.spawn, clock: new ManualClock() });
+  const failed = s2.start();
+  g.all[0]!.exit(1);
+  await t.rejects(failed, { code: ClusterErrorCode.WORKER_FAILED });
+  await s2.close();
+});
+
+t.test('a crash loop is replaced with a growing back-off, capped, and does not spin', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const events: number[] = [];
+  const s = new Supervisor({
+    workers: 2,
+    spawn: f.spawn,
+    clock,
+    backoff: { initial: 100, max: 1600, resetAfter: 60_000 },
+    onEvent: (e) => {
+      if (e.type === 'exit') events.push(e.restartIn);
+    },
+  });
+  const started = s.start();
+  for (const fake of f.all) fake.ready();
+  await started;
+  // From now on every new worker of slot 0 dies at once, before listening; slot 1 serves on.
+  f.setOnSpawn((fake) => {
+    if (fake.slot === 0) queueMicrotask(() => fake.exit(1));
+  });
+  f.all[0]!.exit(1);
+  // 30 s of a crash loop: 100, 200, 400, 800, 1600, 1600, ... about 20 replacements, never thousands.
+  for (let ms = 0; ms < 30_000; ms += 50) {
+    clock.advance(50);
+    await settle();
+  }
+  t.same(events.slice(0, 7), [100, 200, 400, 800, 1600, 1600, 1600]);
+  const spawned = f.all.filter((fake) => fake.slot === 0).length;
+  t.ok(spawned >= 15 && spawned <= 25, `slot 0 was started ${spawned} times in 30 s of a crash loop`);
+  t.equal(s.restarts, spawned - 1);
+  t.equal(f.all.filter((fake) => fake.slot === 1).length, 1, 'the other worker kept serving, untouched');
+  t.equal(f.all[1]!.exited, false);
+  const closed = s.close();
+  for (const fake of f.all) if (!fake.exited) fake.exit(0);
+  await closed;
+  t.equal(clock.pending, 0, 'close cancelled the pending replacement');
+});
+
+t.test('a worker that lived past resetAfter is replaced after the first delay again', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const delays: number[] = [];
+  const s = new Supervisor({
+    workers: 1,
+    spawn: f.spawn,
+    clock,
+    backoff: { initial: 100, max: 10_000, resetAfter: 5000 },
+    onEvent: (e) => e.type === 'exit' && delays.push(e.restartIn),
+  });
+  f.setOnSpawn((fake) => queueMicrotask(() => fake.ready()));
+  await s.start();
+  for (let i = 0; i < 3; i++) {
+    f.all.at(-1)!.exit(1);
+    clock.advance(delays.at(-1)!);
+    await settle();
+  }
+  t.same(delays, [100, 200, 400]);
+  clock.advance(5000);
+  f.all.at(-1)!.exit(1);
+  t.same(delays, [100, 200, 400, 100], 'a long life resets the count');
+  const closed = s.close();
+  await closed;
+});
+
+t.test('reload replaces one worker at a time, the new one listening before the old one is told to stop', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock, shutdownTimeout: 1234 });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  const [old0, old1] = f.all as [Fake, Fake];
+  let done = false;
+  const reloading = s.reload().then(() => (done = true));
+  t.equal(f.all.length, 3, 'one new worker, for slot 0');
+  const new0 = f.all[2]!;
+  t.equal(new0.slot, 0);
+  await settle();
+  t.same(old0.sent, [], 'the old one is not told to stop before the new one listens');
+  new0.ready();
+  await settle();
+  t.same(old0.sent, [{ type: 'stop', timeout: 1234 }]);
+  t.equal(f.all.length, 3, 'slot 1 waits until the old worker of slot 0 has exited');
+  t.same(
+    s.workers().map((w) => w.id),
+    [new0.id, old1.id],
+  );
+  old0.exit(0);
+  await settle();
+  t.equal(f.all.length, 4);
+  const new1 = f.all[3]!;
+  new1.ready();
+  await settle();
+  t.same(old1.sent, [{ type: 'stop', timeout: 1234 }]);
+  t.equal(done, false);
+  old1.exit(0);
+  await reloading;
+  t.equal(s.restarts, 0, 'a reload is not a restart');
+  t.equal(clock.pending, 0, 'no replacement was scheduled for the workers told to stop');
+  const closed = s.close();
+  new0.exit(0);
+  new1.exit(0);
+  await closed;
+});
+
+t.test('a reload whose new worker dies before listening stops there; the old one keeps serving', async (t) => {
+  const f = fakes();
+  const s = new Supervisor({ workers: 1, spawn: f.spawn, clock: new ManualClock() });
+  const started = s.start();
+  f.all[0]!.ready();
+  await started;
+  const reloading = s.reload();
+  f.all[1]!.exit(1);
+  await t.rejects(reloading, { code: ClusterErrorCode.WORKER_FAILED });
+  t.same(f.all[0]!.sent, []);
+  t.same(
+    s.workers().map((w) => w.id),
+    [1],
+  );
+  const closed = s.close();
+  f.all[0]!.exit(0);
+  await closed;
+  await t.rejects(s.reload(), { code: ClusterErrorCode.CLOSED });
+});
+
+t.test('close tells every worker to stop, waits for their exits, and kills one that outstays shutdownTimeout + killAfter', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock, shutdownTimeout: 1000, killAfter: 500 });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  let closed = false;
+  const closing = s.close().then(() => (closed = true));
+  t.same(
+    f.all.map((fake) => fake.sent),
+    [[{ type: 'stop', timeout: 1000 }], [{ type: 'stop', timeout: 1000 }]],
+  );
+  f.all[0]!.exit(0);
+  await settle();
+  t.equal(closed, false, 'one worker is still answering its calls');
+  clock.advance(1499);
+  t.equal(f.all[1]!.killed, false);
+  clock.advance(1);
+  t.equal(f.all[1]!.killed, true);
+  await closing;
+  t.equal(f.all[0]!.killed, false, 'the one that exited by itself was not killed');
+});
+
+t.test('stats sums the workers and names each; a silent worker gets nulls after the timeout', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  const asked = s.stats(100);
+  const stats = (connections: number): ServerStats => ({
+    connections,
+    bufferedBytes: 1,
+    peakBufferedBytes: 2,
+    refusedForMemory: 0,
+    closedSlowReaders: 0,
+    refusedConnections: 0,
+    evictedConnections: 0,
+    connectionsByState: { idle: connections, reading: 0, handling: 0, writing: 0, closing: 0 },
+    requests: 7,
+    bytesIn: 100,
+    bytesOut: 200,
+    parseErrors: 0,
+    timeouts: 0,
+    tooLarge: 0,
+    unavailable: 0,
+  });
+  const seq = (f.all[0]!.sent[0] as { seq: number }).seq;
+  f.all[0]!.events.message({ type: 'stats', seq, stats: stats(3), rss: 10, maxRss: 20 });
+  clock.advance(100);
+  const { workers, total } = await asked;
+  t.same(
+    workers.map((w) => [w.slot, w.id, w.server?.connections ?? null, w.maxRss]),
+    [
+      [0, 1, 3, 20],
+      [1, 2, null, null],
+    ],
+  );
+  t.equal(total?.connections, 3);
+  t.equal(total?.connectionsByState.idle, 3);
+  const closed = s.close();
+  for (const fake of f.all) fake.exit(0);
+  await closed;
+});

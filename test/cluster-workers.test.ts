@@ -1,0 +1,275 @@
+// `npm start -- --workers N` (serveWorkers with node:cluster), as real
+// processes: the primary is started and signalled by pid, its workers are
+// found by asking worker.info, and every pid is checked gone at the end.
+// Every wait is for a line the primary prints, a response, or an exit.
+
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ClusterErrorCode, RemoteObjectErrorCode, type RemoteObjectError } from '../lib/errors.js';
+import { ObjectClient } from '../lib/objects/client.js';
+import type { ObjectProxy } from '../lib/objects/proxy.js';
+import { Server, reusePortSupported } from '../lib/server/server.js';
+import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { loads } from '../lib/xmlrpc/decode.js';
+import { RawClient, post } from './support.js';
+
+const CLI = fileURLToPath(new URL('../handlers/cli.js', import.meta.url));
+
+interface Primary {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+  /** Resolves once the primary has printed `count` lines matching `pattern`; rejects if it exits first. */
+  printed: (pattern: RegExp, count?: number) => Promise<void>;
+}
+
+async function startPrimary(t: { teardown(fn: () => unknown): void }, workers: number): Promise<Primary> {
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec', '--shutdown-timeout', '60'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A bound on a primary that hangs, not a measure of anything; the workers follow it (their IPC channel closes).
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  void exited.then(() => clearTimeout(killer));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const printed = (pattern: RegExp, count = 1) =>
+    new Promise<void>((resolve, reject) => {
+      const global = new RegExp(pattern.source, 'g');
+      const check = () => {
+        if ((stdout.match(global) ?? []).length < count) return;
+        child.stdout!.off('data', check);
+        resolve();
+      };
+      child.stdout!.on('data', check);
+      check();
+      void exited.then(() => reject(new Error(`the primary exited before printing ${String(pattern)} x${count}: ${stdout}`)));
+    });
+  await printed(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
+  const port = Number(/127\.0\.0\.1:(\d+)\/RPC2 with/.exec(stdout)![1]);
+  return { child, port, exited, printed };
+}
+
+interface Info {
+  id: number;
+  slot: number;
+  pid: number;
+}
+
+async function info(port: number): Promise<Info> {
+  const c = await RawClient.open(port);
+  let r;
+  try {
+    c.write(post('/RPC2', dumps([], 'worker.info')));
+    // A bound on a lost response; a loaded machine can take seconds.
+    [r] = await c.responsesCount(1, 20_000);
+  } finally {
+    c.destroy();
+  }
+  return loads(r!.text()).params[0] as unknown as Info;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (bounded) until none of `pids` is running: a worker exits just after the primary says it is done. */
+async function gone(pids: Iterable<number>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (![...pids].some(alive)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+t.test('workerCount: N, and 0 or auto for one per core; nonsense refused', async (t) => {
+  t.equal(workerCount(3), 3);
+  t.equal(workerCount('3'), 3);
+  t.ok(workerCount(0) >= 1);
+  t.equal(workerCount('auto'), workerCount(0));
+  for (const bad of ['x', '-1', '1.5', 2000]) t.throws(() => workerCount(bad), RangeError);
+});
+
+t.test('reusePort is detected at run time: where this Node lacks it, Server#listen and serveWorkers say so clearly', async (t) => {
+  t.equal(reusePortSupported('20.19.0', 'linux'), false);
+  t.equal(reusePortSupported('22.12.0', 'linux'), true);
+  t.equal(reusePortSupported('23.1.0', 'linux'), true);
+  t.equal(reusePortSupported('24.0.0', 'darwin'), false);
+  if (reusePortSupported()) {
+    t.comment(`Node ${process.versions.node} offers reusePort: the error path is checked by the version table above only`);
+    return;
+  }
+  const server = new Server();
+  await t.rejects(server.listen(0, '127.0.0.1', { reusePort: true }), { code: ClusterErrorCode.REUSE_PORT_UNSUPPORTED, message: /Node 22\.12\+/ });
+  t.equal(server.address, null, 'nothing was bound');
+  await t.rejects(serveWorkers({ workers: 1, reusePort: true, setup: () => new Server() }), { code: ClusterErrorCode.REUSE_PORT_UNSUPPORTED });
+});
+
+t.test(
+  'two workers share the port round-robin; one killed loses its calls in flight and is replaced while the other serves; SIGTERM stops them all',
+  async (t) => {
+    const p = await startPrimary(t, 2);
+    const seen = new Map<number, Info>();
+    for (let i = 0; i < 20 && seen.size < 2; i++) {
+      const w = await info(p.port);
+      seen.set(w.pid, w);
+    }
+    t.equal(seen.size, 2, 'both workers answered');
+    // A keep-alive connection: which worker holds it, then half a call on it, in flight when that worker dies.
+    const c = await RawClient.open(p.port);
+    t.teardown(() => c.destroy());
+    c.write(post('/RPC2', dumps([], 'worker.info')));
+    const [first] = await c.responsesCount(1, 20_000);
+    const victim = loads(first!.text()).params[0] as unknown as Info;
+    const survivor = [...seen.values()].find((w) => w.pid !== victim.pid)!;
+    const whole = post('/RPC2', dumps(['lost'], 'echo'), 'Expect: 100-continue\r\n');
+    c.write(whole.slice(0, whole.indexOf('\r\n\r\n') + 4));
+    await c.until(() => c.informational.length === 1, 20_000, 'the 100 Continue');
+    process.kill(victim.pid, 'SIGKILL');
+    await c.until(() => c.closed, 20_000, 'the connection closed');
+    t.equal(c.responses.length, 1, 'the call in flight on the dead worker is lost with its connection, never answered');
+    await p.printed(/exited; replaced in \d+ ms/);
+    // The survivor serves while the replacement is on its way, and after.
+    for (let i = 0; i < 6; i++) t.not((await info(p.port)).pid, victim.pid);
+    await p.printed(/worker \d+ \(pid \d+\) listening/, 3);
+    const after = new Set<number>();
+    for (let i = 0; i < 20 && after.size < 2; i++) after.add((await info(p.port)).pid);
+    t.ok(after.has(survivor.pid), 'the survivor is untouched');
+    t.equal(after.size, 2, 'the replacement serves too');
+    t.notOk(after.has(victim.pid));
+    p.child.kill('SIGTERM');
+    t.equal(await p.exited, 0);
+    t.ok(await gone([...after, p.child.pid!]), 'every process has exited');
+  },
+);
+
+// One worker, so that the port has no one else to serve it: were the old one
+// told to stop before the new one listened, calls would be refused.
+t.test('SIGHUP reloads under load: no call fails, the worker is replaced, the port never without a listener', async (t) => {
+  const p = await startPrimary(t, 1);
+  const before = new Set([(await info(p.port)).pid]);
+  let reloaded = false;
+  const failures: unknown[] = [];
+  const pids = new Map<number, number>();
+  let calls = 0;
+  // Four callers, one connection per call, until the reload is done and a few calls more (bounded either way).
+  const caller = async () => {
+    let afterDone = 0;
+    for (let i = 0; i < 3000 && afterDone < 20; i++) {
+      try {
+        const w = await info(p.port);
+        pids.set(w.pid, (pids.get(w.pid) ?? 0) + 1);
+        calls++;
+      } catch (err) {
+        failures.push(err);
+      }
+      if (reloaded) afterDone++;
+    }
+  };
+  const load = Promise.all([caller(), caller(), caller(), caller()]);
+  // Under way before the signal.
+  while (calls < 20) await new Promise((resolve) => setImmediate(resolve));
+  p.child.kill('SIGHUP');
+  await p.printed(/SIGHUP: done/);
+  reloaded = true;
+  await load;
+  t.same(failures, [], `no call failed of ${calls}`);
+  t.comment(`${calls} calls, by pid: ${JSON.stringify([...pids])}`);
+  const after = new Set([(await info(p.port)).pid]);
+  t.notOk(
+    [...after].some((pid) => before.has(pid)),
+    'the worker is new',
+  );
+  t.ok(await gone(before), 'the old workers have exited');
+  t.ok([...before].some((pid) => pids.has(pid)) && [...after].some((pid) => pids.has(pid)), 'the load was served by old and new workers');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
+  t.ok(await gone([...after, p.child.pid!]));
+});
+
+t.test('SIGTERM answers a call in flight before the workers and the primary exit', async (t) => {
+  const p = await startPrimary(t, 2);
+  const workers = new Set<number>();
+  for (let i = 0; i < 20 && workers.size < 2; i++) workers.add((await info(p.port)).pid);
+  const c = await RawClient.open(p.port);
+  t.teardown(() => c.destroy());
+  const whole = post('/RPC2', dumps(['still answered'], 'echo'), 'Expect: 100-continue\r\n');
+  const headEnd = whole.indexOf('\r\n\r\n') + 4;
+  c.write(whole.slice(0, headEnd));
+  await c.until(() => c.informational.length === 1, 20_000, 'the 100 Continue');
+  p.child.kill('SIGTERM');
+  await p.printed(/SIGTERM: received/);
+  c.write(whole.slice(headEnd));
+  const [response] = await c.responsesCount(1, 20_000);
+  t.same(loads(response!.text()).params, ['still answered']);
+  t.equal(await p.exited, 0);
+  t.ok(await gone([...workers, p.child.pid!]), 'every process has exited');
+});
+
+t.test('remote objects with workers: a reference reaches the worker that owns it; once that worker is gone, OWNER_GONE', async (t) => {
+  const fixture = fileURLToPath(new URL('./fixtures/objects-workers.js', import.meta.url));
+  const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  void exited.then(() => clearTimeout(killer));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    void exited.then(() => reject(new Error('the primary exited before listening')));
+  });
+  const session = 'objects-workers-session-01';
+  type Counter = { next(): Promise<number>; owner(): Promise<number> };
+  const clients: ObjectClient[] = [];
+  t.teardown(() => Promise.all(clients.map((c) => c.close())));
+  const counters: ObjectProxy<Counter>[] = [];
+  // One client (one connection) per create, so that the round-robin spreads them.
+  for (let i = 0; i < 4; i++) {
+    const client = new ObjectClient(`http://127.0.0.1:${port}/RPC2`, { session, peerOptions: () => ({ session }) });
+    clients.push(client);
+    counters.push(await client.create<Counter>('Counter'));
+  }
+  const owners = await Promise.all(counters.map((c) => c.owner()));
+  t.equal(new Set(owners).size, 2, 'the objects live in both workers');
+  for (let round = 1; round <= 3; round++) t.same(await Promise.all(counters.map((c) => c.next())), [round, round, round, round]);
+  const victim = owners[0]!;
+  process.kill(victim, 'SIGKILL');
+  t.ok(await gone([victim]));
+  for (const [i, counter] of counters.entries()) {
+    if (owners[i] === victim) {
+      const err = await counter.next().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      t.equal((err as RemoteObjectError).code, RemoteObjectErrorCode.OWNER_GONE, "its reference is OWNER_GONE, not another worker's object");
+    } else {
+      t.equal(await counter.next(), 4);
+    }
+  }
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+  t.ok(await gone([...new Set(owners), child.pid!]));
+});
+
+t.test('--workers with a bad value is refused with a usage line and exit code 2', async (t) => {
+  for (const bad of ['x', '-1', '1.5']) {
+    const child = spawn(process.execPath, [CLI, '--port', '0', `--workers=${bad}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    t.equal(code, 2, bad);
+    t.match(stderr, /bad --workers[\s\S]*usage: npm start/);
+  }
+});
