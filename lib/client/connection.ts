@@ -33,7 +33,7 @@ import type * as net from 'node:net';
 import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { lost, notSent, responseParseError } from './failures.js';
+import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
 import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
@@ -415,7 +415,8 @@ export class ClientConnection {
         this.destroy(); // a response beyond the ones awaited
         return;
       }
-      this.#failAll('lost', err, responseParseError(this.#inFlight[0]!.url, err));
+      const tls = this.exchanges === 0 && looksLikeTls(chunk[0]);
+      this.#failAll('lost', err, responseParseError(this.#inFlight[0]!.url, err, tls));
       this.destroy();
       return;
     }
