@@ -7,9 +7,11 @@ import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlR
 import type { OutgoingRequest } from './request.js';
 
 /** CONNECTION_LOST for a request, saying how far it got. */
-export function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown): TransportError {
+export function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown, tls = false): TransportError {
   let message: string;
-  if (responseStarted) {
+  if (tls && url.startsWith('http:')) {
+    message = `the server answered with TLS, not HTTP, and closed the connection: ${TLS_HINT}`;
+  } else if (responseStarted) {
     message = 'the connection closed before the whole response arrived';
   } else if (why === 'close') {
     message = written
@@ -24,7 +26,7 @@ export function lost(url: string, why: 'lost' | 'close', responseStarted: boolea
   }
   if (cause instanceof Error && !(cause instanceof HttpParseError)) message += `: ${cause.message}`;
   // A TLS server closes a plain-HTTP connection without a byte (Node's, OpenSSL's "http request" check).
-  if (!reused && !responseStarted && why === 'lost' && url.startsWith('http:')) message += `; ${TLS_HINT}`;
+  if (!tls && !reused && !responseStarted && why === 'lost' && url.startsWith('http:')) message += `; ${TLS_HINT}`;
   return new TransportError(TransportErrorCode.CONNECTION_LOST, url, message, {
     requestSent: responseStarted || written,
     cause: cause ?? undefined,
