@@ -31,7 +31,11 @@ t.test('await using closes a ServerProxy, a Transport and a ParallelServerProxy 
     transport = tr;
     psp = ps;
     t.equal(await p.add(40, 2), 42);
-    await tr.request(`127.0.0.1:${demo.port}`, '/RPC2', '<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param><value><int>1</int></value></param><param><value><int>2</int></value></param></params></methodCall>');
+    await tr.request(
+      `127.0.0.1:${demo.port}`,
+      '/RPC2',
+      '<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param><value><int>1</int></value></param><param><value><int>2</int></value></param></params></methodCall>',
+    );
     const pairs = await ps.add(1, 2);
     t.same(
       pairs.map(([result]) => result),

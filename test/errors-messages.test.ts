@@ -56,7 +56,12 @@ t.test('a ServerProxy call that cannot be encoded names the method and the path'
 t.test('a ProtocolError message is one line, without a trailing newline', async (t) => {
   const page = '<html>\n  <body>\n    <h1>Not here</h1>\n  </body>\n</html>\n';
   const { server, port } = await startServer({
-    handlers: [handler(() => true, () => ({ status: 404, headers: { 'content-type': 'text/html' }, body: page }))],
+    handlers: [
+      handler(
+        () => true,
+        () => ({ status: 404, headers: { 'content-type': 'text/html' }, body: page }),
+      ),
+    ],
   });
   t.teardown(() => server.close());
   const err = await failure(new ServerProxy(`http://127.0.0.1:${port}/RPC2`).add(1, 2));

@@ -7,7 +7,15 @@ import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlR
 import type { OutgoingRequest } from './request.js';
 
 /** CONNECTION_LOST for a request, saying how far it got. */
-export function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown, tls = false): TransportError {
+export function lost(
+  url: string,
+  why: 'lost' | 'close',
+  responseStarted: boolean,
+  written: boolean,
+  reused: boolean,
+  cause: unknown,
+  tls = false,
+): TransportError {
   let message: string;
   if (tls && url.startsWith('http:')) {
     message = `the server answered with TLS, not HTTP, and closed the connection: ${TLS_HINT}`;
