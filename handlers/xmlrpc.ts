@@ -104,11 +104,20 @@ interface Context {
   err: NodeJS.WritableStream;
 }
 
-function commonOptions(values: { json?: boolean; verbose?: boolean; timeout?: string; header?: string[]; user?: string; ca?: string; insecure?: boolean }): Options {
+function commonOptions(values: {
+  json?: boolean;
+  verbose?: boolean;
+  timeout?: string;
+  header?: string[];
+  user?: string;
+  ca?: string;
+  insecure?: boolean;
+}): Options {
   let timeout: number | undefined;
   if (values.timeout !== undefined) {
     const seconds = Number(values.timeout);
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(values.timeout) || seconds <= 0) throw new UsageError(`bad --timeout ${JSON.stringify(values.timeout)}: a number of seconds`);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(values.timeout) || seconds <= 0)
+      throw new UsageError(`bad --timeout ${JSON.stringify(values.timeout)}: a number of seconds`);
     timeout = Math.round(seconds * 1000);
   }
   const headers: Record<string, string> = {};
@@ -333,7 +342,11 @@ async function callAll(ctx: Context, positionals: string[], targetsFile: string 
   }
   const cells = rows.map((r) => [r.url, r.status, `${r.ms} ms`, r.status === 'ok' ? oneLine(r.value) : String(r.value)]);
   const widths = [0, 1, 2].map((c) => Math.max(['target', 'status', 'time'][c]!.length, ...cells.map((row) => row[c]!.length)));
-  const line = (row: string[]) => row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell))
+      .join('  ')
+      .trimEnd();
   ctx.out.write([line(['target', 'status', 'time', 'value or fault']), ...cells.map(line)].join('\n') + '\n');
   return status;
 }
@@ -343,7 +356,10 @@ function progressBar(ctx: Context, total: number, transports: CliTransport[]): {
   const stream = ctx.err as NodeJS.WriteStream;
   if (stream.isTTY !== true || ctx.options.verbose) return { stop() {} };
   const draw = () => {
-    const done = Math.min(total, transports.reduce((n, t) => n + t.answeredAt.size, 0));
+    const done = Math.min(
+      total,
+      transports.reduce((n, t) => n + t.answeredAt.size, 0),
+    );
     const width = 30;
     const filled = Math.round((done / total) * width);
     stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
