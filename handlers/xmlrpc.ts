@@ -214,7 +214,7 @@ async function list(ctx: Context, positionals: string[]): Promise<number> {
   await using proxy = proxyFor(ctx, positionals[0]!);
   const names = await proxy.call('system.listMethods');
   if (ctx.options.json) print(ctx, names);
-  else if (Array.isArray(names)) ctx.out.write(names.map((n) => `${String(n)}\n`).join(''));
+  else if (Array.isArray(names)) ctx.out.write(names.map((n) => `${text(n)}\n`).join(''));
   else print(ctx, names);
   return 0;
 }
@@ -224,19 +224,19 @@ async function help(ctx: Context, positionals: string[]): Promise<number> {
   const [url, method] = positionals as [string, string];
   await using proxy = proxyFor(ctx, url);
   const signatures = await proxy.call('system.methodSignature', method);
-  const text = await proxy.call('system.methodHelp', method);
+  const helpText = await proxy.call('system.methodHelp', method);
   if (ctx.options.json) {
-    print(ctx, { signatures, help: text });
+    print(ctx, { signatures, help: helpText });
     return 0;
   }
   if (Array.isArray(signatures)) {
     for (const sig of signatures) {
-      if (Array.isArray(sig) && sig.length > 0) ctx.out.write(`${method}(${sig.slice(1).map(String).join(', ')}) -> ${String(sig[0])}\n`);
+      if (Array.isArray(sig) && sig.length > 0) ctx.out.write(`${method}(${sig.slice(1).map(text).join(', ')}) -> ${text(sig[0]!)}\n`);
     }
   } else {
     ctx.out.write(`${method}: no signature (${show(signatures)})\n`);
   }
-  ctx.out.write(`${String(text)}\n`);
+  ctx.out.write(`${text(helpText)}\n`);
   return 0;
 }
 
@@ -340,7 +340,7 @@ async function callAll(ctx: Context, positionals: string[], targetsFile: string 
     ctx.out.write(`${JSON.stringify(doc, null, 2)}\n`);
     return status;
   }
-  const cells = rows.map((r) => [r.url, r.status, `${r.ms} ms`, r.status === 'ok' ? oneLine(r.value) : String(r.value)]);
+  const cells = rows.map((r) => [r.url, r.status, `${r.ms} ms`, r.status === 'ok' ? oneLine(r.value) : text(r.value)]);
   const widths = [0, 1, 2].map((c) => Math.max(['target', 'status', 'time'][c]!.length, ...cells.map((row) => row[c]!.length)));
   const line = (row: string[]) =>
     row
@@ -372,6 +372,11 @@ function progressBar(ctx: Context, total: number, transports: CliTransport[]): {
       stream.write('\r\x1b[K');
     },
   };
+}
+
+/** A string as it is, anything else with its type. */
+function text(value: XmlRpcValue): string {
+  return typeof value === 'string' ? value : show(value);
 }
 
 function oneLineError(error: unknown): string {
