@@ -130,7 +130,7 @@ t.test('every TypeScript block of the README compiles under --strict, and the on
     files.set(name, block);
   }
   const { code, output } = await tsc(dir);
-  for (const [name, block] of files) t.comment(`README line ${block.line}: compiled${block.run ? ', run against the demo server' : ''} (${name})`);
+  for (const [name, block] of files) t.comment(`README line ${block.line}: type-checked${block.run ? ', run against the demo server' : ''} (${name})`);
   t.equal(code, 0, `tsc --strict on the README's blocks:\n${output}`);
   if (code !== 0) return;
 
