@@ -73,7 +73,23 @@ function tsc(project: string): Promise<{ code: number | null; output: string }> 
 }
 
 t.test('the marker grammar', async (t) => {
-  const md = ['```ts', 'a', '```', '<!-- readme-check: continues run -->', '```ts', 'b', '```', '<!-- readme-check: skip needs a database -->', '```ts', 'c', '```', '<!-- readme-check: file hash.ts -->', '```ts', 'd', '```'].join('\n');
+  const md = [
+    '```ts',
+    'a',
+    '```',
+    '<!-- readme-check: continues run -->',
+    '```ts',
+    'b',
+    '```',
+    '<!-- readme-check: skip needs a database -->',
+    '```ts',
+    'c',
+    '```',
+    '<!-- readme-check: file hash.ts -->',
+    '```ts',
+    'd',
+    '```',
+  ].join('\n');
   const blocks = readmeBlocks(md);
   t.same(
     blocks.map((b) => [b.line, b.run, b.file, b.skip]),
