@@ -351,8 +351,8 @@ async function callAll(ctx: Context, positionals: string[], targetsFile: string 
   return status;
 }
 
-/** A progress bar on stderr when it is a terminal (nothing when piped): answers arrived out of the targets. */
-function progressBar(ctx: Context, total: number, transports: CliTransport[]): { stop(): void } {
+/** A progress bar on stderr when it is a terminal (nothing when piped): answers arrived out of the targets. Exported for its test. */
+export function progressBar(ctx: Pick<Context, 'err' | 'options'>, total: number, transports: { answeredAt: ReadonlyMap<string, number> }[]): { stop(): void } {
   const stream = ctx.err as NodeJS.WriteStream;
   if (stream.isTTY !== true || ctx.options.verbose) return { stop() {} };
   const draw = () => {

@@ -12,7 +12,8 @@ import t from 'tap';
 import { getHeader } from '../lib/http/headers.js';
 import { parseArg, show, toJson, UsageError } from '../lib/cli/values.js';
 import { DateTime, Double, I8 } from '../lib/xmlrpc/values.js';
-import { closedPort, demoServer, spawnListening } from './support.js';
+import { progressBar } from '../handlers/xmlrpc.js';
+import { closedPort, demoServer, selfSignedCertificate, silentServer, spawnListening } from './support.js';
 
 const BIN = fileURLToPath(new URL('../handlers/xmlrpc.js', import.meta.url));
 
@@ -236,4 +237,55 @@ t.test('the binary against Python xmlrpc.server', { skip: noPython }, async (t) 
   t.equal(r.code, 2, 'HTTP 404 is a protocol error: exit 2');
   t.match(r.stderr, /^xmlrpc: http:\/\/127\.0\.0\.1:\d+\/wrong: HTTP 404 /);
   t.equal(r.stderr.trimEnd().split('\n').length, 1);
+});
+
+t.test('https: --ca trusts a CA, --insecure skips the check, neither fails with exit 2', async (t) => {
+  const cert = selfSignedCertificate();
+  if (typeof cert === 'string') {
+    t.comment(`skipped: ${cert}`);
+    return;
+  }
+  const demo = await demoServer({ tls: { key: cert.key, cert: cert.cert } });
+  t.teardown(() => demo.close());
+  const url = `https://127.0.0.1:${demo.port}/RPC2`;
+  const dir = mkdtempSync(join(tmpdir(), 'xmlrpc-cli-ca-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, cert.cert);
+  let r = await xmlrpc(['call', '--ca', ca, url, 'add', '1', '2']);
+  t.same([r.code, r.stdout], [0, 'int 3\n'], `--ca ${r.stderr}`);
+  r = await xmlrpc(['call', '--insecure', url, 'add', '1', '2']);
+  t.same([r.code, r.stdout], [0, 'int 3\n'], `--insecure ${r.stderr}`);
+  r = await xmlrpc(['call', url, 'add', '1', '2']);
+  t.equal(r.code, 2, 'an unknown certificate: exit 2');
+  t.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+});
+
+t.test('--timeout: a server that never answers is a transport error, exit 2', async (t) => {
+  const silent = await silentServer();
+  t.teardown(() => silent.close());
+  const r = await xmlrpc(['call', '--timeout', '0.2', `http://127.0.0.1:${silent.port}/RPC2`, 'add', '1', '2']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^xmlrpc: http:\/\/127\.0\.0\.1:\d+\/RPC2: no response within 200 ms\n$/);
+});
+
+t.test('the progress bar draws on a terminal only', async (t) => {
+  const written: string[] = [];
+  const answered = new Map<string, number>();
+  const tty = Object.assign(new (await import('node:stream')).PassThrough(), { isTTY: true });
+  tty.on('data', (d: Buffer) => written.push(d.toString()));
+  const bar = progressBar({ err: tty, options: { json: false, verbose: false, timeout: undefined, headers: {}, user: undefined, tls: undefined } }, 4, [
+    { answeredAt: answered },
+  ]);
+  answered.set('a', 1);
+  bar.stop();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.match(written.join(''), /^\r\[\.{30}\] 0\/4/, 'drawn at the start');
+  t.match(written.join(''), /\r\x1b\[K$/, 'erased at the end');
+  const piped = Object.assign(new (await import('node:stream')).PassThrough(), { isTTY: false });
+  let pipedBytes = 0;
+  piped.on('data', (d: Buffer) => (pipedBytes += d.length));
+  progressBar({ err: piped, options: { json: false, verbose: false, timeout: undefined, headers: {}, user: undefined, tls: undefined } }, 4, []).stop();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(pipedBytes, 0, 'nothing when piped');
 });
