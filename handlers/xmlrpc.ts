@@ -14,6 +14,7 @@
 // or protocol error, 64 a usage error. Every error is one line on stderr.
 
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { EncodeError, Fault, XmlRpcError } from '../lib/errors.js';
 import { MultiCall } from '../lib/client/multicall.js';
@@ -165,7 +166,7 @@ function withUser(url: string, user: string | undefined): string {
  */
 class CliTransport extends Transport {
   readonly #verbose: NodeJS.WritableStream | null;
-  /** When the last answer arrived, per URL (for the table of `call --all`). */
+  /** When an answer (or a refused connect) came, per URL: for the table and progress bar of `call --all`. */
   readonly answeredAt = new Map<string, number>();
 
   constructor(ctx: Context, secure: boolean) {
@@ -177,6 +178,13 @@ class CliTransport extends Transport {
     const bytes = super.encodeRequest(req);
     this.#verbose?.write(`> ${req.url}\n${bytes.toString('latin1')}\n`);
     return bytes;
+  }
+
+  protected override connect(req: OutgoingRequest): Promise<Socket> {
+    return super.connect(req).catch((e: unknown) => {
+      this.answeredAt.set(req.url, performance.now());
+      throw e;
+    });
   }
 
   protected override parseResponse(response: IncomingResponse, req: OutgoingRequest): Promise<XmlRpcValue> {
@@ -308,12 +316,13 @@ async function callAll(ctx: Context, positionals: string[], targetsFile: string 
   const [method, ...args] = rest;
   if (urls.length === 0 || method === undefined) throw new UsageError('call --all needs at least one URL and a METHOD');
   const params = args.map(parseArg);
-  const transports = { plain: new CliTransport(ctx, false), secure: new CliTransport(ctx, true) };
   const full = urls.map((u) => withUser(u, ctx.options.user));
-  const targets = full.map((u) => target(u, { transport: u.startsWith('https:') ? transports.secure : transports.plain }));
+  // A transport per target, so that each row's time is its own answer's.
+  const transports = full.map((u) => new CliTransport(ctx, u.startsWith('https:')));
+  const targets = full.map((u, i) => target(u, { transport: transports[i]! }));
   await using psp = new ParallelServerProxy(targets, ctx.options.timeout === undefined ? {} : { timeout: ctx.options.timeout });
   const started = performance.now();
-  const bar = progressBar(ctx, urls.length, [transports.plain, transports.secure]);
+  const bar = progressBar(ctx, urls.length, transports);
   let outcomes;
   try {
     outcomes = await psp.call(method, ...params);
@@ -321,11 +330,11 @@ async function callAll(ctx: Context, positionals: string[], targetsFile: string 
     bar.stop();
   }
   const ended = performance.now();
-  await Promise.all([transports.plain.close(), transports.secure.close()]);
+  await Promise.all(transports.map((tr) => tr.close()));
   let status = 0;
   const rows = outcomes.map(([value, error], i) => {
     const url = psp.targets[i]!;
-    const at = transports.plain.answeredAt.get(url) ?? transports.secure.answeredAt.get(url) ?? ended;
+    const at = transports[i]!.answeredAt.get(url) ?? ended;
     const ms = Math.round(at - started);
     if (error === null) return { url, status: 'ok', ms, value: value as XmlRpcValue };
     if (error instanceof Fault) {
