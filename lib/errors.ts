@@ -74,11 +74,30 @@ export class GzipBodyError extends XmlRpcError {
   }
 }
 
-/** A value cannot be written as XML-RPC (NaN, a lone surrogate, a cycle...). */
+/**
+ * A value cannot be written as XML-RPC (NaN, a lone surrogate, a cycle...).
+ * The message names the method and where the value sits among its
+ * parameters: `add: params[1].items[3]: cannot encode function f as XML-RPC`.
+ */
 export class EncodeError extends XmlRpcError {
-  constructor(message: string) {
+  /** What is wrong, without the method and path. */
+  readonly reason: string;
+  /** The method of the call being written, when known. */
+  method: string | undefined;
+  /** Where the value sits: `params[1].items[3]` (a call), `result.x` (a response), when known. */
+  path: string | undefined;
+  constructor(message: string, options: { method?: string; path?: string } = {}) {
     super('ERR_XMLRPC_ENCODE', message);
+    this.reason = message;
+    this.method = options.method;
+    this.path = options.path;
+    this.message = encodeErrorMessage(this);
   }
+}
+
+/** `method: path: reason`, each part when known; rebuilt by the encoder as it learns the path on the way out. */
+export function encodeErrorMessage(err: EncodeError): string {
+  return (err.method === undefined ? '' : `${err.method}: `) + (err.path === undefined ? '' : `${err.path}: `) + err.reason;
 }
 
 /** Interoperable fault codes (xmlrpc-epi, "specification for fault code interoperability", 20010516). */
@@ -156,7 +175,9 @@ export class ProtocolError extends XmlRpcError {
   /** The start of the body (at most 1 KiB, as text), so an HTML error page can be read. */
   readonly body: string;
   constructor(url: string, status: number, reason: string, headers: readonly string[], body: string) {
-    super('ERR_XMLRPC_HTTP_STATUS', `${url}: HTTP ${status} ${reason}${body === '' ? '' : `: ${body.slice(0, 200)}`}`);
+    // One line: an HTML error page's line breaks and indentation are folded into single spaces.
+    const excerpt = body.slice(0, 200).replace(/\s+/g, ' ').trim();
+    super('ERR_XMLRPC_HTTP_STATUS', `${url}: HTTP ${status} ${reason}${excerpt === '' ? '' : `: ${excerpt}`}`);
     this.url = url;
     this.status = status;
     this.reason = reason;

@@ -52,9 +52,10 @@ export type { ClientConnection } from './client/connection.js';
 export type { Endpoint } from './client/endpoint.js';
 export type { PoolStats } from './client/pool.js';
 export { ServerProxy } from './client/proxy.js';
-export type { ServerProxyOptions, RemoteMethod } from './client/proxy.js';
+export type { ServerProxyOptions, RemoteMethod, TypedServerProxy } from './client/proxy.js';
 export { MultiCall } from './client/multicall.js';
-export type { MultiCallResult } from './client/multicall.js';
+export type { MultiCallResult, MultiCallResults } from './client/multicall.js';
+export type { TypedMethods, MethodName, ParamsOf, ResultOf } from './client/typed.js';
 
 // lib/client: parallel calls
 export type { RequestWriter } from './client/request.js';

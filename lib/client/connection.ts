@@ -33,7 +33,7 @@ import type * as net from 'node:net';
 import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
-import { lost, notSent, responseParseError } from './failures.js';
+import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
 import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
@@ -151,6 +151,8 @@ export class ClientConnection {
   #chunks: Buffer[] = [];
   /** Responses came in during this chunk: room to write, once the whole chunk is read. */
   #answeredSome = false;
+  /** The first byte the server sent on this connection: a TLS record type (0x15, 0x16) means https: was meant. */
+  #firstByte: number | undefined;
 
   // The one timer.
   #timer: ClockTimer | null = null;
@@ -408,6 +410,7 @@ export class ClientConnection {
       this.destroy();
       return;
     }
+    this.#firstByte ??= chunk[0];
     try {
       this.#parser.execute(chunk);
     } catch (err) {
@@ -415,7 +418,7 @@ export class ClientConnection {
         this.destroy(); // a response beyond the ones awaited
         return;
       }
-      this.#failAll('lost', err, responseParseError(this.#inFlight[0]!.url, err));
+      this.#failAll('lost', err, responseParseError(this.#inFlight[0]!.url, err, this.#tlsAnswer()));
       this.destroy();
       return;
     }
@@ -569,6 +572,11 @@ export class ClientConnection {
 
   // ---- failures ----
 
+  /** The server's first answer on this connection was a TLS record. */
+  #tlsAnswer(): boolean {
+    return this.exchanges === 0 && looksLikeTls(this.#firstByte);
+  }
+
   /**
    * Settles every request awaiting a response, in order. `headError`, when
    * given, is the first one's (a malformed response); the others get
@@ -587,7 +595,7 @@ export class ClientConnection {
       exchange.signal.removeEventListener('abort', exchange.onAbort);
       if (exchange.abandoned) continue;
       this.#live--;
-      const err = i === 0 && headError !== undefined ? headError : lost(exchange.url, why, i === 0 && started, written, reused, cause);
+      const err = i === 0 && headError !== undefined ? headError : lost(exchange.url, why, i === 0 && started, written, reused, cause, this.#tlsAnswer());
       exchange.settle(err, null);
     }
     this.#arm();

@@ -7,9 +7,19 @@ import { HttpParseError, ResponseError, TransportError, TransportErrorCode, XmlR
 import type { OutgoingRequest } from './request.js';
 
 /** CONNECTION_LOST for a request, saying how far it got. */
-export function lost(url: string, why: 'lost' | 'close', responseStarted: boolean, written: boolean, reused: boolean, cause: unknown): TransportError {
+export function lost(
+  url: string,
+  why: 'lost' | 'close',
+  responseStarted: boolean,
+  written: boolean,
+  reused: boolean,
+  cause: unknown,
+  tls = false,
+): TransportError {
   let message: string;
-  if (responseStarted) {
+  if (tls && url.startsWith('http:')) {
+    message = `the server answered with TLS, not HTTP, and closed the connection: ${TLS_HINT}`;
+  } else if (responseStarted) {
     message = 'the connection closed before the whole response arrived';
   } else if (why === 'close') {
     message = written
@@ -23,6 +33,8 @@ export function lost(url: string, why: 'lost' | 'close', responseStarted: boolea
     message = 'the connection was lost before this request was written whole: the call did not run';
   }
   if (cause instanceof Error && !(cause instanceof HttpParseError)) message += `: ${cause.message}`;
+  // A TLS server closes a plain-HTTP connection without a byte (Node's, OpenSSL's "http request" check).
+  if (!tls && !reused && !responseStarted && why === 'lost' && url.startsWith('http:')) message += `; ${TLS_HINT}`;
   return new TransportError(TransportErrorCode.CONNECTION_LOST, url, message, {
     requestSent: responseStarted || written,
     cause: cause ?? undefined,
@@ -55,8 +67,21 @@ export function connectError(req: OutgoingRequest, err: unknown): unknown {
   });
 }
 
-/** A response the parser refused, as the call reports it: too large, or malformed. */
-export function responseParseError(url: string, err: unknown): XmlRpcError {
+const TLS_HINT = 'if that port speaks TLS, use an https: URL';
+
+/** The first byte of a TLS record carrying an alert (0x15) or a handshake message (0x16): no HTTP response starts so. */
+export function looksLikeTls(firstByte: number | undefined): boolean {
+  return firstByte === 0x15 || firstByte === 0x16;
+}
+
+/**
+ * A response the parser refused, as the call reports it: too large, or
+ * malformed. `tls`: the connection's first answer was a TLS record.
+ */
+export function responseParseError(url: string, err: unknown, tls = false): XmlRpcError {
+  if (tls && url.startsWith('http:')) {
+    return new ResponseError(url, `the server answered with TLS, not HTTP: ${TLS_HINT}`, { cause: err });
+  }
   if (err instanceof HttpParseError && err.code === 'HPE_BODY_TOO_LARGE') {
     return new ResponseError(url, `response too large: ${err.message}`, { cause: err });
   }

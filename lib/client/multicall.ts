@@ -10,6 +10,7 @@ import { Fault, ResponseError } from '../errors.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { methodsProxyHandler, type RemoteCallable, type ServerProxy } from './proxy.js';
 import type { RequestOptions } from './request.js';
+import type { ApiOf, HasApi, MethodName, ParamsOf, TypedMethods } from './typed.js';
 
 /** One result of run(): the value, the server's Fault, or a ResponseError for a slot that is neither. */
 export type MultiCallResult = XmlRpcValue | Fault | ResponseError;
@@ -19,12 +20,15 @@ interface QueuedCall {
   params: unknown[];
 }
 
+/** run()'s results when the caller names their types: each the value, or why its slot failed. */
+export type MultiCallResults<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] | Fault | ResponseError };
+
 class MultiCallBase {
   readonly server: ServerProxy;
   private calls: QueuedCall[] = [];
 
   constructor(server: ServerProxy) {
-    if (server === null || typeof server !== 'object' || typeof server.call !== 'function') {
+    if (server === null || typeof server !== 'object' || typeof (server as Partial<ServerProxy>).call !== 'function') {
       throw new TypeError('MultiCall needs a ServerProxy');
     }
     this.server = server;
@@ -47,11 +51,13 @@ class MultiCallBase {
    * Resolves to one result per call, in order; with nothing queued, to []
    * without a request. Rejects as a ServerProxy call does when the
    * multicall itself fails (a server without system.multicall: its Fault).
+   * `T` types the results, in call order (`run<[number, string[]]>()`);
+   * nothing checks it at run time.
    */
-  async run(options?: RequestOptions): Promise<MultiCallResult[]> {
+  async run<T extends readonly unknown[] = XmlRpcValue[]>(options?: RequestOptions): Promise<MultiCallResults<T>> {
     const calls = this.calls;
     this.calls = [];
-    if (calls.length === 0) return [];
+    if (calls.length === 0) return [] as unknown as MultiCallResults<T>;
     const server = options === undefined ? this.server : this.server.withOptions(options);
     const result = await server.call('system.multicall', calls);
     const url = this.server.url;
@@ -59,7 +65,7 @@ class MultiCallBase {
       const got = Array.isArray(result) ? `${result.length} results` : typeof result;
       throw new ResponseError(url, `system.multicall answered ${got} for ${calls.length} calls`);
     }
-    return result.map((slot, i) => unpack(slot, i, calls[i]!.methodName, url));
+    return result.map((slot, i) => unpack(slot, i, calls[i]!.methodName, url)) as MultiCallResults<T>;
   }
 
   [inspect.custom](): string {
@@ -80,11 +86,21 @@ function unpack(slot: XmlRpcValue, i: number, methodName: string, url: string): 
 
 const MULTICALL_HANDLER = methodsProxyHandler<MultiCallBase, number>((target, method, params) => target.queue(method, ...params));
 
-/** A MultiCall: its own members, and every other name queues a call. */
-export type MultiCall = MultiCallBase & { readonly [method: string]: RemoteCallable<number> };
+/**
+ * A MultiCall: its own members, and every other name queues a call. Made
+ * from a `ServerProxy<Api>`, only Api's methods, with their parameters typed.
+ */
+export type MultiCall<Api = never> = [Api] extends [never]
+  ? MultiCallBase & { readonly [method: string]: RemoteCallable<number> }
+  : Omit<MultiCallBase, 'queue'> &
+      Omit<TypedMethods<Api, 'queue'>, keyof MultiCallBase> &
+      HasApi<Api> & {
+        /** Queues a call to one of Api's methods by its (dotted) name; returns its index in run()'s results. */
+        queue<N extends MethodName<Api>>(name: N, ...params: ParamsOf<Api, N>): number;
+      };
 
 /** `const m = new MultiCall(proxy); m.add(1, 2); m.system.listMethods(); const [sum, names] = await m.run();` */
 export const MultiCall = MultiCallBase as unknown as {
-  new (server: ServerProxy): MultiCall;
+  new <P extends ServerProxy | HasApi<unknown>>(server: P): MultiCall<ApiOf<P>>;
   readonly prototype: MultiCallBase;
 };

@@ -36,6 +36,7 @@ import { ServerProxy, methodsProxyHandler, proxyTarget, type RemoteCallable } fr
 import type { RequestOptions } from './request.js';
 import { Scheduler, type LocalTask, type RemoteTask, type SchedulerStats, type Task } from './scheduler.js';
 import { Transport, type TransportOptions } from './transport.js';
+import type { HasApi, MethodName, ParamsOf, ResultOf, TypedMethods } from './typed.js';
 import { positiveInteger, timeoutMs } from '../options.js';
 
 export type Strategy = 'concurrent' | 'pipelined' | 'hybrid';
@@ -388,12 +389,12 @@ class ParallelServerProxyBase {
    * to one `[result, error]` pair per target, in target order; never
    * rejects for a target's failure.
    */
-  call(name: string, ...params: unknown[]): Promise<Outcome[]> {
+  call<T = unknown>(name: string, ...params: unknown[]): Promise<Outcome<T>[]> {
     if (typeof name !== 'string' || name === '') return Promise.reject(new TypeError('a method name must be a non-empty string'));
     const { scheduler, targets, config } = this[STATE];
     const bodies = new Bodies(name, params);
     const tasks = targets.map((t) => makeTask(t, name, params, bodies, config));
-    return scheduler.run(tasks, { concurrency: config.concurrency, signal: config.signal });
+    return scheduler.run(tasks, { concurrency: config.concurrency, signal: config.signal }) as Promise<Outcome<T>[]>;
   }
 
   /** A view whose calls use `options` (signal, timeout, strategy, concurrency, headers); it shares the connections. */
@@ -405,6 +406,11 @@ class ParallelServerProxyBase {
   /** Closes the connections (idle ones now, busy ones after their calls); resolves when they are closed. */
   close(): Promise<void> {
     return this[STATE].scheduler.close();
+  }
+
+  /** `await using psp = new ParallelServerProxy(targets)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Sockets open (closing ones included), idle ones, calls queued and in flight. */
@@ -427,15 +433,28 @@ class ParallelServerProxyBase {
 
 const PROXY_HANDLER = methodsProxyHandler<ParallelServerProxyBase, Promise<Outcome[]>>((target, method, params) => target.call(method, ...params));
 
-/** A ParallelServerProxy: its own members, and every other name a method called on every target. */
-export type ParallelServerProxy = ParallelServerProxyBase & { readonly [method: string]: RemoteCallable<Promise<Outcome[]>> };
+/**
+ * A ParallelServerProxy: its own members, and every other name a method
+ * called on every target. With an `Api`, only Api's methods, each
+ * resolving to pairs of its result type.
+ */
+export type ParallelServerProxy<Api = never> = [Api] extends [never]
+  ? ParallelServerProxyBase & { readonly [method: string]: RemoteCallable<Promise<Outcome[]>> }
+  : Omit<ParallelServerProxyBase, 'call' | 'withOptions'> &
+      Omit<TypedMethods<Api, 'parallel'>, keyof ParallelServerProxyBase> &
+      HasApi<Api> & {
+        /** Calls one of Api's methods by its (dotted) name on every target. */
+        call<N extends MethodName<Api>>(name: N, ...params: ParamsOf<Api, N>): Promise<Outcome<ResultOf<Api, N>>[]>;
+        /** A view whose calls use `options`; it shares the connections. */
+        withOptions(options: ParallelCallOptions): ParallelServerProxy<Api>;
+      };
 
 /**
  * `new ParallelServerProxy(targets, options)`: `await psp.uname()` calls
  * `uname` on every target at once and resolves to `[result, error]` pairs.
  */
 export const ParallelServerProxy = ParallelServerProxyBase as unknown as {
-  new (targets: Iterable<Target>, options?: ParallelOptions): ParallelServerProxy;
+  new <Api = never>(targets: Iterable<Target>, options?: ParallelOptions): ParallelServerProxy<Api>;
   readonly prototype: ParallelServerProxyBase;
 };
 

@@ -13,6 +13,7 @@ import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { parseUrl } from './endpoint.js';
 import type { RequestOptions } from './request.js';
 import { Transport, type TransportOptions } from './transport.js';
+import type { HasApi, MethodName, ParamsOf, ResultOf, TypedMethods } from './typed.js';
 
 export interface ServerProxyOptions extends Omit<TransportOptions, 'secure'> {
   /** A transport to use (and share) instead of one made from the options; its `secure` must match the URL. */
@@ -75,11 +76,15 @@ class ServerProxyBase {
     return new Proxy(this, PROXY_HANDLER);
   }
 
-  /** Calls `name` (any name: dotted, not an identifier, or one of the proxy's own). */
-  async call(name: string, ...params: unknown[]): Promise<XmlRpcValue> {
+  /**
+   * Calls `name` (any name: dotted, not an identifier, or one of the
+   * proxy's own). `T` types the result (`await proxy.call<number>('add', 1, 2)`);
+   * nothing checks it at run time.
+   */
+  async call<T = XmlRpcValue>(name: string, ...params: unknown[]): Promise<T> {
     const state = this[STATE];
     const body = dumps(params, { methodName: name, maxDepth: this.transport.maxDepth });
-    return this.transport.request(state.host, state.path, body, state.callOptions);
+    return (await this.transport.request(state.host, state.path, body, state.callOptions)) as T;
   }
 
   /**
@@ -98,6 +103,11 @@ class ServerProxyBase {
   /** Closes the transport's connections (idle ones now, busy ones after their call). */
   close(): Promise<void> {
     return this.transport.close();
+  }
+
+  /** `await using proxy = new ServerProxy(url)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   toString(): string {
@@ -163,11 +173,28 @@ export function proxyTarget(proxy: ServerProxy): { host: string; path: string; c
   return { host: state.host, path: state.path, callOptions: state.callOptions };
 }
 
-/** A ServerProxy: its own members, and every other name a remote method. */
-export type ServerProxy = ServerProxyBase & { readonly [method: string]: RemoteMethod };
+/**
+ * A ServerProxy: its own members, and every other name a remote method.
+ * With an `Api` (an interface of methods), only Api's methods, each typed:
+ * see typed.ts.
+ */
+export type ServerProxy<Api = never> = [Api] extends [never] ? ServerProxyBase & { readonly [method: string]: RemoteMethod } : TypedServerProxy<Api>;
 
-/** `new ServerProxy('http://user:pass@host:8182/RPC2', options)`. */
+/** A ServerProxy typed by `Api`: its own members, Api's methods (those not named like a member), and a `call` that takes Api's names. */
+export type TypedServerProxy<Api> = Omit<ServerProxyBase, 'call' | 'withOptions'> &
+  Omit<TypedMethods<Api, 'call'>, keyof ServerProxyBase> &
+  HasApi<Api> & {
+    /** Calls one of Api's methods by its (dotted) name: any name, one of the proxy's own included. */
+    call<N extends MethodName<Api>>(name: N, ...params: ParamsOf<Api, N>): Promise<ResultOf<Api, N>>;
+    /** A view of this proxy whose calls carry `options`, sharing its transport. */
+    withOptions(options: RequestOptions): ServerProxy<Api>;
+  };
+
+/**
+ * `new ServerProxy('http://user:pass@host:8182/RPC2', options)`, or
+ * `new ServerProxy<Api>(url)` for calls typed by an interface of methods.
+ */
 export const ServerProxy = ServerProxyBase as unknown as {
-  new (url: string, options?: ServerProxyOptions): ServerProxy;
+  new <Api = never>(url: string, options?: ServerProxyOptions): ServerProxy<Api>;
   readonly prototype: ServerProxyBase;
 };

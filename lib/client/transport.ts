@@ -271,6 +271,11 @@ export class Transport {
     return this.#pool.closeIdle();
   }
 
+  /** `await using transport = new Transport()` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Sockets open, idle and calls waiting: for one host (as given to request) or all. */
   stats(host?: string): PoolStats {
     return this.#pool.stats(host === undefined ? undefined : parseHost(host, this.secure).key);

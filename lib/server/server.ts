@@ -275,6 +275,11 @@ export class Server {
     return this.closePromise;
   }
 
+  /** `await using server = new Server(...)` closes it (gracefully, no timeout) at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Moves the close deadline to `at` (clock ms) if that is sooner. */
   private closeBy(at: number): void {
     if (at >= this.closeDeadline || (this.connections.size === 0 && this.refused.size === 0)) return;

@@ -5,7 +5,7 @@
 // of values.ts. `bufferDumps` gives the bytes (a server's response body),
 // `dumps` the same bytes as a string. The codec knows nothing of HTTP.
 
-import { EncodeError, Fault } from '../errors.js';
+import { EncodeError, Fault, encodeErrorMessage } from '../errors.js';
 import { DateTime, Double, I8, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, describe } from './values.js';
 
 export interface EncodeOptions {
@@ -53,7 +53,11 @@ export function bufferDumps(params: readonly unknown[] | Fault, options?: string
 export function encodeValue(value: unknown, options?: EncodeOptions): string {
   const sink = new Sink(false);
   try {
-    new Encoder(maxDepthOf(options ?? {}), sink, options?.allowNone !== false).value(value, 0);
+    try {
+      new Encoder(maxDepthOf(options ?? {}), sink, options?.allowNone !== false).value(value, 0);
+    } catch (err) {
+      throw located(err, 'value', undefined);
+    }
     return toText(sink);
   } finally {
     sink.close();
@@ -90,14 +94,23 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
       sink.add('</fault></methodResponse>');
     } else if (opts.methodResponse === true) {
       sink.add(XML_DECLARATION + '<methodResponse><params><param>');
-      encoder.value(params[0], 0);
+      try {
+        encoder.value(params[0], 0);
+      } catch (err) {
+        throw located(err, 'result', undefined);
+      }
       sink.add('</param></params></methodResponse>');
     } else {
       sink.add(XML_DECLARATION + '<methodCall><methodName>' + escapeText(opts.methodName as string, 'methodName') + '</methodName><params>');
-      for (let i = 0; i < params.length; i++) {
-        sink.add('<param>');
-        encoder.value(params[i], 0);
-        sink.add('</param>');
+      let i = 0;
+      try {
+        for (; i < params.length; i++) {
+          sink.add('<param>');
+          encoder.value(params[i], 0);
+          sink.add('</param>');
+        }
+      } catch (err) {
+        throw located(err, `params[${i}]`, opts.methodName);
       }
       sink.add('</params></methodCall>');
     }
@@ -105,6 +118,26 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
   } finally {
     sink.close();
   }
+}
+
+/**
+ * An EncodeError on its way out of a container: `segment` goes in front of
+ * its path (`[3]`, `.items`), the message is rebuilt. Anything else passes
+ * as it is. The encoder pays for this only when something fails.
+ */
+function located(err: unknown, segment: string, method: string | undefined): unknown {
+  if (!(err instanceof EncodeError)) return err;
+  err.path = segment + (err.path ?? '');
+  if (method !== undefined) err.method = method;
+  err.message = encodeErrorMessage(err);
+  return err;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** A struct member as a path segment: `.name`, or `["odd name"]`. */
+function memberSegment(name: string): string {
+  return IDENTIFIER.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
 }
 
 function maxDepthOf(options: EncodeOptions): number {
@@ -367,7 +400,12 @@ class Encoder {
 
   private array(items: readonly unknown[], level: number): void {
     this.out.add('<value><array><data>');
-    for (let i = 0; i < items.length; i++) this.value(items[i], level);
+    let i = 0;
+    try {
+      for (; i < items.length; i++) this.value(items[i], level);
+    } catch (err) {
+      throw located(err, `[${i}]`, undefined);
+    }
     this.out.add('</data></array></value>');
   }
 
@@ -391,8 +429,12 @@ class Encoder {
 
   private member(name: string, value: unknown, level: number): void {
     const out = this.out;
-    out.add('<member><name>' + escapeText(name, 'member name') + '</name>');
-    this.value(value, level);
+    try {
+      out.add('<member><name>' + escapeText(name, 'member name') + '</name>');
+      this.value(value, level);
+    } catch (err) {
+      throw located(err, memberSegment(name), undefined);
+    }
     out.add('</member>');
   }
 
