@@ -6,9 +6,9 @@
 // xmlrpc serve`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
@@ -139,16 +139,23 @@ t.test('from a fresh directory: install the tarball, import it from JS and TS, n
   // Offline: the runtime dependency (piscina) comes from npm's cache; CI has no registry to wait for.
   const installed = await run(NPM, ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], project);
   if (installed.code !== 0) {
-    // No cache to install piscina from: unpack the tarball as npm would and resolve piscina from this repository's node_modules.
+    // No metadata in npm's cache to resolve the runtime dependencies offline (npm ci, as on a fresh CI machine, caches
+    // tarballs, not packuments): unpack the tarball as npm would, with the dependencies from this repository's node_modules.
     t.comment(
-      `npm install --offline failed (${installed.stderr.trim().split('\n').at(-1) ?? ''}): unpacking the tarball by hand, piscina from the repository's node_modules`,
+      `npm install --offline failed (${installed.stderr.trim().split('\n').at(-1) ?? ''}): unpacking the tarball by hand, the dependencies from the repository's node_modules`,
     );
     const pkgDir = join(project, 'node_modules', 'medusa-xmlrpc');
     mkdirSync(pkgDir, { recursive: true });
     const untar = await run('tar', ['xzf', tarball, '-C', pkgDir, '--strip-components=1'], project);
     t.equal(untar.code, 0, untar.stderr);
-    symlinkSync(join(ROOT, 'node_modules', 'piscina'), join(project, 'node_modules', 'piscina'), 'dir');
+    const shipped = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const name of Object.keys(shipped.dependencies ?? {})) {
+      mkdirSync(dirname(join(project, 'node_modules', name)), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', name), join(project, 'node_modules', name), 'dir');
+    }
     mkdirSync(join(project, 'node_modules', '.bin'));
+    // As npm does on install: the bin executable (the tarball keeps it 0644), else the shell passes over it to another `xmlrpc` on PATH.
+    chmodSync(join(pkgDir, 'dist', 'handlers', 'xmlrpc.js'), 0o755);
     symlinkSync('../medusa-xmlrpc/dist/handlers/xmlrpc.js', join(project, 'node_modules', '.bin', 'xmlrpc'));
   }
   t.ok(readdirSync(join(project, 'node_modules', '.bin')).includes('xmlrpc'), 'the bin is linked');

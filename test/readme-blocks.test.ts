@@ -110,6 +110,9 @@ t.test('every TypeScript block of the README compiles under --strict, and the on
   mkdirSync(join(dir, 'node_modules'));
   // The package as a user's project sees it: its package.json (exports, types) and the built dist/.
   symlinkSync(ROOT, join(dir, 'node_modules', 'medusa-xmlrpc'), 'dir');
+  // And its runtime dependencies, as an install would put them beside it (a block may import prom-client).
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const name of Object.keys(manifest.dependencies ?? {})) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   writeFileSync(
     join(dir, 'tsconfig.json'),
