@@ -212,6 +212,19 @@ t.test('the token goes to the child only: a reference of another server handed b
   t.same(seen, [undefined], "the child's token is not sent to another server");
 });
 
+t.test("a reference of one child handed back through another is called on its owner with that child's token", async (t) => {
+  const [a, b] = await Promise.all([child(t, { name: 'a' }), child(t, { name: 'b' })]);
+  const inA = await (await storeModule(a)).Store.new();
+  await inA.set('k', 'in a');
+  const inB = await (await storeModule(b)).Store.new();
+  await inB.set('held', inA);
+  const back = (await inB.get('held')) as unknown as ObjectProxy<Store>;
+  t.ok(isObjectProxy(back), "b holds a's store as a reference and hands it back");
+  t.equal(back.$ref.url, a.url, 'owned by a');
+  t.equal(await back.get('k'), 'in a', "called on a, with a's token and session");
+  t.equal(await inA.size(), 1);
+});
+
 t.test('bad options reject before anything is forked: a module that is not a local file, a bad port, a bad logger', async (t) => {
   const err = await failure(spawnProcess({ modules: ['https://example.com/x.js'] }));
   t.ok(err instanceof TypeError);

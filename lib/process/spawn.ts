@@ -89,6 +89,18 @@ export function stopAllChildren(options?: { timeout?: number }): Promise<unknown
   return Promise.all([...live].map((child) => child.stop(options)));
 }
 
+/** The live child of this process serving `url` (query and fragment aside), if any. */
+function childAt(url: string): SpawnedProcess | undefined {
+  const end = url.search(/[?#]/);
+  const owner = end === -1 ? url : url.slice(0, end);
+  for (const child of live) if (child.url === owner) return child;
+  return undefined;
+}
+
+function peerOptionsOf(child: SpawnedProcess | undefined): { transport: Transport; session: string } | undefined {
+  return child === undefined ? undefined : SpawnedProcess.peerOptions(child);
+}
+
 export class SpawnedProcess {
   readonly name: string;
   readonly pid: number;
@@ -105,6 +117,7 @@ export class SpawnedProcess {
   readonly #proc: ChildProcess;
   readonly #token: string;
   readonly #clock: Clock;
+  readonly #transport: Transport;
   #exit: ChildExit | null = null;
   #stopping: Promise<ChildExit> | null = null;
 
@@ -117,12 +130,18 @@ export class SpawnedProcess {
     this.#token = internal.token;
     this.#clock = internal.clock;
     this.logs = internal.logs;
-    // Peer clients an ObjectClient makes for other owners get no transport of
-    // its own, so the token never leaves for another server.
     const transport = new Transport({ headers: { Authorization: `Bearer ${this.#token}` } });
-    this.objects = new ObjectClient(this.url, { transport });
+    // A reference of another child of this process (handed back through this one) is called with
+    // that child's token and session; any other owner gets no token (ObjectClient's default).
+    this.objects = new ObjectClient(this.url, { transport, peerOptions: (url) => peerOptionsOf(childAt(url)) });
     this.server = new ServerProxy(this.url, { transport });
+    this.#transport = transport;
     this.exited = internal.exited;
+  }
+
+  /** What a client of another child needs to call this one's references: its token, and the session they were made in. */
+  static peerOptions(child: SpawnedProcess): { transport: Transport; session: string } {
+    return { transport: child.#transport, session: child.objects.session };
   }
 
   /** The bearer token: give it to another client of this child (a Python one) as `Authorization: Bearer <token>`. */
