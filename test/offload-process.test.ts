@@ -10,12 +10,11 @@
 import t from 'tap';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.js';
 import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { childExecArgv } from '../lib/offload/process-engine.js';
-import { ManualClock, pollUntil, turns } from './support.js';
+import { ManualClock, pollUntil, processGone, turns } from './support.js';
 import { Inbox, rejection, running, settled, TASKS } from './offload-support.js';
 import { QuotaError } from './fixtures/offload-tasks.js';
 
@@ -79,25 +78,7 @@ function captureStderr(t: Teardown): string[] {
   return written;
 }
 
-/**
- * The process `pid` has exited. Our own children are reaped by Node (ESRCH);
- * an orphan is reaped by init, and this container's init does not reap, so
- * an orphan that has exited stays a zombie ('Z' in /proc/<pid>/stat).
- */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /s, '')
-      .startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const gone = processGone;
 
 t.test('runs sync and async exports in a child process, not in this one, and counts them in stats', async (t) => {
   const p = pool(t);

@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import t, { type Test } from 'tap';
 import { RemoteObjectError, RemoteObjectErrorCode, spawnProcess, type LogRecord, type SpawnOptions, type SpawnedProcess } from '../lib/index.js';
 import { LogQueue, MAX_LINE, parseRecord, readLines, toSink } from '../lib/process/logs.js';
-import { failure } from './support.js';
+import { failure, processGone } from './support.js';
 
 type StoreModule = typeof import('./fixtures/spawn-store.js');
 const STORE = new URL('./fixtures/spawn-store.js', import.meta.url).href;
@@ -19,14 +19,7 @@ const before = process.getActiveResourcesInfo().sort();
 /** Every child started here: all must be gone at the end. */
 const started: number[] = [];
 
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
+const gone = processGone;
 
 async function child(t: Test, options: SpawnOptions = {}): Promise<SpawnedProcess> {
   const c = await spawnProcess({ name: 'logs', modules: [STORE], logger: null, execArgv: [], ...options });

@@ -3,7 +3,6 @@
 // starts outlives it. Every child is ended by pid in a teardown.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -28,7 +27,7 @@ import {
   type SpawnOptions,
   type SpawnedProcess,
 } from '../lib/index.js';
-import { failure, pollUntil, RawClient, turns, type RawResponse } from './support.js';
+import { failure, pollUntil, processGone, RawClient, turns, type RawResponse } from './support.js';
 import type { Store } from './fixtures/spawn-store.js';
 
 type StoreModule = typeof import('./fixtures/spawn-store.js');
@@ -44,25 +43,7 @@ const before = process.getActiveResourcesInfo().sort();
 /** Every pid a test started: all must be gone at the end. */
 const started: number[] = [];
 
-/**
- * The process `pid` has exited. Our own children are reaped by Node (ESRCH);
- * an orphan is reaped by init, and this container's init does not reap, so
- * an orphan that has exited stays a zombie ('Z' in /proc/<pid>/stat).
- */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /s, '')
-      .startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const gone = processGone;
 
 /** A child that the test's teardown kills (by pid) if the test did not end it. */
 async function child(t: Test, options: SpawnOptions = {}): Promise<SpawnedProcess> {

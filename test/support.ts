@@ -810,3 +810,24 @@ export function runPythonJson<T>(script: string, ...args: string[]): Promise<T> 
     });
   });
 }
+
+/**
+ * The process `pid` has exited. Our own children are reaped by Node (ESRCH);
+ * an orphan is reaped by init, and this container's init does not reap, so
+ * an orphan that has exited stays a zombie ('Z' in /proc/<pid>/stat).
+ */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .startsWith('Z');
+  } catch {
+    return true;
+  }
+}
