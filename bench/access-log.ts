@@ -31,6 +31,7 @@ import type { MessageHead } from '../lib/http/parser.js';
 import { DemoHandler } from '../handlers/demo.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { formatRate, median, rate, table } from './measure.js';
+import { stopByStdin } from './procs.js';
 
 export interface AccessLogBenchOptions {
   /** Timed rounds per server (after a warm-up round each); the median is kept. Default 7. */
@@ -56,16 +57,7 @@ interface Child {
 
 async function startServer(log: string): Promise<Child> {
   const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', log], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin!.end(); // the child stops when its stdin closes
-    });
+  const stop = stopByStdin(child);
   const lines = createInterface({ input: child.stdout! });
   const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
   const port = await new Promise<number>((resolve, reject) => {

@@ -21,6 +21,7 @@ import { ObjectClient } from '../lib/objects/client.js';
 import { ObjectServer } from '../lib/objects/server.js';
 import { Server } from '../lib/server/server.js';
 import { formatRate, median, table } from './measure.js';
+import { stopByStdin } from './procs.js';
 
 export interface ObjectsBenchOptions {
   /** Timed rounds per cell (after a warm-up round); the median is kept. Default 5. */
@@ -69,16 +70,7 @@ async function measure(rounds: number, total: number, inFlight: number, call: (i
 /** Starts the ObjectServer in a child process; resolves to its URL and a stop function. */
 async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin!.end(); // the child stops when its stdin closes
-    });
+  const stop = stopByStdin(child);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bench: the server did not start within 15 s')), 15_000);
     child.once('exit', (code) => reject(new Error(`bench: the server process exited (${String(code)})`)));

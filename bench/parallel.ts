@@ -21,6 +21,7 @@ import { Transport } from '../lib/client/transport.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from '../handlers/demo.js';
 import { formatRate, table } from './measure.js';
+import { stopByStdin } from './procs.js';
 
 export interface ParallelBenchOptions {
   /** Calls per measurement. Default 1000. */
@@ -117,16 +118,7 @@ async function measure(client: Client, urls: string[], calls: number, rounds: nu
 /** Starts `n` servers in a child process; resolves to their URLs and a stop function. */
 async function startServers(n: number): Promise<{ urls: string[]; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin!.end(); // the child stops when its stdin closes
-    });
+  const stop = stopByStdin(child);
   const ports = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bench: the servers did not start within 15 s')), 15_000);
     child.once('exit', (code) => reject(new Error(`bench: the server process exited (${String(code)})`)));

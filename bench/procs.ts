@@ -10,6 +10,23 @@ import * as readline from 'node:readline';
 
 const children = new Set<ChildProcess>();
 
+/**
+ * A stop for a bench server child that serves until its stdin closes: ends
+ * its stdin, then SIGKILLs it if it has not exited within 5 s.
+ */
+export function stopByStdin(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin!.end();
+    });
+}
+
 /** Kills every child still running (SIGKILL: nothing of theirs is worth waiting for). */
 export function killAll(): void {
   for (const child of children) {
