@@ -3,7 +3,7 @@
 // server and Python's xmlrpc.server. The argument grammar and the result
 // printing are also tested in-process (lib/cli/values.ts).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,31 +13,13 @@ import { getHeader } from '../lib/http/headers.js';
 import { parseArg, show, toJson, UsageError } from '../lib/cli/values.js';
 import { DateTime, Double, I8 } from '../lib/xmlrpc/values.js';
 import { progressBar } from '../handlers/xmlrpc.js';
-import { closedPort, demoServer, selfSignedCertificate, silentServer, spawnListening } from './support.js';
+import { closedPort, demoServer, runCommand, selfSignedCertificate, silentServer, spawnListening, type Ran } from './support.js';
 
 const BIN = fileURLToPath(new URL('../handlers/xmlrpc.js', import.meta.url));
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the binary with `args`; resolves when it exits (killed after 60 s). */
 export function xmlrpc(args: string[], bin = BIN, env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCommand(process.execPath, [bin, ...args], { env, timeout: 60_000 });
 }
 
 t.test('the argument grammar', async (t) => {
