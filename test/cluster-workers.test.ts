@@ -64,8 +64,10 @@ async function info(port: number): Promise<Info> {
   let r;
   try {
     c.write(post('/RPC2', dumps([], 'worker.info')));
-    // A bound on a lost response; a loaded machine can take seconds.
-    [r] = await c.responsesCount(1, 20_000);
+    // A bound on a lost response; a loaded machine can take seconds. A close without one fails at once.
+    await c.until(() => c.responses.length > 0 || c.closed, 20_000, 'a response');
+    if (c.responses.length === 0) throw new Error('the connection closed without a response');
+    r = c.responses[0];
   } finally {
     c.destroy();
   }
@@ -153,54 +155,52 @@ t.test(
 
 // One worker, so that the port has no one else to serve it: were the old one
 // told to stop before the new one listened, calls would be refused.
-// todo (issue 14 is open): about one run in four, one call of the load is never answered across the
-// reload (it times out); a race between node:cluster's hand-over of a connection and the old worker's
-// exit, not found yet. A tap todo: reported on every run, not a CI failure.
-t.test(
-  'SIGHUP reloads under load: no call fails, the worker is replaced, the port never without a listener',
-  { todo: 'issue 14: a call can go unanswered across a reload, about one run in four' },
-  async (t) => {
-    const p = await startPrimary(t, 1);
-    const before = new Set([(await info(p.port)).pid]);
-    let reloaded = false;
-    const failures: unknown[] = [];
-    const pids = new Map<number, number>();
-    let calls = 0;
-    // Four callers, one connection per call, until the reload is done and a few calls more (bounded either way).
-    const caller = async () => {
-      let afterDone = 0;
-      for (let i = 0; i < 3000 && afterDone < 20; i++) {
-        try {
-          const w = await info(p.port);
-          pids.set(w.pid, (pids.get(w.pid) ?? 0) + 1);
-          calls++;
-        } catch (err) {
-          failures.push(err);
-        }
-        if (reloaded) afterDone++;
+// Three reloads: a connection handed to the old worker just before its stop, its
+// request not yet read, was once closed as idle and reset (about one reload in
+// two, unloaded); now it is answered.
+t.test('SIGHUP reloads under load: no call fails, the worker is replaced, the port never without a listener', async (t) => {
+  const p = await startPrimary(t, 1);
+  const before = new Set([(await info(p.port)).pid]);
+  let reloaded = false;
+  const failures: unknown[] = [];
+  const pids = new Map<number, number>();
+  let calls = 0;
+  // Four callers, one connection per call, until the reload is done and a few calls more (bounded either way).
+  const caller = async () => {
+    let afterDone = 0;
+    for (let i = 0; i < 3000 && afterDone < 20; i++) {
+      try {
+        const w = await info(p.port);
+        pids.set(w.pid, (pids.get(w.pid) ?? 0) + 1);
+        calls++;
+      } catch (err) {
+        failures.push(err);
       }
-    };
-    const load = Promise.all([caller(), caller(), caller(), caller()]);
-    // Under way before the signal.
-    while (calls < 20) await new Promise((resolve) => setImmediate(resolve));
+      if (reloaded) afterDone++;
+    }
+  };
+  const load = Promise.all([caller(), caller(), caller(), caller()]);
+  // Under way before the signal.
+  while (calls < 20) await new Promise((resolve) => setImmediate(resolve));
+  for (let reload = 1; reload <= 3; reload++) {
     p.child.kill('SIGHUP');
-    await p.printed(/SIGHUP: done/);
-    reloaded = true;
-    await load;
-    t.same(failures, [], `no call failed of ${calls}`);
-    t.comment(`${calls} calls, by pid: ${JSON.stringify([...pids])}`);
-    const after = new Set([(await info(p.port)).pid]);
-    t.notOk(
-      [...after].some((pid) => before.has(pid)),
-      'the worker is new',
-    );
-    t.ok(await gone(before), 'the old workers have exited');
-    t.ok([...before].some((pid) => pids.has(pid)) && [...after].some((pid) => pids.has(pid)), 'the load was served by old and new workers');
-    p.child.kill('SIGTERM');
-    t.equal(await p.exited, 0);
-    t.ok(await gone([...after, p.child.pid!]));
-  },
-);
+    await p.printed(/SIGHUP: done/, reload);
+  }
+  reloaded = true;
+  await load;
+  t.same(failures, [], `no call failed of ${calls}`);
+  t.comment(`${calls} calls, by pid: ${JSON.stringify([...pids])}`);
+  const after = new Set([(await info(p.port)).pid]);
+  t.notOk(
+    [...after].some((pid) => before.has(pid)),
+    'the worker is new',
+  );
+  t.ok(await gone([...pids.keys()].filter((pid) => !after.has(pid))), 'the old workers have exited');
+  t.ok([...before].some((pid) => pids.has(pid)) && [...after].some((pid) => pids.has(pid)), 'the load was served by old and new workers');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
+  t.ok(await gone([...after, p.child.pid!]));
+});
 
 t.test('SIGTERM answers a call in flight before the workers and the primary exit', async (t) => {
   const p = await startPrimary(t, 2);

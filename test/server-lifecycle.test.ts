@@ -110,6 +110,47 @@ t.test('close() finishes in-flight requests, closes idle connections, and stops 
   t.equal(closed, true);
 });
 
+// A balancer (node:cluster's round-robin, say) hands a worker a connection just
+// before telling it to stop: its client's request is on the wire, and closing
+// the connection as idle would reset it unread.
+t.test('close() answers the first request of a connection that had sent nothing yet, with Connection: close', async (t) => {
+  const clock = new ManualClock();
+  const { server, port } = await startServer({ handlers: [echoBody], clock, keepAliveTimeout: 5000 });
+  const fresh = await RawClient.open(port);
+  const used = await RawClient.open(port);
+  t.teardown(() => (fresh.destroy(), used.destroy()));
+  used.write(post('/echo', 'x'));
+  await used.responsesCount(1);
+  await fresh.until(() => server.connectionCount === 2, 2000, 'both connections accepted');
+  let closed = false;
+  const closing = server.close().then(() => (closed = true));
+  await used.whenClosed();
+  await turns(5);
+  t.equal(fresh.closed, false, 'the connection that sent nothing is kept for its first request');
+  t.equal(closed, false);
+  fresh.write(post('/echo', 'late'));
+  const [r] = await fresh.responsesCount(1);
+  t.equal(r!.text(), 'late');
+  t.equal(r!.header('connection'), 'close');
+  await fresh.whenClosed();
+  await closing;
+  t.equal(closed, true);
+});
+
+t.test('close() waits for a silent new connection no longer than the keep-alive timeout', async (t) => {
+  const clock = new ManualClock();
+  const { server, port } = await startServer({ handlers: [echoBody], clock, keepAliveTimeout: 5000 });
+  const silent = await RawClient.open(port);
+  t.teardown(() => silent.destroy());
+  await silent.until(() => server.connectionCount === 1, 2000, 'the connection accepted');
+  const closing = server.close();
+  await turns(5);
+  t.equal(silent.closed, false);
+  clock.advance(5000);
+  await silent.whenClosed();
+  await closing;
+  t.equal(server.connectionCount, 0);
+});
 t.test('a reset in the middle of large pipelined responses costs only that connection', async (t) => {
   const errors: unknown[] = [];
   const { server, port } = await startServer({ handlers: [bigBody], onError: (e) => errors.push(e) });

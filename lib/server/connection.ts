@@ -248,7 +248,12 @@ export class Connection {
     // Once our FIN is queued, the bytes before it still go out and the linger still guards them.
     if (this.destroyed || this.ended) return;
     if (this.idle && this.socket.writableLength === 0) {
-      this.socket.destroy();
+      // A client connects to send a request: one accepted just now has it on its way,
+      // and a close would reset it unread. So a connection that has sent nothing yet
+      // gets its first request, answered with Connection: close, within the
+      // keep-alive timeout and the close deadline (Go's Server.Shutdown spares new
+      // connections the same way). One between requests is closed at once.
+      if (this.served > 0) this.socket.destroy();
       return;
     }
     // A request partly received is still read to its end (onComplete stops after it).

@@ -243,8 +243,10 @@ export class Server {
 
   /**
    * Stops accepting, lets in-flight requests finish and their responses go
-   * out, closes idle keep-alive connections at once. Resolves when every
-   * connection has closed.
+   * out, closes idle keep-alive connections at once. A connection that has
+   * sent nothing yet is kept for its first request (answered with
+   * Connection: close) within keepAliveTimeout: its client is surely sending
+   * one. Resolves when every connection has closed.
    *
    * Without a timeout this waits as long as the handlers take (a handler that
    * never settles holds it forever). With `timeout` (ms, on the server's
