@@ -9,12 +9,11 @@
 
 import t from 'tap';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { OffloadError, OffloadErrorCode, WorkerPoolError } from '../lib/errors.js';
 import { WorkerPool, type WorkerPoolOptions } from '../lib/offload/pool.js';
 import { childExecArgv } from '../lib/offload/process-engine.js';
-import { ManualClock, pollUntil, processGone, turns } from './support.js';
+import { ManualClock, orphansAfterParentKill, pollUntil, processGone, turns } from './support.js';
 import { Inbox, rejection, running, settled, TASKS } from './offload-support.js';
 import { QuotaError } from './fixtures/offload-tasks.js';
 
@@ -400,30 +399,7 @@ t.test('nothing is left behind: after results, throws and a child that exited, c
 });
 
 t.test('children exit by themselves when the pool’s process is killed with SIGKILL, even one in a synchronous loop', async (t) => {
-  const parent = spawn(process.execPath, [ORPHANS], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pids: number[] = [];
-  t.teardown(() => {
-    // Whatever failed, nothing stays behind.
-    parent.kill('SIGKILL');
-    for (const pid of pids) if (!gone(pid)) process.kill(pid, 'SIGKILL');
-  });
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    parent.once('exit', (code, signal) => reject(new Error(`the pool's process ended early (${code ?? signal})`)));
-    parent.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('ready\n')) resolve();
-    });
-  });
-  for (const match of text.matchAll(/child (\d+)/g)) pids.push(Number(match[1]));
-  t.equal(pids.length, 3, 'two children spinning, one idle');
-  t.ok(
-    pids.every((pid) => !gone(pid)),
-    'all alive before',
-  );
-  const exited = new Promise((resolve) => parent.once('exit', resolve));
-  parent.kill('SIGKILL');
-  await exited;
-  await pollUntil(() => pids.every(gone), 'every child of the killed process to exit', 20_000);
+  // Two children spinning, one idle.
+  await orphansAfterParentKill(t, ORPHANS, 3, 'the pool’s children');
   t.pass('every child has exited');
 });

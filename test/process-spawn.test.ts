@@ -2,7 +2,6 @@
 // used from this process; how it starts, stops and dies, and that nothing it
 // starts outlives it. Every child is ended by pid in a teardown.
 
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -27,7 +26,7 @@ import {
   type SpawnOptions,
   type SpawnedProcess,
 } from '../lib/index.js';
-import { failure, pollUntil, processGone, RawClient, turns, type RawResponse } from './support.js';
+import { failure, orphansAfterParentKill, pollUntil, processGone, RawClient, turns, type RawResponse } from './support.js';
 import type { Store } from './fixtures/spawn-store.js';
 
 type StoreModule = typeof import('./fixtures/spawn-store.js');
@@ -336,31 +335,7 @@ t.test("a child's own child follows the same rules: stopped with it, and gone wh
 });
 
 t.test('the parent killed with SIGKILL: its child (stuck in a synchronous loop) and grandchild exit by themselves', async (t) => {
-  const parent = spawn(process.execPath, [PARENT], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const pids: number[] = [];
-  t.teardown(() => {
-    parent.kill('SIGKILL');
-    for (const pid of pids) if (!gone(pid)) process.kill(pid, 'SIGKILL');
-  });
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    parent.once('exit', (code, signal) => reject(new Error(`the parent ended early (${code ?? signal})`)));
-    parent.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('ready\n')) resolve();
-    });
-  });
-  for (const match of text.matchAll(/child (\d+)/g)) pids.push(Number(match[1]));
-  started.push(...pids);
-  t.equal(pids.length, 2, 'a child and a grandchild');
-  t.ok(
-    pids.every((pid) => !gone(pid)),
-    'both alive before',
-  );
-  const exited = new Promise((resolve) => parent.once('exit', resolve));
-  parent.kill('SIGKILL');
-  await exited;
-  await pollUntil(() => pids.every(gone), 'the child and grandchild of the killed parent to exit', 20_000);
+  started.push(...(await orphansAfterParentKill(t, PARENT, 2, 'a child and a grandchild')));
   t.pass('both have exited');
 });
 

@@ -832,6 +832,39 @@ export function processGone(pid: number): boolean {
   }
 }
 
+/**
+ * The parent-death checks of the offload and process layers: runs `script`
+ * (a fixture that starts its children, prints `child <pid>` for each and
+ * then `ready`), kills it with SIGKILL, and resolves to the children's pids
+ * once every one has exited by itself (it throws when one is missing before
+ * the kill). The teardown kills whatever is left.
+ */
+export async function orphansAfterParentKill(t: { teardown(fn: () => void): void }, script: string, children: number, what: string): Promise<number[]> {
+  const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids: number[] = [];
+  t.teardown(() => {
+    // Whatever failed, nothing stays behind.
+    parent.kill('SIGKILL');
+    for (const pid of pids) if (!processGone(pid)) process.kill(pid, 'SIGKILL');
+  });
+  let text = '';
+  await new Promise<void>((resolve, reject) => {
+    parent.once('exit', (code, signal) => reject(new Error(`the parent ended early (${code ?? signal})`)));
+    parent.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('ready\n')) resolve();
+    });
+  });
+  for (const match of text.matchAll(/child (\d+)/g)) pids.push(Number(match[1]));
+  if (pids.length !== children) throw new Error(`${what}: ${pids.length} children started, not ${children}`);
+  if (!pids.every((pid) => !processGone(pid))) throw new Error(`${what}: a child was gone before its parent was killed`);
+  const exited = new Promise((resolve) => parent.once('exit', resolve));
+  parent.kill('SIGKILL');
+  await exited;
+  await pollUntil(() => pids.every(processGone), `${what}: every child of the killed parent to exit`, 20_000);
+  return pids;
+}
+
 /** How a command ended: its exit code (null when killed) and what it wrote. */
 export interface Ran {
   code: number | null;
