@@ -70,6 +70,27 @@ t.test('idle and inBody follow the message', async (t) => {
   t.doesNotThrow(() => parser.finish(), 'finish() after only empty lines is a no-op');
 });
 
+t.test('between messages the parser holds none of the last head fields', async (t) => {
+  const heads: string[][] = [];
+  const parser = new HttpParser('request', { onHead: (h) => void heads.push(h.headers), onBody() {}, onComplete() {} });
+  // White-box: what an idle keep-alive connection keeps alive is this parser's state.
+  const held = () => (parser as unknown as { headers: string[] }).headers;
+  parser.execute(bin('POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi'));
+  t.ok(parser.idle);
+  t.not(held(), heads[0], 'the head handed out is not kept');
+  t.equal(held().length, 0, 'no field strings kept');
+  parser.execute(bin('GET /2 HTTP/1.1\r\nHost: b\r\n\r\n'));
+  t.same(
+    heads,
+    [
+      ['host', 'a', 'content-length', '2'],
+      ['host', 'b'],
+    ],
+    'each head has its own list, untouched by the next',
+  );
+  t.equal(held().length, 0);
+});
+
 t.test('refuses the end of input inside a message', async (t) => {
   refusesEach(t, REFUSALS.endOfInput);
 });

@@ -107,6 +107,8 @@ const S_FAILED = 9;
 /** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
+/** The field list between messages: shared, never pushed to (a request line gives each head its own). */
+const NO_FIELDS: string[] = [];
 
 function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
   const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
@@ -137,7 +139,7 @@ export class HttpParser {
   private startSeen = false;
   private methodSeen = false; // the request line's method and its SP have arrived
   private readonly start: StartLine = { method: '', target: '', status: 0, reason: '', versionMinor: 1 };
-  private headers: string[] = [];
+  private headers: string[] = NO_FIELDS;
   private fieldCount = 0;
   private readonly framing = new Framing();
 
@@ -357,6 +359,8 @@ export class HttpParser {
     this.startSeen = false;
     this.methodSeen = false;
     resetStartLine(this.start);
+    // The head is handed out: an idle connection does not keep its strings.
+    this.headers = NO_FIELDS;
     this.fieldCount = 0;
     this.framing.reset();
     this.remaining = 0;
