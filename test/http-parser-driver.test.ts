@@ -91,6 +91,19 @@ t.test('between messages the parser holds none of the last head fields', async (
   t.equal(held().length, 0);
 });
 
+t.test('a message without trailers allocates no trailer list; one with trailers gets its own', async (t) => {
+  const got: string[][] = [];
+  const parser = new HttpParser('request', { onHead() {}, onBody() {}, onComplete: (trailers) => void got.push(trailers) });
+  const chunked = (trailer: string) => bin(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n${trailer}\r\n`);
+  parser.execute(chunked(''));
+  parser.execute(chunked('T: 1\r\n'));
+  parser.execute(chunked(''));
+  t.same(got, [[], ['t', '1'], []]);
+  t.equal(got[0], got[2], 'none: the same shared list');
+  t.ok(Object.isFrozen(got[0]), 'which cannot be pushed to');
+  t.equal((parser as unknown as { trailers: string[] }).trailers, got[0], 'and the idle parser holds only that');
+});
+
 t.test('refuses the end of input inside a message', async (t) => {
   refusesEach(t, REFUSALS.endOfInput);
 });

@@ -86,7 +86,7 @@ export interface ParserCallbacks {
   onHead(head: MessageHead): boolean | void;
   /** Body bytes: a subarray of the chunk given to execute() (no copy). Valid only if the caller keeps the chunk. */
   onBody(chunk: Buffer): void;
-  /** The message is complete. Trailer fields (flat list, never merged into the head), [] when none. */
+  /** The message is complete. Trailer fields (flat list, never merged into the head); when none, one shared frozen []. */
   onComplete(trailers: string[]): void;
   /** Responses only: a 1xx other than 101. Parsing goes on to the final response. */
   onInformational?(head: MessageHead): void;
@@ -107,8 +107,12 @@ const S_FAILED = 9;
 /** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
-/** The field list between messages: shared, never pushed to (a request line gives each head its own). */
-const NO_FIELDS: string[] = [];
+/**
+ * The field list between messages, and the trailers of a message that has
+ * none: shared, so frozen (a request line gives each head its own list, the
+ * first trailer field its own).
+ */
+const NO_FIELDS = Object.freeze([]) as unknown as string[];
 
 function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
   const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
@@ -147,7 +151,7 @@ export class HttpParser {
   private remaining = 0;
   private bodyBytes = 0;
   private trailerBytes = 0;
-  private trailers: string[] = [];
+  private trailers: string[] = NO_FIELDS;
 
   constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
     if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
@@ -366,7 +370,7 @@ export class HttpParser {
     this.remaining = 0;
     this.bodyBytes = 0;
     this.trailerBytes = 0;
-    this.trailers = [];
+    this.trailers = NO_FIELDS;
   }
 
   // ---- lines ----
@@ -500,6 +504,7 @@ export class HttpParser {
       // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
       if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
       if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
+      if (this.trailers === NO_FIELDS) this.trailers = [];
       this.trailers.push(name, value);
       return;
     }
