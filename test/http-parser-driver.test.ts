@@ -91,6 +91,16 @@ t.test('between messages the parser holds none of the last head fields', async (
   t.equal(held().length, 0);
 });
 
+t.test('a line cut between two chunks leaves no line buffer once its message is complete', async (t) => {
+  const parser = new HttpParser('request', { onHead() {}, onBody() {}, onComplete() {} });
+  const lineBuf = () => (parser as unknown as { lineBuf: Buffer }).lineBuf;
+  parser.execute(bin('POST / HTTP/1.1\r\nHo'));
+  t.ok(lineBuf().length > 0, 'the cut line is held while the head is read');
+  parser.execute(bin('st: a\r\nContent-Length: 2\r\n\r\nhi'));
+  t.ok(parser.idle);
+  t.equal(lineBuf().length, 0, 'an idle parser holds no line buffer');
+});
+
 t.test('a message without trailers allocates no trailer list; one with trailers gets its own', async (t) => {
   const got: string[][] = [];
   const parser = new HttpParser('request', { onHead() {}, onBody() {}, onComplete: (trailers) => void got.push(trailers) });

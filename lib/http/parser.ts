@@ -104,7 +104,7 @@ const S_TRAILERS = 7; // trailer fields after the last chunk
 const S_DONE = 8; // message received; onComplete not yet called
 const S_FAILED = 9;
 
-/** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
+/** An assembled line buffer larger than this is dropped after use; any is dropped when the message ends (idle connections hold none). */
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
 /**
@@ -363,8 +363,9 @@ export class HttpParser {
     this.startSeen = false;
     this.methodSeen = false;
     resetStartLine(this.start);
-    // The head is handed out: an idle connection does not keep its strings.
+    // The head is handed out: an idle connection does not keep its strings, nor a line buffer.
     this.headers = NO_FIELDS;
+    this.lineBuf = EMPTY;
     this.fieldCount = 0;
     this.framing.reset();
     this.remaining = 0;
