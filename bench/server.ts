@@ -60,6 +60,9 @@ interface Measured {
 }
 
 const DIST = path.dirname(fileURLToPath(import.meta.url));
+/** Issue 16's memory targets: peak RSS on any workload at 32 connections, and with 10,000 idle keep-alive connections. */
+const PEAK_TARGET = 80e6;
+const IDLE_TARGET = 150e6;
 const ROOT = path.resolve(DIST, '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -310,6 +313,18 @@ function summary(cfg: Config, ready: Ready[], oursByRun: Map<string, Measured>):
         `${ratio.toFixed(2)}x idle (target < 2x: ${ratio < 2 ? 'met' : 'NOT met'})`,
     );
   }
+  // Issue 16: peak RSS at most 80 MB on every workload at 32 connections.
+  const peaks = cfg.workloads.flatMap((w) => {
+    const m = oursByRun.get(`${w.id}/32/1`);
+    return m === undefined || m.load === null ? [] : [{ id: w.id, peak: m.peakRss }];
+  });
+  if (peaks.length > 0) {
+    const over = peaks.filter((p) => !(p.peak <= PEAK_TARGET));
+    lines.push(
+      `Peak RSS, ours at 32 connections: ${peaks.map((p) => `${p.id} ${mb(p.peak)}`).join(', ')} ` +
+        `(target <= ${mb(PEAK_TARGET)} on every workload: ${over.length === 0 ? 'met' : `NOT met: ${over.map((p) => p.id).join(', ')}`})`,
+    );
+  }
   return lines;
 }
 
@@ -323,7 +338,7 @@ async function idleLine(paths: Paths, pin: Pinning, n: number): Promise<string> 
       `opened in ${(r.ms / 1000).toFixed(1)} s${r.error === null ? '' : `; first error: ${r.error}`}):\n` +
       `  ${r.open} of ${n} held; server RSS ${mb(r.rss)} (${mb(r.idleRss)} before, about ` +
       `${(perConnection / 1024).toFixed(1)} KiB per connection), peak ${mb(r.peak)}; ` +
-      `target < 200 MB: ${held && r.rss < 200e6 ? 'met' : 'NOT met'}`
+      `target <= ${mb(IDLE_TARGET)}: ${held && r.rss <= IDLE_TARGET ? 'met' : 'NOT met'}`
     );
   } catch (err) {
     return `Idle keep-alive connections: not measured, ${(err as Error).message}`;

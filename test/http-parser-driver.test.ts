@@ -70,6 +70,50 @@ t.test('idle and inBody follow the message', async (t) => {
   t.doesNotThrow(() => parser.finish(), 'finish() after only empty lines is a no-op');
 });
 
+t.test('between messages the parser holds none of the last head fields', async (t) => {
+  const heads: string[][] = [];
+  const parser = new HttpParser('request', { onHead: (h) => void heads.push(h.headers), onBody() {}, onComplete() {} });
+  // White-box: what an idle keep-alive connection keeps alive is this parser's state.
+  const held = () => (parser as unknown as { headers: string[] }).headers;
+  parser.execute(bin('POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi'));
+  t.ok(parser.idle);
+  t.not(held(), heads[0], 'the head handed out is not kept');
+  t.equal(held().length, 0, 'no field strings kept');
+  parser.execute(bin('GET /2 HTTP/1.1\r\nHost: b\r\n\r\n'));
+  t.same(
+    heads,
+    [
+      ['host', 'a', 'content-length', '2'],
+      ['host', 'b'],
+    ],
+    'each head has its own list, untouched by the next',
+  );
+  t.equal(held().length, 0);
+});
+
+t.test('a line cut between two chunks leaves no line buffer once its message is complete', async (t) => {
+  const parser = new HttpParser('request', { onHead() {}, onBody() {}, onComplete() {} });
+  const lineBuf = () => (parser as unknown as { lineBuf: Buffer }).lineBuf;
+  parser.execute(bin('POST / HTTP/1.1\r\nHo'));
+  t.ok(lineBuf().length > 0, 'the cut line is held while the head is read');
+  parser.execute(bin('st: a\r\nContent-Length: 2\r\n\r\nhi'));
+  t.ok(parser.idle);
+  t.equal(lineBuf().length, 0, 'an idle parser holds no line buffer');
+});
+
+t.test('a message without trailers allocates no trailer list; one with trailers gets its own', async (t) => {
+  const got: string[][] = [];
+  const parser = new HttpParser('request', { onHead() {}, onBody() {}, onComplete: (trailers) => void got.push(trailers) });
+  const chunked = (trailer: string) => bin(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n${trailer}\r\n`);
+  parser.execute(chunked(''));
+  parser.execute(chunked('T: 1\r\n'));
+  parser.execute(chunked(''));
+  t.same(got, [[], ['t', '1'], []]);
+  t.equal(got[0], got[2], 'none: the same shared list');
+  t.ok(Object.isFrozen(got[0]), 'which cannot be pushed to');
+  t.equal((parser as unknown as { trailers: string[] }).trailers, got[0], 'and the idle parser holds only that');
+});
+
 t.test('refuses the end of input inside a message', async (t) => {
   refusesEach(t, REFUSALS.endOfInput);
 });

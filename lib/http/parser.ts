@@ -86,7 +86,7 @@ export interface ParserCallbacks {
   onHead(head: MessageHead): boolean | void;
   /** Body bytes: a subarray of the chunk given to execute() (no copy). Valid only if the caller keeps the chunk. */
   onBody(chunk: Buffer): void;
-  /** The message is complete. Trailer fields (flat list, never merged into the head), [] when none. */
+  /** The message is complete. Trailer fields (flat list, never merged into the head); when none, one shared frozen []. */
   onComplete(trailers: string[]): void;
   /** Responses only: a 1xx other than 101. Parsing goes on to the final response. */
   onInformational?(head: MessageHead): void;
@@ -104,9 +104,15 @@ const S_TRAILERS = 7; // trailer fields after the last chunk
 const S_DONE = 8; // message received; onComplete not yet called
 const S_FAILED = 9;
 
-/** An assembled line buffer larger than this is dropped after use (idle connections stay small). */
+/** An assembled line buffer larger than this is dropped after use; any is dropped when the message ends (idle connections hold none). */
 const LINE_BUF_KEEP = 4096;
 const EMPTY = Buffer.alloc(0);
+/**
+ * The field list between messages, and the trailers of a message that has
+ * none: shared, so frozen (a request line gives each head its own list, the
+ * first trailer field its own).
+ */
+const NO_FIELDS = Object.freeze([]) as unknown as string[];
 
 function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
   const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
@@ -137,7 +143,7 @@ export class HttpParser {
   private startSeen = false;
   private methodSeen = false; // the request line's method and its SP have arrived
   private readonly start: StartLine = { method: '', target: '', status: 0, reason: '', versionMinor: 1 };
-  private headers: string[] = [];
+  private headers: string[] = NO_FIELDS;
   private fieldCount = 0;
   private readonly framing = new Framing();
 
@@ -145,7 +151,7 @@ export class HttpParser {
   private remaining = 0;
   private bodyBytes = 0;
   private trailerBytes = 0;
-  private trailers: string[] = [];
+  private trailers: string[] = NO_FIELDS;
 
   constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
     if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
@@ -357,12 +363,15 @@ export class HttpParser {
     this.startSeen = false;
     this.methodSeen = false;
     resetStartLine(this.start);
+    // The head is handed out: an idle connection does not keep its strings, nor a line buffer.
+    this.headers = NO_FIELDS;
+    this.lineBuf = EMPTY;
     this.fieldCount = 0;
     this.framing.reset();
     this.remaining = 0;
     this.bodyBytes = 0;
     this.trailerBytes = 0;
-    this.trailers = [];
+    this.trailers = NO_FIELDS;
   }
 
   // ---- lines ----
@@ -496,6 +505,7 @@ export class HttpParser {
       // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
       if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
       if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
+      if (this.trailers === NO_FIELDS) this.trailers = [];
       this.trailers.push(name, value);
       return;
     }
