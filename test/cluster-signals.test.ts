@@ -1,0 +1,54 @@
+// Signals and failures that race the primary's start-up and its reloads, as
+// real processes (`npm start -- --workers N`, and serveWorkers in a fixture
+// whose worker waits at a gate): the supervisor's side of each is in
+// cluster-supervisor.test.ts, against fakes and a manual clock. Every wait is
+// for a line, a response or an exit, and bounded.
+
+import t from 'tap';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCommand } from './support.js';
+import { CLI, gone, info, launch, startPrimary } from './cluster-support.js';
+
+t.test('workers that cannot listen (the port is taken): the primary says why, stops the rest, and exits 1 instead of replacing them forever', async (t) => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve));
+  t.teardown(() => new Promise((resolve) => taken.close(resolve)));
+  const { port } = taken.address() as net.AddressInfo;
+  // The bound is for a primary that never exits (the defect this guards), not a measure.
+  const ran = await runCommand(process.execPath, [CLI, '--port', String(port), '--workers', '2', '--inline-codec', '--no-access-log'], { timeout: 90_000 });
+  t.equal(ran.code, 1, 'the primary exits 1');
+  t.match(ran.stderr, /EADDRINUSE/, 'and says why');
+  t.notMatch(ran.stdout, /listening on/);
+});
+
+t.test('SIGHUP then SIGTERM at once: the worker the reload was starting is stopped too, and the primary exits without waiting for the kill', async (t) => {
+  // A long shutdownTimeout: a worker whose stop went unheard would hold the primary for 600 s + 5 s, past this test's bound.
+  const p = await startPrimary(t, 1, '600');
+  const first = (await info(p.port)).pid;
+  p.child.kill('SIGHUP');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
+  t.match(p.output(), /SIGTERM: done/);
+  t.ok(await gone([first, p.child.pid!]), 'every process has exited');
+});
+
+t.test('SIGHUP while the workers are still starting does not kill the primary: it reloads once they are up', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'xmlrpc-workers-gate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const gateFile = join(dir, 'go');
+  const p = launch(t, [fileURLToPath(new URL('./fixtures/workers-gated.js', import.meta.url)), gateFile]);
+  await p.printed(/setup 0/);
+  p.child.kill('SIGHUP');
+  await p.printed(/SIGHUP: received/);
+  t.notOk(existsSync(gateFile));
+  writeFileSync(gateFile, '');
+  await p.printed(/port \d+/);
+  await p.printed(/SIGHUP: done/);
+  t.match(p.output(), /setup 0[\s\S]*setup 0/, 'a second worker was started for the reload');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
+});
