@@ -10,8 +10,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand } from './support.js';
-import { CLI, gone, info, launch, startPrimary } from './cluster-support.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { loads } from '../lib/xmlrpc/decode.js';
+import { RawClient, post, runCommand } from './support.js';
+import { CLI, alive, gone, info, launch, startPrimary } from './cluster-support.js';
 
 t.test('workers that cannot listen (the port is taken): the primary says why, stops the rest, and exits 1 instead of replacing them forever', async (t) => {
   const taken = net.createServer();
@@ -51,4 +53,25 @@ t.test('SIGHUP while the workers are still starting does not kill the primary: i
   t.match(p.output(), /setup 0[\s\S]*setup 0/, 'a second worker was started for the reload');
   p.child.kill('SIGTERM');
   t.equal(await p.exited, 0);
+});
+
+t.test('the primary killed (SIGKILL): a worker answers the call it holds, then exits by itself', async (t) => {
+  const p = await startPrimary(t, 1);
+  const worker = (await info(p.port)).pid;
+  t.teardown(() => {
+    if (alive(worker)) process.kill(worker, 'SIGKILL');
+  });
+  const c = await RawClient.open(p.port);
+  t.teardown(() => c.destroy());
+  const whole = post('/RPC2', dumps(['answered after all'], 'echo'), 'Expect: 100-continue\r\n');
+  const headEnd = whole.indexOf('\r\n\r\n') + 4;
+  c.write(whole.slice(0, headEnd));
+  await c.until(() => c.informational.length === 1, 20_000, 'the 100 Continue');
+  p.child.kill('SIGKILL');
+  await p.exited;
+  c.write(whole.slice(headEnd));
+  await c.until(() => c.responses.length > 0 || c.closed, 20_000, 'a response or the close');
+  t.equal(c.responses.length, 1, 'the call in flight was answered, not dropped with the primary');
+  if (c.responses.length === 1) t.same(loads(c.responses[0]!.text()).params, ['answered after all']);
+  t.ok(await gone([worker]), 'and the worker is gone');
 });

@@ -22,6 +22,7 @@ t.test('workerCount: N, and 0 or auto for one per core; nonsense refused', async
   t.equal(workerCount('3'), 3);
   t.ok(workerCount(0) >= 1);
   t.equal(workerCount('auto'), workerCount(0));
+  t.equal(workerCount('00'), workerCount(0), "'00' is 0: one per core, not none");
   for (const bad of ['x', '-1', '1.5', 2000]) t.throws(() => workerCount(bad), RangeError);
 });
 

@@ -12,7 +12,8 @@
 // the primary exits. They are handled from the moment the workers are
 // started: a SIGHUP then (logrotate's, say) must not kill a starting primary. A worker ignores SIGINT and SIGTERM (a Ctrl-C reaches
 // the whole process group) and waits for the primary's word; if the primary
-// is gone (its IPC channel closes), it closes gracefully on its own.
+// is gone (its IPC channel closes), it closes gracefully on its own (calls it
+// holds answered; it gets no new ones).
 
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -239,7 +240,13 @@ async function runWorker(options: ServeWorkersOptions): Promise<WorkerSide> {
     else if (body.type === 'stats')
       send({ type: 'stats', seq: body.seq, stats: server.stats(), rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 });
   });
-  // The primary is gone: nobody will tell this worker to stop, so it does so itself.
+  // The primary is gone: nobody will tell this worker to stop, so it does so itself. node:cluster's
+  // own listener would exit at once, dropping the calls held here, unless the disconnect is
+  // marked as asked for (its documented exitedAfterDisconnect): marked first, then answered.
+  // Only once listening: a worker still starting has nothing to answer and goes at once.
+  process.prependListener('disconnect', () => {
+    if (worker !== undefined) worker.exitedAfterDisconnect = true;
+  });
   process.on('disconnect', () => void stop(options.shutdownTimeout ?? 10_000));
   send({ type: 'ready', port: address.port, address: address.address, urls });
   return { role: 'worker', context, server };
