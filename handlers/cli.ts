@@ -177,7 +177,9 @@ async function main(argv: string[]): Promise<void> {
       },
     });
     if (fleet.role === 'primary') {
-      process.stdout.write(`XML-RPC server listening on http://${host}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
+      // An IPv6 address in a URL goes in brackets, as the one-process line has it.
+      const shown = host.includes(':') ? `[${host}]` : host;
+      process.stdout.write(`XML-RPC server listening on http://${shown}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
       process.on('SIGUSR2', () => void fleet.stats().then((s) => process.stdout.write(`${JSON.stringify(s)}\n`)));
     }
     return;

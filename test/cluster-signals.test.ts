@@ -75,3 +75,13 @@ t.test('the primary killed (SIGKILL): a worker answers the call it holds, then e
   if (c.responses.length === 1) t.same(loads(c.responses[0]!.text()).params, ['answered after all']);
   t.ok(await gone([worker]), 'and the worker is gone');
 });
+
+t.test('--workers on an IPv6 address prints a URL a client can use (the address in brackets)', async (t) => {
+  const p = launch(t, [CLI, '--host', '::1', '--port', '0', '--workers', '1', '--inline-codec', '--no-access-log']);
+  await p.printed(/listening on \S+ with/);
+  const url = /listening on (\S+) with/.exec(p.output())![1]!;
+  t.match(url, /^http:\/\/\[::1\]:\d+\/RPC2$/);
+  t.doesNotThrow(() => new URL(url));
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
+});
