@@ -423,3 +423,47 @@ t.test('stats and workers() after the workers have exited: no rows, and no wait'
   t.equal(answered, true, 'answered without waiting for the timeout');
   t.same(await asked, { workers: [], total: null });
 });
+
+t.test('stats asked again and again keeps nothing per question once answered; a reply counts only from the worker asked', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  const stats = { ...(JSON.parse('{}') as object), connectionsByState: { idle: 0, reading: 0, handling: 0, writing: 0, closing: 0 } } as unknown as ServerStats;
+  // A scraper asking every 15 s for a month is some 170,000 questions: each must leave nothing behind.
+  for (let i = 0; i < 200; i++) {
+    const asked = s.stats(100);
+    for (const fake of f.all) {
+      const { seq } = fake.sent.at(-1) as { seq: number };
+      fake.events.message({ type: 'stats', seq, stats, rss: 1, maxRss: 2 });
+    }
+    await asked;
+  }
+  // White-box, as a count: what the supervisor holds for each worker's exit.
+  const held = (s as unknown as { alive: Set<{ onExit: unknown[] }> }).alive;
+  t.same(
+    [...held].map((live) => live.onExit.length),
+    [0, 0],
+    'no callback left per answered question',
+  );
+  t.equal(clock.pending, 0, 'no timer left per answered question');
+
+  // Worker 2 answers the question put to worker 1: it does not count for worker 1.
+  const asked = s.stats(100);
+  const seq1 = (f.all[0]!.sent.at(-1) as { seq: number }).seq;
+  const seq2 = (f.all[1]!.sent.at(-1) as { seq: number }).seq;
+  f.all[1]!.events.message({ type: 'stats', seq: seq1, stats, rss: 111, maxRss: 111 });
+  f.all[1]!.events.message({ type: 'stats', seq: seq2, stats, rss: 2, maxRss: 2 });
+  clock.advance(100);
+  const { workers } = await asked;
+  t.same(
+    workers.map((w) => w.rss),
+    [null, 2],
+  );
+  const closed = s.close();
+  for (const fake of f.all) fake.exit(0);
+  await closed;
+});

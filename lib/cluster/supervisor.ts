@@ -131,7 +131,8 @@ export class Supervisor {
   private reloadAgain = false;
   private closing: Promise<void> | null = null;
   private statsSeq = 0;
-  private readonly statsWaiters = new Map<number, (reply: Extract<FromWorker, { type: 'stats' }>) => void>();
+  /** Questions out, by seq: the worker asked, and what its answer resolves. */
+  private readonly statsWaiters = new Map<number, { live: Live; done: (reply: Extract<FromWorker, { type: 'stats' }>) => void }>();
 
   constructor(options: SupervisorOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`workers must be a positive integer, not ${String(options.workers)}`);
@@ -247,15 +248,19 @@ export class Supervisor {
     const seq = ++this.statsSeq;
     if (live.exited) return Promise.resolve(null);
     return new Promise((resolve) => {
+      const onExit = () => done(null);
       const done = (reply: Extract<FromWorker, { type: 'stats' }> | null) => {
         if (!this.statsWaiters.delete(seq)) return;
         this.clock.clearTimeout(timer);
+        // Asked every few seconds for months: nothing may stay behind per question.
+        const at = live.onExit.indexOf(onExit);
+        if (at >= 0) live.onExit.splice(at, 1);
         resolve(reply);
       };
       const timer = this.clock.setTimeout(() => done(null), timeout);
       timer.unref();
-      this.statsWaiters.set(seq, done);
-      live.onExit.push(() => done(null));
+      this.statsWaiters.set(seq, { live, done });
+      live.onExit.push(onExit);
       try {
         live.child.send({ type: 'stats', seq });
       } catch {
@@ -329,7 +334,9 @@ export class Supervisor {
         // Gone already.
       }
     } else if (message.type === 'stats') {
-      this.statsWaiters.get(message.seq)?.(message);
+      const waiter = this.statsWaiters.get(message.seq);
+      // Only the worker asked answers: another's reply to that seq would put its figures in the wrong row.
+      if (waiter?.live === live) waiter.done(message);
     }
   }
 
