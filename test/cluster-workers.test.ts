@@ -15,7 +15,7 @@ import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
 import { RawClient, post } from './support.js';
-import { CLI, gone, info, startPrimary, type Info } from './cluster-support.js';
+import { CLI, gone, info, launch, startPrimary, type Info } from './cluster-support.js';
 
 t.test('workerCount: N, and 0 or auto for one per core; nonsense refused', async (t) => {
   t.equal(workerCount(3), 3);
@@ -205,4 +205,32 @@ t.test('--workers with a bad value is refused with a usage line and exit code 2'
     t.equal(code, 2, bad);
     t.match(stderr, /bad --workers[\s\S]*usage: npm start/);
   }
+});
+
+t.test('--workers --status: each worker\'s /metrics series carry worker="<slot>", so a scrape says which worker answered', async (t) => {
+  const p = launch(t, [CLI, '--port', '0', '--workers', '2', '--inline-codec', '--no-access-log', '--status']);
+  await p.printed(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
+  const port = Number(/127\.0\.0\.1:(\d+)\/RPC2 with/.exec(p.output())![1]);
+  const seen = new Set<string>();
+  // A connection per scrape: the round-robin hands them to both workers.
+  for (let i = 0; i < 20 && seen.size < 2; i++) {
+    const c = await RawClient.open(port);
+    try {
+      c.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const [response] = await c.responsesCount(1, 20_000);
+      const samples = response!
+        .text()
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'));
+      t.ok(samples.length > 0);
+      const labelled = samples.filter((line) => /[{,]worker="[01]"[,}]/.test(line));
+      t.equal(labelled.length, samples.length, 'every sample names its worker');
+      for (const line of labelled) seen.add(/worker="(\d)"/.exec(line)![1]!);
+    } finally {
+      c.destroy();
+    }
+  }
+  t.same([...seen].sort(), ['0', '1'], 'both workers answered scrapes, each under its own label');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
 });
