@@ -20,6 +20,7 @@ import { DocHandler } from '../lib/rpc/doc.js';
 import { Server } from '../lib/server/server.js';
 import type { AccessLogFormat } from '../lib/server/access-log.js';
 import { MetricsHandler } from '../lib/server/metrics.js';
+import { Registry } from 'prom-client';
 import { StatusHandler } from '../lib/server/status.js';
 import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { DemoHandler } from './demo.js';
@@ -140,10 +141,16 @@ async function main(argv: string[]): Promise<void> {
   const logTo = values['no-access-log'] === true ? null : (values['access-log'] ?? '-');
   const accessLog = logTo === null ? undefined : { format: format as AccessLogFormat, to: logTo };
   /** The demo server as every process runs it: the doc page, the access log, and /status with /metrics when asked. */
-  const demoServer = (offload: XmlRpcHandlerOptions['offload']): { server: Server; demo: DemoHandler } => {
+  const demoServer = (offload: XmlRpcHandlerOptions['offload'], slot?: number): { server: Server; demo: DemoHandler } => {
     const demo = new DemoHandler({ path, offload });
     const server = new Server({ handlers: [values['no-doc'] === true ? demo : new DocHandler(demo, { name: 'medusa-xmlrpc demo server' })], accessLog });
-    if (values.status === true) server.addHandler(new StatusHandler({ server })).addHandler(new MetricsHandler({ server }));
+    if (values.status === true) {
+      // With --workers each scrape reaches one worker: its series carry worker="<slot>", or the
+      // counters of different workers would pass for one counter jumping up and down.
+      const registry = new Registry();
+      if (slot !== undefined) registry.setDefaultLabels({ worker: String(slot) });
+      server.addHandler(new StatusHandler({ server })).addHandler(new MetricsHandler({ server, registry }));
+    }
     return { server, demo };
   };
   if (values.workers !== undefined) {
@@ -169,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
       },
       setup: ({ slot, id }) => {
         const offload = values['inline-codec'] === true ? undefined : { pool: new WorkerPool({ size: 1, maxQueue: CODEC_MAX_QUEUE }), threshold };
-        const { server, demo } = demoServer(offload);
+        const { server, demo } = demoServer(offload, slot);
         demo.registerFunction(() => ({ id, slot, pid: process.pid }), 'worker.info', {
           help: 'worker.info(): which worker process answered: {id, slot, pid}.',
         });
@@ -177,7 +184,9 @@ async function main(argv: string[]): Promise<void> {
       },
     });
     if (fleet.role === 'primary') {
-      process.stdout.write(`XML-RPC server listening on http://${host}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
+      // An IPv6 address in a URL goes in brackets, as the one-process line has it.
+      const shown = host.includes(':') ? `[${host}]` : host;
+      process.stdout.write(`XML-RPC server listening on http://${shown}:${fleet.port}${path} with ${fleet.workers} worker process(es)\n`);
       process.on('SIGUSR2', () => void fleet.stats().then((s) => process.stdout.write(`${JSON.stringify(s)}\n`)));
     }
     return;

@@ -284,3 +284,186 @@ t.test('stats sums the workers and names each; a silent worker gets nulls after 
   for (const fake of f.all) fake.exit(0);
   await closed;
 });
+
+t.test('a worker that fails to start stops the start: the others are told to stop, none is replaced, start rejects once all have exited', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 3, spawn: f.spawn, clock, shutdownTimeout: 1000 });
+  const started = s.start();
+  let settled = false;
+  started.catch(() => {}).finally(() => (settled = true));
+  f.all[0]!.ready();
+  f.all[1]!.exit(1);
+  await settle();
+  t.same(f.all[0]!.sent, [{ type: 'stop', timeout: 1000 }], 'the one listening is told to stop');
+  t.same(f.all[2]!.sent, [{ type: 'stop', timeout: 1000 }], 'so is the one still starting');
+  // Past any back-off: nothing is started again for a fleet that failed to start.
+  clock.advance(500);
+  await settle();
+  t.equal(f.all.length, 3, 'the failed slot was not replaced');
+  t.equal(settled, false, 'start waits for the others to exit');
+  f.all[0]!.exit(0);
+  f.all[2]!.exit(0);
+  await t.rejects(started, { code: ClusterErrorCode.WORKER_FAILED });
+  t.equal(clock.pending, 0, 'no timer left behind');
+  t.same(s.workers(), []);
+});
+
+t.test('a worker told to stop before it listens is told again when it says it is ready (SIGHUP then SIGTERM at once)', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 1, spawn: f.spawn, clock, shutdownTimeout: 1000 });
+  const started = s.start();
+  f.all[0]!.ready();
+  await started;
+  const reloading = s.reload();
+  reloading.catch(() => {});
+  const closing = s.close();
+  const [old, fresh] = f.all as [Fake, Fake];
+  t.same(fresh.sent, [{ type: 'stop', timeout: 1000 }], 'the new worker, still starting, is told to stop');
+  // A worker reads its messages only once it listens: the first word may have been lost.
+  fresh.ready();
+  await settle();
+  t.same(fresh.sent, [
+    { type: 'stop', timeout: 1000 },
+    { type: 'stop', timeout: 1000 },
+  ]);
+  t.same(
+    s.workers().map((w) => w.id),
+    [old.id],
+    'it never becomes the serving one',
+  );
+  old.exit(0);
+  fresh.exit(0);
+  await closing;
+  await t.rejects(reloading, { code: ClusterErrorCode.CLOSED }, 'the reload says it was cut short by the close');
+  t.equal(f.all.length, 2, 'the reload started nothing more once closing');
+});
+
+t.test('a worker that never says it listens is killed after readyTimeout: start rejects; a reload stops there and the old one serves on', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 1, spawn: f.spawn, clock, readyTimeout: 5000 });
+  const started = s.start();
+  started.catch(() => {});
+  clock.advance(4999);
+  t.equal(f.all[0]!.killed, false);
+  clock.advance(1);
+  t.equal(f.all[0]!.killed, true);
+  await t.rejects(started, { code: ClusterErrorCode.WORKER_FAILED, message: /did not listen within 5000 ms/ });
+
+  const g = fakes();
+  const s2 = new Supervisor({ workers: 1, spawn: g.spawn, clock, readyTimeout: 5000 });
+  const started2 = s2.start();
+  g.all[0]!.ready();
+  await started2;
+  const reloading = s2.reload();
+  reloading.catch(() => {});
+  clock.advance(5000);
+  t.equal(g.all[1]!.killed, true);
+  await t.rejects(reloading, { code: ClusterErrorCode.WORKER_FAILED });
+  t.same(g.all[0]!.sent, [], 'the old worker was not told to stop');
+  t.same(
+    s2.workers().map((w) => w.id),
+    [g.all[0]!.id],
+  );
+  const closed = s2.close();
+  g.all[0]!.exit(0);
+  await closed;
+  t.equal(clock.pending, 0);
+});
+
+t.test('malformed messages from a worker are ignored, never thrown in the primary', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 1, spawn: f.spawn, clock });
+  const started = s.start();
+  const junk: unknown[] = [
+    null,
+    'ready',
+    42,
+    {},
+    { type: 'ready' },
+    { type: 'ready', port: 'x' },
+    { type: 'stats' },
+    { type: 'stats', seq: 1, stats: null },
+    { type: 'nonsense' },
+  ];
+  for (const message of junk) t.doesNotThrow(() => f.all[0]!.events.message(message as never), JSON.stringify(message));
+  t.equal(s.workers()[0]!.ready, false, 'a ready without a port is not taken as ready');
+  f.all[0]!.ready();
+  await started;
+  const asked = s.stats(100);
+  const seq = (f.all[0]!.sent[0] as { seq: number }).seq;
+  f.all[0]!.events.message({ type: 'stats', seq, stats: 'not stats', rss: 1, maxRss: 2 } as never);
+  clock.advance(100);
+  const { workers, total } = await asked;
+  t.equal(workers[0]!.server, null, 'a reply without stats counts as no reply');
+  t.equal(total, null);
+  const closed = s.close();
+  f.all[0]!.exit(0);
+  await closed;
+});
+
+t.test('stats and workers() after the workers have exited: no rows, and no wait', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  const closed = s.close();
+  for (const fake of f.all) fake.exit(0);
+  await closed;
+  t.same(s.workers(), [], 'no worker is serving');
+  let answered = false;
+  const asked = s.stats(100).then((r) => ((answered = true), r));
+  await settle();
+  t.equal(answered, true, 'answered without waiting for the timeout');
+  t.same(await asked, { workers: [], total: null });
+});
+
+t.test('stats asked again and again keeps nothing per question once answered; a reply counts only from the worker asked', async (t) => {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  const stats = { ...(JSON.parse('{}') as object), connectionsByState: { idle: 0, reading: 0, handling: 0, writing: 0, closing: 0 } } as unknown as ServerStats;
+  // A scraper asking every 15 s for a month is some 170,000 questions: each must leave nothing behind.
+  for (let i = 0; i < 200; i++) {
+    const asked = s.stats(100);
+    for (const fake of f.all) {
+      const { seq } = fake.sent.at(-1) as { seq: number };
+      fake.events.message({ type: 'stats', seq, stats, rss: 1, maxRss: 2 });
+    }
+    await asked;
+  }
+  // White-box, as a count: what the supervisor holds for each worker's exit.
+  const held = (s as unknown as { alive: Set<{ onExit: unknown[] }> }).alive;
+  t.same(
+    [...held].map((live) => live.onExit.length),
+    [0, 0],
+    'no callback left per answered question',
+  );
+  t.equal(clock.pending, 0, 'no timer left per answered question');
+
+  // Worker 2 answers the question put to worker 1: it does not count for worker 1.
+  const asked = s.stats(100);
+  const seq1 = (f.all[0]!.sent.at(-1) as { seq: number }).seq;
+  const seq2 = (f.all[1]!.sent.at(-1) as { seq: number }).seq;
+  f.all[1]!.events.message({ type: 'stats', seq: seq1, stats, rss: 111, maxRss: 111 });
+  f.all[1]!.events.message({ type: 'stats', seq: seq2, stats, rss: 2, maxRss: 2 });
+  clock.advance(100);
+  const { workers } = await asked;
+  t.same(
+    workers.map((w) => w.rss),
+    [null, 2],
+  );
+  const closed = s.close();
+  for (const fake of f.all) fake.exit(0);
+  await closed;
+});

@@ -1,10 +1,11 @@
 // `npm start -- --workers N` (serveWorkers with node:cluster), as real
 // processes: the primary is started and signalled by pid, its workers are
 // found by asking worker.info, and every pid is checked gone at the end.
-// Every wait is for a line the primary prints, a response, or an exit.
+// Every wait is for a line the primary prints, a response, or an exit. Signals
+// that race start-up and reloads are in cluster-signals.test.ts.
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ClusterErrorCode, RemoteObjectErrorCode, type RemoteObjectError } from '../lib/errors.js';
 import { ObjectClient } from '../lib/objects/client.js';
@@ -14,89 +15,14 @@ import { serveWorkers, workerCount } from '../lib/cluster/workers.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
 import { RawClient, post } from './support.js';
-
-const CLI = fileURLToPath(new URL('../handlers/cli.js', import.meta.url));
-
-interface Primary {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-  /** Resolves once the primary has printed `count` lines matching `pattern`; rejects if it exits first. */
-  printed: (pattern: RegExp, count?: number) => Promise<void>;
-}
-
-async function startPrimary(t: { teardown(fn: () => unknown): void }, workers: number): Promise<Primary> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec', '--no-access-log', '--shutdown-timeout', '60'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // A bound on a primary that hangs, not a measure of anything; the workers follow it (their IPC channel closes).
-  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  void exited.then(() => clearTimeout(killer));
-  t.teardown(() => void child.kill('SIGKILL'));
-  const printed = (pattern: RegExp, count = 1) =>
-    new Promise<void>((resolve, reject) => {
-      const global = new RegExp(pattern.source, 'g');
-      const check = () => {
-        if ((stdout.match(global) ?? []).length < count) return;
-        child.stdout!.off('data', check);
-        resolve();
-      };
-      child.stdout!.on('data', check);
-      check();
-      void exited.then(() => reject(new Error(`the primary exited before printing ${String(pattern)} x${count}: ${stdout}`)));
-    });
-  await printed(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
-  const port = Number(/127\.0\.0\.1:(\d+)\/RPC2 with/.exec(stdout)![1]);
-  return { child, port, exited, printed };
-}
-
-interface Info {
-  id: number;
-  slot: number;
-  pid: number;
-}
-
-async function info(port: number): Promise<Info> {
-  const c = await RawClient.open(port);
-  let r;
-  try {
-    c.write(post('/RPC2', dumps([], 'worker.info')));
-    // A bound on a lost response; a loaded machine can take seconds. A close without one fails at once.
-    await c.until(() => c.responses.length > 0 || c.closed, 20_000, 'a response');
-    if (c.responses.length === 0) throw new Error('the connection closed without a response');
-    r = c.responses[0];
-  } finally {
-    c.destroy();
-  }
-  return loads(r!.text()).params[0] as unknown as Info;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits (bounded) until none of `pids` is running: a worker exits just after the primary says it is done. */
-async function gone(pids: Iterable<number>): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (![...pids].some(alive)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
+import { CLI, gone, info, launch, startPrimary, type Info } from './cluster-support.js';
 
 t.test('workerCount: N, and 0 or auto for one per core; nonsense refused', async (t) => {
   t.equal(workerCount(3), 3);
   t.equal(workerCount('3'), 3);
   t.ok(workerCount(0) >= 1);
   t.equal(workerCount('auto'), workerCount(0));
+  t.equal(workerCount('00'), workerCount(0), "'00' is 0: one per core, not none");
   for (const bad of ['x', '-1', '1.5', 2000]) t.throws(() => workerCount(bad), RangeError);
 });
 
@@ -279,4 +205,32 @@ t.test('--workers with a bad value is refused with a usage line and exit code 2'
     t.equal(code, 2, bad);
     t.match(stderr, /bad --workers[\s\S]*usage: npm start/);
   }
+});
+
+t.test('--workers --status: each worker\'s /metrics series carry worker="<slot>", so a scrape says which worker answered', async (t) => {
+  const p = launch(t, [CLI, '--port', '0', '--workers', '2', '--inline-codec', '--no-access-log', '--status']);
+  await p.printed(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
+  const port = Number(/127\.0\.0\.1:(\d+)\/RPC2 with/.exec(p.output())![1]);
+  const seen = new Set<string>();
+  // A connection per scrape: the round-robin hands them to both workers.
+  for (let i = 0; i < 20 && seen.size < 2; i++) {
+    const c = await RawClient.open(port);
+    try {
+      c.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const [response] = await c.responsesCount(1, 20_000);
+      const samples = response!
+        .text()
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'));
+      t.ok(samples.length > 0);
+      const labelled = samples.filter((line) => /[{,]worker="[01]"[,}]/.test(line));
+      t.equal(labelled.length, samples.length, 'every sample names its worker');
+      for (const line of labelled) seen.add(/worker="(\d)"/.exec(line)![1]!);
+    } finally {
+      c.destroy();
+    }
+  }
+  t.same([...seen].sort(), ['0', '1'], 'both workers answered scrapes, each under its own label');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0);
 });

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ProtocolError, RemoteObjectError, RemoteObjectErrorCode } from '../lib/errors.js';
 import { runJobs, type Job } from '../lib/client/parallel.js';
 import { ObjectClient } from '../lib/objects/client.js';
+import { DEFAULT_SERVER_LIMITS } from '../lib/options.js';
 
 const BACKEND = fileURLToPath(new URL('./fixtures/lb-backend.js', import.meta.url));
 const CONF = fileURLToPath(new URL('../../examples/nginx-xmlrpc.conf', import.meta.url));
@@ -24,6 +25,58 @@ const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
 const nginxBin = ['nginx', '/usr/sbin/nginx'].find((bin) => spawnSync(bin, ['-v']).status === 0);
 const skip = nginxBin === undefined ? 'nginx is not installed (apt-get install nginx-light); .ci/run installs it where it can' : false;
 if (skip !== false) t.comment(`skipped: ${skip}`);
+
+/** The blocks `name ... { ... }` of an nginx config (not nested in one another), with their bodies. */
+function blocks(conf: string, name: string): Array<{ head: string; body: string }> {
+  const found: Array<{ head: string; body: string }> = [];
+  for (const m of conf.matchAll(new RegExp(`^\\s*${name}\\b([^{]*)\\{([^}]*)\\}`, 'gm'))) found.push({ head: m[1]!.trim(), body: m[2]! });
+  return found;
+}
+
+/** nginx's time (`4s`, `500ms`, `1m`, bare seconds) in ms. */
+function nginxMs(value: string): number {
+  const m = /^(\d+)(ms|s|m)?$/.exec(value);
+  if (m === null) throw new Error(`not an nginx time: ${value}`);
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] ?? 's']!;
+}
+
+// These need no nginx: they read the file a user copies, against the server's own defaults.
+t.test(
+  'the example config fits the server: upstream keep-alive over HTTP/1.1, idle upstream connections dropped before the server drops them, bodies as large as the server takes',
+  async (t) => {
+    const conf = readFileSync(CONF, 'utf8').replace(/#.*$/gm, '');
+    const upstreams = blocks(conf, 'upstream');
+    t.ok(upstreams.length >= 1);
+    for (const { head, body } of upstreams) {
+      t.match(body, /^\s*keepalive \d+;/m, `${head}: keeps connections to its backends`);
+      const idle = /^\s*keepalive_timeout (\S+);/m.exec(body);
+      // nginx's default is 60 s: a connection the backend closes as nginx sends a call on it fails that call (502).
+      t.ok(idle !== null && nginxMs(idle[1]!) < DEFAULT_SERVER_LIMITS.keepAliveTimeout, `${head}: keepalive_timeout under the server's keepAliveTimeout`);
+    }
+    t.match(conf, /^\s*proxy_http_version 1\.1;/m);
+    t.match(conf, /^\s*proxy_set_header Connection "";/m);
+    const next = /^\s*proxy_next_upstream ([^;]*);/m.exec(conf);
+    t.ok(next !== null && !next[1]!.includes('non_idempotent'), 'a POST that went out is never sent to another backend');
+    const body = /^\s*client_max_body_size (\d+)([km]?);/m.exec(conf);
+    t.ok(body !== null);
+    t.equal(
+      Number(body![1]) * ({ '': 1, k: 1024, m: 1024 * 1024 } as Record<string, number>)[body![2]!]!,
+      DEFAULT_SERVER_LIMITS.maxBodyBytes,
+      "client_max_body_size is the server's maxBodyBytes",
+    );
+  },
+);
+
+t.test('the example config routes to one owner only its endpoint, and answers "owner gone" only when the owner is gone', async (t) => {
+  const conf = readFileSync(CONF, 'utf8').replace(/#.*$/gm, '');
+  const owners = blocks(conf, 'location').filter(({ body }) => /proxy_pass http:\/\/b\d/.test(body));
+  t.equal(owners.length, 3);
+  for (const { head, body } of owners) {
+    t.match(head, /^= \/b\/\d\/RPC2$/, `${head}: an exact match, so /b/<n>/status or /metrics is not published`);
+    const pages = /^\s*error_page ([^=]*)= @gone;/m.exec(body);
+    t.same(pages?.[1]?.trim().split(/\s+/), ['502'], `${head}: a 504 (a slow owner, maybe still holding the object) is not reported as released`);
+  }
+});
 
 interface Backend {
   name: string;

@@ -14,6 +14,8 @@
 //   holds, then exits), so the port always has a worker taking connections.
 // - close() tells every worker to stop gracefully and resolves when all have
 //   exited; a worker still running `killAfter` ms after it was told is killed.
+// - A worker not listening `readyTimeout` ms after it was started is killed:
+//   neither start() nor reload() waits forever on a setup that hangs.
 
 import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { ClusterError, ClusterErrorCode } from '../errors.js';
@@ -66,6 +68,8 @@ export interface SupervisorOptions {
   shutdownTimeout?: number;
   /** Past shutdownTimeout, how much longer a stopping worker is waited for before it is killed (ms). Default 5,000. */
   killAfter?: number;
+  /** A worker not listening this long (ms) after it was started is killed, and counts as failed. Default 60,000. */
+  readyTimeout?: number;
   /** Told of each replacement and failure (default: nothing). */
   onEvent?: (event: SupervisorEvent) => void;
 }
@@ -97,6 +101,10 @@ interface Live {
   onReady: Array<(err: Error | null) => void>;
   onExit: Array<() => void>;
   killTimer: ClockTimer | null;
+  readyTimer: ClockTimer | null;
+  /** Killed for outstaying readyTimeout. */
+  timedOut: boolean;
+  exited: boolean;
 }
 
 interface Slot {
@@ -114,6 +122,7 @@ export class Supervisor {
   private readonly backoff: BackoffOptions;
   private readonly shutdownTimeout: number;
   private readonly killAfter: number;
+  private readonly readyTimeout: number;
   private readonly onEvent: (event: SupervisorEvent) => void;
   private readonly slots: Slot[];
   /** Every process not yet exited, the outgoing ones of a reload included. */
@@ -122,7 +131,8 @@ export class Supervisor {
   private reloadAgain = false;
   private closing: Promise<void> | null = null;
   private statsSeq = 0;
-  private readonly statsWaiters = new Map<number, (reply: Extract<FromWorker, { type: 'stats' }>) => void>();
+  /** Questions out, by seq: the worker asked, and what its answer resolves. */
+  private readonly statsWaiters = new Map<number, { live: Live; done: (reply: Extract<FromWorker, { type: 'stats' }>) => void }>();
 
   constructor(options: SupervisorOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`workers must be a positive integer, not ${String(options.workers)}`);
@@ -131,13 +141,25 @@ export class Supervisor {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.shutdownTimeout = options.shutdownTimeout ?? 10_000;
     this.killAfter = options.killAfter ?? 5_000;
+    this.readyTimeout = options.readyTimeout ?? 60_000;
     this.onEvent = options.onEvent ?? (() => {});
     this.slots = Array.from({ length: options.workers }, (_, index) => ({ index, current: null, failures: 0, restarts: 0, restartTimer: null }));
   }
 
-  /** Starts every slot's worker; resolves when all are listening, rejects (WORKER_FAILED) when one exits first. */
+  /**
+   * Starts every slot's worker; resolves when all are listening. When one
+   * exits first (or outstays readyTimeout), the others are stopped and no
+   * slot is replaced (the supervisor is closed), then it rejects with WORKER_FAILED.
+   */
   start(): Promise<void> {
-    return Promise.all(this.slots.map((slot) => this.whenReady(this.launch(slot)))).then(() => undefined);
+    return Promise.all(this.slots.map((slot) => this.whenReady(this.launch(slot)))).then(
+      () => undefined,
+      // A fleet that cannot start must not linger half up, replacing the failed slot forever.
+      async (err: unknown) => {
+        await this.close();
+        throw err;
+      },
+    );
   }
 
   /** The workers now serving, by slot. */
@@ -224,16 +246,21 @@ export class Supervisor {
 
   private ask(live: Live, timeout: number): Promise<Extract<FromWorker, { type: 'stats' }> | null> {
     const seq = ++this.statsSeq;
+    if (live.exited) return Promise.resolve(null);
     return new Promise((resolve) => {
+      const onExit = () => done(null);
       const done = (reply: Extract<FromWorker, { type: 'stats' }> | null) => {
         if (!this.statsWaiters.delete(seq)) return;
         this.clock.clearTimeout(timer);
+        // Asked every few seconds for months: nothing may stay behind per question.
+        const at = live.onExit.indexOf(onExit);
+        if (at >= 0) live.onExit.splice(at, 1);
         resolve(reply);
       };
       const timer = this.clock.setTimeout(() => done(null), timeout);
       timer.unref();
-      this.statsWaiters.set(seq, done);
-      live.onExit.push(() => done(null));
+      this.statsWaiters.set(seq, { live, done });
+      live.onExit.push(onExit);
       try {
         live.child.send({ type: 'stats', seq });
       } catch {
@@ -252,6 +279,9 @@ export class Supervisor {
       onReady: [],
       onExit: [],
       killTimer: null,
+      readyTimer: null,
+      timedOut: false,
+      exited: false,
     };
     live.child = this.spawnChild(slot.index, {
       message: (message) => this.onMessage(slot, live, message),
@@ -259,6 +289,14 @@ export class Supervisor {
     });
     this.alive.add(live);
     if (replacing === null) slot.current = live;
+    if (!live.exited) {
+      live.readyTimer = this.clock.setTimeout(() => {
+        live.readyTimer = null;
+        live.timedOut = true;
+        live.child.kill();
+      }, this.readyTimeout);
+      live.readyTimer.unref();
+    }
     return live;
   }
 
@@ -268,8 +306,18 @@ export class Supervisor {
   }
 
   private onMessage(slot: Slot, live: Live, message: FromWorker): void {
+    // Whatever a worker's code sends, a bad message must not throw in the primary, which serves them all.
+    if (!wellFormed(message) || live.exited) return;
     if (message.type === 'ready') {
       if (live.ready) return;
+      if (live.readyTimer !== null) this.clock.clearTimeout(live.readyTimer);
+      live.readyTimer = null;
+      if (live.stopping) {
+        // Told to stop while starting: a worker reads its messages only once it listens, so
+        // that word may be lost. It never serves for the supervisor: its exit fails its waiters.
+        this.tell(live, { type: 'stop', timeout: this.shutdownTimeout });
+        return;
+      }
       live.ready = true;
       slot.current = live;
       this.onEvent({ type: 'ready', slot: slot.index, id: live.child.id, pid: live.child.pid, port: message.port });
@@ -286,25 +334,36 @@ export class Supervisor {
         // Gone already.
       }
     } else if (message.type === 'stats') {
-      this.statsWaiters.get(message.seq)?.(message);
+      const waiter = this.statsWaiters.get(message.seq);
+      // Only the worker asked answers: another's reply to that seq would put its figures in the wrong row.
+      if (waiter?.live === live) waiter.done(message);
     }
   }
 
   private onExit(slot: Slot, live: Live, code: number | null, signal: string | null): void {
+    if (live.exited) return;
+    live.exited = true;
     this.alive.delete(live);
     if (live.killTimer !== null) this.clock.clearTimeout(live.killTimer);
+    if (live.readyTimer !== null) this.clock.clearTimeout(live.readyTimer);
+    live.readyTimer = null;
     if (!live.ready) {
       const err = new ClusterError(
-        ClusterErrorCode.WORKER_FAILED,
-        `worker ${live.child.id} (slot ${slot.index}) exited before listening (code ${String(code)}, signal ${String(signal)})`,
+        live.stopping && this.closing !== null ? ClusterErrorCode.CLOSED : ClusterErrorCode.WORKER_FAILED,
+        live.stopping
+          ? `worker ${live.child.id} (slot ${slot.index}) was stopped before it served`
+          : live.timedOut
+            ? `worker ${live.child.id} (slot ${slot.index}) did not listen within ${this.readyTimeout} ms and was killed`
+            : `worker ${live.child.id} (slot ${slot.index}) exited before listening (code ${String(code)}, signal ${String(signal)})`,
       );
       for (const fn of live.onReady.splice(0)) fn(err);
     }
     for (const fn of live.onExit.splice(0)) fn();
     const unasked = !live.stopping && this.closing === null && slot.current === live;
+    // An exited worker is nobody's current one, asked to stop or not (stats and workers() list the living).
+    if (slot.current === live) slot.current = null;
     let restartIn = -1;
     if (unasked) {
-      slot.current = null;
       // A long life is not part of a crash loop: the count starts again.
       if (this.clock.now() - live.startedAt >= this.backoff.resetAfter) slot.failures = 0;
       restartIn = Math.min(this.backoff.max, this.backoff.initial * 2 ** slot.failures);
@@ -320,21 +379,49 @@ export class Supervisor {
     this.onEvent({ type: 'exit', slot: slot.index, id: live.child.id, pid: live.child.pid, code, signal, restartIn });
   }
 
+  /** Sends to a worker; false when its channel is closed (it is exiting). */
+  private tell(live: Live, message: ToWorker): boolean {
+    try {
+      live.child.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Tells one worker to stop; resolves at its exit (it is killed past shutdownTimeout + killAfter). */
   private stopOne(live: Live): Promise<void> {
     if (!this.alive.has(live)) return Promise.resolve();
     const exited = new Promise<void>((resolve) => live.onExit.push(resolve));
     if (!live.stopping) {
       live.stopping = true;
-      try {
-        live.child.send({ type: 'stop', timeout: this.shutdownTimeout });
-      } catch {
-        live.child.kill();
-      }
+      if (!this.tell(live, { type: 'stop', timeout: this.shutdownTimeout })) live.child.kill();
       live.killTimer = this.clock.setTimeout(() => live.child.kill(), this.shutdownTimeout + this.killAfter);
       live.killTimer.unref();
     }
     return exited;
+  }
+}
+
+/** A message of the shape FromWorker says (a worker runs the user's code: anything may come). */
+function wellFormed(message: unknown): message is FromWorker {
+  if (typeof message !== 'object' || message === null) return false;
+  const m = message as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return typeof m.port === 'number';
+    case 'unlisting':
+      return true;
+    case 'stats':
+      return (
+        typeof m.seq === 'number' &&
+        typeof m.stats === 'object' &&
+        m.stats !== null &&
+        typeof (m.stats as { connectionsByState?: unknown }).connectionsByState === 'object' &&
+        (m.stats as { connectionsByState?: unknown }).connectionsByState !== null
+      );
+    default:
+      return false;
   }
 }
 

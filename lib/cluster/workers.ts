@@ -9,9 +9,11 @@
 //
 // Signals, in the primary: SIGHUP reloads (one worker at a time, the new one
 // listening first), SIGTERM and SIGINT close every worker gracefully, then
-// the primary exits. A worker ignores SIGINT and SIGTERM (a Ctrl-C reaches
+// the primary exits. They are handled from the moment the workers are
+// started: a SIGHUP then (logrotate's, say) must not kill a starting primary. A worker ignores SIGINT and SIGTERM (a Ctrl-C reaches
 // the whole process group) and waits for the primary's word; if the primary
-// is gone (its IPC channel closes), it closes gracefully on its own.
+// is gone (its IPC channel closes), it closes gracefully on its own (calls it
+// holds answered; it gets no new ones).
 
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -46,6 +48,8 @@ export interface ServeWorkersOptions {
   reusePort?: boolean;
   /** How long a stopping worker may answer its calls in flight, ms (default 10,000). */
   shutdownTimeout?: number;
+  /** A worker not listening this long after it was started is killed and counts as failed, ms (default 60,000). */
+  readyTimeout?: number;
   backoff?: Partial<BackoffOptions>;
   /** Handle SIGHUP, SIGTERM and SIGINT in the primary (default true). */
   signals?: boolean;
@@ -82,10 +86,11 @@ const TAG = 'xmlrpc-cluster';
 
 /** `--workers` as the CLI takes it: N, 0 or 'auto' (0 and 'auto' mean one per core). */
 export function workerCount(value: number | string): number {
-  if (value === 'auto' || value === 0 || value === '0') return availableParallelism();
+  if (value === 'auto') return availableParallelism();
   const n = typeof value === 'number' ? value : /^[0-9]+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 1024) throw new RangeError(`workers must be 0, 'auto' or a positive integer, not ${JSON.stringify(value)}`);
-  return n;
+  // '00' is 0 too: one per core, not a fleet of none.
+  return n === 0 ? availableParallelism() : n;
 }
 
 export async function serveWorkers(options: ServeWorkersOptions): Promise<WorkerFleet | WorkerSide> {
@@ -116,6 +121,7 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
     clock: options.clock,
     backoff: options.backoff,
     shutdownTimeout: options.shutdownTimeout,
+    readyTimeout: options.readyTimeout,
     onEvent: (event) => {
       // Port 0: the first worker's port is everyone's while one of them holds it.
       if (event.type === 'ready' && port === 0) port = event.port;
@@ -138,7 +144,7 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
       };
     },
   });
-  await supervisor.start();
+  const started = supervisor.start();
   const fleet: WorkerFleet = {
     role: 'primary',
     workers: count,
@@ -153,14 +159,18 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
       return supervisor.restarts;
     },
   };
+  const handlers: Array<['SIGHUP' | 'SIGTERM' | 'SIGINT', () => void]> = [];
   if (options.signals !== false) {
-    process.on('SIGHUP', () => {
+    const reload = () => {
       onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'received' });
-      fleet.reload().then(
-        () => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'done' }),
-        (err: unknown) => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'failed', error: err as Error }),
-      );
-    });
+      // During start-up: the workers starting may hold the code as it was; reload once they are up.
+      started
+        .then(() => fleet.reload())
+        .then(
+          () => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'done' }),
+          (err: unknown) => onEvent({ type: 'signal', signal: 'SIGHUP', phase: 'failed', error: err as Error }),
+        );
+    };
     let stopping = false;
     const stop = (signal: 'SIGTERM' | 'SIGINT') => {
       if (stopping) return;
@@ -171,8 +181,15 @@ async function runPrimary(options: ServeWorkersOptions): Promise<WorkerFleet> {
         process.exit(0);
       });
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    handlers.push(['SIGHUP', reload], ['SIGTERM', () => stop('SIGTERM')], ['SIGINT', () => stop('SIGINT')]);
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+  }
+  try {
+    await started;
+  } catch (err) {
+    // Nothing is left to signal (start() closed the supervisor): the caller decides what next.
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    throw err;
   }
   return fleet;
 }
@@ -223,7 +240,13 @@ async function runWorker(options: ServeWorkersOptions): Promise<WorkerSide> {
     else if (body.type === 'stats')
       send({ type: 'stats', seq: body.seq, stats: server.stats(), rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 });
   });
-  // The primary is gone: nobody will tell this worker to stop, so it does so itself.
+  // The primary is gone: nobody will tell this worker to stop, so it does so itself. node:cluster's
+  // own listener would exit at once, dropping the calls held here, unless the disconnect is
+  // marked as asked for (its documented exitedAfterDisconnect): marked first, then answered.
+  // Only once listening: a worker still starting has nothing to answer and goes at once.
+  process.prependListener('disconnect', () => {
+    if (worker !== undefined) worker.exitedAfterDisconnect = true;
+  });
   process.on('disconnect', () => void stop(options.shutdownTimeout ?? 10_000));
   send({ type: 'ready', port: address.port, address: address.address, urls });
   return { role: 'worker', context, server };
