@@ -26,7 +26,9 @@ interface Primary {
 }
 
 async function startPrimary(workers: number): Promise<Primary> {
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--workers', String(workers), '--inline-codec', '--no-access-log'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
   const line = (pattern: RegExp) =>
@@ -40,7 +42,13 @@ async function startPrimary(workers: number): Promise<Primary> {
       };
       lines.on('line', on);
     });
-  const listening = await line(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
+  let listening: string;
+  try {
+    listening = await line(/listening on http:\/\/127\.0\.0\.1:\d+\/RPC2 with/);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     port: Number(/:(\d+)\/RPC2/.exec(listening)![1]),
     stats: async () => {
@@ -100,7 +108,9 @@ export async function runWorkersBench(options: { calls?: number } = {}): Promise
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { calls: { type: 'string' } } });
-  console.log(await runWorkersBench({ calls: values.calls === undefined ? undefined : Number(values.calls) }));
+  const calls = values.calls === undefined ? undefined : Number(values.calls);
+  if (calls !== undefined && !(Number.isInteger(calls) && calls > 0)) throw new RangeError(`--calls must be a positive integer, not ${values.calls}`);
+  console.log(await runWorkersBench({ calls }));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
