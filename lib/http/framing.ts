@@ -171,8 +171,13 @@ export class Framing {
       untilClose = true; // RFC 9112 §6.3 (8)
     }
     if (isRequest) {
-      // What follows a CONNECT head is tunnel data, which no request parser may read as requests.
-      if (method === 'CONNECT') persistent = false;
+      // What follows a CONNECT head is tunnel data, which no request parser may read as requests,
+      // nor as its content: a CONNECT request has none (RFC 9110 §9.3.6), whatever its fields say.
+      if (method === 'CONNECT') {
+        persistent = false;
+        chunked = false;
+        this.contentLength = -1;
+      }
       if (this.contentLength === -1 && !chunked) {
         if (method === 'POST' || method === 'PUT' || method === 'PATCH') fail('HPE_LENGTH_REQUIRED', `${method} without a body length`);
       }
