@@ -15,7 +15,9 @@ import { type Fixture, type Outcome, llhttpOutcome, ourOutcome, readFixtures, wi
 
 const FILES = ['sample', 'method', 'uri', 'connection', 'content-length', 'transfer-encoding', 'invalid', 'finish', 'pipelining', 'pausing'];
 
-/** Fixtures we do not run, by why. The lenient-*.md files are not copied at all: every case in them turns on a lenient flag. */
+const LENIENT_FILES = ['lenient-headers', 'lenient-header-value-relaxed', 'lenient-version'];
+
+/** Fixtures we do not compare, by why (the lenient ones are checked on their own, below). */
 function skipReason(f: Fixture): string | null {
   if (f.type !== 'request' && f.type !== 'request-finish') return `llhttp lenient mode (${f.type}); we run strict only`;
   if (f.meta.skipBody === true) return 'skipBody is a response-side callback result; a request frames its own body';
@@ -133,4 +135,19 @@ t.test('llhttp request fixtures', async (t) => {
       t.match(fixtures.find((f) => f.id === id)?.log.at(-1), /Invalid method|Expected space after method/, `${id}: laxer only on a method name`);
   }
   if (process.env.LLHTTP_REPORT === '1') t.comment(report.join('\n') + '\n' + JSON.stringify(counts));
+});
+
+// What llhttp accepts only with a lenient flag (obs-fold, bare CR or LF, CL with TE, a chunk
+// without its CRLF, data after Connection: close...) its strict mode refuses: so must we.
+t.test('refuses every request llhttp accepts only with a lenient flag', async (t) => {
+  const lenient = [...fixtures, ...LENIENT_FILES.flatMap((f) => readFixtures(new URL(`../../test/fixtures/llhttp/${f}.md`, import.meta.url)))].filter((f) =>
+    f.type.startsWith('request-lenient'),
+  );
+  t.ok(lenient.length >= 29, `${lenient.length} lenient fixtures`);
+  for (const f of lenient) {
+    let ours = ourOutcome([withHost(f.input)], false);
+    // A line we judge at its LF: end the lines.
+    if (ours.end === 'more') ours = ourOutcome([Buffer.concat([withHost(f.input), Buffer.from('\r\n\r\n')])], false);
+    t.equal(ours.end, 'refused', `${f.id} (${f.type}): ${ours.reason} after ${ours.messages.length}`);
+  }
 });
