@@ -1,0 +1,251 @@
+// The request parser fed mutated requests (a seeded PRNG, a bounded count):
+// whatever the bytes, it returns events or throws an HttpParseError, gives
+// the same events however the input is cut, and every message it accepts
+// keeps the framing rules; then the same kind of input, over loopback, to
+// Node's own HTTP server (llhttp, strict) as an oracle: we must never accept
+// a message it refuses, nor frame one differently. Where we refuse what it
+// accepts we are stricter, which RFC 9112 allows (counted, not failed).
+
+import t, { type Test } from 'tap';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import { HttpParser, type MessageHead } from '../lib/http/parser.js';
+import { HttpParseError } from '../lib/errors.js';
+import { TCHAR } from '../lib/http/chars.js';
+import { prng } from './xml-corpus.js';
+
+const XML = '<?xml version="1.0"?><methodCall><methodName>a.b</methodName><params><param><value><int>1</int></value></param></params></methodCall>';
+
+// prettier-ignore
+const SEEDS = [
+  `POST /RPC2 HTTP/1.1\r\nHost: a\r\nContent-Type: text/xml\r\nContent-Length: ${XML.length}\r\n\r\n${XML}`,
+  `POST /RPC2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n${XML.slice(0, 16)}\r\n${(XML.length - 16).toString(16)};ext=1\r\n${XML.slice(16)}\r\n0\r\nX-Trailer: t\r\n\r\n`,
+  `GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc`,
+  `POST /RPC2 HTTP/1.0\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello`,
+  `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+];
+
+/** Bytes a mutation inserts: the ones framing turns on, and a few that must never pass. */
+const INTERESTING = [...Buffer.from('\r\n \t:;,"0aF-+'), 0x00, 0x0b, 0x7f, 0x80, 0xff];
+
+function mutate(seed: Buffer, r: () => number): Buffer {
+  const bytes = [...seed];
+  const edits = 1 + Math.floor(r() * 3);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(r() * (bytes.length + 1));
+    switch (Math.floor(r() * 5)) {
+      case 0:
+        if (at < bytes.length) bytes[at] = INTERESTING[Math.floor(r() * INTERESTING.length)]!;
+        break;
+      case 1:
+        bytes.splice(at, 0, INTERESTING[Math.floor(r() * INTERESTING.length)]!);
+        break;
+      case 2:
+        bytes.splice(at, 1 + Math.floor(r() * 3));
+        break;
+      case 3: {
+        // Duplicate a line: a second Content-Length, Transfer-Encoding, Host...
+        const s = Buffer.from(bytes).toString('latin1');
+        const lines = s.split('\r\n');
+        const i = 1 + Math.floor(r() * Math.max(1, lines.length - 2));
+        lines.splice(i, 0, lines[i] ?? '');
+        return Buffer.from(lines.join('\r\n'), 'latin1');
+      }
+      default:
+        if (at < bytes.length) bytes[at] = (bytes[at]! ^ 0x20) & 0xff; // flip case, or space and NUL
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+interface Msg {
+  method: string;
+  url: string;
+  version: string;
+  headers: string[];
+  body: string;
+}
+
+interface Parsed {
+  messages: Msg[];
+  heads: MessageHead[];
+  /** The refusal's code, or null (all accepted, or waiting for more). */
+  refused: string | null;
+}
+
+function ours(pieces: Buffer[], finish = false): Parsed {
+  const messages: Msg[] = [];
+  const heads: MessageHead[] = [];
+  let cur: Msg | null = null;
+  const parser = new HttpParser('request', {
+    onHead(head) {
+      heads.push(head);
+      cur = { method: head.method, url: head.target, version: `1.${head.versionMinor}`, headers: head.headers.slice(), body: '' };
+    },
+    onBody(chunk) {
+      cur!.body += chunk.toString('latin1');
+    },
+    onComplete() {
+      messages.push(cur!);
+      cur = null;
+    },
+  });
+  try {
+    for (const p of pieces) parser.execute(p);
+    if (finish) parser.finish();
+  } catch (err) {
+    if (!(err instanceof HttpParseError)) throw err;
+    return { messages, heads, refused: err.code === 'HPE_INVALID_EOF' ? null : err.code };
+  }
+  return { messages, heads, refused: null };
+}
+
+/** What must hold of every message the parser hands out. */
+function framingFault(p: Parsed): string | null {
+  for (let i = 0; i < p.messages.length; i++) {
+    const h = p.heads[i]!;
+    const m = p.messages[i]!;
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(h.method)) return `method ${JSON.stringify(h.method)} is not a token`;
+    if (/[\0-\x20\x7f]/.test(h.target)) return `target ${JSON.stringify(h.target)} holds a control or space`;
+    for (let k = 0; k < h.headers.length; k += 2) {
+      const name = h.headers[k]!;
+      if (name === '' || [...Buffer.from(name, 'latin1')].some((c) => TCHAR[c] === 0)) return `field name ${JSON.stringify(name)}`;
+      if (/[\0-\x08\x0a-\x1f\x7f]/.test(h.headers[k + 1]!)) return `field value ${JSON.stringify(h.headers[k + 1])}`;
+    }
+    const names = h.headers.filter((_, k) => k % 2 === 0);
+    if (names.includes('content-length') && names.includes('transfer-encoding')) return 'Content-Length with Transfer-Encoding accepted';
+    if (h.chunked && h.contentLength !== -1) return 'chunked with a Content-Length';
+    if (!h.chunked && h.contentLength >= 0 && m.body.length !== h.contentLength) return `body of ${m.body.length} bytes for Content-Length ${h.contentLength}`;
+    if (!h.chunked && h.contentLength === -1 && m.body !== '') return 'a body without a length';
+  }
+  return null;
+}
+
+const SEED_COUNT = 3000;
+
+t.test(`${SEED_COUNT} mutated requests: only HttpParseError, the same events however cut, framing rules kept`, async (t) => {
+  const r = prng(0x11c0de);
+  let refused = 0;
+  let faults = 0;
+  for (let k = 0; k < SEED_COUNT; k++) {
+    const input = mutate(Buffer.from(SEEDS[k % SEEDS.length]!, 'latin1'), r);
+    let whole: Parsed;
+    try {
+      whole = ours([input]);
+    } catch (err) {
+      t.fail(`input ${k} threw ${String(err)}: ${JSON.stringify(input.toString('latin1'))}`);
+      continue;
+    }
+    if (whole.refused !== null) refused++;
+    const bytes = ours(Array.from(input, (_, i) => input.subarray(i, i + 1)));
+    const cut = Math.floor(r() * (input.length + 1));
+    const two = ours([input.subarray(0, cut), input.subarray(cut)]);
+    if (!isDeepStrictEqual(bytes, whole) || !isDeepStrictEqual(two, whole)) {
+      t.fail(`input ${k}: different events when cut: ${JSON.stringify(input.toString('latin1'))}`);
+    }
+    const fault = framingFault(whole);
+    if (fault !== null) {
+      faults++;
+      t.fail(`input ${k}: ${fault}: ${JSON.stringify(input.toString('latin1'))}`);
+    }
+  }
+  t.equal(faults, 0, 'no accepted message breaks a framing rule');
+  t.ok(refused > SEED_COUNT / 10 && refused < SEED_COUNT, `${refused} of ${SEED_COUNT} refused: the mutations reach both outcomes`);
+});
+
+// ---------------------------------------------------------------------------
+// Node's HTTP server (llhttp) as the oracle
+
+interface NodeRun {
+  messages: Msg[];
+  refused: string | null;
+}
+
+/** One connection to Node's server: the input, then FIN; what it parsed, until it closes. */
+async function nodeParse(port: number, records: Map<number, NodeRun>, input: Buffer): Promise<NodeRun> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const local = socket.localPort!;
+  socket.resume();
+  socket.end(input);
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const run = records.get(local) ?? { messages: [], refused: null };
+  records.delete(local);
+  return run;
+}
+
+async function nodeServer(t: Test): Promise<{ port: number; records: Map<number, NodeRun> }> {
+  const records = new Map<number, NodeRun>();
+  const record = (socket: net.Socket): NodeRun => {
+    let run = records.get(socket.remotePort!);
+    if (run === undefined) records.set(socket.remotePort!, (run = { messages: [], refused: null }));
+    return run;
+  };
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    const run = record(req.socket);
+    const msg: Msg = { method: req.method!, url: req.url!, version: req.httpVersion, headers: [], body: '' };
+    for (let k = 0; k < req.rawHeaders.length; k += 2) msg.headers.push(req.rawHeaders[k]!.toLowerCase(), req.rawHeaders[k + 1]!);
+    run.messages.push(msg);
+    req.on('data', (chunk: Buffer) => (msg.body += chunk.toString('latin1')));
+    req.on('end', () => res.end());
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (err.code !== 'HPE_INVALID_EOF_STATE') record(socket).refused = err.code ?? 'error';
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as net.AddressInfo).port, records };
+}
+
+const ORACLE_COUNT = 1000;
+
+/** The message's Content-Length fields, split on commas, all give one same number. */
+function oneLength(m: Msg): boolean {
+  const values = m.headers.flatMap((v, k) => (k % 2 === 1 && m.headers[k - 1] === 'content-length' ? v.split(',').map((x) => Number(x.trim())) : []));
+  return values.length > 1 && values.every((v) => v === values[0]);
+}
+
+t.test(`${ORACLE_COUNT} mutated requests against Node's llhttp: never laxer, never framed differently`, async (t) => {
+  const { port, records } = await nodeServer(t);
+  const r = prng(0xb0d1e5);
+  const counts = { agree: 0, stricter: 0, allowedLaxer: 0, skipped: 0 };
+  for (let k = 0; k < ORACLE_COUNT; k++) {
+    const input = mutate(Buffer.from(SEEDS[k % SEEDS.length]!, 'latin1'), r);
+    const text = input.toString('latin1');
+    // Node hands Upgrade and CONNECT to events of their own; not a parsing question.
+    if (/upgrade|connect /i.test(text)) {
+      counts.skipped++;
+      continue;
+    }
+    const us = ours([input], true);
+    const them = await nodeParse(port, records, input);
+    const n = Math.min(us.messages.length, them.messages.length);
+    const line = `input ${k} ${JSON.stringify(text)}: ours ${us.messages.length} ${us.refused} | node ${them.messages.length} ${them.refused}`;
+    for (let i = 0; i < n; i++) {
+      const a = us.messages[i]!;
+      const b = them.messages[i]!;
+      // Node keeps "1.1" as sent; we keep the minor version. The rest must be the same.
+      if (a.method !== b.method || a.url !== b.url || a.body !== b.body || !isDeepStrictEqual(a.headers, b.headers)) {
+        t.fail(`${line}: message ${i} framed differently`, { ours: a, node: b });
+      }
+    }
+    if (us.messages.length > them.messages.length && them.refused !== null) {
+      // An unknown method is a token to us (RFC 9110 §9.1) and answered 501; llhttp knows a fixed table.
+      const lax = us.messages.slice(them.messages.length);
+      // (Node stops at the first message it refuses; what we read after it follows from that one.)
+      const unknownMethod = them.refused === 'HPE_INVALID_METHOD' && !http.METHODS.includes(lax[0]!.method);
+      // Repeats of one same Content-Length: RFC 9110 §8.6 lets a recipient take the one value (llhttp refuses any repeat).
+      const sameLengths = them.refused === 'HPE_UNEXPECTED_CONTENT_LENGTH' && oneLength(lax[0]!);
+      if (!unknownMethod && !sameLengths) t.fail(`${line}: we accepted what Node refused`);
+      else counts.allowedLaxer++;
+      continue;
+    }
+    if (us.refused !== null && us.messages.length < them.messages.length) counts.stricter++;
+    else counts.agree++;
+  }
+  t.comment(JSON.stringify(counts));
+  t.ok(counts.agree > ORACLE_COUNT / 2, 'most inputs compared');
+});
