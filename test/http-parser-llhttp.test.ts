@@ -55,19 +55,20 @@ export interface Run {
 
 export function runFixture(f: Fixture, pieces: (b: Buffer) => Buffer[] = (b) => [b]): Run {
   const theirs = llhttpOutcome(f.log);
-  const finish = f.type === 'request-finish';
+  const finish = f.type.endsWith('-finish');
+  const kind = f.type.startsWith('response') ? 'response' : 'request';
   let note = '';
   let input = f.input;
-  let ours = ourOutcome(pieces(input), finish);
+  let ours = ourOutcome(pieces(input), finish, kind);
   if (ours.end === 'refused' && ours.reason === 'HPE_MISSING_HOST') {
     note = 'Host added';
     input = withHost(input);
-    ours = ourOutcome(pieces(input), finish);
+    ours = ourOutcome(pieces(input), finish, kind);
   }
   if (theirs.end === 'refused' && ours.end === 'more' && ours.messages.length === theirs.messages.length && !finish) {
     // llhttp refuses a byte as it arrives; we judge a line at its LF. End the lines and ask again.
     note += (note === '' ? '' : ', ') + 'CRLF CRLF appended';
-    ours = ourOutcome(pieces(Buffer.concat([input, Buffer.from('\r\n\r\n')])), finish);
+    ours = ourOutcome(pieces(Buffer.concat([input, Buffer.from('\r\n\r\n')])), finish, kind);
   }
   return { verdict: verdict(theirs, ours), note, theirs, ours };
 }
@@ -139,15 +140,56 @@ t.test('llhttp request fixtures', async (t) => {
 
 // What llhttp accepts only with a lenient flag (obs-fold, bare CR or LF, CL with TE, a chunk
 // without its CRLF, data after Connection: close...) its strict mode refuses: so must we.
-t.test('refuses every request llhttp accepts only with a lenient flag', async (t) => {
-  const lenient = [...fixtures, ...LENIENT_FILES.flatMap((f) => readFixtures(new URL(`../../test/fixtures/llhttp/${f}.md`, import.meta.url)))].filter((f) =>
-    f.type.startsWith('request-lenient'),
-  );
-  t.ok(lenient.length >= 29, `${lenient.length} lenient fixtures`);
+t.test('refuses every request or response llhttp accepts only with a lenient flag', async (t) => {
+  const all = [
+    ...fixtures,
+    ...LENIENT_FILES.flatMap((f) => readFixtures(new URL(`../../test/fixtures/llhttp/${f}.md`, import.meta.url))),
+    ...[...RESPONSE_FILES, 'lenient-version'].flatMap((f) => readFixtures(new URL(`../../test/fixtures/llhttp/response/${f}.md`, import.meta.url))),
+  ];
+  const lenient = all.filter((f) => /^(request|response)-lenient/.test(f.type));
+  t.ok(lenient.length >= 36, `${lenient.length} lenient fixtures`);
   for (const f of lenient) {
-    let ours = ourOutcome([withHost(f.input)], false);
+    const kind = f.type.startsWith('response') ? 'response' : 'request';
+    const input = kind === 'request' ? withHost(f.input) : f.input;
+    let ours = ourOutcome([input], false, kind, true);
     // A line we judge at its LF: end the lines.
-    if (ours.end === 'more') ours = ourOutcome([Buffer.concat([withHost(f.input), Buffer.from('\r\n\r\n')])], false);
-    t.equal(ours.end, 'refused', `${f.id} (${f.type}): ${ours.reason} after ${ours.messages.length}`);
+    if (ours.end === 'more') ours = ourOutcome([Buffer.concat([input, Buffer.from('\r\n\r\n')])], false, kind, true);
+    // Data after a message that ends the connection is never read (the keep-alive and data-after-close flags).
+    const want = /keep-alive|data-after-close/.test(f.type) ? 'closed' : 'refused';
+    t.equal(ours.end, want, `${f.id} (${f.type}): ${ours.end} ${ours.reason} after ${ours.messages.length}`);
   }
+});
+
+const RESPONSE_FILES = ['sample', 'connection', 'content-length', 'transfer-encoding', 'invalid', 'finish', 'pipelining', 'pausing'];
+
+/** Response fixtures on which we do not agree with llhttp. */
+const RESPONSE_DIFFERENT: Record<string, { verdict: Verdict; why: string }> = {
+  'sample.md:42: RTSP response': { verdict: 'stricter', why: NOT_HTTP },
+  'sample.md:62: ICE response': { verdict: 'stricter', why: NOT_HTTP },
+  'sample.md:647: HTTP version 0.9': {
+    verdict: 'stricter',
+    why: 'HTTP/0.9 has no status line; RFC 9110 §6.2 lets a client refuse a major version it does not speak',
+  },
+};
+
+t.test('llhttp response fixtures (the client reads responses with the same parser)', async (t) => {
+  const responses = RESPONSE_FILES.flatMap((f) => readFixtures(new URL(`../../test/fixtures/llhttp/response/${f}.md`, import.meta.url)));
+  const counts = { used: 0, skipped: 0, agree: 0, stricter: 0, laxer: 0, misframed: 0 };
+  const report: string[] = [];
+  for (const f of responses) {
+    if ((f.type !== 'response' && f.type !== 'response-finish') || f.meta.skipBody === true) {
+      counts.skipped++;
+      continue;
+    }
+    counts.used++;
+    const r = runFixture(f);
+    counts[r.verdict]++;
+    const line = `${r.verdict} response/${f.id}${r.note === '' ? '' : ` [${r.note}]`}: llhttp ${r.theirs.end} after ${r.theirs.messages.length} ${r.theirs.reason} | ours ${r.ours.end} after ${r.ours.messages.length} ${r.ours.reason}`;
+    report.push(line);
+    const want = RESPONSE_DIFFERENT[f.id]?.verdict ?? 'agree';
+    t.equal(r.verdict, want, line, r.verdict === 'misframed' || r.verdict === 'laxer' ? { theirs: r.theirs.messages, ours: r.ours.messages } : {});
+    t.same(runFixture(f, (b) => Array.from(b, (_, i) => b.subarray(i, i + 1))).ours, r.ours, `${f.id}: the same fed a byte at a time`);
+  }
+  for (const [id, d] of Object.entries(RESPONSE_DIFFERENT)) t.not(d.verdict, 'misframed', `${id}: no response is framed differently`);
+  if (process.env.LLHTTP_REPORT === '1') t.comment(report.join('\n') + '\n' + JSON.stringify(counts));
 });

@@ -1,4 +1,5 @@
-// nodejs/llhttp's request fixtures (test/fixtures/llhttp/*.md, MIT, see the
+// nodejs/llhttp's request and response fixtures (test/fixtures/llhttp/*.md and
+// response/*.md, MIT, see the
 // LICENSE beside them; copied from llhttp 9.4.2, commit 01e105a): each gives
 // raw request bytes and the events llhttp reports for them. This module
 // reads the markdown the way llhttp's own test/md-test.ts does, and turns an
@@ -6,7 +7,7 @@
 // messages completed, in order, and how the input ended.
 
 import { readFileSync } from 'node:fs';
-import { HttpParser } from '../lib/http/parser.js';
+import { HttpParser, type MessageHead } from '../lib/http/parser.js';
 import { HttpParseError } from '../lib/errors.js';
 
 export interface Fixture {
@@ -22,6 +23,9 @@ export interface Fixture {
 export interface Message {
   method: string;
   url: string;
+  /** Responses: the status code and reason phrase (0 and '' for requests). */
+  status: number;
+  reason: string;
   version: string;
   /** Flat [name, value, ...]: names lower-cased, values with OWS trimmed. */
   headers: string[];
@@ -96,7 +100,7 @@ function spanBytes(s: string): string {
 const OWS = /^[ \t]+|[ \t]+$/g;
 
 function newMessage(): Message & { field: string; value: string; inTrailers: boolean } {
-  return { method: '', url: '', version: '', headers: [], trailers: [], body: '', field: '', value: '', inTrailers: false };
+  return { method: '', url: '', status: 0, reason: '', version: '', headers: [], trailers: [], body: '', field: '', value: '', inTrailers: false };
 }
 
 /** llhttp's log, as an outcome. A `finish=N` line (N > 0) is a refusal at the end of input. */
@@ -112,9 +116,10 @@ export function llhttpOutcome(log: string[]): Outcome {
     pendingField = false;
   };
   for (const line of log) {
-    const span = /^off=\d+ len=\d+ span\[(\w+)\]="(.*)"$/.exec(line);
+    // A span of one CR or LF is printed bare: span[body]=cr.
+    const span = /^off=\d+ len=\d+ span\[(\w+)\]=(?:"(.*)"|(cr|lf))$/.exec(line);
     if (span !== null) {
-      const value = spanBytes(span[2]);
+      const value = span[3] === 'cr' ? '\r' : span[3] === 'lf' ? '\n' : spanBytes(span[2]!);
       switch (span[1]) {
         case 'method':
           cur.method += value;
@@ -124,6 +129,9 @@ export function llhttpOutcome(log: string[]): Outcome {
           break;
         case 'version':
           cur.version += value;
+          break;
+        case 'status':
+          cur.reason += value;
           break;
         case 'header_field':
           if (cur.value !== '' || (pendingField && cur.field === '')) flushField();
@@ -145,6 +153,7 @@ export function llhttpOutcome(log: string[]): Outcome {
     else if (rest === 'header_value complete') flushField();
     else if (rest.startsWith('headers complete')) {
       flushField();
+      cur.status = Number(/ status=(\d+)/.exec(rest)?.[1] ?? 0);
       cur.inTrailers = true;
     } else if (rest === 'message complete') {
       flushField();
@@ -156,7 +165,12 @@ export function llhttpOutcome(log: string[]): Outcome {
       if (code === '22' || code === '23') return { messages, end: 'upgrade', reason };
       if (code === '5') return { messages, end: 'closed', reason };
       return { messages, end: 'refused', reason };
-    } else if (/^finish=[1-9]/.test(rest)) return { messages, end: 'refused', reason: rest };
+    } else if (rest === 'finish=1') {
+      // HTTP_FINISH_SAFE_WITH_CB: at the end of input the message (read until close) completes.
+      flushField();
+      const { field: _f, value: _v, inTrailers: _t, ...msg } = cur;
+      messages.push(msg);
+    } else if (rest === 'finish=2') return { messages, end: 'refused', reason: 'finish=2 (HTTP_FINISH_UNSAFE)' };
   }
   return { messages, end: 'more', reason: '' };
 }
@@ -180,15 +194,29 @@ export function withHost(input: Buffer): Buffer {
   );
 }
 
-/** Our parser fed the pieces in order (then finish() when asked), as an outcome. */
-export function ourOutcome(pieces: Buffer[], finish: boolean): Outcome {
+/** Our parser fed the pieces in order (then finish() when asked), as an outcome. A 1xx response is a message of its own, as llhttp reports it. */
+export function ourOutcome(pieces: Buffer[], finish: boolean, kind: 'request' | 'response' = 'request', stopAtClose = false): Outcome {
   const messages: Message[] = [];
   let cur: Message | null = null;
-  const parser = new HttpParser('request', {
+  let closes = false;
+  const message = (head: MessageHead): Message => {
+    const headers = head.headers.slice();
+    if (headers[0] === 'host' && headers[1] === ADDED_HOST) headers.splice(0, 2);
+    return {
+      method: head.method,
+      url: head.target,
+      status: head.status,
+      reason: head.reason,
+      version: `1.${head.versionMinor}`,
+      headers,
+      trailers: [],
+      body: '',
+    };
+  };
+  const parser = new HttpParser(kind, {
     onHead(head) {
-      const headers = head.headers.slice();
-      if (headers[0] === 'host' && headers[1] === ADDED_HOST) headers.splice(0, 2);
-      cur = { method: head.method, url: head.target, version: `1.${head.versionMinor}`, headers, trailers: [], body: '' };
+      cur = message(head);
+      closes = !head.keepAlive;
     },
     onBody(chunk) {
       if (cur !== null) cur.body += chunk.toString('latin1');
@@ -196,10 +224,15 @@ export function ourOutcome(pieces: Buffer[], finish: boolean): Outcome {
     onComplete(trailers) {
       if (cur !== null) messages.push({ ...cur, trailers });
       cur = null;
+      // Our server and client read nothing more after a message that ends the connection.
+      if (stopAtClose && closes) parser.pause();
+    },
+    onInformational(head) {
+      messages.push(message(head));
     },
   });
   try {
-    for (const piece of pieces) parser.execute(piece);
+    for (const piece of pieces) if (parser.execute(piece) < piece.length) return { messages, end: 'closed', reason: 'Connection: close' };
     if (finish) parser.finish();
   } catch (err) {
     if (!(err instanceof HttpParseError)) throw err;
