@@ -186,7 +186,7 @@ const NOT_RESPONSES: { name: string; xml: string | Buffer }[] = [
 t.test('a 200 whose body is not one XML-RPC response: ResponseError caused by a DecodeError, never a Fault or a crash', async (t) => {
   const byPath = new Map(NOT_RESPONSES.map((c, i) => [`/${i}`, c]));
   const s = await scriptedServer(({ socket, head }) => socket.write(httpResponse(byPath.get(head.target)!.xml)));
-  const proxy = new ServerProxy(`http://127.0.0.1:${s.port}/`);
+  const proxy = new ServerProxy(`http://127.0.0.1:${s.port}/0`); // both params and a fault
   const transport = new Transport();
   t.teardown(async () => {
     await proxy.close();
@@ -199,6 +199,7 @@ t.test('a 200 whose body is not one XML-RPC response: ResponseError caused by a 
     t.notOk(err instanceof Fault && !(err instanceof DecodeError), `${c.name}: not the server's Fault`);
     t.type(err.cause, DecodeError, `${c.name}: caused by a DecodeError`);
   }
+  t.match(await failure(proxy.anything()), { constructor: ResponseError, cause: DecodeError }, 'through ServerProxy the same');
 });
 
 t.test('struct members named __proto__ or constructor are plain data: no prototype is touched', async (t) => {
