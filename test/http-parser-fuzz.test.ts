@@ -271,3 +271,111 @@ t.test(`${ORACLE_COUNT} mutated requests against Node's llhttp: never laxer, nev
   t.comment(JSON.stringify({ ...counts, laxer }));
   t.ok(counts.agree > ORACLE_COUNT / 2, 'most inputs compared');
 });
+
+// ---------------------------------------------------------------------------
+// Responses: the parser the client reads with, against Node's HTTP client
+
+// prettier-ignore
+const RESPONSE_SEEDS = [
+  `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${XML.length}\r\n\r\n${XML}`,
+  `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n${XML.slice(0, 16)}\r\n${(XML.length - 16).toString(16)};a=b\r\n${XML.slice(16)}\r\n0\r\nX-T: t\r\n\r\n`,
+  `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
+  `HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n${XML}`,
+  `HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc`,
+];
+
+interface Answer {
+  status: number;
+  headers: string[];
+  body: string;
+}
+
+/** The final response, read until the peer closes, or the refusal. */
+function ourResponse(input: Buffer): { answer: Answer | null; refused: string | null; trailing: boolean } {
+  let answer: Answer | null = null;
+  let cur: Answer | null = null;
+  const parser = new HttpParser('response', {
+    onHead(head) {
+      cur = { status: head.status, headers: head.headers.slice(), body: '' };
+    },
+    onBody(chunk) {
+      cur!.body += chunk.toString('latin1');
+    },
+    onComplete() {
+      answer ??= cur;
+      parser.pause();
+    },
+  });
+  let trailing = false;
+  try {
+    if (parser.execute(input) === input.length) parser.finish();
+    else trailing = true;
+  } catch (err) {
+    if (!(err instanceof HttpParseError)) throw err;
+    return { answer, refused: answer === null ? err.code : null, trailing };
+  }
+  return { answer, refused: answer === null ? 'HPE_INVALID_EOF' : null, trailing };
+}
+
+async function nodeResponse(input: Buffer): Promise<{ answer: Answer | null; refused: string | null }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(input));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    return await new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        const answer: Answer = { status: res.statusCode!, headers: [], body: '' };
+        for (let k = 0; k < res.rawHeaders.length; k += 2) answer.headers.push(res.rawHeaders[k]!.toLowerCase(), res.rawHeaders[k + 1]!);
+        res.on('data', (chunk: Buffer) => (answer.body += chunk.toString('latin1')));
+        res.on('end', () => resolve({ answer, refused: null }));
+        res.on('error', (err: NodeJS.ErrnoException) => resolve({ answer: null, refused: err.code ?? 'error' }));
+        res.on('aborted', () => resolve({ answer: null, refused: 'aborted' }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ answer: null, refused: err.code ?? 'error' }));
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const RESPONSE_COUNT = 300;
+
+t.test(`${RESPONSE_COUNT} mutated responses against Node's HTTP client: never laxer, never framed differently`, async (t) => {
+  const r = prng(Number(process.env.HTTP_FUZZ_SEED ?? 0x5e4d));
+  const counts = { agree: 0, stricter: 0 };
+  const laxer: Record<string, number> = {};
+  for (let k = 0; k < RESPONSE_COUNT; k++) {
+    const input = mutate(Buffer.from(RESPONSE_SEEDS[k % RESPONSE_SEEDS.length]!, 'latin1'), r);
+    const us = ourResponse(input);
+    const them = await nodeResponse(input);
+    const line = `response ${k} ${JSON.stringify(input.toString('latin1'))}: ours ${us.refused ?? 'accepted'} | node ${them.refused ?? 'accepted'}`;
+    if (us.answer !== null && them.answer !== null) {
+      if (!isDeepStrictEqual(us.answer, them.answer)) t.fail(`${line}: framed differently`, { ours: us.answer, node: them.answer });
+      else counts.agree++;
+    } else if (us.answer !== null) {
+      const lengths = us.answer.headers.flatMap((v, i) => (i % 2 === 1 && us.answer!.headers[i - 1] === 'content-length' ? [v] : []));
+      // Bytes after a whole response: Node fails the request; our client delivers the answer and closes
+      // the connection (client-connection.test.ts), so the stray bytes are never read as an answer.
+      const why =
+        them.refused === 'HPE_UNEXPECTED_CONTENT_LENGTH' && lengths.length > 1 && lengths.every((v) => Number(v) === Number(lengths[0]))
+          ? 'sameLengths'
+          : us.trailing
+            ? 'trailing'
+            : // An HTTP/1.0 1xx: llhttp takes it as the end of the connection; a client MUST read on to the final response (RFC 9110 §15.2).
+              them.refused === 'HPE_CLOSED_CONNECTION' && /^HTTP\/1\.0 1\d\d /.test(input.toString('latin1'))
+              ? 'informational10'
+              : // OWS after the value, as on the request side.
+                them.refused === 'HPE_INVALID_CONTENT_LENGTH' && /content-length:[ \t]*\d+[ \t]+\r\n/i.test(input.toString('latin1'))
+                ? 'owsLength'
+                : null;
+      if (why === null) t.fail(`${line}: we accepted what Node refused`);
+      else laxer[why] = (laxer[why] ?? 0) + 1;
+    } else if (them.answer !== null) counts.stricter++;
+    else counts.agree++;
+  }
+  t.comment(JSON.stringify({ ...counts, laxer }));
+  t.ok(counts.agree > RESPONSE_COUNT / 2, 'most inputs compared');
+});
