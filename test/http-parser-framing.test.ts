@@ -56,6 +56,13 @@ const CASES: ValidCase[] = [
     events: [head({ headers: ['host', 'a', 'connection', 'keep-alive', 'connection', 'TE, Close'], keepAlive: false }), complete()],
     single: true,
   },
+  {
+    // llhttp's method.md "CONNECT with body": the bytes after the head are the tunnel's, not content (RFC 9110 §9.3.6).
+    name: 'reads no content after a CONNECT head, whatever Content-Length says',
+    input: 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 4\r\n\r\n',
+    events: [head({ method: 'CONNECT', target: 'a:443', headers: ['host', 'a:443', 'content-length', '4'], keepAlive: false }), complete()],
+    single: true,
+  },
 ];
 
 t.test('valid requests give the same events however they are cut', async (t) => {

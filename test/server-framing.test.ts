@@ -234,6 +234,16 @@ t.test('CONNECT and methods nobody implements get 501; known methods nobody hand
     'the bytes after CONNECT are never read as a request',
   );
   t.equal(tunnel.responses[0]!.header('connection'), 'close');
+  // A CONNECT has no content (RFC 9110 §9.3.6): its Content-Length does not make the server wait for the tunnel's bytes.
+  const framed = await RawClient.open(port);
+  t.teardown(() => framed.destroy());
+  framed.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 1000\r\n\r\ntunnel bytes');
+  await framed.whenClosed();
+  t.same(
+    framed.responses.map((r) => r.status),
+    [501],
+    'answered at once, not after 1000 bytes that never come',
+  );
 });
 
 // ---- smuggling: what a handler sees never includes what the framing hid ----

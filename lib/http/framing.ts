@@ -36,6 +36,7 @@ export class Framing {
   private teLast = TE_NONE;
   private teChunked = 0;
   private teOther = 0;
+  private teEmpty = false; // an empty element in a Transfer-Encoding list
   private connClose = false;
   private connKeepAlive = false;
   private hostCount = 0;
@@ -51,6 +52,7 @@ export class Framing {
     this.teLast = TE_NONE;
     this.teChunked = 0;
     this.teOther = 0;
+    this.teEmpty = false;
     this.connClose = false;
     this.connKeepAlive = false;
     this.hostCount = 0;
@@ -87,6 +89,15 @@ export class Framing {
   transferEncodingField(buf: Buffer, vs: number, ve: number): void {
     this.teFields++;
     if (!this.listField(L_TRANSFER_ENCODING, buf, vs, ve)) fail('HPE_INVALID_TRANSFER_ENCODING', 'empty Transfer-Encoding');
+    let empty = true;
+    for (let i = vs; i <= ve; i++) {
+      if (i === ve || buf[i] === COMMA) {
+        if (empty) this.teEmpty = true;
+        empty = true;
+      } else if (!isBlank(buf[i])) {
+        empty = false;
+      }
+    }
   }
 
   connectionField(buf: Buffer, vs: number, ve: number): void {
@@ -158,6 +169,9 @@ export class Framing {
     if (isRequest && minor === 1 && this.hostCount === 0) fail('HPE_MISSING_HOST', 'HTTP/1.1 request without Host');
     if (this.teFields > 0) {
       if (this.contentLength !== -1) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+      // RFC 9110 §5.6.1 would skip empty list elements, but `chunked,` or `, chunked` is how a smuggler
+      // hides chunked from a peer that does not skip them: refused, as llhttp and Go's net/http do.
+      if (this.teEmpty) fail('HPE_INVALID_TRANSFER_ENCODING', 'empty element in Transfer-Encoding');
       if (this.teLast !== TE_CHUNKED) {
         if (isRequest) fail('HPE_INVALID_TRANSFER_ENCODING', 'final transfer coding is not chunked');
         untilClose = true; // RFC 9112 §6.3 (4)
@@ -171,8 +185,13 @@ export class Framing {
       untilClose = true; // RFC 9112 §6.3 (8)
     }
     if (isRequest) {
-      // What follows a CONNECT head is tunnel data, which no request parser may read as requests.
-      if (method === 'CONNECT') persistent = false;
+      // What follows a CONNECT head is tunnel data, which no request parser may read as requests,
+      // nor as its content: a CONNECT request has none (RFC 9110 §9.3.6), whatever its fields say.
+      if (method === 'CONNECT') {
+        persistent = false;
+        chunked = false;
+        this.contentLength = -1;
+      }
       if (this.contentLength === -1 && !chunked) {
         if (method === 'POST' || method === 'PUT' || method === 'PATCH') fail('HPE_LENGTH_REQUIRED', `${method} without a body length`);
       }
