@@ -2,7 +2,7 @@
 // demo server with a few test methods, a tagged view of what our server
 // decoded, and a runner for a peer's client script that prints JSON.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from '../handlers/demo.js';
 import { Fault } from '../lib/errors.js';
@@ -114,3 +114,37 @@ export async function runJson<T>(command: string, args: string[]): Promise<T> {
 /** What a peer's client script records per call. */
 export type Outcome = { ok?: unknown; fault?: [number, string]; error?: string };
 export type Outcomes = Record<string, Outcome>;
+
+/**
+ * Starts a peer server that names its port in a line on stdout or stderr
+ * (`php -S 127.0.0.1:0` does, on stderr): resolves to the port `pattern`'s
+ * first group captures. Stopped by pid in `t`'s teardown (SIGTERM, then
+ * SIGKILL after 3 s); rejects if it exits first or stays silent for 10 s.
+ */
+export function spawnPeer(t: { teardown(fn: () => unknown): void }, command: string, args: string[], pattern: RegExp, cwd?: string): Promise<number> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(killer);
+  });
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${out}`)), 10_000);
+    const read = (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve(Number(m[1]));
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited ${String(code)}: ${out}`));
+    });
+  });
+}
