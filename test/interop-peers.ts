@@ -48,6 +48,9 @@ export class PeerDemo extends DemoHandler {
   constructor() {
     super();
     this.registerFunction((x: unknown) => kind(x), 'kind', { help: 'kind(x): the type and value our server decoded.' });
+    this.registerFunction((code: unknown) => String.fromCodePoint(Number(code)), 'char', {
+      help: 'char(code): the one-character string with that code point.',
+    });
     this.registerFunction((text: unknown) => BigInt(String(text)), 'i8', { help: 'i8(text): that decimal integer, sent as <i8>.' });
     this.registerFunction(
       (code: unknown, text: unknown) => {
