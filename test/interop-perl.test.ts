@@ -94,6 +94,62 @@ print $s->port, "\n";
 $s->server_loop;
 `;
 
+const skipFrontier = probe(
+  'perl',
+  ['-MFrontier::Client', '-MFrontier::RPC2', '-MHTTP::Daemon', '-MJSON::PP', '-e', '1'],
+  'Perl with Frontier::RPC (apt-get install libfrontier-rpc-perl)',
+);
+
+// Frontier::RPC2 (libfrontier-rpc-perl, 0.07b4), the older Perl library: no
+// <i8>, no <nil/>, and it types a Perl scalar that looks like an integer as
+// <i4> whatever its size, so 2^40 goes out as <i4>1099511627776</i4>, which
+// we refuse (fault -32600; the spec makes i4 32-bit). Its server is
+// Frontier::RPC2->serve behind HTTP::Daemon, as its documentation shows.
+const FRONTIER_CLIENT = String.raw`use strict; use warnings; use Frontier::Client; use JSON::PP;
+my $c = Frontier::Client->new(url => $ARGV[0], encoding => 'utf-8');
+my %out;
+sub rec { my ($name, @call) = @_; my $r = eval { $c->call(@call) }; if ($@) { my $e = "$@"; $e =~ s/\s+$//; $out{$name} = { error => $e } } else { $out{$name} = { ok => ref $r ? (ref $r eq 'ARRAY' || ref $r eq 'HASH' ? $r : [ref $r, $r->value]) : $r } } }
+rec('kind_int', 'kind', 7); rec('echo_int', 'echo', 7);
+rec('kind_str', 'kind', "h\x{e9}llo <&> ]]>"); rec('echo_str', 'echo', "h\x{e9}llo <&> ]]>");
+rec('kind_float', 'kind', $c->double(3.25)); rec('echo_float', 'echo', $c->double(3.25));
+rec('kind_big', 'kind', $c->double(1e300)); rec('kind_small', 'kind', $c->double(1.5e-7));
+rec('kind_true', 'kind', $c->boolean(1)); rec('echo_true', 'echo', $c->boolean(1));
+rec('kind_date', 'kind', $c->date_time('19980717T14:08:55')); rec('echo_date', 'echo', $c->date_time('19980717T14:08:55'));
+rec('kind_b64', 'kind', $c->base64('AAH+/w==')); rec('echo_b64', 'echo', $c->base64('AAH+/w=='));
+rec('kind_list', 'kind', [1, 'two', [3.5]]); rec('echo_list', 'echo', [1, 'two', [3.5]]);
+rec('kind_hash', 'kind', { a => 1, n => {} }); rec('echo_hash', 'echo', { a => 1, n => {} });
+rec('kind_empty', 'kind', ''); rec('echo_empty', 'echo', ''); rec('echo_emptylist', 'echo', []);
+rec('kind_undef', 'kind', undef);
+rec('bigint', 'kind', 1099511627776);
+rec('readI8', 'i8', $c->string('1099511627776'));
+rec('astral', 'char', 0x1F600);
+rec('fault', 'fault', 42, 'the answer'); rec('unknown', 'no.such.method');
+print JSON::PP->new->utf8->canonical->encode(\%out);
+`;
+
+const FRONTIER_SERVER = String.raw`use strict; use warnings;
+use HTTP::Daemon; use HTTP::Response; use Frontier::RPC2; use Encode ();
+my $rpc = Frontier::RPC2->new(encoding => 'utf-8');
+my %methods = (
+  add => sub { $_[0] + $_[1] },
+  echo => sub { $_[0] },
+  typeof => sub { my $r = ref $_[0]; $r eq '' ? 'scalar' : $r },
+  fault => sub { die { faultCode => $_[0], faultString => $_[1] } },
+  boom => sub { die "boom\n" },
+);
+my $d = HTTP::Daemon->new(LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+$| = 1;
+print $d->sockport, "\n";
+while (my $conn = $d->accept) {
+  while (my $req = $conn->get_request) {
+    my $xml = $rpc->serve($req->content, \%methods);
+    $xml = Encode::encode_utf8($xml) if utf8::is_utf8($xml);
+    $conn->send_response(HTTP::Response->new(200, 'OK', ['Content-Type' => 'text/xml'], $xml));
+  }
+  $conn->close;
+}
+`;
+
 /** What the Perl client records per call: the response's XML-RPC type and a tagged view of its value, or a fault. */
 type PerlResults = Record<string, { ok?: string; value?: unknown; fault?: [number, string]; error?: string }>;
 
@@ -241,4 +297,77 @@ t.test("our client calls Perl's RPC::XML::Server: every type round-trips, faults
   t.match(await failure(failing.run()), { code: 'ERR_XMLRPC_RESPONSE', message: /<fault> is not an XML-RPC type/ });
   // HTTP::Daemon keeps the connection: one socket carried every call.
   t.same(proxy.transport.stats(), { open: 1, idle: 1, waiting: 0 });
+});
+
+t.test("Perl's Frontier::Client calls our server", { skip: skipFrontier }, async (t) => {
+  const { demo, url } = await peerServer(t);
+  const r = await runJson<Record<string, { ok?: unknown; error?: string }>>('perl', ['-e', FRONTIER_CLIENT, url]);
+  const expected: Record<string, unknown> = {
+    kind_int: 'int:7',
+    echo_int: '7',
+    kind_str: 'string:"h\u00e9llo <&> ]]>"',
+    echo_str: 'h\u00e9llo <&> ]]>',
+    kind_float: 'double:3.25',
+    echo_float: '3.25',
+    kind_big: 'double:1e+300',
+    kind_small: 'double:1.5e-7',
+    kind_true: 'bool:true',
+    echo_true: ['Frontier::RPC2::Boolean', '1'],
+    kind_date: 'date:1998-07-17T14:08:55.000Z',
+    echo_date: ['Frontier::RPC2::DateTime::ISO8601', '19980717T14:08:55'],
+    kind_b64: 'base64:0001feff',
+    echo_b64: ['Frontier::RPC2::Base64', 'AAH+/w=='],
+    kind_list: '[int:1,string:"two",[double:3.5]]',
+    echo_list: ['1', 'two', ['3.5']],
+    kind_hash: '{a:int:1,n:{}}',
+    echo_hash: { a: '1', n: {} },
+    kind_empty: 'string:""',
+    echo_empty: '',
+    echo_emptylist: [],
+    // No nil in Frontier: undef goes out as an empty string.
+    kind_undef: 'string:""',
+    astral: '\u{1F600}',
+  };
+  for (const [name, value] of Object.entries(expected)) t.same(r[name], { ok: value }, name);
+  t.same(r.bigint, { error: 'Fault returned from XML RPC Server, fault code -32600: <i4>"1099511627776" is out of the int32 range' });
+  t.match(r.readI8, { error: /wanted a data type, got `i8'/ }, 'Frontier cannot read <i8>');
+  t.same(r.fault, { error: 'Fault returned from XML RPC Server, fault code 42: the answer' });
+  t.same(r.unknown, { error: 'Fault returned from XML RPC Server, fault code -32601: method "no.such.method" is not supported' });
+  t.match(demo.framings[0], { version: '1.1', chunked: false, connection: /close/, contentType: 'text/xml' });
+});
+
+t.test("our client calls Perl's Frontier::RPC2 behind HTTP::Daemon", { skip: skipFrontier }, async (t) => {
+  const port = await spawnListening(t, 'perl', ['-e', FRONTIER_SERVER]);
+  const proxy = new ServerProxy(`http://127.0.0.1:${port}/RPC2`);
+  t.teardown(() => proxy.close());
+  const date = new Date(Date.UTC(1998, 6, 17, 14, 8, 55));
+  const cases: [string, unknown, XmlRpcValue][] = [
+    ['int', 7, 7],
+    ['boolean', true, true],
+    ['string', 'h\u00e9llo <&> ]]> \u{1F600}', 'h\u00e9llo <&> ]]> \u{1F600}'],
+    ['empty string', '', ''],
+    ['double', 3.25, 3.25],
+    ['1e300', 1e300, 1e300],
+    ['5e-324', 5e-324, 5e-324],
+    ['-0', -0, -0],
+    ['dateTime', date, date],
+    ['base64', Buffer.from([0, 1, 254, 255]), Buffer.from([0, 1, 254, 255])],
+    ['empty base64', Buffer.alloc(0), Buffer.alloc(0)],
+    ['array', [1, 'two', [3.5]], [1, 'two', [3.5]]],
+    ['empty array', [], []],
+    ['struct', { a: 1, ['__proto__']: 'p', '04': [true], n: { m: {} } }, { a: 1, ['__proto__']: 'p', '04': [true], n: { m: {} } }],
+    ['empty struct', {}, {}],
+  ];
+  for (const [name, sent, expected] of cases) {
+    const back = await proxy.echo(sent);
+    t.same(back, expected, `${name}: comes back`);
+    if (Object.is(expected, -0)) t.ok(Object.is(back, -0), '-0 stays -0');
+  }
+  t.match(await failure(proxy.echo(null)), { constructor: Fault, faultCode: 1, faultString: /got `nil'/ }, 'Frontier cannot read <nil/>');
+  t.match(await failure(proxy.echo(2n ** 40n)), { constructor: Fault, faultCode: 1, faultString: /got `i8'/ }, 'nor <i8>');
+  t.equal(await proxy.add(40, 2), 42);
+  t.match(await failure(proxy.boom()), { constructor: Fault, faultCode: 4, faultString: /error executing RPC `boom'/ });
+  t.match(await failure(proxy.no.such.method()), { constructor: Fault, faultCode: 3, faultString: /no such method `no.such.method'/ });
+  t.match(await failure(proxy.system.listMethods()), { constructor: Fault, faultCode: 3 }, 'no introspection');
+  t.same(proxy.transport.stats(), { open: 1, idle: 1, waiting: 0 }, 'HTTP::Daemon keeps the connection');
 });
