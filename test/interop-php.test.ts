@@ -20,6 +20,8 @@
 //   introspection data answer `<params/>` (no <param>), which is not a
 //   valid response: our client refuses it.
 // - A PHP exception in a method is an HTTP 500 with no XML.
+// - With its default output options it writes each byte of UTF-8 text as a
+//   character reference (&#195;&#169; for one \u00e9): garbled, on its side.
 
 import t from 'tap';
 import * as fs from 'node:fs';
@@ -42,9 +44,9 @@ const skip = probe(
 const CLIENT = String.raw`<?php
 $url = $argv[1];
 $out = [];
-function call($method, $params, $version = '1.0') {
+function call($method, $params, $version = '1.0', $options = ['encoding' => 'utf-8', 'escaping' => 'markup']) {
   global $url;
-  $req = xmlrpc_encode_request($method, $params, ['encoding' => 'utf-8', 'escaping' => 'markup']);
+  $req = xmlrpc_encode_request($method, $params, $options);
   $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => "Content-Type: text/xml\r\n", 'content' => $req, 'protocol_version' => $version, 'ignore_errors' => true]]);
   $body = file_get_contents($url, false, $ctx);
   return xmlrpc_decode($body, 'utf-8');
@@ -78,6 +80,8 @@ foreach ($samples as $name => $v) {
   rec("kind_$name", 'kind', [$v]);
   rec("echo_$name", 'echo', [$v]);
 }
+$r = call('kind', ["h\u{e9}llo"], '1.0', []);
+$out['default_options'] = ['ok' => j($r)];
 rec('bigint', 'kind', [1099511627776]);
 rec('readI8', 'i8', ['1099511627776']);
 rec('add', 'add', [40, 2]);
@@ -163,6 +167,10 @@ t.test("PHP's xmlrpc extension calls our server with every type it has, faults, 
     t.same(r[`kind_${name}`], { ok: ['string', decoded] }, `${name}: our server decoded ${decoded}`);
     t.same(r[`echo_${name}`], { ok: back }, `${name}: PHP read the echo back`);
   }
+  // epi's default output options escape each byte of UTF-8 text as a character reference
+  // (&#195;&#169; for \u00e9) under encoding="iso-8859-1": the text arrives garbled, as XML says it must.
+  // PHP users pass ['encoding' => 'utf-8', 'escaping' => 'markup'], as this script does.
+  t.same(r.default_options, { ok: ['string', 'string:"h\u00c3\u00a9llo"'] });
   t.same(r.bigint, { ok: ['string', 'int:0'] }, 'epi truncates 2^40 to a 32-bit <int>0</int>');
   t.same(r.readI8, { ok: ['null', null] }, 'epi reads <i8> as null');
   t.same(r.add, { ok: ['int', 42] });
