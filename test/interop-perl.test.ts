@@ -16,7 +16,10 @@
 //   (`3`, not `[3]`), and a failing call with a struct holding a
 //   `<fault>` element as a value, which is no XML-RPC type: our MultiCall
 //   refuses both (ResponseError), as Python's MultiCall does.
-// - Its client opens a new connection per call (`Connection: TE, close`).
+// - Its client opens a new connection per call (`Connection: TE, close`),
+//   and asks for deflate only (`Accept-Encoding: deflate`), so our gzip
+//   never applies. With compress_requests (off by default) it deflates
+//   large bodies, which we answer 415 with `Accept-Encoding: gzip`.
 
 import t from 'tap';
 import { ServerProxy } from '../lib/client/proxy.js';
@@ -67,6 +70,12 @@ for my $name (sort keys %samples) {
   local $RPC::XML::ENCODING = 'utf-8';
   rec('kind_str_utf8', 'kind', $samples{str});
   rec('echo_str_utf8', 'echo', $samples{str});
+}
+{
+  # compress_requests deflates bodies over 4096 bytes: we decode only gzip (415).
+  $c->compress_requests(1);
+  rec('deflated', 'echo', 'z' x 5000);
+  $c->compress_requests(0);
 }
 rec('readI8', 'i8', '1099511627776');
 rec('add', 'add', 40, 2);
@@ -208,6 +217,7 @@ t.test("Perl's RPC::XML::Client calls our server with every type, faults, intros
   // RPC::XML's default: UTF-8 bytes under encoding="us-ascii". Refused as the fault interop spec says.
   t.match(r.kind_str, { fault: [-32702, /not US-ASCII/] });
   t.same(r.readI8, { ok: 'i8', value: ['scalar', '1099511627776'] }, 'Perl reads our <i8>');
+  t.match(r.deflated, { error: /Unsupported Media Type/ }, 'a deflate request body (compress_requests) is refused with 415');
   t.same(r.add, { ok: 'int', value: ['scalar', '42'] });
   t.same(r.fault, { fault: [42, 'the answer'] });
   t.same(r.boom, { fault: [-32500, 'Error: boom'] });
