@@ -157,7 +157,14 @@ export class Framing {
 
     if (isRequest && minor === 1 && this.hostCount === 0) fail('HPE_MISSING_HOST', 'HTTP/1.1 request without Host');
     if (this.teFields > 0) {
-      if (this.contentLength !== -1) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+      if (this.contentLength !== -1) {
+        // A request with both is refused (smuggling). A response is framed by its Transfer-Encoding,
+        // which overrides (RFC 9112 §6.3 (3)), as Python's and curl's clients do (Perl's HTTP::Daemon
+        // sends both), and its connection is not reused, so no smuggled bytes reach a next response.
+        if (isRequest) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+        this.contentLength = -1;
+        persistent = false;
+      }
       if (this.teLast !== TE_CHUNKED) {
         if (isRequest) fail('HPE_INVALID_TRANSFER_ENCODING', 'final transfer coding is not chunked');
         untilClose = true; // RFC 9112 §6.3 (4)
