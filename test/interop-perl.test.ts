@@ -16,6 +16,8 @@
 //   (`3`, not `[3]`), and a failing call with a struct holding a
 //   `<fault>` element as a value, which is no XML-RPC type: our MultiCall
 //   refuses both (ResponseError), as Python's MultiCall does.
+// - Its server answers over 1 MiB chunked *and* with a Content-Length
+//   (HTTP::Daemon); we read it chunked, as Python does, and close.
 // - Its client opens a new connection per call (`Connection: TE, close`),
 //   and asks for deflate only (`Accept-Encoding: deflate`), so our gzip
 //   never applies. With compress_requests (off by default) it deflates
@@ -307,6 +309,13 @@ t.test("our client calls Perl's RPC::XML::Server: every type round-trips, faults
   t.match(await failure(failing.run()), { code: 'ERR_XMLRPC_RESPONSE', message: /<fault> is not an XML-RPC type/ });
   // HTTP::Daemon keeps the connection: one socket carried every call.
   t.same(proxy.transport.stats(), { open: 1, idle: 1, waiting: 0 });
+  // Over 1 MiB RPC::XML::Server spools its response to a file, and HTTP::Daemon sends it chunked
+  // with a Content-Length as well (RFC 9112 §6.2 forbids both). The chunked framing wins
+  // (§6.3), as in Python's client, and that connection is not reused.
+  const big = 'y'.repeat(1_500_000);
+  t.equal(await proxy.echo(big), big, 'a 1.5 MB response framed with both Content-Length and chunked');
+  t.equal(proxy.transport.stats().idle, 0, 'its connection is not pooled');
+  t.equal(await proxy.add(1, 2), 3, 'the next call opens a new one');
 });
 
 t.test("Perl's Frontier::Client calls our server", { skip: skipFrontier }, async (t) => {
