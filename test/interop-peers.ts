@@ -86,7 +86,8 @@ export class PeerDemo extends DemoHandler {
 /** Starts our Server with PeerDemo on 127.0.0.1, port 0; closed in teardown. */
 export async function peerServer(t: { teardown(fn: () => unknown): void }): Promise<{ demo: PeerDemo; port: number; url: string }> {
   const demo = new PeerDemo();
-  const server = new Server({ handlers: [demo], onError: () => {} });
+  // A long keep-alive: a loaded test machine may pause a peer between calls.
+  const server = new Server({ handlers: [demo], onError: () => {}, keepAliveTimeout: 120_000 });
   const { port } = await server.listen(0, '127.0.0.1');
   t.teardown(() => server.close());
   return { demo, port, url: `http://127.0.0.1:${port}/RPC2` };

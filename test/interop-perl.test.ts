@@ -93,7 +93,8 @@ const SERVER = String.raw`use strict; use warnings;
 use RPC::XML; use RPC::XML::Server;
 $RPC::XML::ALLOW_NIL = 1;
 $RPC::XML::ENCODING = 'utf-8';
-my $s = RPC::XML::Server->new(host => '127.0.0.1', port => 0, no_default => 0);
+# timeout: a loaded test machine may pause between calls longer than the 10 s default.
+my $s = RPC::XML::Server->new(host => '127.0.0.1', port => 0, no_default => 0, timeout => 120);
 die "RPC::XML::Server: $s\n" unless ref $s;
 $s->add_method({ name => 'add', signature => ['int int int', 'double double double', 'string string string'], code => sub { my ($srv, $a, $b) = @_; return $a + $b } });
 $s->add_method({ name => 'echo', signature => [map { "$_ $_" } qw(int i8 boolean string double dateTime.iso8601 base64 struct array nil)], code => sub { my ($srv, $x) = @_; return $x } });

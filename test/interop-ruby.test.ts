@@ -95,7 +95,8 @@ servlet.add_handler('boom') { raise ArgumentError, 'boom' }
 servlet.add_introspection
 servlet.add_multicall
 log = WEBrick::Log.new($stderr, WEBrick::Log::ERROR)
-s = WEBrick::HTTPServer.new(BindAddress: '127.0.0.1', Port: 0, Logger: log, AccessLog: [])
+# KeepAliveTimeout: a loaded test machine may pause between calls longer than the 2 s default.
+s = WEBrick::HTTPServer.new(BindAddress: '127.0.0.1', Port: 0, Logger: log, AccessLog: [], KeepAliveTimeout: 120)
 s.mount('/RPC2', servlet)
 trap('TERM') { s.shutdown }
 puts s.listeners[0].addr[1]
@@ -192,9 +193,9 @@ t.test("Ruby's XMLRPC::Client calls our server with every type, faults, introspe
       ['str', 'x', 'UTF-8'],
     ],
   });
-  // Net::HTTP: HTTP/1.1, Content-Length (never chunked), keep-alive, one socket for all calls.
+  // Net::HTTP: HTTP/1.1, Content-Length (never chunked), keep-alive (it reconnects only after 2 s idle).
   t.ok(demo.framings.length > 50);
-  t.same(new Set(demo.framings.map((f) => f.remotePort)).size, 1, 'one connection carried every call');
+  t.ok(new Set(demo.framings.map((f) => f.remotePort)).size < demo.framings.length / 10, 'connections are reused');
   t.match(demo.framings[0], {
     version: '1.1',
     chunked: false,
