@@ -205,6 +205,26 @@ t.test("Ruby's XMLRPC::Client calls our server with every type, faults, introspe
   });
 });
 
+const CHUNKED_CLIENT = String.raw`
+require 'net/http'
+require 'stringio'
+require 'xmlrpc/marshal'
+require 'json'
+uri = URI(ARGV[0])
+Net::HTTP.start(uri.host, uri.port) do |http|
+  req = Net::HTTP::Post.new(uri.path, 'Content-Type' => 'text/xml', 'Transfer-Encoding' => 'chunked')
+  req.body_stream = StringIO.new(XMLRPC::Marshal.dump_call('add', 40, 2))
+  res = http.request(req)
+  puts JSON.generate({ status: res.code, result: XMLRPC::Marshal.load_response(res.body) })
+end
+`;
+
+t.test("a chunked request from Ruby's Net::HTTP, marshalled by the xmlrpc gem", { skip }, async (t) => {
+  const { demo, url } = await peerServer(t);
+  t.same(await runJson('ruby', ['-e', CHUNKED_CLIENT, url]), { status: '200', result: 42 });
+  t.match(demo.framings, [{ version: '1.1', chunked: true }]);
+});
+
 t.test('Ruby with ENABLE_BIGINT sends a 64-bit int as <i4>, which we refuse; it reads our <i8>', { skip }, async (t) => {
   const { url } = await peerServer(t);
   const r = await runJson<Outcomes>('ruby', ['-e', BIGINT_CLIENT, url]);
