@@ -18,7 +18,11 @@ import { ManualClock, failure, httpResponse, pollUntil, scriptedServer, xmlResul
 const XML_HEAD = '<?xml version="1.0"?>';
 const ok = (xml: string): string => `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}`;
 
-/** Raw responses the HTTP layer must refuse, each with the parser's code it gives. */
+/**
+ * Raw responses the HTTP layer must refuse, each with the parser's code it gives. (Content-Length
+ * with chunked is read by its chunks and the connection dropped, RFC 9112 §6.3: see
+ * http-parser-responses.test.ts and the Perl and C interop tests.)
+ */
 // prettier-ignore
 const MALFORMED: { name: string; raw: string | Buffer; code: string }[] = [
   { name: 'an endless header line (1 MiB, no LF)', raw: `HTTP/1.1 200 OK\r\nX-Long: ${'a'.repeat(1 << 20)}`, code: 'HPE_HEADERS_TOO_LARGE' },
@@ -27,7 +31,6 @@ const MALFORMED: { name: string; raw: string | Buffer; code: string }[] = [
   { name: 'a Content-Length past 2^53', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n', code: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'a negative Content-Length', raw: 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', code: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'two different Content-Lengths', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', code: 'HPE_INVALID_CONTENT_LENGTH' },
-  { name: 'Content-Length and Transfer-Encoding', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', code: 'HPE_CL_AND_TE' },
   { name: 'a chunk size that is not hex', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', code: 'HPE_INVALID_CHUNK_SIZE' },
   { name: 'a negative chunk size', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n', code: 'HPE_INVALID_CHUNK_SIZE' },
   { name: 'a 0x-prefixed chunk size', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x10\r\n', code: 'HPE_INVALID_CHUNK_SIZE' },

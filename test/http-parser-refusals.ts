@@ -136,7 +136,6 @@ export const REFUSALS = {
   transferEncoding: [
     { code: 'HPE_CL_AND_TE', status: 400, name: 'Content-Length then Transfer-Encoding', input: `POST / HTTP/1.1\r\n${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n` },
     { code: 'HPE_CL_AND_TE', status: 400, name: 'Transfer-Encoding then Content-Length', input: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n` },
-    { code: 'HPE_CL_AND_TE', status: 400, name: 'a response with Content-Length and Transfer-Encoding', input: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', opts: RESPONSE },
     { code: 'HPE_INVALID_TRANSFER_ENCODING', status: 400, name: 'Transfer-Encoding: chunked, identity', input: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n` },
     { code: 'HPE_INVALID_TRANSFER_ENCODING', status: 400, name: 'Transfer-Encoding: xchunked', input: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n` },
     { code: 'HPE_INVALID_TRANSFER_ENCODING', status: 400, name: 'Transfer-Encoding: gzip', input: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip\r\n\r\n` },

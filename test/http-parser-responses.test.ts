@@ -95,6 +95,14 @@ t.test('responses give the same events however they are cut', async (t) => {
       events: [response({ headers: ['transfer-encoding', 'chunked'], chunked: true }), body('ok'), complete(['x-t', '1'])],
     },
     {
+      // RFC 9112 §6.3 (3): Transfer-Encoding overrides Content-Length. Perl's HTTP::Daemon sends both
+      // for RPC::XML::Server's spooled (large) responses; Python's and curl's clients read them chunked.
+      // The connection is not reused, so no smuggled bytes can reach a next response.
+      name: 'a response with Content-Length and chunked Transfer-Encoding read chunked, not kept alive',
+      input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      events: [response({ headers: ['transfer-encoding', 'chunked', 'content-length', '99'], chunked: true, keepAlive: false }), body('ok'), complete()],
+    },
+    {
       name: 'an HTTP/1.0 response with keep-alive',
       input: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n',
       events: [response({ versionMinor: 0, headers: ['connection', 'keep-alive', 'content-length', '0'], contentLength: 0 }), complete()],

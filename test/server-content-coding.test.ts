@@ -38,6 +38,18 @@ t.test('a corrupt gzip body is 400, a gzip bomb past maxBodyBytes is 413, anothe
   t.equal(c.closed, false);
 });
 
+t.test('a 415 for an unsupported coding names the one we decode (Accept-Encoding: gzip, RFC 9110 §15.5.16)', async (t) => {
+  // Perl's RPC::XML::Client with compress_requests sends Content-Encoding: deflate.
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\nContent-Length: 1\r\n\r\nx`);
+  const [r] = await c.responsesCount(1);
+  t.equal(r!.status, 415);
+  t.equal(r!.header('accept-encoding'), 'gzip');
+});
+
 t.test('a large response is gzipped for a client that accepts gzip, and only then', async (t) => {
   const big = 'x'.repeat(5000);
   const h = handler(

@@ -168,7 +168,14 @@ export class Framing {
 
     if (isRequest && minor === 1 && this.hostCount === 0) fail('HPE_MISSING_HOST', 'HTTP/1.1 request without Host');
     if (this.teFields > 0) {
-      if (this.contentLength !== -1) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+      if (this.contentLength !== -1) {
+        // A request with both is refused (smuggling). A response is framed by its Transfer-Encoding,
+        // which overrides (RFC 9112 §6.3 (3)), as Python's and curl's clients do (Perl's HTTP::Daemon
+        // sends both), and its connection is not reused, so no smuggled bytes reach a next response.
+        if (isRequest) fail('HPE_CL_AND_TE', 'both Content-Length and Transfer-Encoding');
+        this.contentLength = -1;
+        persistent = false;
+      }
       // RFC 9110 §5.6.1 would skip empty list elements, but `chunked,` or `, chunked` is how a smuggler
       // hides chunked from a peer that does not skip them: refused, as llhttp and Go's net/http do.
       if (this.teEmpty) fail('HPE_INVALID_TRANSFER_ENCODING', 'empty element in Transfer-Encoding');

@@ -34,7 +34,9 @@ export function answer<S>(host: Answerer<S>, slot: S, request: Request, handler:
     request.body = body;
     dispatch(host, slot, request, handler);
   } else if (coding === null) {
-    settle(host, slot, request, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`));
+    // RFC 9110 §15.5.16: a 415 for a content coding says which codings would do.
+    const refused = plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`);
+    settle(host, slot, request, { ...refused, headers: { ...refused.headers, 'Accept-Encoding': 'gzip' } });
   } else {
     // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
     gunzipMetered(body, host.options.maxBodyBytes, (bytes) => !host.gone() && host.reserveDecoded(slot, bytes)).then(
