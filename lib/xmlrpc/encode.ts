@@ -468,6 +468,36 @@ const ESCAPE_OF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt
  * turned into LF by the reader's line-end normalisation.
  */
 function escapeText(text: string, what: string): string {
+  // One pass over the common case (nothing to escape, nothing refused, no
+  // surrogate) instead of two regular expressions; anything else takes the
+  // general path, which decides exactly as before.
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800 || c === 0x26 || c === 0x3c || c === 0x3e) return escapeTextFrom(text, what, k);
+  }
+  return text;
+}
+
+/** Escapes from `at` on, while the text holds no surrogate and nothing XML refuses; else the general path. */
+function escapeTextFrom(text: string, what: string, at: number): string {
+  let out = '';
+  let run = 0;
+  for (let k = at; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    let escaped: string;
+    if (c === 0x26) escaped = '&amp;';
+    else if (c === 0x3c) escaped = '&lt;';
+    else if (c === 0x3e) escaped = '&gt;';
+    else if (c === 0x0d) escaped = '&#13;';
+    else if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800) return escapeTextChecked(text, what);
+    else continue;
+    out += text.slice(run, k) + escaped;
+    run = k + 1;
+  }
+  return out + text.slice(run);
+}
+
+function escapeTextChecked(text: string, what: string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) as number;
