@@ -162,6 +162,8 @@ const FLUSH_CHARS = 8192;
 /** The scratch buffer is kept between documents up to this size. */
 const KEEP_SCRATCH = 4 << 20;
 let scratch: Buffer | null = null;
+/** A view of `scratch`, kept with it: a small document does not pay for a DataView. */
+let scratchView: DataView | null = null;
 /** The size of the last document given out as a Buffer, plus a margin: the next one is written into a buffer this big. */
 let bufferHint = 0;
 /** Buffers from this size are given out as they are written, not copied. */
@@ -197,15 +199,19 @@ class Sink {
   constructor(private readonly bytes: boolean) {
     if (!bytes) return;
     let buf: Buffer;
+    let view: DataView | null = null;
     if (bufferHint > OWN_BUFFER) {
       this.owned = true;
       buf = Buffer.allocUnsafeSlow(bufferHint);
+    } else if (scratch !== null) {
+      buf = scratch;
+      view = scratchView;
+      scratch = scratchView = null; // in use: an encoding run inside this one (by a getter, say) gets its own
     } else {
-      buf = scratch ?? Buffer.allocUnsafeSlow(OWN_BUFFER);
-      scratch = null; // in use: an encoding run inside this one (by a getter, say) gets its own
+      buf = Buffer.allocUnsafeSlow(OWN_BUFFER);
     }
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   add(text: string): void {
@@ -313,13 +319,16 @@ class Sink {
   close(): void {
     const buf = this.buf;
     if (!this.bytes || this.givenOut || buf.length > KEEP_SCRATCH) return;
-    if (!this.owned || scratch === null) scratch = buf;
+    if (!this.owned || scratch === null) {
+      scratch = buf;
+      scratchView = this.view;
+    }
   }
 }
 
 class Encoder {
-  /** Arrays, structs and Maps being written, to refuse cycles. */
-  private readonly path = new Set<object>();
+  /** Arrays, structs and Maps being written, to refuse cycles; made at the first one (a scalar result needs none). */
+  private path: Set<object> | null = null;
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
@@ -389,13 +398,14 @@ class Encoder {
   }
 
   private container(v: object, level: number, write: () => void): void {
-    if (this.path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
+    const path = (this.path ??= new Set());
+    if (path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
       throw new EncodeError(`arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     }
-    this.path.add(v);
+    path.add(v);
     write();
-    this.path.delete(v);
+    path.delete(v);
   }
 
   private array(items: readonly unknown[], level: number): void {
