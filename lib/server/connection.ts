@@ -117,8 +117,6 @@ const EMPTY = Buffer.alloc(0);
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 /** A Buffer body up to this size is copied behind its head, to go out in one write. */
 const SMALL_BODY = 16 * 1024;
-/** The small responses of one read are sent together once this many bytes have gathered, at the latest. */
-const BATCH_MAX = 64 * 1024;
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -154,14 +152,6 @@ export class Connection {
   /** host.precise() when the chunk being parsed came, and when the request being read began (-1 between requests). */
   private chunkAt = 0;
   private messageStart = -1;
-  /**
-   * While a read is parsed (feed), the small responses it produces gather
-   * here and leave in one write at its end: a pipelined batch costs one
-   * socket write, not one per response. Bounded by BATCH_MAX.
-   */
-  private batching = false;
-  private readonly batch: Buffer[] = [];
-  private batchBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -295,7 +285,6 @@ export class Connection {
     const socket = this.socket;
     if (this.host.record !== null) this.chunkAt = this.host.precise();
     socket.cork();
-    this.batching = true;
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
@@ -313,8 +302,6 @@ export class Connection {
         this.fail(500, 'internal error');
       }
     } finally {
-      this.batching = false;
-      this.sendBatch();
       socket.uncork();
     }
     // A request left partly read began in this chunk (or earlier, if already set).
@@ -454,7 +441,7 @@ export class Connection {
       }
     } finally {
       socket.uncork();
-      this.holding.setSocketBytes(this.socket.writableLength + this.batchBytes);
+      this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
@@ -495,22 +482,14 @@ export class Connection {
     // writev's per-call arrays on the hot path.
     if (withBody && typeof body === 'string' && ASCII_ONLY.test(head)) {
       // An ASCII head reads the same as UTF-8.
-      this.sendBatch();
       socket.write(head + body, 'utf8', this.written);
     } else if (withBody && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
       const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
       bytes.write(head, 0, 'latin1');
       bytes.set(body, head.length);
-      if (this.batching) {
-        this.batch.push(bytes);
-        this.batchBytes += bytes.length;
-        if (this.batchBytes >= BATCH_MAX) this.sendBatch();
-      } else {
-        socket.write(bytes, this.written);
-      }
+      socket.write(bytes, this.written);
     } else {
       // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
-      this.sendBatch();
       socket.write(head, 'latin1', this.written);
       if (withBody) {
         if (typeof body === 'string') socket.write(body, 'utf8', this.written);
@@ -541,20 +520,7 @@ export class Connection {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
     if (slot !== this.current || (slot.body?.length ?? 0) > 0) return;
-    this.sendBatch();
     this.socket.write(CONTINUE, this.written);
-  }
-
-  /** The responses gathered during this read, in one write (they were written in order, before anything since). */
-  private sendBatch(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch, this.batchBytes);
-    batch.length = 0;
-    this.batchBytes = 0;
-    if (this.destroyed || this.socket.destroyed) return;
-    this.socket.write(bytes, this.written);
-    if (this.socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
   }
 
   /**
@@ -604,7 +570,6 @@ export class Connection {
     this.ended = true;
     this.stopped = true;
     this.dropQueue();
-    this.sendBatch();
     this.socket.end();
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.
