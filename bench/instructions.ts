@@ -64,7 +64,7 @@ async function measureOne(server: string, spec: string): Promise<{ main: number;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'insn-'));
   const started = await startServer(
     ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${dir}/cg.out`, process.execPath, server, '0'],
-    120_000,
+    600_000,
   );
   try {
     const request = httpRequest(started.port, requestBody(w));
