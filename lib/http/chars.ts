@@ -85,3 +85,26 @@ export function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower:
 export function isBlank(c: number): boolean {
   return c === SP || c === HTAB;
 }
+
+// The field names most requests carry, lower-cased, by length: a name in
+// this list is given as this very string, with no copy and no lower-casing.
+// prettier-ignore
+const COMMON_NAMES = ['host', 'content-type', 'content-length', 'user-agent', 'connection', 'accept', 'accept-encoding', 'content-encoding', 'transfer-encoding', 'expect', 'authorization', 'date', 'te', 'cookie', 'referer', 'keep-alive'];
+const NAMES_BY_LENGTH: string[][] = [];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
+
+/**
+ * The lower-cased string of a common field name in buf[start, end), bytes
+ * already known to be tchars; null for any other name. `b | 0x20` equals a
+ * lower-case letter only for that letter and its capital, and equals `-`
+ * only for `-` or CR, which is no tchar.
+ */
+export function commonFieldName(buf: Uint8Array, start: number, end: number): string | null {
+  const names = NAMES_BY_LENGTH[end - start];
+  if (names === undefined) return null;
+  next: for (const name of names) {
+    for (let k = 0; k < name.length; k++) if ((buf[start + k]! | 0x20) !== name.charCodeAt(k)) continue next;
+    return name;
+  }
+  return null;
+}

@@ -20,7 +20,7 @@
 // and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
 // chunk data); parse-fail.ts is how all of them refuse input.
 
-import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, isBlank } from './chars.js';
+import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
@@ -497,8 +497,11 @@ export class HttpParser {
     for (let j = vs; j < ve; j++) {
       if (FIELD_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_HEADER_VALUE', 'invalid byte in field value', buf, start, end);
     }
-    let name = buf.toString('latin1', start, i);
-    if ((kinds & 2) !== 0) name = name.toLowerCase();
+    let name = commonFieldName(buf, start, i);
+    if (name === null) {
+      name = buf.toString('latin1', start, i);
+      if ((kinds & 2) !== 0) name = name.toLowerCase();
+    }
     const value = ve > vs ? buf.toString('latin1', vs, ve) : '';
     if (!inHead) {
       // Framing fields cannot frame a body already read; a peer that merges

@@ -81,25 +81,42 @@ export type ResponseHeaders = Readonly<Record<string, string | number>>;
  */
 export function formatHead(status: number, headers: ResponseHeaders | undefined, contentLength: number, connection: 'keep-alive' | 'close' | ''): string {
   let head = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${httpDate()}\r\n`;
-  if (headers !== undefined) {
-    for (const name in headers) {
-      const lower = name.toLowerCase();
-      if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding' || lower === 'date') continue;
-      const raw: unknown = headers[name];
-      if (typeof raw !== 'string' && typeof raw !== 'number') {
-        throw new TypeError(`response header ${JSON.stringify(name)} is neither a string nor a number`);
-      }
-      const value = String(raw);
-      // A handler's header must neither end its line early (CR, LF: response
-      // splitting) nor hold what a strict client refuses, lest it drop the answer.
-      if (!isToken(name)) throw new TypeError(`response header name ${JSON.stringify(name)} is not a token`);
-      if (!isFieldValue(value)) throw new TypeError(`response header ${JSON.stringify(name)} holds a byte a field value may not`);
-      head += `${name}: ${value}\r\n`;
-    }
-  }
+  if (headers !== undefined) head += fieldLines(headers);
   if (contentLength >= 0) head += `Content-Length: ${contentLength}\r\n`;
   if (connection !== '') head += `Connection: ${connection}\r\n`;
   return head + '\r\n';
+}
+
+/**
+ * The lines of a frozen header list, checked once (a handler's constant,
+ * such as the XML-RPC handler's Content-Type): it cannot change, so neither
+ * can its lines. Any other list is checked on every response.
+ */
+const FROZEN_LINES = new WeakMap<object, string>();
+
+function fieldLines(headers: ResponseHeaders): string {
+  const frozen = Object.isFrozen(headers);
+  if (frozen) {
+    const lines = FROZEN_LINES.get(headers);
+    if (lines !== undefined) return lines;
+  }
+  let head = '';
+  for (const name in headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding' || lower === 'date') continue;
+    const raw: unknown = headers[name];
+    if (typeof raw !== 'string' && typeof raw !== 'number') {
+      throw new TypeError(`response header ${JSON.stringify(name)} is neither a string nor a number`);
+    }
+    const value = String(raw);
+    // A handler's header must neither end its line early (CR, LF: response
+    // splitting) nor hold what a strict client refuses, lest it drop the answer.
+    if (!isToken(name)) throw new TypeError(`response header name ${JSON.stringify(name)} is not a token`);
+    if (!isFieldValue(value)) throw new TypeError(`response header ${JSON.stringify(name)} holds a byte a field value may not`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (frozen) FROZEN_LINES.set(headers, head);
+  return head;
 }
 
 export const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';

@@ -156,12 +156,17 @@ function maxDepthOf(options: EncodeOptions): number {
  * In bytes mode, text gathers in a short string, flushed into the buffer
  * once this many characters have gathered: V8 appends short strings
  * quickly, and flattens and copies a few KB at native speed, with no big
- * string ever built. Ints go in as bytes directly, with no string at all.
+ * string ever built. A document shorter than this never reaches the buffer:
+ * its string is encoded once, at the end (for `add(40, 2)`'s answer a third
+ * of the instructions of writing it into the buffer and copying it out).
+ * Past it, ints go in as bytes directly, with no string at all.
  */
 const FLUSH_CHARS = 8192;
 /** The scratch buffer is kept between documents up to this size. */
 const KEEP_SCRATCH = 4 << 20;
 let scratch: Buffer | null = null;
+/** A view of `scratch`, kept with it: a small document does not pay for a DataView. */
+let scratchView: DataView | null = null;
 /** The size of the last document given out as a Buffer, plus a margin: the next one is written into a buffer this big. */
 let bufferHint = 0;
 /** Buffers from this size are given out as they are written, not copied. */
@@ -194,18 +199,24 @@ class Sink {
   private givenOut = false;
 
   /** `bytes`: the document is wanted as a Buffer (`asBuffer`), else as a string (`asString`). */
-  constructor(private readonly bytes: boolean) {
-    if (!bytes) return;
+  constructor(private readonly bytes: boolean) {}
+
+  /** Bytes mode: the buffer, at the first flush (a short document never needs one). */
+  private acquire(): void {
     let buf: Buffer;
+    let view: DataView | null = null;
     if (bufferHint > OWN_BUFFER) {
       this.owned = true;
       buf = Buffer.allocUnsafeSlow(bufferHint);
+    } else if (scratch !== null) {
+      buf = scratch;
+      view = scratchView;
+      scratch = scratchView = null; // in use: an encoding run inside this one (by a getter, say) gets its own
     } else {
-      buf = scratch ?? Buffer.allocUnsafeSlow(OWN_BUFFER);
-      scratch = null; // in use: an encoding run inside this one (by a getter, say) gets its own
+      buf = Buffer.allocUnsafeSlow(OWN_BUFFER);
     }
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   add(text: string): void {
@@ -218,14 +229,15 @@ class Sink {
   addAscii(text: string): void {
     if (!this.bytes || text.length < FLUSH_CHARS) return this.add(text);
     if (this.pending.length > 0) this.flush(this.pending);
+    else if (this.buf === EMPTY) this.acquire();
     if (this.n + text.length > this.buf.length) this.grow(text.length);
     this.n += this.buf.write(text, this.n, text.length, 'latin1');
   }
 
   /** `<value><int>v</int></value>`, `v` an int32. */
   int(v: number): void {
-    if (!this.bytes) {
-      this.pending += '<value><int>' + v + '</int></value>';
+    if (!this.bytes || this.buf === EMPTY) {
+      this.add('<value><int>' + v + '</int></value>');
       return;
     }
     if (this.pending.length > 0) this.flush(this.pending);
@@ -259,6 +271,7 @@ class Sink {
 
   private flush(text: string): void {
     this.pending = '';
+    if (this.buf === EMPTY) this.acquire();
     const len = text.length;
     if (len < 64) {
       // Short: byte by byte while ASCII (no call into the runtime).
@@ -297,6 +310,11 @@ class Sink {
    * written into when that is not the scratch and not mostly empty, else a copy.
    */
   asBuffer(): Buffer {
+    if (this.buf === EMPTY) {
+      const out = Buffer.from(this.pending, 'utf8');
+      bufferHint = out.length + (out.length >> 5) + 256;
+      return out;
+    }
     if (this.pending.length > 0) this.flush(this.pending);
     const n = this.n;
     bufferHint = n + (n >> 5) + 256;
@@ -312,14 +330,17 @@ class Sink {
   /** Bytes mode: keeps the buffer, unless given out, as the scratch (the sink is not used after). */
   close(): void {
     const buf = this.buf;
-    if (!this.bytes || this.givenOut || buf.length > KEEP_SCRATCH) return;
-    if (!this.owned || scratch === null) scratch = buf;
+    if (!this.bytes || this.givenOut || buf === EMPTY || buf.length > KEEP_SCRATCH) return;
+    if (!this.owned || scratch === null) {
+      scratch = buf;
+      scratchView = this.view;
+    }
   }
 }
 
 class Encoder {
-  /** Arrays, structs and Maps being written, to refuse cycles. */
-  private readonly path = new Set<object>();
+  /** Arrays, structs and Maps being written, to refuse cycles; made at the first one (a scalar result needs none). */
+  private path: Set<object> | null = null;
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
@@ -389,13 +410,14 @@ class Encoder {
   }
 
   private container(v: object, level: number, write: () => void): void {
-    if (this.path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
+    const path = (this.path ??= new Set());
+    if (path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
       throw new EncodeError(`arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     }
-    this.path.add(v);
+    path.add(v);
     write();
-    this.path.delete(v);
+    path.delete(v);
   }
 
   private array(items: readonly unknown[], level: number): void {
@@ -468,6 +490,36 @@ const ESCAPE_OF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt
  * turned into LF by the reader's line-end normalisation.
  */
 function escapeText(text: string, what: string): string {
+  // One pass over the common case (nothing to escape, nothing refused, no
+  // surrogate) instead of two regular expressions; anything else takes the
+  // general path, which decides exactly as before.
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800 || c === 0x26 || c === 0x3c || c === 0x3e) return escapeTextFrom(text, what, k);
+  }
+  return text;
+}
+
+/** Escapes from `at` on, while the text holds no surrogate and nothing XML refuses; else the general path. */
+function escapeTextFrom(text: string, what: string, at: number): string {
+  let out = '';
+  let run = 0;
+  for (let k = at; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    let escaped: string;
+    if (c === 0x26) escaped = '&amp;';
+    else if (c === 0x3c) escaped = '&lt;';
+    else if (c === 0x3e) escaped = '&gt;';
+    else if (c === 0x0d) escaped = '&#13;';
+    else if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800) return escapeTextChecked(text, what);
+    else continue;
+    out += text.slice(run, k) + escaped;
+    run = k + 1;
+  }
+  return out + text.slice(run);
+}
+
+function escapeTextChecked(text: string, what: string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) as number;
