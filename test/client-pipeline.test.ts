@@ -572,3 +572,25 @@ t.test('openPipeline refuses a bad depth or idleTimeout with a RangeError naming
   }
   t.equal(transport.openPipeline('127.0.0.1:1', { depth: undefined, idleTimeout: undefined }).depth, 32, 'undefined: the defaults');
 });
+
+t.test("a call on a pipeline with no connection starts connecting in the caller's turn, before the next call is prepared", async (t) => {
+  // runJobs prepares a batch's calls one after another: a connect left for a later turn would wait for all of them.
+  const s = await demoServer();
+  const order: string[] = [];
+  class Recording extends Transport {
+    protected override connect(req: Parameters<Transport['connect']>[0]): Promise<net.Socket> {
+      order.push('connect');
+      return super.connect(req);
+    }
+  }
+  const transport = new Recording({ timeout: 3000 });
+  const pipeline = transport.openPipeline(`127.0.0.1:${s.port}`);
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  const first = pipeline.request('/RPC2', dumps([1, 2], 'add'));
+  order.push('returned');
+  t.same(order, ['connect', 'returned'], 'the connect step ran before request() returned');
+  t.equal(await first, 3);
+});

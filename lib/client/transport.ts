@@ -108,6 +108,12 @@ export const DEFAULT_TRANSPORT_OPTIONS = Object.freeze({
   maxDepth: 64,
 });
 
+/** A request body as it goes on the wire (Transport.prepareBody). */
+export interface PreparedBody {
+  bytes: Buffer;
+  contentEncoding: 'gzip' | null;
+}
+
 /** Python's gzip encode threshold (a common MTU). */
 const DEFAULT_GZIP_THRESHOLD = 1400;
 /** ProtocolError keeps this much of an error page. */
@@ -206,9 +212,15 @@ export class Transport {
     const call = new Call(url, timeout, options.signal, this.clock);
     try {
       if (call.signal.aborted) throw call.signal.reason;
-      const { bytes, contentEncoding } = await this.prepareBody(body);
-      call.checkDeadline(); // a gzip that took longer than the timeout
-      if (call.signal.aborted) throw call.signal.reason;
+      // Without gzip, nothing is awaited before the carrier: a Pipeline connects in the caller's turn,
+      // not once every other call of a batch has been prepared.
+      let prepared = this.prepareBody(body);
+      if (prepared instanceof Promise) {
+        prepared = await prepared;
+        call.checkDeadline(); // a gzip that took longer than the timeout
+        if (call.signal.aborted) throw call.signal.reason;
+      }
+      const { bytes, contentEncoding } = prepared;
       const req: OutgoingRequest = { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
@@ -283,14 +295,14 @@ export class Transport {
 
   // ---- the steps ----
 
-  /** The body as bytes, gzip-encoded when larger than the threshold. */
-  protected async prepareBody(body: string | Uint8Array): Promise<{ bytes: Buffer; contentEncoding: 'gzip' | null }> {
+  /** The body as bytes, gzip-encoded when larger than the threshold (then a promise). */
+  protected prepareBody(body: string | Uint8Array): PreparedBody | Promise<PreparedBody> {
     let bytes: Buffer;
     if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
     else if (body instanceof Uint8Array) bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     else throw new TypeError('body must be a string or a Buffer');
     if (this.gzipThreshold !== null && bytes.length > this.gzipThreshold) {
-      return { bytes: await gzip(bytes), contentEncoding: 'gzip' };
+      return gzip(bytes).then((gz): PreparedBody => ({ bytes: gz, contentEncoding: 'gzip' }));
     }
     return { bytes, contentEncoding: null };
   }
