@@ -114,6 +114,9 @@ export interface PreparedBody {
   contentEncoding: 'gzip' | null;
 }
 
+/** Request heads and endpoints kept per transport, at most (then forgotten all at once). */
+const MAX_KEPT_HEADS = 256;
+
 /** Python's gzip encode threshold (a common MTU). */
 const DEFAULT_GZIP_THRESHOLD = 1400;
 /** ProtocolError keeps this much of an error page. */
@@ -140,6 +143,12 @@ export class Transport {
   readonly #pool: Pool;
   /** What this transport's pipelines use of it (see PipelineHost). */
   readonly #pipelineHost: PipelineHost;
+  /** No request-building step is overridden: encodeRequest may take its short way. */
+  readonly #plainSteps: boolean;
+  /** The start of a request's head, up to Content-Length, by path and endpoint (see #encodePlain). */
+  readonly #heads = new Map<string, string>();
+  /** Endpoints parsed from request()'s host strings (see #endpoint). */
+  readonly #endpoints = new Map<string, Endpoint>();
 
   constructor(options: TransportOptions = {}) {
     const o = { ...DEFAULT_TRANSPORT_OPTIONS, ...definedOnly(options) };
@@ -159,6 +168,12 @@ export class Transport {
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
     this.clock = o.clock ?? systemClock;
     this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout), this.clock);
+    const proto = Transport.prototype;
+    this.#plainSteps =
+      this.sendRequest === proto.sendRequest &&
+      this.requestHeaders === proto.requestHeaders &&
+      this.sendHeaders === proto.sendHeaders &&
+      this.sendContent === proto.sendContent;
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
       idleTimeout: this.#pool.idleTimeout,
@@ -182,7 +197,18 @@ export class Transport {
    * `TransportError` (connect, lost, timeout, aborted).
    */
   async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.#send(parseHost(host, this.secure), path, body, options, this.#pooled);
+    return this.#send(this.#endpoint(host), path, body, options, this.#pooled);
+  }
+
+  /** parseHost, kept: a ServerProxy calls with the same host string every time. */
+  #endpoint(host: string): Endpoint {
+    let endpoint = typeof host === 'string' ? this.#endpoints.get(host) : undefined;
+    if (endpoint === undefined) {
+      endpoint = parseHost(host, this.secure);
+      if (this.#endpoints.size >= MAX_KEPT_HEADS) this.#endpoints.clear();
+      this.#endpoints.set(host, endpoint);
+    }
+    return endpoint;
   }
 
   /**
@@ -373,9 +399,39 @@ export class Transport {
 
   /** The request's bytes: what sendRequest and the steps below it write, kept for one socket write. */
   encodeRequest(req: OutgoingRequest): Buffer {
+    if (this.#plainSteps && isEmpty(req.headers)) return this.#encodePlain(req);
     const writer = new RequestBuffer();
     this.sendRequest(writer, req);
     return writer.take();
+  }
+
+  /**
+   * What the steps write when none is overridden and the call has no headers
+   * of its own: the head up to Content-Length depends only on the path and
+   * the endpoint, so it is built (and its fields checked) once, kept, and the
+   * request assembled in one buffer. The same bytes as the steps'.
+   */
+  #encodePlain(req: OutgoingRequest): Buffer {
+    const { endpoint, path, body } = req;
+    const key = `${path} ${endpoint.hostHeader} ${endpoint.authorization ?? ''}`;
+    let start = this.#heads.get(key);
+    if (start === undefined) {
+      const fields = this.requestHeaders({ ...req, contentEncoding: null });
+      let text = `POST ${path} HTTP/1.1\r\n`;
+      for (const [name, value] of fields) {
+        if (name === 'Content-Length') break; // the fields after it depend on the call
+        checkField(name, value);
+        text += `${name}: ${value}\r\n`;
+      }
+      if (this.#heads.size >= MAX_KEPT_HEADS) this.#heads.clear();
+      this.#heads.set(key, (start = text));
+    }
+    const encoding = req.contentEncoding === null ? '' : `Content-Encoding: ${req.contentEncoding}\r\n`;
+    const head = `${start}${encoding}Content-Length: ${body.length}\r\n${this.keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
+    const bytes = Buffer.allocUnsafe(head.length + body.length);
+    bytes.write(head, 0, 'latin1');
+    body.copy(bytes, head.length);
+    return bytes;
   }
 
   /**
@@ -577,6 +633,11 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
     copy[name] = value;
   }
   return copy;
+}
+
+function isEmpty(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 function noop(): void {}
