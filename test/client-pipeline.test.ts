@@ -594,3 +594,37 @@ t.test("a call on a pipeline with no connection starts connecting in the caller'
   t.same(order, ['connect', 'returned'], 'the connect step ran before request() returned');
   t.equal(await first, 3);
 });
+
+t.test('calls queued together are written together: one socket write for the batch, each call still answered in order', async (t) => {
+  const s = await demoServer();
+  const writes: number[] = [];
+  class Counting extends Transport {
+    protected override async connect(req: Parameters<Transport['connect']>[0]): Promise<net.Socket> {
+      const socket = await super.connect(req);
+      // Writable's own hooks: one call per write that reaches the socket, with how many requests it carries.
+      const write = socket._write.bind(socket);
+      const writev = socket._writev!.bind(socket);
+      socket._write = (chunk, encoding, callback) => {
+        writes.push(1);
+        write(chunk, encoding, callback);
+      };
+      socket._writev = (chunks, callback) => {
+        writes.push(chunks.length);
+        writev(chunks, callback);
+      };
+      return socket;
+    }
+  }
+  const pipeline = new Counting({ timeout: 3000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  const sums = await Promise.all(Array.from({ length: 8 }, (_, i) => pipeline.request('/RPC2', dumps([i, 1], 'add'))));
+  t.same(
+    sums,
+    Array.from({ length: 8 }, (_, i) => i + 1),
+    'each call got its own answer',
+  );
+  t.same(writes, [8], 'the 8 requests left in one write');
+});
