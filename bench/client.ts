@@ -34,7 +34,7 @@ import { Transport } from '../lib/client/transport.js';
 import { parseMethodResponse } from '../lib/xmlrpc/decode.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { findLoadTool } from './load.js';
-import { asyncRate, formatRate, median, table } from './measure.js';
+import { formatRate, median, table } from './measure.js';
 import { pinning, run, startServer, stop, which } from './procs.js';
 
 const DIST = path.dirname(fileURLToPath(import.meta.url));
@@ -51,6 +51,8 @@ export interface ClientBenchOptions {
 
 export interface ClientBenchResult {
   text: string;
+  /** This client's CPU time per call, µs (the sequential rows), by row: ours, xmlrpc, undici, python. */
+  cpu: Record<string, number>;
   /** calls/s; NaN where a peer is missing. */
   ours: number;
   xmlrpc: number;
@@ -72,6 +74,8 @@ p = xmlrpc.client.ServerProxy(url)
 for i in range(50):
     assert p.add(i, 1) == i + 1
 rates = []
+calls = 0
+c0 = time.process_time()
 for r in range(rounds):
     n = 0
     t0 = time.perf_counter()
@@ -81,9 +85,33 @@ for r in range(rounds):
         if n % 50 == 0 and time.perf_counter() - t0 >= round_s:
             break
     rates.append(n / (time.perf_counter() - t0))
+    calls += n
 rates.sort()
-print(rates[len(rates) // 2])
+print(rates[len(rates) // 2], (time.process_time() - c0) / calls * 1e6)
 `;
+
+/** Awaits `once` in rounds of `roundMs` after 50 warm-up calls: the median calls/s, and this process's CPU time per call (µs). */
+async function sequential(once: () => Promise<void>, rounds: number, roundMs: number): Promise<{ rate: number; cpu: number }> {
+  for (let i = 0; i < 50; i++) await once();
+  const rates: number[] = [];
+  let calls = 0;
+  const c0 = process.cpuUsage();
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    const end = start + BigInt(roundMs) * 1_000_000n;
+    let n = 0;
+    let now = start;
+    while (n < 200_000 && now < end) {
+      await once();
+      n++;
+      now = process.hrtime.bigint();
+    }
+    rates.push((n * 1e9) / Number(now - start));
+    calls += n;
+  }
+  const c = process.cpuUsage(c0);
+  return { rate: median(rates), cpu: (c.user + c.system) / calls };
+}
 
 /** `total` calls over `lanes` lanes, each awaiting its call before the next; calls/s, median of `rounds`. */
 async function inFlight(lanes: number, total: number, rounds: number, call: (i: number) => Promise<void>): Promise<number> {
@@ -128,21 +156,23 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'medusa-client-bench-'));
   const origin = `http://127.0.0.1:${server.port}`;
   const url = `${origin}/RPC2`;
-  const r: ClientBenchResult = { text: '', ours: NaN, xmlrpc: NaN, python: NaN, undici: NaN, ours32: NaN, undici32: NaN, wrk32: NaN };
+  const r: ClientBenchResult = { text: '', cpu: {}, ours: NaN, xmlrpc: NaN, python: NaN, undici: NaN, ours32: NaN, undici32: NaN, wrk32: NaN };
   const notes: string[] = [];
+  const measure = async (key: 'ours' | 'xmlrpc' | 'undici', once: () => Promise<void>) => {
+    const m = await sequential(once, rounds, roundMs);
+    r[key] = m.rate;
+    r.cpu[key] = m.cpu;
+  };
   if (pin.note !== null) notes.push(pin.note);
   try {
     // Ours: ServerProxy over its own keep-alive connection.
     {
       const proxy = new ServerProxy(url);
       let i = 0;
-      r.ours = await asyncRate(
-        async () => {
-          const n = i++;
-          check((await proxy.add(n, 1)) === n + 1, 'ours: wrong sum');
-        },
-        { rounds, roundMs },
-      );
+      await measure('ours', async () => {
+        const n = i++;
+        check((await proxy.add(n, 1)) === n + 1, 'ours: wrong sum');
+      });
       await proxy.close();
     }
     // npm xmlrpc: its client over a keep-alive agent (its default agent would open a socket per call).
@@ -150,7 +180,8 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const client = xmlrpc.createClient({ host: '127.0.0.1', port: server.port, path: '/RPC2', agent } as Parameters<typeof xmlrpc.createClient>[0]);
       let i = 0;
-      r.xmlrpc = await asyncRate(
+      await measure(
+        'xmlrpc',
         () =>
           new Promise<void>((resolve, reject) => {
             const n = i++;
@@ -158,7 +189,6 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
               err ? reject(err as Error) : (check(value === n + 1, 'xmlrpc: wrong sum'), resolve()),
             );
           }),
-        { rounds, roundMs },
       );
       agent.destroy();
     }
@@ -166,15 +196,12 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
     {
       const client = new Client(origin, { pipelining: 1 });
       let i = 0;
-      r.undici = await asyncRate(
-        async () => {
-          const n = i++;
-          const res = await client.request({ path: '/RPC2', method: 'POST', headers: { 'content-type': 'text/xml' }, body: dumps([n, 1], 'add') });
-          check(res.statusCode === 200, `undici: status ${res.statusCode}`);
-          check(parseMethodResponse(Buffer.from(await res.body.arrayBuffer())) === n + 1, 'undici: wrong sum');
-        },
-        { rounds, roundMs },
-      );
+      await measure('undici', async () => {
+        const n = i++;
+        const res = await client.request({ path: '/RPC2', method: 'POST', headers: { 'content-type': 'text/xml' }, body: dumps([n, 1], 'add') });
+        check(res.statusCode === 200, `undici: status ${res.statusCode}`);
+        check(parseMethodResponse(Buffer.from(await res.body.arrayBuffer())) === n + 1, 'undici: wrong sum');
+      });
       await client.close();
     }
     // Python's xmlrpc.client, in a subprocess on the client's core.
@@ -182,8 +209,8 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
     if (python === null) notes.push('python3 not found: no Python row');
     else {
       const out = await run(pin.on(1, [python, '-c', PYTHON_LOOP, url, String(rounds), String(roundMs / 1000)]), 120_000);
-      const rate = Number(out.stdout.trim());
-      if (out.code === 0 && Number.isFinite(rate)) r.python = rate;
+      const [rate, cpu] = out.stdout.trim().split(/\s+/).map(Number);
+      if (out.code === 0 && Number.isFinite(rate)) [r.python, r.cpu['python']] = [rate!, cpu!];
       else notes.push(`python: ${out.timedOut ? 'timed out' : out.stderr.trim().split('\n').at(-1)}`);
     }
     // 32 in flight through one Transport.
@@ -220,13 +247,14 @@ export async function runClientBench(options: ClientBenchOptions = {}): Promise<
   const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : '-');
   const rate = (x: number) => (Number.isFinite(x) ? formatRate(x) : '-');
   const us = (x: number) => (Number.isFinite(x) ? `${(1e6 / x).toFixed(0)} µs` : '-');
+  const cpu = (k: string) => (Number.isFinite(r.cpu[k]) ? `${r.cpu[k]!.toFixed(1)} µs` : '-');
   const seq = table(
-    ['sequential add(i, 1), one in flight', 'calls/s', 'per call', 'ours / it', 'target'],
+    ['sequential add(i, 1), one in flight', 'calls/s', 'per call', 'client CPU/call', 'ours / it', 'target'],
     [
-      ['ours: ServerProxy (one keep-alive socket)', rate(r.ours), us(r.ours), '', ''],
-      ['npm xmlrpc client (keep-alive agent)', rate(r.xmlrpc), us(r.xmlrpc), ratio(r.ours, r.xmlrpc), '>= 1.50x'],
-      ["Python's xmlrpc.client (subprocess)", rate(r.python), us(r.python), ratio(r.ours, r.python), '>= 1.00x'],
-      ['undici Client.request, same bytes, our codec', rate(r.undici), us(r.undici), ratio(r.ours, r.undici), '>= 0.77x (within 1.3x)'],
+      ['ours: ServerProxy (one keep-alive socket)', rate(r.ours), us(r.ours), cpu('ours'), '', ''],
+      ['npm xmlrpc client (keep-alive agent)', rate(r.xmlrpc), us(r.xmlrpc), cpu('xmlrpc'), ratio(r.ours, r.xmlrpc), '>= 1.50x'],
+      ["Python's xmlrpc.client (subprocess)", rate(r.python), us(r.python), cpu('python'), ratio(r.ours, r.python), '>= 1.00x'],
+      ['undici Client.request, same bytes, our codec', rate(r.undici), us(r.undici), cpu('undici'), ratio(r.ours, r.undici), '>= 0.77x (within 1.3x)'],
     ],
   );
   const par = table(
