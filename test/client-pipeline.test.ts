@@ -628,3 +628,37 @@ t.test('calls queued together are written together: one socket write for the bat
   );
   t.same(writes, [8], 'the 8 requests left in one write');
 });
+
+t.test('a connection killed while a batch of requests is being written: each request of the batch may have run, so each says requestSent true', async (t) => {
+  // Which requests of a write the kernel took only in part left whole is not known: none may claim it did not run.
+  let stalled: net.Socket | null = null;
+  const s = await scriptedServer(
+    (request) => request.socket.write(answer(request)),
+    (socket) => {
+      if (stalled !== null) return;
+      stalled = socket;
+      socket.pause(); // the first connection reads nothing: the kernel's buffers fill, then a batch stays half written
+    },
+  );
+  const pipeline = new Transport({ timeout: 20_000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false, depth: 100_000 });
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  // About 5 KiB each: three to a batch. 6,000 of them (30 MiB) are more than loopback's buffers hold.
+  const calls = Array.from({ length: 6000 }, (_, i) => outcome(pipeline.request('/RPC2', echo(`${i} ${'x'.repeat(5000)}`))));
+  await pollUntil(() => pipeline.stats().queued > 0 && pipeline.stats().inFlight > 0, 'the writes to stall with calls still queued', 10_000);
+  stalled!.destroy();
+  const outcomes = await Promise.all(calls);
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  t.ok(failed.length > 0, `the calls on the killed connection failed (${failed.length})`);
+  t.ok(
+    failed.every((o) => o.error instanceof TransportError && o.error.code === TransportErrorCode.CONNECTION_LOST && o.error.requestSent),
+    'each with CONNECTION_LOST and requestSent true',
+  );
+  t.ok(
+    outcomes.slice(failed.length).every((o) => o.value !== undefined),
+    'the calls never written went on a new connection and were answered',
+  );
+  t.equal(s.connections, 2);
+});
