@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, one table each, with the machine it ran on.
-// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- access-log`, `-- spawn`, `-- fleet` or `-- workers` runs one of them;
+// `npm run bench -- codec`, `-- server`, `-- parallel`, `-- offload`, `-- objects`, `-- access-log`, `-- spawn`, `-- fleet`, `-- workers` or `-- client` runs one of them;
 // bench/README.md lists the server bench's environment variables.
 
 import { runAccessLogBench } from './access-log.js';
+import { runClientBench } from './client.js';
 import { runCodecBench } from './codec.js';
 import { runFleetBench } from './fleet.js';
 import { machine } from './measure.js';
@@ -13,7 +14,7 @@ import { runServerBench } from './server.js';
 import { runSpawnBench } from './spawn.js';
 import { runWorkersBench } from './workers.js';
 
-const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log', 'spawn', 'fleet', 'workers'] as const;
+const BENCHES = ['codec', 'server', 'parallel', 'offload', 'objects', 'access-log', 'spawn', 'fleet', 'workers', 'client'] as const;
 type Bench = (typeof BENCHES)[number];
 
 async function main(args: string[]): Promise<void> {
@@ -58,6 +59,10 @@ async function main(args: string[]): Promise<void> {
   if (chosen.has('workers')) {
     console.log('\nWorkers: npm start -- --workers N (node:cluster)\n');
     console.log(await runWorkersBench());
+  }
+  if (chosen.has('client')) {
+    console.log('\nClient: our ServerProxy and Transport beside npm xmlrpc, Python and undici, against our server, same run\n');
+    console.log((await runClientBench()).text);
   }
 }
 

@@ -2,6 +2,7 @@
 // transports hand out fake pipelines, tasks are deferreds the test settles,
 // so start order, lane placement and the limits are checked step by step.
 
+import { getEventListeners } from 'node:events';
 import t from 'tap';
 import { Scheduler, type RemoteTask, type SchedulerLimits, type Task } from '../lib/client/scheduler.js';
 import type { Pipeline, PipelineOptions } from '../lib/client/pipeline.js';
@@ -263,4 +264,43 @@ t.test('a local call whose timer cannot be set fails with that error, and the ru
   t.match(pairs[0]![1], { message: 'no timers' });
   t.same(pairs[1], [2, null]);
   t.match(scheduler.stats(), { queued: 0, inFlight: 0 }, 'nothing queued or in flight');
+});
+
+t.test('calls of a run listen to signals of at most 32 calls each, and aborting the run aborts every one', async (t) => {
+  // An EventTarget walks its listeners on every add and remove: 1,000 calls on one signal cost a million steps.
+  const { transport } = fakeTransport();
+  const signals: AbortSignal[] = [];
+  const task = (i: number): RemoteTask => ({
+    kind: 'remote',
+    transport,
+    host: `h${i % 2}:1`,
+    endpointKey: `http://h${i % 2}:1`,
+    url: `http://h${i % 2}:1/RPC2`,
+    pipelined: true,
+    run: (_pipeline, signal) =>
+      new Promise((_resolve, reject) => {
+        signals.push(signal);
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      }),
+  });
+  const scheduler = new Scheduler({ ...LIMITS, pipelineDepth: 1000 });
+  const user = new AbortController();
+  const done = scheduler.run(
+    Array.from({ length: 200 }, (_, i) => task(i)),
+    { concurrency: Infinity, signal: user.signal },
+  );
+  t.equal(signals.length, 200, 'every call started');
+  const most = Math.max(...signals.map((s) => getEventListeners(s, 'abort').length));
+  t.ok(most <= 32, `at most 32 listeners on a signal (${most})`);
+  user.abort(new Error('stop'));
+  const outcomes = await done;
+  t.ok(
+    signals.every((s) => s.aborted),
+    'every call signal aborted',
+  );
+  t.ok(
+    outcomes.every(([, e]) => e instanceof Error && e.message === 'stop'),
+    'every call failed with the reason',
+  );
+  await scheduler.close();
 });

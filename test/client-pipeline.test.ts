@@ -572,3 +572,93 @@ t.test('openPipeline refuses a bad depth or idleTimeout with a RangeError naming
   }
   t.equal(transport.openPipeline('127.0.0.1:1', { depth: undefined, idleTimeout: undefined }).depth, 32, 'undefined: the defaults');
 });
+
+t.test("a call on a pipeline with no connection starts connecting in the caller's turn, before the next call is prepared", async (t) => {
+  // runJobs prepares a batch's calls one after another: a connect left for a later turn would wait for all of them.
+  const s = await demoServer();
+  const order: string[] = [];
+  class Recording extends Transport {
+    protected override connect(req: Parameters<Transport['connect']>[0]): Promise<net.Socket> {
+      order.push('connect');
+      return super.connect(req);
+    }
+  }
+  const transport = new Recording({ timeout: 3000 });
+  const pipeline = transport.openPipeline(`127.0.0.1:${s.port}`);
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  const first = pipeline.request('/RPC2', dumps([1, 2], 'add'));
+  order.push('returned');
+  t.same(order, ['connect', 'returned'], 'the connect step ran before request() returned');
+  t.equal(await first, 3);
+});
+
+t.test('calls queued together are written together: one socket write for the batch, each call still answered in order', async (t) => {
+  const s = await demoServer();
+  const writes: number[] = [];
+  class Counting extends Transport {
+    protected override async connect(req: Parameters<Transport['connect']>[0]): Promise<net.Socket> {
+      const socket = await super.connect(req);
+      // Writable's own hooks: one call per write that reaches the socket, with how many requests it carries.
+      const write = socket._write.bind(socket);
+      const writev = socket._writev!.bind(socket);
+      socket._write = (chunk, encoding, callback) => {
+        writes.push(1);
+        write(chunk, encoding, callback);
+      };
+      socket._writev = (chunks, callback) => {
+        writes.push(chunks.length);
+        writev(chunks, callback);
+      };
+      return socket;
+    }
+  }
+  const pipeline = new Counting({ timeout: 3000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  const sums = await Promise.all(Array.from({ length: 8 }, (_, i) => pipeline.request('/RPC2', dumps([i, 1], 'add'))));
+  t.same(
+    sums,
+    Array.from({ length: 8 }, (_, i) => i + 1),
+    'each call got its own answer',
+  );
+  t.same(writes, [8], 'the 8 requests left in one write');
+});
+
+t.test('a connection killed while a batch of requests is being written: each request of the batch may have run, so each says requestSent true', async (t) => {
+  // Which requests of a write the kernel took only in part left whole is not known: none may claim it did not run.
+  let stalled: net.Socket | null = null;
+  const s = await scriptedServer(
+    (request) => request.socket.write(answer(request)),
+    (socket) => {
+      if (stalled !== null) return;
+      stalled = socket;
+      socket.pause(); // the first connection reads nothing: the kernel's buffers fill, then a batch stays half written
+    },
+  );
+  const pipeline = new Transport({ timeout: 20_000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false, depth: 100_000 });
+  t.teardown(async () => {
+    await pipeline.close();
+    await s.close();
+  });
+  // About 5 KiB each: three to a batch. 6,000 of them (30 MiB) are more than loopback's buffers hold.
+  const calls = Array.from({ length: 6000 }, (_, i) => outcome(pipeline.request('/RPC2', echo(`${i} ${'x'.repeat(5000)}`))));
+  await pollUntil(() => pipeline.stats().queued > 0 && pipeline.stats().inFlight > 0, 'the writes to stall with calls still queued', 10_000);
+  stalled!.destroy();
+  const outcomes = await Promise.all(calls);
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  t.ok(failed.length > 0, `the calls on the killed connection failed (${failed.length})`);
+  t.ok(
+    failed.every((o) => o.error instanceof TransportError && o.error.code === TransportErrorCode.CONNECTION_LOST && o.error.requestSent),
+    'each with CONNECTION_LOST and requestSent true',
+  );
+  t.ok(
+    outcomes.slice(failed.length).every((o) => o.value !== undefined),
+    'the calls never written went on a new connection and were answered',
+  );
+  t.equal(s.connections, 2);
+});

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Transport, VERSION } from '../lib/client/transport.js';
 import type { ClientConnection } from '../lib/client/connection.js';
 import type { HeaderList, OutgoingRequest, RequestWriter } from '../lib/client/request.js';
+import { parseHost } from '../lib/client/endpoint.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 import { Double, I8, DateTime } from '../lib/xmlrpc/values.js';
 import { DecodeError, Fault, HttpParseError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../lib/errors.js';
@@ -609,4 +610,36 @@ t.test('the connect timeout covers the TLS handshake: a peer that never answers 
   t.equal(transport.stats().open, 0);
   t.ok(resources('Timeout') <= timers, 'no timer left behind');
   t.equal(clock.pending, 0, 'no clock timer left behind');
+});
+
+t.test('a transport whose steps are not overridden writes the same request bytes as the steps do, for every kind of head', async (t) => {
+  // Without an override the head up to Content-Length is kept per path and endpoint: it must not drift from the steps.
+  class Stepwise extends Transport {
+    protected override sendContent(writer: RequestWriter, body: Buffer): void {
+      super.sendContent(writer, body);
+    }
+  }
+  const body = Buffer.from(dumps(['é'], 'echo'));
+  for (const options of [{}, { keepAlive: false }, { headers: { 'X-Trace': 'on', 'user-agent': 'me/1' } }]) {
+    const plain = new Transport(options);
+    const steps = new Stepwise(options);
+    for (const host of ['127.0.0.1:8080', 'user:p%40ss@example.com', '[::1]:99']) {
+      for (const contentEncoding of [null, 'gzip'] as const) {
+        for (const path of ['/RPC2', '/other']) {
+          const req: OutgoingRequest = {
+            endpoint: parseHost(host, false),
+            path,
+            url: `http://${host}${path}`,
+            body,
+            contentEncoding,
+            headers: {},
+            signal: new AbortController().signal,
+          };
+          const expected = steps.encodeRequest(req).toString('latin1');
+          t.equal(plain.encodeRequest(req).toString('latin1'), expected, `${JSON.stringify(options)} ${host} ${contentEncoding} ${path}`);
+          t.equal(plain.encodeRequest(req).toString('latin1'), expected, 'and again, from the kept head');
+        }
+      }
+    }
+  }
 });

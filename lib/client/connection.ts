@@ -18,12 +18,16 @@
 // poll phase of the event loop, so what the server sent meanwhile is seen.
 // (A stray sent after the next request left cannot be told from its answer.)
 //
-// requestSent (RFC 9112 §9.3.1, nothing is re-sent silently): each request
-// is its own socket.write, and a write the kernel does not take at once is
-// waited for before the next goes, so a request is *written* when its bytes
-// were all handed over. When the connection breaks, written requests fail
-// with CONNECTION_LOST and `requestSent: true`, the one being written with
-// false. After a `Connection: close` answer, the requests written behind it
+// requestSent (RFC 9112 §9.3.1, nothing is re-sent silently): a write the
+// kernel does not take at once is waited for before the next goes, so a
+// request is *written* when its bytes were all handed over. A Pipeline
+// writes the requests it has queued together (cork()/uncork(): one writev,
+// up to BATCH_BYTES, a larger request alone), so that a burst costs one
+// write and one packet rather than one each. When the connection breaks,
+// written requests fail with CONNECTION_LOST and `requestSent: true`, the
+// one being written alone with false; of a batch the kernel did not take at
+// once, which requests left whole is not known, so each says true (may have
+// run). After a `Connection: close` answer, the requests written behind it
 // fail with `requestSent: true` (sent; a conforming server does not run
 // them, RFC 9112 §9.6). A call that gives up is dropped: its response is
 // read and discarded, nothing is written behind it, and the connection
@@ -55,6 +59,9 @@ const RESPONSE_TIMER = 3;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Bytes of requests written together in one batch, at most (a larger request goes alone). */
+export const BATCH_BYTES = 16 * 1024;
+
 /** Thrown from the parser's onHead: a response when no request is outstanding. */
 const STRAY = new Error('a response to no request');
 
@@ -63,6 +70,8 @@ export class Exchange implements SendProgress {
   state = WRITING;
   /** The caller gave up (timeout, abort): the response is read and dropped. */
   abandoned = false;
+  /** Written in a batch the kernel did not take at once: it may have left whole, or not. */
+  shared = false;
 
   constructor(
     private readonly conn: ClientConnection,
@@ -79,7 +88,7 @@ export class Exchange implements SendProgress {
    * the write never completes.
    */
   get requestWritten(): boolean {
-    if (this.state !== WRITING) return true;
+    if (this.state !== WRITING || this.shared) return true;
     return this.conn.staysOpenWithout(this);
   }
 
@@ -136,6 +145,9 @@ export class ClientConnection {
   #abandoned = 0;
   /** The request whose write has not completed; nothing more is written meanwhile. */
   #pendingWrite: Exchange | null = null;
+  /** Between cork() and uncork(): the requests sent, written together at uncork(). */
+  #batch: Exchange[] | null = null;
+  #batchBytes = 0;
   /** A response allowed keep-alive: the server answers more than one request per connection. */
   #confirmed = false;
   /** The last response allowed keep-alive, and no response came before its request was written whole. */
@@ -263,6 +275,7 @@ export class ClientConnection {
     if (!this.#open()) return false;
     if (this.#pendingWrite !== null || this.#abandoned > 0 || this.#inFlight.length >= this.depth) return false;
     if (this.waitForKeepAlive && !this.#confirmed && this.#inFlight.length > 0) return false;
+    if (this.#batch !== null && this.#batchBytes >= BATCH_BYTES) return false;
     if (!this.#quiet) {
       this.#startQuietTurn();
       return false;
@@ -289,6 +302,13 @@ export class ClientConnection {
     this.#live++;
     this.writes++;
     signal.addEventListener('abort', exchange.onAbort);
+    if (this.#batch !== null) {
+      // Corked: the bytes leave at uncork(), with the rest of the batch.
+      this.#batch.push(exchange);
+      this.#batchBytes += bytes.length;
+      socket.write(bytes, (err?: Error | null) => this.#afterWrite(exchange, err));
+      return exchange;
+    }
     this.#pendingWrite = exchange;
     socket.write(bytes, (err?: Error | null) => this.#afterWrite(exchange, err));
     if (this.#pendingWrite === exchange && socket.writableLength === 0) {
@@ -298,6 +318,37 @@ export class ClientConnection {
     }
     this.#arm();
     return exchange;
+  }
+
+  /** Whether a request of `bytes` joins the batch being corked (a larger one goes alone, after uncork()). */
+  fits(bytes: number): boolean {
+    return this.#batch === null || this.#batch.length === 0 || this.#batchBytes + bytes <= BATCH_BYTES;
+  }
+
+  /** Requests sent until uncork() are written together, in one write (canWrite() says when the batch is full). */
+  cork(): void {
+    if (this.#batch !== null || !this.#open()) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#socket!.cork();
+  }
+
+  /** Writes the batch. Taken whole by the kernel: every request in it is written; else the last one is waited for. */
+  uncork(): void {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#batch = null;
+    const socket = this.#socket!;
+    socket.uncork();
+    if (socket.destroyed || batch.length === 0) return;
+    if (socket.writableLength === 0) {
+      for (const exchange of batch) if (exchange.state === WRITING) exchange.state = WRITTEN;
+    } else {
+      // Which of them left whole is not known: each may have run.
+      if (batch.length > 1) for (const exchange of batch) exchange.shared = true;
+      this.#pendingWrite = batch.at(-1)!;
+    }
+    this.#arm();
   }
 
   /**
@@ -590,7 +641,7 @@ export class ClientConnection {
     this.#pendingWrite = null;
     for (let i = 0; i < exchanges.length; i++) {
       const exchange = exchanges[i]!;
-      const written = exchange.state === WRITTEN;
+      const written = exchange.state === WRITTEN || exchange.shared;
       exchange.state = SETTLED;
       exchange.signal.removeEventListener('abort', exchange.onAbort);
       if (exchange.abandoned) continue;

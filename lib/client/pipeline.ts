@@ -273,7 +273,11 @@ export class Pipeline {
     for (const job of this.#queue) this.#wait(job);
   }
 
-  /** Writes queued calls while the connection can take them; connects when there is none. */
+  /**
+   * Writes queued calls while the connection can take them, those that go
+   * at once together (one write: a burst is one packet, not one each);
+   * connects when there is no connection.
+   */
   #pump(): void {
     while (this.#queue.length > 0) {
       const conn = this.#conn;
@@ -284,10 +288,17 @@ export class Pipeline {
       // A connection being closed: its close event brings the next one.
       if (!conn.take()) return;
       if (!conn.canWrite()) return;
-      const job = this.#queue.shift()!;
-      this.#deadlines.delete(job.call.deadline);
-      this.#release(job);
-      job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
+      conn.cork();
+      try {
+        do {
+          const job = this.#queue.shift()!;
+          this.#deadlines.delete(job.call.deadline);
+          this.#release(job);
+          job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
+        } while (this.#queue.length > 0 && conn.canWrite() && conn.fits(this.#queue[0]!.bytes.length));
+      } finally {
+        conn.uncork();
+      }
     }
   }
 

@@ -31,6 +31,9 @@ const NOT_METHODS = new Set(['then', 'toJSON', 'inspect']);
 /** On a method, these stay the function's own: a dotted name ending in one needs proxy.call(). */
 const FUNCTION_OWN = new Set(['apply', 'call', 'bind', 'toString', 'valueOf', 'constructor']);
 
+/** Remote methods kept per proxy, at most (then forgotten all at once). */
+const MAX_KEPT_METHODS = 256;
+
 /** Internal state, under a symbol so that no property name is taken from the remote namespace. */
 const STATE = Symbol('ServerProxy.state');
 
@@ -132,11 +135,21 @@ const PROXY_HANDLER = methodsProxyHandler<ServerProxyBase, Promise<XmlRpcValue>>
  * (`then`, `toJSON`, `inspect`) is never one.
  */
 export function methodsProxyHandler<T extends object, R>(invoke: (target: T, name: string, params: unknown[]) => R): ProxyHandler<T> {
+  // `await proxy.add(1, 2)` reads `add` on every call: its method is made once per target (a Proxy and two properties each time otherwise).
+  const made = new WeakMap<T, Map<string, RemoteCallable<R>>>();
   return {
     get(target, name, receiver) {
       if (typeof name === 'symbol' || name in target) return Reflect.get(target, name, receiver);
       if (NOT_METHODS.has(name)) return undefined;
-      return remoteMethod(name, (method, params) => invoke(target, method, params));
+      let methods = made.get(target);
+      if (methods === undefined) made.set(target, (methods = new Map<string, RemoteCallable<R>>()));
+      let method = methods.get(name);
+      if (method === undefined) {
+        if (methods.size >= MAX_KEPT_METHODS) methods.clear();
+        method = remoteMethod(name, (m, params) => invoke(target, m, params));
+        methods.set(name, method);
+      }
+      return method;
     },
   };
 }

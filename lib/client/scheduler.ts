@@ -100,8 +100,14 @@ interface Lane {
 
 type Queue = KeyQueue<Run, Task>;
 
+/** Calls that share one of a run's abort signals, at most (see Run.callSignal). */
+const CALLS_PER_SIGNAL = 32;
+
 class Run {
   readonly controller = new AbortController();
+  /** The signals handed to calls, aborted with the run's; the last one takes calls until it has had CALLS_PER_SIGNAL. */
+  readonly #callSignals: AbortController[] = [];
+  #lastUses = 0;
   readonly results: Outcome[];
   /** Placement key -> its queue, while it has tasks waiting. */
   readonly queues = new Map<string, Queue>();
@@ -116,8 +122,6 @@ class Run {
     readonly concurrency: number,
     count: number,
   ) {
-    // Every call of the run listens to this signal: as many listeners as calls in flight, on purpose.
-    setMaxListeners(0, this.controller.signal);
     this.results = new Array<Outcome>(count);
     this.remaining = count;
     this.done = new Promise((resolve) => {
@@ -127,6 +131,31 @@ class Run {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /**
+   * The signal a call of this run listens to. Not the run's own: an
+   * EventTarget walks its listeners on every add and remove, so 1,000 calls
+   * on one signal cost a million steps. A signal per CALLS_PER_SIGNAL calls
+   * bounds the walk; abort() aborts them all.
+   */
+  callSignal(): AbortSignal {
+    let last = this.#callSignals.at(-1);
+    if (last === undefined || this.#lastUses >= CALLS_PER_SIGNAL) {
+      last = new AbortController();
+      setMaxListeners(0, last.signal); // up to CALLS_PER_SIGNAL calls, on purpose
+      if (this.signal.aborted) last.abort(this.signal.reason);
+      this.#callSignals.push(last);
+      this.#lastUses = 0;
+    }
+    this.#lastUses++;
+    return last.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.signal.aborted) return;
+    this.controller.abort(reason);
+    for (const c of this.#callSignals) c.abort(reason);
   }
 }
 
@@ -336,7 +365,7 @@ export class Scheduler {
     lane.load++;
     lane.lastUsed = this.#clock.now();
     run.inFlight++;
-    task.run(lane.pipeline, run.signal).then(
+    task.run(lane.pipeline, run.callSignal()).then(
       (value) => this.#ended(run, entry, lane, [value, null]),
       (err: unknown) => this.#ended(run, entry, lane, [null, asError(err)]),
     );
@@ -457,7 +486,7 @@ export class Scheduler {
       queued.push(...queue.entries.slice(queue.head));
     }
     run.queues.clear();
-    if (!run.signal.aborted) run.controller.abort(reason);
+    run.abort(reason);
     for (const entry of queued) {
       this.#settle(run, entry, [
         null,
@@ -468,6 +497,7 @@ export class Scheduler {
 
   /** A local call, on a later tick (never inside dispatch), with the run's abort and its own timeout. */
   #runLocal(run: Run, task: LocalTask): Promise<Outcome> {
+    const signal = run.callSignal();
     return new Promise<Outcome>((resolve) => {
       let timer: ClockTimer | null = null;
       let settled = false;
@@ -475,16 +505,16 @@ export class Scheduler {
         if (settled) return;
         settled = true;
         if (timer !== null) this.#clock.clearTimeout(timer);
-        run.signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
       const onAbort = () =>
-        finish([null, new TransportError(TransportErrorCode.ABORTED, task.url, 'the call was aborted', { requestSent: true, cause: run.signal.reason })]);
-      if (run.signal.aborted) {
+        finish([null, new TransportError(TransportErrorCode.ABORTED, task.url, 'the call was aborted', { requestSent: true, cause: signal.reason })]);
+      if (signal.aborted) {
         onAbort();
         return;
       }
-      run.signal.addEventListener('abort', onAbort);
+      signal.addEventListener('abort', onAbort);
       if (task.timeout > 0) {
         timer = this.#clock.setTimeout(() => {
           timer = null;

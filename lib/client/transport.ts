@@ -25,7 +25,7 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { DecodeError, ProtocolError, ResponseError, TransportError, TransportErrorCode } from '../errors.js';
+import { DecodeError, ProtocolError, ResponseError } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
 import { getTokens, isFieldValue, isToken } from '../http/headers.js';
@@ -33,6 +33,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
+import { Call } from './call.js';
 import { ClientConnection } from './connection.js';
 import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
@@ -48,7 +49,6 @@ import {
   type OutgoingRequest,
   type RequestOptions,
   type RequestWriter,
-  type SendProgress,
 } from './request.js';
 
 export type { HeaderList, IncomingResponse, OutgoingRequest, RequestOptions, RequestWriter } from './request.js';
@@ -108,6 +108,15 @@ export const DEFAULT_TRANSPORT_OPTIONS = Object.freeze({
   maxDepth: 64,
 });
 
+/** A request body as it goes on the wire (Transport.prepareBody). */
+export interface PreparedBody {
+  bytes: Buffer;
+  contentEncoding: 'gzip' | null;
+}
+
+/** Request heads and endpoints kept per transport, at most (then forgotten all at once). */
+const MAX_KEPT_HEADS = 256;
+
 /** Python's gzip encode threshold (a common MTU). */
 const DEFAULT_GZIP_THRESHOLD = 1400;
 /** ProtocolError keeps this much of an error page. */
@@ -134,6 +143,12 @@ export class Transport {
   readonly #pool: Pool;
   /** What this transport's pipelines use of it (see PipelineHost). */
   readonly #pipelineHost: PipelineHost;
+  /** No request-building step is overridden: encodeRequest may take its short way. */
+  readonly #plainSteps: boolean;
+  /** The start of a request's head, up to Content-Length, by path and endpoint (see #encodePlain). */
+  readonly #heads = new Map<string, string>();
+  /** Endpoints parsed from request()'s host strings (see #endpoint). */
+  readonly #endpoints = new Map<string, Endpoint>();
 
   constructor(options: TransportOptions = {}) {
     const o = { ...DEFAULT_TRANSPORT_OPTIONS, ...definedOnly(options) };
@@ -153,6 +168,12 @@ export class Transport {
     this.headers = Object.freeze(checkHeaders(o.headers ?? {}));
     this.clock = o.clock ?? systemClock;
     this.#pool = new Pool(maxSockets, timeoutMs('idleTimeout', o.idleTimeout), this.clock);
+    const proto = Transport.prototype;
+    this.#plainSteps =
+      this.sendRequest === proto.sendRequest &&
+      this.requestHeaders === proto.requestHeaders &&
+      this.sendHeaders === proto.sendHeaders &&
+      this.sendContent === proto.sendContent;
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
       idleTimeout: this.#pool.idleTimeout,
@@ -176,7 +197,18 @@ export class Transport {
    * `TransportError` (connect, lost, timeout, aborted).
    */
   async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.#send(parseHost(host, this.secure), path, body, options, this.#pooled);
+    return this.#send(this.#endpoint(host), path, body, options, this.#pooled);
+  }
+
+  /** parseHost, kept: a ServerProxy calls with the same host string every time. */
+  #endpoint(host: string): Endpoint {
+    let endpoint = typeof host === 'string' ? this.#endpoints.get(host) : undefined;
+    if (endpoint === undefined) {
+      endpoint = parseHost(host, this.secure);
+      if (this.#endpoints.size >= MAX_KEPT_HEADS) this.#endpoints.clear();
+      this.#endpoints.set(host, endpoint);
+    }
+    return endpoint;
   }
 
   /**
@@ -206,9 +238,15 @@ export class Transport {
     const call = new Call(url, timeout, options.signal, this.clock);
     try {
       if (call.signal.aborted) throw call.signal.reason;
-      const { bytes, contentEncoding } = await this.prepareBody(body);
-      call.checkDeadline(); // a gzip that took longer than the timeout
-      if (call.signal.aborted) throw call.signal.reason;
+      // Without gzip, nothing is awaited before the carrier: a Pipeline connects in the caller's turn,
+      // not once every other call of a batch has been prepared.
+      let prepared = this.prepareBody(body);
+      if (prepared instanceof Promise) {
+        prepared = await prepared;
+        call.checkDeadline(); // a gzip that took longer than the timeout
+        if (call.signal.aborted) throw call.signal.reason;
+      }
+      const { bytes, contentEncoding } = prepared;
       const req: OutgoingRequest = { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
@@ -283,14 +321,14 @@ export class Transport {
 
   // ---- the steps ----
 
-  /** The body as bytes, gzip-encoded when larger than the threshold. */
-  protected async prepareBody(body: string | Uint8Array): Promise<{ bytes: Buffer; contentEncoding: 'gzip' | null }> {
+  /** The body as bytes, gzip-encoded when larger than the threshold (then a promise). */
+  protected prepareBody(body: string | Uint8Array): PreparedBody | Promise<PreparedBody> {
     let bytes: Buffer;
     if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
     else if (body instanceof Uint8Array) bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     else throw new TypeError('body must be a string or a Buffer');
     if (this.gzipThreshold !== null && bytes.length > this.gzipThreshold) {
-      return { bytes: await gzip(bytes), contentEncoding: 'gzip' };
+      return gzip(bytes).then((gz): PreparedBody => ({ bytes: gz, contentEncoding: 'gzip' }));
     }
     return { bytes, contentEncoding: null };
   }
@@ -361,9 +399,39 @@ export class Transport {
 
   /** The request's bytes: what sendRequest and the steps below it write, kept for one socket write. */
   encodeRequest(req: OutgoingRequest): Buffer {
+    if (this.#plainSteps && isEmpty(req.headers)) return this.#encodePlain(req);
     const writer = new RequestBuffer();
     this.sendRequest(writer, req);
     return writer.take();
+  }
+
+  /**
+   * What the steps write when none is overridden and the call has no headers
+   * of its own: the head up to Content-Length depends only on the path and
+   * the endpoint, so it is built (and its fields checked) once, kept, and the
+   * request assembled in one buffer. The same bytes as the steps'.
+   */
+  #encodePlain(req: OutgoingRequest): Buffer {
+    const { endpoint, path, body } = req;
+    const key = `${path} ${endpoint.hostHeader} ${endpoint.authorization ?? ''}`;
+    let start = this.#heads.get(key);
+    if (start === undefined) {
+      const fields = this.requestHeaders({ ...req, contentEncoding: null });
+      let text = `POST ${path} HTTP/1.1\r\n`;
+      for (const [name, value] of fields) {
+        if (name === 'Content-Length') break; // the fields after it depend on the call
+        checkField(name, value);
+        text += `${name}: ${value}\r\n`;
+      }
+      if (this.#heads.size >= MAX_KEPT_HEADS) this.#heads.clear();
+      this.#heads.set(key, (start = text));
+    }
+    const encoding = req.contentEncoding === null ? '' : `Content-Encoding: ${req.contentEncoding}\r\n`;
+    const head = `${start}${encoding}Content-Length: ${body.length}\r\n${this.keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
+    const bytes = Buffer.allocUnsafe(head.length + body.length);
+    bytes.write(head, 0, 'latin1');
+    body.copy(bytes, head.length);
+    return bytes;
   }
 
   /**
@@ -458,86 +526,6 @@ export class Transport {
   }
 }
 
-/**
- * One call's deadline and cancellation: one listener on the caller's
- * signal; the deadline is kept by the one timer of the queue the call waits
- * in (the pool's waiters for its host, a Pipeline's queue), then by the
- * connection carrying it. A Pipeline that holds the call back behind other
- * calls keeps it in no timer meanwhile, and postpones it by that time. Either
- * aborts the call's own signal with the TransportError to report; every step
- * listens to that signal. dispose() removes the listener on every outcome.
- */
-class Call implements CallHandle, Deadline {
-  private readonly controller = new AbortController();
-  /** The clock time the call times out at (Infinity: no timeout); later by the time a Pipeline held it back. */
-  #at: number;
-  /** How far the request got, once it is on a connection. */
-  progress: SendProgress | null = null;
-
-  constructor(
-    private readonly url: string,
-    private readonly timeout: number,
-    private readonly userSignal: AbortSignal | undefined,
-    private readonly clock: Clock,
-  ) {
-    this.#at = timeout > 0 ? clock.now() + timeout : Infinity;
-    if (userSignal !== undefined) {
-      if (userSignal.aborted) {
-        this.onUserAbort();
-        return;
-      }
-      userSignal.addEventListener('abort', this.onUserAbort);
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  get at(): number {
-    return this.#at;
-  }
-
-  get deadline(): Deadline | null {
-    return this.timeout > 0 ? this : null;
-  }
-
-  postpone(ms: number): void {
-    this.#at += ms;
-  }
-
-  /** Times the call out now if its deadline has passed (after a step no timer watched). */
-  checkDeadline(): void {
-    if (this.at <= this.clock.now()) this.expire();
-  }
-
-  expire(): void {
-    this.abort(new TransportError(TransportErrorCode.TIMEOUT, this.url, `no response within ${this.timeout} ms`, { requestSent: this.requestSent }));
-  }
-
-  dispose(): void {
-    this.userSignal?.removeEventListener('abort', this.onUserAbort);
-  }
-
-  private get requestSent(): boolean {
-    return this.progress?.requestWritten ?? false;
-  }
-
-  private readonly onUserAbort = (): void => {
-    this.abort(
-      new TransportError(TransportErrorCode.ABORTED, this.url, 'the call was aborted', {
-        requestSent: this.requestSent,
-        cause: this.userSignal?.reason,
-      }),
-    );
-  };
-
-  private abort(err: TransportError): void {
-    this.dispose();
-    if (!this.controller.signal.aborted) this.controller.abort(err);
-  }
-}
-
 /** Replaces same-named fields (case-insensitive) in place, appends the others. */
 function mergeHeaders(list: HeaderList, extra: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(extra)) {
@@ -565,6 +553,11 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
     copy[name] = value;
   }
   return copy;
+}
+
+function isEmpty(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 function noop(): void {}
