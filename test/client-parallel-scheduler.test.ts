@@ -289,6 +289,8 @@ t.test('calls of a run listen to signals of at most 32 calls each, and aborting 
     Array.from({ length: 200 }, (_, i) => task(i)),
     { concurrency: Infinity, signal: user.signal },
   );
+  // Started in slices of 64 a turn (see the next test).
+  for (let turn = 0; turn < 10 && signals.length < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
   t.equal(signals.length, 200, 'every call started');
   const most = Math.max(...signals.map((s) => getEventListeners(s, 'abort').length));
   t.ok(most <= 32, `at most 32 listeners on a signal (${most})`);
@@ -301,6 +303,41 @@ t.test('calls of a run listen to signals of at most 32 calls each, and aborting 
   t.ok(
     outcomes.every(([, e]) => e instanceof Error && e.message === 'stop'),
     'every call failed with the reason',
+  );
+  await scheduler.close();
+});
+
+t.test('a run of many calls starts at most 64 in one turn of the event loop, the rest in the next turns, oldest first', async (t) => {
+  // Preparing a thousand calls in one turn held the loop for tens of ms: the first calls' connections could not connect meanwhile.
+  const { transport } = fakeTransport();
+  const started: number[] = [];
+  const task = (i: number): RemoteTask => ({
+    kind: 'remote',
+    transport,
+    host: `h${i % 50}:1`,
+    endpointKey: `http://h${i % 50}:1`,
+    url: `http://h${i % 50}:1/RPC2`,
+    pipelined: true,
+    run: () => (started.push(i), Promise.resolve(i)),
+  });
+  const scheduler = new Scheduler({ ...LIMITS, pipelineDepth: 1000 });
+  const done = scheduler.run(
+    Array.from({ length: 1000 }, (_, i) => task(i)),
+    { concurrency: Infinity },
+  );
+  t.equal(started.length, 64, 'the first slice, in the caller turn');
+  t.same(
+    started.slice(0, 50),
+    Array.from({ length: 50 }, (_, i) => i),
+    'the first call to each of the 50 hosts among them',
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(started.length, 128, 'the next slice, a turn later');
+  const outcomes = await done;
+  t.equal(started.length, 1000);
+  t.ok(
+    outcomes.every(([v, e], i) => e === null && v === i),
+    'every call answered, in order',
   );
   await scheduler.close();
 });

@@ -103,6 +103,15 @@ type Queue = KeyQueue<Run, Task>;
 /** Calls that share one of a run's abort signals, at most (see Run.callSignal). */
 const CALLS_PER_SIGNAL = 32;
 
+/**
+ * Calls started in one turn of the event loop, at most; the rest start in the
+ * next turns. A run of thousands would otherwise hold the loop for tens of
+ * milliseconds while each call is prepared, and the connections its first
+ * calls opened could neither finish connecting nor send meanwhile: sliced, the
+ * first call to each host is on the wire while the others are prepared.
+ */
+const STARTS_PER_TURN = 64;
+
 class Run {
   readonly controller = new AbortController();
   /** The signals handed to calls, aborted with the run's; the last one takes calls until it has had CALLS_PER_SIGNAL. */
@@ -182,6 +191,8 @@ export class Scheduler {
   readonly #evictingFor = new Set<string>();
 
   readonly #clock: Clock;
+  /** Calls started in this turn of the event loop (see STARTS_PER_TURN). */
+  #startsThisTurn = 0;
 
   constructor(limits: SchedulerLimits, clock: Clock = systemClock) {
     this.#clock = clock;
@@ -255,6 +266,13 @@ export class Scheduler {
     }
   }
 
+  /** A turn with starts has ended: a slice cut short at STARTS_PER_TURN goes on. */
+  readonly #nextTurn = (): void => {
+    const cut = this.#startsThisTurn >= STARTS_PER_TURN;
+    this.#startsThisTurn = 0;
+    if (cut) this.#dispatch();
+  };
+
   /**
    * Starts the oldest task that can start, until none can; then closes idle
    * lanes to make room for the queues waiting for a socket: as many as
@@ -263,6 +281,8 @@ export class Scheduler {
   #placeAll(): void {
     const hostsNeedingRoom = new Set<string>();
     for (;;) {
+      // The next turn's dispatch starts the rest (scheduled by the slice's first start).
+      if (this.#startsThisTurn >= STARTS_PER_TURN) break;
       const queue = this.#ready.pop();
       if (queue === undefined) break;
       const entry = queue.first;
@@ -278,6 +298,7 @@ export class Scheduler {
       }
       const started = this.#start(run, entry);
       if (started === true) {
+        if (this.#startsThisTurn++ === 0) setImmediate(this.#nextTurn);
         queue.shift();
         if (queue.length > 0) this.#ready.push(queue);
         else run.queues.delete(queue.key);
