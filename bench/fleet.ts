@@ -14,18 +14,15 @@
 // Child (internal):  node dist/bench/fleet.js --serve N --delay D
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import xmlrpc from 'xmlrpc';
-import { runJobs, type Job, type Strategy } from '../lib/client/parallel.js';
-import { ServerProxy } from '../lib/client/proxy.js';
-import { Transport } from '../lib/client/transport.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from '../handlers/demo.js';
 import { DelayRelay } from './relay.js';
+import { nodeXmlrpc, sequential, strategy, type Client } from './add-clients.js';
 import { formatRate, table } from './measure.js';
+import { stopByStdin } from './procs.js';
 
 export interface FleetBenchOptions {
   calls?: number;
@@ -36,59 +33,6 @@ export interface FleetBenchOptions {
   /** Sequential calls per cell (default 100: 1,000 at 20 ms would be 20 s a round). */
   sequentialCalls?: number;
 }
-
-type Client = (urls: string[], calls: number) => Promise<void>;
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`fleet bench: ${what}`);
-}
-
-const sequential: Client = async (urls, calls) => {
-  const transport = new Transport();
-  const proxies = urls.map((url) => new ServerProxy(url, { transport }));
-  try {
-    for (let i = 0; i < calls; i++) check((await proxies[i % proxies.length]!.add(i, 1)) === i + 1, 'sequential: wrong sum');
-  } finally {
-    await transport.close();
-  }
-};
-
-function strategy(name: Strategy): Client {
-  return async (urls, calls) => {
-    const jobs: Job[] = [];
-    for (let i = 0; i < calls; i++) jobs.push([urls[i % urls.length]!, 'add', [i, 1]]);
-    const pairs = await runJobs(jobs, { strategy: name, timeout: 60_000 });
-    check(
-      pairs.every(([v, e], i) => e === null && v === i + 1),
-      `${name}: a call failed: ${String(pairs.find(([, e]) => e !== null)?.[1])}`,
-    );
-  };
-}
-
-const nodeXmlrpc: Client = async (urls, calls) => {
-  const agent = new http.Agent({ keepAlive: true });
-  try {
-    const clients = urls.map((url) => {
-      const { hostname, port, pathname } = new URL(url);
-      return xmlrpc.createClient({ host: hostname, port: Number(port), path: pathname, agent } as Parameters<typeof xmlrpc.createClient>[0]);
-    });
-    const results = await Promise.all(
-      Array.from(
-        { length: calls },
-        (_, i) =>
-          new Promise<unknown>((resolve, reject) =>
-            clients[i % clients.length]!.methodCall('add', [i, 1], (err: unknown, value: unknown) => (err ? reject(err as Error) : resolve(value))),
-          ),
-      ),
-    );
-    check(
-      results.every((v, i) => v === i + 1),
-      'node-xmlrpc: wrong sum',
-    );
-  } finally {
-    agent.destroy();
-  }
-};
 
 /** Median seconds of `rounds` timed runs, after one warm-up. */
 async function seconds(client: Client, urls: string[], calls: number, rounds: number): Promise<number> {
@@ -123,16 +67,7 @@ async function startFleet(n: number, delay: number): Promise<Fleet> {
         resolve(line);
       });
     });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin!.end();
-    });
+  const stop = stopByStdin(child);
   const ports = JSON.parse(await next()) as number[];
   return {
     urls: ports.map((port, i) => `http://127.0.2.${i + 1}:${port}/RPC2`),
@@ -153,9 +88,9 @@ export async function runFleetBench(options: FleetBenchOptions = {}): Promise<{ 
   const fleet = await startFleet(Math.max(...hosts), delay);
   const clients: [string, Client, number][] = [
     [`sequential (ServerProxy, await each; ${seqCalls} calls)`, sequential, seqCalls],
-    ["runJobs 'concurrent'", strategy('concurrent'), calls],
-    ["runJobs 'pipelined'", strategy('pipelined'), calls],
-    ["runJobs 'hybrid'", strategy('hybrid'), calls],
+    ["runJobs 'concurrent'", strategy('concurrent', 60_000), calls],
+    ["runJobs 'pipelined'", strategy('pipelined', 60_000), calls],
+    ["runJobs 'hybrid'", strategy('hybrid', 60_000), calls],
     ['node-xmlrpc client + Promise.all', nodeXmlrpc, calls],
   ];
   const body: string[][] = [];

@@ -10,16 +10,12 @@
 // Child (internal): node dist/bench/parallel.js --serve N
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import xmlrpc from 'xmlrpc';
-import { runJobs, type Job, type Strategy } from '../lib/client/parallel.js';
-import { ServerProxy } from '../lib/client/proxy.js';
-import { Transport } from '../lib/client/transport.js';
 import { Server } from '../lib/server/server.js';
 import { DemoHandler } from '../handlers/demo.js';
+import { nodeXmlrpc, sequential, strategy, type Client } from './add-clients.js';
 import { formatRate, table } from './measure.js';
 import { stopByStdin } from './procs.js';
 
@@ -37,62 +33,6 @@ export interface ParallelBenchRow {
   /** calls/s per server count, in the order of `servers`. */
   rates: number[];
 }
-
-type Client = (urls: string[], calls: number) => Promise<void>;
-
-/** Every call must succeed: a failed call would make a fast client look faster. */
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`bench: ${what}`);
-}
-
-const sequential: Client = async (urls, calls) => {
-  const transport = new Transport();
-  const proxies = urls.map((url) => new ServerProxy(url, { transport }));
-  try {
-    for (let i = 0; i < calls; i++) check((await proxies[i % proxies.length]!.add(i, 1)) === i + 1, 'sequential: wrong sum');
-  } finally {
-    await transport.close();
-  }
-};
-
-function strategy(name: Strategy): Client {
-  return async (urls, calls) => {
-    const jobs: Job[] = [];
-    for (let i = 0; i < calls; i++) jobs.push([urls[i % urls.length]!, 'add', [i, 1]]);
-    const pairs = await runJobs(jobs, { strategy: name, timeout: 30_000 });
-    check(
-      pairs.every(([v, e], i) => e === null && v === i + 1),
-      `${name}: a call failed: ${String(pairs.find(([, e]) => e !== null)?.[1])}`,
-    );
-  };
-}
-
-const nodeXmlrpc: Client = async (urls, calls) => {
-  // A fresh keep-alive agent per round: every client starts with no connection.
-  const agent = new http.Agent({ keepAlive: true });
-  try {
-    const clients = urls.map((url) => {
-      const { hostname, port, pathname } = new URL(url);
-      // node-xmlrpc hands its options to http.request, so an `agent` goes through (its types omit it).
-      return xmlrpc.createClient({ host: hostname, port: Number(port), path: pathname, agent } as Parameters<typeof xmlrpc.createClient>[0]);
-    });
-    const results = await Promise.all(
-      Array.from(
-        { length: calls },
-        (_, i) =>
-          new Promise<unknown>((resolve, reject) =>
-            clients[i % clients.length]!.methodCall('add', [i, 1], (err: unknown, value: unknown) => (err ? reject(err as Error) : resolve(value))),
-          ),
-      ),
-    );
-    check(
-      results.every((v, i) => v === i + 1),
-      'node-xmlrpc: wrong sum',
-    );
-  } finally {
-    agent.destroy();
-  }
-};
 
 // prettier-ignore
 const CLIENTS: [name: string, client: Client][] = [
