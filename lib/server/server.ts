@@ -54,8 +54,8 @@ export function reusePortSupported(version: string = process.versions.node, plat
 
 const BUSY_503 = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections';
 
-/** What the server holds and what it has refused, for operators (Server#stats). */
-export interface ServerStats {
+/** What the server holds and what it has refused, for operators (Server#stats), beside its traffic counters. */
+export interface ServerStats extends Traffic {
   connections: number;
   /** Bytes held for clients now: request bodies and responses not yet taken by the kernel (maxBufferedBytes). */
   bufferedBytes: number;
@@ -70,16 +70,6 @@ export interface ServerStats {
   evictedConnections: number;
   /** Open connections by what they are doing. */
   connectionsByState: Record<ConnectionState, number>;
-  /** Responses written, request bytes received and response bytes written since the server was made. */
-  requests: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Requests the HTTP parser refused (400, 413 by Content-Length, 414, 431, 501...). */
-  parseErrors: number;
-  /** Responses 408 (a head or body too slow), 413 (a body too large), 503 (no room for a body; refusals at accept are refusedConnections). */
-  timeouts: number;
-  tooLarge: number;
-  unavailable: number;
 }
 
 export class Server {

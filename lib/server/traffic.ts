@@ -4,13 +4,13 @@
 
 /** What every connection adds to. */
 export interface Traffic {
-  /** Responses written. */
+  /** Responses written, request bytes received and response bytes written since the server was made. */
   requests: number;
   bytesIn: number;
   bytesOut: number;
   /** Requests the HTTP parser refused (400, 413 by Content-Length, 414, 431, 501...). */
   parseErrors: number;
-  /** Responses by status: 408 (a head or body too slow), 413 (a body too large), 503 (no room in the memory budget). */
+  /** Responses by status: 408 (a head or body too slow), 413 (a body too large), 503 (no room in the memory budget; refusals at accept are ServerStats#refusedConnections). */
   timeouts: number;
   tooLarge: number;
   unavailable: number;
