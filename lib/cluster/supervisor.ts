@@ -261,11 +261,8 @@ export class Supervisor {
       timer.unref();
       this.statsWaiters.set(seq, { live, done });
       live.onExit.push(onExit);
-      try {
-        live.child.send({ type: 'stats', seq });
-      } catch {
-        // Its channel closed: it is exiting, and its exit answers for it.
-      }
+      // A closed channel: it is exiting, and its exit answers for it.
+      this.tell(live, { type: 'stats', seq });
     });
   }
 
@@ -328,11 +325,7 @@ export class Supervisor {
       // The channel is ordered: by the time this message is read, the cluster's own
       // 'close' before it has taken the worker off the round-robin, and every
       // connection handed to it so far is on the wire ahead of this answer.
-      try {
-        live.child.send({ type: 'unlisted' });
-      } catch {
-        // Gone already.
-      }
+      this.tell(live, { type: 'unlisted' }); // false: gone already
     } else if (message.type === 'stats') {
       const waiter = this.statsWaiters.get(message.seq);
       // Only the worker asked answers: another's reply to that seq would put its figures in the wrong row.
