@@ -394,11 +394,13 @@ function oneLineError(error: unknown): string {
 
 /** One line on stderr for what went wrong; the exit status for it. */
 function report(e: unknown, err: NodeJS.WritableStream): number {
-  if (e instanceof UsageError || e instanceof TypeError || e instanceof EncodeError || e instanceof RangeError) {
-    err.write(`xmlrpc: ${oneLineError(e)}\n(xmlrpc --help for usage)\n`);
-    return 64;
-  }
-  if (e instanceof Error && (e as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  const usage =
+    e instanceof UsageError ||
+    e instanceof TypeError ||
+    e instanceof EncodeError ||
+    e instanceof RangeError ||
+    (e instanceof Error && (e as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
+  if (usage) {
     err.write(`xmlrpc: ${oneLineError(e)}\n(xmlrpc --help for usage)\n`);
     return 64;
   }
@@ -406,10 +408,7 @@ function report(e: unknown, err: NodeJS.WritableStream): number {
     err.write(`xmlrpc: fault ${e.faultCode}: ${oneLineError(e.faultString)}\n`);
     return 1;
   }
-  if (e instanceof XmlRpcError) {
-    err.write(`xmlrpc: ${oneLineError(e)}\n`);
-    return 2;
-  }
+  // A transport or protocol error (XmlRpcError), or anything else.
   err.write(`xmlrpc: ${oneLineError(e)}\n`);
   return 2;
 }

@@ -146,7 +146,9 @@ export class ClientConnection {
   /** The request whose write has not completed; nothing more is written meanwhile. */
   #pendingWrite: Exchange | null = null;
   /** Between cork() and uncork(): the requests sent, written together at uncork(). */
-  #batch: Exchange[] | null = null;
+  #corked = false;
+  /** The batch being corked; one array for the connection's life (a pump corks even for one request). */
+  readonly #batch: Exchange[] = [];
   #batchBytes = 0;
   /** A response allowed keep-alive: the server answers more than one request per connection. */
   #confirmed = false;
@@ -275,7 +277,7 @@ export class ClientConnection {
     if (!this.#open()) return false;
     if (this.#pendingWrite !== null || this.#abandoned > 0 || this.#inFlight.length >= this.depth) return false;
     if (this.waitForKeepAlive && !this.#confirmed && this.#inFlight.length > 0) return false;
-    if (this.#batch !== null && this.#batchBytes >= BATCH_BYTES) return false;
+    if (this.#corked && this.#batchBytes >= BATCH_BYTES) return false;
     if (!this.#quiet) {
       this.#startQuietTurn();
       return false;
@@ -302,7 +304,7 @@ export class ClientConnection {
     this.#live++;
     this.writes++;
     signal.addEventListener('abort', exchange.onAbort);
-    if (this.#batch !== null) {
+    if (this.#corked) {
       // Corked: the bytes leave at uncork(), with the rest of the batch.
       this.#batch.push(exchange);
       this.#batchBytes += bytes.length;
@@ -322,33 +324,35 @@ export class ClientConnection {
 
   /** Whether a request of `bytes` joins the batch being corked (a larger one goes alone, after uncork()). */
   fits(bytes: number): boolean {
-    return this.#batch === null || this.#batch.length === 0 || this.#batchBytes + bytes <= BATCH_BYTES;
+    return !this.#corked || this.#batch.length === 0 || this.#batchBytes + bytes <= BATCH_BYTES;
   }
 
   /** Requests sent until uncork() are written together, in one write (canWrite() says when the batch is full). */
   cork(): void {
-    if (this.#batch !== null || !this.#open()) return;
-    this.#batch = [];
+    if (this.#corked || !this.#open()) return;
+    this.#corked = true;
     this.#batchBytes = 0;
     this.#socket!.cork();
   }
 
   /** Writes the batch. Taken whole by the kernel: every request in it is written; else the last one is waited for. */
   uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
     const batch = this.#batch;
-    if (batch === null) return;
-    this.#batch = null;
     const socket = this.#socket!;
     socket.uncork();
-    if (socket.destroyed || batch.length === 0) return;
-    if (socket.writableLength === 0) {
-      for (const exchange of batch) if (exchange.state === WRITING) exchange.state = WRITTEN;
-    } else {
-      // Which of them left whole is not known: each may have run.
-      if (batch.length > 1) for (const exchange of batch) exchange.shared = true;
-      this.#pendingWrite = batch.at(-1)!;
+    if (!socket.destroyed && batch.length > 0) {
+      if (socket.writableLength === 0) {
+        for (const exchange of batch) if (exchange.state === WRITING) exchange.state = WRITTEN;
+      } else {
+        // Which of them left whole is not known: each may have run.
+        if (batch.length > 1) for (const exchange of batch) exchange.shared = true;
+        this.#pendingWrite = batch.at(-1)!;
+      }
+      this.#arm();
     }
-    this.#arm();
+    batch.length = 0;
   }
 
   /**

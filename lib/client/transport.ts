@@ -145,8 +145,8 @@ export class Transport {
   readonly #pipelineHost: PipelineHost;
   /** No request-building step is overridden: encodeRequest may take its short way. */
   readonly #plainSteps: boolean;
-  /** The start of a request's head, up to Content-Length, by path and endpoint (see #encodePlain). */
-  readonly #heads = new Map<string, string>();
+  /** The start of a request's head, up to Content-Length, by endpoint, then path (see #encodePlain): no key is built per call. */
+  readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
   /** Endpoints parsed from request()'s host strings (see #endpoint). */
   readonly #endpoints = new Map<string, Endpoint>();
 
@@ -413,8 +413,9 @@ export class Transport {
    */
   #encodePlain(req: OutgoingRequest): Buffer {
     const { endpoint, path, body } = req;
-    const key = `${path} ${endpoint.hostHeader} ${endpoint.authorization ?? ''}`;
-    let start = this.#heads.get(key);
+    let byPath = this.#heads.get(endpoint);
+    if (byPath === undefined) this.#heads.set(endpoint, (byPath = new Map<string, string>()));
+    let start = byPath.get(path);
     if (start === undefined) {
       const fields = this.requestHeaders({ ...req, contentEncoding: null });
       let text = `POST ${path} HTTP/1.1\r\n`;
@@ -423,8 +424,8 @@ export class Transport {
         checkField(name, value);
         text += `${name}: ${value}\r\n`;
       }
-      if (this.#heads.size >= MAX_KEPT_HEADS) this.#heads.clear();
-      this.#heads.set(key, (start = text));
+      if (byPath.size >= MAX_KEPT_HEADS) byPath.clear();
+      byPath.set(path, (start = text));
     }
     const encoding = req.contentEncoding === null ? '' : `Content-Encoding: ${req.contentEncoding}\r\n`;
     const head = `${start}${encoding}Content-Length: ${body.length}\r\n${this.keepAlive ? '' : 'Connection: close\r\n'}\r\n`;

@@ -104,7 +104,6 @@ interface Live {
   readyTimer: ClockTimer | null;
   /** Killed for outstaying readyTimeout. */
   timedOut: boolean;
-  exited: boolean;
 }
 
 interface Slot {
@@ -246,7 +245,7 @@ export class Supervisor {
 
   private ask(live: Live, timeout: number): Promise<Extract<FromWorker, { type: 'stats' }> | null> {
     const seq = ++this.statsSeq;
-    if (live.exited) return Promise.resolve(null);
+    if (!this.alive.has(live)) return Promise.resolve(null);
     return new Promise((resolve) => {
       const onExit = () => done(null);
       const done = (reply: Extract<FromWorker, { type: 'stats' }> | null) => {
@@ -261,11 +260,8 @@ export class Supervisor {
       timer.unref();
       this.statsWaiters.set(seq, { live, done });
       live.onExit.push(onExit);
-      try {
-        live.child.send({ type: 'stats', seq });
-      } catch {
-        // Its channel closed: it is exiting, and its exit answers for it.
-      }
+      // A closed channel: it is exiting, and its exit answers for it.
+      this.tell(live, { type: 'stats', seq });
     });
   }
 
@@ -281,15 +277,20 @@ export class Supervisor {
       killTimer: null,
       readyTimer: null,
       timedOut: false,
-      exited: false,
     };
-    live.child = this.spawnChild(slot.index, {
-      message: (message) => this.onMessage(slot, live, message),
-      exit: (code, signal) => this.onExit(slot, live, code, signal),
-    });
+    // Alive before it is spawned: an exit reported at once (inside spawn) takes it off again.
     this.alive.add(live);
+    try {
+      live.child = this.spawnChild(slot.index, {
+        message: (message) => this.onMessage(slot, live, message),
+        exit: (code, signal) => this.onExit(slot, live, code, signal),
+      });
+    } catch (err) {
+      this.alive.delete(live);
+      throw err;
+    }
     if (replacing === null) slot.current = live;
-    if (!live.exited) {
+    if (this.alive.has(live)) {
       live.readyTimer = this.clock.setTimeout(() => {
         live.readyTimer = null;
         live.timedOut = true;
@@ -307,7 +308,7 @@ export class Supervisor {
 
   private onMessage(slot: Slot, live: Live, message: FromWorker): void {
     // Whatever a worker's code sends, a bad message must not throw in the primary, which serves them all.
-    if (!wellFormed(message) || live.exited) return;
+    if (!wellFormed(message) || !this.alive.has(live)) return;
     if (message.type === 'ready') {
       if (live.ready) return;
       if (live.readyTimer !== null) this.clock.clearTimeout(live.readyTimer);
@@ -328,11 +329,7 @@ export class Supervisor {
       // The channel is ordered: by the time this message is read, the cluster's own
       // 'close' before it has taken the worker off the round-robin, and every
       // connection handed to it so far is on the wire ahead of this answer.
-      try {
-        live.child.send({ type: 'unlisted' });
-      } catch {
-        // Gone already.
-      }
+      this.tell(live, { type: 'unlisted' }); // false: gone already
     } else if (message.type === 'stats') {
       const waiter = this.statsWaiters.get(message.seq);
       // Only the worker asked answers: another's reply to that seq would put its figures in the wrong row.
@@ -341,9 +338,7 @@ export class Supervisor {
   }
 
   private onExit(slot: Slot, live: Live, code: number | null, signal: string | null): void {
-    if (live.exited) return;
-    live.exited = true;
-    this.alive.delete(live);
+    if (!this.alive.delete(live)) return; // reported twice
     if (live.killTimer !== null) this.clock.clearTimeout(live.killTimer);
     if (live.readyTimer !== null) this.clock.clearTimeout(live.readyTimer);
     live.readyTimer = null;
