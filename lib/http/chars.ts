@@ -94,17 +94,12 @@ const NAMES_BY_LENGTH: string[][] = [];
 for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
 
 /**
- * The lower-cased string of a common field name in buf[start, end), bytes
- * already known to be tchars; null for any other name. `b | 0x20` equals a
- * lower-case letter only for that letter and its capital, and equals `-`
- * only for `-` or CR, which is no tchar.
+ * The lower-cased string of a common field name in buf[start, end); null
+ * for any other name.
  */
-export function commonFieldName(buf: Uint8Array, start: number, end: number): string | null {
+export function commonFieldName(buf: Buffer, start: number, end: number): string | null {
   const names = NAMES_BY_LENGTH[end - start];
   if (names === undefined) return null;
-  next: for (const name of names) {
-    for (let k = 0; k < name.length; k++) if ((buf[start + k]! | 0x20) !== name.charCodeAt(k)) continue next;
-    return name;
-  }
+  for (const name of names) if (equalsIgnoreCase(buf, start, end, name)) return name;
   return null;
 }

@@ -89,15 +89,6 @@ export class Framing {
   transferEncodingField(buf: Buffer, vs: number, ve: number): void {
     this.teFields++;
     if (!this.listField(L_TRANSFER_ENCODING, buf, vs, ve)) fail('HPE_INVALID_TRANSFER_ENCODING', 'empty Transfer-Encoding');
-    let empty = true;
-    for (let i = vs; i <= ve; i++) {
-      if (i === ve || buf[i] === COMMA) {
-        if (empty) this.teEmpty = true;
-        empty = true;
-      } else if (!isBlank(buf[i])) {
-        empty = false;
-      }
-    }
   }
 
   connectionField(buf: Buffer, vs: number, ve: number): void {
@@ -117,11 +108,16 @@ export class Framing {
     }
   }
 
-  /** A #list field: each non-empty element, OWS-trimmed (RFC 9110 §5.6.1). Returns whether there was one. */
+  /**
+   * A #list field: each non-empty element, OWS-trimmed (RFC 9110 §5.6.1), in
+   * one pass; an empty one (`a,,b`, a trailing comma) is noted for
+   * Transfer-Encoding only. Returns whether there was a non-empty one.
+   */
   private listField(kind: number, buf: Buffer, vs: number, ve: number): boolean {
     let any = false;
     let i = vs;
-    while (i < ve) {
+    // `<=`: the element after a final comma is visited too (it is empty).
+    while (i <= ve) {
       let j = i;
       while (j < ve && buf[j] !== COMMA) j++;
       let a = i;
@@ -148,6 +144,8 @@ export class Framing {
             if (equalsIgnoreCase(buf, a, b, '100-continue')) this.expectContinue = true;
             else this.expectFailed = true;
         }
+      } else if (kind === L_TRANSFER_ENCODING) {
+        this.teEmpty = true;
       }
       i = j + 1;
     }

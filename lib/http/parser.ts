@@ -251,8 +251,8 @@ export class HttpParser {
     this.error = err;
     this.lineBuf = EMPTY;
     this.lineLen = 0;
-    this.headers = [];
-    this.trailers = [];
+    this.headers = NO_FIELDS;
+    this.trailers = NO_FIELDS;
   }
 
   // ---- driver ----

@@ -42,6 +42,9 @@ export interface AccessRecord {
   err?: { type: string; message: string; stack: string };
 }
 
+/** The versions a request line names, as constants: no string built per record. */
+const HTTP_VERSIONS: readonly string[] = ['HTTP/1.0', 'HTTP/1.1'];
+
 /** The record of a request just answered; `request` is null when its request line could not be read. */
 export function accessRecord(
   request: Request | null,
@@ -60,7 +63,7 @@ export function accessRecord(
     method: request?.method ?? '-',
     path: request?.path ?? '-',
     target: request?.target ?? '-',
-    httpVersion: request === null ? '-' : `HTTP/1.${request.versionMinor}`,
+    httpVersion: request === null ? '-' : (HTTP_VERSIONS[request.versionMinor] ?? `HTTP/1.${request.versionMinor}`),
     status,
     bytesIn,
     bytesOut,

@@ -10,7 +10,7 @@ import { statusText } from '../http/response.js';
 import type { GzipBodyError } from '../errors.js';
 import type { ServerLimits } from '../options.js';
 import type { Handler, Request, Response } from './request.js';
-import { plain, refusedForMemory, sendable, shouldGzip, withGzipBody } from './responses.js';
+import { UNSUPPORTED_CODING_HEADERS, plain, refusedForMemory, sendable, shouldGzip, withGzipBody } from './responses.js';
 
 /** What answering needs from a connection; `S` is the connection's record of the request. */
 export interface Answerer<S> {
@@ -34,9 +34,7 @@ export function answer<S>(host: Answerer<S>, slot: S, request: Request, handler:
     request.body = body;
     dispatch(host, slot, request, handler);
   } else if (coding === null) {
-    // RFC 9110 §15.5.16: a 415 for a content coding says which codings would do.
-    const refused = plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`);
-    settle(host, slot, request, { ...refused, headers: { ...refused.headers, 'Accept-Encoding': 'gzip' } });
+    settle(host, slot, request, plain(415, `Unsupported Media Type: only gzip bodies are decoded\n`, false, UNSUPPORTED_CODING_HEADERS));
   } else {
     // Decoded bytes are charged as they appear: fifty bombs at once cost the budget, not fifty times the body limit.
     gunzipMetered(body, host.options.maxBodyBytes, (bytes) => !host.gone() && host.reserveDecoded(slot, bytes)).then(

@@ -267,9 +267,6 @@ export class Connection {
   /** What the connection is doing, for the status page. */
   get state(): ConnectionState {
     switch (this.phase) {
-      case Phase.Idle:
-        // A request read this very turn: its handler runs before the deadline is updated.
-        return this.queue.length > 0 ? 'handling' : 'idle';
       case Phase.Head:
       case Phase.Body:
         return 'reading';
@@ -277,7 +274,7 @@ export class Connection {
         return 'writing';
       case Phase.Linger:
         return 'closing';
-      default:
+      default: // None, or Idle with a request read this very turn (its handler runs before the deadline is updated)
         return this.queue.length > 0 ? 'handling' : 'idle';
     }
   }
@@ -378,9 +375,7 @@ export class Connection {
     const host = this.host;
     const request = new Request(head, this.socket.remoteAddress, this.socket.remotePort);
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
-    slot.number = ++this.served;
-    slot.start = this.messageStart >= 0 ? this.messageStart : this.chunkAt;
-    slot.bytesIn = this.parser.headLength;
+    this.number(slot);
     this.current = slot;
     this.queue.push(slot);
     if (!this.proven) {
@@ -408,6 +403,13 @@ export class Connection {
     slot.body = new BodyBuffer(head.contentLength);
     // The 100 is sent (or not) by feed(), once it knows whether body bytes came along.
     slot.wantsContinue = head.expectContinue;
+  }
+
+  /** A new slot's place on the connection, for its access record: its number, when it began, its head's bytes. */
+  private number(slot: Slot): void {
+    slot.number = ++this.served;
+    slot.start = this.messageStart >= 0 ? this.messageStart : this.chunkAt;
+    slot.bytesIn = this.parser.headLength;
   }
 
   private onBody(chunk: Buffer): void {
@@ -597,9 +599,7 @@ export class Connection {
       // A head refused before it was whole: its request line, if read, still names it in the log.
       const line = this.parser.requestLine;
       slot = new Slot(line === null ? null : partialRequest(line, this.socket), false, false);
-      slot.number = ++this.served;
-      slot.start = this.messageStart >= 0 ? this.messageStart : this.chunkAt;
-      slot.bytesIn = this.parser.headLength;
+      this.number(slot);
       this.queue.push(slot);
     } else if (slot.request !== null) {
       slot.request.abort();

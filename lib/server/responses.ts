@@ -3,6 +3,7 @@
 // checked once, framed, gzipped when that pays off.
 
 import { acceptsGzip } from '../http/content-coding.js';
+import type { ResponseHeaders } from '../http/response.js';
 import type { Request, Response } from './request.js';
 
 // RFC 9110 §9: the methods a server may know without implementing them for a
@@ -11,9 +12,14 @@ import type { Request, Response } from './request.js';
 // implements, a 501 (§15.6.2).
 const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']);
 
+/** Frozen and shared: formatHead checks and formats their lines once (response.ts), not per response. */
+const TEXT_HEADERS = Object.freeze({ 'Content-Type': 'text/plain; charset=utf-8' });
+/** RFC 9110 §15.5.16: a 415 for a content coding says which codings would do. */
+export const UNSUPPORTED_CODING_HEADERS = Object.freeze({ ...TEXT_HEADERS, 'Accept-Encoding': 'gzip' });
+
 /** A short text response the server makes itself; `close` ends the connection after it. */
-export function plain(status: number, text: string, close = false): Response {
-  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text, close };
+export function plain(status: number, text: string, close = false, headers: ResponseHeaders = TEXT_HEADERS): Response {
+  return { status, headers, body: text, close };
 }
 
 /** The Content-Length of a response: -1 (none) for 204 and 304, which have no body (RFC 9110 §8.6). */
@@ -38,14 +44,11 @@ export function withGzipBody(response: Response, body: Buffer): Response {
   return { ...response, body, headers: { ...response.headers, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } };
 }
 
+const RETRY_HEADERS = Object.freeze({ ...TEXT_HEADERS, 'Retry-After': 1 });
+
 /** The server's memory budget has no room for this request's body: try again shortly, then close. */
 export function refusedForMemory(): Response {
-  return {
-    status: 503,
-    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': 1 },
-    body: 'Service Unavailable: the server is holding as many request bytes as it budgets; retry shortly\n',
-    close: true,
-  };
+  return plain(503, 'Service Unavailable: the server is holding as many request bytes as it budgets; retry shortly\n', true, RETRY_HEADERS);
 }
 
 export function noHandler(request: Request): Response {
