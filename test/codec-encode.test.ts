@@ -234,6 +234,26 @@ t.test('writes every digit count and sign of an int32, alone and amid text, in d
   }
 });
 
+t.test('writes runs of int32s into the buffer as value() writes each, up to the first item that is not one', async (t) => {
+  // bufferDumps writes a run of int32s in one loop once its buffer is there (past the first few KB);
+  // each edge value sits in long runs and right after a run, so both paths meet every one.
+  const edges = [0, 1, -1, 9, -9, 10, 99, 100, 65535, 65536, 999999999, 1000000000, -1000000000, 2147483647, -2147483648];
+  const breakers = [-0, 0.5, 2147483648, -2147483649, Number.MAX_SAFE_INTEGER, 1e21, 'text', true, null, [7, -0, 8], 12n];
+  const items: unknown[] = [];
+  for (let i = 0; i < 4000; i++) {
+    items.push(edges[i % edges.length], i * 7919 - 1e7);
+    if (i % 97 === 0) items.push(breakers[(i / 97) % breakers.length]);
+  }
+  const xml = dumps([items], { methodResponse: true });
+  t.ok(bufferDumps([items], { methodResponse: true }).equals(Buffer.from(xml, 'utf8')));
+  const back = loads(xml).params[0] as unknown[];
+  t.equal(back.length, items.length);
+  t.ok(xml.includes('<value><double>-0.0</double></value>') && xml.includes('<value><double>2147483648.0</double></value>'), 'non-int32s as doubles');
+  const ints = Array.from({ length: 30000 }, (_, i) => (i % 2 === 0 ? edges[i % edges.length]! : -i * 71993));
+  t.ok(bufferDumps([ints], { methodResponse: true }).equals(Buffer.from(dumps([ints], { methodResponse: true }), 'utf8')), 'ints only');
+  t.same(loads(bufferDumps([ints], { methodResponse: true })).params[0], ints);
+});
+
 t.test('encodes a value whose getter encodes another document meanwhile', async (t) => {
   const inner = [1, 'two', [3]];
   const outer = {
