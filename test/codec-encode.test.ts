@@ -411,6 +411,19 @@ t.test('round-trips base64: empty, odd lengths, 1 MB, and every view of bytes', 
   t.ok((roundTrip(new Uint16Array([0x0102])) as Buffer).equals(Buffer.from(new Uint16Array([0x0102]).buffer)), 'a Uint16Array');
 });
 
+t.test('writes base64 into the buffer a slice at a time, the same bytes as one base64 string', async (t) => {
+  // bufferDumps encodes long base64 in slices of 49,152 bytes; every length around the flush size and the slices.
+  const big = pseudoRandomBytes(3 * 49152 + 16, 11);
+  for (const n of [6141, 6142, 6143, 6144, 6145, 49151, 49152, 49153, 98304, 98305, 3 * 49152 + 7]) {
+    for (const value of [big.subarray(0, n), new Uint8Array(big.buffer, big.byteOffset + 5, n), [`é${n}`, big.subarray(1, n + 1), n]]) {
+      const xml = dumps([value], { methodResponse: true });
+      t.ok(bufferDumps([value], { methodResponse: true }).equals(Buffer.from(xml, 'utf8')), `${n} bytes`);
+    }
+  }
+  const xml = bufferDumps([big], { methodResponse: true }).toString('latin1');
+  t.ok(xml.includes(`<value><base64>${big.toString('base64')}</base64></value>`));
+});
+
 t.test('round-trips dates in UTC, dropping milliseconds, from year 0 to 9999', async (t) => {
   t.same(roundTrip(new Date(Date.UTC(2024, 1, 29, 23, 59, 59, 999))), new Date(Date.UTC(2024, 1, 29, 23, 59, 59)));
   t.same(roundTrip(new Date(Date.UTC(1969, 6, 20, 20, 17, 40))), new Date(Date.UTC(1969, 6, 20, 20, 17, 40)));
