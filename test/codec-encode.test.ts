@@ -254,6 +254,45 @@ t.test('writes runs of int32s into the buffer as value() writes each, up to the 
   t.same(loads(bufferDumps([ints], { methodResponse: true })).params[0], ints);
 });
 
+t.test('writes a document as UTF-8 whenever any of its text is not ASCII, wherever that text is', async (t) => {
+  // An ASCII document goes to bytes as latin1; one non-ASCII character anywhere must bring UTF-8 back.
+  const texts = ['é', 'x&é', 'é&x', '&é', 'a<b>é', 'é\r', '😀', 'a&😀', '\u00ff', '\u0080', 'ascii & <only>'];
+  for (const text of texts) {
+    const docs: [string, unknown[] | Fault, string | { methodResponse: true } | undefined][] = [
+      ['a string', [text], { methodResponse: true }],
+      ['a member name', [{ [text]: 1 }], { methodResponse: true }],
+      ['a Map key', [new Map([[text, 1]])], { methodResponse: true }],
+      ['a methodName', [1], text],
+      ['a faultString', new Fault(1, text), undefined],
+      ['a string past the flush size', ['x'.repeat(9000), text, 'y'.repeat(9000)], { methodResponse: true }],
+    ];
+    for (const [where, params, options] of docs) {
+      const p = Array.isArray(params) && options !== undefined && typeof options !== 'string' ? [params] : params;
+      t.ok(bufferDumps(p, options).equals(Buffer.from(dumps(p, options), 'utf8')), `${JSON.stringify(text)} in ${where}`);
+    }
+  }
+  // A document written by a getter meanwhile, ASCII or not, leaves its writer's text as it was.
+  const outer = (first: string, inner: string): unknown => ({
+    a: first,
+    get b(): string {
+      return bufferDumps([inner], { methodResponse: true }).toString('utf8');
+    },
+    c: 'last',
+  });
+  for (const [first, inner] of [
+    ['é', 'x'],
+    ['x', 'é'],
+    ['é', 'é'],
+    ['x', 'x'],
+  ] as const) {
+    const v = outer(first, inner);
+    t.ok(bufferDumps([v], { methodResponse: true }).equals(Buffer.from(dumps([v], { methodResponse: true }), 'utf8')), `outer ${first}, inner ${inner}`);
+  }
+  const dt = new DateTime('19980717T14:08:55');
+  (dt as { value: string }).value = '19980717T14:08:55é';
+  t.ok(bufferDumps([dt], { methodResponse: true }).equals(Buffer.from(dumps([dt], { methodResponse: true }), 'utf8')), 'a DateTime whose value was changed');
+});
+
 t.test('encodes a value whose getter encodes another document meanwhile', async (t) => {
   const inner = [1, 'two', [3]];
   const outer = {

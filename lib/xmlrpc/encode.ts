@@ -86,6 +86,8 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
     throw new EncodeError('dumps needs a methodName (a methodCall) or methodResponse: true');
   }
   const sink = new Sink(finish === toBytes);
+  const outerNonAscii = nonAscii;
+  nonAscii = false;
   try {
     const encoder = new Encoder(maxDepth, sink, opts.allowNone !== false);
     if (params instanceof Fault) {
@@ -116,6 +118,7 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
     }
     return finish(sink);
   } finally {
+    nonAscii ||= outerNonAscii;
     sink.close();
   }
 }
@@ -169,6 +172,15 @@ let scratch: Buffer | null = null;
 let scratchView: DataView | null = null;
 /** The size of the last document given out as a Buffer, plus a margin: the next one is written into a buffer this big. */
 let bufferHint = 0;
+/**
+ * Some text of the document being written may be non-ASCII (set by
+ * escapeText, through which all text from outside passes, or by a DateTime
+ * wrapper's raw value). While false, the document is ASCII and goes to bytes
+ * as latin1: a copy, where UTF-8 took a pass to measure and one to encode.
+ * `write` saves and restores it around a document, so a document written
+ * meanwhile (by a getter) can only turn its writer's to true.
+ */
+let nonAscii = false;
 /** Buffers from this size are given out as they are written, not copied. */
 const OWN_BUFFER = 16384;
 
@@ -339,6 +351,11 @@ class Sink {
       if (k === len) return;
       text = text.slice(k);
     }
+    if (!nonAscii) {
+      if (this.n + text.length > this.buf.length) this.grow(text.length);
+      this.n += this.buf.write(text, this.n, text.length, 'latin1');
+      return;
+    }
     const size = text.length <= 65536 ? 3 * text.length : Buffer.byteLength(text, 'utf8');
     if (this.n + size > this.buf.length) this.grow(size);
     this.n += this.buf.write(text, this.n, size, 'utf8');
@@ -362,7 +379,7 @@ class Sink {
    */
   asBuffer(): Buffer {
     if (this.buf === EMPTY) {
-      const out = Buffer.from(this.pending, 'utf8');
+      const out = Buffer.from(this.pending, nonAscii ? 'utf8' : 'latin1');
       bufferHint = out.length + (out.length >> 5) + 256;
       return out;
     }
@@ -451,7 +468,10 @@ class Encoder {
     }
     if (v instanceof Double) return out.add('<value><double>' + formatDouble(v.value) + '</double></value>');
     if (v instanceof I8) return out.add('<value><i8>' + v.value + '</i8></value>');
-    if (v instanceof DateTime) return out.add('<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>');
+    if (v instanceof DateTime) {
+      nonAscii = true; // checked at construction, but its field is writable: not counted on
+      return out.add('<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>');
+    }
     if (v instanceof Map) return this.container(v, level, () => this.map(v, level + 1));
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
@@ -548,19 +568,23 @@ function escapeText(text: string, what: string): string {
   // One pass over the common case (nothing to escape, nothing refused, no
   // surrogate) instead of two regular expressions; anything else takes the
   // general path, which decides exactly as before.
+  let bits = 0;
   for (let k = 0; k < text.length; k++) {
     const c = text.charCodeAt(k);
-    if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800 || c === 0x26 || c === 0x3c || c === 0x3e) return escapeTextFrom(text, what, k);
+    bits |= c;
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a : c >= 0xd800 || c === 0x26 || c === 0x3c || c === 0x3e) return escapeTextFrom(text, what, k, bits);
   }
+  if (bits >= 0x80) nonAscii = true;
   return text;
 }
 
 /** Escapes from `at` on, while the text holds no surrogate and nothing XML refuses; else the general path. */
-function escapeTextFrom(text: string, what: string, at: number): string {
+function escapeTextFrom(text: string, what: string, at: number, bits: number): string {
   let out = '';
   let run = 0;
   for (let k = at; k < text.length; k++) {
     const c = text.charCodeAt(k);
+    bits |= c;
     let escaped: string;
     if (c === 0x26) escaped = '&amp;';
     else if (c === 0x3c) escaped = '&lt;';
@@ -571,10 +595,12 @@ function escapeTextFrom(text: string, what: string, at: number): string {
     out += text.slice(run, k) + escaped;
     run = k + 1;
   }
+  if (bits >= 0x80) nonAscii = true;
   return out + text.slice(run);
 }
 
 function escapeTextChecked(text: string, what: string): string {
+  nonAscii = true; // a surrogate brought it here, or it throws
   const bad = NOT_XML_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].codePointAt(0) as number;
