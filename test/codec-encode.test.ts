@@ -293,6 +293,41 @@ t.test('writes a document as UTF-8 whenever any of its text is not ASCII, wherev
   t.ok(bufferDumps([dt], { methodResponse: true }).equals(Buffer.from(dumps([dt], { methodResponse: true }), 'utf8')), 'a DateTime whose value was changed');
 });
 
+t.test('writes a struct member of every scalar kind as value() writes that value', async (t) => {
+  // member() writes strings, booleans and numbers with their member's tags in one piece; encodeValue goes through value().
+  const scalars: unknown[] = [
+    0,
+    -0,
+    1,
+    -1,
+    2147483647,
+    -2147483648,
+    2147483648,
+    -2147483649,
+    0.25,
+    -1e-7,
+    1e21,
+    123456789012,
+    true,
+    false,
+    '',
+    'a & <b>',
+    'é\r😀',
+  ];
+  for (const v of scalars) {
+    const want = `<value><struct><member><name>k&amp;</name>${encodeValue(v)}</member></struct></value>`;
+    t.equal(encodeValue({ 'k&': v }), want, inspect(v));
+    t.equal(encodeValue(new Map([['k&', v]])), want, `${inspect(v)} in a Map`);
+    // Past the flush size, where ints go into the buffer as bytes.
+    const big = { pad: 'x'.repeat(9000), 'k&': v };
+    t.ok(bufferDumps([big], { methodResponse: true }).equals(Buffer.from(dumps([big], { methodResponse: true }), 'utf8')), `${inspect(v)} past the flush`);
+  }
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    const err = thrown(() => dumps([{ a: { b: bad } }], { methodResponse: true }));
+    t.ok(err instanceof EncodeError && (err as EncodeError).path === 'result.a.b', `${bad} located`);
+  }
+});
+
 t.test('encodes a value whose getter encodes another document meanwhile', async (t) => {
   const inner = [1, 'two', [3]];
   const outer = {

@@ -293,6 +293,11 @@ class Sink {
     }
   }
 
+  /** Ints go into the buffer as bytes from now on (see `int`). */
+  buffered(): boolean {
+    return this.bytes && this.buf !== EMPTY;
+  }
+
   /** `<value><int>v</int></value>`, `v` an int32. */
   int(v: number): void {
     if (!this.bytes || this.buf === EMPTY) {
@@ -527,7 +532,35 @@ class Encoder {
   private member(name: string, value: unknown, level: number): void {
     const out = this.out;
     try {
-      out.add('<member><name>' + escapeText(name, 'member name') + '</name>');
+      const escaped = escapeText(name, 'member name');
+      // A string, boolean or number goes in with its member's tags as one
+      // piece, their constant parts joined: fewer pieces for the document's
+      // string to gather and flatten. The same text value() writes.
+      switch (typeof value) {
+        case 'string':
+          out.add('<member><name>' + escaped + '</name><value><string>' + escapeText(value, 'string') + '</string></value></member>');
+          return;
+        case 'boolean':
+          out.add(
+            '<member><name>' +
+              escaped +
+              (value ? '</name><value><boolean>1</boolean></value></member>' : '</name><value><boolean>0</boolean></value></member>'),
+          );
+          return;
+        case 'number':
+          if ((value | 0) !== value) {
+            // Not an int32: value() writes it as a double too.
+            out.add('<member><name>' + escaped + '</name><value><double>' + formatDouble(value) + '</double></value></member>');
+            return;
+          }
+          if (!out.buffered() && !Object.is(value, -0)) {
+            out.add('<member><name>' + escaped + '</name><value><int>' + value + '</int></value></member>');
+            return;
+          }
+          break;
+        default: // containers and the rest: value() below
+      }
+      out.add('<member><name>' + escaped + '</name>');
       this.value(value, level);
     } catch (err) {
       throw located(err, memberSegment(name), undefined);
