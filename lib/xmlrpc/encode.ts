@@ -321,15 +321,18 @@ class Sink {
     let buf = this.buf;
     let view = this.view as DataView;
     let n = this.n;
+    let limit = buf.length - 37;
+    const end = items.length;
     let i = from;
-    for (; i < items.length; i++) {
+    for (; i < end; i++) {
       const v = items[i];
       if (typeof v !== 'number' || (v | 0) !== v || (v === 0 && Object.is(v, -0))) break;
-      if (n + 37 > buf.length) {
+      if (n > limit) {
         this.n = n;
         this.grow(37);
         buf = this.buf;
         view = this.view as DataView;
+        limit = buf.length - 37;
       }
       n = writeInt(buf, view, n, v);
     }
