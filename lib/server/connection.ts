@@ -168,6 +168,10 @@ export class Connection {
   private readonly holding: Holding;
   /** As last reported to the host (ConnectionHost.evictable). */
   private evictable = false;
+  /** `served` when evictable was last reported: a connection that has served a request since goes to the back again. */
+  private evictableServed = 0;
+  /** feed() calls under way (it may nest): flush() leaves the deadline to the feed, which settles it once per read. */
+  private feeding = 0;
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
@@ -346,6 +350,7 @@ export class Connection {
     const socket = this.socket;
     if (this.host.record !== null) this.chunkAt = this.host.precise();
     socket.cork();
+    this.feeding++;
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
@@ -363,6 +368,7 @@ export class Connection {
         this.fail(500, 'internal error');
       }
     } finally {
+      this.feeding--;
       socket.uncork();
     }
     // A request left partly read began in this chunk (or earlier, if already set).
@@ -512,7 +518,8 @@ export class Connection {
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
     this.checkBudget();
-    this.updateDeadline(this.clock.now());
+    // Within a read, the feed settles the deadline once all of it is parsed and answered.
+    if (this.feeding === 0) this.updateDeadline(this.clock.now());
   }
 
   private onDrain(): void {
@@ -765,8 +772,9 @@ export class Connection {
     // Waiting for a request with nothing owed: the connection could give way to a newcomer.
     const phase = this.phase;
     const evictable = phase === Phase.Idle || (phase === Phase.Head && this.queue.length <= 1 && this.socket.writableLength === 0);
-    if (evictable !== this.evictable) {
+    if (evictable !== this.evictable || (evictable && this.evictableServed !== this.served)) {
       this.evictable = evictable;
+      this.evictableServed = this.served;
       this.host.evictable(this, evictable);
     }
   }
@@ -780,8 +788,15 @@ export class Connection {
   private onWritten(): void {
     this.holding.setSocketBytes(this.socket.writableLength);
     this.checkBudget();
-    if (this.phase === Phase.Send) this.armSend(this.clock.now());
-    if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
+    // Only Send waits on the socket's bytes, and a head being read becomes
+    // evictable once they are gone; any other phase stays as it is.
+    const phase = this.phase;
+    if (phase === Phase.Send) {
+      if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
+      else this.armSend(this.clock.now());
+    } else if (phase === Phase.Head && !this.evictable && this.socket.writableLength === 0) {
+      this.updateDeadline(this.clock.now());
+    }
   }
 
   /** Called by the server's sweep once `deadline` has passed. */
