@@ -152,6 +152,7 @@ export class HttpParser {
   private bodyBytes = 0;
   private trailerBytes = 0;
   private trailers: string[] = NO_FIELDS;
+  private unparsed = 0;
 
   constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
     if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
@@ -182,6 +183,14 @@ export class HttpParser {
    */
   get bytesScanned(): number {
     return this.scanned;
+  }
+
+  /**
+   * In onComplete: bytes of the chunk being executed that follow the message
+   * (the start of pipelined requests); 0 otherwise.
+   */
+  get bytesAfterMessage(): number {
+    return this.unparsed;
   }
 
   /** Bytes of the current message's head read so far (the whole head once onHead has been called). */
@@ -340,7 +349,9 @@ export class HttpParser {
           break;
 
         case S_DONE:
+          this.unparsed = len - pos;
           this.complete();
+          this.unparsed = 0;
           if (this.paused) return pos;
           break;
 

@@ -172,6 +172,8 @@ export class Connection {
   private evictableServed = 0;
   /** feed() calls under way (it may nest): flush() leaves the deadline to the feed, which settles it once per read. */
   private feeding = 0;
+  /** The socket is corked until the outermost feed() ends: the read holds pipelined requests, whose responses leave in one write. */
+  private corked = false;
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
@@ -349,7 +351,6 @@ export class Connection {
   private feed(chunk: Buffer): void {
     const socket = this.socket;
     if (this.host.record !== null) this.chunkAt = this.host.precise();
-    socket.cork();
     this.feeding++;
     try {
       const used = this.parser.execute(chunk);
@@ -368,8 +369,10 @@ export class Connection {
         this.fail(500, 'internal error');
       }
     } finally {
-      this.feeding--;
-      socket.uncork();
+      if (--this.feeding === 0 && this.corked) {
+        this.corked = false;
+        socket.uncork();
+      }
     }
     // A request left partly read began in this chunk (or earlier, if already set).
     if (this.messageStart < 0 && !this.parser.idle && this.host.record !== null) this.messageStart = this.chunkAt;
@@ -449,6 +452,13 @@ export class Connection {
   private onComplete(): void {
     const slot = this.current;
     if (slot === null) return;
+    // More requests follow in this read: their responses are gathered and
+    // leave together when the read is done. A lone request's response is not
+    // corked, which would only add a trip through the socket's buffer.
+    if (!this.corked && this.feeding > 0 && this.parser.bytesAfterMessage > 0) {
+      this.corked = true;
+      this.socket.cork();
+    }
     this.current = null;
     this.requestStart = -1;
     this.messageStart = -1;
@@ -492,7 +502,9 @@ export class Connection {
   private flush(): void {
     const socket = this.socket;
     if (this.ended || this.destroyed) return;
-    socket.cork();
+    // Several responses may be ready (handlers settled out of order): one write for all.
+    const batch = this.queue.length > 1;
+    if (batch) socket.cork();
     try {
       while (this.queue.length > 0) {
         const slot = this.queue[0]!;
@@ -512,7 +524,7 @@ export class Connection {
         }
       }
     } finally {
-      socket.uncork();
+      if (batch) socket.uncork();
       this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
@@ -528,8 +540,8 @@ export class Connection {
   }
 
   /**
-   * Writes one response (flush() corks, so head and body leave in one
-   * write); returns whether the connection stays open.
+   * Writes one response, head and body in one write; returns whether the
+   * connection stays open.
    */
   private write(slot: Slot, response: Response): boolean {
     const keepAlive = this.decideKeepAlive(slot, response);
@@ -563,11 +575,13 @@ export class Connection {
       socket.write(bytes, this.written);
     } else {
       // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
+      socket.cork();
       socket.write(head, 'latin1', this.written);
       if (withBody) {
         if (typeof body === 'string') socket.write(body, 'utf8', this.written);
         else socket.write(body, this.written);
       }
+      socket.uncork();
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     const bytesOut = head.length + (withBody ? length : 0);
