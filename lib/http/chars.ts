@@ -103,3 +103,30 @@ export function commonFieldName(buf: Buffer, start: number, end: number): string
   for (const name of names) if (equalsIgnoreCase(buf, start, end, name)) return name;
   return null;
 }
+
+// Short strings a peer sends again and again (its Host, User-Agent and
+// Content-Type values, its method and request-target) are found here by a
+// hash of their length and three bytes, and given again after a comparison
+// byte by byte, instead of a new string per request. A miss costs the
+// comparison and takes the slot. Server-wide and bounded (256 strings of at
+// most 64 bytes), so nothing of it is kept per connection.
+const SHARED_SLOTS = 256;
+const SHARED_MAX = 64;
+const shared: string[] = new Array<string>(SHARED_SLOTS).fill('');
+
+/** buf[start, end) as a latin1 string: the same string as `buf.toString('latin1', start, end)`, often one already made. */
+export function latin1Text(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 0) return '';
+  if (n > SHARED_MAX) return buf.toString('latin1', start, end);
+  const slot = (n * 31 + buf[start] * 17 + buf[start + (n >> 1)] * 7 + buf[end - 1]) & (SHARED_SLOTS - 1);
+  const known = shared[slot];
+  if (known.length === n) {
+    let i = 0;
+    while (i < n && known.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return known;
+  }
+  const text = buf.toString('latin1', start, end);
+  shared[slot] = text;
+  return text;
+}

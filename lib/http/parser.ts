@@ -20,7 +20,7 @@
 // and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
 // chunk data); parse-fail.ts is how all of them refuse input.
 
-import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank } from './chars.js';
+import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank, latin1Text } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
@@ -513,7 +513,7 @@ export class HttpParser {
       name = buf.toString('latin1', start, i);
       if ((kinds & 2) !== 0) name = name.toLowerCase();
     }
-    const value = ve > vs ? buf.toString('latin1', vs, ve) : '';
+    const value = latin1Text(buf, vs, ve);
     if (!inHead) {
       // Framing fields cannot frame a body already read; a peer that merges
       // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
