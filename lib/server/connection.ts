@@ -182,6 +182,9 @@ export class Connection {
   private readonly hooks: Hooks;
   /** Requests read on this connection so far. */
   private served = 0;
+  /** The peer's address and port, read from the socket at the first request (a getter and a call each, per request, otherwise); null before. */
+  private peerAddress: string | undefined | null = null;
+  private peerPort: number | undefined = undefined;
   /** host.precise() when the chunk being parsed came, and when the request being read began (-1 between requests). */
   private chunkAt = 0;
   private messageStart = -1;
@@ -382,7 +385,11 @@ export class Connection {
 
   private onHead(head: MessageHead): void {
     const host = this.host;
-    const request = new Request(head, this.socket.remoteAddress, this.socket.remotePort);
+    if (this.peerAddress === null) {
+      this.peerAddress = this.socket.remoteAddress;
+      this.peerPort = this.socket.remotePort;
+    }
+    const request = new Request(head, this.peerAddress, this.peerPort);
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
     this.number(slot);
     this.current = slot;
