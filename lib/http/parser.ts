@@ -25,6 +25,7 @@ import { fail, lineFail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
 import { Framing } from './framing.js';
+import { knownField, rememberField } from './known-fields.js';
 
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
@@ -482,6 +483,51 @@ export class HttpParser {
       fail('HPE_TOO_MANY_HEADERS', `more than ${this.maxHeaders} ${inHead ? 'header' : 'trailer'} fields`);
     }
     this.fieldCount++;
+    let name: string;
+    let value: string;
+    let vs: number;
+    let ve: number;
+    const seen = knownField(buf, start, end);
+    if (seen !== null) {
+      name = seen.name;
+      value = seen.value;
+      vs = start + seen.valueStart;
+      ve = start + seen.valueEnd;
+    } else {
+      ({ name, value, vs, ve } = this.newField(buf, start, end));
+      rememberField(buf, start, end, name, value, vs, ve);
+    }
+    if (!inHead) {
+      // Framing fields cannot frame a body already read; a peer that merges
+      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
+      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
+      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
+      if (this.trailers === NO_FIELDS) this.trailers = [];
+      this.trailers.push(name, value);
+      return;
+    }
+    this.headers.push(name, value);
+    switch (name) {
+      case 'content-length':
+        this.framing.contentLengthField(buf, vs, ve);
+        break;
+      case 'transfer-encoding':
+        this.framing.transferEncodingField(buf, vs, ve);
+        break;
+      case 'connection':
+        this.framing.connectionField(buf, vs, ve);
+        break;
+      case 'host':
+        if (this.isRequest) this.framing.hostField(buf, vs, ve);
+        break;
+      case 'expect':
+        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
+        break;
+    }
+  }
+
+  /** A field line not met before (knownField): its name and value checked byte by byte, then made. */
+  private newField(buf: Buffer, start: number, end: number): { name: string; value: string; vs: number; ve: number } {
     const c0 = buf[start];
     if (c0 === SP || c0 === HTAB) lineFail('HPE_OBS_FOLD', 'obsolete line folding', buf, start, end);
     let i = start;
@@ -514,33 +560,7 @@ export class HttpParser {
       if ((kinds & 2) !== 0) name = name.toLowerCase();
     }
     const value = latin1Text(buf, vs, ve);
-    if (!inHead) {
-      // Framing fields cannot frame a body already read; a peer that merges
-      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
-      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
-      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
-      if (this.trailers === NO_FIELDS) this.trailers = [];
-      this.trailers.push(name, value);
-      return;
-    }
-    this.headers.push(name, value);
-    switch (name) {
-      case 'content-length':
-        this.framing.contentLengthField(buf, vs, ve);
-        break;
-      case 'transfer-encoding':
-        this.framing.transferEncodingField(buf, vs, ve);
-        break;
-      case 'connection':
-        this.framing.connectionField(buf, vs, ve);
-        break;
-      case 'host':
-        if (this.isRequest) this.framing.hostField(buf, vs, ve);
-        break;
-      case 'expect':
-        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
-        break;
-    }
+    return { name, value, vs, ve };
   }
 
   /** The empty line after the fields: decide the framing (RFC 9112 §6.3), then hand the head out. */
