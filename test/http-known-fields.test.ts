@@ -16,7 +16,10 @@ function oracle(line: string): [string, string] | 'refused' {
   const colon = line.indexOf(':');
   if (colon <= 0) return 'refused';
   const name = line.slice(0, colon);
-  const value = line.slice(colon + 1).replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+  const value = line
+    .slice(colon + 1)
+    .replace(/^[ \t]+/, '')
+    .replace(/[ \t]+$/, '');
   if (!TOKEN.test(name) || !VALUE.test(value)) return 'refused';
   return [name.toLowerCase(), value];
 }
