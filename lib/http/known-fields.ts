@@ -1,14 +1,14 @@
 // Header field lines a peer sends again and again (`Host: 127.0.0.1:8080`,
-// `Content-Type: text/xml`), and request lines (`POST /RPC2 HTTP/1.1`),
-// remembered once the parser has accepted them:
+// `Content-Type: text/xml`), remembered once the parser has accepted them:
 // the same bytes again are the same field, already checked, with the same
 // name and value strings, so the parser compares the line once instead of
 // checking its name and value byte by byte and slicing them. Only lines the
 // parser accepted are remembered, so a line found here would have passed;
 // what depends on more than the line (the field count, framing, trailers,
 // the line limits) is still decided by the parser every time. Server-wide
-// and bounded (256 field lines and 64 request lines of at most 96 bytes):
-// nothing is kept per connection.
+// and bounded (256 lines of at most 96 bytes): nothing is kept per
+// connection. Request lines were remembered the same way and measured: no
+// gain in instructions, so they are parsed each time.
 
 /** A field line as the parser accepted it. */
 export interface KnownField {
@@ -23,19 +23,9 @@ export interface KnownField {
   readonly valueEnd: number;
 }
 
-/** A request line as the parser accepted it. */
-export interface KnownRequestLine {
-  readonly line: string;
-  readonly method: string;
-  readonly target: string;
-  readonly versionMinor: number;
-}
-
 const MAX_LINE = 96;
 const FIELD_BITS = 8;
-const REQUEST_LINE_BITS = 6;
 const fields: Array<KnownField | null> = new Array<KnownField | null>(1 << FIELD_BITS).fill(null);
-const requestLines: Array<KnownRequestLine | null> = new Array<KnownRequestLine | null>(1 << REQUEST_LINE_BITS).fill(null);
 
 /** Two slots per hash of the line's length and four of its bytes. */
 function slotOf(buf: Buffer, start: number, n: number, bits: number): number {
@@ -79,15 +69,4 @@ export function knownField(buf: Buffer, start: number, end: number): KnownField 
 export function rememberField(buf: Buffer, start: number, end: number, name: string, value: string, vs: number, ve: number): void {
   if (end - start > MAX_LINE) return;
   remember(fields, FIELD_BITS, buf, start, end, { line: buf.toString('latin1', start, end), name, value, valueStart: vs - start, valueEnd: ve - start });
-}
-
-/** The request line buf[start, end), if the parser accepted these very bytes before; null otherwise. */
-export function knownRequestLine(buf: Buffer, start: number, end: number): KnownRequestLine | null {
-  return find(requestLines, REQUEST_LINE_BITS, buf, start, end);
-}
-
-/** A request line the parser has just accepted, with what it read from it. */
-export function rememberRequestLine(buf: Buffer, start: number, end: number, method: string, target: string, versionMinor: number): void {
-  if (end - start > MAX_LINE) return;
-  remember(requestLines, REQUEST_LINE_BITS, buf, start, end, { line: buf.toString('latin1', start, end), method, target, versionMinor });
 }

@@ -7,7 +7,6 @@
 
 import { CR, SP, COLON, HASH, ASTERISK, SLASH, QUESTION, TCHAR, FIELD_CHAR, TARGET_CHAR, SCHEME_CHAR, HOST_CHAR, latin1Text } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
-import { knownRequestLine, rememberRequestLine } from './known-fields.js';
 
 /** What a start line says. Fields a line does not carry keep their reset values. */
 export interface StartLine {
@@ -93,13 +92,6 @@ export function methodPrefix(chunk: Buffer, from: number, to: number, lineLen: n
 
 /** method SP request-target SP HTTP-version (RFC 9112 §3), at buf[start, end). */
 export function parseRequestLine(line: StartLine, buf: Buffer, start: number, end: number): void {
-  const seen = knownRequestLine(buf, start, end);
-  if (seen !== null) {
-    line.method = seen.method;
-    line.target = seen.target;
-    line.versionMinor = seen.versionMinor;
-    return;
-  }
   let i = start;
   while (i < end && TCHAR[buf[i]] !== 0) i++;
   // As methodPrefix() decides before the line is complete: the method's first fault wins.
@@ -126,7 +118,6 @@ export function parseRequestLine(line: StartLine, buf: Buffer, start: number, en
     lineFail('HPE_INVALID_TARGET', `request-target not in a form ${method} takes`, buf, start, end);
   }
   line.target = latin1Text(buf, targetStart, targetEnd);
-  rememberRequestLine(buf, start, end, method, line.target, line.versionMinor);
 }
 
 /** HTTP-version SP 3DIGIT [ SP reason-phrase ] (RFC 9112 §4; a missing reason is tolerated), at buf[start, end). */
