@@ -100,3 +100,39 @@ t.test('equalsIgnoreCase compares a byte range with a lower-case literal, ASCII 
 t.test('isBlank is SP and HTAB only', async (t) => {
   t.same(range(0, 255).filter(isBlank), [0x09, 0x20]);
 });
+
+t.test('latin1Text gives the same string as toString latin1 for every range, whatever was met before', async (t) => {
+  // A fixed pseudo-random source (xorshift), so that a failure replays.
+  let seed = 0x9e3779b9;
+  const next = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  // Few distinct bytes, so that strings and their slots meet often.
+  const buf = Buffer.from(Array.from({ length: 4096 }, () => [0x41, 0x42, 0xe9, 0x20, 0x7f, 0x00][next() % 6]!));
+  let mismatches = 0;
+  for (let k = 0; k < 20000; k++) {
+    const start = next() % 4000;
+    const end = Math.min(buf.length, start + (next() % 80));
+    if (chars.latin1Text(buf, start, end) !== buf.toString('latin1', start, end)) mismatches++;
+  }
+  t.equal(mismatches, 0, 'no range differs');
+  // Same length, same first, middle and last bytes: the same slot, told apart by the bytes between.
+  const a = Buffer.from('aXbYc', 'latin1');
+  const b = Buffer.from('aZbWc', 'latin1');
+  for (let k = 0; k < 3; k++) {
+    t.equal(chars.latin1Text(a, 0, 5), 'aXbYc');
+    t.equal(chars.latin1Text(b, 0, 5), 'aZbWc');
+  }
+  // A string met before stays what it was when its bytes are reused for another.
+  const c = Buffer.from('text/xml', 'latin1');
+  const first = chars.latin1Text(c, 0, c.length);
+  c.write('text/xmL', 'latin1');
+  t.equal(first, 'text/xml');
+  t.equal(chars.latin1Text(c, 0, c.length), 'text/xmL');
+  t.equal(chars.latin1Text(c, 3, 3), '', 'an empty range');
+  const long = Buffer.from('x'.repeat(100) + '\u00ff', 'latin1');
+  t.equal(chars.latin1Text(long, 0, long.length), 'x'.repeat(100) + '\u00ff', 'longer than the shared strings');
+});

@@ -215,3 +215,25 @@ t.test('an exception from a callback propagates and fails the parser', async (t)
   t.throws(() => parser.execute(bin('GET / HTTP/1.1\r\nHost: a\r\n\r\n')), boom);
   t.throws(() => parser.execute(bin('GET / HTTP/1.1\r\nHost: a\r\n\r\n')), boom, 'and stays failed');
 });
+
+t.test('bytesAfterMessage tells onComplete how many bytes of the chunk follow its message, and is 0 otherwise', async (t) => {
+  const one = 'POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello';
+  const two = 'GET /2 HTTP/1.1\r\nHost: a\r\n\r\n';
+  const seen: number[] = [];
+  const parser: HttpParser = new HttpParser('request', {
+    onHead: () => void seen.push(-parser.bytesAfterMessage - 1),
+    onBody: () => undefined,
+    onComplete: () => void seen.push(parser.bytesAfterMessage),
+  });
+  parser.execute(Buffer.from(one + two + 'GET /3', 'latin1'));
+  // Each head sees -1 (0 bytes: the count is for onComplete only).
+  t.same(seen, [-1, two.length + 6, -1, 6], 'each message is followed by the rest of the chunk, a part of a third message at last');
+  seen.length = 0;
+  parser.execute(Buffer.from(' HTTP/1.1\r\nHost: a\r\n\r\n', 'latin1'));
+  t.same(seen, [-1, 0], 'the last message of a chunk is followed by nothing');
+  seen.length = 0;
+  parser.execute(Buffer.from(one.slice(0, 40), 'latin1'));
+  parser.execute(Buffer.from(one.slice(40) + two, 'latin1'));
+  t.same(seen, [-1, two.length, -1, 0], 'a message completed in a later chunk counts what follows in that chunk');
+  t.equal(parser.bytesAfterMessage, 0, 'and 0 between calls');
+});

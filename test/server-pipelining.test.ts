@@ -233,3 +233,39 @@ t.test('a client that half-closes while its response is still going out gets all
   });
   t.ok(got > big.length, `read ${got} bytes of a ${big.length}-byte body`);
 });
+
+t.test('the responses to the requests of one read leave in one write, and a lone response is written at once', async (t) => {
+  const { server, port } = await startServer({ handlers: [echoBody] });
+  t.teardown(() => server.close());
+  const sides = new ServerSides(server);
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  const side = await sides.of(c.socket);
+  // Counted on the server's socket: each _write or _writev is one write to the handle.
+  let writes = 0;
+  const socket = side.socket as net.Socket & { _write: (...args: unknown[]) => void; _writev?: (...args: unknown[]) => void };
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  socket._write = (...args: unknown[]) => {
+    writes++;
+    write(...args);
+  };
+  if (writev !== undefined) {
+    socket._writev = (...args: unknown[]) => {
+      writes++;
+      writev(...args);
+    };
+  }
+  c.write(post('/echo', 'alone'));
+  await c.responsesCount(1);
+  t.equal(writes, 1, 'one request, one write');
+  const readsBefore = side.reads;
+  c.write(Array.from({ length: 6 }, (_, i) => post('/echo', `batch ${i}`)).join(''));
+  await c.responsesCount(7);
+  t.same(
+    c.responses.map((r) => r.text()),
+    ['alone', ...Array.from({ length: 6 }, (_, i) => `batch ${i}`)],
+  );
+  // Loopback usually brings the six in one read; however they came, no read gave more than one write.
+  t.ok(writes - 1 <= side.reads - readsBefore, `${writes - 1} writes for ${side.reads - readsBefore} reads`);
+});

@@ -103,3 +103,39 @@ export function commonFieldName(buf: Buffer, start: number, end: number): string
   for (const name of names) if (equalsIgnoreCase(buf, start, end, name)) return name;
   return null;
 }
+
+// Short strings a peer sends again and again (its Host, User-Agent and
+// Content-Type values, its method and request-target) are found here by a
+// hash of their length and three bytes, and given again after a comparison
+// byte by byte, instead of a new string per request. Two slots per hash, the
+// newer string first, so that two strings of one hash do not evict each
+// other. A miss costs the comparisons and takes the first slot. Server-wide
+// and bounded (512 strings of at most 64 bytes): nothing is kept per
+// connection.
+const SHARED_BITS = 9;
+const SHARED_MAX = 64;
+const shared: string[] = new Array<string>(1 << SHARED_BITS).fill('');
+
+/** buf[start, end) as a latin1 string: the same string as `buf.toString('latin1', start, end)`, often one already made. */
+export function latin1Text(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 0) return '';
+  if (n > SHARED_MAX) return buf.toString('latin1', start, end);
+  const key = n ^ (buf[start] << 8) ^ (buf[start + (n >> 1)] << 16) ^ (buf[end - 1] << 24);
+  const slot = (Math.imul(key, 0x9e3779b1) >>> (32 - SHARED_BITS)) & ~1;
+  const first = shared[slot];
+  if (sameText(first, buf, start, n)) return first;
+  const second = shared[slot + 1];
+  if (sameText(second, buf, start, n)) return second;
+  const text = buf.toString('latin1', start, end);
+  shared[slot + 1] = first;
+  shared[slot] = text;
+  return text;
+}
+
+function sameText(text: string, buf: Buffer, start: number, n: number): boolean {
+  if (text.length !== n) return false;
+  let i = 0;
+  while (i < n && text.charCodeAt(i) === buf[start + i]) i++;
+  return i === n;
+}

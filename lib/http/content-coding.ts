@@ -18,6 +18,10 @@ type Coding = 'identity' | 'gzip';
  * gzip, or null for anything we cannot decode (a list of codings, deflate, br).
  */
 export function bodyCoding(headers: readonly string[]): Coding | null {
+  // Most bodies carry no Content-Encoding at all: said without building its token list.
+  let i = 0;
+  while (i < headers.length && headers[i] !== 'content-encoding') i += 2;
+  if (i >= headers.length) return 'identity';
   const codings = getTokens(headers, 'content-encoding').filter((c) => c !== 'identity');
   if (codings.length === 0) return 'identity';
   if (codings.length === 1 && (codings[0] === 'gzip' || codings[0] === 'x-gzip')) return 'gzip';

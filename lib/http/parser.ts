@@ -20,11 +20,12 @@
 // and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
 // chunk data); parse-fail.ts is how all of them refuse input.
 
-import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank } from './chars.js';
+import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank, latin1Text } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
 import { Framing } from './framing.js';
+import { knownField, rememberField } from './known-fields.js';
 
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
@@ -152,6 +153,7 @@ export class HttpParser {
   private bodyBytes = 0;
   private trailerBytes = 0;
   private trailers: string[] = NO_FIELDS;
+  private unparsed = 0;
 
   constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
     if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
@@ -182,6 +184,14 @@ export class HttpParser {
    */
   get bytesScanned(): number {
     return this.scanned;
+  }
+
+  /**
+   * In onComplete: bytes of the chunk being executed that follow the message
+   * (the start of pipelined requests); 0 otherwise.
+   */
+  get bytesAfterMessage(): number {
+    return this.unparsed;
   }
 
   /** Bytes of the current message's head read so far (the whole head once onHead has been called). */
@@ -340,7 +350,9 @@ export class HttpParser {
           break;
 
         case S_DONE:
+          this.unparsed = len - pos;
           this.complete();
+          this.unparsed = 0;
           if (this.paused) return pos;
           break;
 
@@ -471,6 +483,51 @@ export class HttpParser {
       fail('HPE_TOO_MANY_HEADERS', `more than ${this.maxHeaders} ${inHead ? 'header' : 'trailer'} fields`);
     }
     this.fieldCount++;
+    let name: string;
+    let value: string;
+    let vs: number;
+    let ve: number;
+    const seen = knownField(buf, start, end);
+    if (seen !== null) {
+      name = seen.name;
+      value = seen.value;
+      vs = start + seen.valueStart;
+      ve = start + seen.valueEnd;
+    } else {
+      ({ name, value, vs, ve } = this.newField(buf, start, end));
+      rememberField(buf, start, end, name, value, vs, ve);
+    }
+    if (!inHead) {
+      // Framing fields cannot frame a body already read; a peer that merges
+      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
+      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
+      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
+      if (this.trailers === NO_FIELDS) this.trailers = [];
+      this.trailers.push(name, value);
+      return;
+    }
+    this.headers.push(name, value);
+    switch (name) {
+      case 'content-length':
+        this.framing.contentLengthField(buf, vs, ve);
+        break;
+      case 'transfer-encoding':
+        this.framing.transferEncodingField(buf, vs, ve);
+        break;
+      case 'connection':
+        this.framing.connectionField(buf, vs, ve);
+        break;
+      case 'host':
+        if (this.isRequest) this.framing.hostField(buf, vs, ve);
+        break;
+      case 'expect':
+        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
+        break;
+    }
+  }
+
+  /** A field line not met before (knownField): its name and value checked byte by byte, then made. */
+  private newField(buf: Buffer, start: number, end: number): { name: string; value: string; vs: number; ve: number } {
     const c0 = buf[start];
     if (c0 === SP || c0 === HTAB) lineFail('HPE_OBS_FOLD', 'obsolete line folding', buf, start, end);
     let i = start;
@@ -502,34 +559,8 @@ export class HttpParser {
       name = buf.toString('latin1', start, i);
       if ((kinds & 2) !== 0) name = name.toLowerCase();
     }
-    const value = ve > vs ? buf.toString('latin1', vs, ve) : '';
-    if (!inHead) {
-      // Framing fields cannot frame a body already read; a peer that merges
-      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
-      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
-      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
-      if (this.trailers === NO_FIELDS) this.trailers = [];
-      this.trailers.push(name, value);
-      return;
-    }
-    this.headers.push(name, value);
-    switch (name) {
-      case 'content-length':
-        this.framing.contentLengthField(buf, vs, ve);
-        break;
-      case 'transfer-encoding':
-        this.framing.transferEncodingField(buf, vs, ve);
-        break;
-      case 'connection':
-        this.framing.connectionField(buf, vs, ve);
-        break;
-      case 'host':
-        if (this.isRequest) this.framing.hostField(buf, vs, ve);
-        break;
-      case 'expect':
-        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
-        break;
-    }
+    const value = latin1Text(buf, vs, ve);
+    return { name, value, vs, ve };
   }
 
   /** The empty line after the fields: decide the framing (RFC 9112 §6.3), then hand the head out. */

@@ -53,15 +53,19 @@ export function statusText(status: number): string {
 }
 
 // RFC 9110 §6.6.1: an origin server with a clock sends Date. Formatting it
-// costs more than the rest of the head, so it is cached for its second.
+// costs more than the rest of the head, so it is cached for its second, and
+// an unref'd timer at the next second's start forgets it (as Node's http
+// does): a response reads no clock. A loop blocked past that second sends
+// the one before, which a client cannot tell from a slow network.
 let cachedDate = '';
-let cachedDateSecond = -1;
+function forgetDate(): void {
+  cachedDate = '';
+}
 function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedDateSecond) {
-    cachedDateSecond = second;
+  if (cachedDate === '') {
+    const now = Date.now();
     cachedDate = new Date(now).toUTCString();
+    setTimeout(forgetDate, 1000 - (now % 1000)).unref();
   }
   return cachedDate;
 }

@@ -5,7 +5,7 @@
 // StartLine the parser owns and reuses, so a message costs no object here;
 // methodPrefix() reads a request line's first bytes as they arrive.
 
-import { CR, SP, COLON, HASH, ASTERISK, SLASH, QUESTION, TCHAR, FIELD_CHAR, TARGET_CHAR, SCHEME_CHAR, HOST_CHAR } from './chars.js';
+import { CR, SP, COLON, HASH, ASTERISK, SLASH, QUESTION, TCHAR, FIELD_CHAR, TARGET_CHAR, SCHEME_CHAR, HOST_CHAR, latin1Text } from './chars.js';
 import { fail, lineFail } from './parse-fail.js';
 
 /** What a start line says. Fields a line does not carry keep their reset values. */
@@ -112,12 +112,12 @@ export function parseRequestLine(line: StartLine, buf: Buffer, start: number, en
     lineFail('HPE_INVALID_VERSION', 'missing or invalid HTTP version', buf, start, end);
   }
   line.versionMinor = lineVersion(buf, lastSp + 1, start, end);
-  const method = buf.toString('latin1', start, i);
+  const method = latin1Text(buf, start, i);
   line.method = method;
   if (!targetFormFits(method, buf, targetStart, targetEnd)) {
     lineFail('HPE_INVALID_TARGET', `request-target not in a form ${method} takes`, buf, start, end);
   }
-  line.target = buf.toString('latin1', targetStart, targetEnd);
+  line.target = latin1Text(buf, targetStart, targetEnd);
 }
 
 /** HTTP-version SP 3DIGIT [ SP reason-phrase ] (RFC 9112 §4; a missing reason is tolerated), at buf[start, end). */

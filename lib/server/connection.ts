@@ -168,6 +168,12 @@ export class Connection {
   private readonly holding: Holding;
   /** As last reported to the host (ConnectionHost.evictable). */
   private evictable = false;
+  /** `served` when evictable was last reported: a connection that has served a request since goes to the back again. */
+  private evictableServed = 0;
+  /** feed() calls under way (it may nest): flush() leaves the deadline to the feed, which settles it once per read. */
+  private feeding = 0;
+  /** The socket is corked until the outermost feed() ends: the read holds pipelined requests, whose responses leave in one write. */
+  private corked = false;
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
@@ -176,6 +182,9 @@ export class Connection {
   private readonly hooks: Hooks;
   /** Requests read on this connection so far. */
   private served = 0;
+  /** The peer's address and port, read from the socket at the first request (a getter and a call each, per request, otherwise); null before. */
+  private peerAddress: string | undefined | null = null;
+  private peerPort: number | undefined = undefined;
   /** host.precise() when the chunk being parsed came, and when the request being read began (-1 between requests). */
   private chunkAt = 0;
   private messageStart = -1;
@@ -345,7 +354,7 @@ export class Connection {
   private feed(chunk: Buffer): void {
     const socket = this.socket;
     if (this.host.record !== null) this.chunkAt = this.host.precise();
-    socket.cork();
+    this.feeding++;
     try {
       const used = this.parser.execute(chunk);
       this.pending = used < chunk.length && !this.stopped ? chunk.subarray(used) : null;
@@ -363,7 +372,10 @@ export class Connection {
         this.fail(500, 'internal error');
       }
     } finally {
-      socket.uncork();
+      if (--this.feeding === 0 && this.corked) {
+        this.corked = false;
+        socket.uncork();
+      }
     }
     // A request left partly read began in this chunk (or earlier, if already set).
     if (this.messageStart < 0 && !this.parser.idle && this.host.record !== null) this.messageStart = this.chunkAt;
@@ -373,7 +385,11 @@ export class Connection {
 
   private onHead(head: MessageHead): void {
     const host = this.host;
-    const request = new Request(head, this.socket.remoteAddress, this.socket.remotePort);
+    if (this.peerAddress === null) {
+      this.peerAddress = this.socket.remoteAddress;
+      this.peerPort = this.socket.remotePort;
+    }
+    const request = new Request(head, this.peerAddress, this.peerPort);
     const slot = new Slot(request, head.keepAlive, head.method === 'HEAD');
     this.number(slot);
     this.current = slot;
@@ -443,6 +459,13 @@ export class Connection {
   private onComplete(): void {
     const slot = this.current;
     if (slot === null) return;
+    // More requests follow in this read: their responses are gathered and
+    // leave together when the read is done. A lone request's response is not
+    // corked, which would only add a trip through the socket's buffer.
+    if (!this.corked && this.feeding > 0 && this.parser.bytesAfterMessage > 0) {
+      this.corked = true;
+      this.socket.cork();
+    }
     this.current = null;
     this.requestStart = -1;
     this.messageStart = -1;
@@ -486,7 +509,9 @@ export class Connection {
   private flush(): void {
     const socket = this.socket;
     if (this.ended || this.destroyed) return;
-    socket.cork();
+    // Several responses may be ready (handlers settled out of order): one write for all.
+    const batch = this.queue.length > 1;
+    if (batch) socket.cork();
     try {
       while (this.queue.length > 0) {
         const slot = this.queue[0]!;
@@ -506,13 +531,14 @@ export class Connection {
         }
       }
     } finally {
-      socket.uncork();
+      if (batch) socket.uncork();
       this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
     this.checkBudget();
-    this.updateDeadline(this.clock.now());
+    // Within a read, the feed settles the deadline once all of it is parsed and answered.
+    if (this.feeding === 0) this.updateDeadline(this.clock.now());
   }
 
   private onDrain(): void {
@@ -521,8 +547,8 @@ export class Connection {
   }
 
   /**
-   * Writes one response (flush() corks, so head and body leave in one
-   * write); returns whether the connection stays open.
+   * Writes one response, head and body in one write; returns whether the
+   * connection stays open.
    */
   private write(slot: Slot, response: Response): boolean {
     const keepAlive = this.decideKeepAlive(slot, response);
@@ -556,11 +582,13 @@ export class Connection {
       socket.write(bytes, this.written);
     } else {
       // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
+      socket.cork();
       socket.write(head, 'latin1', this.written);
       if (withBody) {
         if (typeof body === 'string') socket.write(body, 'utf8', this.written);
         else socket.write(body, this.written);
       }
+      socket.uncork();
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     const bytesOut = head.length + (withBody ? length : 0);
@@ -765,8 +793,9 @@ export class Connection {
     // Waiting for a request with nothing owed: the connection could give way to a newcomer.
     const phase = this.phase;
     const evictable = phase === Phase.Idle || (phase === Phase.Head && this.queue.length <= 1 && this.socket.writableLength === 0);
-    if (evictable !== this.evictable) {
+    if (evictable !== this.evictable || (evictable && this.evictableServed !== this.served)) {
       this.evictable = evictable;
+      this.evictableServed = this.served;
       this.host.evictable(this, evictable);
     }
   }
@@ -780,8 +809,15 @@ export class Connection {
   private onWritten(): void {
     this.holding.setSocketBytes(this.socket.writableLength);
     this.checkBudget();
-    if (this.phase === Phase.Send) this.armSend(this.clock.now());
-    if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
+    // Only Send waits on the socket's bytes, and a head being read becomes
+    // evictable once they are gone; any other phase stays as it is.
+    const phase = this.phase;
+    if (phase === Phase.Send) {
+      if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
+      else this.armSend(this.clock.now());
+    } else if (phase === Phase.Head && !this.evictable && this.socket.writableLength === 0) {
+      this.updateDeadline(this.clock.now());
+    }
   }
 
   /** Called by the server's sweep once `deadline` has passed. */

@@ -40,9 +40,16 @@ export class Request {
     this.headers = head.headers;
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
-    const [path, query] = splitTarget(head.target);
-    this.path = path;
-    this.query = query;
+    const target = head.target;
+    // The common target, `/path` alone, is its own path: no split, no array.
+    if (target.charCodeAt(0) === 47 /* / */ && target.indexOf('?') < 0 && target.indexOf('#') < 0) {
+      this.path = target;
+      this.query = '';
+    } else {
+      const [path, query] = splitTarget(target);
+      this.path = path;
+      this.query = query;
+    }
   }
 
   /** True once the client has gone (or will read nothing more) before its response was written. */
