@@ -38,7 +38,7 @@ import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
-import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
+import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
 const WRITING = 0; // handed to socket.write, not known to be flushed
@@ -76,7 +76,8 @@ export class Exchange implements SendProgress {
   constructor(
     private readonly conn: ClientConnection,
     readonly url: string,
-    readonly signal: AbortSignal,
+    /** The call's cancellation (the call itself, or an AbortSignal). */
+    readonly signal: AbortWatch,
     readonly deadline: Deadline | null,
     readonly settle: Settle,
   ) {}
@@ -110,7 +111,7 @@ export interface ConnectionOptions {
 
 export interface ConnectOptions {
   /** Abandons the connect. */
-  signal: AbortSignal;
+  signal: AbortWatch;
   /** ms; 0: no limit. */
   timeout: number;
   /** For the CONNECT_TIMEOUT error. */
@@ -256,7 +257,7 @@ export class ClientConnection {
         onOuterAbort();
         return;
       }
-      signal.addEventListener('abort', onOuterAbort, { once: true });
+      signal.addEventListener('abort', onOuterAbort);
       this.#arm();
       // A connect step that throws at once rejects the same way.
       new Promise<net.Socket>((res) => res(open(controller.signal))).then(
@@ -297,7 +298,7 @@ export class ClientConnection {
    * `settle` gets its response or its failure, once; `deadline`, if any, is
    * kept by the connection's timer.
    */
-  send(url: string, bytes: Buffer, signal: AbortSignal, deadline: Deadline | null, settle: Settle): Exchange {
+  send(url: string, bytes: Buffer, signal: AbortWatch, deadline: Deadline | null, settle: Settle): Exchange {
     const exchange = new Exchange(this, url, signal, deadline, settle);
     const socket = this.#socket!;
     this.#inFlight.push(exchange);
@@ -365,13 +366,13 @@ export class ClientConnection {
     const writable = await this.whenWritable();
     const deadline = call.deadline;
     if (deadline !== null && deadline.at <= this.#clock.now()) deadline.expire();
-    if (req.signal.aborted) throw req.signal.reason;
+    if (call.aborted) throw call.reason;
     if (!writable) {
       this.destroy();
       throw notSent(req.url, 'closed');
     }
     return new Promise<IncomingResponse>((resolve, reject) => {
-      call.progress = this.send(req.url, bytes, req.signal, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
+      call.progress = this.send(req.url, bytes, call, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
     });
   }
 

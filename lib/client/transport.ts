@@ -41,6 +41,7 @@ import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type Pipel
 import { Pool, type PoolStats } from './pool.js';
 import {
   RequestBuffer,
+  type AbortWatch,
   type Carrier,
   type CallHandle,
   type Deadline,
@@ -237,17 +238,28 @@ export class Transport {
     const url = endpoint.origin + path;
     const call = new Call(url, timeout, options.signal, this.clock);
     try {
-      if (call.signal.aborted) throw call.signal.reason;
+      if (call.aborted) throw call.reason;
       // Without gzip, nothing is awaited before the carrier: a Pipeline connects in the caller's turn,
       // not once every other call of a batch has been prepared.
       let prepared = this.prepareBody(body);
       if (prepared instanceof Promise) {
         prepared = await prepared;
         call.checkDeadline(); // a gzip that took longer than the timeout
-        if (call.signal.aborted) throw call.signal.reason;
+        if (call.aborted) throw call.reason;
       }
       const { bytes, contentEncoding } = prepared;
-      const req: OutgoingRequest = { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
+      const req: OutgoingRequest = {
+        endpoint,
+        path,
+        url,
+        body: bytes,
+        contentEncoding,
+        headers,
+        // Built when a step reads it (an own property: `{ ...req }` copies it).
+        get signal() {
+          return call.signal;
+        },
+      };
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
       return await this.parseResponse(response, req);
@@ -261,7 +273,12 @@ export class Transport {
    * connect timeout and `deadline` (the waiting call's, if any). Rejects
    * with what the connect failed with; `connectError` says it as a call does.
    */
-  async #openConnection(req: OutgoingRequest, options: PipelineConnectionOptions, deadline: Deadline | null): Promise<ClientConnection> {
+  async #openConnection(
+    req: OutgoingRequest,
+    options: PipelineConnectionOptions,
+    deadline: Deadline | null,
+    watch: AbortWatch = req.signal,
+  ): Promise<ClientConnection> {
     const conn = new ClientConnection(req.endpoint.key, {
       depth: options.depth ?? 1,
       waitForKeepAlive: options.waitForKeepAlive ?? false,
@@ -271,7 +288,7 @@ export class Transport {
       onClose: options.onClose,
     });
     await conn.connect((signal) => this.connect({ ...req, signal }), {
-      signal: req.signal,
+      signal: watch,
       timeout: this.connectTimeout,
       url: req.url,
       deadline,
@@ -340,11 +357,12 @@ export class Transport {
    */
   protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
     const deadline = call?.deadline ?? null;
-    const pooled = await this.#pool.acquire(req.endpoint.key, req.signal, deadline);
+    const watch = call ?? req.signal;
+    const pooled = await this.#pool.acquire(req.endpoint.key, watch, deadline);
     if (pooled !== null) return pooled;
     let conn: ClientConnection;
     try {
-      conn = await this.#openConnection(req, {}, deadline);
+      conn = await this.#openConnection(req, {}, deadline, watch);
     } catch (err) {
       this.#pool.unreserve(req.endpoint.key);
       throw connectError(req, err);
