@@ -362,14 +362,19 @@ export class ClientConnection {
    * settles, or with CONNECTION_LOST (`requestSent: false`) when the
    * connection closed before the request could be written.
    */
-  async request(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse> {
-    const writable = await this.whenWritable();
+  request(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse> {
+    // Writable now (the pooled carrier has just waited for that): no promise and no turn spent on it.
+    if (this.canWrite()) return this.#request(req, bytes, call, true);
+    return this.whenWritable().then((writable) => this.#request(req, bytes, call, writable));
+  }
+
+  #request(req: OutgoingRequest, bytes: Buffer, call: CallHandle, writable: boolean): Promise<IncomingResponse> {
     const deadline = call.deadline;
     if (deadline !== null && deadline.at <= this.#clock.now()) deadline.expire();
-    if (call.aborted) throw call.reason;
+    if (call.aborted) return Promise.reject(call.reason as Error);
     if (!writable) {
       this.destroy();
-      throw notSent(req.url, 'closed');
+      return Promise.reject(notSent(req.url, 'closed'));
     }
     return new Promise<IncomingResponse>((resolve, reject) => {
       call.progress = this.send(req.url, bytes, call, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));

@@ -82,6 +82,18 @@ export class Pool {
     });
   }
 
+  /** What acquire() resolves to when a parked connection is ready, now; null when it would wait or open one. */
+  takeIdle(key: string, signal: AbortWatch): ClientConnection | null {
+    if (signal.aborted) return null;
+    const entry = this.hosts.get(key);
+    if (entry === undefined) return null;
+    while (entry.idle.length > 0) {
+      const conn = entry.idle.pop()!;
+      if (conn.take()) return conn;
+    }
+    return null;
+  }
+
   /** A connection opened in a slot acquire() reserved: tracked until its socket closes. */
   adopt(conn: ClientConnection): void {
     conn.generation = this.generation;

@@ -146,6 +146,11 @@ export class Transport {
   readonly #pipelineHost: PipelineHost;
   /** No request-building step is overridden: encodeRequest may take its short way. */
   readonly #plainSteps: boolean;
+  /** Neither parseResponse nor decodeContent is overridden: #send may decode a plain 200 itself. */
+  readonly #plainParse: boolean;
+  /** getConnection is not overridden: the pooled carrier may take an idle connection itself. */
+  readonly #plainConnection: boolean;
+  readonly #decodeOptions: { readonly maxDepth: number; readonly wrapDoubles: boolean };
   /** The start of a request's head, up to Content-Length, by endpoint, then path (see #encodePlain): no key is built per call. */
   readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
   /** Endpoints parsed from request()'s host strings (see #endpoint). */
@@ -175,6 +180,9 @@ export class Transport {
       this.requestHeaders === proto.requestHeaders &&
       this.sendHeaders === proto.sendHeaders &&
       this.sendContent === proto.sendContent;
+    this.#plainParse = this.parseResponse === proto.parseResponse && this.decodeContent === proto.decodeContent;
+    this.#plainConnection = this.getConnection === proto.getConnection;
+    this.#decodeOptions = Object.freeze({ maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
       idleTimeout: this.#pool.idleTimeout,
@@ -197,8 +205,15 @@ export class Transport {
    * `ProtocolError` (not 200), `ResponseError` (not XML-RPC) or
    * `TransportError` (connect, lost, timeout, aborted).
    */
-  async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.#send(this.#endpoint(host), path, body, options, this.#pooled);
+  request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
+    let endpoint: Endpoint;
+    try {
+      endpoint = this.#endpoint(host);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // #send's promise itself: an async wrapper would cost a promise and three turns a call.
+    return this.#send(endpoint, path, body, options, this.#pooled);
   }
 
   /** parseHost, kept: a ServerProxy calls with the same host string every time. */
@@ -233,7 +248,7 @@ export class Transport {
    */
   async #send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue> {
     checkPath(path);
-    const headers = checkHeaders(options.headers ?? {});
+    const headers = options.headers === undefined ? NO_HEADERS : checkHeaders(options.headers);
     const timeout = options.timeout === undefined ? this.timeout : timeoutMs('timeout', options.timeout);
     const url = endpoint.origin + path;
     const call = new Call(url, timeout, options.signal, this.clock);
@@ -262,6 +277,8 @@ export class Transport {
       };
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
+      // parseResponse's own work, without its two promises, when neither step is overridden.
+      if (this.#plainParse && response.status === 200 && !hasField(response.headers, 'content-encoding')) return this.#decode(response.body, req);
       return await this.parseResponse(response, req);
     } finally {
       call.dispose();
@@ -299,9 +316,15 @@ export class Transport {
   /** The pooled carrier: one exchange at a time on a keep-alive connection. */
   readonly #pooled: Carrier = {
     carry: async (req, bytes, call) => {
-      let conn = await this.getConnection(req, call);
+      // getConnection's own work when it is not overridden: an idle connection taken in this turn, else
+      // the pool's wait awaited here (no async step around it), else a new connection.
+      let conn = this.#plainConnection
+        ? (this.#pool.takeIdle(req.endpoint.key, call) ??
+          (await this.#pool.acquire(req.endpoint.key, call, call.deadline)) ??
+          (await this.#newConnection(req, call)))
+        : await this.getConnection(req, call);
       // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
-      while (conn.exchanges > 0 && !(await conn.whenWritable())) {
+      while (conn.exchanges > 0 && !conn.canWrite() && !(await conn.whenWritable())) {
         this.#pool.release(conn, false);
         conn = await this.getConnection(req, call);
       }
@@ -356,13 +379,15 @@ export class Transport {
    * super): its deadline times the wait and the connect.
    */
   protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
-    const deadline = call?.deadline ?? null;
-    const watch = call ?? req.signal;
-    const pooled = await this.#pool.acquire(req.endpoint.key, watch, deadline);
-    if (pooled !== null) return pooled;
+    const pooled = await this.#pool.acquire(req.endpoint.key, call ?? req.signal, call?.deadline ?? null);
+    return pooled ?? (await this.#newConnection(req, call));
+  }
+
+  /** A new connection in the slot the pool reserved for `req` (acquire() gave null). */
+  async #newConnection(req: OutgoingRequest, call: CallHandle | undefined): Promise<ClientConnection> {
     let conn: ClientConnection;
     try {
-      conn = await this.#openConnection(req, {}, deadline, watch);
+      conn = await this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal);
     } catch (err) {
       this.#pool.unreserve(req.endpoint.key);
       throw connectError(req, err);
@@ -515,9 +540,13 @@ export class Transport {
       }
       throw new ProtocolError(req.url, response.status, response.reason, response.headers, start.toString('utf8'));
     }
-    const body = await this.decodeContent(response, req);
+    return this.#decode(await this.decodeContent(response, req), req);
+  }
+
+  /** The XML-RPC response in `body`: its value, the server's Fault thrown, or a ResponseError. */
+  #decode(body: Buffer, req: OutgoingRequest): XmlRpcValue {
     try {
-      return parseMethodResponse(body, { maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
+      return parseMethodResponse(body, this.#decodeOptions);
     } catch (err) {
       if (err instanceof DecodeError) {
         throw new ResponseError(req.url, `not an XML-RPC response: ${err.message}`, { cause: err });
@@ -572,6 +601,15 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
     copy[name] = value;
   }
   return copy;
+}
+
+/** The headers of a call that gives none. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Whether a field named `name` (lower case) is in a parser's flat [name, value, ...] list. */
+function hasField(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
 }
 
 function isEmpty(record: Readonly<Record<string, string>>): boolean {
