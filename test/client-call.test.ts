@@ -6,6 +6,8 @@
 import t from 'tap';
 import { Call } from '../lib/client/call.js';
 import { TransportError, TransportErrorCode } from '../lib/errors.js';
+import { Transport, type OutgoingRequest, type RequestWriter } from '../lib/client/transport.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
 import { ManualClock } from './support.js';
 
 const URL = 'http://127.0.0.1:1/RPC2';
@@ -67,4 +69,19 @@ t.test('a call already aborted by its caller is aborted from the start; dispose(
   other.dispose();
   user.abort();
   t.equal(other.aborted, false);
+});
+
+t.test("a subclass's step gets a request whose signal is an own property: `{ ...req }` keeps it", async (t) => {
+  const seen: unknown[] = [];
+  const stop = new Error('stop here');
+  class Spreading extends Transport {
+    protected override sendRequest(_writer: RequestWriter, req: OutgoingRequest): void {
+      const copy = { ...req, path: '/other' };
+      seen.push(copy.signal instanceof AbortSignal, copy.signal.aborted);
+      throw stop;
+    }
+  }
+  const err = await new Spreading().request('127.0.0.1:1', '/RPC2', dumps([1], 'x')).catch((e: unknown) => e);
+  t.equal(err, stop, 'no connection was attempted');
+  t.same(seen, [true, false]);
 });
