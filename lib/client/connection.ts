@@ -38,6 +38,7 @@ import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
+import { startQuietTurn } from './quiet-turn.js';
 import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
@@ -61,34 +62,6 @@ const EMPTY = Buffer.alloc(0);
 
 /** Bytes of requests written together in one batch, at most (a larger request goes alone). */
 export const BATCH_BYTES = 16 * 1024;
-
-// The quiet turns of all connections, started in one turn of the event loop, share their two
-// setImmediate hops: the same wait as a pair of hops per connection, without an Immediate, two
-// closures and a context per call. A turn started after the first hop ran waits for a pair of its own.
-let quietFirstHop: (() => void)[] = [];
-
-function startQuietTurn(passed: () => void): void {
-  if (quietFirstHop.push(passed) === 1) setImmediate(quietHop);
-}
-
-function quietHop(): void {
-  const batch = quietFirstHop;
-  quietFirstHop = [];
-  setImmediate(quietTurnsPassed, batch);
-}
-
-function quietTurnsPassed(batch: (() => void)[]): void {
-  for (const passed of batch) {
-    try {
-      passed();
-    } catch (err) {
-      // Thrown where an Immediate of its own would have thrown it; the other connections still go on.
-      process.nextTick(() => {
-        throw err;
-      });
-    }
-  }
-}
 
 /** Thrown from the parser's onHead: a response when no request is outstanding. */
 const STRAY = new Error('a response to no request');

@@ -33,7 +33,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { Call } from './call.js';
+import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
 import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
@@ -598,32 +598,6 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
     copy[name] = value;
   }
   return copy;
-}
-
-/**
- * A call's request when only the transport's own steps see it: `signal` is
- * a getter on the prototype, so the AbortSignal is built only if read (an
- * object literal with a getter would cost a hidden class per call: 0.7 µs,
- * and garbage that outlives the scavenges).
- */
-class LazyRequest implements OutgoingRequest {
-  readonly #call: Call;
-
-  constructor(
-    readonly endpoint: Endpoint,
-    readonly path: string,
-    readonly url: string,
-    readonly body: Buffer,
-    readonly contentEncoding: 'gzip' | null,
-    readonly headers: Readonly<Record<string, string>>,
-    call: Call,
-  ) {
-    this.#call = call;
-  }
-
-  get signal(): AbortSignal {
-    return this.#call.signal;
-  }
 }
 
 /** The headers of a call that gives none. */
