@@ -4,7 +4,8 @@
 
 import type { Clock } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
-import type { CallHandle, Deadline, SendProgress } from './request.js';
+import type { Endpoint } from './endpoint.js';
+import type { CallHandle, Deadline, OutgoingRequest, SendProgress } from './request.js';
 
 /**
  * One call's deadline and cancellation: one listener on the caller's
@@ -12,11 +13,19 @@ import type { CallHandle, Deadline, SendProgress } from './request.js';
  * in (the pool's waiters for its host, a Pipeline's queue), then by the
  * connection carrying it. A Pipeline that holds the call back behind other
  * calls keeps it in no timer meanwhile, and postpones it by that time. Either
- * aborts the call's own signal with the TransportError to report; every step
- * listens to that signal. dispose() removes the listener on every outcome.
+ * aborts the call with the TransportError to report. The client's own code
+ * listens to the call itself (AbortWatch: a list of at most a few
+ * listeners); the AbortSignal the steps see as `req.signal` is built only
+ * when one reads it, aborted with the call. dispose() removes the listener on
+ * the caller's signal on every outcome.
  */
 export class Call implements CallHandle, Deadline {
-  private readonly controller = new AbortController();
+  #controller: AbortController | null = null;
+  #aborted = false;
+  #reason: unknown = undefined;
+  /** The first listener, then the others (a call has one or two at a time). */
+  #listener: (() => void) | null = null;
+  #more: (() => void)[] | null = null;
   /** The clock time the call times out at (Infinity: no timeout); later by the time a Pipeline held it back. */
   #at: number;
   /** How far the request got, once it is on a connection. */
@@ -38,8 +47,37 @@ export class Call implements CallHandle, Deadline {
     }
   }
 
+  /** The call's AbortSignal, built on first read (aborted at once if the call is). */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Calls `listener` once when the call aborts (not if it has already, as an AbortSignal does). */
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#aborted) return;
+    if (this.#listener === null) this.#listener = listener;
+    else (this.#more ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#listener === listener) {
+      this.#listener = this.#more === null || this.#more.length === 0 ? null : this.#more.shift()!;
+      return;
+    }
+    const i = this.#more?.indexOf(listener) ?? -1;
+    if (i !== -1) this.#more!.splice(i, 1);
   }
 
   get at(): number {
@@ -82,6 +120,45 @@ export class Call implements CallHandle, Deadline {
 
   private abort(err: TransportError): void {
     this.dispose();
-    if (!this.controller.signal.aborted) this.controller.abort(err);
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = err;
+    // The client's listeners, in the order they were added, then the signal's (a step's). As on an
+    // EventTarget, one removed by an earlier one is not called.
+    const listeners = this.#listener === null ? [] : [this.#listener, ...(this.#more ?? [])];
+    for (const listener of listeners) {
+      if (this.#listener !== listener && !(this.#more?.includes(listener) ?? false)) continue;
+      this.removeEventListener('abort', listener);
+      listener();
+    }
+    this.#listener = null;
+    this.#more = null;
+    this.#controller?.abort(err);
+  }
+}
+
+/**
+ * A call's request when only the transport's own steps see it: `signal` is
+ * a getter on the prototype, so the AbortSignal is built only if read (an
+ * object literal with a getter would cost a hidden class per call: 0.7 µs,
+ * and garbage that outlives the scavenges).
+ */
+export class LazyRequest implements OutgoingRequest {
+  readonly #call: Call;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly path: string,
+    readonly url: string,
+    readonly body: Buffer,
+    readonly contentEncoding: 'gzip' | null,
+    readonly headers: Readonly<Record<string, string>>,
+    call: Call,
+  ) {
+    this.#call = call;
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
   }
 }

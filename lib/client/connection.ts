@@ -38,7 +38,8 @@ import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
-import type { CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
+import { startQuietTurn } from './quiet-turn.js';
+import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
 const WRITING = 0; // handed to socket.write, not known to be flushed
@@ -76,7 +77,8 @@ export class Exchange implements SendProgress {
   constructor(
     private readonly conn: ClientConnection,
     readonly url: string,
-    readonly signal: AbortSignal,
+    /** The call's cancellation (the call itself, or an AbortSignal). */
+    readonly signal: AbortWatch,
     readonly deadline: Deadline | null,
     readonly settle: Settle,
   ) {}
@@ -110,7 +112,7 @@ export interface ConnectionOptions {
 
 export interface ConnectOptions {
   /** Abandons the connect. */
-  signal: AbortSignal;
+  signal: AbortWatch;
   /** ms; 0: no limit. */
   timeout: number;
   /** For the CONNECT_TIMEOUT error. */
@@ -256,7 +258,7 @@ export class ClientConnection {
         onOuterAbort();
         return;
       }
-      signal.addEventListener('abort', onOuterAbort, { once: true });
+      signal.addEventListener('abort', onOuterAbort);
       this.#arm();
       // A connect step that throws at once rejects the same way.
       new Promise<net.Socket>((res) => res(open(controller.signal))).then(
@@ -297,7 +299,7 @@ export class ClientConnection {
    * `settle` gets its response or its failure, once; `deadline`, if any, is
    * kept by the connection's timer.
    */
-  send(url: string, bytes: Buffer, signal: AbortSignal, deadline: Deadline | null, settle: Settle): Exchange {
+  send(url: string, bytes: Buffer, signal: AbortWatch, deadline: Deadline | null, settle: Settle): Exchange {
     const exchange = new Exchange(this, url, signal, deadline, settle);
     const socket = this.#socket!;
     this.#inFlight.push(exchange);
@@ -361,17 +363,22 @@ export class ClientConnection {
    * settles, or with CONNECTION_LOST (`requestSent: false`) when the
    * connection closed before the request could be written.
    */
-  async request(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse> {
-    const writable = await this.whenWritable();
+  request(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse> {
+    // Writable now (the pooled carrier has just waited for that): no promise and no turn spent on it.
+    if (this.canWrite()) return this.#request(req, bytes, call, true);
+    return this.whenWritable().then((writable) => this.#request(req, bytes, call, writable));
+  }
+
+  #request(req: OutgoingRequest, bytes: Buffer, call: CallHandle, writable: boolean): Promise<IncomingResponse> {
     const deadline = call.deadline;
     if (deadline !== null && deadline.at <= this.#clock.now()) deadline.expire();
-    if (req.signal.aborted) throw req.signal.reason;
+    if (call.aborted) return Promise.reject(call.reason as Error);
     if (!writable) {
       this.destroy();
-      throw notSent(req.url, 'closed');
+      return Promise.reject(notSent(req.url, 'closed'));
     }
     return new Promise<IncomingResponse>((resolve, reject) => {
-      call.progress = this.send(req.url, bytes, req.signal, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
+      call.progress = this.send(req.url, bytes, call, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
     });
   }
 
@@ -560,16 +567,20 @@ export class ClientConnection {
   #startQuietTurn(): void {
     if (this.#quietTurn) return;
     this.#quietTurn = true;
-    setImmediate(() =>
-      setImmediate(() => {
-        this.#quietTurn = false;
-        if (this.#inFlight.length === 0 && this.#open()) this.#quiet = true;
-        const ok = this.canWrite();
-        for (const resolve of this.#quietWaiters.splice(0)) resolve(ok);
-        if (ok) this.#onWritable?.();
-      }),
-    );
+    startQuietTurn(this.#quietTurnPassed);
   }
+
+  readonly #quietTurnPassed = (): void => {
+    this.#quietTurn = false;
+    if (this.#inFlight.length === 0 && this.#open()) this.#quiet = true;
+    const ok = this.canWrite();
+    const waiters = this.#quietWaiters;
+    if (waiters.length > 0) {
+      this.#quietWaiters = [];
+      for (const resolve of waiters) resolve(ok);
+    }
+    if (ok) this.#onWritable?.();
+  };
 
   // ---- the one timer ----
 

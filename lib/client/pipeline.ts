@@ -219,20 +219,20 @@ export class Pipeline {
         const i = this.#queue.indexOf(job);
         if (i === -1) return; // on the wire: its Exchange handles the abort
         this.#queue.splice(i, 1);
-        job.settle(req.signal.reason as Error, null);
+        job.settle(call.reason as Error, null);
         this.#stopConnectingIfUnused();
       };
       const job: Queued = new Queued(req, bytes, call, (err, response) => {
         if (job.done) return;
         job.done = true;
         this.#deadlines.delete(call.deadline);
-        req.signal.removeEventListener('abort', onAbort);
+        call.removeEventListener('abort', onAbort);
         if (job.exchange !== null) this.#ended(err);
         if (err === null) resolve(response!);
         else reject(err);
       });
       call.progress = job;
-      req.signal.addEventListener('abort', onAbort);
+      call.addEventListener('abort', onAbort);
       this.#queue.push(job);
       this.#pump();
       if (job.exchange === null && !job.done) this.#wait(job);
@@ -294,7 +294,7 @@ export class Pipeline {
           const job = this.#queue.shift()!;
           this.#deadlines.delete(job.call.deadline);
           this.#release(job);
-          job.exchange = conn.send(job.req.url, job.bytes, job.req.signal, job.call.deadline, job.settle);
+          job.exchange = conn.send(job.req.url, job.bytes, job.call, job.call.deadline, job.settle);
         } while (this.#queue.length > 0 && conn.canWrite() && conn.fits(this.#queue[0]!.bytes.length));
       } finally {
         conn.uncork();

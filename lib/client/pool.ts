@@ -9,7 +9,7 @@
 import type { Clock } from '../clock.js';
 import type { ClientConnection } from './connection.js';
 import { DeadlineTimer } from './deadlines.js';
-import type { Deadline } from './request.js';
+import type { AbortWatch, Deadline } from './request.js';
 
 /** Resolved with a connection handed over, or null: the waiter may open one (its slot is reserved). */
 type Waiter = (conn: ClientConnection | null) => void;
@@ -51,7 +51,7 @@ export class Pool {
    * host's one timer meanwhile; an abort of `signal` (the call's: its
    * deadline aborts it) removes the wait and rejects with `signal.reason`.
    */
-  acquire(key: string, signal: AbortSignal, deadline: Deadline | null = null): Promise<ClientConnection | null> {
+  acquire(key: string, signal: AbortWatch, deadline: Deadline | null = null): Promise<ClientConnection | null> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const entry = this.entry(key);
     while (entry.idle.length > 0) {
@@ -64,6 +64,7 @@ export class Pool {
     }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
+        signal.removeEventListener('abort', onAbort);
         const i = entry.waiters.indexOf(waiter);
         if (i !== -1) entry.waiters.splice(i, 1);
         entry.deadlines.delete(deadline);
@@ -75,10 +76,22 @@ export class Pool {
         entry.deadlines.delete(deadline);
         resolve(conn);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort);
       entry.waiters.push(waiter);
       entry.deadlines.add(deadline);
     });
+  }
+
+  /** What acquire() resolves to when a parked connection is ready, now; null when it would wait or open one. */
+  takeIdle(key: string, signal: AbortWatch): ClientConnection | null {
+    if (signal.aborted) return null;
+    const entry = this.hosts.get(key);
+    if (entry === undefined) return null;
+    while (entry.idle.length > 0) {
+      const conn = entry.idle.pop()!;
+      if (conn.take()) return conn;
+    }
+    return null;
   }
 
   /** A connection opened in a slot acquire() reserved: tracked until its socket closes. */

@@ -33,7 +33,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
-import { Call } from './call.js';
+import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
 import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
@@ -41,6 +41,7 @@ import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type Pipel
 import { Pool, type PoolStats } from './pool.js';
 import {
   RequestBuffer,
+  type AbortWatch,
   type Carrier,
   type CallHandle,
   type Deadline,
@@ -145,6 +146,13 @@ export class Transport {
   readonly #pipelineHost: PipelineHost;
   /** No request-building step is overridden: encodeRequest may take its short way. */
   readonly #plainSteps: boolean;
+  /** Neither parseResponse nor decodeContent is overridden: #send may decode a plain 200 itself. */
+  readonly #plainParse: boolean;
+  /** No step that is given a call's `req` is overridden: nothing outside this module spreads it or reads its signal. */
+  readonly #plainRequest: boolean;
+  /** getConnection is not overridden: the pooled carrier may take an idle connection itself. */
+  readonly #plainConnection: boolean;
+  readonly #decodeOptions: { readonly maxDepth: number; readonly wrapDoubles: boolean };
   /** The start of a request's head, up to Content-Length, by endpoint, then path (see #encodePlain): no key is built per call. */
   readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
   /** Endpoints parsed from request()'s host strings (see #endpoint). */
@@ -174,6 +182,11 @@ export class Transport {
       this.requestHeaders === proto.requestHeaders &&
       this.sendHeaders === proto.sendHeaders &&
       this.sendContent === proto.sendContent;
+    this.#plainParse = this.parseResponse === proto.parseResponse && this.decodeContent === proto.decodeContent;
+    this.#plainConnection = this.getConnection === proto.getConnection;
+    this.#plainRequest =
+      this.#plainSteps && this.#plainParse && this.#plainConnection && this.connect === proto.connect && this.encodeRequest === proto.encodeRequest;
+    this.#decodeOptions = Object.freeze({ maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
       idleTimeout: this.#pool.idleTimeout,
@@ -196,8 +209,15 @@ export class Transport {
    * `ProtocolError` (not 200), `ResponseError` (not XML-RPC) or
    * `TransportError` (connect, lost, timeout, aborted).
    */
-  async request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
-    return this.#send(this.#endpoint(host), path, body, options, this.#pooled);
+  request(host: string, path: string, body: string | Uint8Array, options: RequestOptions = {}): Promise<XmlRpcValue> {
+    let endpoint: Endpoint;
+    try {
+      endpoint = this.#endpoint(host);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // #send's promise itself: an async wrapper would cost a promise and three turns a call.
+    return this.#send(endpoint, path, body, options, this.#pooled);
   }
 
   /** parseHost, kept: a ServerProxy calls with the same host string every time. */
@@ -232,24 +252,30 @@ export class Transport {
    */
   async #send(endpoint: Endpoint, path: string, body: string | Uint8Array, options: RequestOptions, carrier: Carrier): Promise<XmlRpcValue> {
     checkPath(path);
-    const headers = checkHeaders(options.headers ?? {});
+    const headers = options.headers === undefined ? NO_HEADERS : checkHeaders(options.headers);
     const timeout = options.timeout === undefined ? this.timeout : timeoutMs('timeout', options.timeout);
     const url = endpoint.origin + path;
     const call = new Call(url, timeout, options.signal, this.clock);
     try {
-      if (call.signal.aborted) throw call.signal.reason;
+      if (call.aborted) throw call.reason;
       // Without gzip, nothing is awaited before the carrier: a Pipeline connects in the caller's turn,
       // not once every other call of a batch has been prepared.
       let prepared = this.prepareBody(body);
       if (prepared instanceof Promise) {
         prepared = await prepared;
         call.checkDeadline(); // a gzip that took longer than the timeout
-        if (call.signal.aborted) throw call.signal.reason;
+        if (call.aborted) throw call.reason;
       }
       const { bytes, contentEncoding } = prepared;
-      const req: OutgoingRequest = { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
+      // With every step that is given `req` the transport's own, `req.signal` is built only if read; a
+      // subclass's step gets a plain object whose signal is there (its `{ ...req }` copies it).
+      const req: OutgoingRequest = this.#plainRequest
+        ? new LazyRequest(endpoint, path, url, bytes, contentEncoding, headers, call)
+        : { endpoint, path, url, body: bytes, contentEncoding, headers, signal: call.signal };
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
+      // parseResponse's own work, without its two promises, when neither step is overridden.
+      if (this.#plainParse && response.status === 200 && !hasField(response.headers, 'content-encoding')) return this.#decode(response.body, req);
       return await this.parseResponse(response, req);
     } finally {
       call.dispose();
@@ -261,7 +287,12 @@ export class Transport {
    * connect timeout and `deadline` (the waiting call's, if any). Rejects
    * with what the connect failed with; `connectError` says it as a call does.
    */
-  async #openConnection(req: OutgoingRequest, options: PipelineConnectionOptions, deadline: Deadline | null): Promise<ClientConnection> {
+  async #openConnection(
+    req: OutgoingRequest,
+    options: PipelineConnectionOptions,
+    deadline: Deadline | null,
+    watch: AbortWatch = req.signal,
+  ): Promise<ClientConnection> {
     const conn = new ClientConnection(req.endpoint.key, {
       depth: options.depth ?? 1,
       waitForKeepAlive: options.waitForKeepAlive ?? false,
@@ -271,7 +302,7 @@ export class Transport {
       onClose: options.onClose,
     });
     await conn.connect((signal) => this.connect({ ...req, signal }), {
-      signal: req.signal,
+      signal: watch,
       timeout: this.connectTimeout,
       url: req.url,
       deadline,
@@ -282,9 +313,15 @@ export class Transport {
   /** The pooled carrier: one exchange at a time on a keep-alive connection. */
   readonly #pooled: Carrier = {
     carry: async (req, bytes, call) => {
-      let conn = await this.getConnection(req, call);
+      // getConnection's own work when it is not overridden: an idle connection taken in this turn, else
+      // the pool's wait awaited here (no async step around it), else a new connection.
+      let conn = this.#plainConnection
+        ? (this.#pool.takeIdle(req.endpoint.key, call) ??
+          (await this.#pool.acquire(req.endpoint.key, call, call.deadline)) ??
+          (await this.#newConnection(req, call)))
+        : await this.getConnection(req, call);
       // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
-      while (conn.exchanges > 0 && !(await conn.whenWritable())) {
+      while (conn.exchanges > 0 && !conn.canWrite() && !(await conn.whenWritable())) {
         this.#pool.release(conn, false);
         conn = await this.getConnection(req, call);
       }
@@ -339,12 +376,15 @@ export class Transport {
    * super): its deadline times the wait and the connect.
    */
   protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
-    const deadline = call?.deadline ?? null;
-    const pooled = await this.#pool.acquire(req.endpoint.key, req.signal, deadline);
-    if (pooled !== null) return pooled;
+    const pooled = await this.#pool.acquire(req.endpoint.key, call ?? req.signal, call?.deadline ?? null);
+    return pooled ?? (await this.#newConnection(req, call));
+  }
+
+  /** A new connection in the slot the pool reserved for `req` (acquire() gave null). */
+  async #newConnection(req: OutgoingRequest, call: CallHandle | undefined): Promise<ClientConnection> {
     let conn: ClientConnection;
     try {
-      conn = await this.#openConnection(req, {}, deadline);
+      conn = await this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal);
     } catch (err) {
       this.#pool.unreserve(req.endpoint.key);
       throw connectError(req, err);
@@ -497,9 +537,13 @@ export class Transport {
       }
       throw new ProtocolError(req.url, response.status, response.reason, response.headers, start.toString('utf8'));
     }
-    const body = await this.decodeContent(response, req);
+    return this.#decode(await this.decodeContent(response, req), req);
+  }
+
+  /** The XML-RPC response in `body`: its value, the server's Fault thrown, or a ResponseError. */
+  #decode(body: Buffer, req: OutgoingRequest): XmlRpcValue {
     try {
-      return parseMethodResponse(body, { maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
+      return parseMethodResponse(body, this.#decodeOptions);
     } catch (err) {
       if (err instanceof DecodeError) {
         throw new ResponseError(req.url, `not an XML-RPC response: ${err.message}`, { cause: err });
@@ -554,6 +598,15 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
     copy[name] = value;
   }
   return copy;
+}
+
+/** The headers of a call that gives none. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Whether a field named `name` (lower case) is in a parser's flat [name, value, ...] list. */
+function hasField(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
 }
 
 function isEmpty(record: Readonly<Record<string, string>>): boolean {
