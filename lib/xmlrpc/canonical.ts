@@ -1,0 +1,403 @@
+// The fast path of a whole methodCall written the way encoders write one:
+// plain tags in their order (no prefix, attribute, comment, CDATA or empty
+// element tag), white space only between elements, text with the five
+// predefined entities at most. One pass over the text, tags compared by
+// character code, no lexer state, no tokens. Every character it passes is
+// checked on the way (tags, digits, names, text), so the document needs no
+// character check after it. On anything else it gives up (`null`) and the
+// strict reader (reader.ts) reads the document from its start, so what it
+// accepts is a subset of what the strict reader accepts, with the same
+// values (test/codec-canonical.test.ts checks both on the decoder corpora).
+
+import { appendRun, intRun, readIntRun } from './int-run.js';
+import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
+import { plainDeclaration } from './xml-text.js';
+import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
+
+// prettier-ignore
+const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, RSQB = 0x5d, MINUS = 0x2d, DOT = 0x2e;
+// prettier-ignore
+const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
+
+/** Thrown to give up: not an Error, no stack captured; caught by identity in `readCanonical`. */
+const GIVE_UP: unique symbol = Symbol('not canonical');
+
+// The document being read: one at a time (decoding is synchronous).
+let s = '';
+let pos = 0;
+let view: DataView | null = null;
+let bytes: Uint8Array | null = null;
+let maxDepth = 0;
+let wrapDoubles = false;
+let allowNone = true;
+
+function giveUp(): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- GIVE_UP is a sentinel caught by identity below, never seen outside this module
+  throw GIVE_UP;
+}
+
+/**
+ * The methodCall in `text` if written canonically, else null (nothing
+ * thrown: the strict reader decides). `ascii` is the document's bytes when
+ * pure ASCII, for the int runs of arrays.
+ */
+export function readCanonical(
+  text: string,
+  ascii: Uint8Array | null,
+  depthLimit: number,
+  wrap: boolean,
+  nil: boolean,
+): { methodName: string; params: XmlRpcValue[] } | null {
+  s = text;
+  pos = 0;
+  bytes = ascii;
+  view = null;
+  maxDepth = depthLimit;
+  wrapDoubles = wrap;
+  allowNone = nil;
+  try {
+    return methodCall();
+  } catch (err) {
+    if (err !== GIVE_UP) throw err;
+    return null;
+  } finally {
+    s = '';
+    bytes = null;
+    view = null;
+  }
+}
+
+/** Is `lit` at `at`? */
+function at(i: number, lit: string): boolean {
+  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
+/** `lit` at the cursor, consumed, or give up. */
+function expect(lit: string): void {
+  if (!at(pos, lit)) giveUp();
+  pos += lit.length;
+}
+
+/** White space between elements. */
+function space(): void {
+  let c = s.charCodeAt(pos);
+  while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++pos);
+}
+
+function methodCall(): { methodName: string; params: XmlRpcValue[] } {
+  pos = declaration();
+  space();
+  expect('<methodCall>');
+  space();
+  expect('<methodName>');
+  const methodName = name();
+  expect('</methodName>');
+  space();
+  const params: XmlRpcValue[] = [];
+  if (at(pos, '<params>')) {
+    pos += 8;
+    for (;;) {
+      space();
+      if (!at(pos, '<param>')) break;
+      pos += 7;
+      space();
+      expect('<value>');
+      params.push(value(0));
+      space();
+      expect('</param>');
+    }
+    expect('</params>');
+    space();
+  }
+  expect('</methodCall>');
+  space();
+  if (pos !== s.length) giveUp();
+  return { methodName, params };
+}
+
+/** The common XML declarations, only at the very start: where to go on. */
+function declaration(): number {
+  const plain = plainDeclaration(s);
+  if (plain !== 0) return plain;
+  if (s.charCodeAt(1) !== 0x3f) return 0;
+  // The encoding was resolved from the bytes already (xml-text.ts); these forms are well formed.
+  if (at(0, '<?xml version="1.0" encoding="UTF-8"?>') || at(0, '<?xml version="1.0" encoding="utf-8"?>')) return 38;
+  if (at(0, "<?xml version='1.0' encoding='UTF-8'?>") || at(0, "<?xml version='1.0' encoding='utf-8'?>")) return 38;
+  return giveUp();
+}
+
+/** A method name of the characters names are made of (no white space to trim, no reference). */
+function name(): string {
+  const start = pos;
+  for (let c = s.charCodeAt(pos); ; c = s.charCodeAt(++pos)) {
+    if (!(
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === DOT ||
+      c === 0x5f ||
+      c === 0x3a ||
+      c === MINUS ||
+      c === SLASH
+    )) {
+      break;
+    }
+  }
+  if (pos === start) giveUp(); // an empty name is refused by the strict reader
+  return s.slice(start, pos);
+}
+
+/**
+ * Character data up to the next `<`, which is left at the cursor: the five
+ * predefined entities decoded; a character reference, a carriage return
+ * (line ends are normalised), `]]>` or a character XML forbids gives up.
+ */
+function text(): string {
+  const start = pos;
+  let i = pos;
+  let out: string | null = null;
+  let run = start;
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c > GT && c < 0xd800) {
+      i++;
+    } else if (c === LT) {
+      break;
+    } else if (c === AMP) {
+      out = (out ?? '') + s.slice(run, i);
+      i = run = entity(i);
+      out += entityChar;
+    } else if (c >= 0x20 && c < 0xd800) {
+      // ' ' to '>' but '<' and '&'
+      if (c === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) giveUp();
+      i++;
+    } else if (c === TAB || c === LF) {
+      i++;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) giveUp();
+      i += 2;
+    } else if (c >= 0xe000 && c <= 0xfffd) {
+      i++;
+    } else {
+      giveUp(); // CR, a C0 control, a lone low surrogate, U+FFFE/U+FFFF, or the end
+    }
+  }
+  pos = i;
+  return out === null ? s.slice(start, i) : out + s.slice(run, i);
+}
+
+/** The character of the last `entity`. */
+let entityChar = '';
+
+/** The predefined entity whose `&` is at `i`: where it ends, its character in `entityChar`; anything else gives up. */
+function entity(i: number): number {
+  switch (s.charCodeAt(i + 1)) {
+    case 0x6c: // lt;
+      entityChar = '<';
+      if (at(i + 2, 't;')) return i + 4;
+      break;
+    case 0x67: // gt;
+      entityChar = '>';
+      if (at(i + 2, 't;')) return i + 4;
+      break;
+    case 0x61: // amp; apos;
+      entityChar = '&';
+      if (at(i + 2, 'mp;')) return i + 5;
+      entityChar = "'";
+      if (at(i + 2, 'pos;')) return i + 6;
+      break;
+    case 0x71: // quot;
+      entityChar = '"';
+      if (at(i + 2, 'uot;')) return i + 6;
+      break;
+  }
+  return giveUp();
+}
+
+/** Was `s[from, to)` all white space? */
+function blank(from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c === SP || c === LF || c === TAB || c === CR)) return false;
+  }
+  return true;
+}
+
+/** The content of a `<value>` (its start tag read), and its end tag. */
+function value(level: number): XmlRpcValue {
+  let c1 = s.charCodeAt(pos + 1);
+  if (s.charCodeAt(pos) !== LT) {
+    // Untyped text, or white space before the type element.
+    const start = pos;
+    const t = text();
+    c1 = s.charCodeAt(pos + 1);
+    if (c1 === SLASH) {
+      expect('</value>');
+      return t;
+    }
+    if (!blank(start, pos)) giveUp();
+  } else if (c1 === SLASH) {
+    expect('</value>');
+    return '';
+  }
+  let v: XmlRpcValue;
+  // pos is on `<` of the type element; c1 its first letter.
+  switch (c1) {
+    case 0x69: // i
+      if (at(pos, '<int>')) {
+        pos += 5;
+        v = int();
+        expect('</int>');
+      } else if (at(pos, '<i4>')) {
+        pos += 4;
+        v = int();
+        expect('</i4>');
+      } else {
+        return giveUp(); // i8: the strict reader
+      }
+      break;
+    case 0x73: // s
+      if (at(pos, '<string>')) {
+        pos += 8;
+        v = text();
+        expect('</string>');
+      } else if (at(pos, '<struct>')) {
+        pos += 8;
+        v = struct(level);
+      } else {
+        return giveUp();
+      }
+      break;
+    case 0x64: // d
+      if (at(pos, '<double>')) {
+        pos += 8;
+        v = double();
+        expect('</double>');
+      } else if (at(pos, '<dateTime.iso8601>')) {
+        pos += 18;
+        v = dateTime();
+        expect('</dateTime.iso8601>');
+      } else {
+        return giveUp();
+      }
+      break;
+    case 0x62: // b
+      if (at(pos, '<boolean>')) {
+        pos += 9;
+        v = boolean();
+        expect('</boolean>');
+      } else if (at(pos, '<base64>')) {
+        pos += 8;
+        v = bytesOf();
+        expect('</base64>');
+      } else {
+        return giveUp();
+      }
+      break;
+    case 0x61: // a
+      expect('<array>');
+      v = array(level);
+      break;
+    case 0x6e: // n
+      if (!allowNone) giveUp();
+      expect('<nil/>');
+      v = null;
+      break;
+    default:
+      return giveUp();
+  }
+  space();
+  expect('</value>');
+  return v;
+}
+
+function int(): number {
+  const lt = scanNumeral(s, pos, false);
+  if (lt < 0) giveUp();
+  const neg = numeral.sign === MINUS;
+  const v = numeral.value;
+  if (v > (neg ? 2147483648 : 2147483647)) giveUp();
+  pos = lt;
+  return neg && v !== 0 ? -v : v; // "-0" is the integer 0
+}
+
+function boolean(): boolean {
+  const lt = scanNumeral(s, pos, false);
+  if (lt < 0 || numeral.sign !== 0 || numeral.digits !== 1 || numeral.value > 1) giveUp();
+  pos = lt;
+  return numeral.value === 1;
+}
+
+function double(): number | Double {
+  const lt = scanNumeral(s, pos, true);
+  if (lt < 0) giveUp();
+  const n = Number(s.slice(numeral.start, numeral.end));
+  if (n - n !== 0) giveUp(); // not finite
+  pos = lt;
+  return wrapDoubles ? new Double(n) : n;
+}
+
+function dateTime(): Date {
+  const start = pos;
+  // The characters of an ISO 8601 date and time; the format is parseDateTime's.
+  for (let c = s.charCodeAt(pos); (c >= 0x30 && c <= 0x3a) || c === 0x54 || c === MINUS || c === 0x2b || c === DOT || c === 0x5a; c = s.charCodeAt(++pos));
+  const date = parseDateTime(s.slice(start, pos));
+  if (date === null) giveUp();
+  return date;
+}
+
+function bytesOf(): Buffer {
+  // scanBase64 accepts only the base64 alphabet, `=` and white space, all characters XML allows.
+  const lt = scanBase64(s, pos);
+  if (lt < 0) giveUp();
+  pos = lt;
+  return base64.bytes;
+}
+
+function array(level: number): XmlRpcValue[] {
+  if (level + 1 > maxDepth) giveUp();
+  space();
+  expect('<data>');
+  let out: XmlRpcValue[] = [];
+  const ascii = bytes;
+  const v = ascii === null ? null : (view ??= new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength));
+  for (;;) {
+    const k = readIntRun(s, v, pos);
+    if (k > 0) {
+      pos = intRun.end;
+      out = appendRun(out, k);
+    }
+    space();
+    if (!at(pos, '<value>')) break;
+    pos += 7;
+    out.push(value(level + 1));
+  }
+  expect('</data>');
+  space();
+  expect('</array>');
+  return out;
+}
+
+function struct(level: number): XmlRpcStruct {
+  if (level + 1 > maxDepth) giveUp();
+  // A null-prototype object: `__proto__` is an own key like any other.
+  const out = Object.create(null) as XmlRpcStruct;
+  for (;;) {
+    space();
+    if (!at(pos, '<member>')) break;
+    pos += 8;
+    space();
+    expect('<name>');
+    const key = text();
+    expect('</name>');
+    space();
+    expect('<value>');
+    out[key] = value(level + 1);
+    space();
+    expect('</member>');
+  }
+  expect('</struct>');
+  return out;
+}
