@@ -26,7 +26,6 @@ const GIVE_UP: unique symbol = Symbol('not canonical');
 let s = '';
 let pos = 0;
 let view: DataView | null = null;
-let bytes: Uint8Array | null = null;
 let maxDepth = 0;
 let wrapDoubles = false;
 let allowNone = true;
@@ -50,8 +49,7 @@ export function readCanonical(
 ): { methodName: string; params: XmlRpcValue[] } | null {
   s = text;
   pos = 0;
-  bytes = ascii;
-  view = null;
+  view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   maxDepth = depthLimit;
   wrapDoubles = wrap;
   allowNone = nil;
@@ -62,7 +60,6 @@ export function readCanonical(
     return null;
   } finally {
     s = '';
-    bytes = null;
     view = null;
   }
 }
@@ -79,6 +76,72 @@ function expect(lit: string): void {
   pos += lit.length;
 }
 
+/** A tag compared as little-endian words over an ASCII document's bytes: the first four bytes, the last four, and the middle four past 8. */
+interface Tag {
+  lit: string;
+  len: number;
+  first: number;
+  middle: number;
+  last: number;
+}
+
+function word(lit: string, from: number): number {
+  let w = 0;
+  for (let k = 3; k >= 0; k--) w = w * 256 + lit.charCodeAt(from + k);
+  return w;
+}
+
+function tag(lit: string): Tag {
+  return { lit, len: lit.length, first: word(lit, 0), middle: lit.length > 8 ? word(lit, 4) : 0, last: word(lit, lit.length - 4) };
+}
+
+// prettier-ignore
+const T_C_ARRAY = tag('</array>');
+const T_C_BASE64 = tag('</base64>');
+const T_C_BOOLEAN = tag('</boolean>');
+const T_C_DATA = tag('</data>');
+const T_C_DOUBLE = tag('</double>');
+const T_C_I4 = tag('</i4>');
+const T_C_INT = tag('</int>');
+const T_C_MEMBER = tag('</member>');
+const T_C_NAME = tag('</name>');
+const T_C_PARAM = tag('</param>');
+const T_C_PARAMS = tag('</params>');
+const T_C_STRING = tag('</string>');
+const T_C_STRUCT = tag('</struct>');
+const T_C_VALUE = tag('</value>');
+const T_O_ARRAY = tag('<array>');
+const T_O_BASE64 = tag('<base64>');
+const T_O_BOOLEAN = tag('<boolean>');
+const T_O_DATA = tag('<data>');
+const T_O_DOUBLE = tag('<double>');
+const T_O_I4 = tag('<i4>');
+const T_O_INT = tag('<int>');
+const T_O_MEMBER = tag('<member>');
+const T_O_METHODCALL = tag('<methodCall>');
+const T_O_METHODNAME = tag('<methodName>');
+const T_O_NAME = tag('<name>');
+const T_O_NIL_E = tag('<nil/>');
+const T_O_PARAM = tag('<param>');
+const T_O_PARAMS = tag('<params>');
+const T_O_STRING = tag('<string>');
+const T_O_STRUCT = tag('<struct>');
+const T_O_VALUE = tag('<value>');
+
+/** Is tag `t` at `i`? Over the bytes when the document is ASCII (byte i is character i). */
+function atTag(i: number, t: Tag): boolean {
+  const v = view;
+  if (v === null) return at(i, t.lit);
+  const e = i + t.len;
+  return e <= v.byteLength && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
+}
+
+/** Tag `t` at the cursor, consumed, or give up. */
+function expectTag(t: Tag): void {
+  if (!atTag(pos, t)) giveUp();
+  pos += t.len;
+}
+
 /** White space between elements. */
 function space(): void {
   let c = s.charCodeAt(pos);
@@ -88,26 +151,26 @@ function space(): void {
 function methodCall(): { methodName: string; params: XmlRpcValue[] } {
   pos = declaration();
   space();
-  expect('<methodCall>');
+  expectTag(T_O_METHODCALL);
   space();
-  expect('<methodName>');
+  expectTag(T_O_METHODNAME);
   const methodName = name();
   expect('</methodName>');
   space();
   const params: XmlRpcValue[] = [];
-  if (at(pos, '<params>')) {
+  if (atTag(pos, T_O_PARAMS)) {
     pos += 8;
     for (;;) {
       space();
-      if (!at(pos, '<param>')) break;
+      if (!atTag(pos, T_O_PARAM)) break;
       pos += 7;
       space();
-      expect('<value>');
+      expectTag(T_O_VALUE);
       params.push(value(0));
       space();
-      expect('</param>');
+      expectTag(T_C_PARAM);
     }
-    expect('</params>');
+    expectTag(T_C_PARAMS);
     space();
   }
   expect('</methodCall>');
@@ -234,36 +297,36 @@ function value(level: number): XmlRpcValue {
     const t = text();
     c1 = s.charCodeAt(pos + 1);
     if (c1 === SLASH) {
-      expect('</value>');
+      expectTag(T_C_VALUE);
       return t;
     }
     if (!blank(start, pos)) giveUp();
   } else if (c1 === SLASH) {
-    expect('</value>');
+    expectTag(T_C_VALUE);
     return '';
   }
   let v: XmlRpcValue;
   // pos is on `<` of the type element; c1 its first letter.
   switch (c1) {
     case 0x69: // i
-      if (at(pos, '<int>')) {
+      if (atTag(pos, T_O_INT)) {
         pos += 5;
         v = int();
-        expect('</int>');
-      } else if (at(pos, '<i4>')) {
+        expectTag(T_C_INT);
+      } else if (atTag(pos, T_O_I4)) {
         pos += 4;
         v = int();
-        expect('</i4>');
+        expectTag(T_C_I4);
       } else {
         return giveUp(); // i8: the strict reader
       }
       break;
     case 0x73: // s
-      if (at(pos, '<string>')) {
+      if (atTag(pos, T_O_STRING)) {
         pos += 8;
         v = text();
-        expect('</string>');
-      } else if (at(pos, '<struct>')) {
+        expectTag(T_C_STRING);
+      } else if (atTag(pos, T_O_STRUCT)) {
         pos += 8;
         v = struct(level);
       } else {
@@ -271,10 +334,10 @@ function value(level: number): XmlRpcValue {
       }
       break;
     case 0x64: // d
-      if (at(pos, '<double>')) {
+      if (atTag(pos, T_O_DOUBLE)) {
         pos += 8;
         v = double();
-        expect('</double>');
+        expectTag(T_C_DOUBLE);
       } else if (at(pos, '<dateTime.iso8601>')) {
         pos += 18;
         v = dateTime();
@@ -284,32 +347,32 @@ function value(level: number): XmlRpcValue {
       }
       break;
     case 0x62: // b
-      if (at(pos, '<boolean>')) {
+      if (atTag(pos, T_O_BOOLEAN)) {
         pos += 9;
         v = boolean();
-        expect('</boolean>');
-      } else if (at(pos, '<base64>')) {
+        expectTag(T_C_BOOLEAN);
+      } else if (atTag(pos, T_O_BASE64)) {
         pos += 8;
         v = bytesOf();
-        expect('</base64>');
+        expectTag(T_C_BASE64);
       } else {
         return giveUp();
       }
       break;
     case 0x61: // a
-      expect('<array>');
+      expectTag(T_O_ARRAY);
       v = array(level);
       break;
     case 0x6e: // n
       if (!allowNone) giveUp();
-      expect('<nil/>');
+      expectTag(T_O_NIL_E);
       v = null;
       break;
     default:
       return giveUp();
   }
   space();
-  expect('</value>');
+  expectTag(T_C_VALUE);
   return v;
 }
 
@@ -359,24 +422,22 @@ function bytesOf(): Buffer {
 function array(level: number): XmlRpcValue[] {
   if (level + 1 > maxDepth) giveUp();
   space();
-  expect('<data>');
+  expectTag(T_O_DATA);
   let out: XmlRpcValue[] = [];
-  const ascii = bytes;
-  const v = ascii === null ? null : (view ??= new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength));
   for (;;) {
-    const k = readIntRun(s, v, pos);
+    const k = readIntRun(s, view, pos);
     if (k > 0) {
       pos = intRun.end;
       out = appendRun(out, k);
     }
     space();
-    if (!at(pos, '<value>')) break;
+    if (!atTag(pos, T_O_VALUE)) break;
     pos += 7;
     out.push(value(level + 1));
   }
-  expect('</data>');
+  expectTag(T_C_DATA);
   space();
-  expect('</array>');
+  expectTag(T_C_ARRAY);
   return out;
 }
 
@@ -386,18 +447,18 @@ function struct(level: number): XmlRpcStruct {
   const out = Object.create(null) as XmlRpcStruct;
   for (;;) {
     space();
-    if (!at(pos, '<member>')) break;
+    if (!atTag(pos, T_O_MEMBER)) break;
     pos += 8;
     space();
-    expect('<name>');
+    expectTag(T_O_NAME);
     const key = text();
-    expect('</name>');
+    expectTag(T_C_NAME);
     space();
-    expect('<value>');
+    expectTag(T_O_VALUE);
     out[key] = value(level + 1);
     space();
-    expect('</member>');
+    expectTag(T_C_MEMBER);
   }
-  expect('</struct>');
+  expectTag(T_C_STRUCT);
   return out;
 }
