@@ -1,4 +1,4 @@
-// lib/xmlrpc/canonical.ts: the fast path of canonically written methodCalls,
+// lib/xmlrpc/canonical.ts: the fast path of canonically written methodCalls and responses,
 // against the strict reader alone (decode.ts's strictDocument). Whatever the
 // fast path accepts, the strict reader must accept with the same value
 // (-0, Double, Buffer, Date and null-prototype structs compared exactly);
@@ -113,6 +113,7 @@ function randomValue(r: () => number, depth: number): unknown {
 }
 
 function randomCall(r: () => number): string {
+  if (r() < 0.2) return dumps([randomValue(r, 0)], { methodResponse: true });
   const params = Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, 0));
   return dumps(params, r() < 0.9 ? 'm.x_y-1' : 'ns:m/2');
 }
@@ -145,6 +146,7 @@ t.test("takes Python's layout and the common declarations", async (t) => {
     t.same(fast(Buffer.from(doc)), { methodName: 'm', params: ['é'] }, JSON.stringify(decl));
   }
   t.same(fast('<methodCall><methodName>m</methodName></methodCall>'), { methodName: 'm', params: [] });
+  t.same(fast(dumps([[1, 'x']], { methodResponse: true })), { methodName: null, params: [[1, 'x']] });
   t.same(fast(call('<value><string>a &lt;&gt;&amp;&quot;&apos; 😀\tb</string></value>')), { methodName: 'm', params: ['a <>&"\' 😀\tb'] });
   t.same(fast(call('<value>  <int> -0 </int>\n</value>')), { methodName: 'm', params: [0] });
 });
@@ -166,7 +168,10 @@ const FALL_BACK: Array<[name: string, doc: Doc, options?: DecodeOptions]> = [
   ['an i8', call('<value><i8>5</i8></value>')],
   ['a name after its value', call('<value><struct><member><value>1</value><name>k</name></member></struct></value>')],
   ['params before methodName', '<methodCall><params/><methodName>m</methodName></methodCall>'],
-  ['a methodResponse', '<methodResponse><params><param><value>1</value></param></params></methodResponse>'],
+  ['a fault response', dumps(new Fault(4, 'Too many params'))],
+  ['a response of two params', '<methodResponse><params><param><value>1</value></param><param><value>1</value></param></params></methodResponse>'],
+  ['a response of no param', '<methodResponse><params></params></methodResponse>'],
+  ['a response with a methodName', '<methodResponse><methodName>m</methodName><params><param><value>1</value></param></params></methodResponse>'],
   ['nesting past maxDepth', call('<value><array><data><value><array><data></data></array></value></data></array></value>'), { maxDepth: 1 }],
   ['nil when refused', call('<value><nil/></value>'), { allowNone: false }],
   ['a lone surrogate', call('<value>\ud800</value>')],

@@ -1,4 +1,5 @@
-// The fast path of a whole methodCall written the way encoders write one:
+// The fast path of a whole methodCall, or a methodResponse that is not a
+// fault, written the way encoders write them:
 // plain tags in their order (no prefix, attribute, comment, CDATA or empty
 // element tag), white space only between elements, text with the five
 // predefined entities at most. One pass over the text, tags compared by
@@ -36,7 +37,8 @@ function giveUp(): never {
 }
 
 /**
- * The methodCall in `text` if written canonically, else null (nothing
+ * The methodCall (or the methodResponse's params, `methodName` null) in
+ * `text` if written canonically, else null (nothing
  * thrown: the strict reader decides). `ascii` is the document's bytes when
  * pure ASCII, for the int runs of arrays.
  */
@@ -46,7 +48,7 @@ export function readCanonical(
   depthLimit: number,
   wrap: boolean,
   nil: boolean,
-): { methodName: string; params: XmlRpcValue[] } | null {
+): { methodName: string | null; params: XmlRpcValue[] } | null {
   s = text;
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
@@ -54,7 +56,7 @@ export function readCanonical(
   wrapDoubles = wrap;
   allowNone = nil;
   try {
-    return methodCall();
+    return document();
   } catch (err) {
     if (err !== GIVE_UP) throw err;
     return null;
@@ -148,15 +150,23 @@ function space(): void {
   while (c === SP || c === LF || c === TAB || c === CR) c = s.charCodeAt(++pos);
 }
 
-function methodCall(): { methodName: string; params: XmlRpcValue[] } {
+function document(): { methodName: string | null; params: XmlRpcValue[] } {
   pos = declaration();
   space();
-  expectTag(T_O_METHODCALL);
-  space();
-  expectTag(T_O_METHODNAME);
-  const methodName = name();
-  expect('</methodName>');
-  space();
+  let methodName: string | null = null;
+  const call = atTag(pos, T_O_METHODCALL);
+  if (call) {
+    pos += 12;
+    space();
+    expectTag(T_O_METHODNAME);
+    methodName = name();
+    expect('</methodName>');
+    space();
+  } else {
+    expect('<methodResponse>');
+    space();
+    if (!atTag(pos, T_O_PARAMS)) giveUp(); // a fault: the strict reader checks its members
+  }
   const params: XmlRpcValue[] = [];
   if (atTag(pos, T_O_PARAMS)) {
     pos += 8;
@@ -173,7 +183,12 @@ function methodCall(): { methodName: string; params: XmlRpcValue[] } {
     expectTag(T_C_PARAMS);
     space();
   }
-  expect('</methodCall>');
+  if (call) {
+    expect('</methodCall>');
+  } else {
+    if (params.length !== 1) giveUp();
+    expect('</methodResponse>');
+  }
   space();
   if (pos !== s.length) giveUp();
   return { methodName, params };
