@@ -1,15 +1,19 @@
 // XML-RPC unmarshalling, Python's `loads` and the entry points of a server
 // and a client: bytes to values in one pass, with no tree.
 //   1. xml-text.ts: bytes -> text (BOM, declared encoding).
-//   2. reader.ts: the XML-RPC grammar over the lexer (xml-lexer.ts), which
+//   2. canonical.ts: a methodCall written as encoders write it, read in one
+//      pass with every character checked on the way. Anything else gives up,
+//      and the strict path below reads the document from its start.
+//   3. reader.ts: the XML-RPC grammar over the lexer (xml-lexer.ts), which
 //      enforces well-formedness token by token; each value is built as its
 //      element is read.
-//   3. The characters XML forbids are looked for once the document is read,
+//   4. The characters XML forbids are looked for once the document is read,
 //      in one regexp pass that skips the long base64 contents the reader has
 //      already verified; on any error, in the whole text first.
 // Which error a refused document reports is ranking.ts's concern.
 
 import { DecodeError, Fault } from '../errors.js';
+import { readCanonical } from './canonical.js';
 import { DEFERRED } from './ranking.js';
 import { Reader, type Document } from './reader.js';
 import { checkCharacters, documentText, fail } from './xml-text.js';
@@ -93,6 +97,13 @@ function checkDecodeOptions(data: Buffer | Uint8Array | string, options: DecodeO
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
   const maxDepth = checkDecodeOptions(data, options);
   const { text, ascii } = documentText(data);
+  const fast = readCanonical(text, ascii, maxDepth, options?.wrapDoubles === true, options?.allowNone !== false);
+  if (fast !== null) return fast;
+  return strictDocument(text, ascii, maxDepth, options);
+}
+
+/** The strict reader over a document's text (exported for the tests of the fast path). */
+export function strictDocument(text: string, ascii: Uint8Array | null, maxDepth: number, options: DecodeOptions | undefined): Document {
   const reader = new Reader(text, ascii, maxDepth, options?.wrapDoubles === true, options?.allowNone !== false);
   let doc: Document;
   try {

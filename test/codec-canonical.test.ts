@@ -1,0 +1,255 @@
+// lib/xmlrpc/canonical.ts: the fast path of canonically written methodCalls and responses,
+// against the strict reader alone (decode.ts's strictDocument). Whatever the
+// fast path accepts, the strict reader must accept with the same value
+// (-0, Double, Buffer, Date and null-prototype structs compared exactly);
+// whatever it gives up on, `loads` must answer as the strict reader does,
+// the same value or the same error code. Fed: documents our encoder writes
+// from random values, Python's layout, the decoder corpus, mutations and
+// truncations of canonical documents, every character of small documents
+// replaced in turn, and a table of documents that must fall back.
+
+import t from 'tap';
+import { isDeepStrictEqual } from 'node:util';
+import { DecodeError, Fault } from '../lib/errors.js';
+import { readCanonical } from '../lib/xmlrpc/canonical.js';
+import { loads, strictDocument, type DecodeOptions } from '../lib/xmlrpc/decode.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { documentText } from '../lib/xmlrpc/xml-text.js';
+import { Double } from '../lib/xmlrpc/values.js';
+import { WORKLOADS, requestBody } from '../bench/workloads.js';
+import { ACCEPTED_DOCS, ACCEPTED_VALUES, MALFORMED, SAMPLES, call, mutate, prng } from './xml-corpus.js';
+
+type Doc = string | Buffer;
+type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
+
+function outcome(fn: () => unknown): Outcome {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof DecodeError) return { ok: false, code: err.code };
+    if (err instanceof Fault) return { ok: false, code: `fault ${err.faultCode} ${err.faultString}` };
+    return { ok: false, code: `other: ${String(err)}` };
+  }
+}
+
+function fast(doc: Doc, options: DecodeOptions = {}): unknown {
+  const { text, ascii } = documentText(doc);
+  return readCanonical(text, ascii, options.maxDepth ?? 64, options.wrapDoubles === true, options.allowNone !== false);
+}
+
+function strict(doc: Doc, options: DecodeOptions = {}): Outcome {
+  return outcome(() => {
+    const { text, ascii } = documentText(doc);
+    const read = strictDocument(text, ascii, options.maxDepth ?? 64, options);
+    if (read instanceof Fault) throw read; // as loads does
+    return read;
+  });
+}
+
+/** What went wrong with `doc`, or null; counts the documents the fast path took. */
+function check(doc: Doc, options: DecodeOptions = {}, counts = { fast: 0, all: 0 }): string | null {
+  counts.all++;
+  let f: unknown;
+  try {
+    f = fast(doc, options);
+  } catch (err) {
+    // documentText refuses some bytes (encodings): then neither path runs.
+    if (err instanceof DecodeError && outcome(() => loads(doc, options)).ok === false) return null;
+    return `the fast path threw ${String(err)}`;
+  }
+  const s = strict(doc, options);
+  if (f !== null) {
+    counts.fast++;
+    if (!s.ok) return `the fast path accepted what the strict reader refuses (${s.code})`;
+    if (!isDeepStrictEqual(f, s.value)) return 'the fast path and the strict reader give different values';
+  }
+  const l = outcome(() => loads(doc, options));
+  if (l.ok !== s.ok) return `loads ${l.ok ? 'accepts' : 'refuses'}, the strict reader ${s.ok ? 'accepts' : 'refuses'}`;
+  if (!l.ok && !s.ok && l.code !== s.code) return `loads refuses with ${l.code}, the strict reader with ${s.code}`;
+  if (l.ok && s.ok && !isDeepStrictEqual(l.value, s.value)) return 'loads and the strict reader give different values';
+  return null;
+}
+
+const show = (doc: Doc) => JSON.stringify(typeof doc === 'string' ? doc : doc.toString('latin1')).slice(0, 300);
+
+// random values, written by our encoder
+
+const CHARS = ['a', 'Z', '0', ' ', '\t', '\n', '\r', '<', '>', '&', '"', "'", ']', ']]>', 'é', '€', '😀', '\u00a0', '\u0085', '\ufffd', '中', '-', '.'];
+const KEYS = ['a', 'b', '__proto__', 'constructor', 'toString', '04', '1', '', ' spaced ', 'x<y', 'é', 'a&b'];
+
+function randomValue(r: () => number, depth: number): unknown {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  switch (Math.floor(r() * (depth >= 4 ? 9 : 11))) {
+    case 0:
+      return pick([0, 1, -1, 7, 2147483647, -2147483648, Math.floor(r() * 2 ** 32) - 2 ** 31]);
+    case 1:
+      return new Double(pick([-0, 0, 0.5, -1.25, 1e300, -1e-300, 5e-324, 2 ** 53, 1 / 3, 2.25, (r() - 0.5) * 1e9]));
+    case 2:
+      return pick([-0.5, 0.1, 1e21, 123.456, 2 ** 60 + 0.5]);
+    case 3:
+      return r() < 0.5;
+    case 4:
+    case 5: {
+      let s = '';
+      for (let n = Math.floor(r() * r() * 24); n > 0; n--) s += pick(CHARS);
+      return s;
+    }
+    case 6:
+      return r() < 0.9 ? null : 2n ** 40n;
+    case 7:
+      return new Date(Math.floor((r() - 0.3) * 2 ** 42));
+    case 8:
+      return Buffer.from(Array.from({ length: Math.floor(r() * r() * (r() < 0.2 ? 1200 : 120)) }, () => Math.floor(r() * 256)));
+    case 9:
+      return Array.from({ length: Math.floor(r() * (r() < 0.2 ? 40 : 5)) }, () =>
+        r() < 0.5 ? Math.floor(r() * 2 ** 32) - 2 ** 31 : randomValue(r, depth + 1),
+      );
+    default: {
+      const o = Object.create(null) as Record<string, unknown>;
+      for (let n = Math.floor(r() * 5); n > 0; n--) o[pick(KEYS)] = randomValue(r, depth + 1);
+      return o;
+    }
+  }
+}
+
+function randomCall(r: () => number): string {
+  if (r() < 0.2) return dumps([randomValue(r, 0)], { methodResponse: true });
+  const params = Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, 0));
+  return dumps(params, r() < 0.9 ? 'm.x_y-1' : 'ns:m/2');
+}
+
+t.test('takes the bench workloads and what our encoder writes, with the strict reader values', async (t) => {
+  for (const w of WORKLOADS) {
+    const body = requestBody(w);
+    t.not(fast(body, { wrapDoubles: true }), null, `${w.id} takes the fast path`);
+    t.equal(check(body, { wrapDoubles: true }), null, w.id);
+  }
+  const r = prng(16);
+  const counts = { fast: 0, all: 0 };
+  for (let k = 0; k < 3000; k++) {
+    const doc = randomCall(r);
+    const options: DecodeOptions = { wrapDoubles: r() < 0.5, allowNone: r() < 0.8, maxDepth: r() < 0.3 ? Math.floor(r() * 3) : 64 };
+    const bytes = r() < 0.5;
+    const problem = check(bytes ? Buffer.from(doc) : doc, options, counts);
+    if (problem !== null) t.fail(`${problem}: ${show(doc)} ${JSON.stringify(options)}`);
+  }
+  // Strings with a carriage return, i8, nil refused and nesting past maxDepth fall back; most do not.
+  t.ok(counts.fast > counts.all / 3, `the fast path took ${counts.fast} of ${counts.all}`);
+});
+
+t.test("takes Python's layout and the common declarations", async (t) => {
+  const python =
+    "<?xml version='1.0'?>\n<methodCall>\n<methodName>add</methodName>\n<params>\n<param>\n<value><int>40</int></value>\n</param>\n<param>\n<value><struct>\n<member>\n<name>k</name>\n<value><array><data>\n<value><i4>2</i4></value>\n<value><string>x</string></value>\n</data></array></value>\n</member>\n</struct></value>\n</param>\n</params>\n</methodCall>\n";
+  t.same(fast(python), { methodName: 'add', params: [40, Object.assign(Object.create(null) as object, { k: [2, 'x'] })] });
+  for (const decl of ['<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0' encoding='utf-8'?>", '', ' \r\n']) {
+    const doc = `${decl}<methodCall><methodName>m</methodName><params><param><value>é</value></param></params></methodCall>`;
+    t.same(fast(Buffer.from(doc)), { methodName: 'm', params: ['é'] }, JSON.stringify(decl));
+  }
+  t.same(fast('<methodCall><methodName>m</methodName></methodCall>'), { methodName: 'm', params: [] });
+  t.same(fast(dumps([[1, 'x']], { methodResponse: true })), { methodName: null, params: [[1, 'x']] });
+  t.same(fast(call('<value><string>a &lt;&gt;&amp;&quot;&apos; 😀\tb</string></value>')), { methodName: 'm', params: ['a <>&"\' 😀\tb'] });
+  t.same(fast(call('<value>  <int> -0 </int>\n</value>')), { methodName: 'm', params: [0] });
+});
+
+// prettier-ignore
+const FALL_BACK: Array<[name: string, doc: Doc, options?: DecodeOptions]> = [
+  ['a carriage return in a string', call('<value><string>a\rb</string></value>')],
+  ['a character reference', call('<value>&#65;</value>')],
+  ['an undefined entity', call('<value>&nbsp;</value>')],
+  ['a comment between elements', call('<value><!-- c --><int>1</int></value>')],
+  ['a comment after the root', `${call('<value>1</value>')}<!-- c -->`],
+  ['a processing instruction', call('<value><?pi?>x</value>')],
+  ['CDATA', call('<value><![CDATA[x]]></value>')],
+  ['an attribute', call('<value a="1"><int>1</int></value>')],
+  ['a prefix', call('<ex:value><ex:int>1</ex:int></ex:value>')],
+  ['an empty string element', call('<value><string/></value>')],
+  ['an empty value element', call('<value/>')],
+  ['an empty struct element', call('<value><struct/></value>')],
+  ['an i8', call('<value><i8>5</i8></value>')],
+  ['a name after its value', call('<value><struct><member><value>1</value><name>k</name></member></struct></value>')],
+  ['params before methodName', '<methodCall><params/><methodName>m</methodName></methodCall>'],
+  ['a fault response', dumps(new Fault(4, 'Too many params'))],
+  ['a response of two params', '<methodResponse><params><param><value>1</value></param><param><value>1</value></param></params></methodResponse>'],
+  ['a response of no param', '<methodResponse><params></params></methodResponse>'],
+  ['a response with a methodName', '<methodResponse><methodName>m</methodName><params><param><value>1</value></param></params></methodResponse>'],
+  ['nesting past maxDepth', call('<value><array><data><value><array><data></data></array></value></data></array></value>'), { maxDepth: 1 }],
+  ['nil when refused', call('<value><nil/></value>'), { allowNone: false }],
+  ['a lone surrogate', call('<value>\ud800</value>')],
+  ['U+FFFE', call('<value>\ufffe</value>')],
+  ['a C0 control', call('<value>a\u0001</value>')],
+  [']]> in text', call('<value>a]]>b</value>')],
+  ['an int past int32', call('<value><int>2147483648</int></value>')],
+  ['a double past the finite', call('<value><double>1e999</double></value>')],
+  ['a boolean 2', call('<value><boolean>2</boolean></value>')],
+  ['a bad dateTime', call('<value><dateTime.iso8601>19981317T14:08:55</dateTime.iso8601></value>')],
+  ['bad base64', call('<value><base64>a</base64></value>')],
+  ['an empty methodName', '<methodCall><methodName></methodName></methodCall>'],
+  ['a methodName with white space', '<methodCall><methodName> m </methodName></methodCall>'],
+  ['another declaration', '<?xml version="1.0" encoding="ISO-8859-1"?><methodCall><methodName>m</methodName></methodCall>'],
+  ['a second root', '<methodCall><methodName>m</methodName></methodCall><methodCall/>'],
+  ['text after the root', '<methodCall><methodName>m</methodName></methodCall>x'],
+  ['a mismatched end tag', call('<value><int>1</i4></value>')],
+  ['an end tag with white space', call('<value><int>1</int ></value>')],
+  ['the end of the document inside a string', call('<value><string>abc').slice(0, -30)],
+];
+
+t.test('falls back on anything else, and loads answers as the strict reader', async (t) => {
+  for (const [name, doc, options] of FALL_BACK) {
+    t.equal(fast(doc, options), null, name);
+    t.equal(check(doc, options), null, name);
+  }
+});
+
+t.test('agrees with the strict reader on the decoder corpus', async (t) => {
+  const docs: Array<[string, Doc, DecodeOptions?]> = [
+    ...MALFORMED.map(([name, doc]): [string, Doc] => [name, doc]),
+    ...ACCEPTED_DOCS,
+    ...ACCEPTED_VALUES.map((v): [string, Doc] => [v, call(v)]),
+    ...SAMPLES.map((doc, k): [string, Doc] => [`sample ${k}`, doc]),
+  ];
+  for (const [name, doc, options] of docs) {
+    const problem = check(doc, options);
+    if (problem !== null) t.fail(`${name}: ${problem}`);
+  }
+  t.pass(`${docs.length} documents`);
+});
+
+t.test('agrees with the strict reader on mutations and truncations of canonical documents', async (t) => {
+  const r = prng(1616);
+  const bases = [requestBody(WORKLOADS[0]!), requestBody(WORKLOADS[1]!), ...Array.from({ length: 40 }, () => Buffer.from(randomCall(r)))];
+  const counts = { fast: 0, all: 0 };
+  for (let k = 0; k < 6000; k++) {
+    const doc = mutate(bases[k % bases.length]!, r);
+    const problem = check(r() < 0.5 ? doc : doc.toString('latin1'), { wrapDoubles: r() < 0.5 }, counts);
+    if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
+  }
+  t.ok(counts.fast > 0 && counts.fast < counts.all, `the fast path took ${counts.fast} of ${counts.all} mutants`);
+  for (const base of bases.slice(0, 12)) {
+    for (let end = 0; end < base.length; end++) {
+      const problem = check(base.subarray(0, end));
+      if (problem !== null) t.fail(`${problem}: ${show(base.subarray(0, end))}`);
+    }
+  }
+});
+
+t.test('agrees with the strict reader with each character of small documents replaced in turn', async (t) => {
+  const docs = [
+    call('<value><struct><member><name>k&amp;</name><value><double>-1.5e3</double></value></member></struct></value>'),
+    call('<value><array><data><value><int>1</int></value><value><boolean>1</boolean></value><value>x</value></data></array></value>'),
+    call('<value><dateTime.iso8601>19980717T14:08:55</dateTime.iso8601></value><value><base64>aGVsbG8=</base64></value><value><nil/></value>'),
+  ];
+  const replacements = [' ', '\r', '\u0000', '\ufffe', '\ud800', '<', '>', '&', ']', '/', 'x', '1', '-', '.', 'e', '=', ':'];
+  let n = 0;
+  for (const doc of docs) {
+    for (let i = 0; i < doc.length; i++) {
+      for (const c of replacements) {
+        for (const mutant of [doc.slice(0, i) + c + doc.slice(i + 1), doc.slice(0, i) + c + doc.slice(i)]) {
+          n++;
+          const problem = check(mutant, { allowNone: i % 2 === 0 });
+          if (problem !== null) t.fail(`${problem}: ${show(mutant)}`);
+        }
+      }
+    }
+  }
+  t.pass(`${n} documents`);
+});
