@@ -98,3 +98,20 @@ t.test('the field count limit holds for known lines', async (t) => {
   t.same(run([bin(head)], { limits: { maxHeaders: 6 } })[0]!.type, 'head');
   t.same(run([bin(head)], { limits: { maxHeaders: 5 } }), [{ type: 'error', code: 'HPE_TOO_MANY_HEADERS' }]);
 });
+
+t.test("a client's credentials are never kept in the server-wide tables", async (t) => {
+  const secrets = ['Authorization: Basic dXNlcjpwYXNz', 'Cookie: session=0123456789abcdef', 'Proxy-Authorization: Bearer abc.def'];
+  const plain = 'Content-Type: text/xml';
+  for (let round = 0; round < 2; round++) {
+    const events: Event[] = run([bin(`POST /RPC2 HTTP/1.1\r\nHost: a\r\n${secrets.join('\r\n')}\r\n${plain}\r\nContent-Length: 0\r\n\r\n`)]);
+    const head = events[0]!;
+    if (head.type !== 'head') throw new Error('refused');
+    t.same(
+      head.head.headers.slice(2, 8),
+      ['authorization', 'Basic dXNlcjpwYXNz', 'cookie', 'session=0123456789abcdef', 'proxy-authorization', 'Bearer abc.def'],
+      `round ${round}: the values as sent`,
+    );
+  }
+  for (const line of secrets) t.equal(knownField(Buffer.from(line, 'latin1'), 0, line.length), null, `not kept: ${line.split(':')[0]}`);
+  t.not(knownField(Buffer.from(plain, 'latin1'), 0, plain.length), null, 'a line that is not a secret is kept');
+});

@@ -27,6 +27,16 @@ import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
 import { Framing } from './framing.js';
 import { knownField, rememberField } from './known-fields.js';
 
+/**
+ * A field whose value is a client's secret. The server-wide tables of known
+ * lines and strings are shared by every client, and a comparison with an
+ * entry ends at the first differing byte: a secret kept there would let one
+ * client time its guesses against another's. Secrets are never kept.
+ */
+function isCredential(name: string): boolean {
+  return name === 'authorization' || name === 'cookie' || name === 'proxy-authorization';
+}
+
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
   /** Request: the method token, case kept. '' for responses. */
@@ -495,7 +505,7 @@ export class HttpParser {
       ve = start + seen.valueEnd;
     } else {
       ({ name, value, vs, ve } = this.newField(buf, start, end));
-      rememberField(buf, start, end, name, value, vs, ve);
+      if (!isCredential(name)) rememberField(buf, start, end, name, value, vs, ve);
     }
     if (!inHead) {
       // Framing fields cannot frame a body already read; a peer that merges
@@ -559,7 +569,7 @@ export class HttpParser {
       name = buf.toString('latin1', start, i);
       if ((kinds & 2) !== 0) name = name.toLowerCase();
     }
-    const value = latin1Text(buf, vs, ve);
+    const value = isCredential(name) ? buf.toString('latin1', vs, ve) : latin1Text(buf, vs, ve);
     return { name, value, vs, ve };
   }
 
