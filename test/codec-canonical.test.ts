@@ -253,3 +253,83 @@ t.test('agrees with the strict reader with each character of small documents rep
   }
   t.pass(`${n} documents`);
 });
+
+t.test('agrees with the strict reader on the edge cases of each scalar, member name, declaration and nesting', async (t) => {
+  const values: string[] = [];
+  for (const n of [
+    '+1',
+    '01',
+    '0001',
+    ' 1 ',
+    '\t-0\n',
+    '-2147483648',
+    '-2147483649',
+    '+2147483647',
+    '00000000002147483647',
+    '0x10',
+    '1.0',
+    '1e3',
+    '',
+    '- 1',
+    '4294967296',
+  ]) {
+    for (const tag of ['int', 'i4']) {
+      const v = `<value><${tag}>${n}</${tag}></value>`;
+      values.push(v, `<value><array><data>${v}<value><${tag}>1</${tag}></value></data></array></value>`);
+    }
+  }
+  for (const n of ['1e400', '-1e400', '.5', '5.', '-0', 'NaN', 'Infinity', '0x10', '1e', '.e1', '+1.5', '1e-400', '1..2', '1.7976931348623159e308']) {
+    values.push(`<value><double>${n}</double></value>`);
+  }
+  for (const n of ['2', '01', '00', '+1', '-0', ' 1 ', 'true', '']) values.push(`<value><boolean>${n}</boolean></value>`);
+  for (const n of ['a]]>b', ']]&gt;', 'a\r\nb', '&#x41;', '&AMP;', '&amp', '\u0085', '\u2028', '\ude00x', '\uffff', '😀é']) {
+    values.push(
+      `<value><string>${n}</string></value>`,
+      `<value>${n}</value>`,
+      `<value><struct><member><name>${n}</name><value>1</value></member></struct></value>`,
+    );
+  }
+  for (const k of ['__proto__', 'constructor', '', ' a ', '&lt;']) {
+    values.push(
+      `<value><struct><member><name>${k}</name><value>1</value></member><member><name>${k}</name><value><struct></struct></value></member></struct></value>`,
+    );
+  }
+  for (const b of ['=', 'YQ', 'YQ=', 'YR==', 'a===', 'ab==cd==', 'YW\nJj', 'YWJj'.repeat(70) + 'YR==', 'YWJj'.repeat(100) + 'Y'])
+    values.push(`<value><base64>${b}</base64></value>`);
+  for (const d of ['1998-07-17T14:08:55', '19980717T14:08:55+01:00', '19980717T14:08', '19980230T00:00:00', '19980717T24:00:00', '19980717t14:08:55']) {
+    values.push(`<value><dateTime.iso8601>${d}</dateTime.iso8601></value>`);
+  }
+  let n = 0;
+  const expectAgreement = (doc: Doc, options?: DecodeOptions) => {
+    n++;
+    const problem = check(doc, options);
+    if (problem !== null) t.fail(`${problem}: ${show(doc)} ${JSON.stringify(options)}`);
+  };
+  for (const v of values) {
+    for (const options of [{}, { wrapDoubles: true }, { allowNone: false }]) {
+      expectAgreement(call(v), options);
+      expectAgreement(Buffer.from(call(v)), options);
+      expectAgreement(`<methodResponse><params><param>${v}</param></params></methodResponse>`, options);
+    }
+  }
+  const declarations = [
+    '<?xml version="1.0" encoding="Utf-8"?>',
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+    '<?xml version="1.1"?>',
+    '<?xml version="1.0"  ?>',
+    '\ufeff',
+  ];
+  for (const decl of declarations) for (const v of ['<value>1</value>', '<value>é😀</value>']) expectAgreement(Buffer.from(decl + call(v)));
+  for (const tail of ['x', '<x/>', '<?pi?>', '\u0000', '\ufeff', '</methodCall>']) expectAgreement(Buffer.from(call('<value>1</value>') + tail));
+  const nest = (depth: number, open: string, close: string) =>
+    call(open.repeat(depth) + '<value><int>1</int></value><value><int>2</int></value>' + close.repeat(depth));
+  for (const maxDepth of [1, 2, 5]) {
+    for (const depth of [maxDepth - 1, maxDepth, maxDepth + 1]) {
+      expectAgreement(Buffer.from(nest(depth, '<value><array><data>', '</data></array></value>')), { maxDepth });
+      expectAgreement(nest(depth, '<value><struct><member><name>k</name>', '</member></struct></value>').replace('<value><int>2</int></value>', ''), {
+        maxDepth,
+      });
+    }
+  }
+  t.pass(`${n} documents`);
+});
