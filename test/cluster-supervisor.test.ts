@@ -5,7 +5,7 @@
 
 import t from 'tap';
 import { ClusterErrorCode } from '../lib/errors.js';
-import { Supervisor, type ChildEvents, type ToWorker, type WorkerChild } from '../lib/cluster/supervisor.js';
+import { Supervisor, type ChildEvents, type SupervisorOptions, type ToWorker, type WorkerChild } from '../lib/cluster/supervisor.js';
 import type { ServerStats } from '../lib/server/server.js';
 import { ManualClock } from './support.js';
 
@@ -59,6 +59,18 @@ function fakes() {
 }
 
 /** Lets the promise callbacks queued so far run. */
+/** A supervisor of two fake workers, both listening. */
+async function startedTwo(options: Partial<SupervisorOptions> = {}) {
+  const clock = new ManualClock();
+  const f = fakes();
+  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock, ...options });
+  const started = s.start();
+  f.all[0]!.ready();
+  f.all[1]!.ready();
+  await started;
+  return { clock, f, s };
+}
+
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 t.test('start resolves when every worker is listening, and rejects with WORKER_FAILED when one exits first', async (t) => {
@@ -155,13 +167,7 @@ t.test('a worker that lived past resetAfter is replaced after the first delay ag
 });
 
 t.test('reload replaces one worker at a time, the new one listening before the old one is told to stop', async (t) => {
-  const clock = new ManualClock();
-  const f = fakes();
-  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock, shutdownTimeout: 1234 });
-  const started = s.start();
-  f.all[0]!.ready();
-  f.all[1]!.ready();
-  await started;
+  const { clock, f, s } = await startedTwo({ shutdownTimeout: 1234 });
   const [old0, old1] = f.all as [Fake, Fake];
   let done = false;
   const reloading = s.reload().then(() => (done = true));
@@ -217,13 +223,7 @@ t.test('a reload whose new worker dies before listening stops there; the old one
 });
 
 t.test('close tells every worker to stop, waits for their exits, and kills one that outstays shutdownTimeout + killAfter', async (t) => {
-  const clock = new ManualClock();
-  const f = fakes();
-  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock, shutdownTimeout: 1000, killAfter: 500 });
-  const started = s.start();
-  f.all[0]!.ready();
-  f.all[1]!.ready();
-  await started;
+  const { clock, f, s } = await startedTwo({ shutdownTimeout: 1000, killAfter: 500 });
   let closed = false;
   const closing = s.close().then(() => (closed = true));
   t.same(
@@ -242,13 +242,7 @@ t.test('close tells every worker to stop, waits for their exits, and kills one t
 });
 
 t.test('stats sums the workers and names each; a silent worker gets nulls after the timeout', async (t) => {
-  const clock = new ManualClock();
-  const f = fakes();
-  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
-  const started = s.start();
-  f.all[0]!.ready();
-  f.all[1]!.ready();
-  await started;
+  const { clock, f, s } = await startedTwo();
   const asked = s.stats(100);
   const stats = (connections: number): ServerStats => ({
     connections,
@@ -406,13 +400,7 @@ t.test('malformed messages from a worker are ignored, never thrown in the primar
 });
 
 t.test('stats and workers() after the workers have exited: no rows, and no wait', async (t) => {
-  const clock = new ManualClock();
-  const f = fakes();
-  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
-  const started = s.start();
-  f.all[0]!.ready();
-  f.all[1]!.ready();
-  await started;
+  const { f, s } = await startedTwo();
   const closed = s.close();
   for (const fake of f.all) fake.exit(0);
   await closed;
@@ -425,13 +413,7 @@ t.test('stats and workers() after the workers have exited: no rows, and no wait'
 });
 
 t.test('stats asked again and again keeps nothing per question once answered; a reply counts only from the worker asked', async (t) => {
-  const clock = new ManualClock();
-  const f = fakes();
-  const s = new Supervisor({ workers: 2, spawn: f.spawn, clock });
-  const started = s.start();
-  f.all[0]!.ready();
-  f.all[1]!.ready();
-  await started;
+  const { clock, f, s } = await startedTwo();
   const stats = { ...(JSON.parse('{}') as object), connectionsByState: { idle: 0, reading: 0, handling: 0, writing: 0, closing: 0 } } as unknown as ServerStats;
   // A scraper asking every 15 s for a month is some 170,000 questions: each must leave nothing behind.
   for (let i = 0; i < 200; i++) {
