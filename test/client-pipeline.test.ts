@@ -53,6 +53,20 @@ function lostError(t: Test, o: { error?: Error }, requestSent: boolean, what: st
   t.equal(err.requestSent, requestSent, `${what}: requestSent ${requestSent}`);
 }
 
+/** A server that answers every request, except on its first connection, which it never reads from. */
+async function stallingServer() {
+  let stalled: net.Socket | null = null;
+  const s = await scriptedServer(
+    (request) => request.socket.write(answer(request)),
+    (socket) => {
+      if (stalled !== null) return;
+      stalled = socket;
+      socket.pause();
+    },
+  );
+  return Object.assign(s, { stalled: () => stalled });
+}
+
 t.test('N requests are written on one connection before the first response is read, and each call gets its own answer', async (t) => {
   const N = 8;
   const held: RawRequest[] = [];
@@ -229,15 +243,8 @@ t.test('a connection killed after some answers: the written calls left fail with
 });
 
 t.test('a connection killed while a request is being written: that call did not run, and the calls not yet written go on a new connection', async (t) => {
-  let stalled: net.Socket | null = null;
-  const s = await scriptedServer(
-    (request) => request.socket.write(answer(request)),
-    (socket) => {
-      if (stalled !== null) return;
-      stalled = socket;
-      socket.pause(); // the first connection reads nothing: the client's big write cannot complete
-    },
-  );
+  // The first connection reads nothing: the client's big write cannot complete.
+  const s = await stallingServer();
   const pipeline = new Transport({ timeout: 5000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false });
   t.teardown(async () => {
     await pipeline.close();
@@ -246,7 +253,7 @@ t.test('a connection killed while a request is being written: that call did not 
   const big = outcome(pipeline.request('/RPC2', echo('x'.repeat(48 * 1024 * 1024))));
   const small = [pipeline.request('/RPC2', echo('s1')), pipeline.request('/RPC2', echo('s2'))];
   await pollUntil(() => pipeline.stats().inFlight === 1 && pipeline.stats().queued === 2, 'the big write to stall with two calls queued');
-  stalled!.destroy();
+  s.stalled()!.destroy();
   const bigOutcome = await big;
   lostError(t, bigOutcome, false, 'the call being written');
   t.match(bigOutcome.error!.message, /before this request was written whole: the call did not run/);
@@ -631,15 +638,8 @@ t.test('calls queued together are written together: one socket write for the bat
 
 t.test('a connection killed while a batch of requests is being written: each request of the batch may have run, so each says requestSent true', async (t) => {
   // Which requests of a write the kernel took only in part left whole is not known: none may claim it did not run.
-  let stalled: net.Socket | null = null;
-  const s = await scriptedServer(
-    (request) => request.socket.write(answer(request)),
-    (socket) => {
-      if (stalled !== null) return;
-      stalled = socket;
-      socket.pause(); // the first connection reads nothing: the kernel's buffers fill, then a batch stays half written
-    },
-  );
+  // The first connection reads nothing: the kernel's buffers fill, then a batch stays half written.
+  const s = await stallingServer();
   const pipeline = new Transport({ timeout: 20_000 }).openPipeline(`127.0.0.1:${s.port}`, { waitForKeepAlive: false, depth: 100_000 });
   t.teardown(async () => {
     await pipeline.close();
@@ -648,7 +648,7 @@ t.test('a connection killed while a batch of requests is being written: each req
   // About 5 KiB each: three to a batch. 6,000 of them (30 MiB) are more than loopback's buffers hold.
   const calls = Array.from({ length: 6000 }, (_, i) => outcome(pipeline.request('/RPC2', echo(`${i} ${'x'.repeat(5000)}`))));
   await pollUntil(() => pipeline.stats().queued > 0 && pipeline.stats().inFlight > 0, 'the writes to stall with calls still queued', 10_000);
-  stalled!.destroy();
+  s.stalled()!.destroy();
   const outcomes = await Promise.all(calls);
   const failed = outcomes.filter((o) => o.error !== undefined);
   t.ok(failed.length > 0, `the calls on the killed connection failed (${failed.length})`);
