@@ -133,7 +133,8 @@ export function latin1Text(buf: Buffer, start: number, end: number): string {
   return text;
 }
 
-function sameText(text: string, buf: Buffer, start: number, n: number): boolean {
+/** Whether buf[start, start + n) holds the characters of `text`, as latin1. */
+export function sameText(text: string, buf: Buffer, start: number, n: number): boolean {
   if (text.length !== n) return false;
   let i = 0;
   while (i < n && text.charCodeAt(i) === buf[start + i]) i++;

@@ -10,6 +10,8 @@
 // connection. Request lines were remembered the same way and measured: no
 // gain in instructions, so they are parsed each time.
 
+import { sameText } from './chars.js';
+
 /** A field line as the parser accepted it. */
 export interface KnownField {
   /** The whole line, without its CRLF, as latin1. */
@@ -33,23 +35,14 @@ function slotOf(buf: Buffer, start: number, n: number, bits: number): number {
   return (Math.imul(key, 0x9e3779b1) >>> (32 - bits)) & ~1;
 }
 
-function sameLine(known: { readonly line: string } | null, buf: Buffer, start: number, n: number): boolean {
-  if (known === null) return false;
-  const line = known.line;
-  if (line.length !== n) return false;
-  let i = 0;
-  while (i < n && line.charCodeAt(i) === buf[start + i]) i++;
-  return i === n;
-}
-
 function find<T extends { readonly line: string }>(table: Array<T | null>, bits: number, buf: Buffer, start: number, end: number): T | null {
   const n = end - start;
   if (n > MAX_LINE || n <= 0) return null;
   const slot = slotOf(buf, start, n, bits);
   const first = table[slot];
-  if (sameLine(first, buf, start, n)) return first;
+  if (first !== null && sameText(first.line, buf, start, n)) return first;
   const second = table[slot + 1];
-  if (sameLine(second, buf, start, n)) return second;
+  if (second !== null && sameText(second.line, buf, start, n)) return second;
   return null;
 }
 
