@@ -33,6 +33,14 @@ export class XmlRpcHandler implements Handler {
   /** `allowNone: false` refuses nil in results too, not only in requests. */
   protected readonly allowNone: boolean;
   private readonly resultOptions: { methodResponse: true; allowNone?: boolean };
+  /**
+   * Handler.lendsBody: the body is decoded into values that share no memory
+   * with it (the decoder reads a string copy; base64 is decoded into a Buffer
+   * of its own), so it is given back once the response is ready: `call()`
+   * may read `request.body` until its result settles, not after. Not with
+   * `offload`: a body decoded on the pool moves to the worker.
+   */
+  readonly lendsBody: boolean;
 
   constructor(options: XmlRpcHandlerOptions = {}) {
     const { path = '/RPC2', offload, ...decodeOptions } = options;
@@ -41,6 +49,7 @@ export class XmlRpcHandler implements Handler {
     this.allowNone = decodeOptions.allowNone !== false;
     this.resultOptions = this.allowNone ? RESULT_OPTIONS : STRICT_RESULT_OPTIONS;
     this.codec = offload === undefined ? null : new CodecOffload(offload);
+    this.lendsBody = this.codec === null;
   }
 
   match(request: Request): boolean {
