@@ -17,7 +17,7 @@ import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
-import { BodyBuffer } from './body.js';
+import { BodyBuffer, type BodyPool } from './body.js';
 import { Holding, type MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
@@ -44,6 +44,8 @@ export interface ConnectionHost {
   forget(connection: Connection): void;
   /** The server-wide byte budget every connection charges what it holds to. */
   readonly budget: MemoryBudget;
+  /** The server's spare buffers for large bodies, lent to handlers that give them back (Handler.lendsBody). */
+  readonly bodies: BodyPool;
   /**
    * Room for `bytes` more of a request body that will then hold `total`:
    * true when they fit (the server may refuse larger unfinished bodies
@@ -73,6 +75,8 @@ class Slot {
   handler: Handler | null = null;
   /** The body as it arrives; null when it is not kept. */
   body: BodyBuffer | null = null;
+  /** The buffer holding the body, to give back to the server's pool once the response is ready; null: the handler keeps the body. */
+  lent: Buffer | null = null;
   /** Bytes charged to the budget for the body (received, then decoded), until the response is ready. */
   bodyHeld = 0;
   /** Bytes charged for the response, until it is handed to the socket. */
@@ -416,7 +420,7 @@ export class Connection {
       return;
     }
     slot.handler = handler;
-    slot.body = new BodyBuffer(head.contentLength);
+    slot.body = new BodyBuffer(head.contentLength, handler.lendsBody === true ? host.bodies : null);
     // The 100 is sent (or not) by feed(), once it knows whether body bytes came along.
     slot.wantsContinue = head.expectContinue;
   }
@@ -483,12 +487,19 @@ export class Connection {
       if (this.queue[0] === slot) this.flush();
     } else {
       const body = slot.body!.take();
+      slot.lent = slot.body!.lent;
       slot.body = null;
       answer(this.hooks, slot, slot.request!, slot.handler!, body);
     }
   }
 
   private ready(slot: Slot, response: Response): void {
+    if (slot.lent !== null) {
+      // The handler is done with the body (Handler.lendsBody): its buffer serves a later request.
+      slot.request!.body = EMPTY;
+      this.host.bodies.give(slot.lent);
+      slot.lent = null;
+    }
     if (this.destroyed || this.ended) {
       slot.request!.abort();
       return;

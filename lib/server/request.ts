@@ -129,6 +129,14 @@ export interface Handler {
   match(request: Request): boolean;
   handle(request: Request): Response | Promise<Response>;
   /**
+   * True: the handler reads `request.body` only until its response is
+   * ready, and keeps no reference to it (nor to a part of it) past that.
+   * The server may then join a large body into a buffer it reuses for a
+   * later request, and sets `request.body` to an empty Buffer once the
+   * response is ready. Default false: the body is the handler's to keep.
+   */
+  readonly lendsBody?: boolean;
+  /**
    * Asked by Server#listen before it binds `host` (and by addHandler on a
    * listening server): throwing refuses the address. An ObjectServer refuses
    * a non-loopback one unless told otherwise.

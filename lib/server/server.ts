@@ -9,6 +9,7 @@ import { systemClock, type Clock, type ClockTimer } from '../clock.js';
 import { ClusterError, ClusterErrorCode } from '../errors.js';
 import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
+import { BodyPool } from './body.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { newTraffic, type ConnectionState, type Traffic } from './traffic.js';
 import type { Handler, Request } from './request.js';
@@ -88,6 +89,7 @@ export class Server {
   private closed: (() => void) | null = null;
   private isClosing = false;
   private readonly budget: MemoryBudget;
+  private readonly bodies = new BodyPool();
   /** Connections that have not sent a whole request head yet, oldest first: the first a full server closes. */
   private readonly unproven = new Set<Connection>();
   /** Connections waiting for a request with nothing owed, longest waiting first: the next it closes. */
@@ -321,6 +323,7 @@ export class Server {
         }
       },
       budget: this.budget,
+      bodies: this.bodies,
       admit: (connection, bytes, total) => this.admit(connection, bytes, total),
       evictable: (connection, evictable) => {
         // Deleted first, so a connection that becomes evictable again goes to the back.
