@@ -18,6 +18,27 @@ const KEEP_SCRATCH = 4 << 20;
 let scratch: Buffer | null = null;
 /** A view of `scratch`, kept with it: a small document does not pay for a DataView. */
 let scratchView: DataView | null = null;
+/**
+ * Buffers given out as documents of their own (asBuffer) that may come back
+ * through reuseDocument, and the one that came back: the next large document
+ * is written into it, not into a fresh buffer.
+ */
+const givenOut = new WeakSet<Buffer>();
+let spare: Buffer | null = null;
+
+/**
+ * `doc`, a document from `bufferDumps`, is no longer used by anyone (its
+ * bytes have all gone to the kernel, say): its memory may hold the next
+ * large document. A buffer this file did not give out, or gave back
+ * already, is ignored.
+ */
+export function reuseDocument(doc: Buffer): void {
+  // Known by the very Buffer given out: a stale one, whose memory holds a later document now, is not taken back.
+  if (!givenOut.delete(doc)) return;
+  const memory = doc.buffer;
+  if (memory.byteLength > KEEP_SCRATCH) return;
+  if (spare === null || spare.length < memory.byteLength) spare = Buffer.from(memory);
+}
 /** The size of the last document given out as a Buffer, plus a margin: the next one is written into a buffer this big. */
 let bufferHint = 0;
 /**
@@ -122,7 +143,13 @@ export class Sink {
     let view: DataView | null = null;
     if (bufferHint > OWN_BUFFER) {
       this.owned = true;
-      buf = Buffer.allocUnsafeSlow(bufferHint);
+      // The hint has a margin of about 3%: a spare made for a document of the last size will do.
+      if (spare !== null && spare.length >= bufferHint - (bufferHint >> 5)) {
+        buf = spare;
+        spare = null;
+      } else {
+        buf = Buffer.allocUnsafeSlow(bufferHint);
+      }
     } else if (scratch !== null) {
       buf = scratch;
       view = scratchView;
@@ -261,7 +288,9 @@ export class Sink {
     bufferHint = n + (n >> 5) + 256;
     if (this.owned && n >= this.buf.length - (this.buf.length >> 2)) {
       this.givenOut = true;
-      return this.buf.subarray(0, n);
+      const doc = this.buf.subarray(0, n);
+      givenOut.add(doc);
+      return doc;
     }
     const out = Buffer.allocUnsafe(n);
     this.buf.copy(out, 0, 0, n);
