@@ -7,6 +7,7 @@ import { Fault, FaultCode } from '../errors.js';
 import type { Handler, Request, Response } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
 import { bufferDumps } from '../xmlrpc/encode.js';
+import { reuseDocument } from '../xmlrpc/sink.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { CodecOffload, type CodecOffloadOptions } from './codec-offload.js';
 
@@ -126,7 +127,8 @@ export class XmlRpcHandler implements Handler {
     } catch (err) {
       return unencodable(err, request);
     }
-    return { status: 200, headers: XML_HEADERS, body };
+    // The document's buffer serves the next large one once the server has written it.
+    return { status: 200, headers: XML_HEADERS, body, reuse: reuseDocument };
   }
 
   private faultResponse(err: unknown, request: Request): Response {

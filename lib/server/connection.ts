@@ -601,6 +601,8 @@ export class Connection {
       }
       socket.uncork();
     }
+    // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
+    if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) response.reuse(body);
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     const bytesOut = head.length + (withBody ? length : 0);
     countResponse(this.host.traffic, status, bytesOut);

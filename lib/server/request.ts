@@ -116,6 +116,14 @@ export interface Response {
   body?: string | Buffer;
   /** Close the connection after this response. */
   close?: boolean;
+  /**
+   * Called with the body (a Buffer) once the server has handed all of it to
+   * the kernel and holds it no more, so that its maker may reuse its memory;
+   * not called when the socket kept some of it (the buffer is then simply
+   * dropped). Whoever passes on a Response with `reuse` must not use its
+   * body after (a handler that caches responses drops `reuse`).
+   */
+  reuse?: (body: Buffer) => void;
   /** A failure to log, though the response is still sent (an unencodable result, say). */
   error?: unknown;
 }

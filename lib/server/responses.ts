@@ -66,7 +66,7 @@ export function sendable(result: unknown): Response {
   if (typeof result !== 'object' || result === null) {
     throw new TypeError(`a handler returned ${result === null ? 'null' : typeof result}, not a response`);
   }
-  const { status, headers, body, close, error } = result as Response;
+  const { status, headers, body, close, error, reuse } = result as Response;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
     throw new TypeError(`a handler returned status ${typeof status === 'number' ? status : typeof status}, not one from 200 to 599`);
   }
@@ -76,5 +76,8 @@ export function sendable(result: unknown): Response {
   if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
     throw new TypeError('a response body must be a string or a Buffer');
   }
-  return { status, headers, body, close: close === true, error };
+  if (reuse !== undefined && typeof reuse !== 'function') throw new TypeError('a response reuse must be a function');
+  const response: Response = { status, headers, body, close: close === true, error };
+  if (reuse !== undefined) response.reuse = reuse;
+  return response;
 }
