@@ -137,3 +137,33 @@ t.test('XML-RPC: large results in a row, each answer its own bytes', async (t) =
     starts.map((s) => ints(10000, s)),
   );
 });
+
+t.test('a reuse that throws is reported; the response is out and the connection serves on', async (t) => {
+  const errors: unknown[] = [];
+  const throwing = handler(
+    () => true,
+    (): Response => ({
+      status: 200,
+      body: Buffer.from('answered'),
+      reuse: () => {
+        throw new Error('reuse failed');
+      },
+    }),
+  );
+  const { server, port } = await startServer({ handlers: [throwing], onError: (err) => errors.push(err) });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.responsesCount(1);
+  c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  const responses = await c.responsesCount(2);
+  t.same(
+    responses.map((r) => r.text()),
+    ['answered', 'answered'],
+  );
+  t.same(
+    errors.map((e) => (e as Error).message),
+    ['reuse failed', 'reuse failed'],
+  );
+});

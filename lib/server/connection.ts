@@ -602,7 +602,14 @@ export class Connection {
       socket.uncork();
     }
     // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
-    if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) response.reuse(body);
+    if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) {
+      try {
+        response.reuse(body);
+      } catch (err) {
+        // A handler's callback: its failure is reported, the response is out already.
+        this.host.reportError(err, slot.request);
+      }
+    }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
     const bytesOut = head.length + (withBody ? length : 0);
     countResponse(this.host.traffic, status, bytesOut);
