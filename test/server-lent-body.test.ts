@@ -219,3 +219,10 @@ t.test('XML-RPC: values decoded from a lent body share no memory with it', async
   t.same(kept, values, 'every decoded base64 value still holds its own bytes after the later requests');
   t.same(strings, texts, 'and every string its own text');
 });
+
+t.test('a DocHandler lends the body as the handler it wraps does', async (t) => {
+  const { DocHandler } = await import('../lib/rpc/doc.js');
+  t.equal(new DocHandler(new XmlRpcDispatcher()).lendsBody, true);
+  const keeps = Object.assign(new XmlRpcDispatcher(), { lendsBody: false });
+  t.equal(new DocHandler(keeps).lendsBody, false);
+});

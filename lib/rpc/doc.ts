@@ -95,6 +95,11 @@ export class DocHandler implements Handler {
     this.rpc.checkListen?.(address);
   }
 
+  /** As the handler it wraps: only POST reads the body, and that goes to `rpc`. */
+  get lendsBody(): boolean {
+    return this.rpc.lendsBody === true;
+  }
+
   /** The page as a string: the methods as they are now, `system.*` in a section of their own. */
   page(): string {
     const names = this.rpc.listMethods();
