@@ -19,7 +19,7 @@ export class Request {
   readonly headers: readonly string[];
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
-  /** The whole body, once the request is complete (empty before). */
+  /** The whole body, once the request is complete (empty before; empty again once the response is ready, for a handler that lends its body: Handler.lendsBody). */
   body: Buffer = EMPTY;
   /**
    * Set by the handler for the access log and the status page: the RPC
