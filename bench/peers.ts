@@ -24,22 +24,16 @@ export interface Peer {
   prepare(paths: Paths): Promise<{ argv: string[] } | { skip: string }>;
 }
 
-function nodeServer(id: string, label: string, file: string, ceiling = false, flags: readonly string[] = []): Peer {
+function nodeServer(id: string, label: string, file: string, ceiling = false): Peer {
   return {
     id,
     label,
     ceiling,
-    prepare: (paths) => Promise.resolve({ argv: [process.execPath, ...flags, path.join(paths.dist, 'servers', file), '0'] }),
+    prepare: (paths) => Promise.resolve({ argv: [process.execPath, path.join(paths.dist, 'servers', file), '0'] }),
   };
 }
 
-/**
- * Ours runs as we advise running it (README, "Memory"): young generation
- * capped at 2 MiB semi-spaces, which keeps its peak RSS under 80 MB for about
- * 1% more instructions per struct call (bench/README.md, "Memory (issue 16,
- * round 3)"). A Node flag, not a library setting: V8 sizes its heap at start.
- */
-export const OURS = nodeServer('ours', 'ours (medusa-xmlrpc)', 'ours.js', false, ['--max-semi-space-size=2']);
+export const OURS = nodeServer('ours', 'ours (medusa-xmlrpc)', 'ours.js');
 
 // prettier-ignore
 export const PEERS: readonly Peer[] = [
