@@ -27,6 +27,8 @@ const GIVE_UP: unique symbol = Symbol('not canonical');
 let s = '';
 let pos = 0;
 let view: DataView | null = null;
+/** Where the document's last `<` is: no tag but the last ends past it. */
+let last = 0;
 let maxDepth = 0;
 let wrapDoubles = false;
 let allowNone = true;
@@ -49,6 +51,13 @@ export function readCanonical(
   wrap: boolean,
   nil: boolean,
 ): { methodName: string | null; params: XmlRpcValue[] } | null {
+  // No read past the end, of any document: one read out of bounds (V8
+  // answers NaN) deoptimises its function, which then calls the charCodeAt
+  // builtin for good instead of inlining it. Every scanner stops at a `<`;
+  // a tag is matched only whole and, but the document's last, only if it ends
+  // before the last `<`, which a `>` follows: so no scan reads past that `>`.
+  last = text.lastIndexOf('<');
+  if (last < 0 || text.indexOf('>', last) < 0) return null;
   s = text;
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
@@ -66,8 +75,9 @@ export function readCanonical(
   }
 }
 
-/** Is `lit` at `at`? */
+/** Is `lit` at `at`, ending before the last `<`? */
 function at(i: number, lit: string): boolean {
+  if (i + lit.length > last) return false;
   for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
   return true;
 }
@@ -135,7 +145,7 @@ function atTag(i: number, t: Tag): boolean {
   const v = view;
   if (v === null) return at(i, t.lit);
   const e = i + t.len;
-  return e <= v.byteLength && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
+  return e <= last && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
 }
 
 /** Tag `t` at the cursor, consumed, or give up. */
@@ -183,14 +193,17 @@ function document(): { methodName: string | null; params: XmlRpcValue[] } {
     expectTag(T_C_PARAMS);
     space();
   }
+  if (pos !== last) giveUp(); // the end tag, and white space only after it
   if (call) {
-    expect('</methodCall>');
+    if (!s.startsWith('</methodCall>', pos)) giveUp();
+    pos += 13;
   } else {
-    if (params.length !== 1) giveUp();
-    expect('</methodResponse>');
+    if (params.length !== 1 || !s.startsWith('</methodResponse>', pos)) giveUp();
+    pos += 17;
   }
-  space();
-  if (pos !== s.length) giveUp();
+  const n = s.length;
+  for (let c; pos < n && ((c = s.charCodeAt(pos)) === SP || c === LF || c === TAB || c === CR); pos++);
+  if (pos !== n) giveUp();
   return { methodName, params };
 }
 
@@ -440,7 +453,7 @@ function array(level: number): XmlRpcValue[] {
   expectTag(T_O_DATA);
   let out: XmlRpcValue[] = [];
   for (;;) {
-    const k = readIntRun(s, view, pos);
+    const k = readIntRun(s, view, pos, last);
     if (k > 0) {
       pos = intRun.end;
       out = appendRun(out, k);
