@@ -333,3 +333,29 @@ t.test('agrees with the strict reader on the edge cases of each scalar, member n
   }
   t.pass(`${n} documents`);
 });
+
+t.test('gives each member name its own characters however full the cache of names is', async (t) => {
+  // Names of one length and hash neighbourhood (one character apart), at
+  // and past the cache's 32 characters, then enough more to evict them all,
+  // each struct decoded twice: a name from the cache must be the very name.
+  const r = prng(16);
+  const printable = (n: number) => Array.from({ length: n }, () => String.fromCharCode(0x20 + Math.floor(r() * 95))).join('');
+  const names: string[] = ['__proto__', 'constructor', 'a', 'b', 'ab', 'ba', 'x'.repeat(32), 'x'.repeat(31) + 'y', 'x'.repeat(33), 'x'.repeat(32) + 'y'];
+  for (let i = 0; i < 100; i++) names.push(`dbl${i}`, `int${i}`, `dbl${i}7`);
+  for (let i = 0; i < 3000; i++) names.push(printable(1 + Math.floor(r() * 40)));
+  let n = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < names.length; i += 20) {
+      const struct: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const [k, name] of names.slice(i, i + 20).entries()) struct[name] = k;
+      for (const doc of [dumps([struct], 'm'), Buffer.from(dumps([struct], 'm'))]) {
+        n++;
+        const problem = check(doc, { wrapDoubles: true });
+        if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
+        const value = (fast(doc) as { params: unknown[] } | null)?.params[0];
+        if (!isDeepStrictEqual(value, struct)) t.fail(`the fast path did not give the struct back: ${show(doc)}`);
+      }
+    }
+  }
+  t.pass(`${n} documents`);
+});

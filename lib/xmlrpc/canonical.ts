@@ -279,6 +279,64 @@ function text(): string {
   return out === null ? s.slice(start, i) : out + s.slice(run, i);
 }
 
+// Member names come again and again (every struct of a kind, every request
+// of a client): a name of printable ASCII is looked up here by a hash of
+// its length and three characters and given as the string made the first
+// time, already internalised by its first use as a key, instead of a new
+// string that the object's insert must look up in V8's string table. Two
+// slots per hash, the newer first; process-wide and bounded (1,024 names of at
+// most 32 characters). The comparison reads the whole name whatever it
+// meets, so its time tells nothing of how much of a cached name matched.
+const NAME_BITS = 10;
+const NAME_MAX = 32;
+const names: string[] = new Array<string>(1 << NAME_BITS).fill('');
+
+/** A member name, up to its `<`: `text()`, but a name seen before is the string made then. */
+function memberName(): string {
+  const start = pos;
+  let i = start;
+  let c = s.charCodeAt(i);
+  let h = 0x811c9dc5; // FNV-1a over the whole name: names of a struct often differ in one middle character
+  // Printable ASCII but `<`, `&`, `>`: characters text() passes as they are.
+  while (c >= SP && c < 0x7f && c !== LT && c !== AMP && c !== GT) {
+    h = Math.imul(h ^ c, 0x01000193);
+    c = s.charCodeAt(++i);
+  }
+  const n = i - start;
+  if (c !== LT || n > NAME_MAX || n === 0) return text();
+  pos = i;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b); // FNV's last characters reach its top bits weakly
+  const slot = ((h ^ (h >>> 13)) >>> (32 - NAME_BITS)) & ~1;
+  const first = names[slot] as string;
+  if (sameName(first, start, n)) return first;
+  const second = names[slot + 1] as string;
+  if (sameName(second, start, n)) return second;
+  const name = internalised(s.slice(start, i));
+  names[slot + 1] = first;
+  names[slot] = name;
+  return name;
+}
+
+/**
+ * The string V8 keeps in its table for `text`: a key given back by
+ * Object.keys is internalised, and a flat string (whose charCodeAt
+ * `sameName` inlines), which a slice used as a key is not (it becomes a
+ * thin string, and each insert would look it up again).
+ */
+function internalised(text: string): string {
+  const box = Object.create(null) as Record<string, number>;
+  box[text] = 0;
+  return Object.keys(box)[0] as string;
+}
+
+/** Whether s[start, start + n) is `name`, every character compared. */
+function sameName(name: string, start: number, n: number): boolean {
+  if (name.length !== n) return false;
+  let d = 0;
+  for (let k = 0; k < n; k++) d |= s.charCodeAt(start + k) ^ name.charCodeAt(k);
+  return d === 0;
+}
+
 /** The character of the last `entity`. */
 let entityChar = '';
 
@@ -479,7 +537,7 @@ function struct(level: number): XmlRpcStruct {
     pos += 8;
     space();
     expectTag(T_O_NAME);
-    const key = text();
+    const key = memberName();
     expectTag(T_C_NAME);
     space();
     expectTag(T_O_VALUE);
