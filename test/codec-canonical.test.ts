@@ -359,3 +359,49 @@ t.test('gives each member name its own characters however full the cache of name
   }
   t.pass(`${n} documents`);
 });
+
+t.test(
+  'a struct of a kind seen before is the same object as the strict reader makes: null prototype, same keys in the same order, plain data properties',
+  async (t) => {
+    // A kind gets a template on its second sighting; then every struct that
+    // starts like it (the same first name) is built from the template until it
+    // turns out otherwise: at each member, or by being shorter or longer.
+    const base = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+    const variants: string[][] = [base, base, base];
+    for (let i = 1; i < base.length; i++) {
+      variants.push(
+        base.map((k, j) => (j === i ? 'other' : k)),
+        base,
+        base,
+      );
+      variants.push(base.slice(0, i), base, [...base.slice(0, i), 'beta'], base);
+    }
+    variants.push([...base, 'zeta'], base, [...base, '__proto__'], [...base, '__proto__'], ['alpha', 'beta', 'alpha'], ['alpha', 'beta', 'alpha']);
+    variants.push(['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', 'beta', 'constructor'], ['alpha', 'beta', 'constructor']);
+    variants.push(['alpha'], ['alpha'], base, ['alpha', 'beta', 'gamma', 'delta', 'epsilon ']);
+    const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
+    let n = 0;
+    for (const [i, names] of variants.entries()) {
+      const members = names.map((k, j) => `<member><name>${k}</name><value><int>${i * 10 + j}</int></value></member>`).join('');
+      for (const nested of [false, true]) {
+        const struct = `<value><struct>${members}</struct></value>`;
+        const doc = call(nested ? `<value><array><data>${struct}${struct}</data></array></value>` : struct);
+        n++;
+        const problem = check(doc);
+        if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
+        const f = fast(doc) as { params: unknown[] } | null;
+        const s = strict(doc);
+        if (f === null || !s.ok) {
+          t.fail(`both paths must take ${show(doc)}`);
+          continue;
+        }
+        const got = (nested ? (f.params[0] as unknown[])[1] : f.params[0]) as object;
+        const want = (nested ? ((s.value as { params: unknown[] }).params[0] as unknown[])[1] : (s.value as { params: unknown[] }).params[0]) as object;
+        if (Object.getPrototypeOf(got) !== null) t.fail(`a struct with a prototype: ${show(doc)}`);
+        if (!isDeepStrictEqual(describe(got), describe(want)))
+          t.fail(`keys, order or descriptors differ: ${JSON.stringify(describe(got))} against ${JSON.stringify(describe(want))}`);
+      }
+    }
+    t.pass(`${n} documents`);
+  },
+);

@@ -12,6 +12,7 @@
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
 import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
+import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 
@@ -529,8 +530,12 @@ function array(level: number): XmlRpcValue[] {
 
 function struct(level: number): XmlRpcStruct {
   if (level + 1 > maxDepth) giveUp();
-  // A null-prototype object: `__proto__` is an own key like any other.
-  const out = Object.create(null) as XmlRpcStruct;
+  // A null-prototype object: `__proto__` is an own key like any other. Of a
+  // kind seen before, a copy of its template (shapes.ts) while the names follow it.
+  let out: XmlRpcStruct | null = null;
+  let shape: Shape | null = null;
+  let keys: string[] | null = null; // the names so far, off a shape
+  let n = 0;
   for (;;) {
     space();
     if (!atTag(pos, T_O_MEMBER)) break;
@@ -541,10 +546,32 @@ function struct(level: number): XmlRpcStruct {
     expectTag(T_C_NAME);
     space();
     expectTag(T_O_VALUE);
-    out[key] = value(level + 1);
+    const v = value(level + 1);
+    if (out === null) {
+      shape = shapeOf(key);
+      if (shape !== null) {
+        out = fromShape(shape);
+      } else {
+        out = Object.create(null) as XmlRpcStruct;
+        keys = [];
+      }
+    } else if (shape !== null && shape.keys[n] !== key) {
+      out = leaveShape(out, shape.keys, n);
+      keys = shape.keys.slice(0, n);
+      shape = null;
+    }
+    out[key] = v;
+    if (keys !== null) keys.push(key);
+    n++;
     space();
     expectTag(T_C_MEMBER);
   }
   expectTag(T_C_STRUCT);
+  if (out === null) return Object.create(null) as XmlRpcStruct;
+  if (shape !== null) {
+    if (n !== shape.keys.length) out = leaveShape(out, shape.keys, n);
+  } else if (keys !== null) {
+    remember(keys);
+  }
   return out;
 }
