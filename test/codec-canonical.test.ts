@@ -405,3 +405,53 @@ t.test(
     t.pass(`${n} documents`);
   },
 );
+
+t.test('reads a double as Number() does, whatever its digits', async (t) => {
+  // The fast path divides the digits by a power of ten when that is exact
+  // (no exponent, at most 15 digits): every double must still be Number()'s.
+  const r = prng(1616);
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
+  const texts = [
+    '0.1',
+    '0.2',
+    '0.3',
+    '-0.0',
+    '+0.5',
+    '.5',
+    '5.',
+    '9007199254740993',
+    '900719925474099.3',
+    '0.000000000000001',
+    '123456789012345',
+    '1234567890123456',
+    '0.1234567890123456',
+    '99999999999999.9',
+    '-00000000000000000001.5',
+    '1.5e1',
+    '4.35',
+    '2.675',
+    '1.005',
+    '8.41',
+  ];
+  for (let i = 0; i < 3000; i++) {
+    const int = digits(Math.floor(r() * 10));
+    const frac = digits(Math.floor(r() * 12));
+    texts.push(`${r() < 0.3 ? '-' : ''}${int}${r() < 0.9 ? '.' : ''}${frac}`);
+  }
+  let n = 0;
+  for (const text of texts) {
+    const doc = call(`<value><double>${text}</double></value>`);
+    const f = fast(doc) as { params: unknown[] } | null;
+    const want = Number(text);
+    if (!Number.isFinite(want) || !/\d/.test(text)) continue;
+    n++;
+    if (f === null) {
+      t.fail(`the fast path gave up on ${text}`);
+      continue;
+    }
+    if (!Object.is(f.params[0], want)) t.fail(`${text}: ${String(f.params[0])}, Number() gives ${want}`);
+    const problem = check(doc, { wrapDoubles: true });
+    if (problem !== null) t.fail(`${problem}: ${text}`);
+  }
+  t.pass(`${n} doubles`);
+});

@@ -483,10 +483,44 @@ function boolean(): boolean {
 function double(): number | Double {
   const lt = scanNumeral(s, pos, true);
   if (lt < 0) giveUp();
-  const n = Number(s.slice(numeral.start, numeral.end));
+  const n = decimal(numeral.start, numeral.end);
   if (n - n !== 0) giveUp(); // not finite
   pos = lt;
   return wrapDoubles ? new Double(n) : n;
+}
+
+/** 10^k for k in [0, 15], each exact. */
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The double that Number() gives for s[start, end) (a numeral of the double
+ * grammar). With no exponent and at most 15 digits, the digits make an exact
+ * integer and its power of ten is exact, so one division, correctly rounded,
+ * is the correctly rounded value of the text (Clinger's fast path), which
+ * is what Number() gives; anything else is Number()'s.
+ */
+function decimal(start: number, end: number): number {
+  let i = start;
+  let c = s.charCodeAt(i);
+  const neg = c === MINUS;
+  if (neg || c === 0x2b) c = s.charCodeAt(++i);
+  let m = 0;
+  let digits = 0;
+  let fraction = -1; // digits after the point, once there is one
+  for (; i < end; c = s.charCodeAt(++i)) {
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === DOT && fraction < 0) {
+      fraction = 0;
+    } else {
+      return Number(s.slice(start, end)); // an exponent
+    }
+  }
+  if (digits > 15) return Number(s.slice(start, end));
+  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
+  return neg ? -n : n;
 }
 
 function dateTime(): Date {
