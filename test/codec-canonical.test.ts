@@ -379,6 +379,14 @@ t.test(
     variants.push([...base, 'zeta'], base, [...base, '__proto__'], [...base, '__proto__'], ['alpha', 'beta', 'alpha'], ['alpha', 'beta', 'alpha']);
     variants.push(['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', 'beta', 'constructor'], ['alpha', 'beta', 'constructor']);
     variants.push(['alpha'], ['alpha'], base, ['alpha', 'beta', 'gamma', 'delta', 'epsilon ']);
+    // A name the shape expects, but longer, shorter, or written with a reference.
+    variants.push(['alpha', 'beta', 'gammax', 'delta', 'epsilon'], base, ['alpha', 'beta', 'gamm', 'delta', 'epsilon'], base, [
+      'alpha',
+      'beta',
+      'gam&amp;ma',
+      'delta',
+      'epsilon',
+    ]);
     const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
     let n = 0;
     for (const [i, names] of variants.entries()) {

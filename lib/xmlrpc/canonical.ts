@@ -330,6 +330,14 @@ function internalised(text: string): string {
   return Object.keys(box)[0] as string;
 }
 
+/** Is `key` (plain: see shapes.ts) the name at the cursor, up to its `<`? */
+function atName(key: string): boolean {
+  const n = key.length;
+  if (pos + n > last) return false;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(pos + k) !== key.charCodeAt(k)) return false;
+  return s.charCodeAt(pos + n) === LT;
+}
+
 /** Whether s[start, start + n) is `name`, every character compared. */
 function sameName(name: string, start: number, n: number): boolean {
   if (name.length !== n) return false;
@@ -576,7 +584,10 @@ function struct(level: number): XmlRpcStruct {
     pos += 8;
     space();
     expectTag(T_O_NAME);
-    const key = memberName();
+    // On a shape, the name it expects is compared in place: no scan, no hash.
+    let key: string;
+    if (shape !== null && shape.plain && n < shape.keys.length && atName((key = shape.keys[n] as string))) pos += key.length;
+    else key = memberName();
     expectTag(T_C_NAME);
     space();
     expectTag(T_O_VALUE);

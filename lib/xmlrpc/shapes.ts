@@ -18,6 +18,8 @@ export interface Shape {
   readonly keys: readonly string[];
   /** The fast-properties object holding those keys (values null), once the kind was seen twice; else null. */
   template: object | null;
+  /** Every key is printable ASCII but `<`, `&` and `>`, not empty: written as it is, so that it can be compared with the document's characters. */
+  readonly plain: boolean;
 }
 
 /** The kinds by first name: bounded, cleared when full. */
@@ -69,7 +71,16 @@ export function remember(keys: string[]): void {
   }
   if (new Set(keys).size !== n) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  shapes.set(first, { keys, template: null });
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName) });
+}
+
+function plainName(key: string): boolean {
+  if (key.length === 0) return false;
+  for (let k = 0; k < key.length; k++) {
+    const c = key.charCodeAt(k);
+    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x26 || c === 0x3e) return false;
+  }
+  return true;
 }
 
 function template(keys: readonly string[]): object {
