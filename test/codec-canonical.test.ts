@@ -333,3 +333,133 @@ t.test('agrees with the strict reader on the edge cases of each scalar, member n
   }
   t.pass(`${n} documents`);
 });
+
+t.test('gives each member name its own characters however full the cache of names is', async (t) => {
+  // Names of one length and hash neighbourhood (one character apart), at
+  // and past the cache's 32 characters, then enough more to evict them all,
+  // each struct decoded twice: a name from the cache must be the very name.
+  const r = prng(16);
+  const printable = (n: number) => Array.from({ length: n }, () => String.fromCharCode(0x20 + Math.floor(r() * 95))).join('');
+  const names: string[] = ['__proto__', 'constructor', 'a', 'b', 'ab', 'ba', 'x'.repeat(32), 'x'.repeat(31) + 'y', 'x'.repeat(33), 'x'.repeat(32) + 'y'];
+  for (let i = 0; i < 100; i++) names.push(`dbl${i}`, `int${i}`, `dbl${i}7`);
+  for (let i = 0; i < 3000; i++) names.push(printable(1 + Math.floor(r() * 40)));
+  let n = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < names.length; i += 20) {
+      const struct: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const [k, name] of names.slice(i, i + 20).entries()) struct[name] = k;
+      for (const doc of [dumps([struct], 'm'), Buffer.from(dumps([struct], 'm'))]) {
+        n++;
+        const problem = check(doc, { wrapDoubles: true });
+        if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
+        const value = (fast(doc) as { params: unknown[] } | null)?.params[0];
+        if (!isDeepStrictEqual(value, struct)) t.fail(`the fast path did not give the struct back: ${show(doc)}`);
+      }
+    }
+  }
+  t.pass(`${n} documents`);
+});
+
+t.test(
+  'a struct of a kind seen before is the same object as the strict reader makes: null prototype, same keys in the same order, plain data properties',
+  async (t) => {
+    // A kind gets a template on its second sighting; then every struct that
+    // starts like it (the same first name) is built from the template until it
+    // turns out otherwise: at each member, or by being shorter or longer.
+    const base = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+    const variants: string[][] = [base, base, base];
+    for (let i = 1; i < base.length; i++) {
+      variants.push(
+        base.map((k, j) => (j === i ? 'other' : k)),
+        base,
+        base,
+      );
+      variants.push(base.slice(0, i), base, [...base.slice(0, i), 'beta'], base);
+    }
+    variants.push([...base, 'zeta'], base, [...base, '__proto__'], [...base, '__proto__'], ['alpha', 'beta', 'alpha'], ['alpha', 'beta', 'alpha']);
+    variants.push(['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', '1', 'beta'], ['alpha', 'beta', 'constructor'], ['alpha', 'beta', 'constructor']);
+    variants.push(['alpha'], ['alpha'], base, ['alpha', 'beta', 'gamma', 'delta', 'epsilon ']);
+    // A name the shape expects, but longer, shorter, or written with a reference.
+    variants.push(['alpha', 'beta', 'gammax', 'delta', 'epsilon'], base, ['alpha', 'beta', 'gamm', 'delta', 'epsilon'], base, [
+      'alpha',
+      'beta',
+      'gam&amp;ma',
+      'delta',
+      'epsilon',
+    ]);
+    const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
+    let n = 0;
+    for (const [i, names] of variants.entries()) {
+      const members = names.map((k, j) => `<member><name>${k}</name><value><int>${i * 10 + j}</int></value></member>`).join('');
+      for (const nested of [false, true]) {
+        const struct = `<value><struct>${members}</struct></value>`;
+        const doc = call(nested ? `<value><array><data>${struct}${struct}</data></array></value>` : struct);
+        n++;
+        const problem = check(doc);
+        if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
+        const f = fast(doc) as { params: unknown[] } | null;
+        const s = strict(doc);
+        if (f === null || !s.ok) {
+          t.fail(`both paths must take ${show(doc)}`);
+          continue;
+        }
+        const got = (nested ? (f.params[0] as unknown[])[1] : f.params[0]) as object;
+        const want = (nested ? ((s.value as { params: unknown[] }).params[0] as unknown[])[1] : (s.value as { params: unknown[] }).params[0]) as object;
+        if (Object.getPrototypeOf(got) !== null) t.fail(`a struct with a prototype: ${show(doc)}`);
+        if (!isDeepStrictEqual(describe(got), describe(want)))
+          t.fail(`keys, order or descriptors differ: ${JSON.stringify(describe(got))} against ${JSON.stringify(describe(want))}`);
+      }
+    }
+    t.pass(`${n} documents`);
+  },
+);
+
+t.test('reads a double as Number() does, whatever its digits', async (t) => {
+  // The fast path divides the digits by a power of ten when that is exact
+  // (no exponent, at most 15 digits): every double must still be Number()'s.
+  const r = prng(1616);
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
+  const texts = [
+    '0.1',
+    '0.2',
+    '0.3',
+    '-0.0',
+    '+0.5',
+    '.5',
+    '5.',
+    '9007199254740993',
+    '900719925474099.3',
+    '0.000000000000001',
+    '123456789012345',
+    '1234567890123456',
+    '0.1234567890123456',
+    '99999999999999.9',
+    '-00000000000000000001.5',
+    '1.5e1',
+    '4.35',
+    '2.675',
+    '1.005',
+    '8.41',
+  ];
+  for (let i = 0; i < 3000; i++) {
+    const int = digits(Math.floor(r() * 10));
+    const frac = digits(Math.floor(r() * 12));
+    texts.push(`${r() < 0.3 ? '-' : ''}${int}${r() < 0.9 ? '.' : ''}${frac}`);
+  }
+  let n = 0;
+  for (const text of texts) {
+    const doc = call(`<value><double>${text}</double></value>`);
+    const f = fast(doc) as { params: unknown[] } | null;
+    const want = Number(text);
+    if (!Number.isFinite(want) || !/\d/.test(text)) continue;
+    n++;
+    if (f === null) {
+      t.fail(`the fast path gave up on ${text}`);
+      continue;
+    }
+    if (!Object.is(f.params[0], want)) t.fail(`${text}: ${String(f.params[0])}, Number() gives ${want}`);
+    const problem = check(doc, { wrapDoubles: true });
+    if (problem !== null) t.fail(`${problem}: ${text}`);
+  }
+  t.pass(`${n} doubles`);
+});

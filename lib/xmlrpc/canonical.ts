@@ -12,6 +12,7 @@
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
 import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
+import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 
@@ -27,6 +28,8 @@ const GIVE_UP: unique symbol = Symbol('not canonical');
 let s = '';
 let pos = 0;
 let view: DataView | null = null;
+/** Where the document's last `<` is: no tag but the last ends past it. */
+let last = 0;
 let maxDepth = 0;
 let wrapDoubles = false;
 let allowNone = true;
@@ -49,6 +52,13 @@ export function readCanonical(
   wrap: boolean,
   nil: boolean,
 ): { methodName: string | null; params: XmlRpcValue[] } | null {
+  // No read past the end, of any document: one read out of bounds (V8
+  // answers NaN) deoptimises its function, which then calls the charCodeAt
+  // builtin for good instead of inlining it. Every scanner stops at a `<`;
+  // a tag is matched only whole and, but the document's last, only if it ends
+  // before the last `<`, which a `>` follows: so no scan reads past that `>`.
+  last = text.lastIndexOf('<');
+  if (last < 0 || text.indexOf('>', last) < 0) return null;
   s = text;
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
@@ -66,8 +76,9 @@ export function readCanonical(
   }
 }
 
-/** Is `lit` at `at`? */
+/** Is `lit` at `at`, ending before the last `<`? */
 function at(i: number, lit: string): boolean {
+  if (i + lit.length > last) return false;
   for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
   return true;
 }
@@ -135,7 +146,7 @@ function atTag(i: number, t: Tag): boolean {
   const v = view;
   if (v === null) return at(i, t.lit);
   const e = i + t.len;
-  return e <= v.byteLength && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
+  return e <= last && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
 }
 
 /** Tag `t` at the cursor, consumed, or give up. */
@@ -183,14 +194,17 @@ function document(): { methodName: string | null; params: XmlRpcValue[] } {
     expectTag(T_C_PARAMS);
     space();
   }
+  if (pos !== last) giveUp(); // the end tag, and white space only after it
   if (call) {
-    expect('</methodCall>');
+    if (!s.startsWith('</methodCall>', pos)) giveUp();
+    pos += 13;
   } else {
-    if (params.length !== 1) giveUp();
-    expect('</methodResponse>');
+    if (params.length !== 1 || !s.startsWith('</methodResponse>', pos)) giveUp();
+    pos += 17;
   }
-  space();
-  if (pos !== s.length) giveUp();
+  const n = s.length;
+  for (let c; pos < n && ((c = s.charCodeAt(pos)) === SP || c === LF || c === TAB || c === CR); pos++);
+  if (pos !== n) giveUp();
   return { methodName, params };
 }
 
@@ -264,6 +278,72 @@ function text(): string {
   }
   pos = i;
   return out === null ? s.slice(start, i) : out + s.slice(run, i);
+}
+
+// Member names come again and again (every struct of a kind, every request
+// of a client): a name of printable ASCII is looked up here by a hash of
+// its length and three characters and given as the string made the first
+// time, already internalised by its first use as a key, instead of a new
+// string that the object's insert must look up in V8's string table. Two
+// slots per hash, the newer first; process-wide and bounded (1,024 names of at
+// most 32 characters). The comparison reads the whole name whatever it
+// meets, so its time tells nothing of how much of a cached name matched.
+const NAME_BITS = 10;
+const NAME_MAX = 32;
+const names: string[] = new Array<string>(1 << NAME_BITS).fill('');
+
+/** A member name, up to its `<`: `text()`, but a name seen before is the string made then. */
+function memberName(): string {
+  const start = pos;
+  let i = start;
+  let c = s.charCodeAt(i);
+  let h = 0x811c9dc5; // FNV-1a over the whole name: names of a struct often differ in one middle character
+  // Printable ASCII but `<`, `&`, `>`: characters text() passes as they are.
+  while (c >= SP && c < 0x7f && c !== LT && c !== AMP && c !== GT) {
+    h = Math.imul(h ^ c, 0x01000193);
+    c = s.charCodeAt(++i);
+  }
+  const n = i - start;
+  if (c !== LT || n > NAME_MAX || n === 0) return text();
+  pos = i;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b); // FNV's last characters reach its top bits weakly
+  const slot = ((h ^ (h >>> 13)) >>> (32 - NAME_BITS)) & ~1;
+  const first = names[slot] as string;
+  if (sameName(first, start, n)) return first;
+  const second = names[slot + 1] as string;
+  if (sameName(second, start, n)) return second;
+  const name = internalised(s.slice(start, i));
+  names[slot + 1] = first;
+  names[slot] = name;
+  return name;
+}
+
+/**
+ * The string V8 keeps in its table for `text`: a key given back by
+ * Object.keys is internalised, and a flat string (whose charCodeAt
+ * `sameName` inlines), which a slice used as a key is not (it becomes a
+ * thin string, and each insert would look it up again).
+ */
+function internalised(text: string): string {
+  const box = Object.create(null) as Record<string, number>;
+  box[text] = 0;
+  return Object.keys(box)[0] as string;
+}
+
+/** Is `key` (plain: see shapes.ts) the name at the cursor, up to its `<`? */
+function atName(key: string): boolean {
+  const n = key.length;
+  if (pos + n > last) return false;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(pos + k) !== key.charCodeAt(k)) return false;
+  return s.charCodeAt(pos + n) === LT;
+}
+
+/** Whether s[start, start + n) is `name`, every character compared. */
+function sameName(name: string, start: number, n: number): boolean {
+  if (name.length !== n) return false;
+  let d = 0;
+  for (let k = 0; k < n; k++) d |= s.charCodeAt(start + k) ^ name.charCodeAt(k);
+  return d === 0;
 }
 
 /** The character of the last `entity`. */
@@ -411,10 +491,44 @@ function boolean(): boolean {
 function double(): number | Double {
   const lt = scanNumeral(s, pos, true);
   if (lt < 0) giveUp();
-  const n = Number(s.slice(numeral.start, numeral.end));
+  const n = decimal(numeral.start, numeral.end);
   if (n - n !== 0) giveUp(); // not finite
   pos = lt;
   return wrapDoubles ? new Double(n) : n;
+}
+
+/** 10^k for k in [0, 15], each exact. */
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The double that Number() gives for s[start, end) (a numeral of the double
+ * grammar). With no exponent and at most 15 digits, the digits make an exact
+ * integer and its power of ten is exact, so one division, correctly rounded,
+ * is the correctly rounded value of the text (Clinger's fast path), which
+ * is what Number() gives; anything else is Number()'s.
+ */
+function decimal(start: number, end: number): number {
+  let i = start;
+  let c = s.charCodeAt(i);
+  const neg = c === MINUS;
+  if (neg || c === 0x2b) c = s.charCodeAt(++i);
+  let m = 0;
+  let digits = 0;
+  let fraction = -1; // digits after the point, once there is one
+  for (; i < end; c = s.charCodeAt(++i)) {
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === DOT && fraction < 0) {
+      fraction = 0;
+    } else {
+      return Number(s.slice(start, end)); // an exponent
+    }
+  }
+  if (digits > 15) return Number(s.slice(start, end));
+  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
+  return neg ? -n : n;
 }
 
 function dateTime(): Date {
@@ -440,7 +554,7 @@ function array(level: number): XmlRpcValue[] {
   expectTag(T_O_DATA);
   let out: XmlRpcValue[] = [];
   for (;;) {
-    const k = readIntRun(s, view, pos);
+    const k = readIntRun(s, view, pos, last);
     if (k > 0) {
       pos = intRun.end;
       out = appendRun(out, k);
@@ -458,22 +572,51 @@ function array(level: number): XmlRpcValue[] {
 
 function struct(level: number): XmlRpcStruct {
   if (level + 1 > maxDepth) giveUp();
-  // A null-prototype object: `__proto__` is an own key like any other.
-  const out = Object.create(null) as XmlRpcStruct;
+  // A null-prototype object: `__proto__` is an own key like any other. Of a
+  // kind seen before, a copy of its template (shapes.ts) while the names follow it.
+  let out: XmlRpcStruct | null = null;
+  let shape: Shape | null = null;
+  let keys: string[] | null = null; // the names so far, off a shape
+  let n = 0;
   for (;;) {
     space();
     if (!atTag(pos, T_O_MEMBER)) break;
     pos += 8;
     space();
     expectTag(T_O_NAME);
-    const key = text();
+    // On a shape, the name it expects is compared in place: no scan, no hash.
+    let key: string;
+    if (shape !== null && shape.plain && n < shape.keys.length && atName((key = shape.keys[n] as string))) pos += key.length;
+    else key = memberName();
     expectTag(T_C_NAME);
     space();
     expectTag(T_O_VALUE);
-    out[key] = value(level + 1);
+    const v = value(level + 1);
+    if (out === null) {
+      shape = shapeOf(key);
+      if (shape !== null) {
+        out = fromShape(shape);
+      } else {
+        out = Object.create(null) as XmlRpcStruct;
+        keys = [];
+      }
+    } else if (shape !== null && shape.keys[n] !== key) {
+      out = leaveShape(out, shape.keys, n);
+      keys = shape.keys.slice(0, n);
+      shape = null;
+    }
+    out[key] = v;
+    if (keys !== null) keys.push(key);
+    n++;
     space();
     expectTag(T_C_MEMBER);
   }
   expectTag(T_C_STRUCT);
+  if (out === null) return Object.create(null) as XmlRpcStruct;
+  if (shape !== null) {
+    if (n !== shape.keys.length) out = leaveShape(out, shape.keys, n);
+  } else if (keys !== null) {
+    remember(keys);
+  }
   return out;
 }

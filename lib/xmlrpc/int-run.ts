@@ -43,10 +43,12 @@ let intValue = 0;
 /**
  * The plain ints from `i` on: how many (0 if none, nothing read), their end
  * in `intRun.end`. `view` is the document's bytes when pure ASCII, else null.
+ * `last`, when given, is where the document's last `<` is: an element is
+ * read only if its `<int>` starts before it, so that no read passes the end.
  */
-export function readIntRun(s: string, view: DataView | null, i: number): number {
+export function readIntRun(s: string, view: DataView | null, i: number, last = s.length): number {
   let k = 0;
-  for (let next; (next = view !== null ? plainIntBytes(s, view, i) : plainInt(s, i)) > 0; i = next) {
+  for (let next; (next = view !== null ? plainIntBytes(s, view, i, last) : plainInt(s, i, last)) > 0; i = next) {
     if (k === run.length) {
       const grown = new Int32Array(run.length * 2);
       grown.set(run);
@@ -72,8 +74,8 @@ export function appendRun(out: XmlRpcValue[], k: number): XmlRpcValue[] {
  * no sign but `-`/`+`, an int32 in at most 10 digits. Returns where it ends,
  * or 0 for anything else, and the general path takes the element.
  */
-function plainInt(s: string, i: number): number {
-  if (!holds(s, i, '<value><i')) return 0;
+function plainInt(s: string, i: number, last: number): number {
+  if (i + 7 >= last || !holds(s, i, '<value><i')) return 0;
   i += 9;
   const c = s.charCodeAt(i);
   let i4: boolean;
@@ -107,9 +109,9 @@ function plainInt(s: string, i: number): number {
 }
 
 /** `plainInt` over the ASCII bytes of the document, four at a time. */
-function plainIntBytes(s: string, view: DataView, i: number): number {
+function plainIntBytes(s: string, view: DataView, i: number, last: number): number {
   // The longest element read here: <value><int>-2147483648</int></value>.
-  if (i + 37 > view.byteLength) return plainInt(s, i);
+  if (i + 37 > view.byteLength) return plainInt(s, i, last);
   if (view.getUint32(i, true) !== W_VAL || view.getUint32(i + 4, true) !== W_UE || view.getUint8(i + 8) !== 0x69) return 0;
   i += 9;
   let i4: boolean;

@@ -91,6 +91,7 @@ export function normaliseLineEnds(text: string): string {
 
 /** Does `s` hold `word` at `at`? (A loop V8 inlines, unlike a call to startsWith.) */
 export function holds(s: string, at: number, word: string): boolean {
+  if (at + word.length > s.length) return false; // no read past the end (see canonical.ts)
   for (let k = 0; k < word.length; k++) if (s.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
   return true;
 }

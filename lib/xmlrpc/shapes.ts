@@ -1,0 +1,90 @@
+// The struct objects of the decoder's fast path. A struct must be a
+// null-prototype object (`__proto__` an own key like any other), which V8
+// makes as a dictionary: each member is a hashed insert, and each read of it
+// later (the encoder's, the handler's) a hashed lookup. Structs come in
+// kinds, though, the same names in the same order request after request; a
+// kind seen twice in a row (by its first name) gets a template, an object
+// with fast properties made by JSON.parse, and each later struct of that
+// kind is a copy of it (`{ ...template }`, one copy of its fields, the
+// prototype then set to null) whose values are replaced one by one: no
+// dictionary, no hashing. The object is the same to any reader: null
+// prototype, the same own keys in the same order, each an enumerable,
+// writable, configurable data property.
+
+import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+
+export interface Shape {
+  /** The member names, in order, with no repeat. */
+  readonly keys: readonly string[];
+  /** The fast-properties object holding those keys (values null), once the kind was seen twice; else null. */
+  template: object | null;
+  /** Every key is printable ASCII but `<`, `&` and `>`, not empty: written as it is, so that it can be compared with the document's characters. */
+  readonly plain: boolean;
+}
+
+/** The kinds by first name: bounded, cleared when full. */
+const shapes = new Map<string, Shape>();
+const MAX_SHAPES = 256;
+/** Past this many members, a struct is not given a template (V8 keeps fast properties well below 1,020). */
+const MAX_KEYS = 128;
+
+/** The kind whose first name is `first`, if it has a template. */
+export function shapeOf(first: string): Shape | null {
+  const shape = shapes.get(first);
+  return shape !== undefined && shape.template !== null ? shape : null;
+}
+
+/** A new struct of `shape`'s keys in order, each to be given its value. */
+export function fromShape(shape: Shape): XmlRpcStruct {
+  return Object.setPrototypeOf({ ...shape.template }, null) as XmlRpcStruct;
+}
+
+/** The first `n` members of a struct made `fromShape`, in a plain null-prototype object: the struct turned out another kind. */
+export function leaveShape(out: XmlRpcStruct, keys: readonly string[], n: number): XmlRpcStruct {
+  const plain = Object.create(null) as XmlRpcStruct;
+  for (let k = 0; k < n; k++) plain[keys[k] as string] = out[keys[k] as string] as XmlRpcValue;
+  return plain;
+}
+
+/**
+ * Notes the names of a struct just read the plain way: its kind gets a
+ * template the second time in a row it is seen. Only names that are never
+ * array indices (no leading digit) and never `__proto__`, with no repeat:
+ * for those, the template's key order is the inserts' order.
+ */
+export function remember(keys: string[]): void {
+  const n = keys.length;
+  if (n < 2 || n > MAX_KEYS) return;
+  const first = keys[0] as string;
+  const known = shapes.get(first);
+  if (known !== undefined && known.keys.length === n) {
+    let same = true;
+    for (let k = 1; k < n && same; k++) same = known.keys[k] === keys[k];
+    if (same) {
+      if (known.template === null) known.template = template(keys);
+      return;
+    }
+  }
+  for (const key of keys) {
+    const c = key.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return;
+  }
+  if (new Set(keys).size !== n) return;
+  if (shapes.size >= MAX_SHAPES) shapes.clear();
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName) });
+}
+
+function plainName(key: string): boolean {
+  if (key.length === 0) return false;
+  for (let k = 0; k < key.length; k++) {
+    const c = key.charCodeAt(k);
+    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x26 || c === 0x3e) return false;
+  }
+  return true;
+}
+
+function template(keys: readonly string[]): object {
+  let json = '{';
+  for (const key of keys) json += `${json.length > 1 ? ',' : ''}${JSON.stringify(key)}:null`;
+  return JSON.parse(json + '}') as object;
+}
