@@ -1,4 +1,4 @@
-// One client connection: a socket, the response parser of lib/http, and up
+// One client connection: a socket, its response reader (response-reader.ts), and up
 // to `depth` exchanges carried in order, responses read back first in,
 // first out (RFC 9112 §9.3.2). Depth 1 is the pooled connection of
 // Transport.request; a Pipeline's connection carries more. The socket's
@@ -36,9 +36,10 @@
 import type * as net from 'node:net';
 import type { Clock, ClockTimer } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
-import { HttpParser, type MessageHead } from '../http/parser.js';
-import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
+import type { MessageHead } from '../http/parser.js';
+import { lost, notSent, responseParseError } from './failures.js';
 import { startQuietTurn } from './quiet-turn.js';
+import { ResponseReader, STRAY } from './response-reader.js';
 import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
 
 // Exchange states.
@@ -58,13 +59,8 @@ const CONNECT_TIMER = 1;
 const IDLE_TIMER = 2;
 const RESPONSE_TIMER = 3;
 
-const EMPTY = Buffer.alloc(0);
-
 /** Bytes of requests written together in one batch, at most (a larger request goes alone). */
 export const BATCH_BYTES = 16 * 1024;
-
-/** Thrown from the parser's onHead: a response when no request is outstanding. */
-const STRAY = new Error('a response to no request');
 
 /** One request on a connection, from its write to its response. */
 export class Exchange implements SendProgress {
@@ -136,7 +132,7 @@ export class ClientConnection {
   #socket: net.Socket | null = null;
   #state = CONNECTING;
   readonly #clock: Clock;
-  readonly #parser: HttpParser;
+  readonly #reader: ResponseReader;
   readonly #onWritable: (() => void) | undefined;
   readonly #onClose: ((conn: ClientConnection) => void) | undefined;
   readonly #closeCallbacks: (() => void)[] = [];
@@ -163,12 +159,8 @@ export class ClientConnection {
   #quiet = true;
   #quietTurn = false;
   #quietWaiters: ((ok: boolean) => void)[] = [];
-  #head: MessageHead | null = null;
-  #chunks: Buffer[] = [];
   /** Responses came in during this chunk: room to write, once the whole chunk is read. */
   #answeredSome = false;
-  /** The first byte the server sent on this connection: a TLS record type (0x15, 0x16) means https: was meant. */
-  #firstByte: number | undefined;
 
   // The one timer.
   #timer: ClockTimer | null = null;
@@ -184,20 +176,10 @@ export class ClientConnection {
     this.#clock = options.clock;
     this.#onWritable = options.onWritable;
     this.#onClose = options.onClose;
-    this.#parser = new HttpParser(
-      'response',
-      {
-        onHead: (head) => {
-          if (this.#inFlight.length === 0) throw STRAY;
-          this.#head = head;
-          this.#chunks = [];
-        },
-        onBody: (chunk) => {
-          this.#chunks.push(chunk);
-        },
-        onComplete: () => this.#answered(),
-      },
-      { maxBodyBytes: options.maxResponseBytes },
+    this.#reader = new ResponseReader(
+      options.maxResponseBytes,
+      () => this.#inFlight.length > 0,
+      (head, body) => this.#answered(head, body),
     );
   }
 
@@ -402,7 +384,7 @@ export class ClientConnection {
 
   /** Fit for the pool to hand to another call: open, clean, idle, and the last response allowed keep-alive. */
   get reusable(): boolean {
-    return this.#open() && this.#clean && this.#keepAlive && this.#inFlight.length === 0 && this.#parser.idle && this.#socket!.writableLength === 0;
+    return this.#open() && this.#clean && this.#keepAlive && this.#inFlight.length === 0 && this.#reader.idle && this.#socket!.writableLength === 0;
   }
 
   /** Unused: unref'd, closed after `idleTimeout` ms or at any sign of life from the server. */
@@ -472,9 +454,8 @@ export class ClientConnection {
       this.destroy();
       return;
     }
-    this.#firstByte ??= chunk[0];
     try {
-      this.#parser.execute(chunk);
+      this.#reader.read(chunk);
     } catch (err) {
       if (err === STRAY || this.#inFlight.length === 0) {
         this.destroy(); // a response beyond the ones awaited
@@ -484,7 +465,7 @@ export class ClientConnection {
       this.destroy();
       return;
     }
-    if (this.#inFlight.length === 0 && !this.#parser.idle) {
+    if (this.#inFlight.length === 0 && !this.#reader.idle) {
       this.destroy(); // the start of a response nobody asked for
       return;
     }
@@ -495,11 +476,7 @@ export class ClientConnection {
     }
   }
 
-  #answered(): void {
-    const head = this.#head!;
-    const body = this.#chunks.length === 0 ? EMPTY : this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    this.#head = null;
-    this.#chunks = [];
+  #answered(head: MessageHead, body: Buffer): void {
     const exchange = this.#inFlight.shift()!;
     exchange.signal.removeEventListener('abort', exchange.onAbort);
     // Answered before its write completed (an early 413, say): bytes of it may still be queued.
@@ -519,7 +496,7 @@ export class ClientConnection {
     }
     if (!keepAlive) {
       // The server closes after this response: what was written after it will not be answered.
-      this.#parser.pause();
+      this.#reader.pause();
       this.#draining = true;
       if (this.#inFlight.length > 0) this.#failAll('close');
       this.#socket?.destroy();
@@ -533,7 +510,7 @@ export class ClientConnection {
   #onEnd(): void {
     if (this.#state === OPEN && this.#inFlight.length > 0) {
       try {
-        this.#parser.finish(); // completes a response read until close
+        this.#reader.finish(); // completes a response read until close
       } catch (err) {
         this.#failAll('lost', err);
       }
@@ -640,7 +617,7 @@ export class ClientConnection {
 
   /** The server's first answer on this connection was a TLS record. */
   #tlsAnswer(): boolean {
-    return this.exchanges === 0 && looksLikeTls(this.#firstByte);
+    return this.exchanges === 0 && this.#reader.tlsFirst;
   }
 
   /**
@@ -649,7 +626,7 @@ export class ClientConnection {
    * CONNECTION_LOST saying whether they were written whole.
    */
   #failAll(why: 'lost' | 'close', cause?: unknown, headError?: Error): void {
-    const started = this.#head !== null || this.#chunks.length > 0 || !this.#parser.idle;
+    const started = this.#reader.started;
     const reused = this.exchanges > 0;
     const exchanges = this.#inFlight.splice(0);
     this.#abandoned = 0;
