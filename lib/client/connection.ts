@@ -39,13 +39,9 @@ import { TransportError, TransportErrorCode } from '../errors.js';
 import type { MessageHead } from '../http/parser.js';
 import { lost, notSent, responseParseError } from './failures.js';
 import { startQuietTurn } from './quiet-turn.js';
+import { Exchange, SETTLED, WRITING, WRITTEN, type ExchangeCarrier } from './exchange.js';
 import { ResponseReader, STRAY } from './response-reader.js';
-import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
-
-// Exchange states.
-const WRITING = 0; // handed to socket.write, not known to be flushed
-const WRITTEN = 1; // every byte handed to the kernel (or the TLS layer)
-const SETTLED = 2; // answered or failed
+import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, Settle } from './request.js';
 
 // Connection states.
 const CONNECTING = 0;
@@ -61,37 +57,6 @@ const RESPONSE_TIMER = 3;
 
 /** Bytes of requests written together in one batch, at most (a larger request goes alone). */
 export const BATCH_BYTES = 16 * 1024;
-
-/** One request on a connection, from its write to its response. */
-export class Exchange implements SendProgress {
-  state = WRITING;
-  /** The caller gave up (timeout, abort): the response is read and dropped. */
-  abandoned = false;
-  /** Written in a batch the kernel did not take at once: it may have left whole, or not. */
-  shared = false;
-
-  constructor(
-    private readonly conn: ClientConnection,
-    readonly url: string,
-    /** The call's cancellation (the call itself, or an AbortSignal). */
-    readonly signal: AbortWatch,
-    readonly deadline: Deadline | null,
-    readonly settle: Settle,
-  ) {}
-
-  /**
-   * What the call reports as `requestSent` when it gives up now. A write in
-   * progress completes if the connection stays open, which it does when
-   * another caller still waits on it; otherwise the connection is closed and
-   * the write never completes.
-   */
-  get requestWritten(): boolean {
-    if (this.state !== WRITING || this.shared) return true;
-    return this.conn.staysOpenWithout(this);
-  }
-
-  readonly onAbort = (): void => this.conn.abandon(this);
-}
 
 export interface ConnectionOptions {
   /** Requests written and not yet answered, at most. 1: one exchange at a time (the pool). */
@@ -117,7 +82,7 @@ export interface ConnectOptions {
   deadline?: Deadline | null;
 }
 
-export class ClientConnection {
+export class ClientConnection implements ExchangeCarrier {
   /** The pool key of the endpoint this connection goes to. */
   readonly key: string;
   readonly depth: number;
