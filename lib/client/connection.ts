@@ -34,10 +34,11 @@
 // closes when no caller is left on it.
 
 import type * as net from 'node:net';
-import type { Clock, ClockTimer } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
 import type { MessageHead } from '../http/parser.js';
 import { lost, notSent, responseParseError } from './failures.js';
+import { NOT_ARMED, OneTimer } from './one-timer.js';
 import { startQuietTurn } from './quiet-turn.js';
 import { Exchange, SETTLED, WRITING, WRITTEN, type ExchangeCarrier } from './exchange.js';
 import { ResponseReader, STRAY } from './response-reader.js';
@@ -50,7 +51,6 @@ const PARKED = 2;
 const CLOSED = 3;
 
 // Timer kinds.
-const NO_TIMER = 0;
 const CONNECT_TIMER = 1;
 const IDLE_TIMER = 2;
 const RESPONSE_TIMER = 3;
@@ -127,10 +127,7 @@ export class ClientConnection implements ExchangeCarrier {
   /** Responses came in during this chunk: room to write, once the whole chunk is read. */
   #answeredSome = false;
 
-  // The one timer.
-  #timer: ClockTimer | null = null;
-  #timerKind = NO_TIMER;
-  #timerAt = Infinity;
+  readonly #timer: OneTimer;
   #idleAt = Infinity;
   #connect: { controller: AbortController; at: number; url: string; timeout: number; deadline: Deadline | null } | null = null;
 
@@ -141,6 +138,7 @@ export class ClientConnection implements ExchangeCarrier {
     this.#clock = options.clock;
     this.#onWritable = options.onWritable;
     this.#onClose = options.onClose;
+    this.#timer = new OneTimer(this.#clock, (kind) => this.#onTimer(kind));
     this.#reader = new ResponseReader(
       options.maxResponseBytes,
       () => this.#inFlight.length > 0,
@@ -528,7 +526,7 @@ export class ClientConnection implements ExchangeCarrier {
 
   /** Arms the timer for what the connection waits for now, unless it is armed for that already. */
   #arm(): void {
-    let kind = NO_TIMER;
+    let kind = NOT_ARMED;
     let at = Infinity;
     if (this.#state === CONNECTING && this.#connect !== null) {
       kind = CONNECT_TIMER;
@@ -542,23 +540,11 @@ export class ClientConnection implements ExchangeCarrier {
         if (!exchange.abandoned && exchange.deadline !== null && exchange.deadline.at < at) at = exchange.deadline.at;
       }
     }
-    if (at === Infinity) kind = NO_TIMER;
-    if (kind === this.#timerKind && at === this.#timerAt) return;
-    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#timerKind = kind;
-    this.#timerAt = at;
-    if (kind === NO_TIMER) return;
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, at - this.#clock.now()));
     // A parked connection must not keep the process alive; its socket is unref'd too.
-    if (kind === IDLE_TIMER) this.#timer.unref();
+    this.#timer.arm(kind, at, kind === IDLE_TIMER);
   }
 
-  readonly #onTimer = (): void => {
-    const kind = this.#timerKind;
-    this.#timer = null;
-    this.#timerKind = NO_TIMER;
-    this.#timerAt = Infinity;
+  #onTimer(kind: number): void {
     const now = this.#clock.now();
     if (kind === CONNECT_TIMER && this.#connect !== null) {
       const connect = this.#connect;
@@ -576,7 +562,7 @@ export class ClientConnection implements ExchangeCarrier {
       }
     }
     this.#arm();
-  };
+  }
 
   // ---- failures ----
 
