@@ -23,8 +23,7 @@
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
-import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as net from 'node:net';
 import { DecodeError, ProtocolError, ResponseError } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
@@ -35,6 +34,7 @@ import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
+import { dial, type TlsClientOptions } from './dial.js';
 import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
 import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type PipelineOptions } from './pipeline.js';
@@ -55,15 +55,10 @@ import {
 export type { HeaderList, IncomingResponse, OutgoingRequest, RequestOptions, RequestWriter } from './request.js';
 export type { Endpoint } from './endpoint.js';
 export type { PoolStats } from './pool.js';
+export type { TlsClientOptions } from './dial.js';
 
 /** This package's version, sent in the default User-Agent. */
 export const VERSION = '0.1.0';
-
-/** The `node:tls` options a client may set (certificates are verified unless `rejectUnauthorized: false`). */
-export type TlsClientOptions = Pick<
-  tls.ConnectionOptions,
-  'ca' | 'cert' | 'key' | 'passphrase' | 'pfx' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity' | 'minVersion' | 'maxVersion' | 'ciphers'
->;
 
 export interface TransportOptions {
   /** HTTPS through `node:tls` (Python's SafeTransport). Default false. */
@@ -400,41 +395,7 @@ export class Transport {
    * socket and reject with its reason.
    */
   protected connect(req: OutgoingRequest): Promise<net.Socket> {
-    const { endpoint, signal } = req;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      let socket: net.Socket;
-      let ready: string;
-      if (endpoint.secure) {
-        const servername = this.#tls.servername ?? (net.isIP(endpoint.hostname) === 0 ? endpoint.hostname : undefined);
-        socket = tls.connect({ ...this.#tls, host: endpoint.hostname, port: endpoint.port, servername, ALPNProtocols: ['http/1.1'] });
-        ready = 'secureConnect';
-      } else {
-        socket = net.connect({ host: endpoint.hostname, port: endpoint.port });
-        ready = 'connect';
-      }
-      const cleanup = () => {
-        socket.off(ready, onReady);
-        socket.off('error', onError);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const giveUp = (err: unknown) => {
-        cleanup();
-        socket.on('error', noop); // nothing more to report from this socket
-        socket.destroy();
-        reject(err);
-      };
-      const onReady = () => {
-        cleanup();
-        socket.setNoDelay(true);
-        resolve(socket);
-      };
-      const onError = (err: Error) => giveUp(err);
-      const onAbort = () => giveUp(signal.reason);
-      socket.once(ready, onReady);
-      socket.once('error', onError);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return dial(req.endpoint, this.#tls, req.signal);
   }
 
   /** The request's bytes: what sendRequest and the steps below it write, kept for one socket write. */
@@ -613,5 +574,3 @@ function isEmpty(record: Readonly<Record<string, string>>): boolean {
   for (const _ in record) return false;
   return true;
 }
-
-function noop(): void {}
