@@ -27,7 +27,7 @@ import type * as net from 'node:net';
 import { DecodeError, ProtocolError, ResponseError } from '../errors.js';
 import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
 import type { GzipBodyError } from '../errors.js';
-import { getTokens, isFieldValue, isToken } from '../http/headers.js';
+import { getTokens } from '../http/headers.js';
 import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
 import { parseMethodResponse } from '../xmlrpc/decode.js';
@@ -39,6 +39,7 @@ import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
 import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
+import { MAX_KEPT_HEADS, KeptHeads, NO_HEADERS, assembleRequest, checkField, checkHeaders, isEmpty, mergeHeaders } from './request-head.js';
 import {
   RequestBuffer,
   type AbortWatch,
@@ -110,16 +111,10 @@ export interface PreparedBody {
   contentEncoding: 'gzip' | null;
 }
 
-/** Request heads and endpoints kept per transport, at most (then forgotten all at once). */
-const MAX_KEPT_HEADS = 256;
-
 /** Python's gzip encode threshold (a common MTU). */
 const DEFAULT_GZIP_THRESHOLD = 1400;
 /** ProtocolError keeps this much of an error page. */
 const ERROR_BODY_BYTES = 1024;
-
-/** Set by the transport; a user header of one of these names would break the framing. */
-const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'content-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
 export class Transport {
   readonly secure: boolean;
@@ -148,8 +143,8 @@ export class Transport {
   /** getConnection is not overridden: the pooled carrier may take an idle connection itself. */
   readonly #plainConnection: boolean;
   readonly #decodeOptions: { readonly maxDepth: number; readonly wrapDoubles: boolean };
-  /** The start of a request's head, up to Content-Length, by endpoint, then path (see #encodePlain): no key is built per call. */
-  readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
+  /** The start of a request's head, up to Content-Length, by endpoint and path (see #encodePlain). */
+  readonly #heads = new KeptHeads();
   /** Endpoints parsed from request()'s host strings (see #endpoint). */
   readonly #endpoints = new Map<string, Endpoint>();
 
@@ -413,27 +408,9 @@ export class Transport {
    * request assembled in one buffer. The same bytes as the steps'.
    */
   #encodePlain(req: OutgoingRequest): Buffer {
-    const { endpoint, path, body } = req;
-    let byPath = this.#heads.get(endpoint);
-    if (byPath === undefined) this.#heads.set(endpoint, (byPath = new Map<string, string>()));
-    let start = byPath.get(path);
-    if (start === undefined) {
-      const fields = this.requestHeaders({ ...req, contentEncoding: null });
-      let text = `POST ${path} HTTP/1.1\r\n`;
-      for (const [name, value] of fields) {
-        if (name === 'Content-Length') break; // the fields after it depend on the call
-        checkField(name, value);
-        text += `${name}: ${value}\r\n`;
-      }
-      if (byPath.size >= MAX_KEPT_HEADS) byPath.clear();
-      byPath.set(path, (start = text));
-    }
-    const encoding = req.contentEncoding === null ? '' : `Content-Encoding: ${req.contentEncoding}\r\n`;
-    const head = `${start}${encoding}Content-Length: ${body.length}\r\n${this.keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
-    const bytes = Buffer.allocUnsafe(head.length + body.length);
-    bytes.write(head, 0, 'latin1');
-    body.copy(bytes, head.length);
-    return bytes;
+    const { endpoint, path } = req;
+    const start = this.#heads.get(endpoint, path) ?? this.#heads.keep(endpoint, path, this.requestHeaders({ ...req, contentEncoding: null }));
+    return assembleRequest(start, req.contentEncoding, req.body, this.keepAlive);
   }
 
   /**
@@ -532,45 +509,8 @@ export class Transport {
   }
 }
 
-/** Replaces same-named fields (case-insensitive) in place, appends the others. */
-function mergeHeaders(list: HeaderList, extra: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(extra)) {
-    const lower = name.toLowerCase();
-    const i = list.findIndex(([n]) => n.toLowerCase() === lower);
-    if (i === -1) list.push([name, value]);
-    else list[i] = [name, value];
-  }
-}
-
-function checkField(name: string, value: string): void {
-  if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-  if (typeof value !== 'string' || !isFieldValue(value)) {
-    throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`);
-  }
-}
-
-/** User headers: valid fields, none that the transport owns. Returns a copy. */
-function checkHeaders(headers: Record<string, string>): Record<string, string> {
-  if (headers === null || typeof headers !== 'object') throw new TypeError('headers must be an object');
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    checkField(name, value);
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TypeError(`header ${name} is set by the transport`);
-    copy[name] = value;
-  }
-  return copy;
-}
-
-/** The headers of a call that gives none. */
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
 /** Whether a field named `name` (lower case) is in a parser's flat [name, value, ...] list. */
 function hasField(headers: readonly string[], name: string): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
   return false;
-}
-
-function isEmpty(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return false;
-  return true;
 }
