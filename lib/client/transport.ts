@@ -15,8 +15,9 @@
 //     parseResponse(response, req)      status, gunzip, XML-RPC decode
 //
 // `openPipeline(host)` runs the same chain over a connection of its own that
-// pipelines requests (pipeline.ts): only the carrier differs. Both carry
-// their exchanges on a ClientConnection (connection.ts). A Pipeline reaches
+// pipelines requests (pipeline.ts): only the carrier differs (request()'s is
+// pooled-carrier.ts). Both carry their exchanges on a ClientConnection
+// (connection.ts). A Pipeline reaches
 // the chain through a PipelineHost the transport builds privately: the
 // chain's entry and the connection opener are not public members.
 //
@@ -35,10 +36,10 @@ import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
 import { dial, type TlsClientOptions } from './dial.js';
-import { connectError } from './failures.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
 import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
+import { PooledCarrier } from './pooled-carrier.js';
 import { MAX_KEPT_HEADS, KeptHeads, NO_HEADERS, assembleRequest, checkField, checkHeaders, isEmpty, mergeHeaders } from './request-head.js';
 import {
   RequestBuffer,
@@ -140,8 +141,8 @@ export class Transport {
   readonly #plainParse: boolean;
   /** No step that is given a call's `req` is overridden: nothing outside this module spreads it or reads its signal. */
   readonly #plainRequest: boolean;
-  /** getConnection is not overridden: the pooled carrier may take an idle connection itself. */
-  readonly #plainConnection: boolean;
+  /** The carrier of request(): one exchange at a time on a connection of #pool. */
+  readonly #pooled: PooledCarrier;
   readonly #decodeOptions: { readonly maxDepth: number; readonly wrapDoubles: boolean };
   /** The start of a request's head, up to Content-Length, by endpoint and path (see #encodePlain). */
   readonly #heads = new KeptHeads();
@@ -173,9 +174,9 @@ export class Transport {
       this.sendHeaders === proto.sendHeaders &&
       this.sendContent === proto.sendContent;
     this.#plainParse = this.parseResponse === proto.parseResponse && this.decodeContent === proto.decodeContent;
-    this.#plainConnection = this.getConnection === proto.getConnection;
+    const plainConnection = this.getConnection === proto.getConnection;
     this.#plainRequest =
-      this.#plainSteps && this.#plainParse && this.#plainConnection && this.connect === proto.connect && this.encodeRequest === proto.encodeRequest;
+      this.#plainSteps && this.#plainParse && plainConnection && this.connect === proto.connect && this.encodeRequest === proto.encodeRequest;
     this.#decodeOptions = Object.freeze({ maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
@@ -184,6 +185,12 @@ export class Transport {
       send: (endpoint, path, body, options, carrier) => this.#send(endpoint, path, body, options, carrier),
       openConnection: (req, options, deadline) => this.#openConnection(req, options, deadline),
     };
+    this.#pooled = new PooledCarrier(this.#pool, {
+      keepAlive: this.keepAlive,
+      plainConnection,
+      getConnection: (req, call) => this.getConnection(req, call),
+      openConnection: (req, call) => this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal),
+    });
   }
 
   /** How long an unused connection is kept, in ms. */
@@ -300,33 +307,6 @@ export class Transport {
     return conn;
   }
 
-  /** The pooled carrier: one exchange at a time on a keep-alive connection. */
-  readonly #pooled: Carrier = {
-    carry: async (req, bytes, call) => {
-      // getConnection's own work when it is not overridden: an idle connection taken in this turn, else
-      // the pool's wait awaited here (no async step around it), else a new connection.
-      let conn = this.#plainConnection
-        ? (this.#pool.takeIdle(req.endpoint.key, call) ??
-          (await this.#pool.acquire(req.endpoint.key, call, call.deadline)) ??
-          (await this.#newConnection(req, call)))
-        : await this.getConnection(req, call);
-      // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
-      while (conn.exchanges > 0 && !conn.canWrite() && !(await conn.whenWritable())) {
-        this.#pool.release(conn, false);
-        conn = await this.getConnection(req, call);
-      }
-      let response: IncomingResponse;
-      try {
-        response = await conn.request(req, bytes, call);
-      } catch (err) {
-        this.#pool.release(conn, false);
-        throw err;
-      }
-      this.#pool.release(conn, this.keepAlive);
-      return response;
-    },
-  };
-
   /**
    * Destroys the idle connections now; connections in use close when their
    * call ends. Resolves once all of them have closed. The transport stays
@@ -367,20 +347,7 @@ export class Transport {
    */
   protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
     const pooled = await this.#pool.acquire(req.endpoint.key, call ?? req.signal, call?.deadline ?? null);
-    return pooled ?? (await this.#newConnection(req, call));
-  }
-
-  /** A new connection in the slot the pool reserved for `req` (acquire() gave null). */
-  async #newConnection(req: OutgoingRequest, call: CallHandle | undefined): Promise<ClientConnection> {
-    let conn: ClientConnection;
-    try {
-      conn = await this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal);
-    } catch (err) {
-      this.#pool.unreserve(req.endpoint.key);
-      throw connectError(req, err);
-    }
-    this.#pool.adopt(conn);
-    return conn;
+    return pooled ?? (await this.#pooled.newConnection(req, call));
   }
 
   /**
