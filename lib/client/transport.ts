@@ -25,13 +25,10 @@
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
 import type * as net from 'node:net';
-import { DecodeError, ProtocolError, ResponseError } from '../errors.js';
-import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
-import type { GzipBodyError } from '../errors.js';
-import { getTokens } from '../http/headers.js';
+import { ProtocolError } from '../errors.js';
+import { gzip } from '../http/content-coding.js';
 import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
-import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
@@ -41,6 +38,7 @@ import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type Pipel
 import { Pool, type PoolStats } from './pool.js';
 import { PooledCarrier } from './pooled-carrier.js';
 import { MAX_KEPT_HEADS, KeptHeads, NO_HEADERS, assembleRequest, checkField, checkHeaders, isEmpty, mergeHeaders } from './request-head.js';
+import { contentOf, decodeResult, isPlainOk } from './response-result.js';
 import {
   RequestBuffer,
   type AbortWatch,
@@ -272,7 +270,7 @@ export class Transport {
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
       // parseResponse's own work, without its two promises, when neither step is overridden.
-      if (this.#plainParse && response.status === 200 && !hasField(response.headers, 'content-encoding')) return this.#decode(response.body, req);
+      if (this.#plainParse && isPlainOk(response)) return decodeResult(response.body, req.url, this.#decodeOptions);
       return await this.parseResponse(response, req);
     } finally {
       call.dispose();
@@ -442,42 +440,11 @@ export class Transport {
       }
       throw new ProtocolError(req.url, response.status, response.reason, response.headers, start.toString('utf8'));
     }
-    return this.#decode(await this.decodeContent(response, req), req);
-  }
-
-  /** The XML-RPC response in `body`: its value, the server's Fault thrown, or a ResponseError. */
-  #decode(body: Buffer, req: OutgoingRequest): XmlRpcValue {
-    try {
-      return parseMethodResponse(body, this.#decodeOptions);
-    } catch (err) {
-      if (err instanceof DecodeError) {
-        throw new ResponseError(req.url, `not an XML-RPC response: ${err.message}`, { cause: err });
-      }
-      throw err; // the server's Fault
-    }
+    return decodeResult(await this.decodeContent(response, req), req.url, this.#decodeOptions);
   }
 
   /** The body without its Content-Encoding (gzip, or none). */
-  protected async decodeContent(response: IncomingResponse, req: OutgoingRequest): Promise<Buffer> {
-    const coding = bodyCoding(response.headers);
-    if (coding === 'identity') return response.body;
-    if (coding === null) {
-      const codings = getTokens(response.headers, 'content-encoding').join(', ');
-      throw new ResponseError(req.url, `unsupported Content-Encoding: ${codings}`);
-    }
-    try {
-      return await gunzipCapped(response.body, this.maxResponseBytes);
-    } catch (err) {
-      const message = (err as GzipBodyError).tooLarge
-        ? `gzip response decodes to more than maxResponseBytes (${this.maxResponseBytes} bytes)`
-        : `invalid gzip response body: ${(err as Error).message}`;
-      throw new ResponseError(req.url, message, { cause: err });
-    }
+  protected decodeContent(response: IncomingResponse, req: OutgoingRequest): Promise<Buffer> {
+    return contentOf(response, req.url, this.maxResponseBytes);
   }
-}
-
-/** Whether a field named `name` (lower case) is in a parser's flat [name, value, ...] list. */
-function hasField(headers: readonly string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
 }
