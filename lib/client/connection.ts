@@ -35,8 +35,8 @@
 
 import type * as net from 'node:net';
 import type { Clock } from '../clock.js';
-import { TransportError, TransportErrorCode } from '../errors.js';
 import type { MessageHead } from '../http/parser.js';
+import { ConnectAttempt, type ConnectOptions } from './connect-attempt.js';
 import { lost, notSent, responseParseError } from './failures.js';
 import { NOT_ARMED, OneTimer } from './one-timer.js';
 import { startQuietTurn } from './quiet-turn.js';
@@ -69,17 +69,6 @@ export interface ConnectionOptions {
   onWritable?: () => void;
   /** The socket closed; every request on it has been settled. */
   onClose?: (conn: ClientConnection) => void;
-}
-
-export interface ConnectOptions {
-  /** Abandons the connect. */
-  signal: AbortWatch;
-  /** ms; 0: no limit. */
-  timeout: number;
-  /** For the CONNECT_TIMEOUT error. */
-  url: string;
-  /** The call waiting for this connection: its deadline is kept meanwhile. */
-  deadline?: Deadline | null;
 }
 
 export class ClientConnection implements ExchangeCarrier {
@@ -129,7 +118,7 @@ export class ClientConnection implements ExchangeCarrier {
 
   readonly #timer: OneTimer;
   #idleAt = Infinity;
-  #connect: { controller: AbortController; at: number; url: string; timeout: number; deadline: Deadline | null } | null = null;
+  #connect: ConnectAttempt | null = null;
 
   constructor(key: string, options: ConnectionOptions) {
     this.key = key;
@@ -169,22 +158,10 @@ export class ClientConnection implements ExchangeCarrier {
    * timer or `options.signal` ended it); the connection is then closed.
    */
   connect(open: (signal: AbortSignal) => Promise<net.Socket>, options: ConnectOptions): Promise<void> {
-    const controller = new AbortController();
-    const { signal } = options;
-    this.#connect = {
-      controller,
-      at: options.timeout > 0 ? this.#clock.now() + options.timeout : Infinity,
-      url: options.url,
-      timeout: options.timeout,
-      deadline: options.deadline ?? null,
-    };
+    const attempt = new ConnectAttempt(options, this.#clock.now());
+    this.#connect = attempt;
     return new Promise<void>((resolve, reject) => {
-      let done = false;
-      const finish = (err: unknown, socket: net.Socket | null) => {
-        if (done) return void socket?.destroy(); // too late: the connect was given up
-        done = true;
-        signal.removeEventListener('abort', onOuterAbort);
-        controller.signal.removeEventListener('abort', onAbort);
+      const watching = attempt.watch((err, socket) => {
         this.#connect = null;
         if (socket !== null && this.#state === CONNECTING) {
           this.#attach(socket);
@@ -195,21 +172,10 @@ export class ClientConnection implements ExchangeCarrier {
         socket?.destroy();
         this.#closedNow();
         reject(err);
-      };
-      const onAbort = () => finish(controller.signal.reason, null);
-      const onOuterAbort = () => controller.abort(signal.reason);
-      controller.signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) {
-        onOuterAbort();
-        return;
-      }
-      signal.addEventListener('abort', onOuterAbort);
+      });
+      if (!watching) return;
       this.#arm();
-      // A connect step that throws at once rejects the same way.
-      new Promise<net.Socket>((res) => res(open(controller.signal))).then(
-        (socket) => finish(null, socket),
-        (err: unknown) => finish(err, null),
-      );
+      attempt.run(open);
     });
   }
 
@@ -380,7 +346,7 @@ export class ClientConnection implements ExchangeCarrier {
     this.#draining = true;
     this.#clean = false;
     if (this.#inFlight.length > 0) this.#failAll('lost', cause);
-    if (this.#state === CONNECTING) this.#connect?.controller.abort(cause);
+    if (this.#state === CONNECTING) this.#connect?.abort(cause);
     this.#socket?.destroy();
     this.#arm();
   }
@@ -530,7 +496,7 @@ export class ClientConnection implements ExchangeCarrier {
     let at = Infinity;
     if (this.#state === CONNECTING && this.#connect !== null) {
       kind = CONNECT_TIMER;
-      at = Math.min(this.#connect.at, this.#connect.deadline?.at ?? Infinity);
+      at = this.#connect.due;
     } else if (this.#state === PARKED) {
       kind = IDLE_TIMER;
       at = this.#idleAt;
@@ -547,13 +513,7 @@ export class ClientConnection implements ExchangeCarrier {
   #onTimer(kind: number): void {
     const now = this.#clock.now();
     if (kind === CONNECT_TIMER && this.#connect !== null) {
-      const connect = this.#connect;
-      if (connect.deadline !== null && connect.deadline.at <= now) connect.deadline.expire();
-      if (connect.at <= now && !connect.controller.signal.aborted) {
-        connect.controller.abort(
-          new TransportError(TransportErrorCode.CONNECT_TIMEOUT, connect.url, `could not connect within ${connect.timeout} ms`, { requestSent: false }),
-        );
-      }
+      this.#connect.expire(now);
     } else if (kind === IDLE_TIMER && this.#state === PARKED) {
       this.destroy();
     } else if (kind === RESPONSE_TIMER) {
