@@ -90,13 +90,9 @@ t.test('a listener added twice is called once, and one removal removes it, as on
   const user = new AbortController();
   const call = new Call(URL, 0, user.signal, new ManualClock());
   const called: string[] = [];
-  const a = () => called.push('a');
-  const b = () => called.push('b');
-  call.addEventListener('abort', a);
-  call.addEventListener('abort', b);
-  call.addEventListener('abort', a);
-  call.addEventListener('abort', b);
-  call.removeEventListener('abort', b);
+  const listeners = { a: () => called.push('a'), b: () => called.push('b') };
+  for (const name of ['a', 'b', 'a', 'b'] as const) call.addEventListener('abort', listeners[name]);
+  call.removeEventListener('abort', listeners.b);
   user.abort();
   t.same(called, ['a']);
 });
