@@ -17,9 +17,11 @@
 // `openPipeline(host)` runs the same chain over a connection of its own that
 // pipelines requests (pipeline.ts): only the carrier differs (request()'s is
 // pooled-carrier.ts). Both carry their exchanges on a ClientConnection
-// (connection.ts). A Pipeline reaches
-// the chain through a PipelineHost the transport builds privately: the
-// chain's entry and the connection opener are not public members.
+// (connection.ts). A Pipeline reaches the chain through a PipelineHost the
+// transport builds privately: the chain's entry and the connection opener
+// are not public members. What the steps do by default lives beside them:
+// the head in request-head.ts, the socket in dial.ts, what a response's body
+// means in response-result.ts.
 //
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
