@@ -8,7 +8,13 @@
 //
 // Modes: `seq` awaits each ServerProxy.add before the next; `par` keeps 32 in
 // flight through one Transport (under callgrind its count is less repeatable).
+//
+// The first few thousand calls still pay for V8's compiles (the counts then
+// move by ±8k a call between runs): with CALLS_WARMUP=N, N calls go first,
+// uncounted, under `valgrind --tool=callgrind --instr-atstart=no`, and the
+// counting starts after them (callgrind_control --instr=on).
 
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ServerProxy } from '../lib/client/proxy.js';
 import { Transport } from '../lib/client/transport.js';
@@ -41,6 +47,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write('usage: node dist/bench/client-calls.js URL [seq|par] [calls]\n');
     process.exitCode = 2;
   } else {
+    const warmup = Number(process.env['CALLS_WARMUP'] ?? 0);
+    if (warmup > 0) {
+      await clientCalls(url, mode, warmup);
+      await callgrindControl('--instr=on');
+    }
     await clientCalls(url, mode, Number(count));
   }
+}
+
+/** Runs callgrind_control on this process; the event loop stays free meanwhile (callgrind answers between its turns). */
+function callgrindControl(arg: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('callgrind_control', [arg, String(process.pid)], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`callgrind_control ${arg} exited with ${code}`))));
+  });
 }

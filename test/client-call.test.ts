@@ -85,3 +85,40 @@ t.test("a subclass's step gets a request whose signal is an own property: `{ ...
   t.equal(err, stop, 'no connection was attempted');
   t.same(seen, [true, false]);
 });
+
+t.test('a listener added twice is called once, and one removal removes it, as on an EventTarget', async (t) => {
+  const user = new AbortController();
+  const call = new Call(URL, 0, user.signal, new ManualClock());
+  const called: string[] = [];
+  const listeners = { a: () => called.push('a'), b: () => called.push('b') };
+  for (const name of ['a', 'b', 'a', 'b'] as const) call.addEventListener('abort', listeners[name]);
+  call.removeEventListener('abort', listeners.b);
+  user.abort();
+  t.same(called, ['a']);
+});
+
+t.test('a listener that throws does not keep the later ones from running; its error is reported uncaught, as an EventTarget does', async (t) => {
+  const clock = new ManualClock();
+  const call = new Call(URL, 50, undefined, clock);
+  const boom = new Error('a listener failed');
+  const called: string[] = [];
+  call.addEventListener('abort', () => {
+    called.push('first');
+    throw boom;
+  });
+  call.addEventListener('abort', () => called.push('second'));
+  const signal = call.signal;
+  const reported = new Promise<unknown>((resolve) => process.setUncaughtExceptionCaptureCallback(resolve));
+  t.teardown(() => process.setUncaughtExceptionCaptureCallback(null));
+  clock.advance(50);
+  let threw: unknown = null;
+  try {
+    call.checkDeadline();
+  } catch (err) {
+    threw = err;
+  }
+  t.equal(threw, null, 'the abort itself does not throw');
+  t.same(called, ['first', 'second']);
+  t.equal(signal.aborted, true, "the call's signal is aborted too");
+  if (threw === null) t.equal(await reported, boom);
+});

@@ -64,11 +64,11 @@ export class Call implements CallHandle, Deadline {
     return this.#reason;
   }
 
-  /** Calls `listener` once when the call aborts (not if it has already, as an AbortSignal does). */
+  /** Calls `listener` once when the call aborts (not if it has already, nor twice if added twice, as an AbortSignal does). */
   addEventListener(_type: 'abort', listener: () => void): void {
     if (this.#aborted) return;
     if (this.#listener === null) this.#listener = listener;
-    else (this.#more ??= []).push(listener);
+    else if (listener !== this.#listener && !(this.#more?.includes(listener) ?? false)) (this.#more ??= []).push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
@@ -124,12 +124,19 @@ export class Call implements CallHandle, Deadline {
     this.#aborted = true;
     this.#reason = err;
     // The client's listeners, in the order they were added, then the signal's (a step's). As on an
-    // EventTarget, one removed by an earlier one is not called.
+    // EventTarget, one removed by an earlier one is not called, and one that throws does not stop the
+    // others: its error is reported as an EventTarget reports it, uncaught on the next tick.
     const listeners = this.#listener === null ? [] : [this.#listener, ...(this.#more ?? [])];
     for (const listener of listeners) {
       if (this.#listener !== listener && !(this.#more?.includes(listener) ?? false)) continue;
       this.removeEventListener('abort', listener);
-      listener();
+      try {
+        listener();
+      } catch (thrown) {
+        process.nextTick(() => {
+          throw thrown;
+        });
+      }
     }
     this.#listener = null;
     this.#more = null;

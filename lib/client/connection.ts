@@ -1,4 +1,4 @@
-// One client connection: a socket, the response parser of lib/http, and up
+// One client connection: a socket, its response reader (response-reader.ts), and up
 // to `depth` exchanges carried in order, responses read back first in,
 // first out (RFC 9112 §9.3.2). Depth 1 is the pooled connection of
 // Transport.request; a Pipeline's connection carries more. The socket's
@@ -34,17 +34,15 @@
 // closes when no caller is left on it.
 
 import type * as net from 'node:net';
-import type { Clock, ClockTimer } from '../clock.js';
-import { TransportError, TransportErrorCode } from '../errors.js';
-import { HttpParser, type MessageHead } from '../http/parser.js';
-import { looksLikeTls, lost, notSent, responseParseError } from './failures.js';
+import type { Clock } from '../clock.js';
+import type { MessageHead } from '../http/parser.js';
+import { ConnectAttempt, type ConnectOptions } from './connect-attempt.js';
+import { lost, notSent, responseParseError } from './failures.js';
+import { NOT_ARMED, OneTimer } from './one-timer.js';
 import { startQuietTurn } from './quiet-turn.js';
-import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, SendProgress, Settle } from './request.js';
-
-// Exchange states.
-const WRITING = 0; // handed to socket.write, not known to be flushed
-const WRITTEN = 1; // every byte handed to the kernel (or the TLS layer)
-const SETTLED = 2; // answered or failed
+import { Exchange, SETTLED, WRITING, WRITTEN, type ExchangeCarrier } from './exchange.js';
+import { ResponseReader, STRAY } from './response-reader.js';
+import type { AbortWatch, CallHandle, Deadline, IncomingResponse, OutgoingRequest, Settle } from './request.js';
 
 // Connection states.
 const CONNECTING = 0;
@@ -53,49 +51,12 @@ const PARKED = 2;
 const CLOSED = 3;
 
 // Timer kinds.
-const NO_TIMER = 0;
 const CONNECT_TIMER = 1;
 const IDLE_TIMER = 2;
 const RESPONSE_TIMER = 3;
 
-const EMPTY = Buffer.alloc(0);
-
 /** Bytes of requests written together in one batch, at most (a larger request goes alone). */
 export const BATCH_BYTES = 16 * 1024;
-
-/** Thrown from the parser's onHead: a response when no request is outstanding. */
-const STRAY = new Error('a response to no request');
-
-/** One request on a connection, from its write to its response. */
-export class Exchange implements SendProgress {
-  state = WRITING;
-  /** The caller gave up (timeout, abort): the response is read and dropped. */
-  abandoned = false;
-  /** Written in a batch the kernel did not take at once: it may have left whole, or not. */
-  shared = false;
-
-  constructor(
-    private readonly conn: ClientConnection,
-    readonly url: string,
-    /** The call's cancellation (the call itself, or an AbortSignal). */
-    readonly signal: AbortWatch,
-    readonly deadline: Deadline | null,
-    readonly settle: Settle,
-  ) {}
-
-  /**
-   * What the call reports as `requestSent` when it gives up now. A write in
-   * progress completes if the connection stays open, which it does when
-   * another caller still waits on it; otherwise the connection is closed and
-   * the write never completes.
-   */
-  get requestWritten(): boolean {
-    if (this.state !== WRITING || this.shared) return true;
-    return this.conn.staysOpenWithout(this);
-  }
-
-  readonly onAbort = (): void => this.conn.abandon(this);
-}
 
 export interface ConnectionOptions {
   /** Requests written and not yet answered, at most. 1: one exchange at a time (the pool). */
@@ -110,18 +71,7 @@ export interface ConnectionOptions {
   onClose?: (conn: ClientConnection) => void;
 }
 
-export interface ConnectOptions {
-  /** Abandons the connect. */
-  signal: AbortWatch;
-  /** ms; 0: no limit. */
-  timeout: number;
-  /** For the CONNECT_TIMEOUT error. */
-  url: string;
-  /** The call waiting for this connection: its deadline is kept meanwhile. */
-  deadline?: Deadline | null;
-}
-
-export class ClientConnection {
+export class ClientConnection implements ExchangeCarrier {
   /** The pool key of the endpoint this connection goes to. */
   readonly key: string;
   readonly depth: number;
@@ -136,7 +86,7 @@ export class ClientConnection {
   #socket: net.Socket | null = null;
   #state = CONNECTING;
   readonly #clock: Clock;
-  readonly #parser: HttpParser;
+  readonly #reader: ResponseReader;
   readonly #onWritable: (() => void) | undefined;
   readonly #onClose: ((conn: ClientConnection) => void) | undefined;
   readonly #closeCallbacks: (() => void)[] = [];
@@ -163,19 +113,12 @@ export class ClientConnection {
   #quiet = true;
   #quietTurn = false;
   #quietWaiters: ((ok: boolean) => void)[] = [];
-  #head: MessageHead | null = null;
-  #chunks: Buffer[] = [];
   /** Responses came in during this chunk: room to write, once the whole chunk is read. */
   #answeredSome = false;
-  /** The first byte the server sent on this connection: a TLS record type (0x15, 0x16) means https: was meant. */
-  #firstByte: number | undefined;
 
-  // The one timer.
-  #timer: ClockTimer | null = null;
-  #timerKind = NO_TIMER;
-  #timerAt = Infinity;
+  readonly #timer: OneTimer;
   #idleAt = Infinity;
-  #connect: { controller: AbortController; at: number; url: string; timeout: number; deadline: Deadline | null } | null = null;
+  #connect: ConnectAttempt | null = null;
 
   constructor(key: string, options: ConnectionOptions) {
     this.key = key;
@@ -184,20 +127,11 @@ export class ClientConnection {
     this.#clock = options.clock;
     this.#onWritable = options.onWritable;
     this.#onClose = options.onClose;
-    this.#parser = new HttpParser(
-      'response',
-      {
-        onHead: (head) => {
-          if (this.#inFlight.length === 0) throw STRAY;
-          this.#head = head;
-          this.#chunks = [];
-        },
-        onBody: (chunk) => {
-          this.#chunks.push(chunk);
-        },
-        onComplete: () => this.#answered(),
-      },
-      { maxBodyBytes: options.maxResponseBytes },
+    this.#timer = new OneTimer(this.#clock, (kind) => this.#onTimer(kind));
+    this.#reader = new ResponseReader(
+      options.maxResponseBytes,
+      () => this.#inFlight.length > 0,
+      (head, body) => this.#answered(head, body),
     );
   }
 
@@ -224,22 +158,10 @@ export class ClientConnection {
    * timer or `options.signal` ended it); the connection is then closed.
    */
   connect(open: (signal: AbortSignal) => Promise<net.Socket>, options: ConnectOptions): Promise<void> {
-    const controller = new AbortController();
-    const { signal } = options;
-    this.#connect = {
-      controller,
-      at: options.timeout > 0 ? this.#clock.now() + options.timeout : Infinity,
-      url: options.url,
-      timeout: options.timeout,
-      deadline: options.deadline ?? null,
-    };
+    const attempt = new ConnectAttempt(options, this.#clock.now());
+    this.#connect = attempt;
     return new Promise<void>((resolve, reject) => {
-      let done = false;
-      const finish = (err: unknown, socket: net.Socket | null) => {
-        if (done) return void socket?.destroy(); // too late: the connect was given up
-        done = true;
-        signal.removeEventListener('abort', onOuterAbort);
-        controller.signal.removeEventListener('abort', onAbort);
+      const watching = attempt.watch((err, socket) => {
         this.#connect = null;
         if (socket !== null && this.#state === CONNECTING) {
           this.#attach(socket);
@@ -250,21 +172,10 @@ export class ClientConnection {
         socket?.destroy();
         this.#closedNow();
         reject(err);
-      };
-      const onAbort = () => finish(controller.signal.reason, null);
-      const onOuterAbort = () => controller.abort(signal.reason);
-      controller.signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) {
-        onOuterAbort();
-        return;
-      }
-      signal.addEventListener('abort', onOuterAbort);
+      });
+      if (!watching) return;
       this.#arm();
-      // A connect step that throws at once rejects the same way.
-      new Promise<net.Socket>((res) => res(open(controller.signal))).then(
-        (socket) => finish(null, socket),
-        (err: unknown) => finish(err, null),
-      );
+      attempt.run(open);
     });
   }
 
@@ -402,7 +313,7 @@ export class ClientConnection {
 
   /** Fit for the pool to hand to another call: open, clean, idle, and the last response allowed keep-alive. */
   get reusable(): boolean {
-    return this.#open() && this.#clean && this.#keepAlive && this.#inFlight.length === 0 && this.#parser.idle && this.#socket!.writableLength === 0;
+    return this.#open() && this.#clean && this.#keepAlive && this.#inFlight.length === 0 && this.#reader.idle && this.#socket!.writableLength === 0;
   }
 
   /** Unused: unref'd, closed after `idleTimeout` ms or at any sign of life from the server. */
@@ -435,7 +346,7 @@ export class ClientConnection {
     this.#draining = true;
     this.#clean = false;
     if (this.#inFlight.length > 0) this.#failAll('lost', cause);
-    if (this.#state === CONNECTING) this.#connect?.controller.abort(cause);
+    if (this.#state === CONNECTING) this.#connect?.abort(cause);
     this.#socket?.destroy();
     this.#arm();
   }
@@ -472,9 +383,8 @@ export class ClientConnection {
       this.destroy();
       return;
     }
-    this.#firstByte ??= chunk[0];
     try {
-      this.#parser.execute(chunk);
+      this.#reader.read(chunk);
     } catch (err) {
       if (err === STRAY || this.#inFlight.length === 0) {
         this.destroy(); // a response beyond the ones awaited
@@ -484,7 +394,7 @@ export class ClientConnection {
       this.destroy();
       return;
     }
-    if (this.#inFlight.length === 0 && !this.#parser.idle) {
+    if (this.#inFlight.length === 0 && !this.#reader.idle) {
       this.destroy(); // the start of a response nobody asked for
       return;
     }
@@ -495,11 +405,7 @@ export class ClientConnection {
     }
   }
 
-  #answered(): void {
-    const head = this.#head!;
-    const body = this.#chunks.length === 0 ? EMPTY : this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    this.#head = null;
-    this.#chunks = [];
+  #answered(head: MessageHead, body: Buffer): void {
     const exchange = this.#inFlight.shift()!;
     exchange.signal.removeEventListener('abort', exchange.onAbort);
     // Answered before its write completed (an early 413, say): bytes of it may still be queued.
@@ -519,7 +425,7 @@ export class ClientConnection {
     }
     if (!keepAlive) {
       // The server closes after this response: what was written after it will not be answered.
-      this.#parser.pause();
+      this.#reader.pause();
       this.#draining = true;
       if (this.#inFlight.length > 0) this.#failAll('close');
       this.#socket?.destroy();
@@ -533,7 +439,7 @@ export class ClientConnection {
   #onEnd(): void {
     if (this.#state === OPEN && this.#inFlight.length > 0) {
       try {
-        this.#parser.finish(); // completes a response read until close
+        this.#reader.finish(); // completes a response read until close
       } catch (err) {
         this.#failAll('lost', err);
       }
@@ -586,11 +492,11 @@ export class ClientConnection {
 
   /** Arms the timer for what the connection waits for now, unless it is armed for that already. */
   #arm(): void {
-    let kind = NO_TIMER;
+    let kind = NOT_ARMED;
     let at = Infinity;
     if (this.#state === CONNECTING && this.#connect !== null) {
       kind = CONNECT_TIMER;
-      at = Math.min(this.#connect.at, this.#connect.deadline?.at ?? Infinity);
+      at = this.#connect.due;
     } else if (this.#state === PARKED) {
       kind = IDLE_TIMER;
       at = this.#idleAt;
@@ -600,32 +506,14 @@ export class ClientConnection {
         if (!exchange.abandoned && exchange.deadline !== null && exchange.deadline.at < at) at = exchange.deadline.at;
       }
     }
-    if (at === Infinity) kind = NO_TIMER;
-    if (kind === this.#timerKind && at === this.#timerAt) return;
-    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#timerKind = kind;
-    this.#timerAt = at;
-    if (kind === NO_TIMER) return;
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, at - this.#clock.now()));
     // A parked connection must not keep the process alive; its socket is unref'd too.
-    if (kind === IDLE_TIMER) this.#timer.unref();
+    this.#timer.arm(kind, at, kind === IDLE_TIMER);
   }
 
-  readonly #onTimer = (): void => {
-    const kind = this.#timerKind;
-    this.#timer = null;
-    this.#timerKind = NO_TIMER;
-    this.#timerAt = Infinity;
+  #onTimer(kind: number): void {
     const now = this.#clock.now();
     if (kind === CONNECT_TIMER && this.#connect !== null) {
-      const connect = this.#connect;
-      if (connect.deadline !== null && connect.deadline.at <= now) connect.deadline.expire();
-      if (connect.at <= now && !connect.controller.signal.aborted) {
-        connect.controller.abort(
-          new TransportError(TransportErrorCode.CONNECT_TIMEOUT, connect.url, `could not connect within ${connect.timeout} ms`, { requestSent: false }),
-        );
-      }
+      this.#connect.expire(now);
     } else if (kind === IDLE_TIMER && this.#state === PARKED) {
       this.destroy();
     } else if (kind === RESPONSE_TIMER) {
@@ -634,13 +522,13 @@ export class ClientConnection {
       }
     }
     this.#arm();
-  };
+  }
 
   // ---- failures ----
 
   /** The server's first answer on this connection was a TLS record. */
   #tlsAnswer(): boolean {
-    return this.exchanges === 0 && looksLikeTls(this.#firstByte);
+    return this.exchanges === 0 && this.#reader.tlsFirst;
   }
 
   /**
@@ -649,7 +537,7 @@ export class ClientConnection {
    * CONNECTION_LOST saying whether they were written whole.
    */
   #failAll(why: 'lost' | 'close', cause?: unknown, headError?: Error): void {
-    const started = this.#head !== null || this.#chunks.length > 0 || !this.#parser.idle;
+    const started = this.#reader.started;
     const reused = this.exchanges > 0;
     const exchanges = this.#inFlight.splice(0);
     this.#abandoned = 0;

@@ -5,8 +5,12 @@
 // call. The deadlines are in a binary min-heap (ties: first come first), so
 // a call joins or leaves in O(log calls), however many wait.
 
-import type { Clock, ClockTimer } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { OneTimer } from './one-timer.js';
 import type { Deadline } from './request.js';
+
+/** The one kind this timer is armed for: the earliest deadline. */
+const DUE = 1;
 
 interface Slot {
   readonly deadline: Deadline;
@@ -19,11 +23,11 @@ export class DeadlineTimer {
   readonly #heap: Slot[] = [];
   readonly #slots = new Map<Deadline, Slot>();
   #seq = 0;
-  #timer: ClockTimer | null = null;
-  #timerAt = Infinity;
+  readonly #timer: OneTimer;
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.#timer = new OneTimer(clock, () => this.#onTimer());
   }
 
   /** Deadlines kept. */
@@ -62,18 +66,10 @@ export class DeadlineTimer {
   }
 
   #arm(): void {
-    const at = this.#heap[0]?.deadline.at ?? Infinity;
-    if (at === this.#timerAt) return;
-    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#timerAt = at;
-    if (at === Infinity) return;
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, at - this.#clock.now()));
+    this.#timer.arm(DUE, this.#heap[0]?.deadline.at ?? Infinity);
   }
 
-  readonly #onTimer = (): void => {
-    this.#timer = null;
-    this.#timerAt = Infinity;
+  #onTimer(): void {
     const now = this.#clock.now();
     // Each leaves before it expires: what expire() sets off finds it gone.
     while (this.#heap.length > 0 && this.#heap[0]!.deadline.at <= now) {
@@ -82,7 +78,7 @@ export class DeadlineTimer {
       slot.deadline.expire();
     }
     this.#arm();
-  };
+  }
 
   #less(a: Slot, b: Slot): boolean {
     return a.deadline.at < b.deadline.at || (a.deadline.at === b.deadline.at && a.seq < b.seq);

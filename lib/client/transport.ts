@@ -15,30 +15,32 @@
 //     parseResponse(response, req)      status, gunzip, XML-RPC decode
 //
 // `openPipeline(host)` runs the same chain over a connection of its own that
-// pipelines requests (pipeline.ts): only the carrier differs. Both carry
-// their exchanges on a ClientConnection (connection.ts). A Pipeline reaches
-// the chain through a PipelineHost the transport builds privately: the
-// chain's entry and the connection opener are not public members.
+// pipelines requests (pipeline.ts): only the carrier differs (request()'s is
+// pooled-carrier.ts). Both carry their exchanges on a ClientConnection
+// (connection.ts). A Pipeline reaches the chain through a PipelineHost the
+// transport builds privately: the chain's entry and the connection opener
+// are not public members. What the steps do by default lives beside them:
+// the head in request-head.ts, the socket in dial.ts, what a response's body
+// means in response-result.ts.
 //
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { DecodeError, ProtocolError, ResponseError } from '../errors.js';
-import { bodyCoding, gunzipCapped, gzip } from '../http/content-coding.js';
-import type { GzipBodyError } from '../errors.js';
-import { getTokens, isFieldValue, isToken } from '../http/headers.js';
+import type * as net from 'node:net';
+import { ProtocolError } from '../errors.js';
+import { gzip } from '../http/content-coding.js';
 import { systemClock, type Clock } from '../clock.js';
 import { definedOnly, integerIn, nonNegative, positiveInteger, timeoutMs } from '../options.js';
-import { parseMethodResponse } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { Call, LazyRequest } from './call.js';
 import { ClientConnection } from './connection.js';
-import { connectError } from './failures.js';
+import { dial, type TlsClientOptions } from './dial.js';
 import { checkPath, parseHost, type Endpoint } from './endpoint.js';
 import { Pipeline, type PipelineConnectionOptions, type PipelineHost, type PipelineOptions } from './pipeline.js';
 import { Pool, type PoolStats } from './pool.js';
+import { PooledCarrier } from './pooled-carrier.js';
+import { MAX_KEPT_HEADS, KeptHeads, NO_HEADERS, assembleRequest, checkField, checkHeaders, isEmpty, mergeHeaders } from './request-head.js';
+import { contentOf, decodeResult, isPlainOk } from './response-result.js';
 import {
   RequestBuffer,
   type AbortWatch,
@@ -55,15 +57,10 @@ import {
 export type { HeaderList, IncomingResponse, OutgoingRequest, RequestOptions, RequestWriter } from './request.js';
 export type { Endpoint } from './endpoint.js';
 export type { PoolStats } from './pool.js';
+export type { TlsClientOptions } from './dial.js';
 
 /** This package's version, sent in the default User-Agent. */
 export const VERSION = '0.1.0';
-
-/** The `node:tls` options a client may set (certificates are verified unless `rejectUnauthorized: false`). */
-export type TlsClientOptions = Pick<
-  tls.ConnectionOptions,
-  'ca' | 'cert' | 'key' | 'passphrase' | 'pfx' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity' | 'minVersion' | 'maxVersion' | 'ciphers'
->;
 
 export interface TransportOptions {
   /** HTTPS through `node:tls` (Python's SafeTransport). Default false. */
@@ -115,16 +112,10 @@ export interface PreparedBody {
   contentEncoding: 'gzip' | null;
 }
 
-/** Request heads and endpoints kept per transport, at most (then forgotten all at once). */
-const MAX_KEPT_HEADS = 256;
-
 /** Python's gzip encode threshold (a common MTU). */
 const DEFAULT_GZIP_THRESHOLD = 1400;
 /** ProtocolError keeps this much of an error page. */
 const ERROR_BODY_BYTES = 1024;
-
-/** Set by the transport; a user header of one of these names would break the framing. */
-const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'content-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
 export class Transport {
   readonly secure: boolean;
@@ -150,11 +141,11 @@ export class Transport {
   readonly #plainParse: boolean;
   /** No step that is given a call's `req` is overridden: nothing outside this module spreads it or reads its signal. */
   readonly #plainRequest: boolean;
-  /** getConnection is not overridden: the pooled carrier may take an idle connection itself. */
-  readonly #plainConnection: boolean;
+  /** The carrier of request(): one exchange at a time on a connection of #pool. */
+  readonly #pooled: PooledCarrier;
   readonly #decodeOptions: { readonly maxDepth: number; readonly wrapDoubles: boolean };
-  /** The start of a request's head, up to Content-Length, by endpoint, then path (see #encodePlain): no key is built per call. */
-  readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
+  /** The start of a request's head, up to Content-Length, by endpoint and path (see #encodePlain). */
+  readonly #heads = new KeptHeads();
   /** Endpoints parsed from request()'s host strings (see #endpoint). */
   readonly #endpoints = new Map<string, Endpoint>();
 
@@ -183,9 +174,9 @@ export class Transport {
       this.sendHeaders === proto.sendHeaders &&
       this.sendContent === proto.sendContent;
     this.#plainParse = this.parseResponse === proto.parseResponse && this.decodeContent === proto.decodeContent;
-    this.#plainConnection = this.getConnection === proto.getConnection;
+    const plainConnection = this.getConnection === proto.getConnection;
     this.#plainRequest =
-      this.#plainSteps && this.#plainParse && this.#plainConnection && this.connect === proto.connect && this.encodeRequest === proto.encodeRequest;
+      this.#plainSteps && this.#plainParse && plainConnection && this.connect === proto.connect && this.encodeRequest === proto.encodeRequest;
     this.#decodeOptions = Object.freeze({ maxDepth: this.maxDepth, wrapDoubles: this.wrapDoubles });
     this.#pipelineHost = {
       keepAlive: this.keepAlive,
@@ -194,6 +185,12 @@ export class Transport {
       send: (endpoint, path, body, options, carrier) => this.#send(endpoint, path, body, options, carrier),
       openConnection: (req, options, deadline) => this.#openConnection(req, options, deadline),
     };
+    this.#pooled = new PooledCarrier(this.#pool, {
+      keepAlive: this.keepAlive,
+      plainConnection,
+      getConnection: (req, call) => this.getConnection(req, call),
+      openConnection: (req, call) => this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal),
+    });
   }
 
   /** How long an unused connection is kept, in ms. */
@@ -275,7 +272,7 @@ export class Transport {
       const response = await carrier.carry(req, this.encodeRequest(req), call);
       call.dispose(); // the response is in: decoding is not timed
       // parseResponse's own work, without its two promises, when neither step is overridden.
-      if (this.#plainParse && response.status === 200 && !hasField(response.headers, 'content-encoding')) return this.#decode(response.body, req);
+      if (this.#plainParse && isPlainOk(response)) return decodeResult(response.body, req.url, this.#decodeOptions);
       return await this.parseResponse(response, req);
     } finally {
       call.dispose();
@@ -309,33 +306,6 @@ export class Transport {
     });
     return conn;
   }
-
-  /** The pooled carrier: one exchange at a time on a keep-alive connection. */
-  readonly #pooled: Carrier = {
-    carry: async (req, bytes, call) => {
-      // getConnection's own work when it is not overridden: an idle connection taken in this turn, else
-      // the pool's wait awaited here (no async step around it), else a new connection.
-      let conn = this.#plainConnection
-        ? (this.#pool.takeIdle(req.endpoint.key, call) ??
-          (await this.#pool.acquire(req.endpoint.key, call, call.deadline)) ??
-          (await this.#newConnection(req, call)))
-        : await this.getConnection(req, call);
-      // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
-      while (conn.exchanges > 0 && !conn.canWrite() && !(await conn.whenWritable())) {
-        this.#pool.release(conn, false);
-        conn = await this.getConnection(req, call);
-      }
-      let response: IncomingResponse;
-      try {
-        response = await conn.request(req, bytes, call);
-      } catch (err) {
-        this.#pool.release(conn, false);
-        throw err;
-      }
-      this.#pool.release(conn, this.keepAlive);
-      return response;
-    },
-  };
 
   /**
    * Destroys the idle connections now; connections in use close when their
@@ -377,20 +347,7 @@ export class Transport {
    */
   protected async getConnection(req: OutgoingRequest, call?: CallHandle): Promise<ClientConnection> {
     const pooled = await this.#pool.acquire(req.endpoint.key, call ?? req.signal, call?.deadline ?? null);
-    return pooled ?? (await this.#newConnection(req, call));
-  }
-
-  /** A new connection in the slot the pool reserved for `req` (acquire() gave null). */
-  async #newConnection(req: OutgoingRequest, call: CallHandle | undefined): Promise<ClientConnection> {
-    let conn: ClientConnection;
-    try {
-      conn = await this.#openConnection(req, {}, call?.deadline ?? null, call ?? req.signal);
-    } catch (err) {
-      this.#pool.unreserve(req.endpoint.key);
-      throw connectError(req, err);
-    }
-    this.#pool.adopt(conn);
-    return conn;
+    return pooled ?? (await this.#pooled.newConnection(req, call));
   }
 
   /**
@@ -400,41 +357,7 @@ export class Transport {
    * socket and reject with its reason.
    */
   protected connect(req: OutgoingRequest): Promise<net.Socket> {
-    const { endpoint, signal } = req;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      let socket: net.Socket;
-      let ready: string;
-      if (endpoint.secure) {
-        const servername = this.#tls.servername ?? (net.isIP(endpoint.hostname) === 0 ? endpoint.hostname : undefined);
-        socket = tls.connect({ ...this.#tls, host: endpoint.hostname, port: endpoint.port, servername, ALPNProtocols: ['http/1.1'] });
-        ready = 'secureConnect';
-      } else {
-        socket = net.connect({ host: endpoint.hostname, port: endpoint.port });
-        ready = 'connect';
-      }
-      const cleanup = () => {
-        socket.off(ready, onReady);
-        socket.off('error', onError);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const giveUp = (err: unknown) => {
-        cleanup();
-        socket.on('error', noop); // nothing more to report from this socket
-        socket.destroy();
-        reject(err);
-      };
-      const onReady = () => {
-        cleanup();
-        socket.setNoDelay(true);
-        resolve(socket);
-      };
-      const onError = (err: Error) => giveUp(err);
-      const onAbort = () => giveUp(signal.reason);
-      socket.once(ready, onReady);
-      socket.once('error', onError);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return dial(req.endpoint, this.#tls, req.signal);
   }
 
   /** The request's bytes: what sendRequest and the steps below it write, kept for one socket write. */
@@ -452,27 +375,9 @@ export class Transport {
    * request assembled in one buffer. The same bytes as the steps'.
    */
   #encodePlain(req: OutgoingRequest): Buffer {
-    const { endpoint, path, body } = req;
-    let byPath = this.#heads.get(endpoint);
-    if (byPath === undefined) this.#heads.set(endpoint, (byPath = new Map<string, string>()));
-    let start = byPath.get(path);
-    if (start === undefined) {
-      const fields = this.requestHeaders({ ...req, contentEncoding: null });
-      let text = `POST ${path} HTTP/1.1\r\n`;
-      for (const [name, value] of fields) {
-        if (name === 'Content-Length') break; // the fields after it depend on the call
-        checkField(name, value);
-        text += `${name}: ${value}\r\n`;
-      }
-      if (byPath.size >= MAX_KEPT_HEADS) byPath.clear();
-      byPath.set(path, (start = text));
-    }
-    const encoding = req.contentEncoding === null ? '' : `Content-Encoding: ${req.contentEncoding}\r\n`;
-    const head = `${start}${encoding}Content-Length: ${body.length}\r\n${this.keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
-    const bytes = Buffer.allocUnsafe(head.length + body.length);
-    bytes.write(head, 0, 'latin1');
-    body.copy(bytes, head.length);
-    return bytes;
+    const { endpoint, path } = req;
+    const start = this.#heads.get(endpoint, path) ?? this.#heads.keep(endpoint, path, this.requestHeaders({ ...req, contentEncoding: null }));
+    return assembleRequest(start, req.contentEncoding, req.body, this.keepAlive);
   }
 
   /**
@@ -537,81 +442,11 @@ export class Transport {
       }
       throw new ProtocolError(req.url, response.status, response.reason, response.headers, start.toString('utf8'));
     }
-    return this.#decode(await this.decodeContent(response, req), req);
-  }
-
-  /** The XML-RPC response in `body`: its value, the server's Fault thrown, or a ResponseError. */
-  #decode(body: Buffer, req: OutgoingRequest): XmlRpcValue {
-    try {
-      return parseMethodResponse(body, this.#decodeOptions);
-    } catch (err) {
-      if (err instanceof DecodeError) {
-        throw new ResponseError(req.url, `not an XML-RPC response: ${err.message}`, { cause: err });
-      }
-      throw err; // the server's Fault
-    }
+    return decodeResult(await this.decodeContent(response, req), req.url, this.#decodeOptions);
   }
 
   /** The body without its Content-Encoding (gzip, or none). */
-  protected async decodeContent(response: IncomingResponse, req: OutgoingRequest): Promise<Buffer> {
-    const coding = bodyCoding(response.headers);
-    if (coding === 'identity') return response.body;
-    if (coding === null) {
-      const codings = getTokens(response.headers, 'content-encoding').join(', ');
-      throw new ResponseError(req.url, `unsupported Content-Encoding: ${codings}`);
-    }
-    try {
-      return await gunzipCapped(response.body, this.maxResponseBytes);
-    } catch (err) {
-      const message = (err as GzipBodyError).tooLarge
-        ? `gzip response decodes to more than maxResponseBytes (${this.maxResponseBytes} bytes)`
-        : `invalid gzip response body: ${(err as Error).message}`;
-      throw new ResponseError(req.url, message, { cause: err });
-    }
+  protected decodeContent(response: IncomingResponse, req: OutgoingRequest): Promise<Buffer> {
+    return contentOf(response, req.url, this.maxResponseBytes);
   }
 }
-
-/** Replaces same-named fields (case-insensitive) in place, appends the others. */
-function mergeHeaders(list: HeaderList, extra: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(extra)) {
-    const lower = name.toLowerCase();
-    const i = list.findIndex(([n]) => n.toLowerCase() === lower);
-    if (i === -1) list.push([name, value]);
-    else list[i] = [name, value];
-  }
-}
-
-function checkField(name: string, value: string): void {
-  if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-  if (typeof value !== 'string' || !isFieldValue(value)) {
-    throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`);
-  }
-}
-
-/** User headers: valid fields, none that the transport owns. Returns a copy. */
-function checkHeaders(headers: Record<string, string>): Record<string, string> {
-  if (headers === null || typeof headers !== 'object') throw new TypeError('headers must be an object');
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    checkField(name, value);
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TypeError(`header ${name} is set by the transport`);
-    copy[name] = value;
-  }
-  return copy;
-}
-
-/** The headers of a call that gives none. */
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-/** Whether a field named `name` (lower case) is in a parser's flat [name, value, ...] list. */
-function hasField(headers: readonly string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
-}
-
-function isEmpty(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return false;
-  return true;
-}
-
-function noop(): void {}
