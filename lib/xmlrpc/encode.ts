@@ -383,13 +383,30 @@ function escapeTextChecked(text: string, what: string): string {
 }
 
 /**
+ * `.0` … `.99609375`: the decimal digits of k/256 after the point. A double
+ * under 2^24 with no more than 8 fractional bits has an exact expansion of at
+ * most 8 decimals, and any other decimal of that length or shorter is at least
+ * 1e-8 away, far more than half its ulp (under 2^-30): its shortest digits
+ * (`String(n)`) are exactly its integer part's and these.
+ */
+const FRACTION_256: readonly string[] = Array.from({ length: 256 }, (_, k) => (k === 0 ? '.0' : String(k / 256).slice(1)));
+
+/**
  * Decimal notation with a point and no exponent (the spec allows nothing
  * else), from the shortest digits that round-trip (`String(n)`).
  */
 function formatDouble(n: number): string {
+  const a = n < 0 ? -n : n;
+  if (a < 16777216) {
+    const whole = Math.floor(a);
+    const k = (a - whole) * 256; // both exact
+    if ((k | 0) === k) return n < 0 || (n === 0 && 1 / n < 0) ? '-' + whole + FRACTION_256[k] : whole + (FRACTION_256[k] as string);
+  }
   if (!Number.isFinite(n)) throw new EncodeError(`${n} has no XML-RPC representation`);
-  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
-  const shortest = String(Math.abs(n));
+  const sign = n < 0 ? '-' : '';
+  const shortest = String(a);
+  // Between 1e-6 and 1e21 String() writes no exponent, and a point exactly when there is a fraction.
+  if (a >= 1e-6 && a < 1e21) return sign + (Number.isInteger(a) ? shortest + '.0' : shortest);
   const e = shortest.indexOf('e');
   if (e === -1) return sign + (shortest.includes('.') ? shortest : shortest + '.0');
   const mantissa = shortest.slice(0, e);
