@@ -272,35 +272,32 @@ class Encoder {
   private member(name: string, value: unknown, level: number): void {
     const out = this.out;
     try {
-      const escaped = escapeText(name, 'member name');
+      const tags = memberTags(name);
       // A string, boolean or number goes in with its member's tags as one
-      // piece, their constant parts joined: fewer pieces for the document's
-      // string to gather and flatten. The same text value() writes.
+      // piece, the name's part of them written once per name (memberTags):
+      // fewer pieces for the document's string to gather and flatten. The
+      // same text value() writes.
       switch (typeof value) {
         case 'string':
-          out.add('<member><name>' + escaped + '</name><value><string>' + escapeText(value, 'string') + '</string></value></member>');
+          out.add(tags.string + escapeText(value, 'string') + '</string></value></member>');
           return;
         case 'boolean':
-          out.add(
-            '<member><name>' +
-              escaped +
-              (value ? '</name><value><boolean>1</boolean></value></member>' : '</name><value><boolean>0</boolean></value></member>'),
-          );
+          out.add(value ? tags.yes : tags.no);
           return;
         case 'number':
           if ((value | 0) !== value) {
             // Not an int32: value() writes it as a double too.
-            out.add('<member><name>' + escaped + '</name><value><double>' + formatDouble(value) + '</double></value></member>');
+            out.add(tags.double + formatDouble(value) + '</double></value></member>');
             return;
           }
           if (!out.buffered() && !Object.is(value, -0)) {
-            out.add('<member><name>' + escaped + '</name><value><int>' + value + '</int></value></member>');
+            out.add(tags.int + value + '</int></value></member>');
             return;
           }
           break;
         default: // containers and the rest: value() below
       }
-      out.add('<member><name>' + escaped + '</name>');
+      out.add(tags.open);
       this.value(value, level);
     } catch (err) {
       throw located(err, memberSegment(name), undefined);
@@ -324,6 +321,57 @@ class Encoder {
         '</string></value></member></struct></value>',
     );
   }
+}
+
+/** A member's opening tags with its name, alone and followed by each scalar's opening tags. */
+interface MemberTags {
+  /** `<member><name>…</name>` */
+  readonly open: string;
+  readonly string: string;
+  readonly int: string;
+  readonly double: string;
+  /** The whole member for `true` and for `false`. */
+  readonly yes: string;
+  readonly no: string;
+}
+
+/**
+ * Member names met before, with their tags: a struct's names come back in
+ * every answer of a method, and escaping a name and joining it to its tags
+ * cost more than a Map lookup. Only short ASCII names are kept (a non-ASCII
+ * one must mark its document as such, see noteNonAscii), at most
+ * MEMBER_TAGS_KEPT of them: once full, the cache starts again empty, so names
+ * sent by a client can cost a miss but never grow it. Process-wide: the
+ * tags are a function of the name alone.
+ */
+const memberTagsOf = new Map<string, MemberTags>();
+const MEMBER_TAGS_KEPT = 512;
+const MEMBER_NAME_KEPT = 64;
+
+function memberTags(name: string): MemberTags {
+  const known = memberTagsOf.get(name);
+  if (known !== undefined) return known;
+  const open = '<member><name>' + escapeText(name, 'member name') + '</name>';
+  const tags: MemberTags = {
+    open: flat(open),
+    string: flat(open + '<value><string>'),
+    int: flat(open + '<value><int>'),
+    double: flat(open + '<value><double>'),
+    yes: flat(open + '<value><boolean>1</boolean></value></member>'),
+    no: flat(open + '<value><boolean>0</boolean></value></member>'),
+  };
+  if (name.length <= MEMBER_NAME_KEPT && !NOT_ASCII.test(name)) {
+    if (memberTagsOf.size >= MEMBER_TAGS_KEPT) memberTagsOf.clear();
+    memberTagsOf.set(name, tags);
+  }
+  return tags;
+}
+
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** `s` as one sequential string, not a tree of the pieces it was joined from: cheaper to copy, every time it is. */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 // Characters XML 1.0 cannot carry, raw or as a reference (with `u`, a lone
