@@ -236,3 +236,29 @@ t.test('gives the reference encoder’s bytes for a fault and for the bench’s 
     outcome(() => referenceBufferDumps(new Fault(4, 'a <b> & é'))),
   );
 });
+
+t.test('gives the reference encoder’s error or bytes for structures holding cycles and shared containers at every depth', async (t) => {
+  const rnd = prng(160);
+  let differ = 0;
+  for (let i = 0; i < 3000 && differ < 5; i++) {
+    // A chain of containers, each a random mix of array, struct and Map; then one of them gets a reference to another (an ancestor: a cycle; a descendant: shared).
+    const chain: (unknown[] | Record<string, unknown> | Map<unknown, unknown>)[] = [];
+    const depth = 1 + Math.floor(rnd() * 8);
+    for (let d = 0; d < depth; d++) {
+      const kind = Math.floor(rnd() * 3);
+      const c = kind === 0 ? [randomValue(rnd, 4)] : kind === 1 ? { a: randomValue(rnd, 4) } : new Map([['a', randomValue(rnd, 4)]]);
+      const parent = chain[d - 1];
+      if (Array.isArray(parent)) parent.push(c);
+      else if (parent instanceof Map) parent.set(`k${d}`, c);
+      else if (parent !== undefined) parent[`k${d}`] = c;
+      chain.push(c);
+    }
+    const from = chain[Math.floor(rnd() * depth)]!;
+    const to = chain[Math.floor(rnd() * depth)]!;
+    if (Array.isArray(from)) from.splice(Math.floor(rnd() * (from.length + 1)), 0, to);
+    else if (from instanceof Map) from.set('back', to);
+    else from.back = to;
+    if (!compare(t, rnd() < 0.5 ? chain[0] : [1, chain[0], 'x'], `chain #${i} of ${depth}`)) differ++;
+  }
+  t.equal(differ, 0);
+});

@@ -152,8 +152,8 @@ function maxDepthOf(options: EncodeOptions): number {
 }
 
 class Encoder {
-  /** Arrays, structs and Maps being written, to refuse cycles; made at the first one (a scalar result needs none). */
-  private path: Set<object> | null = null;
+  /** The arrays, structs and Maps being written, by level (see `enter`); made at the first one (a scalar result needs none). */
+  private open: object[] | null = null;
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
@@ -199,7 +199,10 @@ class Encoder {
 
   private object(v: object, level: number): void {
     const out = this.out;
-    if (Array.isArray(v)) return this.container(v, level, () => this.array(v, level + 1));
+    if (Array.isArray(v)) {
+      this.enter(v, level);
+      return this.array(v, level + 1);
+    }
     if (v instanceof Date) return out.add('<value><dateTime.iso8601>' + formatDate(v) + '</dateTime.iso8601></value>');
     if (ArrayBuffer.isView(v)) {
       out.add('<value><base64>');
@@ -217,23 +220,31 @@ class Encoder {
       noteNonAscii(); // checked at construction, but its field is writable: not counted on
       return out.add('<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>');
     }
-    if (v instanceof Map) return this.container(v, level, () => this.map(v, level + 1));
+    if (v instanceof Map) {
+      this.enter(v, level);
+      return this.map(v, level + 1);
+    }
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
-      return this.container(v, level, () => this.struct(v as Record<string, unknown>, level + 1));
+      this.enter(v, level);
+      return this.struct(v as Record<string, unknown>, level + 1);
     }
     throw new EncodeError(`cannot encode ${describe(v)} as XML-RPC`);
   }
 
-  private container(v: object, level: number, write: () => void): void {
-    const path = (this.path ??= new Set());
-    if (path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
+  /**
+   * A container at `level` is about to be written: it must not be one of
+   * the `level` containers it is inside (a cycle), nor nest too deep. Those
+   * are `open[0]` to `open[level - 1]`: each container takes its level's
+   * place on the way in, and a sibling takes it again after it.
+   */
+  private enter(v: object, level: number): void {
+    const open = (this.open ??= []);
+    for (let i = 0; i < level; i++) if (open[i] === v) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
       throw new EncodeError(`arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     }
-    path.add(v);
-    write();
-    path.delete(v);
+    open[level] = v;
   }
 
   private array(items: readonly unknown[], level: number): void {
