@@ -344,13 +344,14 @@ interface MemberTags {
   /** The whole member for `true` and for `false`. */
   readonly yes: string;
   readonly no: string;
+  /** The name is not ASCII: its document is marked so (noteNonAscii) at each use. */
+  readonly nonAscii: boolean;
 }
 
 /**
  * Member names met before, with their tags: a struct's names come back in
  * every answer of a method, and escaping a name and joining it to its tags
- * cost more than a Map lookup. Only short ASCII names are kept (a non-ASCII
- * one must mark its document as such, see noteNonAscii), at most
+ * cost more than a Map lookup. Only names of up to MEMBER_NAME_KEPT characters are kept, at most
  * MEMBER_TAGS_KEPT of them: once full, the cache starts again empty, so names
  * sent by a client can cost a miss but never grow it. Process-wide: the
  * tags are a function of the name alone.
@@ -361,21 +362,31 @@ const MEMBER_NAME_KEPT = 64;
 
 function memberTags(name: string): MemberTags {
   const known = memberTagsOf.get(name);
-  if (known !== undefined) return known;
-  const open = '<member><name>' + escapeText(name, 'member name') + '</name>';
-  const tags: MemberTags = {
-    open: flat(open),
-    string: flat(open + '<value><string>'),
-    int: flat(open + '<value><int>'),
-    double: flat(open + '<value><double>'),
-    yes: flat(open + '<value><boolean>1</boolean></value></member>'),
-    no: flat(open + '<value><boolean>0</boolean></value></member>'),
-  };
-  if (name.length <= MEMBER_NAME_KEPT && !NOT_ASCII.test(name)) {
-    if (memberTagsOf.size >= MEMBER_TAGS_KEPT) memberTagsOf.clear();
-    memberTagsOf.set(name, tags);
+  if (known !== undefined) {
+    if (known.nonAscii) noteNonAscii(); // what escapeText would have done
+    return known;
   }
+  const open = '<member><name>' + escapeText(name, 'member name') + '</name>';
+  if (name.length > MEMBER_NAME_KEPT) {
+    // Not kept: joined, not flattened, as each use did before the cache.
+    return tagsOf(open, (s) => s, false);
+  }
+  const tags = tagsOf(open, flat, NOT_ASCII.test(name));
+  if (memberTagsOf.size >= MEMBER_TAGS_KEPT) memberTagsOf.clear();
+  memberTagsOf.set(name, tags);
   return tags;
+}
+
+function tagsOf(open: string, finish: (s: string) => string, nonAscii: boolean): MemberTags {
+  return {
+    open: finish(open),
+    string: finish(open + '<value><string>'),
+    int: finish(open + '<value><int>'),
+    double: finish(open + '<value><double>'),
+    yes: finish(open + '<value><boolean>1</boolean></value></member>'),
+    no: finish(open + '<value><boolean>0</boolean></value></member>'),
+    nonAscii,
+  };
 }
 
 const NOT_ASCII = /[^\x00-\x7f]/;
