@@ -152,8 +152,8 @@ function maxDepthOf(options: EncodeOptions): number {
 }
 
 class Encoder {
-  /** Arrays, structs and Maps being written, to refuse cycles; made at the first one (a scalar result needs none). */
-  private path: Set<object> | null = null;
+  /** The arrays, structs and Maps being written, by level (see `enter`); made at the first one (a scalar result needs none). */
+  private open: object[] | null = null;
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
@@ -199,7 +199,10 @@ class Encoder {
 
   private object(v: object, level: number): void {
     const out = this.out;
-    if (Array.isArray(v)) return this.container(v, level, () => this.array(v, level + 1));
+    if (Array.isArray(v)) {
+      this.enter(v, level);
+      return this.array(v, level + 1);
+    }
     if (v instanceof Date) return out.add('<value><dateTime.iso8601>' + formatDate(v) + '</dateTime.iso8601></value>');
     if (ArrayBuffer.isView(v)) {
       out.add('<value><base64>');
@@ -217,23 +220,31 @@ class Encoder {
       noteNonAscii(); // checked at construction, but its field is writable: not counted on
       return out.add('<value><dateTime.iso8601>' + v.value + '</dateTime.iso8601></value>');
     }
-    if (v instanceof Map) return this.container(v, level, () => this.map(v, level + 1));
+    if (v instanceof Map) {
+      this.enter(v, level);
+      return this.map(v, level + 1);
+    }
     const proto: unknown = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
-      return this.container(v, level, () => this.struct(v as Record<string, unknown>, level + 1));
+      this.enter(v, level);
+      return this.struct(v as Record<string, unknown>, level + 1);
     }
     throw new EncodeError(`cannot encode ${describe(v)} as XML-RPC`);
   }
 
-  private container(v: object, level: number, write: () => void): void {
-    const path = (this.path ??= new Set());
-    if (path.has(v)) throw new EncodeError('cannot encode a cyclic structure');
+  /**
+   * A container at `level` is about to be written: it must not be one of
+   * the `level` containers it is inside (a cycle), nor nest too deep. Those
+   * are `open[0]` to `open[level - 1]`: each container takes its level's
+   * place on the way in, and a sibling takes it again after it.
+   */
+  private enter(v: object, level: number): void {
+    const open = (this.open ??= []);
+    for (let i = 0; i < level; i++) if (open[i] === v) throw new EncodeError('cannot encode a cyclic structure');
     if (level + 1 > this.maxDepth) {
       throw new EncodeError(`arrays/structs nest deeper than ${this.maxDepth} levels (maxDepth)`);
     }
-    path.add(v);
-    write();
-    path.delete(v);
+    open[level] = v;
   }
 
   private array(items: readonly unknown[], level: number): void {
@@ -272,35 +283,32 @@ class Encoder {
   private member(name: string, value: unknown, level: number): void {
     const out = this.out;
     try {
-      const escaped = escapeText(name, 'member name');
+      const tags = memberTags(name);
       // A string, boolean or number goes in with its member's tags as one
-      // piece, their constant parts joined: fewer pieces for the document's
-      // string to gather and flatten. The same text value() writes.
+      // piece, the name's part of them written once per name (memberTags):
+      // fewer pieces for the document's string to gather and flatten. The
+      // same text value() writes.
       switch (typeof value) {
         case 'string':
-          out.add('<member><name>' + escaped + '</name><value><string>' + escapeText(value, 'string') + '</string></value></member>');
+          out.add(tags.string + escapeText(value, 'string') + '</string></value></member>');
           return;
         case 'boolean':
-          out.add(
-            '<member><name>' +
-              escaped +
-              (value ? '</name><value><boolean>1</boolean></value></member>' : '</name><value><boolean>0</boolean></value></member>'),
-          );
+          out.add(value ? tags.yes : tags.no);
           return;
         case 'number':
           if ((value | 0) !== value) {
             // Not an int32: value() writes it as a double too.
-            out.add('<member><name>' + escaped + '</name><value><double>' + formatDouble(value) + '</double></value></member>');
+            out.add(tags.double + formatDouble(value) + '</double></value></member>');
             return;
           }
           if (!out.buffered() && !Object.is(value, -0)) {
-            out.add('<member><name>' + escaped + '</name><value><int>' + value + '</int></value></member>');
+            out.add(tags.int + value + '</int></value></member>');
             return;
           }
           break;
         default: // containers and the rest: value() below
       }
-      out.add('<member><name>' + escaped + '</name>');
+      out.add(tags.open);
       this.value(value, level);
     } catch (err) {
       throw located(err, memberSegment(name), undefined);
@@ -324,6 +332,68 @@ class Encoder {
         '</string></value></member></struct></value>',
     );
   }
+}
+
+/** A member's opening tags with its name, alone and followed by each scalar's opening tags. */
+interface MemberTags {
+  /** `<member><name>…</name>` */
+  readonly open: string;
+  readonly string: string;
+  readonly int: string;
+  readonly double: string;
+  /** The whole member for `true` and for `false`. */
+  readonly yes: string;
+  readonly no: string;
+  /** The name is not ASCII: its document is marked so (noteNonAscii) at each use. */
+  readonly nonAscii: boolean;
+}
+
+/**
+ * Member names met before, with their tags: a struct's names come back in
+ * every answer of a method, and escaping a name and joining it to its tags
+ * cost more than a Map lookup. Only names of up to MEMBER_NAME_KEPT characters are kept, at most
+ * MEMBER_TAGS_KEPT of them: once full, the cache starts again empty, so names
+ * sent by a client can cost a miss but never grow it. Process-wide: the
+ * tags are a function of the name alone.
+ */
+const memberTagsOf = new Map<string, MemberTags>();
+const MEMBER_TAGS_KEPT = 512;
+const MEMBER_NAME_KEPT = 64;
+
+function memberTags(name: string): MemberTags {
+  const known = memberTagsOf.get(name);
+  if (known !== undefined) {
+    if (known.nonAscii) noteNonAscii(); // what escapeText would have done
+    return known;
+  }
+  const open = '<member><name>' + escapeText(name, 'member name') + '</name>';
+  if (name.length > MEMBER_NAME_KEPT) {
+    // Not kept: joined, not flattened, as each use did before the cache.
+    return tagsOf(open, (s) => s, false);
+  }
+  const tags = tagsOf(open, flat, NOT_ASCII.test(name));
+  if (memberTagsOf.size >= MEMBER_TAGS_KEPT) memberTagsOf.clear();
+  memberTagsOf.set(name, tags);
+  return tags;
+}
+
+function tagsOf(open: string, finish: (s: string) => string, nonAscii: boolean): MemberTags {
+  return {
+    open: finish(open),
+    string: finish(open + '<value><string>'),
+    int: finish(open + '<value><int>'),
+    double: finish(open + '<value><double>'),
+    yes: finish(open + '<value><boolean>1</boolean></value></member>'),
+    no: finish(open + '<value><boolean>0</boolean></value></member>'),
+    nonAscii,
+  };
+}
+
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** `s` as one sequential string, not a tree of the pieces it was joined from: cheaper to copy, every time it is. */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 // Characters XML 1.0 cannot carry, raw or as a reference (with `u`, a lone
@@ -383,13 +453,30 @@ function escapeTextChecked(text: string, what: string): string {
 }
 
 /**
+ * `.0` … `.99609375`: the decimal digits of k/256 after the point. A double
+ * under 2^24 with no more than 8 fractional bits has an exact expansion of at
+ * most 8 decimals, and any other decimal of that length or shorter is at least
+ * 1e-8 away, far more than half its ulp (under 2^-30): its shortest digits
+ * (`String(n)`) are exactly its integer part's and these.
+ */
+const FRACTION_256: readonly string[] = Array.from({ length: 256 }, (_, k) => (k === 0 ? '.0' : String(k / 256).slice(1)));
+
+/**
  * Decimal notation with a point and no exponent (the spec allows nothing
  * else), from the shortest digits that round-trip (`String(n)`).
  */
 function formatDouble(n: number): string {
+  const a = n < 0 ? -n : n;
+  if (a < 16777216) {
+    const whole = Math.floor(a);
+    const k = (a - whole) * 256; // both exact
+    if ((k | 0) === k) return n < 0 || (n === 0 && 1 / n < 0) ? '-' + whole + FRACTION_256[k] : whole + (FRACTION_256[k] as string);
+  }
   if (!Number.isFinite(n)) throw new EncodeError(`${n} has no XML-RPC representation`);
-  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
-  const shortest = String(Math.abs(n));
+  const sign = n < 0 ? '-' : '';
+  const shortest = String(a);
+  // Between 1e-6 and 1e21 String() writes no exponent, and a point exactly when there is a fraction.
+  if (a >= 1e-6 && a < 1e21) return sign + (Number.isInteger(a) ? shortest + '.0' : shortest);
   const e = shortest.indexOf('e');
   if (e === -1) return sign + (shortest.includes('.') ? shortest : shortest + '.0');
   const mantissa = shortest.slice(0, e);
