@@ -10,6 +10,7 @@ import { bufferDumps } from '../xmlrpc/encode.js';
 import { readSmallCall } from '../xmlrpc/small-call.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { CodecOffload, type CodecOffloadOptions } from './codec-offload.js';
+import { intResult } from './int-result.js';
 
 export interface XmlRpcHandlerOptions extends DecodeOptions {
   /** Path or paths this handler answers (default `/RPC2`). */
@@ -121,6 +122,8 @@ export class XmlRpcHandler implements Handler {
         (err: unknown) => unencodable(err, request),
       );
     }
+    const int = intResult(value);
+    if (int !== null) return { status: 200, headers: XML_HEADERS, body: int };
     let body: Buffer;
     try {
       body = bufferDumps([value], this.resultOptions);
