@@ -10,7 +10,14 @@
 //   connection) or pipeN (N in one write, waiting for the N answers).
 //   e.g. node dist/bench/instructions.js dist/bench/servers/ours.js add:seq add:pipe16 struct:seq
 // Environment: INSN_WARMUP (requests, default 12000: under valgrind V8 has
-// optimised what it will by about 9000), INSN_N (default 2000), INSN_KEEP=1 (keep the dump).
+// optimised what it will by about 9000), INSN_N (default 2000), INSN_KEEP=1 (keep the dump),
+// INSN_SETTLE (default 0): that many more connections of 2000 requests each
+// after the warm-up's, before the counted one. The warm-up connection's close
+// and the next socket's fresh maps deoptimise part of Node's stream code and
+// ours ('wrong map'), so a counted window on the second connection holds the
+// re-optimisation (baseline code, IC misses): 94k instructions per `add` with
+// 0, 62k with 1, 55k with 2 (b8459fe+). INSN_SETTLE=2 is the steady state of
+// a long-lived connection, what wrk's connections spend most of a run in.
 
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -22,6 +29,7 @@ import { WORKLOADS, requestBody } from './workloads.js';
 
 const WARMUP = Number(process.env['INSN_WARMUP'] ?? 12000);
 const N = Number(process.env['INSN_N'] ?? 2000);
+const SETTLE = Number(process.env['INSN_SETTLE'] ?? 0);
 
 /** Sends `total` requests, `depth` per write, each batch after the previous one's answers. */
 function drive(port: number, request: Buffer, depth: number, total: number): Promise<void> {
@@ -70,6 +78,7 @@ async function measureOne(server: string, spec: string): Promise<{ main: number;
     const request = httpRequest(started.port, requestBody(w));
     const n = Math.ceil(N / depth) * depth;
     await drive(started.port, request, depth, Math.ceil(WARMUP / depth) * depth);
+    for (let i = 0; i < SETTLE; i++) await drive(started.port, request, depth, Math.ceil(2000 / depth) * depth);
     if (capture(['callgrind_control', '-z', String(started.pid)]) === null) throw new Error('callgrind_control -z failed');
     await drive(started.port, request, depth, n);
     if (capture(['callgrind_control', '-d', String(started.pid)]) === null) throw new Error('callgrind_control -d failed');
@@ -98,6 +107,6 @@ for (const spec of specs.length === 0 ? ['add:seq'] : specs) {
   const { main, all } = await measureOne(server, spec);
   const k = (x: number) => Math.round(x).toLocaleString('en');
   process.stdout.write(
-    `${path.basename(server)} ${spec}: ${k(main)} instructions per request on the main thread, ${k(all)} in all threads (warm-up ${WARMUP}, N ${N})\n`,
+    `${path.basename(server)} ${spec}: ${k(main)} instructions per request on the main thread, ${k(all)} in all threads (warm-up ${WARMUP}, settle ${SETTLE}, N ${N})\n`,
   );
 }

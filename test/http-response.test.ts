@@ -2,7 +2,7 @@
 // one value that depends on the clock, so it is checked for its form only.
 
 import t from 'tap';
-import { CONTINUE_100, formatHead, statusText, type ResponseHeaders } from '../lib/http/response.js';
+import { CONTINUE_100, formatHead, framedResponse, statusText, type ResponseHeaders } from '../lib/http/response.js';
 
 const DATE = /\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/;
 
@@ -77,6 +77,35 @@ t.test('formatHead refuses a field it cannot send with a TypeError, so no handle
     ['an undefined value', { 'X-A': undefined as unknown as string }],
   ];
   for (const [name, headers] of rows) t.throws(() => formatHead(200, headers, 0, ''), TypeError, name);
+});
+
+t.test('framedResponse is formatHead and the body, byte for byte, whatever came before it', async (t) => {
+  const xml = Object.freeze({ 'Content-Type': 'text/xml' });
+  const two = Object.freeze({ 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': 1 });
+  const lists: Array<ResponseHeaders | undefined> = [xml, xml, two, undefined, xml, two, two, undefined];
+  const lengths = [1, 9, 10, 99, 100, 101, 999, 1000, 12345, 16384];
+  let n = 0;
+  for (const status of [200, 200, 405, 200, 503]) {
+    for (const headers of lists) {
+      for (const connection of ['', 'close', 'keep-alive'] as const) {
+        const length = lengths[n++ % lengths.length]!;
+        const body = Buffer.alloc(length, 0x41 + (n % 26));
+        const framed = framedResponse(status, headers, connection, body);
+        const expected = formatHead(status, headers, length, connection) + body.toString('latin1');
+        t.equal(
+          withoutDate(framed!.toString('latin1')),
+          withoutDate(expected),
+          `${status}, ${JSON.stringify(headers)}, ${length} bytes, ${connection || 'no Connection'}`,
+        );
+      }
+    }
+  }
+});
+
+t.test('framedResponse leaves headers that are not frozen to formatHead, and refuses a frozen field it cannot send', async (t) => {
+  t.equal(framedResponse(200, { 'Content-Type': 'text/xml' }, '', Buffer.from('x')), null);
+  t.throws(() => framedResponse(200, Object.freeze({ 'X-Bad': 'a\r\nb' }), '', Buffer.from('x')), TypeError);
+  t.throws(() => framedResponse(200, Object.freeze({ 'Bad Name': 'v' }), '', Buffer.from('x')), TypeError);
 });
 
 t.test('CONTINUE_100 is the whole interim response', async (t) => {

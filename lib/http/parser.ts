@@ -37,6 +37,16 @@ function isCredential(name: string): boolean {
   return name === 'authorization' || name === 'cookie' || name === 'proxy-authorization';
 }
 
+/**
+ * A field whose value changes from message to message (a client's
+ * Content-Length follows its body): kept in the table of known lines, each
+ * new value would cost a line string and an entry, and evict a line that
+ * comes again.
+ */
+function isFraming(name: string): boolean {
+  return name === 'content-length' || name === 'transfer-encoding';
+}
+
 /** The head of a request or a response, with framing already decided. */
 export interface MessageHead {
   /** Request: the method token, case kept. '' for responses. */
@@ -505,7 +515,7 @@ export class HttpParser {
       ve = start + seen.valueEnd;
     } else {
       ({ name, value, vs, ve } = this.newField(buf, start, end));
-      if (!isCredential(name)) rememberField(buf, start, end, name, value, vs, ve);
+      if (!isCredential(name) && !isFraming(name)) rememberField(buf, start, end, name, value, vs, ve);
     }
     if (!inHead) {
       // Framing fields cannot frame a body already read; a peer that merges

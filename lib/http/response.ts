@@ -92,6 +92,50 @@ export function formatHead(status: number, headers: ResponseHeaders | undefined,
 }
 
 /**
+ * A whole response, head and `body`, in one new Buffer: the same bytes as
+ * `formatHead(status, headers, body.byteLength, connection)` followed by the
+ * body. For a small body and frozen (or no) headers, the response's status
+ * line, Date and header lines are kept as bytes for as long as the status,
+ * the header list and the Date stay the same (the status line, Date and
+ * fields of the last response, one entry), so a response copies them and
+ * writes only its Content-Length: no head string made and encoded per
+ * response. Null for headers that are not frozen (formatHead then). Throws
+ * TypeError for a header it cannot send, as formatHead does.
+ */
+export function framedResponse(status: number, headers: ResponseHeaders | undefined, connection: 'keep-alive' | 'close' | '', body: Uint8Array): Buffer | null {
+  if (headers !== undefined && !Object.isFrozen(headers)) return null;
+  const date = httpDate();
+  if (status !== lastStatus || headers !== lastHeaders || date !== lastDate) {
+    const text = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${date}\r\n${headers === undefined ? '' : fieldLines(headers)}Content-Length: `;
+    lastPrefix = Buffer.from(text, 'latin1');
+    lastStatus = status;
+    lastHeaders = headers;
+    lastDate = date;
+  }
+  const prefix = lastPrefix;
+  const tail = connection === '' ? CRLFCRLF : connection === 'close' ? CLOSE_TAIL : KEEP_ALIVE_TAIL;
+  const length = body.byteLength;
+  let digits = 1;
+  for (let x = length; x >= 10; x = Math.floor(x / 10)) digits++;
+  const out = Buffer.allocUnsafe(prefix.length + digits + tail.length + length);
+  out.set(prefix, 0);
+  let at = prefix.length + digits;
+  for (let k = at - 1, x = length; k >= prefix.length; k--, x = Math.floor(x / 10)) out[k] = 0x30 + (x % 10);
+  out.set(tail, at);
+  at += tail.length;
+  out.set(body, at);
+  return out;
+}
+
+let lastStatus = 0;
+let lastHeaders: ResponseHeaders | undefined = undefined;
+let lastDate = '';
+let lastPrefix: Buffer = Buffer.alloc(0);
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const CLOSE_TAIL = Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1');
+const KEEP_ALIVE_TAIL = Buffer.from('\r\nConnection: keep-alive\r\n\r\n', 'latin1');
+
+/**
  * The lines of a frozen header list, checked once (a handler's constant,
  * such as the XML-RPC handler's Content-Type): it cannot change, so neither
  * can its lines. Any other list is checked on every response.

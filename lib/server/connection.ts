@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
-import { CONTINUE_100, formatHead, statusText } from '../http/response.js';
+import { CONTINUE_100, formatHead, framedResponse, statusText } from '../http/response.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
 import { BodyBuffer, type BodyPool } from './body.js';
@@ -567,10 +567,14 @@ export class Connection {
     const connection = keepAlive ? (version === 0 ? 'keep-alive' : '') : 'close';
     let body = response.body ?? '';
     let length = bodyLength(response.status, body);
-    let head: string;
+    let head = '';
     let status = response.status;
+    const withBody = length > 0 && !slot.headRequest;
+    // A small Buffer body with frozen headers: head and body made as one Buffer (response.ts).
+    let framed: Buffer | null = null;
     try {
-      head = formatHead(status, response.headers, length, connection);
+      if (withBody && typeof body !== 'string' && length <= SMALL_BODY) framed = framedResponse(status, response.headers, connection, body);
+      if (framed === null) head = formatHead(status, response.headers, length, connection);
     } catch (err) {
       // A handler produced an unsendable header: still answer, as a 500.
       this.host.reportError(err, slot.request);
@@ -580,13 +584,14 @@ export class Connection {
       head = formatHead(500, undefined, length, connection);
     }
     const socket = this.socket;
-    const withBody = length > 0 && !slot.headRequest;
     // One write per response where it is cheap: a single write skips
     // writev's per-call arrays on the hot path.
-    if (withBody && typeof body === 'string' && ASCII_ONLY.test(head)) {
+    if (framed !== null) {
+      socket.write(framed, this.written);
+    } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
       // An ASCII head reads the same as UTF-8.
       socket.write(head + body, 'utf8', this.written);
-    } else if (withBody && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
+    } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
       const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
       bytes.write(head, 0, 'latin1');
       bytes.set(body, head.length);
@@ -595,7 +600,7 @@ export class Connection {
       // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
       socket.cork();
       socket.write(head, 'latin1', this.written);
-      if (withBody) {
+      if (withBody && length > 0) {
         if (typeof body === 'string') socket.write(body, 'utf8', this.written);
         else socket.write(body, this.written);
       }
@@ -611,7 +616,7 @@ export class Connection {
       }
     }
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
-    const bytesOut = head.length + (withBody ? length : 0);
+    const bytesOut = framed !== null ? framed.length : head.length + (withBody && length > 0 ? length : 0);
     countResponse(this.host.traffic, status, bytesOut);
     const record = this.host.record;
     if (record !== null) {
