@@ -181,6 +181,7 @@ t.test('XML-RPC: values decoded from a lent body share no memory with it', async
   const strings: string[] = [];
   const rpc = new XmlRpcDispatcher();
   t.equal(rpc.lendsBody, true, 'an XML-RPC handler without offload lends its body');
+  t.equal(new XmlRpcDispatcher({ lendsBody: false }).lendsBody, false, 'one told its call() keeps request.body does not');
   rpc.registerFunction((bytes: unknown, text: unknown) => {
     kept.push(bytes as Buffer);
     strings.push(text as string);

@@ -22,6 +22,13 @@ export interface XmlRpcHandlerOptions extends DecodeOptions {
    * event loop keeps answering other requests meanwhile. Default: inline.
    */
   offload?: CodecOffloadOptions;
+  /**
+   * `false`: `call()` may keep `request.body` past its result (to log the
+   * raw call later, say), so the server never reuses that buffer. Default
+   * true: a large body's buffer serves a later request once the response is
+   * ready, and a body kept past then would change under the keeper.
+   */
+  lendsBody?: boolean;
 }
 
 const XML_HEADERS = Object.freeze({ 'Content-Type': 'text/xml' });
@@ -52,13 +59,13 @@ export class XmlRpcHandler implements Handler {
   private readonly smallCalls: boolean;
 
   constructor(options: XmlRpcHandlerOptions = {}) {
-    const { path = '/RPC2', offload, ...decodeOptions } = options;
+    const { path = '/RPC2', offload, lendsBody = true, ...decodeOptions } = options;
     this.paths = new Set(typeof path === 'string' ? [path] : path);
     this.decodeOptions = decodeOptions;
     this.allowNone = decodeOptions.allowNone !== false;
     this.resultOptions = this.allowNone ? RESULT_OPTIONS : STRICT_RESULT_OPTIONS;
     this.codec = offload === undefined ? null : new CodecOffload(offload);
-    this.lendsBody = this.codec === null;
+    this.lendsBody = lendsBody && this.codec === null;
     this.smallCalls = acceptsProbe(decodeOptions);
   }
 
