@@ -3,7 +3,7 @@
 // back once its response is ready (Handler.lendsBody). A reused buffer must
 // never let one request's bytes show up in another's body or values.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { BodyBuffer, BodyPool } from '../lib/server/body.js';
 import type { Handler, Request } from '../lib/server/request.js';
@@ -131,14 +131,20 @@ function letters(letter: string): Buffer {
   return Buffer.alloc(300 * KiB, letter);
 }
 
-t.test('a handler that lends its body: the next request reuses the buffer, each sees its own bytes, and a kept Request shows no other bytes', async (t) => {
-  const r = recorder(true);
+/** Three 300 KiB bodies, each in two reads, to a recorder that lends its body or not. */
+async function threeBodies(t: Test, lendsBody: boolean): Promise<{ r: ReturnType<typeof recorder>; c: RawClient; bodies: Buffer[] }> {
+  const r = recorder(lendsBody);
   const { server, port } = await startServer({ handlers: [r.handler] });
   t.teardown(() => server.close());
   const c = await RawClient.open(port);
   t.teardown(() => c.destroy());
   const bodies = [letters('a'), letters('b'), letters('c')];
   for (let i = 0; i < bodies.length; i++) await sendInTwo(c, r.headSeen(), bodies[i]!, i + 1);
+  return { r, c, bodies };
+}
+
+t.test('a handler that lends its body: the next request reuses the buffer, each sees its own bytes, and a kept Request shows no other bytes', async (t) => {
+  const { r, c, bodies } = await threeBodies(t, true);
   t.same(
     c.responses.map((x) => x.text()),
     bodies.map((b) => `${b.length}\n`),
@@ -158,13 +164,7 @@ t.test('a handler that lends its body: the next request reuses the buffer, each 
 });
 
 t.test('a handler that keeps its body (the default): no body is reused', async (t) => {
-  const r = recorder(false);
-  const { server, port } = await startServer({ handlers: [r.handler] });
-  t.teardown(() => server.close());
-  const c = await RawClient.open(port);
-  t.teardown(() => c.destroy());
-  const bodies = [letters('a'), letters('b'), letters('c')];
-  for (let i = 0; i < bodies.length; i++) await sendInTwo(c, r.headSeen(), bodies[i]!, i + 1);
+  const { r, bodies } = await threeBodies(t, false);
   t.same(
     r.bodies.map((b) => b.toString('latin1')),
     bodies.map((b) => b.toString('latin1')),
