@@ -9,19 +9,21 @@
 // the budgets and the deadline all turn on the same few fields, and split
 // apart they would pass that state back and forth. What stands alone is
 // apart: answering a request (answer.ts), its body (body.ts), the byte
-// accounting (budget.ts), the responses the server makes (responses.ts).
+// accounting (budget.ts), the responses the server makes (responses.ts),
+// putting one response on the socket (send.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
-import { CONTINUE_100, formatHead, framedResponse, statusText } from '../http/response.js';
+import { CONTINUE_100, statusText } from '../http/response.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
 import { BodyBuffer, type BodyPool } from './body.js';
 import { Holding, type MemoryBudget } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
-import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
+import { send } from './send.js';
+import { noHandler, plain, refusedForMemory } from './responses.js';
 import { accessRecord, type AccessRecord } from './access-log.js';
 import { countResponse, type ConnectionState, type Traffic } from './traffic.js';
 
@@ -145,9 +147,6 @@ function onSocketClose(this: Socket): void {
 const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const EMPTY = Buffer.alloc(0);
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
-/** A Buffer body up to this size is copied behind its head, to go out in one write. */
-const SMALL_BODY = 16 * 1024;
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -557,71 +556,21 @@ export class Connection {
     if (!this.socket.writableNeedDrain) this.resumeReading(PAUSE_DRAIN);
   }
 
-  /**
-   * Writes one response, head and body in one write; returns whether the
-   * connection stays open.
-   */
+  /** Sends one response (send.ts), then counts and records it; returns whether the connection stays open. */
   private write(slot: Slot, response: Response): boolean {
     const keepAlive = this.decideKeepAlive(slot, response);
     const version = slot.request?.versionMinor ?? 1;
     const connection = keepAlive ? (version === 0 ? 'keep-alive' : '') : 'close';
-    let body = response.body ?? '';
-    let length = bodyLength(response.status, body);
-    let head = '';
-    let status = response.status;
-    const withBody = length > 0 && !slot.headRequest;
-    // A small Buffer body with frozen headers: head and body made as one Buffer (response.ts).
-    let framed: Buffer | null = null;
-    try {
-      if (withBody && typeof body !== 'string' && length <= SMALL_BODY) framed = framedResponse(status, response.headers, connection, body);
-      if (framed === null) head = formatHead(status, response.headers, length, connection);
-    } catch (err) {
-      // A handler produced an unsendable header: still answer, as a 500.
-      this.host.reportError(err, slot.request);
-      body = '';
-      length = 0;
-      status = 500;
-      head = formatHead(500, undefined, length, connection);
-    }
     const socket = this.socket;
-    // One write per response where it is cheap: a single write skips
-    // writev's per-call arrays on the hot path.
-    if (framed !== null) {
-      socket.write(framed, this.written);
-    } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
-      // An ASCII head reads the same as UTF-8.
-      socket.write(head + body, 'utf8', this.written);
-    } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
-      const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
-      bytes.write(head, 0, 'latin1');
-      bytes.set(body, head.length);
-      socket.write(bytes, this.written);
-    } else {
-      // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
-      socket.cork();
-      socket.write(head, 'latin1', this.written);
-      if (withBody && length > 0) {
-        if (typeof body === 'string') socket.write(body, 'utf8', this.written);
-        else socket.write(body, this.written);
-      }
-      socket.uncork();
-    }
-    // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
-    if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) {
-      try {
-        response.reuse(body);
-      } catch (err) {
-        // A handler's callback: its failure is reported, the response is out already.
-        this.host.reportError(err, slot.request);
-      }
-    }
+    const sent = send(socket, response, connection, slot.headRequest, this.written, this.host, slot.request);
+    const status = sent.status;
+    const bytesOut = sent.bytes;
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
-    const bytesOut = framed !== null ? framed.length : head.length + (withBody && length > 0 ? length : 0);
     countResponse(this.host.traffic, status, bytesOut);
     const record = this.host.record;
     if (record !== null) {
       const durationUs = Math.round((this.host.precise() - slot.start) * 1000);
-      record(accessRecord(slot.request, this.socket, this.id, slot.number, status, slot.bytesIn, bytesOut, durationUs));
+      record(accessRecord(slot.request, socket, this.id, slot.number, status, slot.bytesIn, bytesOut, durationUs));
     }
     return keepAlive;
   }
