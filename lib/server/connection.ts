@@ -1,16 +1,17 @@
 // One client connection: the parser, the queue of requests awaiting their
 // responses (in request order, RFC 9112 §9.3.2), back-pressure, and the one
 // deadline the server's sweep checks. All per-connection state lives here;
-// what it needs from its server is the ConnectionHost contract below.
+// what it needs from its server is the ConnectionHost contract (host.ts).
 // Nothing a peer sends and nothing a handler returns may throw out of here:
 // the worst either can cost is its own connection.
 //
-// A little over 600 lines, on purpose: reading, the queue, back-pressure,
-// the budgets and the deadline all turn on the same few fields, and split
-// apart they would pass that state back and forth. What stands alone is
-// apart: answering a request (answer.ts), its body (body.ts), the byte
-// accounting (budget.ts), the responses the server makes (responses.ts),
-// putting one response on the socket (send.ts).
+// Over 600 lines, knowingly: reading, the queue, back-pressure, the budgets
+// and the deadline all turn on the same few fields, and split apart they
+// would pass that state back and forth. What stands alone is apart:
+// answering a request (answer.ts), its body (body.ts), the byte accounting
+// (budget.ts), the responses the server makes (responses.ts), putting one
+// response on the socket (send.ts), a queued request and its response
+// (slot.ts), and what a connection asks of its server (host.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
@@ -18,87 +19,16 @@ import { HttpParseError } from '../errors.js';
 import { CONTINUE_100, statusText } from '../http/response.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
-import { BodyBuffer, type BodyPool } from './body.js';
-import { Holding, type MemoryBudget } from './budget.js';
+import { BodyBuffer } from './body.js';
+import { Holding } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
+import type { ConnectionHost } from './host.js';
+import { Slot } from './slot.js';
 import { send } from './send.js';
 import { noHandler, plain, refusedForMemory } from './responses.js';
-import { accessRecord, type AccessRecord } from './access-log.js';
-import { countResponse, type ConnectionState, type Traffic } from './traffic.js';
-
-/**
- * What a connection needs from the server that accepted it. The server hands
- * every connection one private object implementing this, so none of it is
- * part of the server's public surface.
- */
-export interface ConnectionHost {
-  readonly options: Readonly<ServerLimits>;
-  /** Every deadline is dated by this clock (the server's sweep runs on it too). */
-  readonly clock: Clock;
-  /** The server is closing: the request being read is the connection's last. */
-  closing(): boolean;
-  /** The first handler whose match() takes the request; null for none (404 or 501). */
-  findHandler(request: Request): Handler | null;
-  /** Reports a handler's failure, or ours; never throws. */
-  reportError(err: unknown, request: Request | null): void;
-  /** The connection has closed: the server stops counting it. */
-  forget(connection: Connection): void;
-  /** The server-wide byte budget every connection charges what it holds to. */
-  readonly budget: MemoryBudget;
-  /** The server's spare buffers for large bodies, lent to handlers that give them back (Handler.lendsBody). */
-  readonly bodies: BodyPool;
-  /**
-   * Room for `bytes` more of a request body that will then hold `total`:
-   * true when they fit (the server may refuse larger unfinished bodies
-   * elsewhere to make room for a small one); false refuses this request.
-   */
-  admit(connection: Connection, bytes: number, total: number): boolean;
-  /**
-   * Whether the connection may be closed to make room for a newcomer when
-   * the server is full: true while it waits for a request (idle, or part of
-   * a head come) and owes nothing; reported on each change, so the server
-   * can keep them oldest first.
-   */
-  evictable(connection: Connection, evictable: boolean): void;
-  /** The connection's first request head has arrived: it has shown it is a client, not a held socket. */
-  proven(connection: Connection): void;
-  /** Who takes each answered request's record (the access log, the status page); null: no record is made. */
-  record: ((record: AccessRecord) => void) | null;
-  /** Time for durations: the clock's precise() or now(). */
-  precise(): number;
-  /** Server-wide counters, bumped without allocating. */
-  readonly traffic: Traffic;
-}
-
-/** A request in the queue, and later its response. */
-class Slot {
-  response: Response | null = null;
-  handler: Handler | null = null;
-  /** The body as it arrives; null when it is not kept. */
-  body: BodyBuffer | null = null;
-  /** The buffer holding the body, to give back to the server's pool once the response is ready; null: the handler keeps the body. */
-  lent: Buffer | null = null;
-  /** Bytes charged to the budget for the body (received, then decoded), until the response is ready. */
-  bodyHeld = 0;
-  /** Bytes charged for the response, until it is handed to the socket. */
-  responseHeld = 0;
-  /** Read the body but do not keep it: the answer is already known (404). */
-  discard = false;
-  wantsContinue = false;
-  continueSent = false;
-  /** The request's number on its connection, from 1. */
-  number = 0;
-  /** When its first byte came (host.precise(); kept only while records are made). */
-  start = 0;
-  /** Head and body bytes received. */
-  bytesIn = 0;
-  constructor(
-    readonly request: Request | null,
-    readonly keepAlive: boolean,
-    readonly headRequest: boolean,
-  ) {}
-}
+import { accessRecord } from './access-log.js';
+import { countResponse, type ConnectionState } from './traffic.js';
 
 // Why reading is paused; reading resumes when no reason is left.
 const PAUSE_DRAIN = 1;
@@ -194,7 +124,7 @@ export class Connection {
 
   constructor(
     readonly socket: Socket,
-    private readonly host: ConnectionHost,
+    private readonly host: ConnectionHost<Connection>,
     /** This connection's number on its server, from 1 (the access log's `connection`). */
     readonly id = 0,
   ) {
