@@ -1,102 +1,34 @@
 // One client connection: the parser, the queue of requests awaiting their
 // responses (in request order, RFC 9112 §9.3.2), back-pressure, and the one
 // deadline the server's sweep checks. All per-connection state lives here;
-// what it needs from its server is the ConnectionHost contract below.
+// what it needs from its server is the ConnectionHost contract (host.ts).
 // Nothing a peer sends and nothing a handler returns may throw out of here:
 // the worst either can cost is its own connection.
 //
-// A little over 600 lines, on purpose: reading, the queue, back-pressure,
-// the budgets and the deadline all turn on the same few fields, and split
-// apart they would pass that state back and forth. What stands alone is
-// apart: answering a request (answer.ts), its body (body.ts), the byte
-// accounting (budget.ts), the responses the server makes (responses.ts).
+// Over 600 lines, knowingly: reading, the queue, back-pressure, the budgets
+// and the deadline all turn on the same few fields, and split apart they
+// would pass that state back and forth. What stands alone is apart:
+// answering a request (answer.ts), its body (body.ts), the byte accounting
+// (budget.ts), the responses the server makes (responses.ts), putting one
+// response on the socket (send.ts), a queued request and its response
+// (slot.ts), and what a connection asks of its server (host.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';
-import { CONTINUE_100, formatHead, framedResponse, statusText } from '../http/response.js';
+import { CONTINUE_100, statusText } from '../http/response.js';
 import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
-import { BodyBuffer, type BodyPool } from './body.js';
-import { Holding, type MemoryBudget } from './budget.js';
+import { BodyBuffer } from './body.js';
+import { Holding } from './budget.js';
 import { Request, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
-import { bodyLength, noHandler, plain, refusedForMemory } from './responses.js';
-import { accessRecord, type AccessRecord } from './access-log.js';
-import { countResponse, type ConnectionState, type Traffic } from './traffic.js';
-
-/**
- * What a connection needs from the server that accepted it. The server hands
- * every connection one private object implementing this, so none of it is
- * part of the server's public surface.
- */
-export interface ConnectionHost {
-  readonly options: Readonly<ServerLimits>;
-  /** Every deadline is dated by this clock (the server's sweep runs on it too). */
-  readonly clock: Clock;
-  /** The server is closing: the request being read is the connection's last. */
-  closing(): boolean;
-  /** The first handler whose match() takes the request; null for none (404 or 501). */
-  findHandler(request: Request): Handler | null;
-  /** Reports a handler's failure, or ours; never throws. */
-  reportError(err: unknown, request: Request | null): void;
-  /** The connection has closed: the server stops counting it. */
-  forget(connection: Connection): void;
-  /** The server-wide byte budget every connection charges what it holds to. */
-  readonly budget: MemoryBudget;
-  /** The server's spare buffers for large bodies, lent to handlers that give them back (Handler.lendsBody). */
-  readonly bodies: BodyPool;
-  /**
-   * Room for `bytes` more of a request body that will then hold `total`:
-   * true when they fit (the server may refuse larger unfinished bodies
-   * elsewhere to make room for a small one); false refuses this request.
-   */
-  admit(connection: Connection, bytes: number, total: number): boolean;
-  /**
-   * Whether the connection may be closed to make room for a newcomer when
-   * the server is full: true while it waits for a request (idle, or part of
-   * a head come) and owes nothing; reported on each change, so the server
-   * can keep them oldest first.
-   */
-  evictable(connection: Connection, evictable: boolean): void;
-  /** The connection's first request head has arrived: it has shown it is a client, not a held socket. */
-  proven(connection: Connection): void;
-  /** Who takes each answered request's record (the access log, the status page); null: no record is made. */
-  record: ((record: AccessRecord) => void) | null;
-  /** Time for durations: the clock's precise() or now(). */
-  precise(): number;
-  /** Server-wide counters, bumped without allocating. */
-  readonly traffic: Traffic;
-}
-
-/** A request in the queue, and later its response. */
-class Slot {
-  response: Response | null = null;
-  handler: Handler | null = null;
-  /** The body as it arrives; null when it is not kept. */
-  body: BodyBuffer | null = null;
-  /** The buffer holding the body, to give back to the server's pool once the response is ready; null: the handler keeps the body. */
-  lent: Buffer | null = null;
-  /** Bytes charged to the budget for the body (received, then decoded), until the response is ready. */
-  bodyHeld = 0;
-  /** Bytes charged for the response, until it is handed to the socket. */
-  responseHeld = 0;
-  /** Read the body but do not keep it: the answer is already known (404). */
-  discard = false;
-  wantsContinue = false;
-  continueSent = false;
-  /** The request's number on its connection, from 1. */
-  number = 0;
-  /** When its first byte came (host.precise(); kept only while records are made). */
-  start = 0;
-  /** Head and body bytes received. */
-  bytesIn = 0;
-  constructor(
-    readonly request: Request | null,
-    readonly keepAlive: boolean,
-    readonly headRequest: boolean,
-  ) {}
-}
+import type { ConnectionHost } from './host.js';
+import { Slot } from './slot.js';
+import { send } from './send.js';
+import { noHandler, plain, refusedForMemory } from './responses.js';
+import { accessRecord } from './access-log.js';
+import { countResponse, type ConnectionState } from './traffic.js';
 
 // Why reading is paused; reading resumes when no reason is left.
 const PAUSE_DRAIN = 1;
@@ -145,9 +77,6 @@ function onSocketClose(this: Socket): void {
 const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const EMPTY = Buffer.alloc(0);
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
-/** A Buffer body up to this size is copied behind its head, to go out in one write. */
-const SMALL_BODY = 16 * 1024;
 
 export class Connection {
   private readonly parser: HttpParser;
@@ -195,7 +124,7 @@ export class Connection {
 
   constructor(
     readonly socket: Socket,
-    private readonly host: ConnectionHost,
+    private readonly host: ConnectionHost<Connection>,
     /** This connection's number on its server, from 1 (the access log's `connection`). */
     readonly id = 0,
   ) {
@@ -557,71 +486,21 @@ export class Connection {
     if (!this.socket.writableNeedDrain) this.resumeReading(PAUSE_DRAIN);
   }
 
-  /**
-   * Writes one response, head and body in one write; returns whether the
-   * connection stays open.
-   */
+  /** Sends one response (send.ts), then counts and records it; returns whether the connection stays open. */
   private write(slot: Slot, response: Response): boolean {
     const keepAlive = this.decideKeepAlive(slot, response);
     const version = slot.request?.versionMinor ?? 1;
     const connection = keepAlive ? (version === 0 ? 'keep-alive' : '') : 'close';
-    let body = response.body ?? '';
-    let length = bodyLength(response.status, body);
-    let head = '';
-    let status = response.status;
-    const withBody = length > 0 && !slot.headRequest;
-    // A small Buffer body with frozen headers: head and body made as one Buffer (response.ts).
-    let framed: Buffer | null = null;
-    try {
-      if (withBody && typeof body !== 'string' && length <= SMALL_BODY) framed = framedResponse(status, response.headers, connection, body);
-      if (framed === null) head = formatHead(status, response.headers, length, connection);
-    } catch (err) {
-      // A handler produced an unsendable header: still answer, as a 500.
-      this.host.reportError(err, slot.request);
-      body = '';
-      length = 0;
-      status = 500;
-      head = formatHead(500, undefined, length, connection);
-    }
     const socket = this.socket;
-    // One write per response where it is cheap: a single write skips
-    // writev's per-call arrays on the hot path.
-    if (framed !== null) {
-      socket.write(framed, this.written);
-    } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
-      // An ASCII head reads the same as UTF-8.
-      socket.write(head + body, 'utf8', this.written);
-    } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
-      const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
-      bytes.write(head, 0, 'latin1');
-      bytes.set(body, head.length);
-      socket.write(bytes, this.written);
-    } else {
-      // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
-      socket.cork();
-      socket.write(head, 'latin1', this.written);
-      if (withBody && length > 0) {
-        if (typeof body === 'string') socket.write(body, 'utf8', this.written);
-        else socket.write(body, this.written);
-      }
-      socket.uncork();
-    }
-    // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
-    if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) {
-      try {
-        response.reuse(body);
-      } catch (err) {
-        // A handler's callback: its failure is reported, the response is out already.
-        this.host.reportError(err, slot.request);
-      }
-    }
+    const sent = send(socket, response, connection, slot.headRequest, this.written, this.host, slot.request);
+    const status = sent.status;
+    const bytesOut = sent.bytes;
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
-    const bytesOut = framed !== null ? framed.length : head.length + (withBody && length > 0 ? length : 0);
     countResponse(this.host.traffic, status, bytesOut);
     const record = this.host.record;
     if (record !== null) {
       const durationUs = Math.round((this.host.precise() - slot.start) * 1000);
-      record(accessRecord(slot.request, this.socket, this.id, slot.number, status, slot.bytesIn, bytesOut, durationUs));
+      record(accessRecord(slot.request, socket, this.id, slot.number, status, slot.bytesIn, bytesOut, durationUs));
     }
     return keepAlive;
   }

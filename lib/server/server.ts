@@ -10,7 +10,8 @@ import { ClusterError, ClusterErrorCode } from '../errors.js';
 import { serverLimits, timeoutMs, type ServerLimits } from '../options.js';
 import { MemoryBudget, SMALL_REQUEST } from './budget.js';
 import { BodyPool } from './body.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection } from './connection.js';
+import type { ConnectionHost } from './host.js';
 import { newTraffic, type ConnectionState, type Traffic } from './traffic.js';
 import type { Handler, Request } from './request.js';
 import { accessLogWriter, type AccessLogOptions, type AccessRecord } from './access-log.js';
@@ -81,7 +82,7 @@ export class Server {
   private readonly listener: net.Server;
   private readonly connections = new Set<Connection>();
   /** What every connection may ask of this server; kept off the public surface. */
-  private readonly host: ConnectionHost;
+  private readonly host: ConnectionHost<Connection>;
   /** TLS only: raw sockets whose handshake has not finished (close() must not wait on them). */
   private readonly handshaking = new Set<net.Socket>();
   private sweepTimer: ClockTimer | null = null;
@@ -304,7 +305,7 @@ export class Server {
   }
 
   /** The one object every connection of this server is given: the ConnectionHost contract. */
-  private connectionHost(): ConnectionHost {
+  private connectionHost(): ConnectionHost<Connection> {
     const clock = this.clock;
     return {
       options: this.options,

@@ -1,0 +1,96 @@
+// Turning one response into bytes on the socket: its head and body in as few
+// writes as possible (one where it is cheap), and the body's memory handed
+// back to its maker once the kernel has it. The connection decides
+// keep-alive, pauses on drain, counts and records; this only sends.
+
+import type { Socket } from 'node:net';
+import { formatHead, framedResponse } from '../http/response.js';
+import type { Request, Response } from './request.js';
+import { bodyLength } from './responses.js';
+
+/** Where a failure met while sending goes (the server's reportError); it never throws. */
+export interface SendErrors {
+  reportError(err: unknown, request: Request | null): void;
+}
+
+/** What send() put on the socket; one object, overwritten by the next call. */
+export interface Sent {
+  /** The status that went out: the response's, or 500 when its headers could not be sent. */
+  status: number;
+  /** Head and body bytes written. */
+  bytes: number;
+}
+
+const sent: Sent = { status: 0, bytes: 0 };
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** A Buffer body up to this size is copied behind its head, to go out in one write. */
+const SMALL_BODY = 16 * 1024;
+
+/**
+ * Writes `response` to `socket`, head and body in one write where it can.
+ * `connection` is the Connection header's value ('' for none); a HEAD
+ * request gets the head alone. `written` is called as each write reaches
+ * the kernel. Returns what went out, valid until the next call.
+ */
+export function send(
+  socket: Socket,
+  response: Response,
+  connection: 'keep-alive' | 'close' | '',
+  headRequest: boolean,
+  written: () => void,
+  errors: SendErrors,
+  request: Request | null,
+): Sent {
+  let body = response.body ?? '';
+  let length = bodyLength(response.status, body);
+  let head = '';
+  let status = response.status;
+  const withBody = length > 0 && !headRequest;
+  // A small Buffer body with frozen headers: head and body made as one Buffer (response.ts).
+  let framed: Buffer | null = null;
+  try {
+    if (withBody && typeof body !== 'string' && length <= SMALL_BODY) framed = framedResponse(status, response.headers, connection, body);
+    if (framed === null) head = formatHead(status, response.headers, length, connection);
+  } catch (err) {
+    // A handler produced an unsendable header: still answer, as a 500.
+    errors.reportError(err, request);
+    body = '';
+    length = 0;
+    status = 500;
+    head = formatHead(500, undefined, length, connection);
+  }
+  // One write per response where it is cheap: a single write skips
+  // writev's per-call arrays on the hot path.
+  if (framed !== null) {
+    socket.write(framed, written);
+  } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
+    // An ASCII head reads the same as UTF-8.
+    socket.write(head + body, 'utf8', written);
+  } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
+    const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
+    bytes.write(head, 0, 'latin1');
+    bytes.set(body, head.length);
+    socket.write(bytes, written);
+  } else {
+    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
+    socket.cork();
+    socket.write(head, 'latin1', written);
+    if (withBody && length > 0) {
+      if (typeof body === 'string') socket.write(body, 'utf8', written);
+      else socket.write(body, written);
+    }
+    socket.uncork();
+  }
+  // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
+  if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) {
+    try {
+      response.reuse(body);
+    } catch (err) {
+      // A handler's callback: its failure is reported, the response is out already.
+      errors.reportError(err, request);
+    }
+  }
+  sent.status = status;
+  sent.bytes = framed !== null ? framed.length : head.length + (withBody && length > 0 ? length : 0);
+  return sent;
+}
