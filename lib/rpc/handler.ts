@@ -8,10 +8,8 @@ import type { Handler, Request, Response } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
 import { bufferDumps } from '../xmlrpc/encode.js';
 import { reuseDocument } from '../xmlrpc/sink.js';
-import { readSmallCall } from '../xmlrpc/small-call.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { CodecOffload, type CodecOffloadOptions } from './codec-offload.js';
-import { intResult } from './int-result.js';
 
 export interface XmlRpcHandlerOptions extends DecodeOptions {
   /** Path or paths this handler answers (default `/RPC2`). */
@@ -35,10 +33,6 @@ const XML_HEADERS = Object.freeze({ 'Content-Type': 'text/xml' });
 const RESULT_OPTIONS = Object.freeze({ methodResponse: true });
 const STRICT_RESULT_OPTIONS = Object.freeze({ methodResponse: true, allowNone: false });
 const NOT_ALLOWED_HEADERS = Object.freeze({ Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' });
-/** A small call the general decoder must accept with the handler's options, or they are not ones to skip it for. */
-const PROBE = Buffer.from(
-  '<?xml version="1.0"?><methodCall><methodName>probe</methodName><params><param><value><int>1</int></value></param></params></methodCall>',
-);
 
 export class XmlRpcHandler implements Handler {
   readonly paths: ReadonlySet<string>;
@@ -55,8 +49,6 @@ export class XmlRpcHandler implements Handler {
    * `offload`: a body decoded on the pool moves to the worker.
    */
   readonly lendsBody: boolean;
-  /** Small calls are read by readSmallCall first: the options are ones the general decoder takes (it would refuse every call otherwise). */
-  private readonly smallCalls: boolean;
 
   constructor(options: XmlRpcHandlerOptions = {}) {
     const { path = '/RPC2', offload, lendsBody = true, ...decodeOptions } = options;
@@ -66,7 +58,6 @@ export class XmlRpcHandler implements Handler {
     this.resultOptions = this.allowNone ? RESULT_OPTIONS : STRICT_RESULT_OPTIONS;
     this.codec = offload === undefined ? null : new CodecOffload(offload);
     this.lendsBody = lendsBody && this.codec === null;
-    this.smallCalls = acceptsProbe(decodeOptions);
   }
 
   match(request: Request): boolean {
@@ -83,13 +74,11 @@ export class XmlRpcHandler implements Handler {
         (err: unknown) => this.faultResponse(err, request),
       );
     }
-    let call = this.smallCalls ? readSmallCall(request.body, this.decodeOptions.maxBytes) : null;
-    if (call === null) {
-      try {
-        call = parseMethodCall(request.body, this.decodeOptions);
-      } catch (err) {
-        return this.faultResponse(err, request);
-      }
+    let call: { methodName: string; params: XmlRpcValue[] };
+    try {
+      call = parseMethodCall(request.body, this.decodeOptions);
+    } catch (err) {
+      return this.faultResponse(err, request);
     }
     return this.answer(call, request);
   }
@@ -139,8 +128,6 @@ export class XmlRpcHandler implements Handler {
         (err: unknown) => unencodable(err, request),
       );
     }
-    const int = intResult(value);
-    if (int !== null) return { status: 200, headers: XML_HEADERS, body: int };
     let body: Buffer;
     try {
       body = bufferDumps([value], this.resultOptions);
@@ -172,15 +159,6 @@ function unencodable(err: unknown, request: Request): Response {
   const fault = new Fault(FaultCode.INTERNAL_ERROR, `cannot encode the result: ${messageOf(err)}`);
   request.faultCode = fault.faultCode;
   return { status: 200, headers: XML_HEADERS, body: bufferDumps(fault), error: err };
-}
-
-function acceptsProbe(options: DecodeOptions): boolean {
-  try {
-    parseMethodCall(PROBE, options);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function messageOf(err: unknown): string {

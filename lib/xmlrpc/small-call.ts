@@ -10,7 +10,7 @@
 import type { XmlRpcValue } from './values.js';
 
 /** Larger documents are not small calls: giving up on them costs nothing then. */
-const MAX_SMALL = 512;
+export const SMALL_CALL_BYTES = 512;
 
 // prettier-ignore
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39;
@@ -110,7 +110,7 @@ let end = 0;
  */
 export function readSmallCall(b: Buffer, maxBytes: number | undefined): { methodName: string; params: XmlRpcValue[] } | null {
   const n = b.length;
-  if (n > MAX_SMALL || (maxBytes !== undefined && n > maxBytes)) return null;
+  if (n > SMALL_CALL_BYTES || (maxBytes !== undefined && n > maxBytes)) return null;
   let i = 0;
   if (b[1] === 0x3f) {
     // '?': one of the common declarations, or the general decoder's.

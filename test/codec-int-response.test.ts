@@ -1,13 +1,14 @@
-// lib/rpc/int-result.ts: an int32 result's methodResponse, byte for byte the
-// encoder's, and null for every value the general encoder must write.
+// bufferDumps's int32 methodResponse (encode.ts, intResponse): byte for byte
+// the general walk's (dumps, which never takes it), for int32s and for every
+// value the walk must write itself.
 
 import t from 'tap';
-import { bufferDumps } from '../lib/xmlrpc/encode.js';
-import { intResult } from '../lib/rpc/int-result.js';
+import { bufferDumps, dumps } from '../lib/xmlrpc/encode.js';
 import { Double } from '../lib/xmlrpc/values.js';
 import { prng } from './xml-corpus.js';
 
-const encoded = (value: unknown) => bufferDumps([value], { methodResponse: true });
+const encoded = (value: unknown) => Buffer.from(dumps([value], { methodResponse: true }));
+const intResult = (value: unknown) => bufferDumps([value], { methodResponse: true });
 
 t.test('the same bytes as the encoder for int32 values', async (t) => {
   const edges = [0, 1, -1, 9, 10, -9, -10, 99, 100, 42, 2147483647, -2147483648, 1e9, -1e9, 999999999, 1000000000, -2147483647];
@@ -24,8 +25,19 @@ t.test('the same bytes as the encoder for int32 values', async (t) => {
   t.equal(different, 0, `${values.length} ints`);
 });
 
-t.test('null for what is not an int32', async (t) => {
+t.test("what is not an int32 gets the walk's document, or its error", async (t) => {
+  const outcome = (f: () => Buffer) => {
+    try {
+      return f().toString('latin1');
+    } catch (err) {
+      return `throws ${(err as Error).message}`;
+    }
+  };
   for (const v of [-0, 0.5, 2147483648, -2147483649, NaN, Infinity, '1', 1n, true, null, undefined, new Double(1), [1], { a: 1 }]) {
-    t.equal(intResult(v), null, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v as unknown as string));
+    t.equal(
+      outcome(() => intResult(v)),
+      outcome(() => encoded(v)),
+      typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v as unknown as string),
+    );
   }
 });
