@@ -5,10 +5,7 @@
 //      their bytes before any text is made; anything else goes on below.
 //   2. canonical.ts: a methodCall written as encoders write it, read in one
 //      pass with every character checked on the way. Anything else gives up,
-//      and the strict path below reads the document from its start. A large
-//      document's long base64 contents are decoded from its bytes first and
-//      left out of its text (base64-cut.ts); if the fast path gives up on
-//      the rest, the whole text is read as any other document's.
+//      and the strict path below reads the document from its start.
 //   3. reader.ts: the XML-RPC grammar over the lexer (xml-lexer.ts), which
 //      enforces well-formedness token by token; each value is built as its
 //      element is read.
@@ -18,11 +15,9 @@
 // Which error a refused document reports is ranking.ts's concern.
 
 import { DecodeError, Fault } from '../errors.js';
-import { CUT_DOCUMENT, cutBase64 } from './base64-cut.js';
 import { readCanonical } from './canonical.js';
 import { readSmallCall, SMALL_CALL_BYTES } from './small-call.js';
 import { DEFERRED } from './ranking.js';
-import { cutValues } from './scalars.js';
 import { Reader, type Document } from './reader.js';
 import { checkCharacters, documentText, fail } from './xml-text.js';
 import type { XmlRpcValue } from './values.js';
@@ -109,36 +104,10 @@ function checkDecodeOptions(data: Buffer | Uint8Array | string, options: DecodeO
 
 function decodeDocument(data: Buffer | Uint8Array | string, options: DecodeOptions | undefined): Document {
   const maxDepth = checkDecodeOptions(data, options);
-  if (typeof data !== 'string' && data.byteLength >= CUT_DOCUMENT) {
-    const fast = readCut(data, maxDepth, options);
-    if (fast !== null) return fast;
-  }
   const { text, ascii } = documentText(data);
   const fast = readCanonical(text, ascii, maxDepth, options?.wrapDoubles === true, options?.allowNone !== false);
   if (fast !== null) return fast;
   return strictDocument(text, ascii, maxDepth, options);
-}
-
-/**
- * A large document's fast path without its long base64 contents in the text
- * (base64-cut.ts): null when there are none, or when the fast path gives up
- * on the rest, and then the whole text is read as any other document's.
- */
-function readCut(data: Uint8Array, maxDepth: number, options: DecodeOptions | undefined): Document | null {
-  const cut = cutBase64(data);
-  if (cut === null) return null;
-  cutValues.at = cut.at;
-  cutValues.values = cut.values;
-  cutValues.next = 0;
-  try {
-    const doc = readCanonical(cut.text, cut.bytes, maxDepth, options?.wrapDoubles === true, options?.allowNone !== false);
-    // Every cut content was read as a <base64> value's (a fast path that reads the text accepts no other place for one).
-    return cutValues.next === cut.at.length ? doc : null;
-  } finally {
-    cutValues.at = [];
-    cutValues.values = [];
-    cutValues.next = 0;
-  }
 }
 
 /** The strict reader over a document's text (exported for the tests of the fast path). */

@@ -80,7 +80,7 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 
 /** What the last `scanBase64` read. */
 export const base64 = {
-  bytes: Buffer.alloc(0) as Buffer,
+  bytes: Buffer.alloc(0),
   /**
    * Whether the text was checked whole by re-encoding: then it holds only
    * base64 and white space, and the reader's character check may skip it.
@@ -89,28 +89,11 @@ export const base64 = {
 };
 
 /**
- * The contents base64-cut.ts took out of the text being read, decoded
- * already: where each was (its end tag is there now) and its bytes, in
- * order; `next` is the next to give. Set by decode.ts around one read of
- * such a text, empty otherwise.
- */
-export const cutValues = {
-  at: [] as number[],
-  values: [] as Buffer[],
-  next: 0,
-};
-
-/**
  * Base64 (white space allowed) up to an end tag, padded or not, never with
  * a lone last character: decoded into `base64.bytes`. Returns where the end
  * tag's `<` is, or -1.
  */
 export function scanBase64(s: string, start: number): number {
-  if (cutValues.next < cutValues.at.length && cutValues.at[cutValues.next] === start) {
-    base64.bytes = cutValues.values[cutValues.next++] as Buffer;
-    base64.canonical = true;
-    return start;
-  }
   const end = s.indexOf('<', start);
   if (end - start >= LONG_BASE64 && s.charCodeAt(end + 1) === SLASH) {
     // What encoders write, canonical base64 (padded, zero trailing bits),
