@@ -26,6 +26,7 @@ import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetS
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
 import { Framing } from './framing.js';
 import { knownField, rememberField } from './known-fields.js';
+import { HeadMemo } from './head-memo.js';
 
 /**
  * A field whose value is a client's secret. The server-wide tables of known
@@ -175,6 +176,16 @@ export class HttpParser {
   private trailers: string[] = NO_FIELDS;
   private unparsed = 0;
 
+  // The last request head, to recognise the next one (head-memo.ts); null for responses.
+  private readonly memo: HeadMemo | null;
+  /** execute() calls so far: a head is remembered only if it came whole in one. */
+  private executions = 0;
+  /** Where the head being read began, and in which buffer and execute() call: a head read from one chunk can be remembered. */
+  private headChunk: Buffer | null = null;
+  private headStart = 0;
+  private headExecution = -1;
+  private replayed = 0;
+
   constructor(kind: 'request' | 'response', callbacks: ParserCallbacks, limits?: Partial<ParserLimits>) {
     if (kind !== 'request' && kind !== 'response') throw new TypeError("kind must be 'request' or 'response'");
     this.isRequest = kind === 'request';
@@ -184,6 +195,7 @@ export class HttpParser {
     this.maxHeaders = positiveLimit(limits, 'maxHeaders');
     this.maxBodyBytes = positiveLimit(limits, 'maxBodyBytes');
     this.maxChunkLineBytes = positiveLimit(limits, 'maxChunkLineBytes');
+    this.memo = this.isRequest ? new HeadMemo() : null;
   }
 
   /** True between messages with no byte of the next one received. */
@@ -212,6 +224,11 @@ export class HttpParser {
    */
   get bytesAfterMessage(): number {
     return this.unparsed;
+  }
+
+  /** Request heads recognised as the one before but for its Content-Length (head-memo.ts), not read line by line: a work counter for tests. */
+  get headsReplayed(): number {
+    return this.replayed;
   }
 
   /** Bytes of the current message's head read so far (the whole head once onHead has been called). */
@@ -244,6 +261,7 @@ export class HttpParser {
   execute(chunk: Buffer): number {
     if (this.state === S_FAILED) throw this.error;
     if (this.paused) return 0;
+    this.executions++;
     try {
       return this.run(chunk);
     } catch (err) {
@@ -296,6 +314,15 @@ export class HttpParser {
         case S_CHUNK_SIZE:
         case S_TRAILERS: {
           if (pos >= len) return len;
+          if (this.headBytes === 0 && this.lineLen === 0 && this.state === S_HEAD && this.memo !== null && this.memo.armed) {
+            const n = this.memo.match(chunk, pos, len, this.maxHeaderBytes, this.maxBodyBytes);
+            if (n > 0) {
+              pos += n;
+              this.replay(chunk, n);
+              if (this.paused) return pos;
+              break;
+            }
+          }
           const lf = this.findLF(chunk, pos, len);
           const lineEnd = lf === -1 ? len : lf;
           if (!this.methodSeen && this.isRequest && this.state === S_HEAD && !this.startSeen) {
@@ -326,6 +353,8 @@ export class HttpParser {
             const buf = this.lineBuf;
             if (buf.length > LINE_BUF_KEEP) this.lineBuf = EMPTY;
             this.line(buf, 0, lineLength);
+            // A head not whole in one chunk is not remembered (head-memo.ts).
+            this.headChunk = null;
           }
           if (this.paused) return pos;
           break;
@@ -404,6 +433,7 @@ export class HttpParser {
     this.bodyBytes = 0;
     this.trailerBytes = 0;
     this.trailers = NO_FIELDS;
+    this.headChunk = null;
   }
 
   // ---- lines ----
@@ -481,8 +511,13 @@ export class HttpParser {
           if (this.isRequest) parseRequestLine(this.start, buf, start, end);
           else parseStatusLine(this.start, buf, start, end);
           this.startSeen = true;
+          if (this.memo !== null) {
+            this.headChunk = buf;
+            this.headStart = start;
+            this.headExecution = this.executions;
+          }
         } else if (end === start) {
-          this.endOfHead();
+          this.endOfHead(buf, lf + 1);
         } else {
           this.field(buf, start, end, true);
         }
@@ -583,8 +618,8 @@ export class HttpParser {
     return { name, value, vs, ve };
   }
 
-  /** The empty line after the fields: decide the framing (RFC 9112 §6.3), then hand the head out. */
-  private endOfHead(): void {
+  /** The empty line after the fields, ending at buf[headEnd - 1]: decide the framing (RFC 9112 §6.3), then hand the head out. */
+  private endOfHead(buf: Buffer, headEnd: number): void {
     const isRequest = this.isRequest;
     const minor = this.start.versionMinor;
     const status = this.start.status;
@@ -608,6 +643,11 @@ export class HttpParser {
     };
 
     if (isRequest) {
+      // Read whole from one chunk in one execute(): its bytes are still the head's.
+      if (this.memo !== null && this.headChunk === buf && this.headExecution === this.executions) {
+        this.memo.remember(buf, this.headStart, headEnd, head);
+      }
+      this.headChunk = null;
       this.beginBody(chunked, contentLength, false);
       this.callbacks.onHead(head);
       return;
@@ -629,6 +669,37 @@ export class HttpParser {
       fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
     }
     this.beginBody(chunked, contentLength, untilClose);
+  }
+
+  /** The head at chunk[pos - n, pos) is the remembered one (head-memo.ts): handed out as the general path would. */
+  private replay(chunk: Buffer, n: number): void {
+    const memo = this.memo!;
+    this.replayed++;
+    this.scanned += n;
+    this.headBytes = n;
+    this.startSeen = true;
+    this.methodSeen = true;
+    const start = this.start;
+    start.method = memo.method;
+    start.target = memo.target;
+    start.versionMinor = memo.versionMinor;
+    const headers = memo.fields(chunk);
+    this.headers = headers;
+    const contentLength = memo.contentLength;
+    const head: MessageHead = {
+      method: memo.method,
+      target: memo.target,
+      status: 0,
+      reason: '',
+      versionMinor: memo.versionMinor,
+      headers,
+      contentLength,
+      chunked: false,
+      keepAlive: memo.keepAlive,
+      expectContinue: memo.expectContinue,
+    };
+    this.beginBody(false, contentLength, false);
+    this.callbacks.onHead(head);
   }
 
   private beginBody(chunked: boolean, contentLength: number, untilClose: boolean): void {

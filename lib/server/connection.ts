@@ -101,6 +101,10 @@ export class Connection {
   private readonly holding: Holding;
   /** As last reported to the host (ConnectionHost.evictable). */
   private evictable = false;
+  /** Its links in the server's list of evictable connections (evictable.ts). */
+  evictPrev: Connection | null = null;
+  evictNext: Connection | null = null;
+  evictListed = false;
   /** `served` when evictable was last reported: a connection that has served a request since goes to the back again. */
   private evictableServed = 0;
   /** feed() calls under way (it may nest): flush() leaves the deadline to the feed, which settles it once per read. */

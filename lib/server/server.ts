@@ -15,6 +15,7 @@ import type { ConnectionHost } from './host.js';
 import { newTraffic, type ConnectionState, type Traffic } from './traffic.js';
 import type { Handler, Request } from './request.js';
 import { accessLogWriter, type AccessLogOptions, type AccessRecord } from './access-log.js';
+import { EvictableList } from './evictable.js';
 
 export interface ServerOptions extends Partial<ServerLimits> {
   /** Handlers, tried in this order. More can be added with addHandler(). */
@@ -94,7 +95,7 @@ export class Server {
   /** Connections that have not sent a whole request head yet, oldest first: the first a full server closes. */
   private readonly unproven = new Set<Connection>();
   /** Connections waiting for a request with nothing owed, longest waiting first: the next it closes. */
-  private readonly evictable = new Set<Connection>();
+  private readonly evictable = new EvictableList<Connection>();
   /** Open connections per peer address, when maxConnectionsPerAddress is finite. */
   private readonly perAddress = new Map<string, number>();
   private readonly counts = { refusedForMemory: 0, closedSlowReaders: 0, refusedConnections: 0, evictedConnections: 0 };
@@ -327,9 +328,9 @@ export class Server {
       bodies: this.bodies,
       admit: (connection, bytes, total) => this.admit(connection, bytes, total),
       evictable: (connection, evictable) => {
-        // Deleted first, so a connection that becomes evictable again goes to the back.
-        this.evictable.delete(connection);
+        // A connection that becomes evictable again goes to the back.
         if (evictable) this.evictable.add(connection);
+        else this.evictable.delete(connection);
       },
       proven: (connection) => this.unproven.delete(connection),
       record: null,
@@ -382,7 +383,7 @@ export class Server {
    * sent its request and awaits the answer is never closed for this.
    */
   private evictOne(): boolean {
-    const victim = first(this.unproven) ?? first(this.evictable);
+    const victim = first(this.unproven) ?? this.evictable.first();
     if (victim === null) return false;
     this.unproven.delete(victim);
     this.evictable.delete(victim);
