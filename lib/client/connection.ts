@@ -81,6 +81,8 @@ export class ClientConnection implements ExchangeCarrier {
   readonly waitForKeepAlive: boolean;
   /** Set by the pool: the pool generation the connection belongs to. */
   generation = 0;
+  /** Set by the pool: in its idle list (parked, or released in this turn and parked at its end). */
+  pooledIdle = false;
   /** Responses received over the connection's life: more than 0 means the next request reuses it. */
   exchanges = 0;
   /** Requests given to send() over the connection's life. */
