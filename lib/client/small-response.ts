@@ -35,6 +35,9 @@ const DECLARATIONS = [
   "<?xml version='1.0' encoding='UTF-8'?>",
   "<?xml version='1.0' encoding='utf-8'?>",
 ].map(bytesOf);
+/** What our encoders (and Python's, but for its line breaks) write around the value, whole. */
+const PLAIN_START = bytesOf('<?xml version="1.0"?><methodResponse><params><param><value>');
+const PLAIN_END = bytesOf('</value></param></params></methodResponse>');
 const O_METHODRESPONSE = bytesOf('<methodResponse>');
 const C_METHODRESPONSE = bytesOf('</methodResponse>');
 const O_PARAMS = bytesOf('<params>');
@@ -99,20 +102,9 @@ function plainText(b: Uint8Array, i: number): number {
 export function readSmallResponse(b: Buffer): XmlRpcValue | typeof NOT_SMALL {
   const n = b.length;
   if (n > SMALL_RESPONSE_BYTES) return NOT_SMALL;
-  let i = 0;
-  if (b[1] === QUESTION) {
-    const d = declarationEnd(b);
-    if (d === 0) return NOT_SMALL;
-    i = space(b, d);
-  }
-  if (!at(b, i, O_METHODRESPONSE)) return NOT_SMALL;
-  i = space(b, i + O_METHODRESPONSE.length);
-  if (!at(b, i, O_PARAMS)) return NOT_SMALL;
-  i = space(b, i + O_PARAMS.length);
-  if (!at(b, i, O_PARAM)) return NOT_SMALL;
-  i = space(b, i + O_PARAM.length);
-  if (!at(b, i, O_VALUE)) return NOT_SMALL;
-  i += O_VALUE.length;
+  // Our encoders' layout in one comparison, else element by element.
+  let i = at(b, 0, PLAIN_START) ? PLAIN_START.length : valueStart(b);
+  if (i < 0) return NOT_SMALL;
 
   let v: XmlRpcValue;
   if (b[i] !== LT) {
@@ -155,15 +147,38 @@ export function readSmallResponse(b: Buffer): XmlRpcValue | typeof NOT_SMALL {
     return NOT_SMALL;
   }
 
-  if (!at(b, i, C_VALUE)) return NOT_SMALL;
+  if (i + PLAIN_END.length === n && at(b, i, PLAIN_END)) return v;
+  return endsAfterValue(b, i) ? v : NOT_SMALL;
+}
+
+/** Where the value of a methodResponse starts (past its `<value>`), or -1. */
+function valueStart(b: Buffer): number {
+  let i = 0;
+  if (b[1] === QUESTION) {
+    const d = declarationEnd(b);
+    if (d === 0) return -1;
+    i = space(b, d);
+  }
+  if (!at(b, i, O_METHODRESPONSE)) return -1;
+  i = space(b, i + O_METHODRESPONSE.length);
+  if (!at(b, i, O_PARAMS)) return -1;
+  i = space(b, i + O_PARAMS.length);
+  if (!at(b, i, O_PARAM)) return -1;
+  i = space(b, i + O_PARAM.length);
+  if (!at(b, i, O_VALUE)) return -1;
+  return i + O_VALUE.length;
+}
+
+/** Whether what follows a value at b[i] closes the document, and nothing but white space is left. */
+function endsAfterValue(b: Buffer, i: number): boolean {
+  if (!at(b, i, C_VALUE)) return false;
   i = space(b, i + C_VALUE.length);
-  if (!at(b, i, C_PARAM)) return NOT_SMALL;
+  if (!at(b, i, C_PARAM)) return false;
   i = space(b, i + C_PARAM.length);
-  if (!at(b, i, C_PARAMS)) return NOT_SMALL;
+  if (!at(b, i, C_PARAMS)) return false;
   i = space(b, i + C_PARAMS.length);
-  if (!at(b, i, C_METHODRESPONSE)) return NOT_SMALL;
-  if (space(b, i + C_METHODRESPONSE.length) !== n) return NOT_SMALL;
-  return v;
+  if (!at(b, i, C_METHODRESPONSE)) return false;
+  return space(b, i + C_METHODRESPONSE.length) === b.length;
 }
 
 function declarationEnd(b: Buffer): number {
