@@ -170,6 +170,35 @@ t.test('an idle connection is closed after idleTimeout', async (t) => {
   t.same(transport.stats(), { open: 0, idle: 0, waiting: 0 });
 });
 
+t.test('a connection taken back in the turn it was released in is not parked: no idle timer armed and cleared per call', async (t) => {
+  const s = await demoServer();
+  // Counts the timers armed through the clock: the connection's idle timer is one per park.
+  class CountingClock extends ManualClock {
+    armed = 0;
+    override setTimeout(fn: () => void, ms: number) {
+      this.armed++;
+      return super.setTimeout(fn, ms);
+    }
+  }
+  const clock = new CountingClock();
+  const transport = new Transport({ idleTimeout: 1000, clock });
+  t.teardown(async () => {
+    await transport.close();
+    await s.close();
+  });
+  // Each call made as soon as the previous one resolves: its connection comes back to the pool and is taken again.
+  for (let i = 0; i < 20; i++)
+    t.equal(
+      loads(Buffer.from(dumps([await transport.request(`127.0.0.1:${s.port}`, '/RPC2', dumps([i, 1], 'add'))], { methodResponse: true }))).params[0],
+      i + 1,
+    );
+  t.ok(clock.armed <= 2, `${clock.armed} timers armed for 20 calls on one connection`);
+  await pollUntil(() => clock.pending === 1, 'parked at the end: the idle timer armed');
+  t.same(transport.stats(), { open: 1, idle: 1, waiting: 0 });
+  clock.advance(1000);
+  await pollUntil(() => transport.stats().open === 0, 'closed after idleTimeout');
+});
+
 t.test('an idle pooled connection does not keep the process alive', async (t) => {
   const s = await demoServer();
   t.teardown(() => s.close());

@@ -643,3 +643,31 @@ t.test('a transport whose steps are not overridden writes the same request bytes
     }
   }
 });
+
+t.test('a transport whose steps are not overridden writes the same request bytes as the steps do, for bodies of every length of Content-Length', async (t) => {
+  // The kept head's bytes are copied and the length's digits written in place: each count of digits, and the zero body.
+  class Stepwise extends Transport {
+    protected override sendContent(writer: RequestWriter, body: Buffer): void {
+      super.sendContent(writer, body);
+    }
+  }
+  for (const options of [{}, { keepAlive: false }]) {
+    const plain = new Transport(options);
+    const steps = new Stepwise(options);
+    for (const length of [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000, 65535, 100000, 1234567]) {
+      for (const contentEncoding of [null, 'gzip'] as const) {
+        const req: OutgoingRequest = {
+          endpoint: parseHost('127.0.0.1:8080', false),
+          path: '/RPC2',
+          url: 'http://127.0.0.1:8080/RPC2',
+          body: Buffer.alloc(length, 0x61),
+          contentEncoding,
+          headers: {},
+          signal: new AbortController().signal,
+        };
+        const expected = steps.encodeRequest(req);
+        t.equal(plain.encodeRequest(req).equals(expected), true, `${JSON.stringify(options)} ${length} bytes ${contentEncoding}`);
+      }
+    }
+  }
+});

@@ -55,6 +55,9 @@ const CONNECT_TIMER = 1;
 const IDLE_TIMER = 2;
 const RESPONSE_TIMER = 3;
 
+/** What requestOrNot() resolves to when a reused connection closed before the request could be written. */
+export const NOT_WRITTEN: unique symbol = Symbol('not written');
+
 /** Bytes of requests written together in one batch, at most (a larger request goes alone). */
 export const BATCH_BYTES = 16 * 1024;
 
@@ -78,6 +81,8 @@ export class ClientConnection implements ExchangeCarrier {
   readonly waitForKeepAlive: boolean;
   /** Set by the pool: the pool generation the connection belongs to. */
   generation = 0;
+  /** Set by the pool: in its idle list (parked, or released in this turn and parked at its end). */
+  pooledIdle = false;
   /** Responses received over the connection's life: more than 0 means the next request reuses it. */
   exchanges = 0;
   /** Requests given to send() over the connection's life. */
@@ -281,15 +286,45 @@ export class ClientConnection implements ExchangeCarrier {
   }
 
   #request(req: OutgoingRequest, bytes: Buffer, call: CallHandle, writable: boolean): Promise<IncomingResponse> {
+    return new Promise<IncomingResponse>((resolve, reject) => this.#write(req, bytes, call, writable, resolve, reject));
+  }
+
+  /** Writes the request now if the call still waits and `writable`; its promise is `resolve`/`reject`. */
+  #write(
+    req: OutgoingRequest,
+    bytes: Buffer,
+    call: CallHandle,
+    writable: boolean,
+    resolve: (response: IncomingResponse) => void,
+    reject: (err: Error) => void,
+  ): void {
     const deadline = call.deadline;
     if (deadline !== null && deadline.at <= this.#clock.now()) deadline.expire();
-    if (call.aborted) return Promise.reject(call.reason as Error);
+    if (call.aborted) return reject(call.reason as Error);
     if (!writable) {
       this.destroy();
-      return Promise.reject(notSent(req.url, 'closed'));
+      return reject(notSent(req.url, 'closed'));
     }
-    return new Promise<IncomingResponse>((resolve, reject) => {
-      call.progress = this.send(req.url, bytes, call, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
+    call.progress = this.send(req.url, bytes, call, deadline, (err, response) => (err === null ? resolve(response!) : reject(err)));
+  }
+
+  /**
+   * request() for the pooled carrier, which takes another connection when a
+   * reused one closed (what the server sent while it was parked) before the
+   * request could be written: resolves NOT_WRITTEN then, nothing written.
+   * One promise for the wait and the exchange: request()'s whenWritable()
+   * and its own promise cost a promise and a turn more.
+   */
+  requestOrNot(req: OutgoingRequest, bytes: Buffer, call: CallHandle): Promise<IncomingResponse | typeof NOT_WRITTEN> {
+    if (this.canWrite()) return this.#request(req, bytes, call, true);
+    const reused = this.exchanges > 0;
+    if (!this.#quietTurn) return reused ? Promise.resolve(NOT_WRITTEN) : this.#request(req, bytes, call, false);
+    return new Promise((resolve, reject) => {
+      this.#quietWaiters.push((ok) => {
+        if (!ok && reused) resolve(NOT_WRITTEN);
+        else if (!ok || this.canWrite()) this.#write(req, bytes, call, ok, resolve, reject);
+        else this.request(req, bytes, call).then(resolve, reject); // another waiter wrote first
+      });
     });
   }
 

@@ -54,10 +54,8 @@ export class Pool {
   acquire(key: string, signal: AbortWatch, deadline: Deadline | null = null): Promise<ClientConnection | null> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const entry = this.entry(key);
-    while (entry.idle.length > 0) {
-      const conn = entry.idle.pop()!;
-      if (conn.take()) return Promise.resolve(conn);
-    }
+    const idle = this.#takeIdle(entry);
+    if (idle !== null) return Promise.resolve(idle);
     if (entry.open < this.maxSocketsPerHost) {
       entry.open++;
       return Promise.resolve(null);
@@ -87,11 +85,7 @@ export class Pool {
     if (signal.aborted) return null;
     const entry = this.hosts.get(key);
     if (entry === undefined) return null;
-    while (entry.idle.length > 0) {
-      const conn = entry.idle.pop()!;
-      if (conn.take()) return conn;
-    }
-    return null;
+    return this.#takeIdle(entry);
   }
 
   /** A connection opened in a slot acquire() reserved: tracked until its socket closes. */
@@ -128,8 +122,36 @@ export class Pool {
       waiter(conn);
       return;
     }
-    conn.park(this.idleTimeout);
+    // Parked once this turn's microtasks are done, unless taken again first: a caller that makes its
+    // next call as soon as this one resolves takes it back in the same turn, and its idle timer would
+    // be armed and cleared for nothing (a Timeout made and dropped, and the socket unref'd and ref'd).
+    conn.pooledIdle = true;
     entry.idle.push(conn);
+    if (this.#toPark.push(conn) === 1) process.nextTick(this.#parkReleased);
+  }
+
+  /** Connections released in this turn, to park unless taken again (release()). */
+  #toPark: ClientConnection[] = [];
+
+  readonly #parkReleased = (): void => {
+    const released = this.#toPark;
+    this.#toPark = [];
+    for (let i = 0; i < released.length; i++) {
+      const conn = released[i]!;
+      if (conn.pooledIdle) conn.park(this.idleTimeout); // park() leaves a closed one alone
+    }
+  };
+
+  /** The most recently used idle connection of `entry` that can carry a call now, or null. */
+  #takeIdle(entry: HostEntry): ClientConnection | null {
+    while (entry.idle.length > 0) {
+      const conn = entry.idle.pop()!;
+      conn.pooledIdle = false;
+      // Not parked yet (released in this turn): it is still open and clean unless something happened to it since.
+      if (conn.take() && conn.reusable) return conn;
+      conn.destroy();
+    }
+    return null;
   }
 
   /**
@@ -141,7 +163,10 @@ export class Pool {
     this.generation++;
     const open = [...this.all];
     for (const entry of this.hosts.values()) {
-      for (const conn of entry.idle.splice(0)) conn.destroy();
+      for (const conn of entry.idle.splice(0)) {
+        conn.pooledIdle = false;
+        conn.destroy();
+      }
     }
     return Promise.all(open.map((conn) => new Promise<void>((resolve) => conn.onceClosed(resolve)))).then(() => undefined);
   }
@@ -163,6 +188,7 @@ export class Pool {
     if (entry === undefined) return;
     const i = entry.idle.indexOf(conn);
     if (i !== -1) entry.idle.splice(i, 1);
+    conn.pooledIdle = false;
     entry.open--;
     this.wake(conn.key, entry);
   }

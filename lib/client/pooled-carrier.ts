@@ -6,7 +6,7 @@
 // once the exchange ends the connection goes back to the pool, reusable or
 // not. A request is never re-sent.
 
-import type { ClientConnection } from './connection.js';
+import { NOT_WRITTEN, type ClientConnection } from './connection.js';
 import { connectError } from './failures.js';
 import type { Pool } from './pool.js';
 import type { CallHandle, Carrier, IncomingResponse, OutgoingRequest } from './request.js';
@@ -38,20 +38,22 @@ export class PooledCarrier implements Carrier {
     let conn = this.#host.plainConnection
       ? (pool.takeIdle(req.endpoint.key, call) ?? (await pool.acquire(req.endpoint.key, call, call.deadline)) ?? (await this.newConnection(req, call)))
       : await this.#host.getConnection(req, call);
-    // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
-    while (conn.exchanges > 0 && !conn.canWrite() && !(await conn.whenWritable())) {
+    for (;;) {
+      let response: IncomingResponse | typeof NOT_WRITTEN;
+      try {
+        response = await conn.requestOrNot(req, bytes, call);
+      } catch (err) {
+        pool.release(conn, false);
+        throw err;
+      }
+      if (response !== NOT_WRITTEN) {
+        pool.release(conn, this.#host.keepAlive);
+        return response;
+      }
+      // A reused connection closed by what the server sent while it was idle: nothing was written, take another.
       pool.release(conn, false);
       conn = await this.#host.getConnection(req, call);
     }
-    let response: IncomingResponse;
-    try {
-      response = await conn.request(req, bytes, call);
-    } catch (err) {
-      pool.release(conn, false);
-      throw err;
-    }
-    pool.release(conn, this.#host.keepAlive);
-    return response;
   }
 
   /** A new connection in the slot the pool reserved for `req` (acquire() gave null). */

@@ -56,38 +56,62 @@ export function isEmpty(record: Readonly<Record<string, string>>): boolean {
  * The start of a request's head (request line and fields up to
  * Content-Length), by endpoint, then path: it depends on nothing else when
  * the steps are the transport's own and the call has no headers, so it is
- * built and checked once. No key is built per call.
+ * built and checked once, and kept as the bytes it is written as. No key is
+ * built per call.
  */
 export class KeptHeads {
-  readonly #heads = new WeakMap<Endpoint, Map<string, string>>();
+  readonly #heads = new WeakMap<Endpoint, Map<string, Buffer>>();
 
   /** The start kept for `endpoint` and `path`, or undefined. */
-  get(endpoint: Endpoint, path: string): string | undefined {
+  get(endpoint: Endpoint, path: string): Buffer | undefined {
     return this.#heads.get(endpoint)?.get(path);
   }
 
   /** Keeps and returns the start made of `fields` (requestHeaders' list), each checked, up to Content-Length. */
-  keep(endpoint: Endpoint, path: string, fields: HeaderList): string {
+  keep(endpoint: Endpoint, path: string, fields: HeaderList): Buffer {
     let byPath = this.#heads.get(endpoint);
-    if (byPath === undefined) this.#heads.set(endpoint, (byPath = new Map<string, string>()));
+    if (byPath === undefined) this.#heads.set(endpoint, (byPath = new Map<string, Buffer>()));
     let text = `POST ${path} HTTP/1.1\r\n`;
     for (const [name, value] of fields) {
       if (name === 'Content-Length') break; // the fields after it depend on the call
       checkField(name, value);
       text += `${name}: ${value}\r\n`;
     }
+    const start = Buffer.from(text, 'latin1');
     if (byPath.size >= MAX_KEPT_HEADS) byPath.clear();
-    byPath.set(path, text);
-    return text;
+    byPath.set(path, start);
+    return start;
   }
 }
 
-/** A request in one buffer: the kept `start`, the fields that depend on the call, the body. */
-export function assembleRequest(start: string, contentEncoding: 'gzip' | null, body: Buffer, keepAlive: boolean): Buffer {
-  const encoding = contentEncoding === null ? '' : `Content-Encoding: ${contentEncoding}\r\n`;
-  const head = `${start}${encoding}Content-Length: ${body.length}\r\n${keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
-  const bytes = Buffer.allocUnsafe(head.length + body.length);
-  bytes.write(head, 0, 'latin1');
-  body.copy(bytes, head.length);
+const CONTENT_LENGTH = Buffer.from('Content-Length: ', 'latin1');
+/** What follows the length: the end of its line and of the head, with `Connection: close` between them without keep-alive. */
+const END_KEEP_ALIVE = Buffer.from('\r\n\r\n', 'latin1');
+const END_CLOSE = Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1');
+const NO_FIELD = Buffer.alloc(0);
+
+/**
+ * A request in one buffer: the kept `start`, the fields that depend on the
+ * call, the body. Copied as bytes, the length's digits written in place: no
+ * head string is made and flattened per call.
+ */
+export function assembleRequest(start: Buffer, contentEncoding: 'gzip' | null, body: Buffer, keepAlive: boolean): Buffer {
+  const encoding = contentEncoding === null ? NO_FIELD : Buffer.from(`Content-Encoding: ${contentEncoding}\r\n`, 'latin1');
+  const end = keepAlive ? END_KEEP_ALIVE : END_CLOSE;
+  const length = body.length;
+  let digits = 1;
+  for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+  const bytes = Buffer.allocUnsafe(start.length + encoding.length + CONTENT_LENGTH.length + digits + end.length + length);
+  bytes.set(start, 0);
+  let i = start.length;
+  if (encoding.length > 0) {
+    bytes.set(encoding, i);
+    i += encoding.length;
+  }
+  bytes.set(CONTENT_LENGTH, i);
+  i += CONTENT_LENGTH.length + digits;
+  for (let k = i - 1, n = length; k >= i - digits; k--, n = Math.floor(n / 10)) bytes[k] = 0x30 + (n % 10);
+  bytes.set(end, i);
+  bytes.set(body, i + end.length);
   return bytes;
 }
