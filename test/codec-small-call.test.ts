@@ -1,4 +1,4 @@
-// lib/xmlrpc/small-call.ts: the smallest methodCalls read from their bytes,
+// lib/xmlrpc/small-document.ts (readSmallCall): the smallest methodCalls read from their bytes,
 // against the strict reader alone (decode.ts's strictDocument). Whatever
 // readSmallCall accepts, the strict reader must accept with the same value
 // (-0 and 0 told apart); whatever it gives up on is the general decoder's.
@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Fault } from '../lib/errors.js';
 import { strictDocument } from '../lib/xmlrpc/decode.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
-import { readSmallCall } from '../lib/xmlrpc/small-call.js';
+import { readSmallCall } from '../lib/xmlrpc/small-document.js';
 import { documentText } from '../lib/xmlrpc/xml-text.js';
 import { XmlRpcHandler } from '../lib/rpc/handler.js';
 import { Request } from '../lib/server/request.js';

@@ -11,7 +11,6 @@ import { getTokens } from '../http/headers.js';
 import { parseMethodResponse, type DecodeOptions } from '../xmlrpc/decode.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import type { IncomingResponse } from './request.js';
-import { NOT_SMALL, readSmallResponse } from './small-response.js';
 
 /** A 200 whose body is not content-encoded: its body is the methodResponse itself. */
 export function isPlainOk(response: IncomingResponse): boolean {
@@ -20,8 +19,6 @@ export function isPlainOk(response: IncomingResponse): boolean {
 
 /** The XML-RPC response in `body`: its value, the server's Fault thrown, or a ResponseError for `url`. */
 export function decodeResult(body: Buffer, url: string, options: DecodeOptions): XmlRpcValue {
-  const small = readSmallResponse(body);
-  if (small !== NOT_SMALL) return small;
   try {
     return parseMethodResponse(body, options);
   } catch (err) {

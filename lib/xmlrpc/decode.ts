@@ -1,8 +1,9 @@
 // XML-RPC unmarshalling, Python's `loads` and the entry points of a server
 // and a client: bytes to values in one pass, with no tree.
 //   1. xml-text.ts: bytes -> text (BOM, declared encoding).
-//   1b. small-call.ts: the smallest methodCalls (`add(40, 2)`), read from
-//      their bytes before any text is made; anything else goes on below.
+//   1b. small-document.ts: the smallest methodCalls (`add(40, 2)`) and
+//      methodResponses (its `42`), read from their bytes before any text
+//      is made; anything else goes on below.
 //   2. canonical.ts: a methodCall written as encoders write it, read in one
 //      pass with every character checked on the way. Anything else gives up,
 //      and the strict path below reads the document from its start.
@@ -16,7 +17,7 @@
 
 import { DecodeError, Fault } from '../errors.js';
 import { readCanonical } from './canonical.js';
-import { readSmallCall, SMALL_CALL_BYTES } from './small-call.js';
+import { NOT_SMALL, readSmallCall, readSmallResponse, SMALL_DOCUMENT_BYTES } from './small-document.js';
 import { DEFERRED } from './ranking.js';
 import { Reader, type Document } from './reader.js';
 import { checkCharacters, documentText, fail } from './xml-text.js';
@@ -67,7 +68,7 @@ export function loads(data: Buffer | Uint8Array | string, options?: DecodeOption
 
 /** A server's entry point: the document must be a methodCall. */
 export function parseMethodCall(data: Buffer | Uint8Array | string, options?: DecodeOptions): { methodName: string; params: XmlRpcValue[] } {
-  if (Buffer.isBuffer(data) && data.byteLength <= SMALL_CALL_BYTES) {
+  if (Buffer.isBuffer(data) && data.byteLength <= SMALL_DOCUMENT_BYTES) {
     checkDecodeOptions(data, options); // what the options refuse is refused here too
     const small = readSmallCall(data, options?.maxBytes);
     if (small !== null) return small;
@@ -81,6 +82,11 @@ export function parseMethodCall(data: Buffer | Uint8Array | string, options?: De
 
 /** A client's entry point: the result value, or the server's `Fault` thrown. */
 export function parseMethodResponse(data: Buffer | Uint8Array | string, options?: DecodeOptions): XmlRpcValue {
+  if (Buffer.isBuffer(data) && data.byteLength <= SMALL_DOCUMENT_BYTES) {
+    checkDecodeOptions(data, options); // what the options refuse is refused here too
+    const small = readSmallResponse(data, options?.maxBytes);
+    if (small !== NOT_SMALL) return small;
+  }
   const doc = decodeDocument(data, options);
   if (doc instanceof Fault) throw doc;
   if (doc.methodName !== null) throw new DecodeError('ERR_XMLRPC_INVALID', 'expected a <methodResponse>, got a <methodCall>');

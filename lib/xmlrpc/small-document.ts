@@ -1,19 +1,25 @@
-// The smallest methodCalls, read straight from their bytes: a method name
-// and a few ints, booleans or plain strings, as `add(40, 2)` is sent. The
-// general decoder (decode.ts) first makes the document's text, a DataView
-// and its module state, which for a call of 170 bytes costs more than
-// reading it (about 12,000 instructions a call); this reads only what
-// encoders write for such calls and returns null for anything else, so the
-// general decoder reads that from its start. What it accepts the strict
-// reader accepts with the same values (test/codec-small-call.test.ts).
+// The smallest documents, read straight from their bytes: a methodCall of a
+// method name and a few ints, booleans or plain strings, as `add(40, 2)` is
+// sent, and a methodResponse of one such value, as its answer comes back.
+// The general decoder (decode.ts) first makes the document's text, a
+// DataView and its module state, which for a document of 110-170 bytes
+// costs several times more than reading it (9,000-12,000 instructions);
+// this reads only what encoders write for such documents and gives up on
+// anything else (a fault, a struct, a double, white space inside a value, a
+// reference...), which the general decoder then reads from its start. What
+// it accepts the strict reader accepts with the same values
+// (test/codec-small-call.test.ts, test/codec-small-response.test.ts).
 
 import type { XmlRpcValue } from './values.js';
 
-/** Larger documents are not small calls: giving up on them costs nothing then. */
-export const SMALL_CALL_BYTES = 512;
+/** Larger documents are not small: giving up on them costs nothing then. */
+export const SMALL_DOCUMENT_BYTES = 512;
+
+/** What readSmallResponse returns for a document it does not read. */
+export const NOT_SMALL: unique symbol = Symbol('not a small response');
 
 // prettier-ignore
-const LT = 0x3c, GT = 0x3e, AMP = 0x26, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39;
+const LT = 0x3c, GT = 0x3e, AMP = 0x26, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39, QUESTION = 0x3f;
 
 function bytesOf(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -38,6 +44,11 @@ const C_PARAM = bytesOf('</param>');
 const O_VALUE = bytesOf('<value>');
 const C_VALUE = bytesOf('</value>');
 const C_METHODCALL = bytesOf('</methodCall>');
+const O_METHODRESPONSE = bytesOf('<methodResponse>');
+const C_METHODRESPONSE = bytesOf('</methodResponse>');
+/** What our encoders (and Python's, but for its line breaks) write around a response's value, whole. */
+const PLAIN_RESPONSE_START = bytesOf('<?xml version="1.0"?><methodResponse><params><param><value>');
+const PLAIN_RESPONSE_END = bytesOf('</param></params></methodResponse>');
 const O_INT = bytesOf('<int>');
 const C_INT = bytesOf('</int>');
 const O_I4 = bytesOf('<i4>');
@@ -110,9 +121,9 @@ let end = 0;
  */
 export function readSmallCall(b: Buffer, maxBytes: number | undefined): { methodName: string; params: XmlRpcValue[] } | null {
   const n = b.length;
-  if (n > SMALL_CALL_BYTES || (maxBytes !== undefined && n > maxBytes)) return null;
+  if (n > SMALL_DOCUMENT_BYTES || (maxBytes !== undefined && n > maxBytes)) return null;
   let i = 0;
-  if (b[1] === 0x3f) {
+  if (b[1] === QUESTION) {
     // '?': one of the common declarations, or the general decoder's.
     const d = declarationEnd(b);
     if (d === 0) return null;
@@ -147,6 +158,49 @@ export function readSmallCall(b: Buffer, maxBytes: number | undefined): { method
   if (!at(b, i, C_METHODCALL)) return null;
   if (space(b, i + C_METHODCALL.length) !== n) return null;
   return { methodName, params };
+}
+
+/**
+ * The result in `b` when it is a methodResponse of one small value written
+ * plainly, else NOT_SMALL. `maxBytes` as for readSmallCall; no other decode
+ * option changes what is read here (a scalar has no nesting, and is not a
+ * double or a nil).
+ */
+export function readSmallResponse(b: Buffer, maxBytes: number | undefined): XmlRpcValue | typeof NOT_SMALL {
+  const n = b.length;
+  if (n > SMALL_DOCUMENT_BYTES || (maxBytes !== undefined && n > maxBytes)) return NOT_SMALL;
+  // Our encoders' layout in one comparison, else element by element.
+  let i = at(b, 0, PLAIN_RESPONSE_START) ? PLAIN_RESPONSE_START.length : responseValueStart(b);
+  if (i < 0) return NOT_SMALL;
+  const v = scalar(b, i);
+  if (v === undefined) return NOT_SMALL;
+  i = end;
+  if (i + PLAIN_RESPONSE_END.length === n && at(b, i, PLAIN_RESPONSE_END)) return v;
+  i = space(b, i);
+  if (!at(b, i, C_PARAM)) return NOT_SMALL;
+  i = space(b, i + C_PARAM.length);
+  if (!at(b, i, C_PARAMS)) return NOT_SMALL;
+  i = space(b, i + C_PARAMS.length);
+  if (!at(b, i, C_METHODRESPONSE)) return NOT_SMALL;
+  return space(b, i + C_METHODRESPONSE.length) === n ? v : NOT_SMALL;
+}
+
+/** Where the value of a methodResponse starts (past its `<value>`), or -1. */
+function responseValueStart(b: Buffer): number {
+  let i = 0;
+  if (b[1] === QUESTION) {
+    const d = declarationEnd(b);
+    if (d === 0) return -1;
+    i = space(b, d);
+  }
+  if (!at(b, i, O_METHODRESPONSE)) return -1;
+  i = space(b, i + O_METHODRESPONSE.length);
+  if (!at(b, i, O_PARAMS)) return -1;
+  i = space(b, i + O_PARAMS.length);
+  if (!at(b, i, O_PARAM)) return -1;
+  i = space(b, i + O_PARAM.length);
+  if (!at(b, i, O_VALUE)) return -1;
+  return i + O_VALUE.length;
 }
 
 function declarationEnd(b: Buffer): number {

@@ -1,7 +1,7 @@
-// lib/client/small-response.ts: the smallest methodResponses read from their
-// bytes, against the general decoder (parseMethodResponse) that the client
-// calls for everything else. Whatever readSmallResponse reads, the general
-// decoder must read with the same value (-0 and 0 told apart), with the
+// lib/xmlrpc/small-document.ts (readSmallResponse): the smallest
+// methodResponses read from their bytes, against the strict reader alone
+// (decode.ts's strictDocument). Whatever readSmallResponse reads, the strict
+// reader must read with the same value (-0 and 0 told apart), with the
 // client's options and with any others; whatever it gives up on (NOT_SMALL)
 // is the general decoder's. Fed: responses our encoders write from random
 // scalars, Python's layout, every byte of small responses replaced by each
@@ -11,21 +11,26 @@
 import t from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import { Fault } from '../lib/errors.js';
-import { parseMethodResponse, type DecodeOptions } from '../lib/xmlrpc/decode.js';
+import { parseMethodResponse, strictDocument, type DecodeOptions } from '../lib/xmlrpc/decode.js';
 import { bufferDumps, dumps } from '../lib/xmlrpc/encode.js';
-import { NOT_SMALL, readSmallResponse } from '../lib/client/small-response.js';
-import { decodeResult } from '../lib/client/response-result.js';
+import { NOT_SMALL, readSmallResponse as readSmall } from '../lib/xmlrpc/small-document.js';
+import { documentText } from '../lib/xmlrpc/xml-text.js';
 import { ACCEPTED_DOCS, MALFORMED, SAMPLES, mutate, prng } from './xml-corpus.js';
 
-type General = { ok: true; value: unknown } | { ok: false };
+type Strict = { ok: true; value: unknown } | { ok: false };
 
-function general(doc: Buffer, options?: DecodeOptions): General {
+function strict(doc: Buffer, options: DecodeOptions): Strict {
   try {
-    return { ok: true, value: parseMethodResponse(doc, options) };
+    const { text, ascii } = documentText(doc);
+    const read = strictDocument(text, ascii, options.maxDepth ?? 64, options);
+    if (read instanceof Fault || read.methodName !== null) return { ok: false };
+    return { ok: true, value: read.params[0] };
   } catch {
     return { ok: false };
   }
 }
+
+const readSmallResponse = (doc: Buffer) => readSmall(doc, undefined);
 
 /** The client's options (Transport's defaults), and others that must not change what is read here. */
 const OPTIONS: DecodeOptions[] = [{ maxDepth: 64, wrapDoubles: false }, { maxDepth: 0, wrapDoubles: true }, { allowNone: false }];
@@ -42,9 +47,9 @@ function check(doc: Buffer, counts = { small: 0, all: 0 }): string | null {
   if (small === NOT_SMALL) return null;
   counts.small++;
   for (const options of OPTIONS) {
-    const g = general(doc, options);
-    if (!g.ok) return `readSmallResponse read what the general decoder refuses (${JSON.stringify(options)})`;
-    if (!isDeepStrictEqual(small, g.value)) return `different values: ${JSON.stringify(small)} against ${JSON.stringify(g.value)}`;
+    const s = strict(doc, options);
+    if (!s.ok) return `readSmallResponse read what the strict reader refuses (${JSON.stringify(options)})`;
+    if (!isDeepStrictEqual(small, s.value)) return `different values: ${JSON.stringify(small)} against ${JSON.stringify(s.value)}`;
   }
   return null;
 }
@@ -96,6 +101,7 @@ t.test('Python’s layout, the declarations encoders write, and each scalar form
     [pythonResponse('<string>s t</string>'), 's t'],
     [pythonResponse('<string></string>'), ''],
     [pythonResponse('untyped'), 'untyped'],
+    [pythonResponse(''), ''],
     [Buffer.from('<methodResponse><params><param><value><int>1</int></value></param></params></methodResponse>'), 1],
     [Buffer.from('<?xml version="1.0" encoding="UTF-8"?><methodResponse><params><param><value><int>2</int></value></param></params></methodResponse>'), 2],
     [
@@ -111,7 +117,7 @@ t.test('Python’s layout, the declarations encoders write, and each scalar form
     t.equal(check(doc), null, show(doc));
     t.equal(readSmallResponse(doc), value, `read here: ${show(doc)}`);
   }
-  t.equal(Object.is(readSmallResponse(docs[10]![0]), 0), true, '"-0" is the integer 0, as the general decoder has it');
+  t.equal(Object.is(readSmallResponse(docs[11]![0]), 0), true, '"-0" is the integer 0, as the general decoder has it');
 });
 
 t.test('what it leaves to the general decoder: faults, other types, anything not written plainly', async (t) => {
@@ -130,7 +136,6 @@ t.test('what it leaves to the general decoder: faults, other types, anything not
     pythonResponse('<int>2147483648</int>'),
     pythonResponse('<int>00000000042</int>'),
     pythonResponse('<boolean>true</boolean>'),
-    pythonResponse(''),
     Buffer.from('\ufeff<methodResponse><params><param><value><int>1</int></value></param></params></methodResponse>'),
     Buffer.from(' <methodResponse><params><param><value><int>1</int></value></param></params></methodResponse>'),
     Buffer.from('<methodResponse><params><param><value><int>1</int></value></param></params></methodResponse><!-- c -->'),
@@ -138,8 +143,9 @@ t.test('what it leaves to the general decoder: faults, other types, anything not
     Buffer.from(`<methodResponse><params><param><value><string>${'x'.repeat(600)}</string></value></param></params></methodResponse>`),
   ];
   for (const doc of docs) t.equal(readSmallResponse(doc), NOT_SMALL, show(doc));
-  t.throws(() => decodeResult(docs[0]!, 'http://h/RPC2', {}), Fault, 'a fault is still thrown as the server’s Fault');
-  t.equal(decodeResult(docs[1]!, 'http://h/RPC2', {}), 1.5, 'the general decoder reads the others');
+  t.throws(() => parseMethodResponse(docs[0]!), Fault, 'parseMethodResponse still throws a fault as the server’s Fault');
+  t.equal(parseMethodResponse(docs[1]!), 1.5, 'the general decoder reads the others');
+  t.equal(readSmall(bufferDumps([7], { methodResponse: true }), 10), NOT_SMALL, 'a document over maxBytes is left to the general decoder, which refuses it');
 });
 
 t.test('every byte of small responses replaced, every truncation, insertions: never a value the general decoder does not give', async (t) => {
