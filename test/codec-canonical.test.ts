@@ -527,3 +527,46 @@ t.test(
     t.pass(`${n} documents`);
   },
 );
+
+t.test('reads text from an ASCII document bytes as from its string: entities, ]]>, controls', async (t) => {
+  const texts = [
+    '&lt;',
+    '&gt;',
+    '&amp;',
+    '&apos;',
+    '&quot;',
+    '&amp',
+    '&ap;',
+    '&apo;',
+    '&quo;',
+    '&qout;',
+    '&lt',
+    '&LT;',
+    ']]>',
+    ']>',
+    'a]]&gt;',
+    ']]',
+    '\t\n',
+    '\r',
+    '\u0001',
+    '\u007f',
+    '~',
+  ];
+  let n = 0;
+  for (const a of texts) {
+    for (const b of ['', 'x', '&apos;', '&quot;&amp;']) {
+      for (const v of [
+        `<value><string>${a}${b}</string></value>`,
+        `<value>${b}${a}</value>`,
+        `<value><struct><member><name>${a}${b}</name><value>1</value></member></struct></value>`,
+      ]) {
+        for (const d of [Buffer.from(call(v)), call(v), Buffer.from(`<methodResponse><params><param>${v}</param></params></methodResponse>`)]) {
+          n++;
+          const problem = check(d);
+          if (problem !== null) t.fail(`${problem}: ${show(d)}`);
+        }
+      }
+    }
+  }
+  t.pass(`${n} documents`);
+});

@@ -15,16 +15,18 @@ export function giveUp(): never {
 // prettier-ignore
 const LT = 0x3c, GT = 0x3e, AMP = 0x26, RSQB = 0x5d, SP = 0x20, TAB = 0x09, LF = 0x0a;
 
-// The document being read, and where its last `<` is (see readCanonical).
+// The document being read, its bytes when ASCII, and where its last `<` is (see readCanonical).
 let s = '';
+let view: DataView | null = null;
 let last = 0;
 
 /** Where the last `text` or `memberName` stopped: the `<` after the text. */
 export let textEnd = 0;
 
-/** Reads `text` from now on; `lastLt` is where its last `<` is. */
-export function useText(text: string, lastLt: number): void {
+/** Reads `text` (`bytes` its bytes if ASCII, else null) from now on; `lastLt` is where its last `<` is. */
+export function useText(text: string, bytes: DataView | null, lastLt: number): void {
   s = text;
+  view = bytes;
   last = lastLt;
 }
 
@@ -41,6 +43,7 @@ function at(i: number, lit: string): boolean {
  * (line ends are normalised), `]]>` or a character XML forbids gives up.
  */
 export function text(i: number): string {
+  if (view !== null) return asciiText(view, i);
   const start = i;
   let out: string | null = null;
   let run = start;
@@ -74,11 +77,68 @@ export function text(i: number): string {
   return out === null ? s.slice(start, i) : out + s.slice(run, i);
 }
 
+/** `text` over an ASCII document's bytes: every byte is a character below U+0080. It stops at the `<` at `last` at the latest. */
+function asciiText(v: DataView, i: number): string {
+  const start = i;
+  let out: string | null = null;
+  let run = start;
+  for (;;) {
+    const c = v.getUint8(i);
+    if (c > GT) {
+      i++;
+    } else if (c === LT) {
+      break;
+    } else if (c === AMP) {
+      out = (out ?? '') + s.slice(run, i);
+      i = run = entity(i);
+      out += entityChar;
+    } else if (c >= 0x20) {
+      if (c === GT && i >= 2 && v.getUint8(i - 1) === RSQB && v.getUint8(i - 2) === RSQB) giveUp();
+      i++;
+    } else if (c === TAB || c === LF) {
+      i++;
+    } else {
+      giveUp(); // CR or a C0 control
+    }
+  }
+  textEnd = i;
+  return out === null ? s.slice(start, i) : out + s.slice(run, i);
+}
+
+// The entities as little-endian words of their bytes.
+// prettier-ignore
+const W_LT = 0x3b746c26, W_GT = 0x3b746726, W_AMP = 0x706d6126, W_APOS = 0x6f706126, W_QUOT = 0x6f757126, SEMI = 0x3b, W_S_SEMI = 0x3b73, W_T_SEMI = 0x3b74;
+
 /** The character of the last `entity`. */
 let entityChar = '';
 
 /** The predefined entity whose `&` is at `i`: where it ends, its character in `entityChar`; anything else gives up. */
 function entity(i: number): number {
+  const v = view;
+  if (v !== null && i + 6 <= last) {
+    const w = v.getInt32(i, true);
+    if (w === W_LT) {
+      entityChar = '<';
+      return i + 4;
+    }
+    if (w === W_GT) {
+      entityChar = '>';
+      return i + 4;
+    }
+    if (w === W_AMP && v.getUint8(i + 4) === SEMI) {
+      entityChar = '&';
+      return i + 5;
+    }
+    if (w === W_APOS && v.getUint16(i + 4, true) === W_S_SEMI) {
+      entityChar = "'";
+      return i + 6;
+    }
+    if (w === W_QUOT && v.getUint16(i + 4, true) === W_T_SEMI) {
+      entityChar = '"';
+      return i + 6;
+    }
+    return giveUp();
+  }
   switch (s.charCodeAt(i + 1)) {
     case 0x6c: // lt;
       entityChar = '<';
@@ -170,4 +230,5 @@ export function atName(i: number, key: string): boolean {
 /** Forgets the document. */
 export function dropText(): void {
   s = '';
+  view = null;
 }

@@ -67,7 +67,7 @@ export function readCanonical(
   s = text;
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
-  useText(text, last);
+  useText(text, view, last);
   maxDepth = depthLimit;
   wrapDoubles = wrap;
   allowNone = nil;
@@ -346,6 +346,22 @@ function typed(type: number, level: number, member: boolean): XmlRpcValue {
 }
 
 function int(): number {
+  const dv = view;
+  if (dv !== null) {
+    // Up to 9 digits and the end tag's `<`, as encoders write an int: always an int32.
+    const first = pos;
+    let i = first;
+    let n = 0;
+    let c = dv.getUint8(i);
+    while (c >= 0x30 && c <= 0x39 && i - first < 9) {
+      n = n * 10 + (c - 0x30);
+      c = dv.getUint8(++i);
+    }
+    if (c === LT && i > first) {
+      pos = i;
+      return n;
+    }
+  }
   const lt = scanNumeral(s, pos, false);
   if (lt < 0) giveUp();
   const neg = numeral.sign === MINUS;
@@ -356,6 +372,14 @@ function int(): number {
 }
 
 function boolean(): boolean {
+  const dv = view;
+  if (dv !== null) {
+    const c = dv.getUint8(pos);
+    if ((c === 0x30 || c === 0x31) && dv.getUint8(pos + 1) === LT) {
+      pos++;
+      return c === 0x31;
+    }
+  }
   const lt = scanNumeral(s, pos, false);
   if (lt < 0 || numeral.sign !== 0 || numeral.digits !== 1 || numeral.value > 1) giveUp();
   pos = lt;
