@@ -463,3 +463,110 @@ t.test('reads a double as Number() does, whatever its digits', async (t) => {
   }
   t.pass(`${n} doubles`);
 });
+
+t.test(
+  'a member of a known kind, compared with its lead (its tags, name and last type as one run), is read as the strict reader reads it whatever changed since',
+  async (t) => {
+    // A kind's members get leads (`<member><name>KEY</name><value><TYPE>`) on
+    // its second sighting; a member that no longer matches its lead (another
+    // type, name, layout or content) is read the general way, and a new type
+    // becomes its lead. Each document is decoded twice, as bytes (compared as
+    // words) and as a string.
+    const contents: Array<[type: string, xml: string]> = [
+      ['int', '<int>7</int>'],
+      ['i4', '<i4>-8</i4>'],
+      ['string', '<string>a &lt;b&gt; &amp; c</string>'],
+      ['string', '<string></string>'],
+      ['double', '<double>-1.25</double>'],
+      ['boolean', '<boolean>1</boolean>'],
+      ['array', '<array><data><value><int>1</int></value><value><string>x</string></value></data></array>'],
+      ['struct', '<struct><member><name>in</name><value><int>2</int></value></member></struct>'],
+      ['dateTime', '<dateTime.iso8601>19980717T14:08:55</dateTime.iso8601>'],
+      ['base64', '<base64>aGVsbG8=</base64>'],
+      ['nil', '<nil/>'],
+      ['untyped', 'plain'],
+      ['empty', ''],
+      ['bad int', '<int>1x</int>'],
+      ['mismatched end', '<int>1</i4>'],
+      ['spaced end', '<int>1</int> '],
+      ['i8', '<i8>1</i8>'],
+    ];
+    const keys = ['first', 'k"1', "k'2", 'k 3', 'long'.repeat(25), 'last'];
+    const member = (k: string, v: string, gap = '') => `<member>${gap}<name>${k}</name>${gap}<value>${v}</value>${gap}</member>`;
+    const doc = (members: string[]) => call(`<value><struct>${members.join('')}</struct></value>`);
+    const base = keys.map((k, i) => member(k, (contents[i] as [string, string])[1]));
+    const docs: string[] = [doc(base), doc(base), doc(base)];
+    for (let m = 1; m < keys.length; m++) {
+      for (const [, xml] of contents) {
+        const changed = base.slice();
+        changed[m] = member(keys[m] as string, xml);
+        docs.push(doc(changed), doc(changed), doc(base));
+      }
+      for (const gap of [' ', '\n']) {
+        const changed = base.slice();
+        changed[m] = member(keys[m] as string, (contents[m] as [string, string])[1], gap);
+        docs.push(doc(changed), doc(base));
+      }
+      const key = keys[m] as string;
+      for (let j = 0; j < key.length; j++) {
+        // The name changed in one character, each in turn.
+        const renamed = base.slice();
+        renamed[m] = member(`${key.slice(0, j)}${key[j] === 'X' ? 'Y' : 'X'}${key.slice(j + 1)}`, (contents[m] as [string, string])[1]);
+        docs.push(doc(renamed), doc(base));
+      }
+    }
+    let n = 0;
+    for (const text of docs) {
+      for (const d of [Buffer.from(text), text]) {
+        n++;
+        const problem = check(d, { allowNone: n % 7 !== 0 });
+        if (problem !== null) t.fail(`${problem}: ${show(d)}`);
+      }
+    }
+    t.ok(fast(Buffer.from(docs[0] as string)) !== null, 'the fast path takes the kind');
+    t.pass(`${n} documents`);
+  },
+);
+
+t.test('reads text from an ASCII document bytes as from its string: entities, ]]>, controls', async (t) => {
+  const texts = [
+    '&lt;',
+    '&gt;',
+    '&amp;',
+    '&apos;',
+    '&quot;',
+    '&amp',
+    '&ap;',
+    '&apo;',
+    '&quo;',
+    '&qout;',
+    '&lt',
+    '&LT;',
+    ']]>',
+    ']>',
+    'a]]&gt;',
+    ']]',
+    '\t\n',
+    '\r',
+    '\u0001',
+    '\u007f',
+    '~',
+  ];
+  let n = 0;
+  for (const a of texts) {
+    for (const b of ['', 'x', '&apos;', '&quot;&amp;']) {
+      for (const v of [
+        `<value><string>${a}${b}</string></value>`,
+        `<value>${b}${a}</value>`,
+        `<value><struct><member><name>${a}${b}</name><value>1</value></member></struct></value>`,
+      ]) {
+        for (const d of [Buffer.from(call(v)), call(v), Buffer.from(`<methodResponse><params><param>${v}</param></params></methodResponse>`)]) {
+          n++;
+          const problem = check(d);
+          if (problem !== null) t.fail(`${problem}: ${show(d)}`);
+        }
+      }
+    }
+  }
+  t.pass(`${n} documents`);
+});

@@ -3,7 +3,9 @@
 // plain tags in their order (no prefix, attribute, comment, CDATA or empty
 // element tag), white space only between elements, text with the five
 // predefined entities at most. One pass over the text, tags compared by
-// character code, no lexer state, no tokens. Every character it passes is
+// character code (as words, canonical-runs.ts, over an ASCII document's
+// bytes), and the runs of tags encoders write back to back compared as one;
+// no lexer state, no tokens. Every character it passes is
 // checked on the way (tags, digits, names, text), so the document needs no
 // character check after it. On anything else it gives up (`null`) and the
 // strict reader (reader.ts) reads the document from its start, so what it
@@ -15,14 +17,20 @@ import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
 import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
+import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
+// prettier-ignore
+import {
+  ARRAY, BASE64, BOOLEAN, CLOSE, C_DATA, C_DATA_C_ARRAY, C_MEMBER, C_METHODNAME, C_NAME, C_NAME_O_VALUE, C_PARAM,
+  C_PARAMS, C_STRUCT, C_VALUE, DATETIME, DOUBLE, I4, INT, MEMBER_TAIL, NIL, O_ARRAY, O_BASE64, O_BOOLEAN, O_DATA,
+  C_ARRAY, O_DATETIME, O_DOUBLE, O_I4, O_INT, O_MEMBER, O_MEMBER_NAME, O_METHODCALL, O_METHODNAME, O_METHODRESPONSE,
+  O_NAME, O_NIL_E, O_PARAM, O_PARAMS, O_STRING, O_STRUCT, O_VALUE, STRING, STRUCT, UNTYPED, VALUE_TAIL,
+  lead, type Lead, type Run,
+} from './canonical-runs.js';
 
 // prettier-ignore
-const LT = 0x3c, GT = 0x3e, AMP = 0x26, SLASH = 0x2f, RSQB = 0x5d, MINUS = 0x2d, DOT = 0x2e;
+const LT = 0x3c, SLASH = 0x2f, MINUS = 0x2d, DOT = 0x2e;
 // prettier-ignore
 const SP = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;
-
-/** Thrown to give up: not an Error, no stack captured; caught by identity in `readCanonical`. */
-const GIVE_UP: unique symbol = Symbol('not canonical');
 
 // The document being read: one at a time (decoding is synchronous).
 let s = '';
@@ -33,17 +41,14 @@ let last = 0;
 let maxDepth = 0;
 let wrapDoubles = false;
 let allowNone = true;
-
-function giveUp(): never {
-  // eslint-disable-next-line @typescript-eslint/only-throw-error -- GIVE_UP is a sentinel caught by identity below, never seen outside this module
-  throw GIVE_UP;
-}
+/** The type (canonical-runs.ts) of the value `value()` read last. */
+let valueType = UNTYPED;
 
 /**
  * The methodCall (or the methodResponse's params, `methodName` null) in
  * `text` if written canonically, else null (nothing
  * thrown: the strict reader decides). `ascii` is the document's bytes when
- * pure ASCII, for the int runs of arrays.
+ * pure ASCII: tags are compared over them.
  */
 export function readCanonical(
   text: string,
@@ -62,6 +67,7 @@ export function readCanonical(
   s = text;
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
+  useText(text, view, last);
   maxDepth = depthLimit;
   wrapDoubles = wrap;
   allowNone = nil;
@@ -73,86 +79,58 @@ export function readCanonical(
   } finally {
     s = '';
     view = null;
+    dropText();
   }
 }
 
-/** Is `lit` at `at`, ending before the last `<`? */
+/** Is `lit` at `i`, ending before the last `<`? */
 function at(i: number, lit: string): boolean {
   if (i + lit.length > last) return false;
   for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
   return true;
 }
 
-/** `lit` at the cursor, consumed, or give up. */
-function expect(lit: string): void {
-  if (!at(pos, lit)) giveUp();
-  pos += lit.length;
-}
-
-/** A tag compared as little-endian words over an ASCII document's bytes: the first four bytes, the last four, and the middle four past 8. */
-interface Tag {
-  lit: string;
-  len: number;
-  first: number;
-  middle: number;
-  last: number;
-}
-
-function word(lit: string, from: number): number {
-  let w = 0;
-  for (let k = 3; k >= 0; k--) w = w * 256 + lit.charCodeAt(from + k);
-  return w;
-}
-
-function tag(lit: string): Tag {
-  return { lit, len: lit.length, first: word(lit, 0), middle: lit.length > 8 ? word(lit, 4) : 0, last: word(lit, lit.length - 4) };
-}
-
-// prettier-ignore
-const T_C_ARRAY = tag('</array>');
-const T_C_BASE64 = tag('</base64>');
-const T_C_BOOLEAN = tag('</boolean>');
-const T_C_DATA = tag('</data>');
-const T_C_DOUBLE = tag('</double>');
-const T_C_I4 = tag('</i4>');
-const T_C_INT = tag('</int>');
-const T_C_MEMBER = tag('</member>');
-const T_C_NAME = tag('</name>');
-const T_C_PARAM = tag('</param>');
-const T_C_PARAMS = tag('</params>');
-const T_C_STRING = tag('</string>');
-const T_C_STRUCT = tag('</struct>');
-const T_C_VALUE = tag('</value>');
-const T_O_ARRAY = tag('<array>');
-const T_O_BASE64 = tag('<base64>');
-const T_O_BOOLEAN = tag('<boolean>');
-const T_O_DATA = tag('<data>');
-const T_O_DOUBLE = tag('<double>');
-const T_O_I4 = tag('<i4>');
-const T_O_INT = tag('<int>');
-const T_O_MEMBER = tag('<member>');
-const T_O_METHODCALL = tag('<methodCall>');
-const T_O_METHODNAME = tag('<methodName>');
-const T_O_NAME = tag('<name>');
-const T_O_NIL_E = tag('<nil/>');
-const T_O_PARAM = tag('<param>');
-const T_O_PARAMS = tag('<params>');
-const T_O_STRING = tag('<string>');
-const T_O_STRUCT = tag('<struct>');
-const T_O_VALUE = tag('<value>');
-
-/** Is tag `t` at `i`? Over the bytes when the document is ASCII (byte i is character i). */
-function atTag(i: number, t: Tag): boolean {
+/** Is run `r` at `i`, ending before the last `<`? Over the bytes, as words (canonical-runs.ts), when the document is ASCII (byte i is character i). */
+function atRun(i: number, r: Run): boolean {
+  const e = i + r.len;
+  if (e > last) return false;
   const v = view;
-  if (v === null) return at(i, t.lit);
-  const e = i + t.len;
-  return e <= last && v.getUint32(i, true) === t.first && v.getUint32(e - 4, true) === t.last && (t.len <= 8 || v.getUint32(i + 4, true) === t.middle);
+  if (v === null) return atChars(i, r.lit);
+  if (e - i < 8) {
+    const w = r.short;
+    return v.getInt32(i, true) === w[0] && v.getInt32(e - 4, true) === w[1];
+  }
+  const w = r.long;
+  const n = w.length;
+  if (n > 10) return atLong(v, i, e, w);
+  // Unrolled: in straight-line code the view's and the words' checks are made once.
+  if (n >= 10 && v.getFloat64(i + 64, true) !== w[8]) return false;
+  if (n >= 9 && v.getFloat64(i + 56, true) !== w[7]) return false;
+  if (n >= 8 && v.getFloat64(i + 48, true) !== w[6]) return false;
+  if (n >= 7 && v.getFloat64(i + 40, true) !== w[5]) return false;
+  if (n >= 6 && v.getFloat64(i + 32, true) !== w[4]) return false;
+  if (n >= 5 && v.getFloat64(i + 24, true) !== w[3]) return false;
+  if (n >= 4 && v.getFloat64(i + 16, true) !== w[2]) return false;
+  if (n >= 3 && v.getFloat64(i + 8, true) !== w[1]) return false;
+  if (n >= 2 && v.getFloat64(i + 0, true) !== w[0]) return false;
+  return v.getFloat64(e - 8, true) === w[n - 1];
 }
 
-/** Tag `t` at the cursor, consumed, or give up. */
-function expectTag(t: Tag): void {
-  if (!atTag(pos, t)) giveUp();
-  pos += t.len;
+function atChars(i: number, lit: string): boolean {
+  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
+function atLong(v: DataView, i: number, e: number, w: Float64Array): boolean {
+  const n = w.length;
+  for (let k = 0; k < n - 1; k++) if (v.getFloat64(i + 8 * k, true) !== w[k]) return false;
+  return v.getFloat64(e - 8, true) === w[n - 1];
+}
+
+/** Run `r` at the cursor, consumed, or give up. */
+function expectRun(r: Run): void {
+  if (!atRun(pos, r)) giveUp();
+  pos += r.len;
 }
 
 /** White space between elements. */
@@ -165,33 +143,33 @@ function document(): { methodName: string | null; params: XmlRpcValue[] } {
   pos = declaration();
   space();
   let methodName: string | null = null;
-  const call = atTag(pos, T_O_METHODCALL);
+  const call = atRun(pos, O_METHODCALL);
   if (call) {
-    pos += 12;
+    pos += O_METHODCALL.len;
     space();
-    expectTag(T_O_METHODNAME);
+    expectRun(O_METHODNAME);
     methodName = name();
-    expect('</methodName>');
+    expectRun(C_METHODNAME);
     space();
   } else {
-    expect('<methodResponse>');
+    expectRun(O_METHODRESPONSE);
     space();
-    if (!atTag(pos, T_O_PARAMS)) giveUp(); // a fault: the strict reader checks its members
+    if (!atRun(pos, O_PARAMS)) giveUp(); // a fault: the strict reader checks its members
   }
   const params: XmlRpcValue[] = [];
-  if (atTag(pos, T_O_PARAMS)) {
-    pos += 8;
+  if (atRun(pos, O_PARAMS)) {
+    pos += O_PARAMS.len;
     for (;;) {
       space();
-      if (!atTag(pos, T_O_PARAM)) break;
-      pos += 7;
+      if (!atRun(pos, O_PARAM)) break;
+      pos += O_PARAM.len;
       space();
-      expectTag(T_O_VALUE);
+      expectRun(O_VALUE);
       params.push(value(0));
       space();
-      expectTag(T_C_PARAM);
+      expectRun(C_PARAM);
     }
-    expectTag(T_C_PARAMS);
+    expectRun(C_PARAMS);
     space();
   }
   if (pos !== last) giveUp(); // the end tag, and white space only after it
@@ -240,140 +218,6 @@ function name(): string {
   return s.slice(start, pos);
 }
 
-/**
- * Character data up to the next `<`, which is left at the cursor: the five
- * predefined entities decoded; a character reference, a carriage return
- * (line ends are normalised), `]]>` or a character XML forbids gives up.
- */
-function text(): string {
-  const start = pos;
-  let i = pos;
-  let out: string | null = null;
-  let run = start;
-  for (;;) {
-    const c = s.charCodeAt(i);
-    if (c > GT && c < 0xd800) {
-      i++;
-    } else if (c === LT) {
-      break;
-    } else if (c === AMP) {
-      out = (out ?? '') + s.slice(run, i);
-      i = run = entity(i);
-      out += entityChar;
-    } else if (c >= 0x20 && c < 0xd800) {
-      // ' ' to '>' but '<' and '&'
-      if (c === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) giveUp();
-      i++;
-    } else if (c === TAB || c === LF) {
-      i++;
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) giveUp();
-      i += 2;
-    } else if (c >= 0xe000 && c <= 0xfffd) {
-      i++;
-    } else {
-      giveUp(); // CR, a C0 control, a lone low surrogate, U+FFFE/U+FFFF, or the end
-    }
-  }
-  pos = i;
-  return out === null ? s.slice(start, i) : out + s.slice(run, i);
-}
-
-// Member names come again and again (every struct of a kind, every request
-// of a client): a name of printable ASCII is looked up here by a hash of
-// its length and three characters and given as the string made the first
-// time, already internalised by its first use as a key, instead of a new
-// string that the object's insert must look up in V8's string table. Two
-// slots per hash, the newer first; process-wide and bounded (1,024 names of at
-// most 32 characters). The comparison reads the whole name whatever it
-// meets, so its time tells nothing of how much of a cached name matched.
-const NAME_BITS = 10;
-const NAME_MAX = 32;
-const names: string[] = new Array<string>(1 << NAME_BITS).fill('');
-
-/** A member name, up to its `<`: `text()`, but a name seen before is the string made then. */
-function memberName(): string {
-  const start = pos;
-  let i = start;
-  let c = s.charCodeAt(i);
-  let h = 0x811c9dc5; // FNV-1a over the whole name: names of a struct often differ in one middle character
-  // Printable ASCII but `<`, `&`, `>`: characters text() passes as they are.
-  while (c >= SP && c < 0x7f && c !== LT && c !== AMP && c !== GT) {
-    h = Math.imul(h ^ c, 0x01000193);
-    c = s.charCodeAt(++i);
-  }
-  const n = i - start;
-  if (c !== LT || n > NAME_MAX || n === 0) return text();
-  pos = i;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b); // FNV's last characters reach its top bits weakly
-  const slot = ((h ^ (h >>> 13)) >>> (32 - NAME_BITS)) & ~1;
-  const first = names[slot] as string;
-  if (sameName(first, start, n)) return first;
-  const second = names[slot + 1] as string;
-  if (sameName(second, start, n)) return second;
-  const name = internalised(s.slice(start, i));
-  names[slot + 1] = first;
-  names[slot] = name;
-  return name;
-}
-
-/**
- * The string V8 keeps in its table for `text`: a key given back by
- * Object.keys is internalised, and a flat string (whose charCodeAt
- * `sameName` inlines), which a slice used as a key is not (it becomes a
- * thin string, and each insert would look it up again).
- */
-function internalised(text: string): string {
-  const box = Object.create(null) as Record<string, number>;
-  box[text] = 0;
-  return Object.keys(box)[0] as string;
-}
-
-/** Is `key` (plain: see shapes.ts) the name at the cursor, up to its `<`? */
-function atName(key: string): boolean {
-  const n = key.length;
-  if (pos + n > last) return false;
-  for (let k = 0; k < n; k++) if (s.charCodeAt(pos + k) !== key.charCodeAt(k)) return false;
-  return s.charCodeAt(pos + n) === LT;
-}
-
-/** Whether s[start, start + n) is `name`, every character compared. */
-function sameName(name: string, start: number, n: number): boolean {
-  if (name.length !== n) return false;
-  let d = 0;
-  for (let k = 0; k < n; k++) d |= s.charCodeAt(start + k) ^ name.charCodeAt(k);
-  return d === 0;
-}
-
-/** The character of the last `entity`. */
-let entityChar = '';
-
-/** The predefined entity whose `&` is at `i`: where it ends, its character in `entityChar`; anything else gives up. */
-function entity(i: number): number {
-  switch (s.charCodeAt(i + 1)) {
-    case 0x6c: // lt;
-      entityChar = '<';
-      if (at(i + 2, 't;')) return i + 4;
-      break;
-    case 0x67: // gt;
-      entityChar = '>';
-      if (at(i + 2, 't;')) return i + 4;
-      break;
-    case 0x61: // amp; apos;
-      entityChar = '&';
-      if (at(i + 2, 'mp;')) return i + 5;
-      entityChar = "'";
-      if (at(i + 2, 'pos;')) return i + 6;
-      break;
-    case 0x71: // quot;
-      entityChar = '"';
-      if (at(i + 2, 'uot;')) return i + 6;
-      break;
-  }
-  return giveUp();
-}
-
 /** Was `s[from, to)` all white space? */
 function blank(from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -383,95 +227,141 @@ function blank(from: number, to: number): boolean {
   return true;
 }
 
-/** The content of a `<value>` (its start tag read), and its end tag. */
+/** The content of a `<value>` (its start tag read), and its end tag; its type in `valueType`. */
 function value(level: number): XmlRpcValue {
   let c1 = s.charCodeAt(pos + 1);
   if (s.charCodeAt(pos) !== LT) {
     // Untyped text, or white space before the type element.
     const start = pos;
-    const t = text();
+    const t = text(pos);
+    pos = textEnd;
     c1 = s.charCodeAt(pos + 1);
     if (c1 === SLASH) {
-      expectTag(T_C_VALUE);
+      expectRun(C_VALUE);
+      valueType = UNTYPED;
       return t;
     }
     if (!blank(start, pos)) giveUp();
   } else if (c1 === SLASH) {
-    expectTag(T_C_VALUE);
+    expectRun(C_VALUE);
+    valueType = UNTYPED;
     return '';
   }
-  let v: XmlRpcValue;
+  let type: number;
+  let open: Run;
   // pos is on `<` of the type element; c1 its first letter.
   switch (c1) {
     case 0x69: // i
-      if (atTag(pos, T_O_INT)) {
-        pos += 5;
-        v = int();
-        expectTag(T_C_INT);
-      } else if (atTag(pos, T_O_I4)) {
-        pos += 4;
-        v = int();
-        expectTag(T_C_I4);
-      } else {
-        return giveUp(); // i8: the strict reader
-      }
+      if (atRun(pos, (open = O_INT))) type = INT;
+      else if (atRun(pos, (open = O_I4))) type = I4;
+      else return giveUp(); // i8: the strict reader
       break;
     case 0x73: // s
-      if (atTag(pos, T_O_STRING)) {
-        pos += 8;
-        v = text();
-        expectTag(T_C_STRING);
-      } else if (atTag(pos, T_O_STRUCT)) {
-        pos += 8;
-        v = struct(level);
-      } else {
-        return giveUp();
-      }
+      if (atRun(pos, (open = O_STRING))) type = STRING;
+      else if (atRun(pos, (open = O_STRUCT))) type = STRUCT;
+      else return giveUp();
       break;
     case 0x64: // d
-      if (atTag(pos, T_O_DOUBLE)) {
-        pos += 8;
-        v = double();
-        expectTag(T_C_DOUBLE);
-      } else if (at(pos, '<dateTime.iso8601>')) {
-        pos += 18;
-        v = dateTime();
-        expect('</dateTime.iso8601>');
-      } else {
-        return giveUp();
-      }
+      if (atRun(pos, (open = O_DOUBLE))) type = DOUBLE;
+      else if (atRun(pos, (open = O_DATETIME))) type = DATETIME;
+      else return giveUp();
       break;
     case 0x62: // b
-      if (atTag(pos, T_O_BOOLEAN)) {
-        pos += 9;
-        v = boolean();
-        expectTag(T_C_BOOLEAN);
-      } else if (atTag(pos, T_O_BASE64)) {
-        pos += 8;
-        v = bytesOf();
-        expectTag(T_C_BASE64);
-      } else {
-        return giveUp();
-      }
+      if (atRun(pos, (open = O_BOOLEAN))) type = BOOLEAN;
+      else if (atRun(pos, (open = O_BASE64))) type = BASE64;
+      else return giveUp();
       break;
     case 0x61: // a
-      expectTag(T_O_ARRAY);
-      v = array(level);
+      if (atRun(pos, (open = O_ARRAY))) type = ARRAY;
+      else return giveUp();
       break;
     case 0x6e: // n
+      if (atRun(pos, (open = O_NIL_E))) type = NIL;
+      else return giveUp();
+      break;
+    default:
+      return giveUp();
+  }
+  pos += open.len;
+  const v = typed(type, level, false);
+  valueType = type;
+  return v;
+}
+
+/**
+ * A value of `type`, its type's start tag read: its content, its end tag
+ * and `</value>`, and when it is a `member`'s, `</member>`. As encoders
+ * write them, those end tags are one run.
+ */
+function typed(type: number, level: number, member: boolean): XmlRpcValue {
+  let v: XmlRpcValue;
+  switch (type) {
+    case INT:
+    case I4:
+      v = int();
+      break;
+    case STRING:
+      v = text(pos);
+      pos = textEnd;
+      break;
+    case DOUBLE:
+      v = double();
+      break;
+    case BOOLEAN:
+      v = boolean();
+      break;
+    case ARRAY:
+      v = array(level);
+      break;
+    case STRUCT:
+      v = struct(level);
+      break;
+    case DATETIME:
+      v = dateTime();
+      break;
+    case BASE64:
+      v = bytesOf();
+      break;
+    case NIL:
       if (!allowNone) giveUp();
-      expectTag(T_O_NIL_E);
       v = null;
       break;
     default:
       return giveUp();
   }
+  const tail = member ? (MEMBER_TAIL[type] as Run) : (VALUE_TAIL[type] as Run);
+  if (atRun(pos, tail)) {
+    pos += tail.len;
+    return v;
+  }
+  const close = CLOSE[type] as Run | null;
+  if (close !== null) expectRun(close);
   space();
-  expectTag(T_C_VALUE);
+  expectRun(C_VALUE);
+  if (member) {
+    space();
+    expectRun(C_MEMBER);
+  }
   return v;
 }
 
 function int(): number {
+  const dv = view;
+  if (dv !== null) {
+    // Up to 9 digits and the end tag's `<`, as encoders write an int: always an int32.
+    const first = pos;
+    let i = first;
+    let n = 0;
+    let c = dv.getUint8(i);
+    while (c >= 0x30 && c <= 0x39 && i - first < 9) {
+      n = n * 10 + (c - 0x30);
+      c = dv.getUint8(++i);
+    }
+    if (c === LT && i > first) {
+      pos = i;
+      return n;
+    }
+  }
   const lt = scanNumeral(s, pos, false);
   if (lt < 0) giveUp();
   const neg = numeral.sign === MINUS;
@@ -482,6 +372,14 @@ function int(): number {
 }
 
 function boolean(): boolean {
+  const dv = view;
+  if (dv !== null) {
+    const c = dv.getUint8(pos);
+    if ((c === 0x30 || c === 0x31) && dv.getUint8(pos + 1) === LT) {
+      pos++;
+      return c === 0x31;
+    }
+  }
   const lt = scanNumeral(s, pos, false);
   if (lt < 0 || numeral.sign !== 0 || numeral.digits !== 1 || numeral.value > 1) giveUp();
   pos = lt;
@@ -551,7 +449,7 @@ function bytesOf(): Buffer {
 function array(level: number): XmlRpcValue[] {
   if (level + 1 > maxDepth) giveUp();
   space();
-  expectTag(T_O_DATA);
+  expectRun(O_DATA);
   let out: XmlRpcValue[] = [];
   for (;;) {
     const k = readIntRun(s, view, pos, last);
@@ -559,14 +457,20 @@ function array(level: number): XmlRpcValue[] {
       pos = intRun.end;
       out = appendRun(out, k);
     }
-    space();
-    if (!atTag(pos, T_O_VALUE)) break;
-    pos += 7;
+    if (!atRun(pos, O_VALUE)) {
+      space();
+      if (!atRun(pos, O_VALUE)) break;
+    }
+    pos += O_VALUE.len;
     out.push(value(level + 1));
   }
-  expectTag(T_C_DATA);
-  space();
-  expectTag(T_C_ARRAY);
+  if (atRun(pos, C_DATA_C_ARRAY)) {
+    pos += C_DATA_C_ARRAY.len;
+  } else {
+    expectRun(C_DATA);
+    space();
+    expectRun(C_ARRAY);
+  }
   return out;
 }
 
@@ -576,47 +480,85 @@ function struct(level: number): XmlRpcStruct {
   // kind seen before, a copy of its template (shapes.ts) while the names follow it.
   let out: XmlRpcStruct | null = null;
   let shape: Shape | null = null;
+  let leads: (Lead | null)[] | null = null; // the shape's, while on it
   let keys: string[] | null = null; // the names so far, off a shape
+  let types: number[] | null = null; // and their values' types
   let n = 0;
   for (;;) {
-    space();
-    if (!atTag(pos, T_O_MEMBER)) break;
-    pos += 8;
-    space();
-    expectTag(T_O_NAME);
+    // On a shape, the member written as its lead says (its name, and the
+    // type its value had last) is one comparison up to its value's text.
+    if (leads !== null && n < leads.length) {
+      const lead = leads[n] as Lead | null;
+      if (lead !== null && atRun(pos, lead)) {
+        pos += lead.len;
+        (out as XmlRpcStruct)[(shape as Shape).keys[n] as string] = typed(lead.type, level + 1, true);
+        n++;
+        continue;
+      }
+    }
+    if (atRun(pos, O_MEMBER_NAME)) {
+      pos += O_MEMBER_NAME.len;
+    } else {
+      space();
+      if (!atRun(pos, O_MEMBER)) break;
+      pos += O_MEMBER.len;
+      space();
+      expectRun(O_NAME);
+    }
     // On a shape, the name it expects is compared in place: no scan, no hash.
     let key: string;
-    if (shape !== null && shape.plain && n < shape.keys.length && atName((key = shape.keys[n] as string))) pos += key.length;
-    else key = memberName();
-    expectTag(T_C_NAME);
-    space();
-    expectTag(T_O_VALUE);
+    if (shape !== null && shape.plain && n < shape.keys.length && atName(pos, (key = shape.keys[n] as string))) {
+      pos += key.length;
+    } else {
+      key = memberName(pos);
+      pos = textEnd;
+    }
+    if (atRun(pos, C_NAME_O_VALUE)) {
+      pos += C_NAME_O_VALUE.len;
+    } else {
+      expectRun(C_NAME);
+      space();
+      expectRun(O_VALUE);
+    }
     const v = value(level + 1);
+    const type = valueType;
     if (out === null) {
       shape = shapeOf(key);
       if (shape !== null) {
         out = fromShape(shape);
+        leads = shape.leads;
       } else {
         out = Object.create(null) as XmlRpcStruct;
         keys = [];
+        types = [];
       }
     } else if (shape !== null && shape.keys[n] !== key) {
       out = leaveShape(out, shape.keys, n);
       keys = shape.keys.slice(0, n);
+      types = new Array<number>(n).fill(UNTYPED); // not known: those members get a lead once read the general way
       shape = null;
+      leads = null;
     }
+    if (leads !== null && n < leads.length && (leads[n]?.type ?? UNTYPED) !== type) leads[n] = lead(key, type); // the member's type changed
     out[key] = v;
-    if (keys !== null) keys.push(key);
+    if (keys !== null) {
+      keys.push(key);
+      (types as number[]).push(type);
+    }
     n++;
-    space();
-    expectTag(T_C_MEMBER);
+    if (atRun(pos, C_MEMBER)) {
+      pos += C_MEMBER.len;
+    } else {
+      space();
+      expectRun(C_MEMBER);
+    }
   }
-  expectTag(T_C_STRUCT);
+  expectRun(C_STRUCT);
   if (out === null) return Object.create(null) as XmlRpcStruct;
   if (shape !== null) {
     if (n !== shape.keys.length) out = leaveShape(out, shape.keys, n);
   } else if (keys !== null) {
-    remember(keys);
+    remember(keys, types as number[]);
   }
   return out;
 }

@@ -111,7 +111,7 @@ function plainInt(s: string, i: number, last: number): number {
 /** `plainInt` over the ASCII bytes of the document, four at a time. */
 function plainIntBytes(s: string, view: DataView, i: number, last: number): number {
   // The longest element read here: <value><int>-2147483648</int></value>.
-  if (i + 37 > view.byteLength) return plainInt(s, i, last);
+  if (i + 37 > last) return plainInt(s, i, last); // `last` is at most the length: no byteLength call
   if (view.getUint32(i, true) !== W_VAL || view.getUint32(i + 4, true) !== W_UE || view.getUint8(i + 8) !== 0x69) return 0;
   i += 9;
   let i4: boolean;

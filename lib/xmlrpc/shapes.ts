@@ -11,6 +11,7 @@
 // prototype, the same own keys in the same order, each an enumerable,
 // writable, configurable data property.
 
+import { lead, type Lead } from './canonical-runs.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -20,6 +21,12 @@ export interface Shape {
   template: object | null;
   /** Every key is printable ASCII but `<`, `&` and `>`, not empty: written as it is, so that it can be compared with the document's characters. */
   readonly plain: boolean;
+  /**
+   * Once there is a template, and the keys are plain: each member's lead
+   * (canonical-runs.ts) with the type its value had when last read the
+   * general way; null for an untyped value.
+   */
+  leads: (Lead | null)[] | null;
 }
 
 /** The kinds by first name: bounded, cleared when full. */
@@ -47,12 +54,13 @@ export function leaveShape(out: XmlRpcStruct, keys: readonly string[], n: number
 }
 
 /**
- * Notes the names of a struct just read the plain way: its kind gets a
- * template the second time in a row it is seen. Only names that are never
+ * Notes the names of a struct just read the plain way, and its values'
+ * types (canonical-runs.ts): its kind gets a template the second time in a
+ * row it is seen. Only names that are never
  * array indices (no leading digit) and never `__proto__`, with no repeat:
  * for those, the template's key order is the inserts' order.
  */
-export function remember(keys: string[]): void {
+export function remember(keys: string[], types: readonly number[]): void {
   const n = keys.length;
   if (n < 2 || n > MAX_KEYS) return;
   const first = keys[0] as string;
@@ -61,7 +69,10 @@ export function remember(keys: string[]): void {
     let same = true;
     for (let k = 1; k < n && same; k++) same = known.keys[k] === keys[k];
     if (same) {
-      if (known.template === null) known.template = template(keys);
+      if (known.template === null) {
+        known.template = template(keys);
+        if (known.plain) known.leads = keys.map((key, k) => lead(key, types[k] as number));
+      }
       return;
     }
   }
@@ -71,7 +82,7 @@ export function remember(keys: string[]): void {
   }
   if (new Set(keys).size !== n) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  shapes.set(first, { keys, template: null, plain: keys.every(plainName) });
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null });
 }
 
 function plainName(key: string): boolean {
