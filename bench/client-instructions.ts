@@ -23,7 +23,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { threadTotals } from './callgrind.js';
 import { capture, lineReader, spawnTracked, startServer, stop } from './procs.js';
 
 const DIST = path.dirname(fileURLToPath(import.meta.url));
@@ -68,17 +69,7 @@ async function measureOne(url: string, mode: string): Promise<{ main: number; al
     control('-d');
     child.kill('SIGUSR2');
     await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
-    // One file per thread (--separate-threads): cg.out.1-01 is the main thread.
-    const dumps = readdirSync(dir).filter((f) => /\.1-\d+$/.test(f));
-    if (dumps.length === 0) throw new Error('no dump');
-    let main = 0;
-    let all = 0;
-    for (const dump of dumps) {
-      const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(path.join(dir, dump), 'utf8'));
-      if (totals === null) throw new Error(`no totals in ${dump}`);
-      all += Number(totals[1]);
-      if (dump.endsWith('-01')) main += Number(totals[1]);
-    }
+    const { main, all } = threadTotals(dir);
     return { main: main / N, all: all / N };
   } finally {
     await stop(child, 10_000);

@@ -8,20 +8,13 @@
 // Environment: DEC_WARMUP (documents, default 8000), DEC_N (default 2000),
 // DEC_KEEP=1 keeps the dump, for callgrind_annotate.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMethodCall } from '../lib/xmlrpc/decode.js';
+import { callgrindControl, measureInside } from './callgrind.js';
 import { WORKLOADS, requestBody } from './workloads.js';
 
 const WARMUP = Number(process.env['DEC_WARMUP'] ?? 8000);
 const N = Number(process.env['DEC_N'] ?? 2000);
-
-function control(flag: string): Promise<void> {
-  return new Promise((resolve) => spawn('callgrind_control', [flag, String(process.pid)], { stdio: 'ignore' }).on('exit', () => resolve()));
-}
 
 /** Under valgrind: decode, with the counters zeroed after the warm-up and dumped after N. */
 async function decodeLoop(id: string): Promise<void> {
@@ -32,38 +25,10 @@ async function decodeLoop(id: string): Promise<void> {
   const options = { wrapDoubles: true };
   let params = 0;
   for (let i = 0; i < WARMUP; i++) params += parseMethodCall(Buffer.from(body), options).params.length;
-  await control('-z');
+  await callgrindControl('-z', process.pid);
   for (let i = 0; i < N; i++) params += parseMethodCall(Buffer.from(body), options).params.length;
-  await control('-d');
+  await callgrindControl('-d', process.pid);
   if (params === 0) throw new Error('nothing decoded');
-}
-
-function measure(id: string): number {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dec-insn-'));
-  try {
-    const run = spawnSync(
-      'valgrind',
-      [
-        '--tool=callgrind',
-        '--smc-check=all-non-file',
-        '--separate-threads=yes',
-        `--callgrind-out-file=${dir}/cg.out`,
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        '--inside',
-        id,
-      ],
-      { stdio: 'ignore', timeout: 1_800_000 },
-    );
-    if (run.status !== 0) throw new Error(`valgrind failed (${run.status ?? run.signal})`);
-    // One file per thread; the dump after -d is part 1, cg.out.1-01 its main thread.
-    const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(path.join(dir, 'cg.out.1-01'), 'utf8'));
-    if (totals === null) throw new Error('no totals');
-    return Number(totals[1]) / N;
-  } finally {
-    if (process.env['DEC_KEEP'] === undefined) rmSync(dir, { recursive: true, force: true });
-    else process.stdout.write(`dump kept in ${dir}\n`);
-  }
 }
 
 const args = process.argv.slice(2);
@@ -71,6 +36,8 @@ if (args[0] === '--inside') {
   await decodeLoop(args[1] as string);
 } else {
   for (const id of args.length === 0 ? ['struct'] : args) {
-    process.stdout.write(`${id}: ${Math.round(measure(id)).toLocaleString('en')} instructions per request, main thread (warm-up ${WARMUP}, N ${N})\n`);
+    process.stdout.write(
+      `${id}: ${Math.round(measureInside(fileURLToPath(import.meta.url), id, N, 'DEC_KEEP')).toLocaleString('en')} instructions per request, main thread (warm-up ${WARMUP}, N ${N})\n`,
+    );
   }
 }

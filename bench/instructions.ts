@@ -22,9 +22,10 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { ResponseReader, httpRequest } from './http-check.js';
 import { capture, startServer, stop } from './procs.js';
+import { threadTotals } from './callgrind.js';
 import { WORKLOADS, requestBody } from './workloads.js';
 
 const WARMUP = Number(process.env['INSN_WARMUP'] ?? 12000);
@@ -82,17 +83,7 @@ async function measureOne(server: string, spec: string): Promise<{ main: number;
     if (capture(['callgrind_control', '-z', String(started.pid)]) === null) throw new Error('callgrind_control -z failed');
     await drive(started.port, request, depth, n);
     if (capture(['callgrind_control', '-d', String(started.pid)]) === null) throw new Error('callgrind_control -d failed');
-    // One file per thread (--separate-threads): cg.out.1-01 is the main thread.
-    const dumps = readdirSync(dir).filter((f) => /\.1-\d+$/.test(f));
-    if (dumps.length === 0) throw new Error('no dump');
-    let main = 0;
-    let all = 0;
-    for (const dump of dumps) {
-      const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(path.join(dir, dump), 'utf8'));
-      if (totals === null) throw new Error(`no totals in ${dump}`);
-      all += Number(totals[1]);
-      if (dump.endsWith('-01')) main += Number(totals[1]);
-    }
+    const { main, all } = threadTotals(dir);
     return { main: main / n, all: all / n };
   } finally {
     await stop(started.child, 10_000);
