@@ -434,3 +434,23 @@ export const ACCEPTED_DOCS: Array<[name: string, doc: string | Buffer, options?:
   ['our own large document', dumps([{ list: Array.from({ length: 2000 }, (_, i) => ({ i, s: `item ${i} <&>`, d: i / 3 })) }, Buffer.alloc(1 << 16, 7)], 'bulk')],
   ['our own fault', dumps(new Fault(4, 'Too many params'))],
 ];
+
+/** Bytes that tell a reader's checks apart: white space, quotes, markup, digits, signs, controls, non-ASCII. */
+const EDIT_BYTES = [
+  0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x26, 0x27, 0x2b, 0x2d, 0x2f, 0x30, 0x31, 0x35, 0x39, 0x3c, 0x3e, 0x3f, 0x5d, 0x61, 0x7f, 0x80, 0xc3, 0xff,
+];
+
+/** Every one-byte edit of `seed`: each byte replaced by each of EDIT_BYTES and each of them inserted before it, each truncation, each byte removed. */
+export function* byteEdits(seed: Buffer): Generator<Buffer> {
+  for (let i = 0; i < seed.length; i++) {
+    for (const b of EDIT_BYTES) {
+      if (seed[i] === b) continue;
+      const replaced = Buffer.from(seed);
+      replaced[i] = b;
+      yield replaced;
+      yield Buffer.concat([seed.subarray(0, i), Buffer.from([b]), seed.subarray(i)]);
+    }
+    yield seed.subarray(0, i);
+    yield Buffer.concat([seed.subarray(0, i), seed.subarray(i + 1)]);
+  }
+}
