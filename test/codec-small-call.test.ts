@@ -17,7 +17,7 @@ import { XmlRpcHandler } from '../lib/rpc/handler.js';
 import { Request } from '../lib/server/request.js';
 import type { MessageHead } from '../lib/http/parser.js';
 import { WORKLOADS, requestBody } from '../bench/workloads.js';
-import { MALFORMED, SAMPLES, byteEdits, mutate, prng } from './xml-corpus.js';
+import { MALFORMED, SAMPLES, byteEdits, mutate, prng, show, smallScalar } from './xml-corpus.js';
 
 type Strict = { ok: true; value: unknown } | { ok: false };
 
@@ -49,25 +49,10 @@ function check(doc: Buffer, counts = { small: 0, all: 0 }): string | null {
   return null;
 }
 
-const show = (doc: Buffer) => JSON.stringify(doc.toString('latin1')).slice(0, 300);
-
-const INTS = [0, 1, -1, 7, 42, -42, 2147483647, -2147483648, 1000000000, -999999999, 123456789];
-const STRINGS = ['', 'a', 'hello world', 'x.y', ' spaced ', '0', '-', '"quoted"', "it's", 'a]]b', '~!@#$%^*()_+=-`{}[]|\\:;?/.,'];
 const NAMES = ['add', 'x', 'system.listMethods', 'a.b.c', 'ns:m', 'a-b', 'a/b', '_under', 'M9'];
 
-function randomScalar(r: () => number): unknown {
-  switch (Math.floor(r() * 3)) {
-    case 0:
-      return r() < 0.5 ? INTS[Math.floor(r() * INTS.length)] : Math.floor((r() - 0.5) * 2 ** 32) | 0;
-    case 1:
-      return r() < 0.5;
-    default:
-      return STRINGS[Math.floor(r() * STRINGS.length)];
-  }
-}
-
 function randomCall(r: () => number): Buffer {
-  const params = Array.from({ length: Math.floor(r() * 4) }, () => randomScalar(r));
+  const params = Array.from({ length: Math.floor(r() * 4) }, () => smallScalar(r));
   return Buffer.from(dumps(params, NAMES[Math.floor(r() * NAMES.length)]!));
 }
 

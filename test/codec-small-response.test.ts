@@ -15,7 +15,7 @@ import { parseMethodResponse, strictDocument, type DecodeOptions } from '../lib/
 import { bufferDumps, dumps } from '../lib/xmlrpc/encode.js';
 import { NOT_SMALL, readSmallResponse as readSmall } from '../lib/xmlrpc/small-document.js';
 import { documentText } from '../lib/xmlrpc/xml-text.js';
-import { ACCEPTED_DOCS, MALFORMED, SAMPLES, byteEdits, mutate, prng } from './xml-corpus.js';
+import { ACCEPTED_DOCS, MALFORMED, SAMPLES, byteEdits, mutate, prng, show, smallScalar } from './xml-corpus.js';
 
 type Strict = { ok: true; value: unknown } | { ok: false };
 
@@ -54,24 +54,8 @@ function check(doc: Buffer, counts = { small: 0, all: 0 }): string | null {
   return null;
 }
 
-const show = (doc: Buffer) => JSON.stringify(doc.toString('latin1')).slice(0, 300);
-
-const INTS = [0, 1, -1, 7, 42, -42, 2147483647, -2147483648, 1000000000, -999999999, 123456789];
-const STRINGS = ['', 'a', 'hello world', 'x.y', ' spaced ', '0', '-', '"quoted"', "it's", 'a]]b', '~!@#$%^*()_+=-`{}[]|\\:;?/.,', 'x'.repeat(40)];
-
-function randomScalar(r: () => number): unknown {
-  switch (Math.floor(r() * 3)) {
-    case 0:
-      return r() < 0.5 ? INTS[Math.floor(r() * INTS.length)] : Math.floor((r() - 0.5) * 2 ** 32) | 0;
-    case 1:
-      return r() < 0.5;
-    default:
-      return STRINGS[Math.floor(r() * STRINGS.length)];
-  }
-}
-
 function randomResponse(r: () => number): Buffer {
-  const params = [randomScalar(r)];
+  const params = [smallScalar(r)];
   return r() < 0.5 ? bufferDumps(params, { methodResponse: true }) : Buffer.from(dumps(params, { methodResponse: true }));
 }
 

@@ -454,3 +454,21 @@ export function* byteEdits(seed: Buffer): Generator<Buffer> {
     yield Buffer.concat([seed.subarray(0, i), seed.subarray(i + 1)]);
   }
 }
+
+/** A document as a test failure shows it. */
+export const show = (doc: Buffer): string => JSON.stringify(doc.toString('latin1')).slice(0, 300);
+
+const SMALL_INTS = [0, 1, -1, 7, 42, -42, 2147483647, -2147483648, 1000000000, -999999999, 123456789];
+const SMALL_STRINGS = ['', 'a', 'hello world', 'x.y', ' spaced ', '0', '-', '"quoted"', "it's", 'a]]b', '~!@#$%^*()_+=-`{}[]|\\:;?/.,', 'x'.repeat(40)];
+
+/** A random value of the kinds the small readers take (small-document.ts): an int32, a boolean or a plain string. */
+export function smallScalar(r: () => number): unknown {
+  switch (Math.floor(r() * 3)) {
+    case 0:
+      return r() < 0.5 ? SMALL_INTS[Math.floor(r() * SMALL_INTS.length)] : Math.floor((r() - 0.5) * 2 ** 32) | 0;
+    case 1:
+      return r() < 0.5;
+    default:
+      return SMALL_STRINGS[Math.floor(r() * SMALL_STRINGS.length)];
+  }
+}
