@@ -59,6 +59,27 @@ export class Framing {
     this.expectFailed = false;
   }
 
+  /** A header field of the head, read by the parser: noted if it bears on the framing, the connection or (requests) Host and Expect. */
+  field(name: string, buf: Buffer, vs: number, ve: number, isRequest: boolean, minor: number): void {
+    switch (name) {
+      case 'content-length':
+        this.contentLengthField(buf, vs, ve);
+        break;
+      case 'transfer-encoding':
+        this.transferEncodingField(buf, vs, ve);
+        break;
+      case 'connection':
+        this.connectionField(buf, vs, ve);
+        break;
+      case 'host':
+        if (isRequest) this.hostField(buf, vs, ve);
+        break;
+      case 'expect':
+        if (isRequest && minor === 1) this.expectField(buf, vs, ve);
+        break;
+    }
+  }
+
   /** Content-Length = 1*DIGIT at buf[vs, ve); a list or repeats of one same value are accepted (RFC 9110 §8.6). */
   contentLengthField(buf: Buffer, vs: number, ve: number): void {
     let i = vs;
@@ -209,4 +230,14 @@ export class Framing {
     this.untilClose = untilClose;
     this.persistent = persistent;
   }
+}
+
+/**
+ * A field of a trailer section: framing fields cannot frame a body already
+ * read; a peer that merges trailers into the head (RFC 9110 §6.5.1 forbids
+ * it) would obey them, so they are refused.
+ */
+export function trailerField(name: string): void {
+  if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
+  if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
 }

@@ -14,105 +14,24 @@
 // request's method is checked as it arrives, so that a peer not speaking HTTP
 // at all is refused before it sends an LF, not at the head timeout.
 //
-// This module holds the states, the driver, the line reader and the field
-// syntax. What the bytes mean lives beside it: start-line.ts (request and
-// status lines, target forms), framing.ts (the fields that frame a message
-// and decide keep-alive), chunked.ts (the chunk-size line and the CRLF after
-// chunk data); parse-fail.ts is how all of them refuse input.
+// This module holds the states, the driver and the line reader. What the
+// bytes mean lives beside it: start-line.ts (request and status lines, target
+// forms), field-line.ts (the field line grammar), framing.ts (the fields that
+// frame a message and decide keep-alive), chunked.ts (the chunk-size line and
+// the CRLF after chunk data); parse-fail.ts is how all of them refuse input.
+// message-head.ts holds what the parser hands out (the head) and its limits.
 
-import { CR, LF, SP, HTAB, COLON, TCHAR, FIELD_CHAR, commonFieldName, isBlank, latin1Text } from './chars.js';
-import { fail, lineFail } from './parse-fail.js';
+import { CR, LF } from './chars.js';
+import { fail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';
 import { chunkDataCR, chunkDataLF, parseChunkSize } from './chunked.js';
-import { Framing } from './framing.js';
-import { knownField, rememberField } from './known-fields.js';
+import { Framing, trailerField } from './framing.js';
+import { knownField } from './known-fields.js';
+import { newField } from './field-line.js';
 import { HeadMemo } from './head-memo.js';
+import { type MessageHead, type ParserCallbacks, type ParserLimits, positiveLimit } from './message-head.js';
 
-/**
- * A field whose value is a client's secret. The server-wide tables of known
- * lines and strings are shared by every client, and a comparison with an
- * entry ends at the first differing byte: a secret kept there would let one
- * client time its guesses against another's. Secrets are never kept.
- */
-function isCredential(name: string): boolean {
-  return name === 'authorization' || name === 'cookie' || name === 'proxy-authorization';
-}
-
-/**
- * A field whose value changes from message to message (a client's
- * Content-Length follows its body): kept in the table of known lines, each
- * new value would cost a line string and an entry, and evict a line that
- * comes again.
- */
-function isFraming(name: string): boolean {
-  return name === 'content-length' || name === 'transfer-encoding';
-}
-
-/** The head of a request or a response, with framing already decided. */
-export interface MessageHead {
-  /** Request: the method token, case kept. '' for responses. */
-  method: string;
-  /** Request: the request-target as sent (latin1). '' for responses. */
-  target: string;
-  /** Response: the status code. 0 for requests. */
-  status: number;
-  /** Response: the reason phrase ('' when absent). '' for requests. */
-  reason: string;
-  /** 0 or 1 (HTTP/1.2+ is treated as 1.1, RFC 9110 §6.2). */
-  versionMinor: number;
-  /** Flat [name0, value0, name1, value1, ...]; names lower-cased, values OWS-trimmed, latin1. */
-  headers: string[];
-  /** The Content-Length, -1 when absent (always -1 when chunked). */
-  contentLength: number;
-  /** The body is chunked (Transfer-Encoding ending in `chunked`). */
-  chunked: boolean;
-  /**
-   * Whether the connection may carry another message after this one (RFC 9112
-   * §9.3): false for HTTP/1.0 without keep-alive, Connection: close, a
-   * Transfer-Encoding in HTTP/1.0, a response read until close. When onHead
-   * returns true (no body), the parser sets it again without the last reason.
-   */
-  keepAlive: boolean;
-  /** An HTTP/1.1 request with `Expect: 100-continue`. */
-  expectContinue: boolean;
-}
-
-/** Every bound on what one message may cost; each has its own error. */
-export interface ParserLimits {
-  /** Request line, CRLF included -> HPE_URI_TOO_LONG (414), checked before the CRLF arrives. */
-  maxRequestLineBytes: number;
-  /** Whole head (leading empty lines, start line, fields, final CRLF) -> HPE_HEADERS_TOO_LARGE (431); also the trailer section. */
-  maxHeaderBytes: number;
-  /** Header fields in a head (and trailer fields in a trailer section) -> HPE_TOO_MANY_HEADERS (431). */
-  maxHeaders: number;
-  /** Body bytes (decoded, for chunked) -> HPE_BODY_TOO_LARGE (413). */
-  maxBodyBytes: number;
-  /** A chunk-size line with its extensions and CRLF -> HPE_INVALID_CHUNK_SIZE. */
-  maxChunkLineBytes: number;
-}
-
-export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxRequestLineBytes: 8192,
-  maxHeaderBytes: 16384,
-  maxHeaders: 100,
-  maxBodyBytes: 8 * 1024 * 1024,
-  maxChunkLineBytes: 1024,
-});
-
-export interface ParserCallbacks {
-  /**
-   * The head of a message. For a response, returning true says it has no
-   * body (the answer to a HEAD request). Ignored for requests, whose framing
-   * is theirs alone.
-   */
-  onHead(head: MessageHead): boolean | void;
-  /** Body bytes: a subarray of the chunk given to execute() (no copy). Valid only if the caller keeps the chunk. */
-  onBody(chunk: Buffer): void;
-  /** The message is complete. Trailer fields (flat list, never merged into the head); when none, one shared frozen []. */
-  onComplete(trailers: string[]): void;
-  /** Responses only: a 1xx other than 101. Parsing goes on to the final response. */
-  onInformational?(head: MessageHead): void;
-}
+export { type MessageHead, type ParserCallbacks, type ParserLimits, DEFAULT_PARSER_LIMITS } from './message-head.js';
 
 // States. A state that needs no byte (S_DONE) runs even on an empty chunk.
 const S_HEAD = 0; // start line and header fields, line by line
@@ -135,12 +54,6 @@ const EMPTY = Buffer.alloc(0);
  * first trailer field its own).
  */
 const NO_FIELDS = Object.freeze([]) as unknown as string[];
-
-function positiveLimit(limits: Partial<ParserLimits> | undefined, name: keyof ParserLimits): number {
-  const value = limits?.[name] ?? DEFAULT_PARSER_LIMITS[name];
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
-  return value;
-}
 
 export class HttpParser {
   private readonly isRequest: boolean;
@@ -549,73 +462,16 @@ export class HttpParser {
       vs = start + seen.valueStart;
       ve = start + seen.valueEnd;
     } else {
-      ({ name, value, vs, ve } = this.newField(buf, start, end));
-      if (!isCredential(name) && !isFraming(name)) rememberField(buf, start, end, name, value, vs, ve);
+      ({ name, value, vs, ve } = newField(buf, start, end));
     }
     if (!inHead) {
-      // Framing fields cannot frame a body already read; a peer that merges
-      // trailers into the head (RFC 9110 §6.5.1 forbids it) would obey them.
-      if (name === 'content-length') fail('HPE_INVALID_CONTENT_LENGTH', 'Content-Length in a trailer section');
-      if (name === 'transfer-encoding') fail('HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in a trailer section');
+      trailerField(name);
       if (this.trailers === NO_FIELDS) this.trailers = [];
       this.trailers.push(name, value);
       return;
     }
     this.headers.push(name, value);
-    switch (name) {
-      case 'content-length':
-        this.framing.contentLengthField(buf, vs, ve);
-        break;
-      case 'transfer-encoding':
-        this.framing.transferEncodingField(buf, vs, ve);
-        break;
-      case 'connection':
-        this.framing.connectionField(buf, vs, ve);
-        break;
-      case 'host':
-        if (this.isRequest) this.framing.hostField(buf, vs, ve);
-        break;
-      case 'expect':
-        if (this.isRequest && this.start.versionMinor === 1) this.framing.expectField(buf, vs, ve);
-        break;
-    }
-  }
-
-  /** A field line not met before (knownField): its name and value checked byte by byte, then made. */
-  private newField(buf: Buffer, start: number, end: number): { name: string; value: string; vs: number; ve: number } {
-    const c0 = buf[start];
-    if (c0 === SP || c0 === HTAB) lineFail('HPE_OBS_FOLD', 'obsolete line folding', buf, start, end);
-    let i = start;
-    let kinds = 0;
-    for (; i < end; i++) {
-      const t = TCHAR[buf[i]];
-      if (t === 0) break;
-      kinds |= t;
-    }
-    if (i === start || i === end || buf[i] !== COLON) {
-      if (i > start && i < end && isBlank(buf[i])) {
-        let j = i;
-        while (j < end && isBlank(buf[j])) j++;
-        if (j < end && buf[j] === COLON) {
-          lineFail('HPE_HEADER_WHITESPACE', 'whitespace between field name and colon', buf, start, end);
-        }
-      }
-      lineFail('HPE_INVALID_HEADER_TOKEN', 'invalid field name', buf, start, end);
-    }
-    let vs = i + 1;
-    let ve = end;
-    while (vs < ve && isBlank(buf[vs])) vs++;
-    while (ve > vs && isBlank(buf[ve - 1])) ve--;
-    for (let j = vs; j < ve; j++) {
-      if (FIELD_CHAR[buf[j]] === 0) lineFail('HPE_INVALID_HEADER_VALUE', 'invalid byte in field value', buf, start, end);
-    }
-    let name = commonFieldName(buf, start, i);
-    if (name === null) {
-      name = buf.toString('latin1', start, i);
-      if ((kinds & 2) !== 0) name = name.toLowerCase();
-    }
-    const value = isCredential(name) ? buf.toString('latin1', vs, ve) : latin1Text(buf, vs, ve);
-    return { name, value, vs, ve };
+    this.framing.field(name, buf, vs, ve, this.isRequest, this.start.versionMinor);
   }
 
   /** The empty line after the fields, ending at buf[headEnd - 1]: decide the framing (RFC 9112 §6.3), then hand the head out. */
