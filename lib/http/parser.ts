@@ -89,8 +89,8 @@ export class HttpParser {
   private trailers: string[] = NO_FIELDS;
   private unparsed = 0;
 
-  // The last request head, to recognise the next one (head-memo.ts); null for responses.
-  private readonly memo: HeadMemo | null;
+  // The last head, to recognise the next one (head-memo.ts).
+  private readonly memo = new HeadMemo();
   /** execute() calls so far: a head is remembered only if it came whole in one. */
   private executions = 0;
   /** Where the head being read began, and in which buffer and execute() call: a head read from one chunk can be remembered. */
@@ -108,7 +108,6 @@ export class HttpParser {
     this.maxHeaders = positiveLimit(limits, 'maxHeaders');
     this.maxBodyBytes = positiveLimit(limits, 'maxBodyBytes');
     this.maxChunkLineBytes = positiveLimit(limits, 'maxChunkLineBytes');
-    this.memo = this.isRequest ? new HeadMemo() : null;
   }
 
   /** True between messages with no byte of the next one received. */
@@ -139,7 +138,7 @@ export class HttpParser {
     return this.unparsed;
   }
 
-  /** Request heads recognised as the one before but for its Content-Length (head-memo.ts), not read line by line: a work counter for tests. */
+  /** Heads recognised as the one before but for its Content-Length and Date (head-memo.ts), not read line by line: a work counter for tests. */
   get headsReplayed(): number {
     return this.replayed;
   }
@@ -227,7 +226,7 @@ export class HttpParser {
         case S_CHUNK_SIZE:
         case S_TRAILERS: {
           if (pos >= len) return len;
-          if (this.headBytes === 0 && this.lineLen === 0 && this.state === S_HEAD && this.memo !== null && this.memo.armed) {
+          if (this.headBytes === 0 && this.lineLen === 0 && this.state === S_HEAD && this.memo.armed) {
             const n = this.memo.match(chunk, pos, len, this.maxHeaderBytes, this.maxBodyBytes);
             if (n > 0) {
               pos += n;
@@ -424,11 +423,9 @@ export class HttpParser {
           if (this.isRequest) parseRequestLine(this.start, buf, start, end);
           else parseStatusLine(this.start, buf, start, end);
           this.startSeen = true;
-          if (this.memo !== null) {
-            this.headChunk = buf;
-            this.headStart = start;
-            this.headExecution = this.executions;
-          }
+          this.headChunk = buf;
+          this.headStart = start;
+          this.headExecution = this.executions;
         } else if (end === start) {
           this.endOfHead(buf, lf + 1);
         } else {
@@ -498,16 +495,22 @@ export class HttpParser {
       expectContinue: framing.expectContinue,
     };
 
+    // Read whole from one chunk in one execute(): its bytes are still the head's.
+    if (this.headChunk === buf && this.headExecution === this.executions) {
+      this.memo.remember(buf, this.headStart, headEnd, head, persistent, untilClose);
+    }
+    this.headChunk = null;
     if (isRequest) {
-      // Read whole from one chunk in one execute(): its bytes are still the head's.
-      if (this.memo !== null && this.headChunk === buf && this.headExecution === this.executions) {
-        this.memo.remember(buf, this.headStart, headEnd, head);
-      }
-      this.headChunk = null;
       this.beginBody(chunked, contentLength, false);
       this.callbacks.onHead(head);
       return;
     }
+    this.response(head, persistent, untilClose, chunked, contentLength);
+  }
+
+  /** A response's head, read or recognised: informational, an answer to HEAD, a status without a body, or a body to read. */
+  private response(head: MessageHead, persistent: boolean, untilClose: boolean, chunked: boolean, contentLength: number): void {
+    const status = head.status;
     if (status < 200 && status !== 101) {
       // Informational: the final response follows on the same connection.
       this.resetMessage();
@@ -520,7 +523,7 @@ export class HttpParser {
       head.keepAlive = persistent; // not read until close after all
       return;
     }
-    if (statusNoBody) return;
+    if (status < 200 || status === 204 || status === 304) return; // RFC 9112 §6.3 (1)
     if (contentLength > this.maxBodyBytes) {
       fail('HPE_BODY_TOO_LARGE', `Content-Length over ${this.maxBodyBytes} bytes`);
     }
@@ -529,7 +532,7 @@ export class HttpParser {
 
   /** The head at chunk[pos - n, pos) is the remembered one (head-memo.ts): handed out as the general path would. */
   private replay(chunk: Buffer, n: number): void {
-    const memo = this.memo!;
+    const memo = this.memo;
     this.replayed++;
     this.scanned += n;
     this.headBytes = n;
@@ -538,6 +541,8 @@ export class HttpParser {
     const start = this.start;
     start.method = memo.method;
     start.target = memo.target;
+    start.status = memo.status;
+    start.reason = memo.reason;
     start.versionMinor = memo.versionMinor;
     const headers = memo.fields(chunk);
     this.headers = headers;
@@ -545,8 +550,8 @@ export class HttpParser {
     const head: MessageHead = {
       method: memo.method,
       target: memo.target,
-      status: 0,
-      reason: '',
+      status: memo.status,
+      reason: memo.reason,
       versionMinor: memo.versionMinor,
       headers,
       contentLength,
@@ -554,8 +559,12 @@ export class HttpParser {
       keepAlive: memo.keepAlive,
       expectContinue: memo.expectContinue,
     };
-    this.beginBody(false, contentLength, false);
-    this.callbacks.onHead(head);
+    if (this.isRequest) {
+      this.beginBody(false, contentLength, false);
+      this.callbacks.onHead(head);
+      return;
+    }
+    this.response(head, memo.persistent, memo.untilClose, false, contentLength);
   }
 
   private beginBody(chunked: boolean, contentLength: number, untilClose: boolean): void {
