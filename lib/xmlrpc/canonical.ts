@@ -14,7 +14,7 @@
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
 import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
-import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
+import { fromShape, leaveShape, put, remember, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
@@ -387,12 +387,48 @@ function boolean(): boolean {
 }
 
 function double(): number | Double {
+  const plain = view === null ? NaN : plainDecimal(view);
+  if (plain === plain) return wrapDoubles ? new Double(plain) : plain; // not NaN
   const lt = scanNumeral(s, pos, true);
   if (lt < 0) giveUp();
   const n = decimal(numeral.start, numeral.end);
   if (n - n !== 0) giveUp(); // not finite
   pos = lt;
   return wrapDoubles ? new Double(n) : n;
+}
+
+/**
+ * A double as encoders write one, read from an ASCII document's bytes in
+ * one pass: an optional `-`, 1 to 15 digits with at most one `.` among or
+ * around them, then the end tag's `</`, no white space; its value as
+ * `decimal` makes it (the digits over an exact power of ten). Anything
+ * else: NaN, and `double` reads it the general way.
+ */
+function plainDecimal(v: DataView): number {
+  let i = pos;
+  let c = v.getUint8(i);
+  const neg = c === MINUS;
+  if (neg) c = v.getUint8(++i);
+  let m = 0;
+  let digits = 0;
+  let fraction = -1; // digits after the point, once there is one
+  for (;;) {
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits === 15) return NaN;
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === DOT && fraction < 0) {
+      fraction = 0;
+    } else {
+      break;
+    }
+    c = v.getUint8(++i);
+  }
+  if (c !== LT || digits === 0 || v.getUint8(i + 1) !== SLASH) return NaN;
+  pos = i;
+  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
+  return neg ? -n : n;
 }
 
 /** 10^k for k in [0, 15], each exact. */
@@ -491,7 +527,7 @@ function struct(level: number): XmlRpcStruct {
       const lead = leads[n] as Lead | null;
       if (lead !== null && atRun(pos, lead)) {
         pos += lead.len;
-        (out as XmlRpcStruct)[(shape as Shape).keys[n] as string] = typed(lead.type, level + 1, true);
+        put(out as XmlRpcStruct, n, (shape as Shape).keys[n] as string, typed(lead.type, level + 1, true));
         n++;
         continue;
       }
@@ -540,7 +576,8 @@ function struct(level: number): XmlRpcStruct {
       leads = null;
     }
     if (leads !== null && n < leads.length && (leads[n]?.type ?? UNTYPED) !== type) leads[n] = lead(key, type); // the member's type changed
-    out[key] = v;
+    if (shape !== null) put(out, n, key, v);
+    else out[key] = v;
     if (keys !== null) {
       keys.push(key);
       (types as number[]).push(type);
