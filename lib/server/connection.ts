@@ -1,17 +1,15 @@
 // One client connection: the parser, the queue of requests awaiting their
-// responses (in request order, RFC 9112 §9.3.2), back-pressure, and the one
-// deadline the server's sweep checks. All per-connection state lives here;
-// what it needs from its server is the ConnectionHost contract (host.ts).
-// Nothing a peer sends and nothing a handler returns may throw out of here:
-// the worst either can cost is its own connection.
-//
-// Over 600 lines, knowingly: reading, the queue, back-pressure, the budgets
-// and the deadline all turn on the same few fields, and split apart they
-// would pass that state back and forth. What stands alone is apart:
-// answering a request (answer.ts), its body (body.ts), the byte accounting
-// (budget.ts), the responses the server makes (responses.ts), putting one
-// response on the socket (send.ts), a queued request and its response
-// (slot.ts), and what a connection asks of its server (host.ts).
+// responses (in request order, RFC 9112 §9.3.2), back-pressure and the
+// budgets. All per-connection state lives here or in its base,
+// TimedConnection (connection-timing.ts: what the connection waits for, its
+// deadline, its state, whether it may be evicted); what it needs from its
+// server is the ConnectionHost contract (host.ts). Nothing a peer sends and
+// nothing a handler returns may throw out of here: the worst either can cost
+// is its own connection. What stands alone is apart: the socket's listeners
+// (socket-hooks.ts), answering a request (answer.ts), its body (body.ts), the
+// byte accounting (budget.ts), the responses the server makes
+// (responses.ts), putting one response on the socket (send.ts), a queued
+// request and its response (slot.ts).
 
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
@@ -21,14 +19,18 @@ import type { Clock } from '../clock.js';
 import type { ServerLimits } from '../options.js';
 import { BodyBuffer } from './body.js';
 import { Holding } from './budget.js';
-import { Request, type Handler, type Response } from './request.js';
+import { Request, partialRequest, type Handler, type Response } from './request.js';
 import { answer, type Answerer } from './answer.js';
 import type { ConnectionHost } from './host.js';
 import { Slot } from './slot.js';
 import { send } from './send.js';
 import { noHandler, plain, refusedForMemory } from './responses.js';
 import { accessRecord } from './access-log.js';
-import { countResponse, type ConnectionState } from './traffic.js';
+import { countResponse } from './traffic.js';
+import { TimedConnection, NEVER } from './connection-timing.js';
+import { hookSocket, type SocketHooks } from './socket-hooks.js';
+
+type Hooks = SocketHooks & ParserCallbacks & Answerer<Slot>;
 
 // Why reading is paused; reading resumes when no reason is left.
 const PAUSE_DRAIN = 1;
@@ -36,77 +38,27 @@ const PAUSE_PIPELINE = 2;
 const PAUSE_CLOSING = 4;
 const PAUSE_BUDGET = 8;
 
-// What the connection waits for, and so which timeout its deadline is.
-const enum Phase {
-  None, // a handler is at work: no timeout of ours applies
-  Idle, // the next request: keepAliveTimeout
-  Head, // the rest of a request head: headersTimeout from its first byte
-  Body, // the rest of a request body: requestTimeout from its first byte
-  Send, // the client to take response bytes we hold: keepAliveTimeout from its last progress
-  Linger, // the client to close after our FIN: lingerTimeout
-}
-
-/** What a connection's socket events call; the socket carries it, so the listeners can be shared by every connection. */
-interface SocketHooks {
-  data(chunk: Buffer): void;
-  end(): void;
-  drain(): void;
-  close(): void;
-}
-type Hooks = SocketHooks & ParserCallbacks & Answerer<Slot>;
-const HOOKS = Symbol('connection hooks');
-type Served = Socket & { [HOOKS]: SocketHooks };
-
-function onSocketData(this: Socket, chunk: Buffer): void {
-  (this as Served)[HOOKS].data(chunk);
-}
-function onSocketEnd(this: Socket): void {
-  (this as Served)[HOOKS].end();
-}
-function onSocketDrain(this: Socket): void {
-  (this as Served)[HOOKS].drain();
-}
-function onSocketError(this: Socket): void {
-  this.destroy();
-}
-function onSocketClose(this: Socket): void {
-  (this as Served)[HOOKS].close();
-}
-
-/** `deadline` when no timeout of ours applies. */
-const NEVER = Infinity;
 const CONTINUE = Buffer.from(CONTINUE_100, 'latin1');
 const EMPTY = Buffer.alloc(0);
 
-export class Connection {
-  private readonly parser: HttpParser;
-  private readonly queue: Slot[] = [];
-  private current: Slot | null = null;
-  private pending: Buffer | null = null;
+export class Connection extends TimedConnection {
+  protected readonly parser: HttpParser;
+  protected readonly queue: Slot[] = [];
+  protected current: Slot | null = null;
+  protected pending: Buffer | null = null;
   private pauseMask = 0;
-  /** When the first byte of the request being read arrived (clock ms); -1 between requests. */
-  private requestStart = -1;
-  private phase = Phase.None;
-  /** Clock time (ms) at which `phase` times out; NEVER when none applies. */
-  deadline = NEVER;
-  /** In Phase.Send: libuvQueue() when the deadline was armed (a change is progress). */
-  private sendQueued = 0;
   /** No further request will be read: a fatal error, a close, or the server is closing. */
-  private stopped = false;
+  protected stopped = false;
   /** Our side has sent FIN. */
-  private ended = false;
+  protected ended = false;
   private peerEnded = false;
-  private destroyed = false;
+  protected destroyed = false;
   /** What this connection holds, charged to the server's budget. */
-  private readonly holding: Holding;
-  /** As last reported to the host (ConnectionHost.evictable). */
-  private evictable = false;
+  protected readonly holding: Holding;
   /** Its links in the server's list of evictable connections (evictable.ts). */
   evictPrev: Connection | null = null;
   evictNext: Connection | null = null;
   evictListed = false;
-  /** `served` when evictable was last reported: a connection that has served a request since goes to the back again. */
-  private evictableServed = 0;
   /** feed() calls under way (it may nest): flush() leaves the deadline to the feed, which settles it once per read. */
   private feeding = 0;
   /** The socket is corked until the outermost feed() ends: the read holds pipelined requests, whose responses leave in one write. */
@@ -114,11 +66,11 @@ export class Connection {
   private proven = false;
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   /** The socket's and the parser's callbacks, and what answering a request may ask of this connection (answer.ts); made once, not per request. */
   private readonly hooks: Hooks;
   /** Requests read on this connection so far. */
-  private served = 0;
+  protected served = 0;
   /** The peer's address and port, read from the socket at the first request (a getter and a call each, per request, otherwise); null before. */
   private peerAddress: string | undefined | null = null;
   private peerPort: number | undefined = undefined;
@@ -128,22 +80,18 @@ export class Connection {
 
   constructor(
     readonly socket: Socket,
-    private readonly host: ConnectionHost<Connection>,
+    protected readonly host: ConnectionHost<Connection>,
     /** This connection's number on its server, from 1 (the access log's `connection`). */
     readonly id = 0,
   ) {
+    super();
     this.clock = host.clock;
     this.holding = new Holding(host.budget);
     this.hooks = new Connection.Hooks(this);
     this.parser = new HttpParser('request', this.hooks, host.options);
     socket.setNoDelay(true);
     // Listeners shared by every connection (they find theirs on the socket), not closures made per connection.
-    (socket as Served)[HOOKS] = this.hooks;
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('drain', onSocketDrain);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
+    hookSocket(socket, this.hooks);
     this.updateDeadline(this.clock.now());
   }
 
@@ -204,46 +152,6 @@ export class Connection {
       this.c.socket.destroy();
     }
   };
-
-  /** Idle: no request partly received and no response owed. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.parser.idle && this.pending === null;
-  }
-
-  /** What the connection is doing, for the status page. */
-  get state(): ConnectionState {
-    switch (this.phase) {
-      case Phase.Head:
-      case Phase.Body:
-        return 'reading';
-      case Phase.Send:
-        return 'writing';
-      case Phase.Linger:
-        return 'closing';
-      default: // None, or Idle with a request read this very turn (its handler runs before the deadline is updated)
-        return this.queue.length > 0 ? 'handling' : 'idle';
-    }
-  }
-
-  /** Destroyed (its 'close' may not have come yet): nothing to evict or refuse. */
-  get gone(): boolean {
-    return this.destroyed;
-  }
-
-  /**
-   * Response bytes the client has not taken: those still queued here and
-   * those the socket holds (what closing a slow reader would free).
-   */
-  get unsentBytes(): number {
-    let bytes = this.holding.socketBytes;
-    for (const slot of this.queue) bytes += slot.responseHeld;
-    return bytes;
-  }
-
-  /** Bytes of a request body still arriving (the most that refusing it would free). */
-  get unfinishedBody(): number {
-    return this.current?.bodyHeld ?? 0;
-  }
 
   /** The server is closing: finish what was received, then close. */
   shutdown(): void {
@@ -529,12 +437,12 @@ export class Connection {
    * A request cannot be served: answer `status` after the responses owed
    * before it, then close. Nothing more is parsed from this connection.
    */
-  private fail(statusOrResponse: number | Response, message = ''): void {
+  protected fail(statusOrResponse: number | Response, message = ''): void {
     let slot = this.current;
     if (slot === null) {
       // A head refused before it was whole: its request line, if read, still names it in the log.
       const line = this.parser.requestLine;
-      slot = new Slot(line === null ? null : partialRequest(line, this.socket), false, false);
+      slot = new Slot(line === null ? null : partialRequest(line, this.socket.remoteAddress, this.socket.remotePort), false, false);
       this.number(slot);
       this.queue.push(slot);
     } else if (slot.request !== null) {
@@ -638,9 +546,13 @@ export class Connection {
   }
 
   /** Reading pauses while the connection is over its budget, and resumes once it is not. */
-  private checkBudget(): void {
+  protected checkBudget(): void {
     if (this.overBudget()) this.pauseReading(PAUSE_BUDGET);
     else this.resumeReading(PAUSE_BUDGET);
+  }
+
+  protected reportEvictable(evictable: boolean): void {
+    this.host.evictable(this, evictable);
   }
 
   // The parser is paused too, so a chunk holding many pipelined requests
@@ -667,97 +579,4 @@ export class Connection {
     if (this.peerEnded && this.pending === null && !this.stopped) this.afterInputEnds();
     if (this.pauseMask === 0 && !this.stopped) this.socket.resume();
   }
-
-  /** The one place that decides what the connection waits for, and until when. */
-  private updateDeadline(now: number): void {
-    if (this.destroyed) return;
-    const options = this.host.options;
-    const previous = this.phase;
-    if (!this.parser.idle && !this.stopped) {
-      if (this.requestStart < 0) this.requestStart = now;
-      if (this.parser.inBody) {
-        this.phase = Phase.Body;
-        this.deadline = this.requestStart + options.requestTimeout;
-      } else {
-        this.phase = Phase.Head;
-        this.deadline = this.requestStart + options.headersTimeout;
-      }
-    } else if (this.socket.writableLength > 0) {
-      // Not idle while responses wait to be read, however long they take,
-      // as long as the client keeps taking them (onWritten re-arms).
-      this.phase = Phase.Send;
-      if (previous !== Phase.Send) this.armSend(now);
-    } else if (this.ended) {
-      // The linger starts once our last byte has left, not when it was queued.
-      this.phase = Phase.Linger;
-      if (previous !== Phase.Linger) this.deadline = now + options.lingerTimeout;
-    } else if (this.queue.length === 0 && !this.stopped) {
-      this.phase = Phase.Idle;
-      this.deadline = now + options.keepAliveTimeout;
-    } else {
-      this.phase = Phase.None;
-      this.deadline = NEVER;
-    }
-    // Waiting for a request with nothing owed: the connection could give way to a newcomer.
-    const phase = this.phase;
-    const evictable = phase === Phase.Idle || (phase === Phase.Head && this.queue.length <= 1 && this.socket.writableLength === 0);
-    if (evictable !== this.evictable || (evictable && this.evictableServed !== this.served)) {
-      this.evictable = evictable;
-      this.evictableServed = this.served;
-      this.host.evictable(this, evictable);
-    }
-  }
-
-  /** The client took bytes, or we start waiting for it to: it has keepAliveTimeout to take more. */
-  private armSend(now: number): void {
-    this.sendQueued = libuvQueue(this.socket);
-    this.deadline = now + this.host.options.keepAliveTimeout;
-  }
-
-  private onWritten(): void {
-    this.holding.setSocketBytes(this.socket.writableLength);
-    this.checkBudget();
-    // Only Send waits on the socket's bytes, and a head being read becomes
-    // evictable once they are gone; any other phase stays as it is.
-    const phase = this.phase;
-    if (phase === Phase.Send) {
-      if (this.socket.writableLength === 0) this.updateDeadline(this.clock.now());
-      else this.armSend(this.clock.now());
-    } else if (phase === Phase.Head && !this.evictable && this.socket.writableLength === 0) {
-      this.updateDeadline(this.clock.now());
-    }
-  }
-
-  /** Called by the server's sweep once `deadline` has passed. */
-  timeout(): void {
-    const phase = this.phase;
-    if (phase === Phase.Send && libuvQueue(this.socket) !== this.sendQueued) {
-      // Part of a large write went out since: a slow reader, not a stalled one.
-      this.armSend(this.clock.now());
-      return;
-    }
-    this.phase = Phase.None;
-    this.deadline = NEVER;
-    if (phase === Phase.Head) this.fail(408, 'request head not received in time');
-    else if (phase === Phase.Body) this.fail(408, 'request body not received in time');
-    else this.socket.destroy(); // idle, not taking what we send, or lingering
-  }
-}
-
-/** A Request for a head that failed after its request line: method and target only. */
-function partialRequest(line: { method: string; target: string; versionMinor: number }, socket: Socket): Request {
-  const head = { method: line.method, target: line.target, versionMinor: line.versionMinor, headers: [] } as unknown as MessageHead;
-  return new Request(head, socket.remoteAddress, socket.remotePort);
-}
-
-/**
- * Bytes libuv still holds for the kernel. A write stays whole in
- * writableLength until the kernel has taken all of it; this count shrinks as
- * it takes each part. Not in @types/node: Node's own socket timeout reads it
- * the same way (net.Socket#_onTimeout) to spare a slow reader.
- */
-function libuvQueue(socket: Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
-  const queued = handle?.writeQueueSize;
-  return typeof queued === 'number' ? queued : 0;
 }

@@ -151,3 +151,13 @@ export interface Handler {
    */
   checkListen?(address: { host: string; port: number }): void;
 }
+
+/** A Request for a head that failed after its request line (for its access record): method and target only. */
+export function partialRequest(
+  line: { method: string; target: string; versionMinor: number },
+  remoteAddress: string | undefined,
+  remotePort: number | undefined,
+): Request {
+  const head = { method: line.method, target: line.target, versionMinor: line.versionMinor, headers: [] } as unknown as MessageHead;
+  return new Request(head, remoteAddress, remotePort);
+}

@@ -29,8 +29,10 @@ const SMALL_BODY = 16 * 1024;
 /**
  * Writes `response` to `socket`, head and body in one write where it can.
  * `connection` is the Connection header's value ('' for none); a HEAD
- * request gets the head alone. `written` is called as each write reaches
- * the kernel. Returns what went out, valid until the next call.
+ * request gets the head alone. `written` is called as each write the socket
+ * holds when it returns reaches the kernel (not for one the kernel took at
+ * once: the socket's writableLength says so). Returns what went out, valid
+ * until the next call.
  */
 export function send(
   socket: Socket,
@@ -62,15 +64,15 @@ export function send(
   // One write per response where it is cheap: a single write skips
   // writev's per-call arrays on the hot path.
   if (framed !== null) {
-    socket.write(framed, written);
+    put(socket, framed, written);
   } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
     // An ASCII head reads the same as UTF-8.
-    socket.write(head + body, 'utf8', written);
+    put(socket, head + body, written);
   } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
     const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
     bytes.write(head, 0, 'latin1');
     bytes.set(body, head.length);
-    socket.write(bytes, written);
+    put(socket, bytes, written);
   } else {
     // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
     socket.cork();
@@ -93,4 +95,28 @@ export function send(
   sent.status = status;
   sent.bytes = framed !== null ? framed.length : head.length + (withBody && length > 0 ? length : 0);
   return sent;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One write, `written` called once it has reached the kernel. A write the
+ * kernel takes at once has, by the time socket.write returns (the caller
+ * counts the socket's bytes after sending); a callback on it would cost a
+ * tick of Node's (an object, a nextTick, a call) per response for nothing.
+ * So it goes without one, and only a write the socket still holds after
+ * it gets `written`, on an empty write queued behind it (the callbacks
+ * run in order). Behind other bytes or corked, the write itself takes it:
+ * it will wait in the socket anyway, and the callbacks of a corked batch
+ * share one tick.
+ */
+function put(socket: Socket, data: Buffer | string, written: () => void): void {
+  if (socket.writableLength > 0 || socket.writableCorked > 0) {
+    if (typeof data === 'string') socket.write(data, 'utf8', written);
+    else socket.write(data, written);
+    return;
+  }
+  if (typeof data === 'string') socket.write(data, 'utf8');
+  else socket.write(data);
+  if (socket.writableLength > 0) socket.write(EMPTY, written);
 }

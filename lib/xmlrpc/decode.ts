@@ -15,6 +15,8 @@
 //      already verified; on any error, in the whole text first.
 // Which error a refused document reports is ranking.ts's concern.
 
+// Node's global Buffer is a getter on globalThis: each use from compiled code is a global IC miss and a call (about 150 instructions); the module's binding is a constant.
+import { Buffer } from 'node:buffer';
 import { DecodeError, Fault } from '../errors.js';
 import { readCanonical } from './canonical.js';
 import { NOT_SMALL, readSmallCall, readSmallResponse, SMALL_DOCUMENT_BYTES } from './small-document.js';

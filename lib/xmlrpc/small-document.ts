@@ -113,6 +113,12 @@ function nameOf(b: Buffer, start: number, stop: number): string {
 
 /** Where the last `scalar` ended (past its `</value>`); module state, so that a read allocates nothing for it. */
 let end = 0;
+/** Where the last `scalar`'s text (its digits, its 0 or 1, its characters) began and ended, and which of these it was. */
+let valueFrom = 0;
+let valueTo = 0;
+let valueKind = 0;
+// prettier-ignore
+const INT = 0, BOOLEAN = 1, TEXT = 2;
 
 /**
  * The call in `b` when it is a small call written plainly, else null.
@@ -122,6 +128,25 @@ let end = 0;
 export function readSmallCall(b: Buffer, maxBytes: number | undefined): { methodName: string; params: XmlRpcValue[] } | null {
   const n = b.length;
   if (n > SMALL_DOCUMENT_BYTES || (maxBytes !== undefined && n > maxBytes)) return null;
+  if (memoKinds !== null) {
+    const call = memoCall(b, n);
+    if (call !== null) return call;
+  }
+  const spans: number[] = [];
+  const call = plainCall(b, n, spans);
+  if (call !== null) remember(b, n, call, spans);
+  return call;
+}
+
+/** readSmallCall without the call memo: element by element, every time (for the memo's differential test). */
+export function readSmallCallPlain(b: Buffer, maxBytes: number | undefined): { methodName: string; params: XmlRpcValue[] } | null {
+  const n = b.length;
+  if (n > SMALL_DOCUMENT_BYTES || (maxBytes !== undefined && n > maxBytes)) return null;
+  return plainCall(b, n, []);
+}
+
+/** The call read element by element; `spans` gets each value's text's start, end and kind. */
+function plainCall(b: Buffer, n: number, spans: number[]): { methodName: string; params: XmlRpcValue[] } | null {
   let i = 0;
   if (b[1] === QUESTION) {
     // '?': one of the common declarations, or the general decoder's.
@@ -148,6 +173,7 @@ export function readSmallCall(b: Buffer, maxBytes: number | undefined): { method
       const v = scalar(b, i + O_VALUE.length);
       if (v === undefined) return null;
       params.push(v);
+      spans.push(valueFrom, valueTo, valueKind);
       i = space(b, end);
       if (!at(b, i, C_PARAM)) return null;
       i = space(b, i + C_PARAM.length);
@@ -158,6 +184,101 @@ export function readSmallCall(b: Buffer, maxBytes: number | undefined): { method
   if (!at(b, i, C_METHODCALL)) return null;
   if (space(b, i + C_METHODCALL.length) !== n) return null;
   return { methodName, params };
+}
+
+// The call memo. A client calls the same few methods with the same layout,
+// its values apart: the last call read element by element is kept as the
+// text between its values (every byte of it, the declaration, white space
+// and tags), and the kind of each value. A document that is the same text
+// around values of the same kinds reads as that call: the plain reader
+// would walk the same bytes to the same decisions, and each value is read
+// with the plain reader's rules. One latin1 string of the document and a
+// comparison per run of text, where the plain reader tests byte by byte;
+// the same call again (its values too: a client polling, say) is one
+// comparison of the whole text. test/codec-call-memo.test.ts compares it
+// with readSmallCallPlain.
+
+/** The text before, between and after the memo's values, and their kinds (null before any call is read). */
+let memoRuns: string[] = [];
+let memoKinds: number[] | null = null;
+let memoName = '';
+/** The whole text of the call the memo was made from, and its values (copied out: a handler may change its params). */
+let memoText = '';
+let memoParams: XmlRpcValue[] = [];
+/** Calls read through the memo so far (its test checks that it is used). */
+export let callMemoReads = 0;
+
+function remember(b: Buffer, n: number, call: { methodName: string; params: XmlRpcValue[] }, spans: number[]): void {
+  const runs: string[] = [];
+  const kinds: number[] = [];
+  let from = 0;
+  for (let k = 0; k < spans.length; k += 3) {
+    runs.push(latin1Flat(b, from, spans[k]!));
+    from = spans[k + 1]!;
+    kinds.push(spans[k + 2]!);
+  }
+  runs.push(latin1Flat(b, from, n));
+  memoRuns = runs;
+  memoKinds = kinds;
+  memoName = call.methodName;
+  memoText = latin1Flat(b, 0, n);
+  memoParams = call.params.slice();
+}
+
+function latin1Flat(b: Buffer, start: number, stop: number): string {
+  return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, stop);
+}
+
+/** The call in `b` when it is the memo's text around values of its kinds, else null (the plain reader decides then). */
+function memoCall(b: Buffer, n: number): { methodName: string; params: XmlRpcValue[] } | null {
+  const text = latin1Flat(b, 0, n);
+  if (text === memoText) {
+    callMemoReads++;
+    return { methodName: memoName, params: memoParams.slice() };
+  }
+  const runs = memoRuns;
+  const kinds = memoKinds!;
+  const params: XmlRpcValue[] = [];
+  let p = 0;
+  for (let k = 0; ; k++) {
+    const run = runs[k]!;
+    const q = p + run.length;
+    if (q > n || text.slice(p, q) !== run) return null;
+    p = q;
+    if (k === kinds.length) break;
+    const kind = kinds[k];
+    if (kind === INT) {
+      const neg = text.charCodeAt(p) === MINUS;
+      if (neg) p++;
+      const digits = p;
+      let x = 0;
+      for (const stop = Math.min(n, digits + 10); p < stop; p++) {
+        const c = text.charCodeAt(p);
+        if (c < ZERO || c > NINE) break;
+        x = x * 10 + (c - ZERO);
+      }
+      if (p === digits || x > (neg ? 2147483648 : 2147483647)) return null;
+      params.push(neg && x !== 0 ? -x : x);
+    } else if (kind === BOOLEAN) {
+      const c = text.charCodeAt(p);
+      if (c !== ZERO && c !== ZERO + 1) return null;
+      params.push(c === ZERO + 1);
+      p++;
+    } else {
+      const from = p;
+      for (;;) {
+        if (p === n) return null;
+        const c = text.charCodeAt(p);
+        if (c === LT) break;
+        if (c < 0x20 || c > 0x7e || c === AMP || c === GT) return null;
+        p++;
+      }
+      params.push(latin1(b, from, p));
+    }
+  }
+  if (p !== n) return null;
+  callMemoReads++;
+  return { methodName: memoName, params };
 }
 
 /**
@@ -215,6 +336,9 @@ function scalar(b: Buffer, i: number): XmlRpcValue | undefined {
     const t = plainText(b, i);
     if (t < 0 || !at(b, t, C_VALUE)) return undefined;
     end = t + C_VALUE.length;
+    valueFrom = i;
+    valueTo = t;
+    valueKind = TEXT;
     return latin1(b, i, t);
   }
   let v: XmlRpcValue;
@@ -234,12 +358,18 @@ function scalar(b: Buffer, i: number): XmlRpcValue | undefined {
     }
     if (k === digits || x > (neg ? 2147483648 : 2147483647)) return undefined;
     v = neg && x !== 0 ? -x : x; // "-0" is the integer 0
+    valueFrom = from;
+    valueTo = k;
+    valueKind = INT;
     i = k;
     close = int ? C_INT : C_I4;
   } else if (at(b, i, O_BOOLEAN)) {
     const c = b[i + O_BOOLEAN.length];
     if (c !== ZERO && c !== ZERO + 1) return undefined;
     v = c === ZERO + 1;
+    valueFrom = i + O_BOOLEAN.length;
+    valueTo = valueFrom + 1;
+    valueKind = BOOLEAN;
     i += O_BOOLEAN.length + 1;
     close = C_BOOLEAN;
   } else if (at(b, i, O_STRING)) {
@@ -247,9 +377,14 @@ function scalar(b: Buffer, i: number): XmlRpcValue | undefined {
     i = plainText(b, from);
     if (i < 0) return undefined;
     v = latin1(b, from, i);
+    valueFrom = from;
+    valueTo = i;
+    valueKind = TEXT;
     close = C_STRING;
   } else if (at(b, i, C_VALUE)) {
     end = i + C_VALUE.length;
+    valueFrom = valueTo = i;
+    valueKind = TEXT;
     return '';
   } else {
     return undefined;
