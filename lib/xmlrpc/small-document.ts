@@ -134,7 +134,7 @@ export function readSmallCall(b: Buffer, maxBytes: number | undefined): { method
   }
   const spans: number[] = [];
   const call = plainCall(b, n, spans);
-  if (call !== null) remember(b, n, call, spans);
+  if (call !== null) remember(b, n, call.methodName, spans);
   return call;
 }
 
@@ -193,22 +193,17 @@ function plainCall(b: Buffer, n: number, spans: number[]): { methodName: string;
 // around values of the same kinds reads as that call: the plain reader
 // would walk the same bytes to the same decisions, and each value is read
 // with the plain reader's rules. One latin1 string of the document and a
-// comparison per run of text, where the plain reader tests byte by byte;
-// the same call again (its values too: a client polling, say) is one
-// comparison of the whole text. test/codec-call-memo.test.ts compares it
-// with readSmallCallPlain.
+// comparison per run of text, where the plain reader tests byte by byte.
+// test/codec-call-memo.test.ts compares it with readSmallCallPlain.
 
 /** The text before, between and after the memo's values, and their kinds (null before any call is read). */
 let memoRuns: string[] = [];
 let memoKinds: number[] | null = null;
 let memoName = '';
-/** The whole text of the call the memo was made from, and its values (copied out: a handler may change its params). */
-let memoText = '';
-let memoParams: XmlRpcValue[] = [];
 /** Calls read through the memo so far (its test checks that it is used). */
 export let callMemoReads = 0;
 
-function remember(b: Buffer, n: number, call: { methodName: string; params: XmlRpcValue[] }, spans: number[]): void {
+function remember(b: Buffer, n: number, methodName: string, spans: number[]): void {
   const runs: string[] = [];
   const kinds: number[] = [];
   let from = 0;
@@ -220,9 +215,7 @@ function remember(b: Buffer, n: number, call: { methodName: string; params: XmlR
   runs.push(latin1Flat(b, from, n));
   memoRuns = runs;
   memoKinds = kinds;
-  memoName = call.methodName;
-  memoText = latin1Flat(b, 0, n);
-  memoParams = call.params.slice();
+  memoName = methodName;
 }
 
 function latin1Flat(b: Buffer, start: number, stop: number): string {
@@ -232,10 +225,6 @@ function latin1Flat(b: Buffer, start: number, stop: number): string {
 /** The call in `b` when it is the memo's text around values of its kinds, else null (the plain reader decides then). */
 function memoCall(b: Buffer, n: number): { methodName: string; params: XmlRpcValue[] } | null {
   const text = latin1Flat(b, 0, n);
-  if (text === memoText) {
-    callMemoReads++;
-    return { methodName: memoName, params: memoParams.slice() };
-  }
   const runs = memoRuns;
   const kinds = memoKinds!;
   const params: XmlRpcValue[] = [];
