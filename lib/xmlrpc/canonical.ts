@@ -14,7 +14,7 @@
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
 import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
-import { fromShape, leaveShape, put, remember, shapeOf, type Shape } from './shapes.js';
+import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
@@ -527,7 +527,7 @@ function struct(level: number): XmlRpcStruct {
       const lead = leads[n] as Lead | null;
       if (lead !== null && atRun(pos, lead)) {
         pos += lead.len;
-        put(out as XmlRpcStruct, n, (shape as Shape).keys[n] as string, typed(lead.type, level + 1, true));
+        (out as XmlRpcStruct)[(shape as Shape).keys[n] as string] = typed(lead.type, level + 1, true);
         n++;
         continue;
       }
@@ -576,8 +576,7 @@ function struct(level: number): XmlRpcStruct {
       leads = null;
     }
     if (leads !== null && n < leads.length && (leads[n]?.type ?? UNTYPED) !== type) leads[n] = lead(key, type); // the member's type changed
-    if (shape !== null) put(out, n, key, v);
-    else out[key] = v;
+    out[key] = v;
     if (keys !== null) {
       keys.push(key);
       (types as number[]).push(type);
