@@ -20,6 +20,7 @@
 //   anything else              a <string> (use s/ for a string that looks
 //                              like a number, a boolean or JSON)
 
+import { Buffer } from 'node:buffer';
 import { DateTime, Double, I8, type XmlRpcValue } from '../xmlrpc/values.js';
 
 /** A command line the CLI cannot run (exit 64): what is wrong, in one line. */

@@ -3,6 +3,7 @@
 // parsed once into an Endpoint. Credentials never appear in `origin`, which
 // is what error messages show.
 
+import { Buffer } from 'node:buffer';
 import * as net from 'node:net';
 
 export interface Endpoint {

@@ -5,6 +5,7 @@
 // order, each the value or a `Fault` instance (not thrown: one failure does
 // not hide the others).
 
+import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { Fault, ResponseError } from '../errors.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';

@@ -5,6 +5,7 @@
 // a call with no headers of its own is assembled in one buffer without a
 // field built or checked (Transport.encodeRequest's short way).
 
+import { Buffer } from 'node:buffer';
 import type { Endpoint } from './endpoint.js';
 import { isFieldValue, isToken } from '../http/headers.js';
 import type { HeaderList } from './request.js';

@@ -3,6 +3,7 @@
 // them) and the pipeline: a module of their own, so none of those imports
 // another for a type.
 
+import { Buffer } from 'node:buffer';
 import type { Endpoint } from './endpoint.js';
 
 /** Options of one call. */

@@ -5,6 +5,7 @@
 // the bytes. A module of its own: how responses are read changes for other
 // reasons than how requests are carried.
 
+import { Buffer } from 'node:buffer';
 import { HttpParser, type MessageHead } from '../http/parser.js';
 import { looksLikeTls } from './failures.js';
 

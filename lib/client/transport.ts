@@ -26,6 +26,7 @@
 // A request is never re-sent: a failure after it may have reached the server
 // is reported with `requestSent`, and the caller decides (RFC 9112 §9.3.1).
 
+import { Buffer } from 'node:buffer';
 import type * as net from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { gzip } from '../http/content-coding.js';

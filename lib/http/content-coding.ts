@@ -3,6 +3,7 @@
 // a large body never stalls the event loop, and decoding is capped so a gzip
 // bomb costs at most the cap.
 
+import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { GzipBodyError } from '../errors.js';

@@ -21,6 +21,7 @@
 // the CRLF after chunk data); parse-fail.ts is how all of them refuse input.
 // message-head.ts holds what the parser hands out (the head) and its limits.
 
+import { Buffer } from 'node:buffer';
 import { CR, LF } from './chars.js';
 import { fail } from './parse-fail.js';
 import { type StartLine, methodPrefix, parseRequestLine, parseStatusLine, resetStartLine } from './start-line.js';

@@ -1,6 +1,7 @@
 // Serialising response heads. Kept apart from the parser so that both the
 // server and tests can build exact bytes; nothing here touches a socket.
 
+import { Buffer } from 'node:buffer';
 import { isFieldValue, isToken } from './headers.js';
 
 // RFC 9110 §15, and 429/431 (RFC 6585).

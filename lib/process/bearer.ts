@@ -5,6 +5,7 @@
 // tells which methods do. With the token, the wrapped handler decides (a
 // path it does not take is the server's usual 404).
 
+import { Buffer } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import type { Handler, Request, Response } from '../server/request.js';
 

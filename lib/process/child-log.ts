@@ -4,6 +4,7 @@
 // child's entry (child-main.ts) points console.* and the crash handlers at
 // it; a module in the child gets its own logger with childLogger().
 
+import { Buffer } from 'node:buffer';
 import { writeSync } from 'node:fs';
 import { format } from 'node:util';
 import type { LogLevel } from './logs.js';

@@ -18,6 +18,7 @@
 // - encode: any failure encodes inline: the method has run, its result is
 //   here, and the client must get it.
 
+import { Buffer } from 'node:buffer';
 import type { TransferListItem } from 'node:worker_threads';
 import { DecodeError, EncodeError, Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import type { Request } from '../server/request.js';

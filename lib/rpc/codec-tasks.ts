@@ -6,6 +6,7 @@
 // A DecodeError or EncodeError is answered as data, so that the main thread
 // rebuilds exactly the error the inline codec throws.
 
+import { Buffer } from 'node:buffer';
 import { Piscina } from 'piscina';
 import { DecodeError, EncodeError, type DecodeErrorCode } from '../errors.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';

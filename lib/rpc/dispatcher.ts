@@ -2,6 +2,7 @@
 // (Python's SimpleXMLRPCDispatcher: register_function / register_instance),
 // with the system.* methods: introspection, multicall, capabilities.
 
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { Fault, FaultCode, OffloadErrorCode, WorkerPoolError } from '../errors.js';
 import { timeoutMs } from '../options.js';

@@ -8,6 +8,7 @@
 // place: work in proportion to the marked objects, not to the whole value.
 // Used both ways by the codec tasks and registerOffloaded.
 
+import { Buffer } from 'node:buffer';
 import { DateTime, Double, I8 } from '../xmlrpc/values.js';
 
 /** Objects whose class a clone loses, and their kinds, one letter each (`D`ouble, `I`8, date`T`ime, `B`uffer, null-prototype `S`truct). */

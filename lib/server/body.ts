@@ -16,6 +16,8 @@
 // RSS under load (bench/README.md, "Memory (issue 16, round 3)").
 
 /** A read at least this large is kept as it is. */
+import { Buffer } from 'node:buffer';
+
 const KEEP = 16 * 1024;
 /** The tail that gathers smaller reads grows up to this, then joins the list. */
 const TAIL_MAX = 64 * 1024;

@@ -11,6 +11,7 @@
 // (responses.ts), putting one response on the socket (send.ts), a queued
 // request and its response (slot.ts).
 
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { HttpParser, type MessageHead, type ParserCallbacks } from '../http/parser.js';
 import { HttpParseError } from '../errors.js';

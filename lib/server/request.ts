@@ -2,6 +2,7 @@
 // head as soon as it arrives (so `match` can refuse before any body byte is
 // read); its `body` is filled in once the message is complete.
 
+import { Buffer } from 'node:buffer';
 import type { MessageHead } from '../http/parser.js';
 import { getHeader } from '../http/headers.js';
 import type { ResponseHeaders } from '../http/response.js';

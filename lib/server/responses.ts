@@ -2,6 +2,7 @@
 // errors) and what happens to a handler's result before it is written:
 // checked once, framed, gzipped when that pays off.
 
+import { Buffer } from 'node:buffer';
 import { acceptsGzip } from '../http/content-coding.js';
 import type { ResponseHeaders } from '../http/response.js';
 import type { Request, Response } from './request.js';

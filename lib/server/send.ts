@@ -3,6 +3,7 @@
 // back to its maker once the kernel has it. The connection decides
 // keep-alive, pauses on drain, counts and records; this only sends.
 
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { formatHead, framedResponse } from '../http/response.js';
 import type { Request, Response } from './request.js';

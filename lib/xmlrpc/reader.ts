@@ -7,6 +7,7 @@
 // path: the text with its references, CDATA, comments and line ends,
 // checked as the reference decoder checks it.
 
+import { Buffer } from 'node:buffer';
 import { Fault } from '../errors.js';
 import { El } from './elements.js';
 import { appendRun, intRun, readIntRun } from './int-run.js';

@@ -5,6 +5,8 @@
 // anything else (a reference, CDATA, a comment, a bad character): the
 // reader then takes the general path, which reports what is wrong.
 
+import { Buffer } from 'node:buffer';
+
 // prettier-ignore
 const LT = 0x3c, SLASH = 0x2f, EQUALS = 0x3d;
 // prettier-ignore

@@ -12,6 +12,8 @@
  * of the instructions of writing it into the buffer and copying it out).
  * Past it, ints go in as bytes directly, with no string at all.
  */
+import { Buffer } from 'node:buffer';
+
 const FLUSH_CHARS = 8192;
 /** The scratch buffer is kept between documents up to this size. */
 const KEEP_SCRATCH = 4 << 20;
