@@ -72,6 +72,26 @@ function check(doc: Doc, options: DecodeOptions = {}, counts = { fast: 0, all: 0
 
 const show = (doc: Doc) => JSON.stringify(typeof doc === 'string' ? doc : doc.toString('latin1')).slice(0, 300);
 
+/**
+ * What differs between the struct the fast path and the strict reader read
+ * from `doc`, found in each one's params by `pick`: the prototype (none),
+ * or the own keys, their order, values and descriptors. Null when the same.
+ */
+function structDiffers(doc: Doc, pick: (params: unknown[]) => object): string | null {
+  const problem = check(doc);
+  if (problem !== null) return `${problem}: ${show(doc)}`;
+  const f = fast(doc) as { params: unknown[] } | null;
+  const s = strict(doc);
+  if (f === null || !s.ok) return `both paths must take ${show(doc)}`;
+  const got = pick(f.params);
+  const want = pick((s.value as { params: unknown[] }).params);
+  if (Object.getPrototypeOf(got) !== null) return `a struct with a prototype: ${show(doc)}`;
+  const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
+  if (!isDeepStrictEqual(describe(got), describe(want)))
+    return `keys, order, values or descriptors differ: ${JSON.stringify(describe(got))} against ${JSON.stringify(describe(want))}`;
+  return null;
+}
+
 // random values, written by our encoder
 
 const CHARS = ['a', 'Z', '0', ' ', '\t', '\n', '\r', '<', '>', '&', '"', "'", ']', ']]>', 'é', '€', '😀', '\u00a0', '\u0085', '\ufffd', '中', '-', '.'];
@@ -387,7 +407,6 @@ t.test(
       'delta',
       'epsilon',
     ]);
-    const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
     let n = 0;
     for (const [i, names] of variants.entries()) {
       const members = names.map((k, j) => `<member><name>${k}</name><value><int>${i * 10 + j}</int></value></member>`).join('');
@@ -395,19 +414,8 @@ t.test(
         const struct = `<value><struct>${members}</struct></value>`;
         const doc = call(nested ? `<value><array><data>${struct}${struct}</data></array></value>` : struct);
         n++;
-        const problem = check(doc);
-        if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
-        const f = fast(doc) as { params: unknown[] } | null;
-        const s = strict(doc);
-        if (f === null || !s.ok) {
-          t.fail(`both paths must take ${show(doc)}`);
-          continue;
-        }
-        const got = (nested ? (f.params[0] as unknown[])[1] : f.params[0]) as object;
-        const want = (nested ? ((s.value as { params: unknown[] }).params[0] as unknown[])[1] : (s.value as { params: unknown[] }).params[0]) as object;
-        if (Object.getPrototypeOf(got) !== null) t.fail(`a struct with a prototype: ${show(doc)}`);
-        if (!isDeepStrictEqual(describe(got), describe(want)))
-          t.fail(`keys, order or descriptors differ: ${JSON.stringify(describe(got))} against ${JSON.stringify(describe(want))}`);
+        const differs = structDiffers(doc, (params) => (nested ? (params[0] as unknown[])[1] : params[0]) as object);
+        if (differs !== null) t.fail(differs);
       }
     }
     t.pass(`${n} documents`);
@@ -425,7 +433,6 @@ t.test("structs of many known kinds, up to and past the largest that gets a temp
     while (names.size < size) names.add(name(1 + Math.floor(r() * 12)));
     kinds.push([...names]);
   }
-  const describe = (o: object) => Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)]);
   let n = 0;
   for (let round = 0; round < 4; round++) {
     for (const [i, names] of kinds.entries()) {
@@ -439,18 +446,8 @@ t.test("structs of many known kinds, up to and past the largest that gets a temp
         .join('');
       const doc = call(`<value><struct>${members}</struct></value>`);
       n++;
-      const problem = check(doc);
-      if (problem !== null) t.fail(`${problem}: ${show(doc)}`);
-      const f = fast(doc) as { params: unknown[] } | null;
-      const s = strict(doc);
-      if (f === null || !s.ok) {
-        t.fail(`both paths must take ${show(doc)}`);
-        continue;
-      }
-      const got = f.params[0] as object;
-      const want = (s.value as { params: unknown[] }).params[0] as object;
-      if (Object.getPrototypeOf(got) !== null) t.fail(`a struct with a prototype: ${show(doc)}`);
-      if (!isDeepStrictEqual(describe(got), describe(want))) t.fail(`kind of ${names.length}, round ${round}: keys, order, values or descriptors differ`);
+      const differs = structDiffers(doc, (params) => params[0] as object);
+      if (differs !== null) t.fail(`kind of ${names.length}, round ${round}: ${differs}`);
     }
   }
   t.pass(`${n} documents`);
