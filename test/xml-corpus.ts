@@ -472,3 +472,28 @@ export function smallScalar(r: () => number): unknown {
       return SMALL_STRINGS[Math.floor(r() * SMALL_STRINGS.length)];
   }
 }
+
+/**
+ * A small reader's differential run: every byte edit of each seed, 4,000
+ * documents of `random` mutated, then `corpus`, each through `check` (null
+ * when the reader and the strict reader agree). The first ten problems go to
+ * `fail`; returns how many there were.
+ */
+export function differential(
+  seeds: Buffer[],
+  random: (r: () => number) => Buffer,
+  corpus: Buffer[],
+  check: (doc: Buffer) => string | null,
+  fail: (message: string) => void,
+): number {
+  let failures = 0;
+  const report = (doc: Buffer) => {
+    const problem = check(doc);
+    if (problem !== null && failures++ < 10) fail(`${problem}: ${show(doc)}`);
+  };
+  for (const seed of seeds) for (const doc of byteEdits(seed)) report(doc);
+  const r = prng(16016);
+  for (let i = 0; i < 4000; i++) report(mutate(random(r), r));
+  for (const doc of corpus) report(doc);
+  return failures;
+}
