@@ -2,7 +2,7 @@
 // one value that depends on the clock, so it is checked for its form only.
 
 import t from 'tap';
-import { CONTINUE_100, formatHead, framedResponse, statusText, type ResponseHeaders } from '../lib/http/response.js';
+import { CONTINUE_100, formatHead, framedResponse, framedText, statusText, type ResponseHeaders } from '../lib/http/response.js';
 
 const DATE = /\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/;
 
@@ -106,6 +106,36 @@ t.test('framedResponse leaves headers that are not frozen to formatHead, and ref
   t.equal(framedResponse(200, { 'Content-Type': 'text/xml' }, '', Buffer.from('x')), null);
   t.throws(() => framedResponse(200, Object.freeze({ 'X-Bad': 'a\r\nb' }), '', Buffer.from('x')), TypeError);
   t.throws(() => framedResponse(200, Object.freeze({ 'Bad Name': 'v' }), '', Buffer.from('x')), TypeError);
+});
+
+t.test('framedText is formatHead and the body, character for character, whatever came before it (framedResponse included)', async (t) => {
+  const xml = Object.freeze({ 'Content-Type': 'text/xml' });
+  const two = Object.freeze({ 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': 1 });
+  const lists: Array<ResponseHeaders | undefined> = [xml, xml, two, undefined, xml, two, two, undefined];
+  const lengths = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 12345, 16384];
+  let n = 0;
+  for (const status of [200, 200, 405, 200, 503]) {
+    for (const headers of lists) {
+      for (const connection of ['', 'close', 'keep-alive'] as const) {
+        const length = lengths[n++ % lengths.length]!;
+        const body = String.fromCharCode(0x41 + (n % 26)).repeat(length);
+        // The two share the head they keep: one of each, in turn, on the same status and list.
+        if (n % 2 === 0) framedResponse(status, headers, connection, Buffer.from(body.slice(0, 7)));
+        const framed = framedText(status, headers, connection, body);
+        t.equal(
+          withoutDate(framed!),
+          withoutDate(formatHead(status, headers, length, connection) + body),
+          `${status}, ${JSON.stringify(headers)}, ${length} characters, ${connection || 'no Connection'}`,
+        );
+      }
+    }
+  }
+});
+
+t.test('framedText leaves headers that are not frozen to formatHead, and refuses a frozen field it cannot send', async (t) => {
+  t.equal(framedText(200, { 'Content-Type': 'text/xml' }, '', 'x'), null);
+  t.throws(() => framedText(200, Object.freeze({ 'X-Bad': 'a\r\nb' }), '', 'x'), TypeError);
+  t.throws(() => framedText(200, Object.freeze({ 'Bad Name': 'v' }), '', 'x'), TypeError);
 });
 
 t.test('CONTINUE_100 is the whole interim response', async (t) => {

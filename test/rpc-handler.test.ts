@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Fault } from '../lib/errors.js';
 import { XmlRpcHandler } from '../lib/rpc/handler.js';
-import { dumps } from '../lib/xmlrpc/encode.js';
+import { bufferDumps, dumps } from '../lib/xmlrpc/encode.js';
 import { loads } from '../lib/xmlrpc/decode.js';
 import type { XmlRpcValue } from '../lib/xmlrpc/values.js';
 import { RawClient, rpc, startServer } from './support.js';
@@ -159,4 +159,40 @@ t.test('allowNone: false answers a nil param with fault -32600 before the method
   const { server: lax, port: laxPort } = await startServer({ handlers: [new Strict()] });
   t.teardown(() => lax.close());
   t.same(decode((await rpc(laxPort, dumps([[1, null]], 'echo'))).text()), { value: [1, null] }, 'nil both ways by default');
+});
+
+t.test("results go out as the encoder's bytes with their length, ASCII or not, short or long, alone and pipelined", async (t) => {
+  class Echo extends XmlRpcHandler {
+    override call(_method: string, params: XmlRpcValue[]): unknown {
+      return params[0];
+    }
+  }
+  const { server, port } = await startServer({ handlers: [new Echo()] });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  // A short ASCII document goes out as text, anything else as the encoder's Buffer: each next to the other.
+  const values: XmlRpcValue[] = [
+    'plain',
+    'café',
+    { a: 'x <&> y', b: [1, 2.5, true] },
+    { nom: 'Zoë', n: 1 },
+    'x'.repeat(9000),
+    'é'.repeat(9000),
+    42,
+    '中文',
+    'last & <least>',
+  ];
+  const request = (v: XmlRpcValue) => {
+    const body = Buffer.from(dumps([v], 'echo'), 'utf8');
+    return Buffer.concat([Buffer.from(`POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  };
+  for (const v of values) c.write(request(v));
+  c.write(Buffer.concat(values.map(request)));
+  const got = await c.responsesCount(2 * values.length);
+  got.forEach((r, i) => {
+    const want = bufferDumps([values[i % values.length]], { methodResponse: true });
+    t.equal(r.header('content-length'), String(want.length), `#${i}: Content-Length`);
+    t.ok(r.body.equals(want), `#${i}: the encoder's bytes`);
+  });
 });

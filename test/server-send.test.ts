@@ -2,11 +2,15 @@
 // callback (one would cost a tick of Node's per response); one the socket
 // still holds after the write is followed all the same, by an empty write
 // queued behind it, so that the connection learns when its bytes have left:
-// the budget is released, the deadline and the state move on.
+// the budget is released, the deadline and the state move on. A text body
+// its maker vouches is ASCII goes out as one latin1 string, its length its
+// Content-Length, whatever its neighbours in a pipelined batch are.
 
 import t from 'tap';
 import * as net from 'node:net';
-import { handler, pollUntil, ServerSides, startServer, turns } from './support.js';
+import type { Response } from '../lib/server/request.js';
+import { handler, pollUntil, RawClient, ServerSides, startServer, turns } from './support.js';
+import { prng } from './xml-corpus.js';
 
 const BODY = Buffer.alloc(16000, 'y');
 
@@ -42,4 +46,124 @@ t.test('a small response the kernel takes only in part is followed until its las
   await pollUntil(() => got > sent * BODY.length, 'the client to read every answer', 10_000);
   await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty', 2000);
   t.equal(side.socket.writableLength, 0);
+});
+
+/** `n` characters: printable ASCII, with `odd` (if any) every 97th. */
+function text(n: number, odd = ''): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += odd !== '' && i % 97 === 96 ? odd : String.fromCharCode(0x20 + ((i * 7) % 95));
+  return s;
+}
+
+const FROZEN = Object.freeze({ 'Content-Type': 'text/plain' });
+
+/** What each path answers: /ascii (frozen headers), /open (headers not frozen), /latin (marked ASCII, is not), /utf8, /buf, /none (204). */
+function answerFor(path: string): { response: Response; bytes: Buffer | null } {
+  const [, kind, size] = path.split('/');
+  const n = Number(size ?? 0);
+  switch (kind) {
+    case 'ascii':
+      return { response: { status: 200, headers: FROZEN, body: text(n), ascii: true }, bytes: Buffer.from(text(n), 'latin1') };
+    case 'open':
+      return { response: { status: 200, headers: { 'Content-Type': 'text/plain' }, body: text(n), ascii: true }, bytes: Buffer.from(text(n), 'latin1') };
+    case 'latin':
+      // Vouched ASCII wrongly: each character still one byte, so the framing holds.
+      return {
+        response: { status: 200, headers: FROZEN, body: text(n, n % 2 === 0 ? 'é' : '\u20ac'), ascii: true },
+        bytes: Buffer.from(text(n, n % 2 === 0 ? 'é' : '\u20ac'), 'latin1'),
+      };
+    case 'utf8':
+      return { response: { status: 200, headers: FROZEN, body: text(n, 'é中') }, bytes: Buffer.from(text(n, 'é中'), 'utf8') };
+    case 'buf':
+      return { response: { status: 200, headers: FROZEN, body: Buffer.from(text(n), 'latin1') }, bytes: Buffer.from(text(n), 'latin1') };
+    default:
+      return { response: { status: 204, headers: FROZEN, body: text(n), ascii: true }, bytes: null };
+  }
+}
+
+t.test(
+  'text bodies marked ASCII go out as their characters with their length as Content-Length, alone and in pipelined batches with other bodies',
+  async (t) => {
+    const { server, port } = await startServer({
+      handlers: [
+        handler(
+          () => true,
+          (r) => answerFor(r.path).response,
+        ),
+      ],
+    });
+    t.teardown(() => server.close());
+    const c = await RawClient.open(port);
+    t.teardown(() => c.destroy());
+    const r = prng(1606);
+    const kinds = ['ascii', 'ascii', 'ascii', 'open', 'latin', 'utf8', 'buf', 'none'];
+    const sizes = [1, 9, 10, 100, 4535, 8191, 16384 - 120, 16384, 16385, 40000];
+    const expected: Array<{ path: string; head: boolean }> = [];
+    while (expected.length < 600) {
+      // A batch of one (answered before the next is sent) or of up to 24, pipelined in one write.
+      const batch = r() < 0.4 ? 1 : 2 + Math.floor(r() * 23);
+      let bytes = '';
+      for (let i = 0; i < batch; i++) {
+        const path = `/${kinds[Math.floor(r() * kinds.length)]!}/${r() < 0.7 ? sizes[Math.floor(r() * sizes.length)]! : Math.floor(r() * 20000)}`;
+        // The client reads the next response as a HEAD's: so a HEAD goes alone.
+        const head = batch === 1 && r() < 0.25;
+        if (head) c.headResponses++;
+        expected.push({ path, head });
+        bytes += `${head ? 'HEAD' : 'GET'} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+      }
+      c.write(bytes);
+      await c.responsesCount(expected.length, 10_000);
+    }
+    t.equal(c.parseError, null);
+    let wrong = 0;
+    expected.forEach(({ path, head }, i) => {
+      const got = c.responses[i]!;
+      const want = answerFor(path).bytes;
+      const length = got.header('content-length');
+      const ok =
+        want === null
+          ? got.status === 204 && length === undefined && got.body.length === 0
+          : got.status === 200 && length === String(want.length) && (head ? got.body.length === 0 : got.body.equals(want));
+      if (!ok && wrong++ < 5) t.fail(`${head ? 'HEAD' : 'GET'} ${path}: ${got.status}, Content-Length ${length}, ${got.body.length} bytes`);
+    });
+    t.equal(wrong, 0, `${expected.length} responses`);
+  },
+);
+
+t.test('a text response marked ASCII the kernel takes only in part is followed until its last byte has left', async (t) => {
+  let answered = 0;
+  const body = text(16000);
+  const small = handler(
+    () => true,
+    () => (answered++, { status: 200, headers: FROZEN, body, ascii: true }),
+  );
+  const { server, port } = await startServer({ handlers: [small] });
+  t.teardown(() => server.close());
+  const sides = new ServerSides(server);
+  const client = net.connect(port, '127.0.0.1');
+  client.on('error', () => {});
+  t.teardown(() => client.destroy());
+  await new Promise((resolve) => client.once('connect', resolve));
+  client.pause();
+  const side = await sides.of(client);
+  let sent = 0;
+  while (side.socket.writableLength === 0 && sent < 4000) {
+    client.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+    sent++;
+    await pollUntil(() => answered === sent, 'the request to be answered');
+    await turns(1);
+  }
+  t.ok(side.socket.writableLength > 0, `the socket holds part of the answer to request ${sent}`);
+  t.ok(server.stats().bufferedBytes > 0, 'held, and counted');
+  const chunks: Buffer[] = [];
+  client.on('data', (d: Buffer) => chunks.push(d));
+  client.resume();
+  const one = `HTTP/1.1 200 OK\r\nDate: *\r\nContent-Type: text/plain\r\nContent-Length: 16000\r\n\r\n${body}`;
+  await pollUntil(() => chunks.reduce((n, c) => n + c.length, 0) >= sent * (one.length + 2), 'the client to read every answer', 10_000);
+  await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty', 2000);
+  t.equal(side.socket.writableLength, 0);
+  const all = Buffer.concat(chunks)
+    .toString('latin1')
+    .replace(/\r\nDate: [^\r]*\r\n/g, '\r\nDate: *\r\n');
+  t.equal(all, one.repeat(sent), 'every answer whole, byte for byte');
 });

@@ -105,15 +105,7 @@ export function formatHead(status: number, headers: ResponseHeaders | undefined,
  */
 export function framedResponse(status: number, headers: ResponseHeaders | undefined, connection: 'keep-alive' | 'close' | '', body: Uint8Array): Buffer | null {
   if (headers !== undefined && !Object.isFrozen(headers)) return null;
-  const date = httpDate();
-  if (status !== lastStatus || headers !== lastHeaders || date !== lastDate) {
-    const text = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${date}\r\n${headers === undefined ? '' : fieldLines(headers)}Content-Length: `;
-    lastPrefix = Buffer.from(text, 'latin1');
-    lastStatus = status;
-    lastHeaders = headers;
-    lastDate = date;
-  }
-  const prefix = lastPrefix;
+  const prefix = lastPrefix(status, headers);
   const tail = connection === '' ? CRLFCRLF : connection === 'close' ? CLOSE_TAIL : KEEP_ALIVE_TAIL;
   const length = body.byteLength;
   let digits = 1;
@@ -128,10 +120,38 @@ export function framedResponse(status: number, headers: ResponseHeaders | undefi
   return out;
 }
 
+/**
+ * `framedResponse` for a body given as latin1 text (each character one
+ * byte, so its length is its Content-Length): the whole response as one
+ * latin1 string, to be written as it is. Node writes a latin1 string of up
+ * to 16 KiB through a buffer on its stack, so no Buffer is made for the
+ * response at all. Null for headers that are not frozen (formatHead then).
+ */
+export function framedText(status: number, headers: ResponseHeaders | undefined, connection: 'keep-alive' | 'close' | '', body: string): string | null {
+  if (headers !== undefined && !Object.isFrozen(headers)) return null;
+  lastPrefix(status, headers);
+  const tail = connection === '' ? '\r\n\r\n' : connection === 'close' ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\n\r\n';
+  return lastText + body.length + tail + body;
+}
+
+/** The status line, Date and header lines up to `Content-Length: ` of the last response, as bytes (returned) and as text (`lastText`). */
+function lastPrefix(status: number, headers: ResponseHeaders | undefined): Buffer {
+  const date = httpDate();
+  if (status !== lastStatus || headers !== lastHeaders || date !== lastDate) {
+    lastText = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${date}\r\n${headers === undefined ? '' : fieldLines(headers)}Content-Length: `;
+    lastBytes = Buffer.from(lastText, 'latin1');
+    lastStatus = status;
+    lastHeaders = headers;
+    lastDate = date;
+  }
+  return lastBytes;
+}
+
 let lastStatus = 0;
 let lastHeaders: ResponseHeaders | undefined = undefined;
 let lastDate = '';
-let lastPrefix: Buffer = Buffer.alloc(0);
+let lastText = '';
+let lastBytes: Buffer = Buffer.alloc(0);
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const CLOSE_TAIL = Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1');
 const KEEP_ALIVE_TAIL = Buffer.from('\r\nConnection: keep-alive\r\n\r\n', 'latin1');

@@ -1,12 +1,13 @@
 // The base class users subclass: it turns a POST on its path into a call of
 // `this.call(method, params)` and the outcome into a methodResponse. The
 // fault policy lives in one method, `toFault`. Response bodies are UTF-8
-// bytes from `bufferDumps`, written to the socket as they are.
+// bytes from `bufferDumps`, or a short ASCII document's text (`wireDumps`),
+// written to the socket as they are.
 
 import { Fault, FaultCode } from '../errors.js';
 import type { Handler, Request, Response } from '../server/request.js';
 import { parseMethodCall, type DecodeOptions } from '../xmlrpc/decode.js';
-import { bufferDumps } from '../xmlrpc/encode.js';
+import { bufferDumps, wireDumps } from '../xmlrpc/encode.js';
 import { reuseDocument } from '../xmlrpc/sink.js';
 import type { XmlRpcValue } from '../xmlrpc/values.js';
 import { CodecOffload, type CodecOffloadOptions } from './codec-offload.js';
@@ -128,12 +129,14 @@ export class XmlRpcHandler implements Handler {
         (err: unknown) => unencodable(err, request),
       );
     }
-    let body: Buffer;
+    let body: string | Buffer;
     try {
-      body = bufferDumps([value], this.resultOptions);
+      body = wireDumps([value], this.resultOptions);
     } catch (err) {
       return unencodable(err, request);
     }
+    // A short ASCII document goes out as text, no Buffer made (Response.ascii).
+    if (typeof body === 'string') return { status: 200, headers: XML_HEADERS, body, ascii: true };
     // The document's buffer serves the next large one once the server has written it.
     return { status: 200, headers: XML_HEADERS, body, reuse: reuseDocument };
   }

@@ -127,6 +127,15 @@ export interface Response {
   reuse?: (body: Buffer) => void;
   /** A failure to log, though the response is still sent (an unencodable result, say). */
   error?: unknown;
+  /**
+   * True: the maker of a string body knows it to be ASCII (the XML-RPC
+   * handler's encoder does, as it writes), so its length is its byte count
+   * and it goes out as it is, one byte per character, with no scan and no
+   * Buffer made for it. A character above U+007F in such a body goes out as
+   * one byte (its low byte), not as UTF-8: the framing stays right, the
+   * text does not. Ignored for a Buffer body.
+   */
+  ascii?: boolean;
 }
 
 /**

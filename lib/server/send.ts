@@ -5,7 +5,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { formatHead, framedResponse } from '../http/response.js';
+import { formatHead, framedResponse, framedText } from '../http/response.js';
 import type { Request, Response } from './request.js';
 import { bodyLength } from './responses.js';
 
@@ -45,14 +45,21 @@ export function send(
   request: Request | null,
 ): Sent {
   let body = response.body ?? '';
-  let length = bodyLength(response.status, body);
+  // A string its maker vouches is ASCII: its length is its byte count, and it goes out as latin1 (the same bytes).
+  const ascii = response.ascii === true && typeof body === 'string';
+  let length = bodyLength(response.status, body, ascii);
   let head = '';
   let status = response.status;
   const withBody = length > 0 && !headRequest;
-  // A small Buffer body with frozen headers: head and body made as one Buffer (response.ts).
-  let framed: Buffer | null = null;
+  // A small Buffer body with frozen headers: head and body made as one Buffer
+  // (response.ts); a small ASCII one, as one latin1 string, which Node writes
+  // through a buffer on its stack: no Buffer at all.
+  let framed: Buffer | string | null = null;
   try {
-    if (withBody && typeof body !== 'string' && length <= SMALL_BODY) framed = framedResponse(status, response.headers, connection, body);
+    if (withBody && length <= SMALL_BODY) {
+      if (typeof body !== 'string') framed = framedResponse(status, response.headers, connection, body);
+      else if (ascii) framed = framedText(status, response.headers, connection, body);
+    }
     if (framed === null) head = formatHead(status, response.headers, length, connection);
   } catch (err) {
     // A handler produced an unsendable header: still answer, as a 500.
@@ -65,21 +72,21 @@ export function send(
   // One write per response where it is cheap: a single write skips
   // writev's per-call arrays on the hot path.
   if (framed !== null) {
-    put(socket, framed, written);
-  } else if (withBody && length > 0 && typeof body === 'string' && ASCII_ONLY.test(head)) {
-    // An ASCII head reads the same as UTF-8.
-    put(socket, head + body, written);
+    put(socket, framed, 'latin1', written);
+  } else if (withBody && length > 0 && typeof body === 'string' && (ascii || ASCII_ONLY.test(head))) {
+    // An ASCII head reads the same as UTF-8; an ASCII body the same as latin1.
+    put(socket, head + body, ascii ? 'latin1' : 'utf8', written);
   } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
     const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
     bytes.write(head, 0, 'latin1');
     bytes.set(body, head.length);
-    put(socket, bytes, written);
+    put(socket, bytes, 'latin1', written);
   } else {
-    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8.
+    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked ASCII.
     socket.cork();
     socket.write(head, 'latin1', written);
     if (withBody && length > 0) {
-      if (typeof body === 'string') socket.write(body, 'utf8', written);
+      if (typeof body === 'string') socket.write(body, ascii ? 'latin1' : 'utf8', written);
       else socket.write(body, written);
     }
     socket.uncork();
@@ -101,23 +108,23 @@ export function send(
 const EMPTY = Buffer.alloc(0);
 
 /**
- * One write, `written` called once it has reached the kernel. A write the
- * kernel takes at once has, by the time socket.write returns (the caller
- * counts the socket's bytes after sending); a callback on it would cost a
- * tick of Node's (an object, a nextTick, a call) per response for nothing.
- * So it goes without one, and only a write the socket still holds after
- * it gets `written`, on an empty write queued behind it (the callbacks
- * run in order). Behind other bytes or corked, the write itself takes it:
- * it will wait in the socket anyway, and the callbacks of a corked batch
- * share one tick.
+ * One write of `data` (a string goes out in `encoding`), `written` called
+ * once it has reached the kernel. A write the kernel takes at once has, by
+ * the time socket.write returns (the caller counts the socket's bytes after
+ * sending); a callback on it would cost a tick of Node's (an object, a
+ * nextTick, a call) per response for nothing. So it goes without one, and
+ * only a write the socket still holds after it gets `written`, on an empty
+ * write queued behind it (the callbacks run in order). Behind other bytes
+ * or corked, the write itself takes it: it will wait in the socket anyway,
+ * and the callbacks of a corked batch share one tick.
  */
-function put(socket: Socket, data: Buffer | string, written: () => void): void {
+function put(socket: Socket, data: Buffer | string, encoding: 'latin1' | 'utf8', written: () => void): void {
   if (socket.writableLength > 0 || socket.writableCorked > 0) {
-    if (typeof data === 'string') socket.write(data, 'utf8', written);
+    if (typeof data === 'string') socket.write(data, encoding, written);
     else socket.write(data, written);
     return;
   }
-  if (typeof data === 'string') socket.write(data, 'utf8');
+  if (typeof data === 'string') socket.write(data, encoding);
   else socket.write(data);
   if (socket.writableLength > 0) socket.write(EMPTY, written);
 }

@@ -58,6 +58,22 @@ export function bufferDumps(params: readonly unknown[] | Fault, options?: string
   return write(params, options, toBytes);
 }
 
+/**
+ * The document as a server puts it on the wire: an ASCII document short
+ * enough to be gathered as text (sink.ts, FLUSH_CHARS) is that text, each
+ * character one byte of `bufferDumps`' document; any other is
+ * `bufferDumps`' Buffer. Such a string goes to the socket as latin1 with no
+ * Buffer made for it (lib/server/send.ts).
+ */
+export function wireDumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): string | Buffer {
+  if (typeof options === 'object' && options.methodResponse === true && options.methodName === undefined && Array.isArray(params) && params.length === 1) {
+    maxDepthOf(options);
+    const doc = intResponse(params[0]);
+    if (doc !== null) return doc;
+  }
+  return write(params, options, toWire);
+}
+
 /** One `<value>…</value>` element. */
 export function encodeValue(value: unknown, options?: EncodeOptions): string {
   const sink = new Sink(false);
@@ -81,6 +97,10 @@ function toBytes(sink: Sink): Buffer {
   return sink.asBuffer();
 }
 
+function toWire(sink: Sink): string | Buffer {
+  return sink.asAsciiOrBuffer();
+}
+
 function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOptions | undefined, finish: (sink: Sink) => T): T {
   const opts: DumpsOptions = typeof options === 'string' ? { methodName: options } : (options ?? {});
   const maxDepth = maxDepthOf(opts);
@@ -94,7 +114,7 @@ function write<T>(params: readonly unknown[] | Fault, options: string | DumpsOpt
   } else if (typeof opts.methodName !== 'string' || opts.methodName.length === 0) {
     throw new EncodeError('dumps needs a methodName (a methodCall) or methodResponse: true');
   }
-  const sink = new Sink(finish === toBytes);
+  const sink = new Sink(finish !== toText);
   const outerNonAscii = beginDocument();
   try {
     const encoder = new Encoder(maxDepth, sink, opts.allowNone !== false);

@@ -299,6 +299,17 @@ export class Sink {
     return out;
   }
 
+  /**
+   * Bytes mode: the document as text while it is ASCII and was never
+   * flushed into the buffer (its characters are its bytes), else asBuffer().
+   */
+  asAsciiOrBuffer(): string | Buffer {
+    if (this.buf !== EMPTY || nonAscii) return this.asBuffer();
+    const n = this.pending.length;
+    bufferHint = n + (n >> 5) + 256; // as asBuffer would have said
+    return this.pending;
+  }
+
   /** Bytes mode: keeps the buffer, unless given out, as the scratch (the sink is not used after). */
   close(): void {
     const buf = this.buf;
