@@ -7,7 +7,7 @@
 
 import t, { type Test } from 'tap';
 import { Fault } from '../lib/errors.js';
-import { bufferDumps, wireDumps, type DumpsOptions } from '../lib/xmlrpc/encode.js';
+import { bufferDumps, dumps, wireDumps, type DumpsOptions } from '../lib/xmlrpc/encode.js';
 import { Double } from '../lib/xmlrpc/values.js';
 import { prng } from './xml-corpus.js';
 
@@ -63,30 +63,22 @@ function outcome(f: () => string | Buffer): { kind: string; text: string } {
 function check(t: Test, params: unknown[] | Fault, options: DumpsOptions | string | undefined, label: string, textWhenAscii = true): boolean {
   const wire = outcome(() => wireDumps(params, options));
   const bytes = outcome(() => bufferDumps(params, options));
-  if (wire.text !== bytes.text) {
+  // The general walk's text, for int results too (which bufferDumps writes by a fast path of its own).
+  const walked = outcome(() => Buffer.from(dumps(params, options), 'utf8'));
+  if (wire.text !== bytes.text || wire.text !== walked.text) {
     t.equal(wire.text, bytes.text, `${label}: the same bytes or error as bufferDumps`);
+    t.equal(wire.text, walked.text, `${label}: the same bytes or error as dumps`);
     return false;
   }
   if (wire.kind === 'string') {
     const doc = wireDumps(params, options) as string;
     if (!/^[\x00-\x7f]*$/.test(doc)) return (t.fail(`${label}: a string with a character above U+007F`), false);
     if (doc.length >= 8192) return (t.fail(`${label}: a string of ${doc.length} characters, past the flush size`), false);
-  } else if (
-    textWhenAscii &&
-    wire.kind === 'bytes' &&
-    bytes.text.length / 2 < 8000 &&
-    /^(?:[0-7][0-9a-f])*$/.test(bytes.text) &&
-    !isIntResult(params, options)
-  ) {
-    // A short ASCII document that is not an int result's is text; else the server would pay for a Buffer.
+  } else if (textWhenAscii && wire.kind === 'bytes' && bytes.text.length / 2 < 8000 && /^(?:[0-7][0-9a-f])*$/.test(bytes.text)) {
+    // A short ASCII document is text; else the server would pay for a Buffer.
     return (t.fail(`${label}: a short ASCII document given as bytes`), false);
   }
   return true;
-}
-
-function isIntResult(params: unknown[] | Fault, options: DumpsOptions | string | undefined): boolean {
-  const v = Array.isArray(params) ? params[0] : undefined;
-  return typeof options === 'object' && options.methodResponse === true && typeof v === 'number' && (v | 0) === v && !Object.is(v, -0);
 }
 
 t.test('random results: the same bytes as bufferDumps, as text exactly when short and ASCII', async (t) => {
@@ -102,7 +94,7 @@ t.test('random results: the same bytes as bufferDumps, as text exactly when shor
     kinds[outcome(() => wireDumps(params, options)).kind]!++;
   }
   t.equal(differ, 0);
-  t.ok(kinds['string']! > 1000 && kinds['bytes']! > 500 && kinds['error']! > 50, `every outcome met: ${JSON.stringify(kinds)}`);
+  t.ok(kinds['string']! > 1000 && kinds['bytes']! > 200 && kinds['error']! > 50, `every outcome met: ${JSON.stringify(kinds)}`);
 });
 
 t.test('documents on either side of the flush size, ASCII or with one character that is not', async (t) => {

@@ -60,15 +60,15 @@ export function bufferDumps(params: readonly unknown[] | Fault, options?: string
 
 /**
  * The document as a server puts it on the wire: an ASCII document short
- * enough to be gathered as text (sink.ts, FLUSH_CHARS) is that text, each
- * character one byte of `bufferDumps`' document; any other is
- * `bufferDumps`' Buffer. Such a string goes to the socket as latin1 with no
- * Buffer made for it (lib/server/send.ts).
+ * enough to be gathered as text (sink.ts, FLUSH_CHARS), an int32 result's
+ * included, is that text, each character one byte of `bufferDumps`'
+ * document; any other is `bufferDumps`' Buffer. Such a string goes to the
+ * socket as latin1 with no Buffer made for it (lib/server/send.ts).
  */
 export function wireDumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): string | Buffer {
   if (typeof options === 'object' && options.methodResponse === true && options.methodName === undefined && Array.isArray(params) && params.length === 1) {
     maxDepthOf(options);
-    const doc = intResponse(params[0]);
+    const doc = intResponseText(params[0]);
     if (doc !== null) return doc;
   }
   return write(params, options, toWire);
@@ -545,6 +545,25 @@ function formatDate(d: Date): string {
 // general walk's bytes). Made on first use: this module's classes must exist first.
 let intBefore: Uint8Array | null = null;
 let intAfter: Uint8Array = new Uint8Array(0);
+
+let intBeforeText = '';
+let intAfterText = '';
+
+/**
+ * intResponse as text (wireDumps'): the walk's own text for 0 with the
+ * digits in place, as JavaScript writes an int32 (what the walk writes too).
+ * No Buffer: the server sends it as a string.
+ */
+function intResponseText(value: unknown): string | null {
+  if (typeof value !== 'number' || (value | 0) !== value || Object.is(value, -0)) return null;
+  if (intBeforeText === '') {
+    const zero = write([0], { methodResponse: true }, toText);
+    const at = zero.indexOf('<int>0</int>') + 5;
+    intBeforeText = zero.slice(0, at);
+    intAfterText = zero.slice(at + 1);
+  }
+  return intBeforeText + value + intAfterText;
+}
 
 /** The document of `value` when it is an int32 (not -0, which the encoder writes as a double); null otherwise. */
 function intResponse(value: unknown): Buffer | null {
