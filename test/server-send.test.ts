@@ -167,3 +167,40 @@ t.test('a text response marked ASCII the kernel takes only in part is followed u
     .replace(/\r\nDate: [^\r]*\r\n/g, '\r\nDate: *\r\n');
   t.equal(all, one.repeat(sent), 'every answer whole, byte for byte');
 });
+
+t.test('text responses gathered from a pipelined read leave before the connection closes, and before a 100 Continue', async (t) => {
+  const { server, port } = await startServer({
+    handlers: [
+      handler(
+        () => true,
+        (r) => answerFor(r.path).response,
+      ),
+    ],
+  });
+  t.teardown(() => server.close());
+  const closing = await RawClient.open(port);
+  t.teardown(() => closing.destroy());
+  closing.write(
+    'GET /ascii/5 HTTP/1.1\r\nHost: x\r\n\r\nGET /ascii/6 HTTP/1.1\r\nHost: x\r\n\r\nGET /ascii/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
+  await closing.whenClosed();
+  t.same(
+    closing.responses.map((r) => r.body.toString('latin1')),
+    [text(5), text(6), text(7)],
+    'every response, then the close',
+  );
+  const continued = await RawClient.open(port);
+  t.teardown(() => continued.destroy());
+  const raw: Buffer[] = [];
+  continued.socket.on('data', (d: Buffer) => raw.push(d));
+  continued.write('GET /ascii/5 HTTP/1.1\r\nHost: x\r\n\r\nPOST /ascii/6 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n');
+  await continued.until(() => continued.informational.length === 1, 3000, 'the 100 Continue');
+  continued.write('abc');
+  await continued.responsesCount(2);
+  const all = Buffer.concat(raw).toString('latin1');
+  t.ok(all.indexOf('HTTP/1.1 200 OK') >= 0 && all.indexOf('HTTP/1.1 200 OK') < all.indexOf('HTTP/1.1 100 Continue'), 'the first response before the 100');
+  t.same(
+    continued.responses.map((r) => r.body.toString('latin1')),
+    [text(5), text(6)],
+  );
+});

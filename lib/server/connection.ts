@@ -24,7 +24,7 @@ import { Request, partialRequest, type Handler, type Response } from './request.
 import { answer, type Answerer } from './answer.js';
 import type { ConnectionHost } from './host.js';
 import { Slot } from './slot.js';
-import { send } from './send.js';
+import { HeldText, release, send } from './send.js';
 import { noHandler, plain, refusedForMemory } from './responses.js';
 import { accessRecord } from './access-log.js';
 import { countResponse } from './traffic.js';
@@ -65,6 +65,8 @@ export class Connection extends TimedConnection {
   /** The socket is corked until the outermost feed() ends: the read holds pipelined requests, whose responses leave in one write. */
   private corked = false;
   private proven = false;
+  /** Text responses gathered while the socket is corked (send.ts), released before it uncorks or is written otherwise. */
+  private readonly held = new HeldText();
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
   protected readonly clock: Clock;
@@ -220,6 +222,7 @@ export class Connection extends TimedConnection {
     } finally {
       if (--this.feeding === 0 && this.corked) {
         this.corked = false;
+        release(socket, this.held, this.written);
         socket.uncork();
       }
     }
@@ -384,7 +387,10 @@ export class Connection extends TimedConnection {
         }
       }
     } finally {
-      if (batch) socket.uncork();
+      if (batch) {
+        release(socket, this.held, this.written);
+        socket.uncork();
+      }
       this.holding.setSocketBytes(this.socket.writableLength);
     }
     if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
@@ -405,7 +411,7 @@ export class Connection extends TimedConnection {
     const version = slot.request?.versionMinor ?? 1;
     const connection = keepAlive ? (version === 0 ? 'keep-alive' : '') : 'close';
     const socket = this.socket;
-    const sent = send(socket, response, connection, slot.headRequest, this.written, this.host, slot.request);
+    const sent = send(socket, response, connection, slot.headRequest, this.written, this.host, slot.request, this.held);
     const status = sent.status;
     const bytesOut = sent.bytes;
     if (socket.writableNeedDrain) this.pauseReading(PAUSE_DRAIN);
@@ -431,6 +437,7 @@ export class Connection extends TimedConnection {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
     if (slot !== this.current || (slot.body?.length ?? 0) > 0) return;
+    release(this.socket, this.held, this.written);
     this.socket.write(CONTINUE, this.written);
   }
 
@@ -479,6 +486,7 @@ export class Connection extends TimedConnection {
     this.ended = true;
     this.stopped = true;
     this.dropQueue();
+    release(this.socket, this.held, this.written);
     this.socket.end();
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.

@@ -43,6 +43,7 @@ export function send(
   written: () => void,
   errors: SendErrors,
   request: Request | null,
+  held: HeldText,
 ): Sent {
   let body = response.body ?? '';
   // A string its maker vouches is ASCII: its length is its byte count, and it goes out as latin1 (the same bytes).
@@ -71,17 +72,24 @@ export function send(
   }
   // One write per response where it is cheap: a single write skips
   // writev's per-call arrays on the hot path.
-  if (framed !== null) {
+  if (typeof framed === 'string' && socket.writableCorked > 0 && held.text.length + framed.length <= SMALL_BODY) {
+    // Corked (a pipelined batch): gathered, to leave with the others as one string (HeldText).
+    held.text += framed;
+  } else if (framed !== null) {
+    release(socket, held, written);
     put(socket, framed, 'latin1', written);
   } else if (withBody && length > 0 && typeof body === 'string' && (ascii || ASCII_ONLY.test(head))) {
     // An ASCII head reads the same as UTF-8; an ASCII body the same as latin1.
+    release(socket, held, written);
     put(socket, head + body, ascii ? 'latin1' : 'utf8', written);
   } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
     const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
     bytes.write(head, 0, 'latin1');
     bytes.set(body, head.length);
+    release(socket, held, written);
     put(socket, bytes, 'latin1', written);
   } else {
+    release(socket, held, written);
     // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked ASCII.
     socket.cork();
     socket.write(head, 'latin1', written);
@@ -106,6 +114,28 @@ export function send(
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Framed text responses written while the socket is corked (the responses
+ * to one read's pipelined requests), gathered into one latin1 string: they
+ * leave as one string write when the connection releases them, before it
+ * uncorks or writes anything else. A writev of strings costs Node a lookup
+ * of each one's encoding and a copy into memory it allocates; a single
+ * string goes through a buffer on its stack. At most SMALL_BODY characters
+ * are held: past that the socket takes them, and counts them against its
+ * high-water mark as before.
+ */
+export class HeldText {
+  text = '';
+}
+
+/** Writes what `held` gathered, if anything (`written` called once it has reached the kernel); dropped if the socket is destroyed. */
+export function release(socket: Socket, held: HeldText, written: () => void): void {
+  const text = held.text;
+  if (text === '') return;
+  held.text = '';
+  if (!socket.destroyed) socket.write(text, 'latin1', written);
+}
 
 /**
  * One write of `data` (a string goes out in `encoding`), `written` called
