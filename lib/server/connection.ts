@@ -224,6 +224,8 @@ export class Connection extends TimedConnection {
         this.corked = false;
         release(socket, this.held, this.written);
         socket.uncork();
+        // What the socket holds now, released text included (flush counted it before the release).
+        this.holding.setSocketBytes(socket.writableLength);
       }
     }
     // A request left partly read began in this chunk (or earlier, if already set).
