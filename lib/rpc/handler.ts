@@ -135,8 +135,8 @@ export class XmlRpcHandler implements Handler {
     } catch (err) {
       return unencodable(err, request);
     }
-    // A short ASCII document goes out as text, no Buffer made (Response.ascii).
-    if (typeof body === 'string') return { status: 200, headers: XML_HEADERS, body, ascii: true };
+    // A short ASCII document goes out as text, no Buffer made (Response.latin1).
+    if (typeof body === 'string') return { status: 200, headers: XML_HEADERS, body, latin1: true };
     // The document's buffer serves the next large one once the server has written it.
     return { status: 200, headers: XML_HEADERS, body, reuse: reuseDocument };
   }

@@ -128,14 +128,14 @@ export interface Response {
   /** A failure to log, though the response is still sent (an unencodable result, say). */
   error?: unknown;
   /**
-   * True: the maker of a string body knows it to be ASCII (the XML-RPC
-   * handler's encoder does, as it writes), so its length is its byte count
-   * and it goes out as it is, one byte per character, with no scan and no
-   * Buffer made for it. A character above U+007F in such a body goes out as
-   * one byte (its low byte), not as UTF-8: the framing stays right, the
-   * text does not. Ignored for a Buffer body.
+   * True: a string body goes out as latin1, as Node writes that encoding:
+   * one byte per character (a character above U+00FF keeps only its low
+   * byte), so its length is its Content-Length, with no scan and no Buffer
+   * made for it. The XML-RPC handler sets it on documents its encoder knows
+   * to be ASCII, whose latin1 and UTF-8 bytes are the same. False or absent:
+   * a string body goes out as UTF-8. Ignored for a Buffer body.
    */
-  ascii?: boolean;
+  latin1?: boolean;
 }
 
 /**

@@ -26,11 +26,11 @@ export function plain(status: number, text: string, close = false, headers: Resp
 /**
  * The Content-Length of a response: -1 (none) for 204 and 304, which have no
  * body (RFC 9110 §8.6). A string body's UTF-8 length, or its length when its
- * maker says it is ASCII (Response.ascii).
+ * maker sends it as latin1 (Response.latin1).
  */
-export function bodyLength(status: number, body: string | Uint8Array, ascii = false): number {
+export function bodyLength(status: number, body: string | Uint8Array, latin1 = false): number {
   if (status === 204 || status === 304) return -1;
-  return typeof body !== 'string' ? body.byteLength : ascii ? body.length : Buffer.byteLength(body);
+  return typeof body !== 'string' ? body.byteLength : latin1 ? body.length : Buffer.byteLength(body);
 }
 
 /** gzip pays off for a large body the client can read, unless the handler chose a coding itself. */
@@ -71,7 +71,7 @@ export function sendable(result: unknown): Response {
   if (typeof result !== 'object' || result === null) {
     throw new TypeError(`a handler returned ${result === null ? 'null' : typeof result}, not a response`);
   }
-  const { status, headers, body, close, error, reuse, ascii } = result as Response;
+  const { status, headers, body, close, error, reuse, latin1 } = result as Response;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
     throw new TypeError(`a handler returned status ${typeof status === 'number' ? status : typeof status}, not one from 200 to 599`);
   }
@@ -84,6 +84,6 @@ export function sendable(result: unknown): Response {
   if (reuse !== undefined && typeof reuse !== 'function') throw new TypeError('a response reuse must be a function');
   const response: Response = { status, headers, body, close: close === true, error };
   if (reuse !== undefined) response.reuse = reuse;
-  if (ascii === true && typeof body === 'string') response.ascii = true;
+  if (latin1 === true && typeof body === 'string') response.latin1 = true;
   return response;
 }

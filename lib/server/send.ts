@@ -46,20 +46,20 @@ export function send(
   held: HeldText,
 ): Sent {
   let body = response.body ?? '';
-  // A string its maker vouches is ASCII: its length is its byte count, and it goes out as latin1 (the same bytes).
-  const ascii = response.ascii === true && typeof body === 'string';
-  let length = bodyLength(response.status, body, ascii);
+  // A string marked latin1: one byte per character, so its length is its byte count.
+  const latin1 = response.latin1 === true && typeof body === 'string';
+  let length = bodyLength(response.status, body, latin1);
   let head = '';
   let status = response.status;
   const withBody = length > 0 && !headRequest;
   // A small Buffer body with frozen headers: head and body made as one Buffer
-  // (response.ts); a small ASCII one, as one latin1 string, which Node writes
+  // (response.ts); a small latin1 one, as one latin1 string, which Node writes
   // through a buffer on its stack: no Buffer at all.
   let framed: Buffer | string | null = null;
   try {
     if (withBody && length <= SMALL_BODY) {
       if (typeof body !== 'string') framed = framedResponse(status, response.headers, connection, body);
-      else if (ascii) framed = framedText(status, response.headers, connection, body);
+      else if (latin1) framed = framedText(status, response.headers, connection, body);
     }
     if (framed === null) head = formatHead(status, response.headers, length, connection);
   } catch (err) {
@@ -78,10 +78,10 @@ export function send(
   } else if (framed !== null) {
     release(socket, held, written);
     put(socket, framed, 'latin1', written);
-  } else if (withBody && length > 0 && typeof body === 'string' && (ascii || ASCII_ONLY.test(head))) {
-    // An ASCII head reads the same as UTF-8; an ASCII body the same as latin1.
+  } else if (withBody && length > 0 && typeof body === 'string' && (latin1 || ASCII_ONLY.test(head))) {
+    // An ASCII head reads the same as UTF-8 and as latin1.
     release(socket, held, written);
-    put(socket, head + body, ascii ? 'latin1' : 'utf8', written);
+    put(socket, head + body, latin1 ? 'latin1' : 'utf8', written);
   } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
     const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
     bytes.write(head, 0, 'latin1');
@@ -90,11 +90,11 @@ export function send(
     put(socket, bytes, 'latin1', written);
   } else {
     release(socket, held, written);
-    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked ASCII.
+    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked latin1.
     socket.cork();
     socket.write(head, 'latin1', written);
     if (withBody && length > 0) {
-      if (typeof body === 'string') socket.write(body, ascii ? 'latin1' : 'utf8', written);
+      if (typeof body === 'string') socket.write(body, latin1 ? 'latin1' : 'utf8', written);
       else socket.write(body, written);
     }
     socket.uncork();
