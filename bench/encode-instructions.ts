@@ -7,7 +7,11 @@
 // usage: node dist/bench/encode-instructions.js [workload ...]   (add, struct, array, base64)
 // Environment: ENC_WARMUP (documents, default 5000), ENC_N (default 2000),
 // ENC_KEEP=1 keeps the dump, for callgrind_annotate; ENC_FIRST=1 encodes the
-// value of the first decode (a struct then is a dictionary-mode object).
+// value of the first decode (a struct then is a dictionary-mode object);
+// ENC_FRESH=1 encodes a value of its own each time, decoded before the
+// counted window, as the server's echo does: its text that held an entity
+// is then a cons string the encoder's first read flattens, not a string
+// flattened by the documents before.
 
 import { fileURLToPath } from 'node:url';
 import { loads } from '../lib/xmlrpc/decode.js';
@@ -29,10 +33,13 @@ async function encodeLoop(id: string): Promise<void> {
   let value = loads(body).params[0];
   if (process.env['ENC_FIRST'] === undefined) for (let i = 0; i < 2; i++) value = loads(body).params[0];
   const options = { methodResponse: true };
+  const fresh = process.env['ENC_FRESH'] !== undefined;
+  const values = (n: number): unknown[] => (fresh ? Array.from({ length: n }, () => loads(body).params[0]) : new Array<unknown>(n).fill(value));
   let bytes = 0;
-  for (let i = 0; i < WARMUP; i++) bytes += bufferDumps([value], options).length;
+  for (const v of values(WARMUP)) bytes += bufferDumps([v], options).length;
+  const counted = values(N);
   await callgrindControl('-z', process.pid);
-  for (let i = 0; i < N; i++) bytes += bufferDumps([value], options).length;
+  for (const v of counted) bytes += bufferDumps([v], options).length;
   await callgrindControl('-d', process.pid);
   if (bytes === 0) throw new Error('nothing encoded');
 }
