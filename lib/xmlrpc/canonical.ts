@@ -14,7 +14,7 @@
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
 import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
-import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
+import { fromShape, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
@@ -24,7 +24,7 @@ import {
   C_PARAMS, C_STRUCT, C_VALUE, DATETIME, DOUBLE, I4, INT, MEMBER_TAIL, NIL, O_ARRAY, O_BASE64, O_BOOLEAN, O_DATA,
   C_ARRAY, O_DATETIME, O_DOUBLE, O_I4, O_INT, O_MEMBER, O_MEMBER_NAME, O_METHODCALL, O_METHODNAME, O_METHODRESPONSE,
   O_NAME, O_NIL_E, O_PARAM, O_PARAMS, O_STRING, O_STRUCT, O_VALUE, STRING, STRUCT, UNTYPED, VALUE_TAIL,
-  lead, type Lead, type Run,
+  lead, scalar, type Lead, type Part, type Run,
 } from './canonical-runs.js';
 
 // prettier-ignore
@@ -294,8 +294,31 @@ function value(level: number): XmlRpcValue {
  * write them, those end tags are one run.
  */
 function typed(type: number, level: number, member: boolean): XmlRpcValue {
+  const v = content(type, level);
+  const tail = member ? (MEMBER_TAIL[type] as Run) : (VALUE_TAIL[type] as Run);
+  if (atRun(pos, tail)) {
+    pos += tail.len;
+    return v;
+  }
+  const close = CLOSE[type] as Run | null;
+  if (close !== null) expectRun(close);
+  space();
+  expectRun(C_VALUE);
+  if (member) {
+    space();
+    expectRun(C_MEMBER);
+  }
+  return v;
+}
+
+/** A value of `type`, its type's start tag read: its content, up to its end tag (for an array or a struct, through it). */
+function content(type: number, level: number): XmlRpcValue {
   let v: XmlRpcValue;
   switch (type) {
+    case UNTYPED:
+      v = text(pos);
+      pos = textEnd;
+      break;
     case INT:
     case I4:
       v = int();
@@ -328,19 +351,6 @@ function typed(type: number, level: number, member: boolean): XmlRpcValue {
       break;
     default:
       return giveUp();
-  }
-  const tail = member ? (MEMBER_TAIL[type] as Run) : (VALUE_TAIL[type] as Run);
-  if (atRun(pos, tail)) {
-    pos += tail.len;
-    return v;
-  }
-  const close = CLOSE[type] as Run | null;
-  if (close !== null) expectRun(close);
-  space();
-  expectRun(C_VALUE);
-  if (member) {
-    space();
-    expectRun(C_MEMBER);
   }
   return v;
 }
@@ -487,11 +497,17 @@ function array(level: number): XmlRpcValue[] {
   space();
   expectRun(O_DATA);
   let out: XmlRpcValue[] = [];
+  let parts: number[] | null = []; // the elements' types, while a layout could hold them
   for (;;) {
     const k = readIntRun(s, view, pos, last);
     if (k > 0) {
       pos = intRun.end;
       out = appendRun(out, k);
+      if (parts !== null) {
+        const i4s = intRun.i4s;
+        if (out.length > MAX_FLAT_ARRAY || (i4s !== 0 && i4s !== k)) parts = null;
+        else for (let j = 0; j < k; j++) parts.push(i4s === 0 ? INT : I4);
+      }
     }
     if (!atRun(pos, O_VALUE)) {
       space();
@@ -499,6 +515,10 @@ function array(level: number): XmlRpcValue[] {
     }
     pos += O_VALUE.len;
     out.push(value(level + 1));
+    if (parts !== null) {
+      if (out.length > MAX_FLAT_ARRAY || !scalar(valueType)) parts = null;
+      else parts.push(valueType);
+    }
   }
   if (atRun(pos, C_DATA_C_ARRAY)) {
     pos += C_DATA_C_ARRAY.len;
@@ -507,11 +527,70 @@ function array(level: number): XmlRpcValue[] {
     space();
     expectRun(C_ARRAY);
   }
+  arrayParts = parts;
   return out;
+}
+
+/** Past this many elements, an array is no part of a layout (its length is likely to vary). */
+const MAX_FLAT_ARRAY = 16;
+/** The element types of the array `array()` read last, if a layout can hold them. */
+let arrayParts: readonly number[] | null = null;
+
+/** What a layout (canonical-runs.ts) would hold of the value `value()` or `typed()` just read as `type`, if it can. */
+function partOf(type: number): Part | null {
+  return type === ARRAY ? arrayParts : scalar(type) ? type : null;
+}
+
+/**
+ * A struct of a kind with a layout (shapes.ts), read as the layout says:
+ * a comparison per run, a reader per value. Null at the first difference,
+ * with the cursor back at the struct's start, for the general way: what
+ * it has read is read again then, but only values (a layout holds no struct),
+ * so at most twice.
+ */
+function byLayout(level: number): XmlRpcStruct | null {
+  if (!atRun(pos, O_MEMBER_NAME)) return null;
+  const shape = shapeOf(memberName(pos + O_MEMBER_NAME.len));
+  const l = shape?.layout ?? null;
+  if (shape === null || l === null || level + 2 > maxDepth) return null; // an array in it is at level + 2
+  const start = pos;
+  const { runs, types, sizes } = l;
+  let r = runs[0] as Run;
+  if (!atRun(pos, r)) return null;
+  pos += r.len;
+  const keys = shape.keys;
+  const out = fromShape(shape);
+  let q = 0;
+  for (let n = 0; n < sizes.length; n++) {
+    const size = sizes[n] as number;
+    let v: XmlRpcValue;
+    if (size < 0) {
+      v = content(types[q] as number, level + 1);
+      if (!atRun(pos, (r = runs[++q] as Run))) return back(start);
+      pos += r.len;
+    } else {
+      const a = new Array<XmlRpcValue>(size);
+      for (let j = 0; j < size; j++) {
+        a[j] = content(types[q] as number, level + 2);
+        if (!atRun(pos, (r = runs[++q] as Run))) return back(start);
+        pos += r.len;
+      }
+      v = a;
+    }
+    out[keys[n] as string] = v;
+  }
+  return out;
+}
+
+function back(start: number): null {
+  pos = start;
+  return null;
 }
 
 function struct(level: number): XmlRpcStruct {
   if (level + 1 > maxDepth) giveUp();
+  const known = byLayout(level);
+  if (known !== null) return known;
   // A null-prototype object: `__proto__` is an own key like any other. Of a
   // kind seen before, a copy of its template (shapes.ts) while the names follow it.
   let out: XmlRpcStruct | null = null;
@@ -519,6 +598,7 @@ function struct(level: number): XmlRpcStruct {
   let leads: (Lead | null)[] | null = null; // the shape's, while on it
   let keys: string[] | null = null; // the names so far, off a shape
   let types: number[] | null = null; // and their values' types
+  let parts: Part[] | null = null; // on a shape of plain keys, what a layout would hold of each member, while it can
   let n = 0;
   for (;;) {
     // On a shape, the member written as its lead says (its name, and the
@@ -528,6 +608,7 @@ function struct(level: number): XmlRpcStruct {
       if (lead !== null && atRun(pos, lead)) {
         pos += lead.len;
         (out as XmlRpcStruct)[(shape as Shape).keys[n] as string] = typed(lead.type, level + 1, true);
+        if (parts !== null) parts = addPart(parts, lead.type);
         n++;
         continue;
       }
@@ -563,6 +644,7 @@ function struct(level: number): XmlRpcStruct {
       if (shape !== null) {
         out = fromShape(shape);
         leads = shape.leads;
+        if (shape.plain) parts = [];
       } else {
         out = Object.create(null) as XmlRpcStruct;
         keys = [];
@@ -574,7 +656,9 @@ function struct(level: number): XmlRpcStruct {
       types = new Array<number>(n).fill(UNTYPED); // not known: those members get a lead once read the general way
       shape = null;
       leads = null;
+      parts = null;
     }
+    if (parts !== null) parts = addPart(parts, type);
     if (leads !== null && n < leads.length && (leads[n]?.type ?? UNTYPED) !== type) leads[n] = lead(key, type); // the member's type changed
     out[key] = v;
     if (keys !== null) {
@@ -593,8 +677,17 @@ function struct(level: number): XmlRpcStruct {
   if (out === null) return Object.create(null) as XmlRpcStruct;
   if (shape !== null) {
     if (n !== shape.keys.length) out = leaveShape(out, shape.keys, n);
+    else if (parts !== null) rememberLayout(shape, parts);
   } else if (keys !== null) {
     remember(keys, types as number[]);
   }
   return out;
+}
+
+/** `parts` and the part of a member of `type`, or null if a layout cannot hold it. */
+function addPart(parts: Part[], type: number): Part[] | null {
+  const part = partOf(type);
+  if (part === null) return null;
+  parts.push(part);
+  return parts;
 }

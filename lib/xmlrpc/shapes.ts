@@ -11,7 +11,7 @@
 // prototype, the same own keys in the same order, each an enumerable,
 // writable, configurable data property.
 
-import { lead, type Lead } from './canonical-runs.js';
+import { holdsParts, layout, lead, type Layout, type Lead, type Part } from './canonical-runs.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -27,6 +27,12 @@ export interface Shape {
    * general way; null for an untyped value.
    */
   leads: (Lead | null)[] | null;
+  /**
+   * Once there is a template, the keys are plain, and a struct of the kind
+   * was read whole on it holding only scalars and arrays of scalars: the
+   * layout (canonical-runs.ts) it was written in; else null.
+   */
+  layout: Layout | null;
 }
 
 /** The kinds by first name: bounded, cleared when full. */
@@ -82,7 +88,16 @@ export function remember(keys: string[], types: readonly number[]): void {
   }
   if (new Set(keys).size !== n) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null });
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null });
+}
+
+/**
+ * Notes that a struct of `shape` (with a template, plain keys) was just read
+ * whole on it, its members holding `parts`: its layout from now on, unless
+ * it has that one already.
+ */
+export function rememberLayout(shape: Shape, parts: readonly Part[]): void {
+  if (shape.layout === null || !holdsParts(shape.layout, parts)) shape.layout = layout(shape.keys, parts);
 }
 
 function plainName(key: string): boolean {
