@@ -107,11 +107,13 @@ function atRun(i: number, r: Run): boolean {
   // without them (the ladder's reads, each in its own branch, do not
   // dominate one another).
   if (v.getFloat64(e - 8, true) !== w[n - 1]) return false;
-  if (n > 10) {
-    for (let k = 0; k < n - 1; k++) if (v.getFloat64(i + 8 * k, true) !== w[k]) return false;
+  if (n > 12) {
+    for (let k = 0, j = i; k < n - 1; k++, j += 8) if (v.getFloat64(j, true) !== w[k]) return false;
     return true;
   }
   // Unrolled: in straight-line code the view's and the words' checks are made once.
+  if (n >= 12 && v.getFloat64(i + 80, true) !== w[10]) return false;
+  if (n >= 11 && v.getFloat64(i + 72, true) !== w[9]) return false;
   if (n >= 10 && v.getFloat64(i + 64, true) !== w[8]) return false;
   if (n >= 9 && v.getFloat64(i + 56, true) !== w[7]) return false;
   if (n >= 8 && v.getFloat64(i + 48, true) !== w[6]) return false;
