@@ -13,10 +13,10 @@
 // values (test/codec-canonical.test.ts checks both on the decoder corpora).
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
-import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
 import { fromShape, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
-import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
+import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+import { boolean, bytesOf, dateTime, double, dropScalars, int, scalarEnd, useScalars } from './canonical-scalars.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
 // prettier-ignore
 import {
@@ -68,6 +68,7 @@ export function readCanonical(
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   useText(text, view, last);
+  useScalars(text, view);
   maxDepth = depthLimit;
   wrapDoubles = wrap;
   allowNone = nil;
@@ -80,6 +81,7 @@ export function readCanonical(
     s = '';
     view = null;
     dropText();
+    dropScalars();
   }
 }
 
@@ -324,17 +326,20 @@ function content(type: number, level: number): XmlRpcValue {
       break;
     case INT:
     case I4:
-      v = int();
+      v = int(pos);
+      pos = scalarEnd;
       break;
     case STRING:
       v = text(pos);
       pos = textEnd;
       break;
     case DOUBLE:
-      v = double();
+      v = double(pos, wrapDoubles);
+      pos = scalarEnd;
       break;
     case BOOLEAN:
-      v = boolean();
+      v = boolean(pos);
+      pos = scalarEnd;
       break;
     case ARRAY:
       v = array(level);
@@ -343,10 +348,12 @@ function content(type: number, level: number): XmlRpcValue {
       v = struct(level);
       break;
     case DATETIME:
-      v = dateTime();
+      v = dateTime(pos);
+      pos = scalarEnd;
       break;
     case BASE64:
-      v = bytesOf();
+      v = bytesOf(pos);
+      pos = scalarEnd;
       break;
     case NIL:
       if (!allowNone) giveUp();
@@ -356,143 +363,6 @@ function content(type: number, level: number): XmlRpcValue {
       return giveUp();
   }
   return v;
-}
-
-function int(): number {
-  const dv = view;
-  if (dv !== null) {
-    // Up to 9 digits and the end tag's `<`, as encoders write an int: always an int32.
-    const first = pos;
-    let i = first;
-    let n = 0;
-    let c = dv.getUint8(i);
-    while (c >= 0x30 && c <= 0x39 && i - first < 9) {
-      n = n * 10 + (c - 0x30);
-      c = dv.getUint8(++i);
-    }
-    if (c === LT && i > first) {
-      pos = i;
-      return n;
-    }
-  }
-  const lt = scanNumeral(s, pos, false);
-  if (lt < 0) giveUp();
-  const neg = numeral.sign === MINUS;
-  const v = numeral.value;
-  if (v > (neg ? 2147483648 : 2147483647)) giveUp();
-  pos = lt;
-  return neg && v !== 0 ? -v : v; // "-0" is the integer 0
-}
-
-function boolean(): boolean {
-  const dv = view;
-  if (dv !== null) {
-    const c = dv.getUint8(pos);
-    if ((c === 0x30 || c === 0x31) && dv.getUint8(pos + 1) === LT) {
-      pos++;
-      return c === 0x31;
-    }
-  }
-  const lt = scanNumeral(s, pos, false);
-  if (lt < 0 || numeral.sign !== 0 || numeral.digits !== 1 || numeral.value > 1) giveUp();
-  pos = lt;
-  return numeral.value === 1;
-}
-
-function double(): number | Double {
-  const plain = view === null ? NaN : plainDecimal(view);
-  if (plain === plain) return wrapDoubles ? new Double(plain) : plain; // not NaN
-  const lt = scanNumeral(s, pos, true);
-  if (lt < 0) giveUp();
-  const n = decimal(numeral.start, numeral.end);
-  if (n - n !== 0) giveUp(); // not finite
-  pos = lt;
-  return wrapDoubles ? new Double(n) : n;
-}
-
-/**
- * A double as encoders write one, read from an ASCII document's bytes in
- * one pass: an optional `-`, 1 to 15 digits with at most one `.` among or
- * around them, then the end tag's `</`, no white space; its value as
- * `decimal` makes it (the digits over an exact power of ten). Anything
- * else: NaN, and `double` reads it the general way.
- */
-function plainDecimal(v: DataView): number {
-  let i = pos;
-  let c = v.getUint8(i);
-  const neg = c === MINUS;
-  if (neg) c = v.getUint8(++i);
-  let m = 0;
-  let digits = 0;
-  let fraction = -1; // digits after the point, once there is one
-  for (;;) {
-    if (c >= 0x30 && c <= 0x39) {
-      if (digits === 15) return NaN;
-      m = m * 10 + (c - 0x30);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else if (c === DOT && fraction < 0) {
-      fraction = 0;
-    } else {
-      break;
-    }
-    c = v.getUint8(++i);
-  }
-  if (c !== LT || digits === 0 || v.getUint8(i + 1) !== SLASH) return NaN;
-  pos = i;
-  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
-  return neg ? -n : n;
-}
-
-/** 10^k for k in [0, 15], each exact. */
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
-
-/**
- * The double that Number() gives for s[start, end) (a numeral of the double
- * grammar). With no exponent and at most 15 digits, the digits make an exact
- * integer and its power of ten is exact, so one division, correctly rounded,
- * is the correctly rounded value of the text (Clinger's fast path), which
- * is what Number() gives; anything else is Number()'s.
- */
-function decimal(start: number, end: number): number {
-  let i = start;
-  let c = s.charCodeAt(i);
-  const neg = c === MINUS;
-  if (neg || c === 0x2b) c = s.charCodeAt(++i);
-  let m = 0;
-  let digits = 0;
-  let fraction = -1; // digits after the point, once there is one
-  for (; i < end; c = s.charCodeAt(++i)) {
-    if (c >= 0x30 && c <= 0x39) {
-      m = m * 10 + (c - 0x30);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else if (c === DOT && fraction < 0) {
-      fraction = 0;
-    } else {
-      return Number(s.slice(start, end)); // an exponent
-    }
-  }
-  if (digits > 15) return Number(s.slice(start, end));
-  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
-  return neg ? -n : n;
-}
-
-function dateTime(): Date {
-  const start = pos;
-  // The characters of an ISO 8601 date and time; the format is parseDateTime's.
-  for (let c = s.charCodeAt(pos); (c >= 0x30 && c <= 0x3a) || c === 0x54 || c === MINUS || c === 0x2b || c === DOT || c === 0x5a; c = s.charCodeAt(++pos));
-  const date = parseDateTime(s.slice(start, pos));
-  if (date === null) giveUp();
-  return date;
-}
-
-function bytesOf(): Buffer {
-  // scanBase64 accepts only the base64 alphabet, `=` and white space, all characters XML allows.
-  const lt = scanBase64(s, pos);
-  if (lt < 0) giveUp();
-  pos = lt;
-  return base64.bytes;
 }
 
 function array(level: number): XmlRpcValue[] {
