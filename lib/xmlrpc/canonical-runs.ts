@@ -149,6 +149,12 @@ export type Part = number | readonly number[];
 /** Past this many characters of runs, or values, a kind gets no layout (the table of kinds stays small). */
 const MAX_LAYOUT_CHARS = 8192;
 const MAX_LAYOUT_VALUES = 256;
+// The characters a layout's runs take: a member's tags but its name
+// (`<member><name></name></member>`), a value's (`<value></value>`, its
+// type's tags apart), an array's (`<array><data></data></array>`).
+const MEMBER_CHARS = 30;
+const VALUE_CHARS = 15;
+const ARRAY_CHARS = 28;
 
 /** Can a value of `type` sit in a layout (read by one reader, with no nesting)? */
 export function scalar(type: number): boolean {
@@ -160,14 +166,23 @@ export function scalar(type: number): boolean {
  * `parts` (each scalar, or an array of scalars), or null past the bounds.
  */
 export function layout(keys: readonly string[], parts: readonly Part[]): Layout | null {
+  // Its size first, so that a kind past the bounds costs no runs.
+  let size = 0;
+  let values = 0;
+  for (let n = 0; n < keys.length; n++) {
+    const part = parts[n] as Part;
+    size += MEMBER_CHARS + (keys[n] as string).length;
+    for (const type of typeof part === 'number' ? [part] : part) size += VALUE_CHARS + (OPEN[type]?.len ?? 0) + (CLOSE[type]?.len ?? 0);
+    if (typeof part !== 'number') size += ARRAY_CHARS;
+    values += typeof part === 'number' ? 1 : part.length;
+  }
+  if (size > MAX_LAYOUT_CHARS || values > MAX_LAYOUT_VALUES) return null;
   const runs: Run[] = [];
   const types: number[] = [];
   const sizes: number[] = [];
   let lit = '';
-  let chars = 0;
   const value = (type: number): void => {
     lit += OPEN[type]?.lit ?? '';
-    chars += lit.length;
     runs.push(run(lit));
     types.push(type);
     lit = `${CLOSE[type]?.lit ?? ''}</value>`;
@@ -188,7 +203,6 @@ export function layout(keys: readonly string[], parts: readonly Part[]): Layout 
       sizes.push(part.length);
     }
     lit += '</member>';
-    if (chars > MAX_LAYOUT_CHARS || types.length > MAX_LAYOUT_VALUES) return null;
   }
   runs.push(run(lit + '</struct>'));
   return { runs, types, sizes };

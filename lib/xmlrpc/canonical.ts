@@ -13,7 +13,7 @@
 // values (test/codec-canonical.test.ts checks both on the decoder corpora).
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
-import { fromShape, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
+import { fromShape, layoutServed, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import { boolean, bytesOf, dateTime, double, dropScalars, int, scalarEnd, useScalars } from './canonical-scalars.js';
@@ -452,6 +452,7 @@ function byLayout(level: number): XmlRpcStruct | null {
     }
     out[keys[n] as string] = v;
   }
+  layoutServed(shape);
   return out;
 }
 
