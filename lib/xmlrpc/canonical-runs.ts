@@ -125,3 +125,102 @@ export function lead(key: string, type: number): Lead | null {
   if (type === UNTYPED || type >= TYPES) return null;
   return run(`<member><name>${key}</name><value>${(OPEN[type] as Run).lit}`, type);
 }
+
+/**
+ * A struct kind's whole layout as encoders write it: its values in order
+ * (each member's, or each element of a member's array of values), each read
+ * by its type's reader, and between them the tags and names as one run each:
+ * `runs[0]` up to the first value's text, `runs[q + 1]` from value q's end
+ * to the next value's text, the last one through `</struct>`. So a member
+ * costs one comparison, an array of two values three.
+ */
+export interface Layout {
+  /** `values + 1` runs. */
+  readonly runs: readonly Run[];
+  /** Each value's type (a scalar, or UNTYPED: text). */
+  readonly types: readonly number[];
+  /** Per member: -1 for one value, else the length of its array of values. */
+  readonly sizes: readonly number[];
+}
+
+/** A member's part of a layout: its value's type, or its array's element types. */
+export type Part = number | readonly number[];
+
+/** Past this many characters of runs, or values, a kind gets no layout (the table of kinds stays small). */
+const MAX_LAYOUT_CHARS = 8192;
+const MAX_LAYOUT_VALUES = 256;
+// The characters a layout's runs take: a member's tags but its name
+// (`<member><name></name></member>`), a value's (`<value></value>`, its
+// type's tags apart), an array's (`<array><data></data></array>`).
+const MEMBER_CHARS = 30;
+const VALUE_CHARS = 15;
+const ARRAY_CHARS = 28;
+
+/** Can a value of `type` sit in a layout (read by one reader, with no nesting)? */
+export function scalar(type: number): boolean {
+  return type !== ARRAY && type !== STRUCT && type >= 0 && type < TYPES;
+}
+
+/**
+ * The layout of a struct of `keys` (plain: see `lead`) whose members hold
+ * `parts` (each scalar, or an array of scalars), or null past the bounds.
+ */
+export function layout(keys: readonly string[], parts: readonly Part[]): Layout | null {
+  // Its size first, so that a kind past the bounds costs no runs.
+  let size = 0;
+  let values = 0;
+  for (let n = 0; n < keys.length; n++) {
+    const part = parts[n] as Part;
+    size += MEMBER_CHARS + (keys[n] as string).length;
+    for (const type of typeof part === 'number' ? [part] : part) size += VALUE_CHARS + (OPEN[type]?.len ?? 0) + (CLOSE[type]?.len ?? 0);
+    if (typeof part !== 'number') size += ARRAY_CHARS;
+    values += typeof part === 'number' ? 1 : part.length;
+  }
+  if (size > MAX_LAYOUT_CHARS || values > MAX_LAYOUT_VALUES) return null;
+  const runs: Run[] = [];
+  const types: number[] = [];
+  const sizes: number[] = [];
+  let lit = '';
+  const value = (type: number): void => {
+    lit += OPEN[type]?.lit ?? '';
+    runs.push(run(lit));
+    types.push(type);
+    lit = `${CLOSE[type]?.lit ?? ''}</value>`;
+  };
+  for (let n = 0; n < keys.length; n++) {
+    lit += `<member><name>${keys[n] as string}</name><value>`;
+    const part = parts[n] as Part;
+    if (typeof part === 'number') {
+      value(part);
+      sizes.push(-1);
+    } else {
+      lit += '<array><data>';
+      for (const type of part) {
+        lit += '<value>';
+        value(type);
+      }
+      lit += '</data></array></value>';
+      sizes.push(part.length);
+    }
+    lit += '</member>';
+  }
+  runs.push(run(lit + '</struct>'));
+  return { runs, types, sizes };
+}
+
+/** Does `l` hold `parts`? */
+export function holdsParts(l: Layout, parts: readonly Part[]): boolean {
+  if (l.sizes.length !== parts.length) return false;
+  let q = 0;
+  for (let n = 0; n < parts.length; n++) {
+    const part = parts[n] as Part;
+    const size = l.sizes[n] as number;
+    if (typeof part === 'number') {
+      if (size !== -1 || l.types[q++] !== part) return false;
+    } else {
+      if (size !== part.length) return false;
+      for (const type of part) if (l.types[q++] !== type) return false;
+    }
+  }
+  return true;
+}

@@ -13,10 +13,10 @@
 // values (test/codec-canonical.test.ts checks both on the decoder corpora).
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
-import { base64, numeral, scanBase64, scanNumeral } from './scalars.js';
-import { fromShape, leaveShape, remember, shapeOf, type Shape } from './shapes.js';
+import { fromShape, layoutServed, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
-import { Double, parseDateTime, type XmlRpcStruct, type XmlRpcValue } from './values.js';
+import type { XmlRpcStruct, XmlRpcValue } from './values.js';
+import { boolean, bytesOf, dateTime, double, dropScalars, int, scalarEnd, useScalars } from './canonical-scalars.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
 // prettier-ignore
 import {
@@ -24,7 +24,7 @@ import {
   C_PARAMS, C_STRUCT, C_VALUE, DATETIME, DOUBLE, I4, INT, MEMBER_TAIL, NIL, O_ARRAY, O_BASE64, O_BOOLEAN, O_DATA,
   C_ARRAY, O_DATETIME, O_DOUBLE, O_I4, O_INT, O_MEMBER, O_MEMBER_NAME, O_METHODCALL, O_METHODNAME, O_METHODRESPONSE,
   O_NAME, O_NIL_E, O_PARAM, O_PARAMS, O_STRING, O_STRUCT, O_VALUE, STRING, STRUCT, UNTYPED, VALUE_TAIL,
-  lead, type Lead, type Run,
+  lead, scalar, type Lead, type Part, type Run,
 } from './canonical-runs.js';
 
 // prettier-ignore
@@ -68,6 +68,7 @@ export function readCanonical(
   pos = 0;
   view = ascii === null ? null : new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength);
   useText(text, view, last);
+  useScalars(text, view);
   maxDepth = depthLimit;
   wrapDoubles = wrap;
   allowNone = nil;
@@ -80,6 +81,7 @@ export function readCanonical(
     s = '';
     view = null;
     dropText();
+    dropScalars();
   }
 }
 
@@ -102,8 +104,18 @@ function atRun(i: number, r: Run): boolean {
   }
   const w = r.long;
   const n = w.length;
-  if (n > 10) return atLong(v, i, e, w);
+  // The last word first: compared whatever the length, its checks of the
+  // view and of the words dominate every later read, which V8 then does
+  // without them (the ladder's reads, each in its own branch, do not
+  // dominate one another).
+  if (v.getFloat64(e - 8, true) !== w[n - 1]) return false;
+  if (n > 12) {
+    for (let k = 0, j = i; k < n - 1; k++, j += 8) if (v.getFloat64(j, true) !== w[k]) return false;
+    return true;
+  }
   // Unrolled: in straight-line code the view's and the words' checks are made once.
+  if (n >= 12 && v.getFloat64(i + 80, true) !== w[10]) return false;
+  if (n >= 11 && v.getFloat64(i + 72, true) !== w[9]) return false;
   if (n >= 10 && v.getFloat64(i + 64, true) !== w[8]) return false;
   if (n >= 9 && v.getFloat64(i + 56, true) !== w[7]) return false;
   if (n >= 8 && v.getFloat64(i + 48, true) !== w[6]) return false;
@@ -112,19 +124,12 @@ function atRun(i: number, r: Run): boolean {
   if (n >= 5 && v.getFloat64(i + 24, true) !== w[3]) return false;
   if (n >= 4 && v.getFloat64(i + 16, true) !== w[2]) return false;
   if (n >= 3 && v.getFloat64(i + 8, true) !== w[1]) return false;
-  if (n >= 2 && v.getFloat64(i + 0, true) !== w[0]) return false;
-  return v.getFloat64(e - 8, true) === w[n - 1];
+  return n < 2 || v.getFloat64(i, true) === w[0];
 }
 
 function atChars(i: number, lit: string): boolean {
   for (let k = 0; k < lit.length; k++) if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) return false;
   return true;
-}
-
-function atLong(v: DataView, i: number, e: number, w: Float64Array): boolean {
-  const n = w.length;
-  for (let k = 0; k < n - 1; k++) if (v.getFloat64(i + 8 * k, true) !== w[k]) return false;
-  return v.getFloat64(e - 8, true) === w[n - 1];
 }
 
 /** Run `r` at the cursor, consumed, or give up. */
@@ -294,41 +299,7 @@ function value(level: number): XmlRpcValue {
  * write them, those end tags are one run.
  */
 function typed(type: number, level: number, member: boolean): XmlRpcValue {
-  let v: XmlRpcValue;
-  switch (type) {
-    case INT:
-    case I4:
-      v = int();
-      break;
-    case STRING:
-      v = text(pos);
-      pos = textEnd;
-      break;
-    case DOUBLE:
-      v = double();
-      break;
-    case BOOLEAN:
-      v = boolean();
-      break;
-    case ARRAY:
-      v = array(level);
-      break;
-    case STRUCT:
-      v = struct(level);
-      break;
-    case DATETIME:
-      v = dateTime();
-      break;
-    case BASE64:
-      v = bytesOf();
-      break;
-    case NIL:
-      if (!allowNone) giveUp();
-      v = null;
-      break;
-    default:
-      return giveUp();
-  }
+  const v = content(type, level);
   const tail = member ? (MEMBER_TAIL[type] as Run) : (VALUE_TAIL[type] as Run);
   if (atRun(pos, tail)) {
     pos += tail.len;
@@ -345,141 +316,53 @@ function typed(type: number, level: number, member: boolean): XmlRpcValue {
   return v;
 }
 
-function int(): number {
-  const dv = view;
-  if (dv !== null) {
-    // Up to 9 digits and the end tag's `<`, as encoders write an int: always an int32.
-    const first = pos;
-    let i = first;
-    let n = 0;
-    let c = dv.getUint8(i);
-    while (c >= 0x30 && c <= 0x39 && i - first < 9) {
-      n = n * 10 + (c - 0x30);
-      c = dv.getUint8(++i);
-    }
-    if (c === LT && i > first) {
-      pos = i;
-      return n;
-    }
-  }
-  const lt = scanNumeral(s, pos, false);
-  if (lt < 0) giveUp();
-  const neg = numeral.sign === MINUS;
-  const v = numeral.value;
-  if (v > (neg ? 2147483648 : 2147483647)) giveUp();
-  pos = lt;
-  return neg && v !== 0 ? -v : v; // "-0" is the integer 0
-}
-
-function boolean(): boolean {
-  const dv = view;
-  if (dv !== null) {
-    const c = dv.getUint8(pos);
-    if ((c === 0x30 || c === 0x31) && dv.getUint8(pos + 1) === LT) {
-      pos++;
-      return c === 0x31;
-    }
-  }
-  const lt = scanNumeral(s, pos, false);
-  if (lt < 0 || numeral.sign !== 0 || numeral.digits !== 1 || numeral.value > 1) giveUp();
-  pos = lt;
-  return numeral.value === 1;
-}
-
-function double(): number | Double {
-  const plain = view === null ? NaN : plainDecimal(view);
-  if (plain === plain) return wrapDoubles ? new Double(plain) : plain; // not NaN
-  const lt = scanNumeral(s, pos, true);
-  if (lt < 0) giveUp();
-  const n = decimal(numeral.start, numeral.end);
-  if (n - n !== 0) giveUp(); // not finite
-  pos = lt;
-  return wrapDoubles ? new Double(n) : n;
-}
-
-/**
- * A double as encoders write one, read from an ASCII document's bytes in
- * one pass: an optional `-`, 1 to 15 digits with at most one `.` among or
- * around them, then the end tag's `</`, no white space; its value as
- * `decimal` makes it (the digits over an exact power of ten). Anything
- * else: NaN, and `double` reads it the general way.
- */
-function plainDecimal(v: DataView): number {
-  let i = pos;
-  let c = v.getUint8(i);
-  const neg = c === MINUS;
-  if (neg) c = v.getUint8(++i);
-  let m = 0;
-  let digits = 0;
-  let fraction = -1; // digits after the point, once there is one
-  for (;;) {
-    if (c >= 0x30 && c <= 0x39) {
-      if (digits === 15) return NaN;
-      m = m * 10 + (c - 0x30);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else if (c === DOT && fraction < 0) {
-      fraction = 0;
-    } else {
+/** A value of `type`, its type's start tag read: its content, up to its end tag (for an array or a struct, through it). */
+function content(type: number, level: number): XmlRpcValue {
+  let v: XmlRpcValue;
+  switch (type) {
+    case UNTYPED:
+      v = text(pos);
+      pos = textEnd;
       break;
-    }
-    c = v.getUint8(++i);
+    case INT:
+    case I4:
+      v = int(pos);
+      pos = scalarEnd;
+      break;
+    case STRING:
+      v = text(pos);
+      pos = textEnd;
+      break;
+    case DOUBLE:
+      v = double(pos, wrapDoubles);
+      pos = scalarEnd;
+      break;
+    case BOOLEAN:
+      v = boolean(pos);
+      pos = scalarEnd;
+      break;
+    case ARRAY:
+      v = array(level);
+      break;
+    case STRUCT:
+      v = struct(level);
+      break;
+    case DATETIME:
+      v = dateTime(pos);
+      pos = scalarEnd;
+      break;
+    case BASE64:
+      v = bytesOf(pos);
+      pos = scalarEnd;
+      break;
+    case NIL:
+      if (!allowNone) giveUp();
+      v = null;
+      break;
+    default:
+      return giveUp();
   }
-  if (c !== LT || digits === 0 || v.getUint8(i + 1) !== SLASH) return NaN;
-  pos = i;
-  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
-  return neg ? -n : n;
-}
-
-/** 10^k for k in [0, 15], each exact. */
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
-
-/**
- * The double that Number() gives for s[start, end) (a numeral of the double
- * grammar). With no exponent and at most 15 digits, the digits make an exact
- * integer and its power of ten is exact, so one division, correctly rounded,
- * is the correctly rounded value of the text (Clinger's fast path), which
- * is what Number() gives; anything else is Number()'s.
- */
-function decimal(start: number, end: number): number {
-  let i = start;
-  let c = s.charCodeAt(i);
-  const neg = c === MINUS;
-  if (neg || c === 0x2b) c = s.charCodeAt(++i);
-  let m = 0;
-  let digits = 0;
-  let fraction = -1; // digits after the point, once there is one
-  for (; i < end; c = s.charCodeAt(++i)) {
-    if (c >= 0x30 && c <= 0x39) {
-      m = m * 10 + (c - 0x30);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else if (c === DOT && fraction < 0) {
-      fraction = 0;
-    } else {
-      return Number(s.slice(start, end)); // an exponent
-    }
-  }
-  if (digits > 15) return Number(s.slice(start, end));
-  const n = fraction > 0 ? m / (POW10[fraction] as number) : m;
-  return neg ? -n : n;
-}
-
-function dateTime(): Date {
-  const start = pos;
-  // The characters of an ISO 8601 date and time; the format is parseDateTime's.
-  for (let c = s.charCodeAt(pos); (c >= 0x30 && c <= 0x3a) || c === 0x54 || c === MINUS || c === 0x2b || c === DOT || c === 0x5a; c = s.charCodeAt(++pos));
-  const date = parseDateTime(s.slice(start, pos));
-  if (date === null) giveUp();
-  return date;
-}
-
-function bytesOf(): Buffer {
-  // scanBase64 accepts only the base64 alphabet, `=` and white space, all characters XML allows.
-  const lt = scanBase64(s, pos);
-  if (lt < 0) giveUp();
-  pos = lt;
-  return base64.bytes;
+  return v;
 }
 
 function array(level: number): XmlRpcValue[] {
@@ -487,11 +370,17 @@ function array(level: number): XmlRpcValue[] {
   space();
   expectRun(O_DATA);
   let out: XmlRpcValue[] = [];
+  let parts: number[] | null = []; // the elements' types, while a layout could hold them
   for (;;) {
     const k = readIntRun(s, view, pos, last);
     if (k > 0) {
       pos = intRun.end;
       out = appendRun(out, k);
+      if (parts !== null) {
+        const i4s = intRun.i4s;
+        if (out.length > MAX_FLAT_ARRAY || (i4s !== 0 && i4s !== k)) parts = null;
+        else for (let j = 0; j < k; j++) parts.push(i4s === 0 ? INT : I4);
+      }
     }
     if (!atRun(pos, O_VALUE)) {
       space();
@@ -499,6 +388,10 @@ function array(level: number): XmlRpcValue[] {
     }
     pos += O_VALUE.len;
     out.push(value(level + 1));
+    if (parts !== null) {
+      if (out.length > MAX_FLAT_ARRAY || !scalar(valueType)) parts = null;
+      else parts.push(valueType);
+    }
   }
   if (atRun(pos, C_DATA_C_ARRAY)) {
     pos += C_DATA_C_ARRAY.len;
@@ -507,11 +400,71 @@ function array(level: number): XmlRpcValue[] {
     space();
     expectRun(C_ARRAY);
   }
+  arrayParts = parts;
   return out;
+}
+
+/** Past this many elements, an array is no part of a layout (its length is likely to vary). */
+const MAX_FLAT_ARRAY = 16;
+/** The element types of the array `array()` read last, if a layout can hold them. */
+let arrayParts: readonly number[] | null = null;
+
+/** What a layout (canonical-runs.ts) would hold of the value `value()` or `typed()` just read as `type`, if it can. */
+function partOf(type: number): Part | null {
+  return type === ARRAY ? arrayParts : scalar(type) ? type : null;
+}
+
+/**
+ * A struct of a kind with a layout (shapes.ts), read as the layout says:
+ * a comparison per run, a reader per value. Null at the first difference,
+ * with the cursor back at the struct's start, for the general way: what
+ * it has read is read again then, but only values (a layout holds no struct),
+ * so at most twice.
+ */
+function byLayout(level: number): XmlRpcStruct | null {
+  if (!atRun(pos, O_MEMBER_NAME)) return null;
+  const shape = shapeOf(memberName(pos + O_MEMBER_NAME.len));
+  const l = shape?.layout ?? null;
+  if (shape === null || l === null || level + 2 > maxDepth) return null; // an array in it is at level + 2
+  const start = pos;
+  const { runs, types, sizes } = l;
+  let r = runs[0] as Run;
+  if (!atRun(pos, r)) return null;
+  pos += r.len;
+  const keys = shape.keys;
+  const out = fromShape(shape);
+  let q = 0;
+  for (let n = 0; n < sizes.length; n++) {
+    const size = sizes[n] as number;
+    let v: XmlRpcValue;
+    if (size < 0) {
+      v = content(types[q] as number, level + 1);
+      if (!atRun(pos, (r = runs[++q] as Run))) return back(start);
+      pos += r.len;
+    } else {
+      const a = new Array<XmlRpcValue>(size);
+      for (let j = 0; j < size; j++) {
+        a[j] = content(types[q] as number, level + 2);
+        if (!atRun(pos, (r = runs[++q] as Run))) return back(start);
+        pos += r.len;
+      }
+      v = a;
+    }
+    out[keys[n] as string] = v;
+  }
+  layoutServed(shape);
+  return out;
+}
+
+function back(start: number): null {
+  pos = start;
+  return null;
 }
 
 function struct(level: number): XmlRpcStruct {
   if (level + 1 > maxDepth) giveUp();
+  const known = byLayout(level);
+  if (known !== null) return known;
   // A null-prototype object: `__proto__` is an own key like any other. Of a
   // kind seen before, a copy of its template (shapes.ts) while the names follow it.
   let out: XmlRpcStruct | null = null;
@@ -519,6 +472,7 @@ function struct(level: number): XmlRpcStruct {
   let leads: (Lead | null)[] | null = null; // the shape's, while on it
   let keys: string[] | null = null; // the names so far, off a shape
   let types: number[] | null = null; // and their values' types
+  let parts: Part[] | null = null; // on a shape of plain keys, what a layout would hold of each member, while it can
   let n = 0;
   for (;;) {
     // On a shape, the member written as its lead says (its name, and the
@@ -528,6 +482,7 @@ function struct(level: number): XmlRpcStruct {
       if (lead !== null && atRun(pos, lead)) {
         pos += lead.len;
         (out as XmlRpcStruct)[(shape as Shape).keys[n] as string] = typed(lead.type, level + 1, true);
+        if (parts !== null) parts = addPart(parts, lead.type);
         n++;
         continue;
       }
@@ -563,6 +518,7 @@ function struct(level: number): XmlRpcStruct {
       if (shape !== null) {
         out = fromShape(shape);
         leads = shape.leads;
+        if (shape.plain) parts = [];
       } else {
         out = Object.create(null) as XmlRpcStruct;
         keys = [];
@@ -574,7 +530,9 @@ function struct(level: number): XmlRpcStruct {
       types = new Array<number>(n).fill(UNTYPED); // not known: those members get a lead once read the general way
       shape = null;
       leads = null;
+      parts = null;
     }
+    if (parts !== null) parts = addPart(parts, type);
     if (leads !== null && n < leads.length && (leads[n]?.type ?? UNTYPED) !== type) leads[n] = lead(key, type); // the member's type changed
     out[key] = v;
     if (keys !== null) {
@@ -593,8 +551,17 @@ function struct(level: number): XmlRpcStruct {
   if (out === null) return Object.create(null) as XmlRpcStruct;
   if (shape !== null) {
     if (n !== shape.keys.length) out = leaveShape(out, shape.keys, n);
+    else if (parts !== null) rememberLayout(shape, parts);
   } else if (keys !== null) {
     remember(keys, types as number[]);
   }
   return out;
+}
+
+/** `parts` and the part of a member of `type`, or null if a layout cannot hold it. */
+function addPart(parts: Part[], type: number): Part[] | null {
+  const part = partOf(type);
+  if (part === null) return null;
+  parts.push(part);
+  return parts;
 }

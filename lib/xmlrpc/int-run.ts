@@ -35,6 +35,8 @@ export const intRun = {
   end: 0,
   /** Whether its last element was an `<i4>`. */
   i4: false,
+  /** How many of its elements were `<i4>`s. */
+  i4s: 0,
 };
 
 /** The int the last plain element held. */
@@ -48,6 +50,7 @@ let intValue = 0;
  */
 export function readIntRun(s: string, view: DataView | null, i: number, last = s.length): number {
   let k = 0;
+  let i4s = 0;
   for (let next; (next = view !== null ? plainIntBytes(s, view, i, last) : plainInt(s, i, last)) > 0; i = next) {
     if (k === run.length) {
       const grown = new Int32Array(run.length * 2);
@@ -55,8 +58,10 @@ export function readIntRun(s: string, view: DataView | null, i: number, last = s
       run = grown;
     }
     run[k++] = intValue;
+    if (intRun.i4) i4s++;
   }
   intRun.end = i;
+  intRun.i4s = i4s;
   return k;
 }
 

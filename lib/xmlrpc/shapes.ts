@@ -11,7 +11,7 @@
 // prototype, the same own keys in the same order, each an enumerable,
 // writable, configurable data property.
 
-import { lead, type Lead } from './canonical-runs.js';
+import { holdsParts, layout, lead, type Layout, type Lead, type Part } from './canonical-runs.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -27,6 +27,14 @@ export interface Shape {
    * general way; null for an untyped value.
    */
   leads: (Lead | null)[] | null;
+  /**
+   * Once there is a template, the keys are plain, and a struct of the kind
+   * was read whole on it holding only scalars and arrays of scalars: the
+   * layout (canonical-runs.ts) it was written in; else null.
+   */
+  layout: Layout | null;
+  /** The parts of the last struct read the general way on the shape, not its layout's, since the layout last served: a new layout is made only from parts seen twice in a row. */
+  pending: readonly Part[] | null;
 }
 
 /** The kinds by first name: bounded, cleared when full. */
@@ -82,7 +90,44 @@ export function remember(keys: string[], types: readonly number[]): void {
   }
   if (new Set(keys).size !== n) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null });
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null, pending: null });
+}
+
+/**
+ * Notes that a struct of `shape` (with a template, plain keys) was just read
+ * whole on it the general way, its members holding `parts`: they become its
+ * layout if they were the last ones so read too. Two kinds of struct under
+ * one name that alternate (a member now a string, now nil) then keep
+ * the layout of whichever came twice in a row, and no layout is made
+ * again and again.
+ */
+export function rememberLayout(shape: Shape, parts: readonly Part[]): void {
+  if (shape.layout !== null && holdsParts(shape.layout, parts)) return;
+  if (shape.pending !== null && sameParts(shape.pending, parts)) {
+    shape.layout = layout(shape.keys, parts);
+    shape.pending = null;
+  } else {
+    shape.pending = parts;
+  }
+}
+
+/** Notes that a struct of `shape` was just read by its layout. */
+export function layoutServed(shape: Shape): void {
+  shape.pending = null;
+}
+
+function sameParts(a: readonly Part[], b: readonly Part[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let n = 0; n < a.length; n++) {
+    const x = a[n] as Part;
+    const y = b[n] as Part;
+    if (typeof x === 'number' || typeof y === 'number') {
+      if (x !== y) return false;
+    } else if (x.length !== y.length || x.some((type, j) => type !== y[j])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function plainName(key: string): boolean {
