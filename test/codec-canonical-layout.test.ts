@@ -16,21 +16,9 @@ import { readCanonical } from '../lib/xmlrpc/canonical.js';
 import { loads, strictDocument, type DecodeOptions } from '../lib/xmlrpc/decode.js';
 import { documentText } from '../lib/xmlrpc/xml-text.js';
 import { WORKLOADS, requestBody } from '../bench/workloads.js';
-import { call, mutate, prng } from './xml-corpus.js';
+import { call, mutate, prng, outcome } from './xml-corpus.js';
 
 type Doc = string | Buffer;
-type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
-
-function outcome(fn: () => unknown): Outcome {
-  try {
-    return { ok: true, value: fn() };
-  } catch (err) {
-    if (err instanceof DecodeError) return { ok: false, code: err.code };
-    if (err instanceof Fault) return { ok: false, code: `fault ${err.faultCode}` };
-    return { ok: false, code: `other: ${String(err)}` };
-  }
-}
-
 function fast(doc: Doc, options: DecodeOptions): { params: unknown[] } | null {
   const { text, ascii } = documentText(doc);
   return readCanonical(text, ascii, options.maxDepth ?? 64, options.wrapDoubles === true, options.allowNone !== false);

@@ -17,21 +17,9 @@ import { dumps } from '../lib/xmlrpc/encode.js';
 import { documentText } from '../lib/xmlrpc/xml-text.js';
 import { Double } from '../lib/xmlrpc/values.js';
 import { WORKLOADS, requestBody } from '../bench/workloads.js';
-import { ACCEPTED_DOCS, ACCEPTED_VALUES, MALFORMED, SAMPLES, call, mutate, prng } from './xml-corpus.js';
+import { ACCEPTED_DOCS, ACCEPTED_VALUES, MALFORMED, SAMPLES, call, mutate, prng, outcome, type Outcome } from './xml-corpus.js';
 
 type Doc = string | Buffer;
-type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
-
-function outcome(fn: () => unknown): Outcome {
-  try {
-    return { ok: true, value: fn() };
-  } catch (err) {
-    if (err instanceof DecodeError) return { ok: false, code: err.code };
-    if (err instanceof Fault) return { ok: false, code: `fault ${err.faultCode} ${err.faultString}` };
-    return { ok: false, code: `other: ${String(err)}` };
-  }
-}
-
 function fast(doc: Doc, options: DecodeOptions = {}): unknown {
   const { text, ascii } = documentText(doc);
   return readCanonical(text, ascii, options.maxDepth ?? 64, options.wrapDoubles === true, options.allowNone !== false);

@@ -6,7 +6,7 @@
 // marked latin1 goes out as one latin1 string, its length its
 // Content-Length, whatever its neighbours in a pipelined batch are.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import type { Response } from '../lib/server/request.js';
 import { handler, pollUntil, RawClient, ServerSides, startServer, turns } from './support.js';
@@ -14,13 +14,19 @@ import { prng } from './xml-corpus.js';
 
 const BODY = Buffer.alloc(16000, 'y');
 
-t.test('a small response the kernel takes only in part is followed until its last byte has left', async (t) => {
+/**
+ * A server answering every request with `response`, and a client that stops
+ * reading and sends one request at a time, each answered before the next,
+ * until an answer stays in the socket: that one is the first the kernel did
+ * not take at once, and the last one written.
+ */
+async function heldAnswer(t: Test, response: Response) {
   let answered = 0;
-  const small = handler(
+  const answer = handler(
     () => true,
-    () => (answered++, { status: 200, body: BODY }),
+    () => (answered++, response),
   );
-  const { server, port } = await startServer({ handlers: [small] });
+  const { server, port } = await startServer({ handlers: [answer] });
   t.teardown(() => server.close());
   const sides = new ServerSides(server);
   const client = net.connect(port, '127.0.0.1');
@@ -29,8 +35,6 @@ t.test('a small response the kernel takes only in part is followed until its las
   await new Promise((resolve) => client.once('connect', resolve));
   client.pause();
   const side = await sides.of(client);
-  // One request at a time, each answered before the next is sent, until an answer stays in the
-  // socket: that one is the first the kernel did not take at once, and the last one written.
   let sent = 0;
   while (side.socket.writableLength === 0 && sent < 4000) {
     client.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -40,6 +44,11 @@ t.test('a small response the kernel takes only in part is followed until its las
   }
   t.ok(side.socket.writableLength > 0, `the socket holds part of the answer to request ${sent}`);
   t.ok(server.stats().bufferedBytes > 0, 'held, and counted');
+  return { server, client, side, sent };
+}
+
+t.test('a small response the kernel takes only in part is followed until its last byte has left', async (t) => {
+  const { server, client, side, sent } = await heldAnswer(t, { status: 200, body: BODY });
   let got = 0;
   client.on('data', (d: Buffer) => (got += d.length));
   client.resume();
@@ -131,30 +140,8 @@ t.test(
 );
 
 t.test('a text response marked latin1 the kernel takes only in part is followed until its last byte has left', async (t) => {
-  let answered = 0;
   const body = text(16000);
-  const small = handler(
-    () => true,
-    () => (answered++, { status: 200, headers: FROZEN, body, latin1: true }),
-  );
-  const { server, port } = await startServer({ handlers: [small] });
-  t.teardown(() => server.close());
-  const sides = new ServerSides(server);
-  const client = net.connect(port, '127.0.0.1');
-  client.on('error', () => {});
-  t.teardown(() => client.destroy());
-  await new Promise((resolve) => client.once('connect', resolve));
-  client.pause();
-  const side = await sides.of(client);
-  let sent = 0;
-  while (side.socket.writableLength === 0 && sent < 4000) {
-    client.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
-    sent++;
-    await pollUntil(() => answered === sent, 'the request to be answered');
-    await turns(1);
-  }
-  t.ok(side.socket.writableLength > 0, `the socket holds part of the answer to request ${sent}`);
-  t.ok(server.stats().bufferedBytes > 0, 'held, and counted');
+  const { server, client, side, sent } = await heldAnswer(t, { status: 200, headers: FROZEN, body, latin1: true });
   const chunks: Buffer[] = [];
   client.on('data', (d: Buffer) => chunks.push(d));
   client.resume();

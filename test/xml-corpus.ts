@@ -4,7 +4,7 @@
 // both the pull decoder and the reference decoder).
 
 import type { DecodeErrorCode } from '../lib/errors.js';
-import { Fault } from '../lib/errors.js';
+import { DecodeError, Fault } from '../lib/errors.js';
 import { dumps } from '../lib/xmlrpc/encode.js';
 
 export const DECL = '<?xml version="1.0"?>';
@@ -496,4 +496,17 @@ export function differential(
   for (let i = 0; i < 4000; i++) report(mutate(random(r), r));
   for (const doc of corpus) report(doc);
   return failures;
+}
+
+/** What a decode gives: its value, or its error's code (a Fault's code and string). */
+export type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
+
+export function outcome(fn: () => unknown): Outcome {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof DecodeError) return { ok: false, code: err.code };
+    if (err instanceof Fault) return { ok: false, code: `fault ${err.faultCode} ${err.faultString}` };
+    return { ok: false, code: `other: ${String(err)}` };
+  }
 }
