@@ -90,18 +90,24 @@ function answerFor(path: string): { response: Response; bytes: Buffer | null } {
   }
 }
 
+/** A server answering each path as `answerFor` says; its port. */
+async function answering(t: Test): Promise<number> {
+  const { server, port } = await startServer({
+    handlers: [
+      handler(
+        () => true,
+        (r) => answerFor(r.path).response,
+      ),
+    ],
+  });
+  t.teardown(() => server.close());
+  return port;
+}
+
 t.test(
   'text bodies marked latin1 go out as their characters with their length as Content-Length, alone and in pipelined batches with other bodies',
   async (t) => {
-    const { server, port } = await startServer({
-      handlers: [
-        handler(
-          () => true,
-          (r) => answerFor(r.path).response,
-        ),
-      ],
-    });
-    t.teardown(() => server.close());
+    const port = await answering(t);
     const c = await RawClient.open(port);
     t.teardown(() => c.destroy());
     const r = prng(1606);
@@ -156,15 +162,7 @@ t.test('a text response marked latin1 the kernel takes only in part is followed 
 });
 
 t.test('text responses gathered from a pipelined read leave before the connection closes, and before a 100 Continue', async (t) => {
-  const { server, port } = await startServer({
-    handlers: [
-      handler(
-        () => true,
-        (r) => answerFor(r.path).response,
-      ),
-    ],
-  });
-  t.teardown(() => server.close());
+  const port = await answering(t);
   const closing = await RawClient.open(port);
   t.teardown(() => closing.destroy());
   closing.write(
