@@ -9,6 +9,7 @@
 import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import type { Response } from '../lib/server/request.js';
+import type { Server } from '../lib/server/server.js';
 import { handler, pollUntil, RawClient, ServerSides, startServer, turns } from './support.js';
 import { prng } from './xml-corpus.js';
 
@@ -188,4 +189,34 @@ t.test('text responses gathered from a pipelined read leave before the connectio
     continued.responses.map((r) => r.body.toString('latin1')),
     [text(5), text(6)],
   );
+});
+
+t.test('text responses gathered from a pipelined read still leave when onRequest closes the server in the middle of it', async (t) => {
+  let server: Server | null = null;
+  const recorded: string[] = [];
+  const started = await startServer({
+    handlers: [
+      handler(
+        () => true,
+        (r) => answerFor(r.path).response,
+      ),
+    ],
+    // A logger that closes the server after the first answer: the connection owes what it gathered.
+    onRequest: (record) => {
+      recorded.push(`${record.status} ${record.path}`);
+      if (recorded.length === 1) void server?.close();
+    },
+  });
+  server = started.server;
+  const c = await RawClient.open(started.port);
+  t.teardown(() => c.destroy());
+  c.write('GET /ascii/5 HTTP/1.1\r\nHost: x\r\n\r\nGET /ascii/6 HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.whenClosed();
+  t.equal(c.parseError, null);
+  t.same(
+    c.responses.map((r) => r.body.toString('latin1')),
+    [text(5), text(6)].slice(0, recorded.length),
+    `each response recorded (${recorded.join(', ')}) reached the client`,
+  );
+  t.ok(recorded.length >= 1);
 });

@@ -160,7 +160,9 @@ export class Connection extends TimedConnection {
   shutdown(): void {
     // Once our FIN is queued, the bytes before it still go out and the linger still guards them.
     if (this.destroyed || this.ended) return;
-    if (this.idle && this.socket.writableLength === 0) {
+    // Text gathered in a pipelined read (HeldText) is owed as much as bytes the socket holds:
+    // a close from a callback in the middle of that read (onRequest, say) must not drop it.
+    if (this.idle && this.socket.writableLength === 0 && this.held.text === '') {
       // A client connects to send a request: one accepted just now has it on its way,
       // and a close would reset it unread. So a connection that has sent nothing yet
       // gets its first request, answered with Connection: close, within the
