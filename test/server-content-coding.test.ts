@@ -80,3 +80,24 @@ t.test('a large response is gzipped for a client that accepts gzip, and only the
   for (const i of [1, 2, 3, 4]) t.equal(rs[i]!.header('content-encoding') ?? 'identity', 'identity', `response ${i} not gzipped`);
   t.equal(rs[5]!.header('content-encoding'), 'gzip', '* accepts gzip');
 });
+
+t.test('a text body marked latin1 is gzipped as the bytes it would go out as: the same bytes once gunzipped', async (t) => {
+  // Characters past U+007F and past U+00FF: latin1 sends each as one byte (its low byte), UTF-8 would not.
+  const body = 'caf\u00e9 \u20ac '.repeat(400);
+  const { server, port } = await startServer({
+    handlers: [
+      handler(
+        () => true,
+        () => ({ status: 200, body, latin1: true }),
+      ),
+    ],
+  });
+  t.teardown(() => server.close());
+  const c = await RawClient.open(port);
+  t.teardown(() => c.destroy());
+  c.write('GET /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /gzip HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n');
+  const [plain, zipped] = await c.responsesCount(2);
+  t.same(plain!.body, Buffer.from(body, 'latin1'), 'as latin1');
+  t.equal(zipped!.header('content-encoding'), 'gzip');
+  t.same(gunzipSync(zipped!.body), plain!.body, 'gzipped, the same bytes');
+});

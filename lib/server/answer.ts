@@ -5,6 +5,7 @@
 // answers for is the Answerer below. Never throws: a handler's failure is a
 // 500, and a fault of ours costs the connection, never the process.
 
+import { Buffer } from 'node:buffer';
 import { bodyCoding, gunzipMetered, gzip } from '../http/content-coding.js';
 import { statusText } from '../http/response.js';
 import type { GzipBodyError } from '../errors.js';
@@ -87,7 +88,8 @@ function settle<S>(host: Answerer<S>, slot: S, request: Request, result: unknown
   if (shouldGzip(response, request, host.options.gzipThreshold)) {
     const body = response.body!;
     host.compressing(slot, typeof body === 'string' ? body.length : body.byteLength);
-    gzip(body).then(
+    // A text body marked latin1 goes out as latin1 (Response.latin1): gzip takes those bytes, not its UTF-8.
+    gzip(typeof body === 'string' && response.latin1 === true ? Buffer.from(body, 'latin1') : body).then(
       (compressed) => host.ready(slot, withGzipBody(response, compressed)),
       (err: unknown) => host.ready(slot, internalError(host, err, request)),
     );
