@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import type { Response } from '../lib/server/request.js';
 import type { Server } from '../lib/server/server.js';
-import { handler, pollUntil, RawClient, ServerSides, startServer, turns } from './support.js';
+import { demoServer, handler, pollUntil, RawClient, ServerSides, startServer, turns } from './support.js';
 import { prng } from './xml-corpus.js';
 
 const BODY = Buffer.alloc(16000, 'y');
@@ -220,3 +220,146 @@ t.test('text responses gathered from a pipelined read still leave when onRequest
   );
   t.ok(recorded.length >= 1);
 });
+
+/** A response off `data` at `at`: its status, head (its lines each with their CRLF) and body (none for a HEAD's, a 1xx's or a 204's); null while incomplete. */
+function responseAt(data: Buffer, at: number, head: boolean): { status: number; head: string; body: Buffer; end: number } | null {
+  const end = data.indexOf('\r\n\r\n', at);
+  if (end < 0) return null;
+  const text = data.subarray(at, end + 2).toString('latin1'); // each line with its CRLF
+  const status = Number(text.slice(9, 12));
+  const length = status < 200 || status === 204 || head ? 0 : Number(/\r\nContent-Length: (\d+)/.exec(text)?.[1] ?? 0);
+  if (end + 4 + length > data.length) return null;
+  return { status, head: text, body: data.subarray(end + 4, end + 4 + length), end: end + 4 + length };
+}
+
+/** An XML-RPC call of add(a, b) (a fault for a string b). */
+function addCall(a: number, b: number | string): string {
+  const value = typeof b === 'number' ? `<int>${b}</int>` : `<string>${b}</string>`;
+  const body = `<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param><value><int>${a}</int></value></param><param><value>${value}</value></param></params></methodCall>`;
+  return `POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+}
+
+// Requests the HTTP layer refuses, ending a batch: each answered after the responses owed, then the close.
+const REFUSED: Array<[string, number]> = [
+  ['BLAH\r\n\r\n', 400],
+  ['GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505],
+  [`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(20000)}\r\n\r\n`, 431],
+  ['POST /ascii/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n', 413],
+];
+
+t.test(
+  'pipelined batches mixing text gathered while corked with XML-RPC answers, Buffers, late answers, HEADs, 100 Continues, closes and refused requests come back whole and in order',
+  async (t) => {
+    const wait = async (turnsLeft: number) => turns(turnsLeft);
+    const demo = await demoServer({}, [
+      handler(
+        (r) => r.path !== '/RPC2',
+        (r) => {
+          // /later/<turns>/<kind>/<size>: answered as /<kind>/<size> after that many turns of the loop.
+          const [, kind, turnsLeft, ...rest] = r.path.split('/');
+          if (kind !== 'later') return answerFor(r.path).response;
+          return wait(Number(turnsLeft)).then(() => answerFor(`/${rest.join('/')}`).response);
+        },
+      ),
+    ]);
+    t.teardown(() => demo.close());
+    const r = prng(1607);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    let wrong = 0;
+    const met = { head: 0, late: 0, add: 0, continue: 0, close: 0, refused: 0 };
+    for (let round = 0; round < 120 && wrong < 3; round++) {
+      const want: Array<{ label: string; head: boolean; ok: (status: number, head: string, body: Buffer) => boolean }> = [];
+      let bytes = '';
+      let withheld = ''; // a body sent once its 100 Continue has come
+      let closes = false;
+      const n = 1 + Math.floor(r() * 10);
+      for (let i = 0; i < n; i++) {
+        const last = i === n - 1;
+        if (r() < 0.3) {
+          const a = Math.floor((r() - 0.5) * 2 ** 31);
+          const b = r() < 0.2 ? 'x' : Math.floor(r() * 1000);
+          bytes += addCall(a, b);
+          met.add++;
+          const expect = typeof b === 'string' ? '<fault>' : `<int>${a + b}</int>`;
+          want.push({ label: `add(${a}, ${b})`, head: false, ok: (status, _, body) => status === 200 && body.includes(expect) });
+          continue;
+        }
+        const plain = `/${pick(['ascii', 'ascii', 'latin', 'buf', 'utf8', 'none'])}/${pick([0, 5, 100, 8000, 16000, 16300, 17000, 40000])}`;
+        const path = r() < 0.4 ? `/later/${Math.floor(r() * 4)}${plain}` : plain;
+        const body = answerFor(plain).bytes;
+        const head = body !== null && r() < 0.15;
+        if (head) met.head++;
+        if (path !== plain) met.late++;
+        const form = last && !head ? pick(['get', 'get', 'close', 'continue', 'continued']) : pick(['get', 'get', 'get', 'continued']);
+        if (form === 'continue') {
+          bytes += `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n`;
+          withheld = 'abc';
+          met.continue++;
+        } else if (form === 'continued' && !head) {
+          bytes += `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc`;
+        } else {
+          bytes += `${head ? 'HEAD' : 'GET'} ${path} HTTP/1.1\r\nHost: x\r\n${form === 'close' ? 'Connection: close\r\n' : ''}\r\n`;
+          closes = form === 'close';
+          if (closes) met.close++;
+        }
+        want.push({
+          label: `${head ? 'HEAD' : form === 'get' || form === 'close' ? 'GET' : 'POST'} ${path}`,
+          head,
+          ok: (status, text, got) =>
+            body === null
+              ? status === 204 && got.length === 0
+              : status === 200 && text.includes(`\r\nContent-Length: ${body.length}\r\n`) && (head ? got.length === 0 : got.equals(body)),
+        });
+      }
+      if (!closes && withheld === '' && r() < 0.3) {
+        const [refused, status] = pick(REFUSED);
+        bytes += refused;
+        closes = true;
+        met.refused++;
+        want.push({ label: `refused ${status}`, head: false, ok: (got, text) => got === status && text.includes('\r\nConnection: close\r\n') });
+      }
+      // Read responses (and the 100) as they come; the batch is done once all have come, and the close if one is due.
+      const socket = net.connect(demo.port, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const got: Array<{ status: number; head: string; body: Buffer }> = [];
+      const continues: number[] = [];
+      let data = Buffer.alloc(0);
+      let at = 0;
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`round ${round}: ${got.length} of ${want.length} responses`)), 10_000);
+        const finish = () => (clearTimeout(timer), resolve());
+        socket.on('data', (chunk: Buffer) => {
+          data = Buffer.concat([data, chunk]);
+          for (let one; (one = responseAt(data, at, want[got.length]?.head === true)) !== null; at = one.end) {
+            if (one.status < 200) {
+              continues.push(got.length);
+              if (withheld !== '') socket.write(withheld);
+            } else {
+              got.push(one);
+            }
+          }
+          if (got.length >= want.length && !closes) finish();
+        });
+        socket.on('close', finish);
+      });
+      socket.write(Buffer.from(bytes, 'latin1'));
+      await done;
+      socket.destroy();
+      const firstWrong = want.findIndex((w, i) => got[i] === undefined || !w.ok(got[i]!.status, got[i]!.head, got[i]!.body));
+      // One 100, after the responses before its request, when the body waits for it; none when the body came along.
+      const continueWrong = withheld !== '' ? continues.length !== 1 || continues[0] !== want.length - 1 : continues.length !== 0;
+      if (firstWrong >= 0 || got.length !== want.length || at !== data.length || continueWrong) {
+        wrong++;
+        t.fail(
+          `round ${round}: ${want.map((w) => w.label).join(', ')}: ${got.map((g) => g.status).join(',')} (first wrong: ${firstWrong}, 100 before ${continues.join(',')})`,
+        );
+      }
+    }
+    t.equal(wrong, 0);
+    t.ok(
+      Object.values(met).every((k) => k >= 10),
+      `every kind met: ${JSON.stringify(met)}`,
+    );
+  },
+);
