@@ -24,7 +24,7 @@ import { Request, partialRequest, type Handler, type Response } from './request.
 import { answer, type Answerer } from './answer.js';
 import type { ConnectionHost } from './host.js';
 import { Slot } from './slot.js';
-import { HeldText, release, send } from './send.js';
+import { HeldText, send, writeHeld } from './send.js';
 import { noHandler, plain, refusedForMemory } from './responses.js';
 import { accessRecord } from './access-log.js';
 import { countResponse } from './traffic.js';
@@ -65,7 +65,7 @@ export class Connection extends TimedConnection {
   /** The socket is corked until the outermost feed() ends: the read holds pipelined requests, whose responses leave in one write. */
   private corked = false;
   private proven = false;
-  /** Text responses gathered while the socket is corked (send.ts), released before it uncorks or is written otherwise. */
+  /** Text responses gathered while the socket is corked (send.ts), written (writeHeld) before it uncorks or is written otherwise. */
   private readonly held = new HeldText();
   /** A response write reached the kernel (bound once, passed to every write). */
   private readonly written = (): void => this.onWritten();
@@ -224,9 +224,9 @@ export class Connection extends TimedConnection {
     } finally {
       if (--this.feeding === 0 && this.corked) {
         this.corked = false;
-        release(socket, this.held, this.written);
+        writeHeld(socket, this.held, this.written);
         socket.uncork();
-        // What the socket holds now, released text included (flush counted it before the release).
+        // What the socket holds now, the held text included (flush counted before it was written).
         this.holding.setSocketBytes(socket.writableLength);
       }
     }
@@ -392,7 +392,7 @@ export class Connection extends TimedConnection {
       }
     } finally {
       if (batch) {
-        release(socket, this.held, this.written);
+        writeHeld(socket, this.held, this.written);
         socket.uncork();
       }
       this.holding.setSocketBytes(this.socket.writableLength);
@@ -441,7 +441,7 @@ export class Connection extends TimedConnection {
     slot.continueSent = true;
     // The client sent its body without waiting: a 100 would only confuse it.
     if (slot !== this.current || (slot.body?.length ?? 0) > 0) return;
-    release(this.socket, this.held, this.written);
+    writeHeld(this.socket, this.held, this.written);
     this.socket.write(CONTINUE, this.written);
   }
 
@@ -490,7 +490,7 @@ export class Connection extends TimedConnection {
     this.ended = true;
     this.stopped = true;
     this.dropQueue();
-    release(this.socket, this.held, this.written);
+    writeHeld(this.socket, this.held, this.written);
     this.socket.end();
     // Keep reading so unread request bytes do not turn our FIN into a RST
     // that could destroy the response before the client reads it.

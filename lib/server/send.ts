@@ -76,20 +76,20 @@ export function send(
     // Corked (a pipelined batch): gathered, to leave with the others as one string (HeldText).
     held.text += framed;
   } else if (framed !== null) {
-    release(socket, held, written);
+    writeHeld(socket, held, written);
     put(socket, framed, 'latin1', written);
   } else if (withBody && length > 0 && typeof body === 'string' && (latin1 || ASCII_ONLY.test(head))) {
     // An ASCII head reads the same as UTF-8 and as latin1.
-    release(socket, held, written);
+    writeHeld(socket, held, written);
     put(socket, head + body, latin1 ? 'latin1' : 'utf8', written);
   } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
     const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
     bytes.write(head, 0, 'latin1');
     bytes.set(body, head.length);
-    release(socket, held, written);
+    writeHeld(socket, held, written);
     put(socket, bytes, 'latin1', written);
   } else {
-    release(socket, held, written);
+    writeHeld(socket, held, written);
     // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked latin1.
     socket.cork();
     socket.write(head, 'latin1', written);
@@ -118,19 +118,21 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Framed text responses written while the socket is corked (the responses
  * to one read's pipelined requests), gathered into one latin1 string: they
- * leave as one string write when the connection releases them, before it
- * uncorks or writes anything else. A writev of strings costs Node a lookup
- * of each one's encoding and a copy into memory it allocates; a single
- * string goes through a buffer on its stack. At most SMALL_BODY characters
- * are held: past that the socket takes them, and counts them against its
- * high-water mark as before.
+ * leave as one string write when the connection writes them (writeHeld),
+ * which it must do before it uncorks, ends or writes anything else, or the
+ * responses would go out of order. Until then they are owed as much as bytes
+ * in the socket, though socket.writableLength does not count them. A writev
+ * of strings costs Node a lookup of each one's encoding and a copy into
+ * memory it allocates; a single string goes through a buffer on its stack.
+ * At most SMALL_BODY characters are held: past that the socket takes them,
+ * and counts them against its high-water mark as before.
  */
 export class HeldText {
   text = '';
 }
 
 /** Writes what `held` gathered, if anything (`written` called once it has reached the kernel); dropped if the socket is destroyed. */
-export function release(socket: Socket, held: HeldText, written: () => void): void {
+export function writeHeld(socket: Socket, held: HeldText, written: () => void): void {
   const text = held.text;
   if (text === '') return;
   held.text = '';
