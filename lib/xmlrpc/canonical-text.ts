@@ -4,6 +4,8 @@
 // Each reader takes where to start and gives where it stopped in `textEnd`;
 // the document is the one `useText` was given.
 
+import { Buffer } from 'node:buffer';
+
 /** Thrown to give up: not an Error, no stack captured; caught by identity in `readCanonical`. */
 export const GIVE_UP: unique symbol = Symbol('not canonical');
 
@@ -80,8 +82,6 @@ export function text(i: number): string {
 /** `text` over an ASCII document's bytes: every byte is a character below U+0080. It stops at the `<` at `last` at the latest. */
 function asciiText(v: DataView, i: number): string {
   const start = i;
-  let out: string | null = null;
-  let run = start;
   for (;;) {
     const c = v.getUint8(i);
     if (c > GT) {
@@ -89,9 +89,7 @@ function asciiText(v: DataView, i: number): string {
     } else if (c === LT) {
       break;
     } else if (c === AMP) {
-      out = (out ?? '') + s.slice(run, i);
-      i = run = entity(i);
-      out += entityChar;
+      return gathered(v, start);
     } else if (c >= 0x20) {
       if (c === GT && i >= 2 && v.getUint8(i - 1) === RSQB && v.getUint8(i - 2) === RSQB) giveUp();
       i++;
@@ -102,15 +100,55 @@ function asciiText(v: DataView, i: number): string {
     }
   }
   textEnd = i;
-  return out === null ? s.slice(start, i) : out + s.slice(run, i);
+  return s.slice(start, i);
+}
+
+// Text holding an entity, decoded byte by byte into a scratch buffer and
+// made one flat string: joined from slices and entity characters, a text of
+// 13 characters or more would be a cons string, which its first reader (the
+// encoder, echoing it) flattens through a runtime call.
+const SCRATCH_BYTES = 16384;
+const scratch = Buffer.alloc(SCRATCH_BYTES);
+
+/** `asciiText` from `start` for text that holds an entity: the same checks, the characters gathered in `scratch`. */
+function gathered(v: DataView, start: number): string {
+  const end = s.indexOf('<', start); // found: the text ends at the last `<` at the latest
+  const out = end - start <= SCRATCH_BYTES ? scratch : Buffer.alloc(end - start);
+  let n = 0;
+  let i = start;
+  for (;;) {
+    const c = v.getUint8(i);
+    if (c > GT) {
+      out[n++] = c;
+      i++;
+    } else if (c === LT) {
+      break;
+    } else if (c === AMP) {
+      i = entity(i);
+      out[n++] = entityCode;
+    } else if (c >= 0x20) {
+      if (c === GT && i >= 2 && v.getUint8(i - 1) === RSQB && v.getUint8(i - 2) === RSQB) giveUp();
+      out[n++] = c;
+      i++;
+    } else if (c === TAB || c === LF) {
+      out[n++] = c;
+      i++;
+    } else {
+      giveUp(); // CR or a C0 control
+    }
+  }
+  textEnd = i;
+  // latin1Slice: Buffer's own method behind toString('latin1'), without its argument handling.
+  return (out as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, n);
 }
 
 // The entities as little-endian words of their bytes.
 // prettier-ignore
 const W_LT = 0x3b746c26, W_GT = 0x3b746726, W_AMP = 0x706d6126, W_APOS = 0x6f706126, W_QUOT = 0x6f757126, SEMI = 0x3b, W_S_SEMI = 0x3b73, W_T_SEMI = 0x3b74;
 
-/** The character of the last `entity`. */
+/** The character of the last `entity`, and its code. */
 let entityChar = '';
+let entityCode = 0;
 
 /** The predefined entity whose `&` is at `i`: where it ends, its character in `entityChar`; anything else gives up. */
 function entity(i: number): number {
@@ -119,22 +157,27 @@ function entity(i: number): number {
     const w = v.getInt32(i, true);
     if (w === W_LT) {
       entityChar = '<';
+      entityCode = 0x3c;
       return i + 4;
     }
     if (w === W_GT) {
       entityChar = '>';
+      entityCode = 0x3e;
       return i + 4;
     }
     if (w === W_AMP && v.getUint8(i + 4) === SEMI) {
       entityChar = '&';
+      entityCode = 0x26;
       return i + 5;
     }
     if (w === W_APOS && v.getUint16(i + 4, true) === W_S_SEMI) {
       entityChar = "'";
+      entityCode = 0x27;
       return i + 6;
     }
     if (w === W_QUOT && v.getUint16(i + 4, true) === W_T_SEMI) {
       entityChar = '"';
+      entityCode = 0x22;
       return i + 6;
     }
     return giveUp();
@@ -142,20 +185,25 @@ function entity(i: number): number {
   switch (s.charCodeAt(i + 1)) {
     case 0x6c: // lt;
       entityChar = '<';
+      entityCode = 0x3c;
       if (at(i + 2, 't;')) return i + 4;
       break;
     case 0x67: // gt;
       entityChar = '>';
+      entityCode = 0x3e;
       if (at(i + 2, 't;')) return i + 4;
       break;
     case 0x61: // amp; apos;
       entityChar = '&';
+      entityCode = 0x26;
       if (at(i + 2, 'mp;')) return i + 5;
       entityChar = "'";
+      entityCode = 0x27;
       if (at(i + 2, 'pos;')) return i + 6;
       break;
     case 0x71: // quot;
       entityChar = '"';
+      entityCode = 0x22;
       if (at(i + 2, 'uot;')) return i + 6;
       break;
   }
