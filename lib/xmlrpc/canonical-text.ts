@@ -58,7 +58,7 @@ export function text(i: number): string {
     } else if (c === AMP) {
       out = (out ?? '') + s.slice(run, i);
       i = run = entity(i);
-      out += entityChar;
+      out += String.fromCharCode(entityCode);
     } else if (c >= 0x20 && c < 0xd800) {
       // ' ' to '>' but '<' and '&'
       if (c === GT && s.charCodeAt(i - 1) === RSQB && s.charCodeAt(i - 2) === RSQB) giveUp();
@@ -146,37 +146,31 @@ function gathered(v: DataView, start: number): string {
 // prettier-ignore
 const W_LT = 0x3b746c26, W_GT = 0x3b746726, W_AMP = 0x706d6126, W_APOS = 0x6f706126, W_QUOT = 0x6f757126, SEMI = 0x3b, W_S_SEMI = 0x3b73, W_T_SEMI = 0x3b74;
 
-/** The character of the last `entity`, and its code. */
-let entityChar = '';
+/** The character code of the last `entity`. */
 let entityCode = 0;
 
-/** The predefined entity whose `&` is at `i`: where it ends, its character in `entityChar`; anything else gives up. */
+/** The predefined entity whose `&` is at `i`: where it ends, its character's code in `entityCode`; anything else gives up. */
 function entity(i: number): number {
   const v = view;
   if (v !== null && i + 6 <= last) {
     const w = v.getInt32(i, true);
     if (w === W_LT) {
-      entityChar = '<';
       entityCode = 0x3c;
       return i + 4;
     }
     if (w === W_GT) {
-      entityChar = '>';
       entityCode = 0x3e;
       return i + 4;
     }
     if (w === W_AMP && v.getUint8(i + 4) === SEMI) {
-      entityChar = '&';
       entityCode = 0x26;
       return i + 5;
     }
     if (w === W_APOS && v.getUint16(i + 4, true) === W_S_SEMI) {
-      entityChar = "'";
       entityCode = 0x27;
       return i + 6;
     }
     if (w === W_QUOT && v.getUint16(i + 4, true) === W_T_SEMI) {
-      entityChar = '"';
       entityCode = 0x22;
       return i + 6;
     }
@@ -184,25 +178,20 @@ function entity(i: number): number {
   }
   switch (s.charCodeAt(i + 1)) {
     case 0x6c: // lt;
-      entityChar = '<';
       entityCode = 0x3c;
       if (at(i + 2, 't;')) return i + 4;
       break;
     case 0x67: // gt;
-      entityChar = '>';
       entityCode = 0x3e;
       if (at(i + 2, 't;')) return i + 4;
       break;
     case 0x61: // amp; apos;
-      entityChar = '&';
       entityCode = 0x26;
       if (at(i + 2, 'mp;')) return i + 5;
-      entityChar = "'";
       entityCode = 0x27;
       if (at(i + 2, 'pos;')) return i + 6;
       break;
     case 0x71: // quot;
-      entityChar = '"';
       entityCode = 0x22;
       if (at(i + 2, 'uot;')) return i + 6;
       break;
