@@ -9,8 +9,7 @@
 // for the document's flatten to walk when it goes to the socket. The bytes
 // are the member-by-member writer's (test/codec-encode-layout.test.ts).
 
-import { Buffer } from 'node:buffer';
-import { escapeText } from './encode-text.js';
+import { NOT_ASCII, escapeText, flat } from './encode-text.js';
 
 /** What a member's value is written as; the runs depend on it. */
 export const INT = 0;
@@ -126,8 +125,6 @@ function sameTypes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
-
 function makeLayout(keys: readonly string[], types: readonly number[]): Layout {
   const runs: string[] = [];
   let nonAscii = false;
@@ -139,9 +136,4 @@ function makeLayout(keys: readonly string[], types: readonly number[]): Layout {
   }
   runs.push(flat(closeBefore(types, keys.length) + '</struct></value>'));
   return { types, runs, nonAscii };
-}
-
-/** `s` as one sequential string, not a tree of the pieces it was joined from. */
-function flat(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }

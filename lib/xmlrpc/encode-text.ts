@@ -1,6 +1,7 @@
 // The text of scalars as the encoder writes them (encode.ts): character data
 // escaped, doubles in plain decimal notation, dates in XML-RPC's format.
 
+import { Buffer } from 'node:buffer';
 import { EncodeError } from '../errors.js';
 import { noteNonAscii } from './sink.js';
 
@@ -118,4 +119,11 @@ export function formatDate(d: Date): string {
     ':' +
     pad(d.getUTCSeconds(), 2)
   );
+}
+
+export const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** `s` as one sequential string, not a tree of the pieces it was joined from: cheaper to copy, every time it is. */
+export function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }

@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { EncodeError, Fault, encodeErrorMessage } from '../errors.js';
 import { DOUBLE, INT, OTHER, STRING, type Layout, closeBefore, layoutOf, noteStruct, typeOf } from './encode-layout.js';
-import { escapeText, formatDate, formatDouble } from './encode-text.js';
+import { NOT_ASCII, escapeText, flat, formatDate, formatDouble } from './encode-text.js';
 import { Sink, beginDocument, endDocument, noteNonAscii } from './sink.js';
 import { DateTime, Double, I8, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, describe } from './values.js';
 
@@ -465,13 +465,6 @@ function tagsOf(open: string, finish: (s: string) => string, nonAscii: boolean):
     no: finish(open + '<value><boolean>0</boolean></value></member>'),
     nonAscii,
   };
-}
-
-const NOT_ASCII = /[^\x00-\x7f]/;
-
-/** `s` as one sequential string, not a tree of the pieces it was joined from: cheaper to copy, every time it is. */
-function flat(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 // The methodResponse of an int32 is the encoder's own document for 0 with the
