@@ -52,12 +52,9 @@ export function dumps(params: readonly unknown[] | Fault, options?: string | Dum
  */
 export function bufferDumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): Buffer {
   // An int32 result (`add`'s): the walk, the sink and its buffer cost more than the document.
-  if (typeof options === 'object' && options.methodResponse === true && options.methodName === undefined && Array.isArray(params) && params.length === 1) {
-    maxDepthOf(options); // what the options refuse is refused here too
-    const doc = intResponse(params[0]);
-    if (doc !== null) return doc;
-  }
-  return write(params, options, toBytes);
+  const result = soleResult(params, options);
+  const doc = result === NOT_ONE ? null : intResponse(result);
+  return doc ?? write(params, options, toBytes);
 }
 
 /**
@@ -68,12 +65,19 @@ export function bufferDumps(params: readonly unknown[] | Fault, options?: string
  * socket as latin1 with no Buffer made for it (lib/server/send.ts).
  */
 export function wireDumps(params: readonly unknown[] | Fault, options?: string | DumpsOptions): string | Buffer {
-  if (typeof options === 'object' && options.methodResponse === true && options.methodName === undefined && Array.isArray(params) && params.length === 1) {
-    maxDepthOf(options);
-    const doc = intResponseText(params[0]);
-    if (doc !== null) return doc;
-  }
-  return write(params, options, toWire);
+  const result = soleResult(params, options);
+  const doc = result === NOT_ONE ? null : intResponseText(result);
+  return doc ?? write(params, options, toWire);
+}
+
+const NOT_ONE: unique symbol = Symbol('not a methodResponse of one value');
+
+/** The one value of a methodResponse the options allow, or NOT_ONE (then write() decides, and refuses as it does). */
+function soleResult(params: readonly unknown[] | Fault, options: string | DumpsOptions | undefined): unknown {
+  if (typeof options !== 'object' || options.methodResponse !== true || options.methodName !== undefined || !Array.isArray(params) || params.length !== 1)
+    return NOT_ONE;
+  maxDepthOf(options); // what the options refuse is refused here too
+  return params[0];
 }
 
 /** One `<value>…</value>` element. */
