@@ -9,18 +9,8 @@ import { Fault } from '../lib/errors.js';
 import { bufferDumps } from '../lib/xmlrpc/encode.js';
 import { DateTime, Double, I8 } from '../lib/xmlrpc/values.js';
 import { outcome, sameAsReference } from './encode-compare.js';
+import { prng } from './xml-corpus.js';
 import { referenceBufferDumps } from './reference-encode.js';
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARS = ['a', 'Z', '0', ' ', '&', '<', '>', '\r', '\n', '\t', ']]>', '"', "'", 'é', 'ÿ', '\u0100', '中', '😀', '\uFFFD', '\uE000'];
 const BAD_CHARS = ['\uD800', '\uDFFF', '\u0000', '\u0001', '\u001F', '\uFFFE', '\uFFFF', '\u000B'];

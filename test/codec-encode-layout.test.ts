@@ -7,17 +7,7 @@
 
 import t from 'tap';
 import { sameAsReference } from './encode-compare.js';
-
-/** mulberry32: the same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './xml-corpus.js';
 
 const KINDS: readonly (readonly string[])[] = [
   ['int0', 'str1', 'dbl2', 'bool3', 'arr4', 'int5', 'str6'],
