@@ -130,7 +130,7 @@ export function framedResponse(status: number, headers: ResponseHeaders | undefi
 export function framedText(status: number, headers: ResponseHeaders | undefined, connection: 'keep-alive' | 'close' | '', body: string): string | null {
   if (headers !== undefined && !Object.isFrozen(headers)) return null;
   lastPrefix(status, headers);
-  const tail = connection === '' ? '\r\n\r\n' : connection === 'close' ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\n\r\n';
+  const tail = connection === '' ? END_TEXT : connection === 'close' ? CLOSE_TEXT : KEEP_ALIVE_TEXT;
   return lastText + body.length + tail + body;
 }
 
@@ -152,9 +152,13 @@ let lastHeaders: ResponseHeaders | undefined = undefined;
 let lastDate = '';
 let lastText = '';
 let lastBytes: Buffer = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-const CLOSE_TAIL = Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1');
-const KEEP_ALIVE_TAIL = Buffer.from('\r\nConnection: keep-alive\r\n\r\n', 'latin1');
+/** What follows the Content-Length digits, by the connection's choice: as text (framedText) and as bytes (framedResponse). */
+const END_TEXT = '\r\n\r\n';
+const CLOSE_TEXT = '\r\nConnection: close\r\n\r\n';
+const KEEP_ALIVE_TEXT = '\r\nConnection: keep-alive\r\n\r\n';
+const CRLFCRLF = Buffer.from(END_TEXT, 'latin1');
+const CLOSE_TAIL = Buffer.from(CLOSE_TEXT, 'latin1');
+const KEEP_ALIVE_TAIL = Buffer.from(KEEP_ALIVE_TEXT, 'latin1');
 
 /**
  * The lines of a frozen header list, checked once (a handler's constant,
