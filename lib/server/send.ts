@@ -75,29 +75,29 @@ export function send(
   if (typeof framed === 'string' && socket.writableCorked > 0 && held.text.length + framed.length <= SMALL_BODY) {
     // Corked (a pipelined batch): gathered, to leave with the others as one string (HeldText).
     held.text += framed;
-  } else if (framed !== null) {
-    writeHeld(socket, held, written);
-    put(socket, framed, 'latin1', written);
-  } else if (withBody && length > 0 && typeof body === 'string' && (latin1 || ASCII_ONLY.test(head))) {
-    // An ASCII head reads the same as UTF-8 and as latin1.
-    writeHeld(socket, held, written);
-    put(socket, head + body, latin1 ? 'latin1' : 'utf8', written);
-  } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
-    const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
-    bytes.write(head, 0, 'latin1');
-    bytes.set(body, head.length);
-    writeHeld(socket, held, written);
-    put(socket, bytes, 'latin1', written);
   } else {
+    // Every other write goes after the text gathered before it, or the responses would leave out of order.
     writeHeld(socket, held, written);
-    // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked latin1.
-    socket.cork();
-    socket.write(head, 'latin1', written);
-    if (withBody && length > 0) {
-      if (typeof body === 'string') socket.write(body, latin1 ? 'latin1' : 'utf8', written);
-      else socket.write(body, written);
+    if (framed !== null) {
+      put(socket, framed, 'latin1', written);
+    } else if (withBody && length > 0 && typeof body === 'string' && (latin1 || ASCII_ONLY.test(head))) {
+      // An ASCII head reads the same as UTF-8 and as latin1.
+      put(socket, head + body, latin1 ? 'latin1' : 'utf8', written);
+    } else if (withBody && length > 0 && typeof body !== 'string' && body.byteLength <= SMALL_BODY) {
+      const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
+      bytes.write(head, 0, 'latin1');
+      bytes.set(body, head.length);
+      put(socket, bytes, 'latin1', written);
+    } else {
+      // The head is latin1 by construction (a header may hold obs-text); a string body is UTF-8 unless marked latin1.
+      socket.cork();
+      socket.write(head, 'latin1', written);
+      if (withBody && length > 0) {
+        if (typeof body === 'string') socket.write(body, latin1 ? 'latin1' : 'utf8', written);
+        else socket.write(body, written);
+      }
+      socket.uncork();
     }
-    socket.uncork();
   }
   // Written through to the kernel: the body's maker may reuse its memory (a large document's buffer, say).
   if (response.reuse !== undefined && typeof body !== 'string' && socket.writableLength === 0) {
