@@ -89,10 +89,7 @@ export function layoutOf(keys: readonly string[]): Layout | null {
   const n = keys.length;
   if (n === 0) return null;
   const kind = kinds.get(keys[0] as string);
-  if (kind === undefined || kind.layout === null || kind.keys.length !== n) return null;
-  const known = kind.keys;
-  for (let k = 1; k < n; k++) if (known[k] !== keys[k]) return null;
-  return kind.layout;
+  return kind !== undefined && kind.layout !== null && sameKeys(kind.keys, keys) ? kind.layout : null;
 }
 
 /**
@@ -106,7 +103,7 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
   for (let k = 0; k < n; k++) if ((keys[k] as string).length > MAX_NAME || types[k] === SKIP) return;
   const first = keys[0] as string;
   const kind = kinds.get(first);
-  if (kind === undefined || kind.keys.length !== n || kind.keys.some((key, k) => key !== keys[k])) {
+  if (kind === undefined || !sameKeys(kind.keys, keys)) {
     if (kinds.size >= MAX_KINDS) kinds.clear();
     kinds.set(first, { keys, last: types, layout: null });
     return;
@@ -117,6 +114,13 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
   }
   if (kind.layout !== null && sameTypes(kind.layout.types, types)) return;
   kind.layout = makeLayout(keys, types);
+}
+
+/** The same names in the same order (the first is the kind's, already matched). */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 1; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function sameTypes(a: readonly number[], b: readonly number[]): boolean {

@@ -333,10 +333,11 @@ class Encoder {
       const key = keys[k] as string;
       const v = obj[key];
       const type = types[k];
-      if (typeOf(v) !== type) {
+      const found = typeOf(v);
+      if (found !== type) {
         out.add(closeBefore(types, k));
         const seen = types.slice(0, k);
-        seen.push(typeOf(v));
+        seen.push(found);
         if (v !== undefined) this.member(key, v, level);
         return this.members(obj, keys, seen, level);
       }
