@@ -13,7 +13,7 @@
 // values (test/codec-canonical.test.ts checks both on the decoder corpora).
 
 import { appendRun, intRun, readIntRun } from './int-run.js';
-import { fromShape, layoutServed, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
+import { fromShape, fromValues, layoutServed, leaveShape, remember, rememberLayout, shapeOf, type Shape } from './shapes.js';
 import { plainDeclaration } from './xml-text.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import { boolean, bytesOf, dateTime, double, dropScalars, int, scalarEnd, useScalars } from './canonical-scalars.js';
@@ -431,8 +431,7 @@ function byLayout(level: number): XmlRpcStruct | null {
   let r = runs[0] as Run;
   if (!atRun(pos, r)) return null;
   pos += r.len;
-  const keys = shape.keys;
-  const out = fromShape(shape);
+  const values = new Array<XmlRpcValue>(sizes.length);
   let q = 0;
   for (let n = 0; n < sizes.length; n++) {
     const size = sizes[n] as number;
@@ -450,10 +449,10 @@ function byLayout(level: number): XmlRpcStruct | null {
       }
       v = a;
     }
-    out[keys[n] as string] = v;
+    values[n] = v;
   }
   layoutServed(shape);
-  return out;
+  return fromValues(shape, values);
 }
 
 function back(start: number): null {

@@ -12,6 +12,7 @@
 // writable, configurable data property.
 
 import { holdsParts, layout, lead, type Layout, type Lead, type Part } from './canonical-runs.js';
+import { builder, type Builder } from './struct-builder.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -33,6 +34,8 @@ export interface Shape {
    * layout (canonical-runs.ts) it was written in; else null.
    */
   layout: Layout | null;
+  /** Once the kind has had a layout: its builder (struct-builder.ts), null if it cannot have one; undefined before. */
+  build: Builder | null | undefined;
   /** The parts of the last struct read the general way on the shape, not its layout's, since the layout last served: a new layout is made only from parts seen twice in a row. */
   pending: readonly Part[] | null;
 }
@@ -52,6 +55,16 @@ export function shapeOf(first: string): Shape | null {
 /** A new struct of `shape`'s keys in order, each to be given its value. */
 export function fromShape(shape: Shape): XmlRpcStruct {
   return Object.setPrototypeOf({ ...shape.template }, null) as XmlRpcStruct;
+}
+
+/** A struct of `shape`'s keys in order holding `values` (one a key), as `fromShape` makes it. */
+export function fromValues(shape: Shape, values: readonly XmlRpcValue[]): XmlRpcStruct {
+  const build = shape.build;
+  if (build != null) return Object.setPrototypeOf(build(values), null) as XmlRpcStruct;
+  const out = fromShape(shape);
+  const keys = shape.keys;
+  for (let n = 0; n < keys.length; n++) out[keys[n] as string] = values[n] as XmlRpcValue;
+  return out;
 }
 
 /** The first `n` members of a struct made `fromShape`, in a plain null-prototype object: the struct turned out another kind. */
@@ -90,7 +103,7 @@ export function remember(keys: string[], types: readonly number[]): void {
   }
   if (new Set(keys).size !== n) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null, pending: null });
+  shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null, build: undefined, pending: null });
 }
 
 /**
@@ -106,6 +119,7 @@ export function rememberLayout(shape: Shape, parts: readonly Part[]): void {
   if (shape.pending !== null && sameParts(shape.pending, parts)) {
     shape.layout = layout(shape.keys, parts);
     shape.pending = null;
+    if (shape.layout !== null && shape.build === undefined) shape.build = builder(shape.keys);
   } else {
     shape.pending = parts;
   }
