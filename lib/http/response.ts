@@ -63,11 +63,13 @@ function forgetDate(): void {
   cachedDate = '';
 }
 function httpDate(): string {
-  if (cachedDate === '') {
-    const now = Date.now();
-    cachedDate = new Date(now).toUTCString();
-    setTimeout(forgetDate, 1000 - (now % 1000)).unref();
-  }
+  return cachedDate !== '' ? cachedDate : newDate();
+}
+/** Once a second, apart from httpDate: what every response runs stays small enough for the compiler to inline wherever it is called. */
+function newDate(): string {
+  const now = Date.now();
+  cachedDate = new Date(now).toUTCString();
+  setTimeout(forgetDate, 1000 - (now % 1000)).unref();
   return cachedDate;
 }
 
@@ -147,14 +149,17 @@ function frozenOrNone(headers: ResponseHeaders | undefined): boolean {
 /** The status line, Date and header lines up to `Content-Length: ` of the last response, as bytes (returned) and as text (`lastText`). */
 function lastPrefix(status: number, headers: ResponseHeaders | undefined): Buffer {
   const date = httpDate();
-  if (status !== lastStatus || headers !== lastHeaders || date !== lastDate) {
-    lastText = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${date}\r\n${headers === undefined ? '' : fieldLines(headers)}Content-Length: `;
-    lastBytes = Buffer.from(lastText, 'latin1');
-    lastStatus = status;
-    lastHeaders = headers;
-    lastDate = date;
-  }
+  if (status !== lastStatus || headers !== lastHeaders || date !== lastDate) newPrefix(status, headers, date);
   return lastBytes;
+}
+
+/** A new status, header list or Date: the prefix made again (apart from lastPrefix, so that the check every response makes is inlined). */
+function newPrefix(status: number, headers: ResponseHeaders | undefined, date: string): void {
+  lastText = `HTTP/1.1 ${status} ${statusText(status)}\r\nDate: ${date}\r\n${headers === undefined ? '' : fieldLines(headers)}Content-Length: `;
+  lastBytes = Buffer.from(lastText, 'latin1');
+  lastStatus = status;
+  lastHeaders = headers;
+  lastDate = date;
 }
 
 let lastStatus = 0;
