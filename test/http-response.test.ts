@@ -138,6 +138,22 @@ t.test('framedText leaves headers that are not frozen to formatHead, and refuses
   t.throws(() => framedText(200, Object.freeze({ 'Bad Name': 'v' }), '', 'x'), TypeError);
 });
 
+t.test('the header list kept from the last response spares no other list its checks', async (t) => {
+  const xml = Object.freeze({ 'Content-Type': 'text/xml' });
+  const bad = Object.freeze({ 'X-Bad': 'a\r\nb' });
+  for (const frame of [(h?: ResponseHeaders) => framedText(200, h, '', 'x'), (h?: ResponseHeaders) => framedResponse(200, h, '', Buffer.from('x'))]) {
+    // The frozen list is now the kept one; a list like it but not frozen is still formatHead's.
+    t.not(frame(xml), null);
+    t.equal(frame({ 'Content-Type': 'text/xml' }), null);
+    t.not(frame(xml), null);
+    // A list refused is never kept: refused again, each time.
+    t.throws(() => frame(bad), TypeError);
+    t.throws(() => frame(bad), TypeError);
+    t.not(frame(undefined), null);
+    t.equal(frame({ 'Content-Type': 'text/xml' }), null);
+  }
+});
+
 t.test('CONTINUE_100 is the whole interim response', async (t) => {
   t.equal(CONTINUE_100, 'HTTP/1.1 100 Continue\r\n\r\n');
 });

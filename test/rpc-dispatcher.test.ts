@@ -41,6 +41,19 @@ t.test('registered functions are dispatched by name', async (t) => {
   t.throws(() => d.registerFunction(() => 1), TypeError, 'an anonymous function needs a name');
 });
 
+t.test('a registered function gets the params as they came, as many as came, whatever their count', async (t) => {
+  const d = new XmlRpcDispatcher();
+  d.registerFunction((...args: unknown[]) => ({ count: args.length, args }), 'args');
+  d.registerFunction(function count(this: unknown) {
+    return arguments.length;
+  });
+  for (let n = 0; n <= 6; n++) {
+    const params = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? i : `p${i}`));
+    t.same(await outcome(d, 'args', params), { value: { count: n, args: params } }, `${n} params`);
+    t.same(await outcome(d, 'count', params), { value: n }, `${n} params, arguments.length`);
+  }
+});
+
 t.test('instance methods are dispatched, but never _ names, Object.prototype, getters or data', async (t) => {
   const d = new XmlRpcDispatcher().registerInstance(new Service());
   t.same(await outcome(d, 'greet', ['you']), { value: 'hello you' });

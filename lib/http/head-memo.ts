@@ -26,6 +26,7 @@
 // head's framing then does (1xx, HEAD, 204, 304, the body limit) is decided
 // by the parser for a recognised head as for one read line by line.
 
+import { Buffer } from 'node:buffer';
 import { FIELD_CHAR, isBlank, latin1Text, sameText } from './chars.js';
 
 /** A head longer than this (CRLFCRLF included) is not remembered. */
@@ -120,11 +121,10 @@ export class HeadMemo implements AcceptedHead {
     // Strings of the bytes, compared whole by the engine (word by word); the
     // bytes compared one by one in JavaScript cost more than the copies, but
     // for a few (the CRLFCRLF after the digits).
-    const slicer = buf as unknown as Latin1Slicer;
-    if (slicer.latin1Slice(pos, pos + f) !== front && !this.newDate(buf, pos)) return this.miss();
+    if (latin1Slice.call(buf, pos, pos + f) !== front && !this.newDate(buf, pos)) return this.miss();
     if (this.lengthIndex >= 0) {
       const suffix = this.suffix;
-      if (suffix.length <= 8 ? !sameText(suffix, buf, this.digitsEnd, suffix.length) : slicer.latin1Slice(this.digitsEnd, pos + total) !== suffix)
+      if (suffix.length <= 8 ? !sameText(suffix, buf, this.digitsEnd, suffix.length) : latin1Slice.call(buf, this.digitsEnd, pos + total) !== suffix)
         return this.miss();
     }
     this.misses = 0;
@@ -139,13 +139,12 @@ export class HeadMemo implements AcceptedHead {
    */
   private newDate(buf: Buffer, pos: number): boolean {
     if (this.dateIndex < 0) return false;
-    const slicer = buf as unknown as Latin1Slicer;
     const lead = this.lead;
     const valueAt = pos + lead.length;
     const valueEnd = valueAt + this.date.length;
-    if (slicer.latin1Slice(pos, valueAt) !== lead || !plainValue(buf, valueAt, valueEnd)) return false;
-    if (slicer.latin1Slice(valueEnd, pos + this.front.length) !== this.prefix) return false;
-    const date = slicer.latin1Slice(valueAt, valueEnd);
+    if (latin1Slice.call(buf, pos, valueAt) !== lead || !plainValue(buf, valueAt, valueEnd)) return false;
+    if (latin1Slice.call(buf, valueEnd, pos + this.front.length) !== this.prefix) return false;
+    const date = latin1Slice.call(buf, valueAt, valueEnd);
     this.date = date;
     this.headers[this.dateIndex] = date;
     this.front = lead + date + this.prefix;
@@ -249,9 +248,13 @@ export class HeadMemo implements AcceptedHead {
   }
 }
 
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
+/**
+ * Buffer's latin1Slice, called through this constant rather than loaded
+ * from each buffer: that load's feedback, shared with every other buffer
+ * the process slices, left it a generic LoadIC call (about 190 instructions
+ * a head); the call's own feedback still makes it a direct API call.
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Buffer, start: number, end: number) => string }).latin1Slice;
 
 /**
  * Where the value `value` of the first field line named `name` (lower-case,

@@ -102,7 +102,9 @@ interface Registered {
 }
 
 function plainFunction(fn: XmlRpcFunction, info: MethodInfo): Registered {
-  return { invoke: (params) => fn(...params), minParams: fn.length, info };
+  // One or two params, the common calls, without a spread (a CallWithSpread builtin, about 200 instructions a call).
+  const invoke = (params: XmlRpcValue[]): unknown => (params.length === 2 ? fn(params[0], params[1]) : params.length === 1 ? fn(params[0]) : fn(...params));
+  return { invoke, minParams: fn.length, info };
 }
 
 /** An object may take over dispatch entirely, as in Python. */

@@ -73,7 +73,13 @@ export class BodyPool {
 }
 
 export class BodyBuffer {
-  private chunks: Buffer[] = [];
+  /**
+   * The parts so far: `first` alone while there is one (a body that comes
+   * whole in one read, the common case, makes no list and grows none), the
+   * list from the second on.
+   */
+  private first: Buffer | null = null;
+  private chunks: Buffer[] | null = null;
   private tail: Buffer | null = null;
   private tailFilled = 0;
   private filled = 0;
@@ -113,7 +119,7 @@ export class BodyBuffer {
       this.held += n;
     } else if (this.keeps(n)) {
       this.sealTail();
-      this.chunks.push(chunk);
+      this.push(chunk);
       this.held += n;
     } else {
       if (this.extendsTail(n)) {
@@ -157,12 +163,13 @@ export class BodyBuffer {
     if (this.whole !== null) return this.whole.subarray(0, n);
     this.sealTail();
     // The buffer is dropped after this: its list need not be emptied.
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    if (this.pool === null || !this.lends(0)) return Buffer.concat(this.chunks, n);
+    if (this.chunks === null && this.first !== null) return this.first;
+    const chunks = this.chunks ?? [];
+    if (this.pool === null || !this.lends(0)) return Buffer.concat(chunks, n);
     // No spare buffer was there: this one is made to go to the pool after.
     const whole = Buffer.allocUnsafeSlow(Math.ceil(n / LEND_STEP) * LEND_STEP);
     let at = 0;
-    for (const chunk of this.chunks) at += chunk.copy(whole, at);
+    for (const chunk of chunks) at += chunk.copy(whole, at);
     this.whole = whole;
     return whole.subarray(0, n);
   }
@@ -178,7 +185,17 @@ export class BodyBuffer {
 
   /** How many buffers hold the body now. */
   get parts(): number {
-    return this.chunks.length + (this.tail === null ? 0 : 1);
+    return (this.chunks !== null ? this.chunks.length : this.first !== null ? 1 : 0) + (this.tail === null ? 0 : 1);
+  }
+
+  /** One more part, after those there are. */
+  private push(part: Buffer): void {
+    if (this.chunks !== null) this.chunks.push(part);
+    else if (this.first === null) this.first = part;
+    else {
+      this.chunks = [this.first, part];
+      this.first = null;
+    }
   }
 
   private growTail(capacity: number): void {
@@ -192,7 +209,7 @@ export class BodyBuffer {
 
   private sealTail(): void {
     if (this.tail === null) return;
-    this.chunks.push(this.tail.subarray(0, this.tailFilled));
+    this.push(this.tail.subarray(0, this.tailFilled));
     this.tail = null;
     this.tailFilled = 0;
   }

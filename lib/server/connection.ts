@@ -397,7 +397,8 @@ export class Connection extends TimedConnection {
       }
       this.holding.setSocketBytes(this.socket.writableLength);
     }
-    if (this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
+    // Tested here, not only in resumeReading: a call per response for a reason seldom set.
+    if ((this.pauseMask & PAUSE_PIPELINE) !== 0 && this.queue.length < this.host.options.maxPipelinedRequests) this.resumeReading(PAUSE_PIPELINE);
     if (this.stopped && this.queue.length === 0 && !this.ended) this.end();
     this.checkBudget();
     // Within a read, the feed settles the deadline once all of it is parsed and answered.

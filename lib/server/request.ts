@@ -42,6 +42,12 @@ export class Request {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     const target = head.target;
+    if (target === lastTarget) {
+      // A client sends the same target again and again (the head memo hands out the same string): its parts are known.
+      this.path = lastPath;
+      this.query = lastQuery;
+      return;
+    }
     // The common target, `/path` alone, is its own path: no split, no array.
     if (target.charCodeAt(0) === 47 /* / */ && target.indexOf('?') < 0 && target.indexOf('#') < 0) {
       this.path = target;
@@ -51,6 +57,9 @@ export class Request {
       this.path = path;
       this.query = query;
     }
+    lastTarget = target;
+    lastPath = this.path;
+    lastQuery = this.query;
   }
 
   /** True once the client has gone (or will read nothing more) before its response was written. */
@@ -84,6 +93,10 @@ export class Request {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The last target split, and its parts: a path and a query depend on the target alone. */
+let lastTarget = '';
+let lastPath = '';
+let lastQuery = '';
 
 function clientGone(): Error {
   return new Error('the client has gone before its response was written');

@@ -82,8 +82,7 @@ export function sendable(result: unknown): Response {
     throw new TypeError('a response body must be a string or a Buffer');
   }
   if (reuse !== undefined && typeof reuse !== 'function') throw new TypeError('a response reuse must be a function');
-  const response: Response = { status, headers, body, close: close === true, error };
-  if (reuse !== undefined) response.reuse = reuse;
-  if (latin1 === true && typeof body === 'string') response.latin1 = true;
-  return response;
+  // Every field in the literal, set or not: one shape for every response (a field added after is a
+  // map transition and a property array per response, and the readers downstream see several shapes).
+  return { status, headers, body, close: close === true, error, reuse, latin1: latin1 === true && typeof body === 'string' ? true : undefined };
 }

@@ -10,6 +10,7 @@
 // it accepts the strict reader accepts with the same values
 // (test/codec-small-call.test.ts, test/codec-small-response.test.ts).
 
+import { Buffer } from 'node:buffer';
 import type { XmlRpcValue } from './values.js';
 
 /** Larger documents are not small: giving up on them costs nothing then. */
@@ -85,7 +86,7 @@ const SHORT = 24;
 
 /** ASCII bytes as a string. */
 function latin1(b: Buffer, start: number, stop: number): string {
-  if (stop - start > SHORT) return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, stop);
+  if (stop - start > SHORT) return latin1Slice.call(b, start, stop);
   let text = '';
   for (let k = start; k < stop; k++) text += String.fromCharCode(b[k]!);
   return text;
@@ -218,8 +219,16 @@ function remember(b: Buffer, n: number, methodName: string, spans: number[]): vo
   memoName = methodName;
 }
 
+/**
+ * Buffer's latin1Slice, called through this constant rather than loaded
+ * from each body: that load's feedback, shared with every other buffer the
+ * process slices, left it a generic LoadIC call (about 190 instructions);
+ * the call's own feedback still makes it a direct API call.
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Buffer, start: number, end: number) => string }).latin1Slice;
+
 function latin1Flat(b: Buffer, start: number, stop: number): string {
-  return (b as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, stop);
+  return latin1Slice.call(b, start, stop);
 }
 
 /** The call in `b` when it is the memo's text around values of its kinds, else null (the plain reader decides then). */
@@ -227,7 +236,8 @@ function memoCall(b: Buffer, n: number): { methodName: string; params: XmlRpcVal
   const text = latin1Flat(b, 0, n);
   const runs = memoRuns;
   const kinds = memoKinds!;
-  const params: XmlRpcValue[] = [];
+  // Made at its size: an empty array's first push grows it to 17 elements (a builtin call, and the garbage).
+  const params = new Array<XmlRpcValue>(kinds.length);
   let p = 0;
   for (let k = 0; ; k++) {
     const run = runs[k]!;
@@ -247,11 +257,11 @@ function memoCall(b: Buffer, n: number): { methodName: string; params: XmlRpcVal
         x = x * 10 + (c - ZERO);
       }
       if (p === digits || x > (neg ? 2147483648 : 2147483647)) return null;
-      params.push(neg && x !== 0 ? -x : x);
+      params[k] = neg && x !== 0 ? -x : x;
     } else if (kind === BOOLEAN) {
       const c = text.charCodeAt(p);
       if (c !== ZERO && c !== ZERO + 1) return null;
-      params.push(c === ZERO + 1);
+      params[k] = c === ZERO + 1;
       p++;
     } else {
       const from = p;
@@ -262,7 +272,7 @@ function memoCall(b: Buffer, n: number): { methodName: string; params: XmlRpcVal
         if (c < 0x20 || c > 0x7e || c === AMP || c === GT) return null;
         p++;
       }
-      params.push(latin1(b, from, p));
+      params[k] = latin1(b, from, p);
     }
   }
   if (p !== n) return null;
