@@ -6,7 +6,7 @@ import t from 'tap';
 import { OffloadErrorCode, WorkerPoolError } from '../lib/errors.js';
 import { mapConcurrent, MORE, waitFor } from '../lib/async/concurrency.js';
 import { WorkerPool } from '../lib/offload/pool.js';
-import { ManualClock } from './support.js';
+import { leftSince, ManualClock } from './support.js';
 import { rejection, running, settled, TASKS, taskChannel as listen, threadPool as pool } from './offload-support.js';
 
 t.test('a full queue refuses a task at once with QUEUE_FULL', async (t) => {
@@ -102,7 +102,7 @@ t.test('nothing is left behind: after crashes, aborts and timeouts, close() leav
   ch.close();
   t.equal(p.workers(), 0, 'every worker thread has exited');
   t.equal(clock.pending, 0, 'no timer armed');
-  t.same(process.getActiveResourcesInfo().sort(), before, 'no handle left');
+  t.same(leftSince(before), [], 'no handle left');
 });
 
 t.test('task() makes an export an async function that works with mapConcurrent and waitFor', async (t) => {

@@ -490,6 +490,24 @@ export function resources(kind: string): number {
   return process.getActiveResourcesInfo().filter((r) => r === kind).length;
 }
 
+/**
+ * The active resources now that were not there at `before` (a snapshot of
+ * process.getActiveResourcesInfo()), counted by kind: what a test left behind.
+ * A resource of `before` that has closed meanwhile (a port of an earlier
+ * test, torn down late) is no leak.
+ */
+export function leftSince(before: readonly string[]): string[] {
+  const owed = new Map<string, number>();
+  for (const r of before) owed.set(r, (owed.get(r) ?? 0) + 1);
+  const left: string[] = [];
+  for (const r of process.getActiveResourcesInfo().sort()) {
+    const n = owed.get(r) ?? 0;
+    if (n > 0) owed.set(r, n - 1);
+    else left.push(r);
+  }
+  return left;
+}
+
 // ---------------------------------------------------------------------------
 // Time as an input
 
