@@ -2,11 +2,16 @@
 // as it was before it (test/reference-encode.ts): structs of a few kinds,
 // met again and again so that their layouts form, then with a member's type
 // changed at every position, members left out, names that need escaping or
-// are not ASCII, values XML refuses, containers and getters. Each must give
-// the reference's bytes or its error, message included. Seeded.
+// are not ASCII, values XML refuses, containers and getters; then hostile
+// structs (Proxies, getters that change their answer, delete a member or
+// write other documents meanwhile) whose every read the reference sees too.
+// Each must give the reference's bytes or its error, message included. Seeded.
 
-import t from 'tap';
-import { sameAsReference } from './encode-compare.js';
+import t, { type Test } from 'tap';
+import { bufferDumps, dumps, encodeValue, wireDumps } from '../lib/xmlrpc/encode.js';
+import { Double, I8 } from '../lib/xmlrpc/values.js';
+import { outcome, sameAsReference } from './encode-compare.js';
+import { referenceBufferDumps, referenceDumps, referenceEncodeValue } from './reference-encode.js';
 import { prng } from './xml-corpus.js';
 
 const KINDS: readonly (readonly string[])[] = [
@@ -101,3 +106,152 @@ t.test('gives the reference encoder’s bytes for the same struct written again 
   const nested = { outer: 1, inner: { int0: 1, str1: 'é' } };
   for (let i = 0; i < 5; i++) t.ok(sameAsReference(t, nested, `nested #${i}`));
 });
+
+// Values a struct's member may hold that are not what its kind's layout
+// expects, or not plain data at all: wrappers, buffers, refused values.
+const ODD_VALUES: readonly unknown[] = [
+  0,
+  -1,
+  -0,
+  0.5,
+  NaN,
+  2 ** 31,
+  'plain',
+  '',
+  'é',
+  'a&b',
+  '\r',
+  '\uD800',
+  true,
+  false,
+  null,
+  undefined,
+  [1, 'x'],
+  { a: 1, b: 2, c: 3 },
+  new Date(0),
+  new Date(NaN),
+  Buffer.from('hi'),
+  new Uint8Array([1, 2, 3]),
+  new ArrayBuffer(2),
+  5n,
+  2n ** 70n,
+  new Double(1.5),
+  new I8(5n),
+  Symbol('s'),
+  () => 1,
+  new Map([['k', 1]]),
+  { toJSON: () => 1 },
+  new Number(3),
+];
+
+const HOSTILE_KINDS: readonly (readonly string[])[] = [
+  ['a', 'b', 'c'],
+  ['a', 'c', 'b'],
+  ['x'],
+  ['é', 'b'],
+  ['<', '&'],
+  [''],
+  ['0', '1', 'a'],
+  Array.from({ length: 130 }, (_, i) => `k${i}`),
+];
+
+/**
+ * A maker of fresh structs of `names` with the same values, each struct
+ * `form`: 0 a literal, 1 null-prototype, 2 its first member a getter that
+ * answers another value at every other read, 3 a Proxy (every other read
+ * another value, when `unstable`), 4 its first member a getter that deletes
+ * the last member, 5 its first member a getter that writes other documents
+ * (structs of the same kind among them) before it answers. A fresh struct
+ * for each encoding: a getter's count starts again.
+ */
+function hostile(rnd: () => number, names: readonly string[], form: number): () => unknown {
+  const pick = (): unknown => ODD_VALUES[Math.floor(rnd() * ODD_VALUES.length)];
+  const values = names.map(pick);
+  const others = names.map(pick);
+  const unstable = rnd() < 0.3;
+  const inner = form === 5 ? hostile(rnd, names, 0) : null;
+  return () => {
+    if (form === 3) {
+      const target: Record<string, unknown> = {};
+      names.forEach((name, k) => (target[name] = values[k]));
+      let reads = 0;
+      return new Proxy(target, {
+        get: (obj, key) => (!unstable || reads++ % 2 === 0 ? obj[key as string] : others[names.indexOf(key as string)]),
+      });
+    }
+    const obj: Record<string, unknown> = form === 1 ? (Object.create(null) as Record<string, unknown>) : {};
+    names.forEach((name, k) => {
+      let reads = 0;
+      const get =
+        k !== 0
+          ? null
+          : form === 2
+            ? () => (reads++ % 2 === 0 ? values[k] : others[k])
+            : form === 4
+              ? () => (delete obj[names[names.length - 1] as string], values[k])
+              : form === 5
+                ? () => {
+                    try {
+                      bufferDumps([[inner!(), inner!()]], { methodResponse: true });
+                      dumps([inner!()], 'm');
+                    } catch {
+                      // only the getter's answer matters
+                    }
+                    return values[k];
+                  }
+                : null;
+      if (get === null) obj[name] = values[k];
+      else Object.defineProperty(obj, name, { get, enumerable: true, configurable: true });
+    });
+    return obj;
+  };
+}
+
+/** Whether ours and the reference give the same bytes or error for a fresh value from `make` in each document, wireDumps' included. */
+function sameForFresh(t: Test, make: () => unknown, label: string): boolean {
+  const wire = (v: unknown): Buffer => {
+    const doc = wireDumps([v], { methodResponse: true });
+    return typeof doc === 'string' ? Buffer.from(doc, 'latin1') : doc;
+  };
+  const cases: [string, (v: unknown) => string | Buffer, (v: unknown) => string | Buffer][] = [
+    ['bufferDumps response', (v) => bufferDumps([v], { methodResponse: true }), (v) => referenceBufferDumps([v], { methodResponse: true })],
+    ['wireDumps response', wire, (v) => referenceBufferDumps([v], { methodResponse: true })],
+    ['dumps call', (v) => dumps([v, 1], 'm'), (v) => referenceDumps([v, 1], 'm')],
+    ['encodeValue, maxDepth 2', (v) => encodeValue(v, { maxDepth: 2 }), (v) => referenceEncodeValue(v, { maxDepth: 2 })],
+  ];
+  for (const [what, ours, reference] of cases) {
+    const got = outcome(() => ours(make()));
+    const want = outcome(() => reference(make()));
+    if (got !== want) {
+      t.equal(got, want, `${label}: ${what}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+t.test(
+  'gives the reference encoder’s bytes or error for hostile structs: Proxies, getters that change their answer, delete a member or encode meanwhile, odd values, 130 members, kinds flooding past 64, on the wire too',
+  async (t) => {
+    const rnd = prng(1608);
+    let differ = 0;
+    const forms = [0, 0, 0, 0, 1, 2, 3, 4, 5];
+    for (let i = 0; i < 1500 && differ < 5; i++) {
+      const names = HOSTILE_KINDS[Math.floor(rnd() * HOSTILE_KINDS.length)] as readonly string[];
+      const form = forms[Math.floor(rnd() * forms.length)] as number;
+      const make = hostile(rnd, names, form);
+      // Written three times (each case writes it twice): the kind's layout forms, then serves.
+      for (let again = 0; again < 3; again++) if (!sameForFresh(t, make, `#${i} (${names.length} members, form ${form}) #${again}`)) differ++;
+      if (rnd() < 0.05) {
+        // More kinds than are kept: the table starts again, the layouts form again.
+        for (let k = 0; k < 70; k++) if (!sameForFresh(t, () => ({ [`flood${k}`]: k, g: 'x' }), `flood ${k}`)) differ++;
+      }
+      if (rnd() < 0.05) {
+        // A long document (past the sink's flush) of structs of one kind, some with getters that write documents meanwhile.
+        const makers = [0, 1, 2, 3].map(() => hostile(rnd, names, rnd() < 0.5 ? 0 : 5));
+        if (!sameForFresh(t, () => Array.from({ length: 300 }, (_, j) => makers[j % 4]!()), `#${i} long`)) differ++;
+      }
+    }
+    t.equal(differ, 0);
+  },
+);

@@ -59,8 +59,8 @@ export interface Layout {
   readonly types: readonly number[];
   /**
    * `runs[k]`: the text before member k's value's own text (the previous
-   * member's closing tags, this one's name and opening tags); the last one
-   * closes the last member and the struct.
+   * member's closing tags, this one's name and opening tags; for a boolean,
+   * its whole member); the last one closes the last member and the struct.
    */
   readonly runs: readonly string[];
   /** Some name is not ASCII: the document is marked so at each use. */

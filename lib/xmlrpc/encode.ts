@@ -305,9 +305,11 @@ class Encoder {
   }
 
   /**
-   * The members from `types.length` on, one by one, then the struct's end;
-   * `types` (those of the members before, then these) is noted for the
-   * kind's layout (encode-layout.ts).
+   * The members from `types.length` on, one by one, then the struct's end.
+   * `types` holds the types of the members written before (by byLayout, up
+   * to where its layout stopped serving; none for a whole struct); those of
+   * these are added, and the whole is noted for the kind's layout
+   * (encode-layout.ts).
    */
   private members(obj: Record<string, unknown>, keys: readonly string[], types: number[], level: number): void {
     for (let k = types.length; k < keys.length; k++) {
@@ -322,8 +324,10 @@ class Encoder {
 
   /**
    * A struct of a kind with a layout: each value's own text between the
-   * layout's runs. At the first value of another type, the member before
-   * it is closed and members() writes the rest.
+   * layout's runs (a boolean has none: its whole member is in its run). At
+   * the first value of another type, the member before it is closed and
+   * members() writes the rest. Each member is read once, as members() reads
+   * it: a getter or a Proxy sees the same reads whichever path writes it.
    */
   private byLayout(obj: Record<string, unknown>, keys: readonly string[], layout: Layout, level: number): void {
     const out = this.out;
