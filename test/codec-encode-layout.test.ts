@@ -255,3 +255,115 @@ t.test(
     t.equal(differ, 0);
   },
 );
+
+/** `names` as an object of kind `how`, values from `values`, each met again and again (the layout and its reader serve from the third). */
+function objectOf(names: readonly string[], values: readonly unknown[], how: 'null' | 'literal' | 'dictionary'): Record<string, unknown> {
+  const obj: Record<string, unknown> = how === 'literal' ? {} : (Object.create(null) as Record<string, unknown>);
+  names.forEach((name, k) => Object.defineProperty(obj, name, { value: values[k], enumerable: true, writable: true, configurable: true }));
+  if (how === 'dictionary') {
+    // Deleting a member turns an object into a dictionary in V8; the same keys come back in the same order.
+    obj['extra'] = 1;
+    delete obj['extra'];
+  }
+  return obj;
+}
+
+t.test('gives the reference encoder’s bytes for names that are code in a reader: quotes, backslashes, line ends, indices', async (t) => {
+  const names = ['"', "'", '\\', '`${x}`', '*/', '\u2028', '\u2029', 'a\nb', '__proto__', 'constructor', 'toString', 'é'];
+  // A name that is valid code when pasted between quotes, among names that are too.
+  const injected = ['ok', 'x"] + (globalThis.pwned = 1) + o["x', "y'] + (globalThis.pwned = 1) + o['y"];
+  const indices = ['7', '0', 'k', '1'];
+  for (const keys of [names, injected, indices, ['only']]) {
+    for (const how of ['null', 'literal', 'dictionary'] as const) {
+      for (let i = 0; i < 6; i++) {
+        const values = keys.map((_, k) => [k + i, `s${i} <&>`, k + i + 0.5, true, [k, `x${i}`]][k % 5]);
+        t.ok(sameAsReference(t, objectOf(keys, values, how), `${keys[0]} ${how} #${i}`));
+      }
+    }
+  }
+  t.equal((globalThis as Record<string, unknown>)['pwned'], undefined, 'no name ran as code');
+});
+
+t.test('gives the reference encoder’s bytes for structs of one kind read in turn as fast, dictionary and literal objects', async (t) => {
+  const rnd = prng(2028);
+  const names = KINDS[4] as readonly string[];
+  const types = names.map((_, k) => k % 5);
+  let differ = 0;
+  for (let i = 0; i < 300 && differ < 5; i++) {
+    const how = (['null', 'literal', 'dictionary'] as const)[Math.floor(rnd() * 3)] as 'null' | 'literal' | 'dictionary';
+    const values = names.map((_, k) => valueOf(rnd, rnd() < 0.02 ? Math.floor(rnd() * 7) : (types[k] as number), 1));
+    if (!sameAsReference(t, objectOf(names, values, how), `#${i} ${how}`)) differ++;
+  }
+  t.equal(differ, 0);
+});
+
+t.test('gives the reference encoder’s bytes when a getter deletes, adds or changes members while the struct is written', async (t) => {
+  const names = ['a', 'b', 'c', 'd'];
+  const make = (act: (obj: Record<string, unknown>) => void): Record<string, unknown> => {
+    const obj = objectOf(names, [1, 'two', 3.5, [4]], 'null');
+    Object.defineProperty(obj, 'b', {
+      get: () => {
+        act(obj);
+        return 'two';
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    return obj;
+  };
+  const acts: [string, (obj: Record<string, unknown>) => void][] = [
+    ['deletes a later member', (obj) => delete obj['c']],
+    ['deletes an earlier member', (obj) => delete obj['a']],
+    ['adds a member', (obj) => (obj['e'] = 5)],
+    ['changes a later member’s type', (obj) => (obj['d'] = 'four')],
+    ['deletes and adds back a later member', (obj) => (delete obj['c'], (obj['c'] = 3.5))],
+  ];
+  for (const [what, act] of acts) {
+    for (let i = 0; i < 4; i++) {
+      // The kind's layout forms from plain structs first, then the getter's struct comes.
+      t.ok(sameAsReference(t, objectOf(names, [1, 'two', 3.5, [4]], 'null'), `${what}: plain #${i}`));
+      // A struct each: the getter changes the one it is on.
+      t.equal(
+        outcome(() => bufferDumps([make(act)], { methodResponse: true })),
+        outcome(() => referenceBufferDumps([make(act)], { methodResponse: true })),
+        `${what} #${i}`,
+      );
+    }
+  }
+});
+
+t.test('gives the reference encoder’s bytes with Object.prototype holding an enumerable key, and with symbol keys', async (t) => {
+  const names = ['p', 'q', 'r'];
+  const proto = Object.prototype as Record<string, unknown>;
+  try {
+    proto['r'] = 'inherited';
+    proto['z'] = 'inherited';
+    for (let i = 0; i < 4; i++) {
+      t.ok(sameAsReference(t, objectOf(names, [1, 'x', 2.5], 'literal'), `polluted #${i}`));
+      // `r` left out: the inherited one must not be read.
+      t.ok(sameAsReference(t, objectOf(['p', 'q'], [1, 'x'], 'literal'), `polluted, r left out #${i}`));
+    }
+  } finally {
+    delete proto['r'];
+    delete proto['z'];
+  }
+  for (let i = 0; i < 4; i++) {
+    const obj = objectOf(names, [1, 'x', 2.5], 'null');
+    (obj as Record<symbol, unknown>)[Symbol('s')] = 'ignored';
+    t.ok(sameAsReference(t, obj, `symbol #${i}`));
+  }
+});
+
+t.test('gives the reference encoder’s bytes where code generation from strings is refused (no reader: loads by name)', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const encoder = new URL('../lib/xmlrpc/encode.js', import.meta.url).href;
+  const script = `import { dumps } from ${JSON.stringify(encoder)};
+const out = [];
+for (let i = 0; i < 5; i++) out.push(dumps([{ a: i, b: 'x <' + i, c: i + 0.5, d: true, e: [i] }], { methodResponse: true }));
+process.stdout.write(JSON.stringify(out));`;
+  const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(child.stderr, '');
+  t.equal(child.status, 0);
+  const want = [0, 1, 2, 3, 4].map((i) => referenceDumps([{ a: i, b: 'x <' + i, c: i + 0.5, d: true, e: [i] }], { methodResponse: true }));
+  t.same(JSON.parse(child.stdout) as unknown, want);
+});

@@ -65,19 +65,33 @@ export interface Layout {
   readonly runs: readonly string[];
   /** Some name is not ASCII: the document is marked so at each use. */
   readonly nonAscii: boolean;
+  /**
+   * `read(obj, k)` is `obj[keys[k]]`, each name its own load site: V8 keeps
+   * a site that meets one shape monomorphic (a field load), where the shared
+   * `obj[key]` of a loop over 50 names is megamorphic (a lookup each, about
+   * 250 instructions). Null where code from strings is refused
+   * (`--disallow-code-generation-from-strings`): then `obj[key]`.
+   */
+  readonly read: Reader | null;
 }
+
+export type Reader = (obj: Record<string, unknown>, k: number) => unknown;
 
 interface Kind {
   readonly keys: readonly string[];
   /** The types of the last struct of this kind written member by member. */
   last: readonly number[];
   layout: Layout | null;
+  /** The reader of the kind's names, made with its first layout (undefined before; null where refused): a new layout of the kind reuses it. */
+  read: Reader | null | undefined;
 }
 
 /**
  * Kinds by first name, at most MAX_KINDS (cleared when full), each of at
  * most MAX_MEMBERS names of at most MAX_NAME characters: a client's
- * structs can cost a miss, never unbounded memory (about 1 MB at most).
+ * structs can cost a miss, never unbounded memory (about 1 MB at most,
+ * and as much again for the readers' source: 64 kinds of 128 cases of
+ * under 160 characters).
  */
 const kinds = new Map<string, Kind>();
 const MAX_KINDS = 64;
@@ -105,7 +119,7 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
   const kind = kinds.get(first);
   if (kind === undefined || !sameKeys(kind.keys, keys)) {
     if (kinds.size >= MAX_KINDS) kinds.clear();
-    kinds.set(first, { keys, last: types, layout: null });
+    kinds.set(first, { keys, last: types, layout: null, read: undefined });
     return;
   }
   if (!sameTypes(kind.last, types)) {
@@ -113,7 +127,8 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
     return;
   }
   if (kind.layout !== null && sameTypes(kind.layout.types, types)) return;
-  kind.layout = makeLayout(keys, types);
+  if (kind.read === undefined) kind.read = readerOf(keys);
+  kind.layout = makeLayout(keys, types, kind.read);
 }
 
 /** The same names in the same order (the first is the kind's, already matched). */
@@ -129,7 +144,7 @@ function sameTypes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function makeLayout(keys: readonly string[], types: readonly number[]): Layout {
+function makeLayout(keys: readonly string[], types: readonly number[], read: Reader | null): Layout {
   const runs: string[] = [];
   let nonAscii = false;
   for (let k = 0; k < keys.length; k++) {
@@ -139,5 +154,17 @@ function makeLayout(keys: readonly string[], types: readonly number[]): Layout {
     runs.push(flat(closeBefore(types, k) + '<member><name>' + escapeText(name, 'member name') + '</name>' + OPEN[types[k] as number]));
   }
   runs.push(flat(closeBefore(types, keys.length) + '</struct></value>'));
-  return { types, runs, nonAscii };
+  return { types, runs, nonAscii, read };
+}
+
+/** The layout's reader; null where code generation is refused. The names go into the code only as JSON string literals. */
+function readerOf(keys: readonly string[]): Reader | null {
+  let body = 'switch (k) {';
+  for (let k = 0; k < keys.length; k++) body += `case ${k}: return o[${JSON.stringify(keys[k])}];`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- made once a layout; each name only as a JSON string literal
+    return new Function('o', 'k', body + '}') as Reader;
+  } catch {
+    return null;
+  }
 }

@@ -331,11 +331,11 @@ class Encoder {
    */
   private byLayout(obj: Record<string, unknown>, keys: readonly string[], layout: Layout, level: number): void {
     const out = this.out;
-    const { types, runs } = layout;
+    const { types, runs, read } = layout;
     if (layout.nonAscii) noteNonAscii();
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
-      const v = obj[key];
+      const v = read !== null ? read(obj, k) : obj[key];
       const type = types[k];
       const found = typeOf(v);
       if (found !== type) {
