@@ -10,6 +10,7 @@
 // are the member-by-member writer's (test/codec-encode-layout.test.ts).
 
 import { NOT_ASCII, escapeText, flat } from './encode-text.js';
+import { reader, type Reader } from './struct-code.js';
 
 /** What a member's value is written as; the runs depend on it. */
 export const INT = 0;
@@ -65,17 +66,9 @@ export interface Layout {
   readonly runs: readonly string[];
   /** Some name is not ASCII: the document is marked so at each use. */
   readonly nonAscii: boolean;
-  /**
-   * `read(obj, k)` is `obj[keys[k]]`, each name its own load site: V8 keeps
-   * a site that meets one shape monomorphic (a field load), where the shared
-   * `obj[key]` of a loop over 50 names is megamorphic (a lookup each, about
-   * 250 instructions). Null where code from strings is refused
-   * (`--disallow-code-generation-from-strings`): then `obj[key]`.
-   */
+  /** The kind's reader (struct-code.ts): `read(obj, k)` is `obj[keys[k]]`, each name its own load site. Null where code generation is refused: then `obj[key]`. */
   readonly read: Reader | null;
 }
-
-export type Reader = (obj: Record<string, unknown>, k: number) => unknown;
 
 interface Kind {
   readonly keys: readonly string[];
@@ -127,7 +120,7 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
     return;
   }
   if (kind.layout !== null && sameTypes(kind.layout.types, types)) return;
-  if (kind.read === undefined) kind.read = readerOf(keys);
+  if (kind.read === undefined) kind.read = reader(keys);
   kind.layout = makeLayout(keys, types, kind.read);
 }
 
@@ -155,16 +148,4 @@ function makeLayout(keys: readonly string[], types: readonly number[], read: Rea
   }
   runs.push(flat(closeBefore(types, keys.length) + '</struct></value>'));
   return { types, runs, nonAscii, read };
-}
-
-/** The layout's reader; null where code generation is refused. The names go into the code only as JSON string literals. */
-function readerOf(keys: readonly string[]): Reader | null {
-  let body = 'switch (k) {';
-  for (let k = 0; k < keys.length; k++) body += `case ${k}: return o[${JSON.stringify(keys[k])}];`;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- made once a layout; each name only as a JSON string literal
-    return new Function('o', 'k', body + '}') as Reader;
-  } catch {
-    return null;
-  }
 }

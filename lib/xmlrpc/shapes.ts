@@ -7,12 +7,14 @@
 // with fast properties made by JSON.parse, and each later struct of that
 // kind is a copy of it (`{ ...template }`, one copy of its fields, the
 // prototype then set to null) whose values are replaced one by one: no
-// dictionary, no hashing. The object is the same to any reader: null
+// dictionary, no hashing. A kind read by its layout is made at once, by a
+// builder compiled for it (struct-code.ts), the prototype then set to null
+// the same way. The object is the same to any reader: null
 // prototype, the same own keys in the same order, each an enumerable,
 // writable, configurable data property.
 
 import { holdsParts, layout, lead, type Layout, type Lead, type Part } from './canonical-runs.js';
-import { builder, type Builder } from './struct-builder.js';
+import { builder, type Builder } from './struct-code.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -34,7 +36,7 @@ export interface Shape {
    * layout (canonical-runs.ts) it was written in; else null.
    */
   layout: Layout | null;
-  /** Once the kind has had a layout: its builder (struct-builder.ts), null if it cannot have one; undefined before. */
+  /** Once the kind has had a layout: its builder (struct-code.ts), null if it cannot have one; undefined before. */
   build: Builder | null | undefined;
   /** The parts of the last struct read the general way on the shape, not its layout's, since the layout last served: a new layout is made only from parts seen twice in a row. */
   pending: readonly Part[] | null;

@@ -1,4 +1,4 @@
-// lib/xmlrpc/struct-builder.ts: a struct kind's compiled builder makes the
+// lib/xmlrpc/struct-code.ts: a struct kind's compiled builder makes the
 // object that storing the values one by one makes (null prototype once set,
 // own keys in order, each an enumerable, writable, configurable data
 // property), whatever the names hold; the names it cannot hold as
@@ -8,7 +8,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
-import { builder } from '../lib/xmlrpc/struct-builder.js';
+import { builder } from '../lib/xmlrpc/struct-code.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../lib/xmlrpc/values.js';
 import { prng } from './xml-corpus.js';
 
@@ -113,7 +113,7 @@ t.test('builds the struct the stores build for random name sets', async (t) => {
 t.test('with code generation from strings refused, a kind has no builder and its layout reads the same structs', async (t) => {
   const lib = new URL('../lib/xmlrpc/', import.meta.url).href;
   const script = `
-    import { builder } from '${lib}struct-builder.js';
+    import { builder } from '${lib}struct-code.js';
     import { loads } from '${lib}decode.js';
     import { shapeOf } from '${lib}shapes.js';
     const doc = (n) => '<methodCall><methodName>m</methodName><params><param><value><struct>' +
