@@ -26,7 +26,7 @@
 // head's framing then does (1xx, HEAD, 204, 304, the body limit) is decided
 // by the parser for a recognised head as for one read line by line.
 
-import { Buffer } from 'node:buffer';
+import { latin1Slice } from '../bytes.js';
 import { FIELD_CHAR, isBlank, latin1Text, sameText } from './chars.js';
 
 /** A head longer than this (CRLFCRLF included) is not remembered. */
@@ -247,14 +247,6 @@ export class HeadMemo implements AcceptedHead {
     return 0;
   }
 }
-
-/**
- * Buffer's latin1Slice, called through this constant rather than loaded
- * from each buffer: that load's feedback, shared with every other buffer
- * the process slices, left it a generic LoadIC call (about 190 instructions
- * a head); the call's own feedback still makes it a direct API call.
- */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Buffer, start: number, end: number) => string }).latin1Slice;
 
 /**
  * Where the value `value` of the first field line named `name` (lower-case,

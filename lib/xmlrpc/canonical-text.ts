@@ -5,6 +5,7 @@
 // the document is the one `useText` was given.
 
 import { Buffer } from 'node:buffer';
+import { latin1Slice } from '../bytes.js';
 
 /** Thrown to give up: not an Error, no stack captured; caught by identity in `readCanonical`. */
 export const GIVE_UP: unique symbol = Symbol('not canonical');
@@ -138,8 +139,7 @@ function gathered(v: DataView, start: number): string {
     }
   }
   textEnd = i;
-  // latin1Slice: Buffer's own method behind toString('latin1'), without its argument handling.
-  return (out as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, n);
+  return latin1Slice.call(out, 0, n);
 }
 
 // The entities as little-endian words of their bytes.

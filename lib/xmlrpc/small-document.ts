@@ -10,7 +10,7 @@
 // it accepts the strict reader accepts with the same values
 // (test/codec-small-call.test.ts, test/codec-small-response.test.ts).
 
-import { Buffer } from 'node:buffer';
+import { latin1Slice } from '../bytes.js';
 import type { XmlRpcValue } from './values.js';
 
 /** Larger documents are not small: giving up on them costs nothing then. */
@@ -218,14 +218,6 @@ function remember(b: Buffer, n: number, methodName: string, spans: number[]): vo
   memoKinds = kinds;
   memoName = methodName;
 }
-
-/**
- * Buffer's latin1Slice, called through this constant rather than loaded
- * from each body: that load's feedback, shared with every other buffer the
- * process slices, left it a generic LoadIC call (about 190 instructions);
- * the call's own feedback still makes it a direct API call.
- */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Buffer, start: number, end: number) => string }).latin1Slice;
 
 function latin1Flat(b: Buffer, start: number, stop: number): string {
   return latin1Slice.call(b, start, stop);

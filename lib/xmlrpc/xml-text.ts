@@ -4,6 +4,7 @@
 // forbids; and the DecodeError helpers the lexer and the reader share.
 
 import { isAscii } from 'node:buffer';
+import { latin1Slice } from '../bytes.js';
 import { DecodeError, type DecodeErrorCode } from '../errors.js';
 
 /**
@@ -43,8 +44,7 @@ function asciiText(bytes: Uint8Array): string | null {
   const [b0, b1, b2, b3] = bytes;
   if ((b0 === 0x00 && b1 === 0x3c && b2 === 0x00 && b3 === 0x3f) || (b0 === 0x3c && b1 === 0x00 && b2 === 0x3f && b3 === 0x00)) return null;
   const buf = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // latin1Slice: Buffer's own method behind toString('latin1'), without its argument handling.
-  const text = (buf as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, buf.length);
+  const text = latin1Slice.call(buf, 0, buf.length);
   if (text.charCodeAt(1) !== 0x3f || plainDeclaration(text) !== 0) return text; // no encoding declared: UTF-8
   const label = declaredEncoding(text.length > HEAD_BYTES ? text.slice(0, HEAD_BYTES) : text);
   if (label === null) return text;
