@@ -54,7 +54,7 @@ t.test('a small response the kernel takes only in part is followed until its las
   client.on('data', (d: Buffer) => (got += d.length));
   client.resume();
   await pollUntil(() => got > sent * BODY.length, 'the client to read every answer', 10_000);
-  await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty', 2000);
+  await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty');
   t.equal(side.socket.writableLength, 0);
 });
 
@@ -154,7 +154,7 @@ t.test('a text response marked latin1 the kernel takes only in part is followed 
   client.resume();
   const one = `HTTP/1.1 200 OK\r\nDate: *\r\nContent-Type: text/plain\r\nContent-Length: 16000\r\n\r\n${body}`;
   await pollUntil(() => chunks.reduce((n, c) => n + c.length, 0) >= sent * (one.length + 2), 'the client to read every answer', 10_000);
-  await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty', 2000);
+  await pollUntil(() => server.stats().bufferedBytes === 0, 'the server to learn that the socket is empty');
   t.equal(side.socket.writableLength, 0);
   const all = Buffer.concat(chunks)
     .toString('latin1')

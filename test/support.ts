@@ -29,6 +29,13 @@ export interface RawResponse {
  * state that changes without one), each bounded by a generous limit that
  * only a stalled machine reaches: a failure bound, not a timing window.
  */
+
+/**
+ * The fixtures' default failure bound. 3 s was reached on a loaded 2-core
+ * machine (cli.test's 300 KB echo through a codec worker, load 10): a bound
+ * only a stalled machine reaches must be far above what a slow one takes.
+ */
+const STALL_MS = 30_000;
 class Waiters {
   private list: (() => void)[] = [];
 
@@ -141,12 +148,12 @@ export class RawClient {
   }
 
   /** Resolves when `n` responses have arrived (or rejects after `ms`). */
-  responsesCount(n: number, ms = 3000): Promise<RawResponse[]> {
+  responsesCount(n: number, ms = STALL_MS): Promise<RawResponse[]> {
     return this.until(() => this.responses.length >= n, ms, `${n} responses`).then(() => this.responses.slice(0, n));
   }
 
   /** Resolves once the server has closed the connection. */
-  whenClosed(ms = 3000): Promise<void> {
+  whenClosed(ms = STALL_MS): Promise<void> {
     return this.until(() => this.closed, ms, 'the connection to close');
   }
 
@@ -263,7 +270,7 @@ export function startCli(command: string, args: string[], options: { cwd?: strin
 // ---------------------------------------------------------------------------
 // Client-side fixtures
 /** Waits for `test` to hold, checking every 2 ms; rejects after `ms`. */
-export async function pollUntil(test: () => boolean, what: string, ms = 3000): Promise<void> {
+export async function pollUntil(test: () => boolean, what: string, ms = STALL_MS): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
