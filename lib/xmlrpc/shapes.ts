@@ -14,7 +14,7 @@
 // writable, configurable data property.
 
 import { holdsParts, layout, lead, type Layout, type Lead, type Part } from './canonical-runs.js';
-import { builder, type Builder } from './struct-code.js';
+import { builder, heldInOrder, type Builder } from './struct-code.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 
 export interface Shape {
@@ -79,9 +79,8 @@ export function leaveShape(out: XmlRpcStruct, keys: readonly string[], n: number
 /**
  * Notes the names of a struct just read the plain way, and its values'
  * types (canonical-runs.ts): its kind gets a template the second time in a
- * row it is seen. Only names that are never
- * array indices (no leading digit) and never `__proto__`, with no repeat:
- * for those, the template's key order is the inserts' order.
+ * row it is seen. Only names heldInOrder (struct-code.ts): for those, the
+ * template's key order is the inserts' order.
  */
 export function remember(keys: string[], types: readonly number[]): void {
   const n = keys.length;
@@ -99,11 +98,7 @@ export function remember(keys: string[], types: readonly number[]): void {
       return;
     }
   }
-  for (const key of keys) {
-    const c = key.charCodeAt(0);
-    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return;
-  }
-  if (new Set(keys).size !== n) return;
+  if (!heldInOrder(keys)) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
   shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null, build: undefined, pending: null });
 }

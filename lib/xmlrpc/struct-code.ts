@@ -25,16 +25,23 @@ export type Builder = (values: readonly XmlRpcValue[]) => XmlRpcStruct;
 export type Reader = (obj: Record<string, unknown>, k: number) => unknown;
 
 /**
- * The builder of a struct of `keys`, or null. A literal would take
- * `"__proto__"` as the prototype, store an array index before the other
- * names, and a repeated name once: such a kind gets no builder.
+ * Whether an object given `keys` in this order, by a literal or by stores,
+ * holds each as itself in that order: a literal (or a JSON.parse) takes
+ * `"__proto__"` as the prototype, an array index goes before the other
+ * names whatever its place, and a repeated name is held once. shapes.ts
+ * keeps templates only of such kinds, and builder() makes only them.
  */
-export function builder(keys: readonly string[]): Builder | null {
+export function heldInOrder(keys: readonly string[]): boolean {
   for (const key of keys) {
     const c = key.charCodeAt(0);
-    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return null;
+    if ((c >= 0x30 && c <= 0x39) || key === '__proto__') return false;
   }
-  if (new Set(keys).size !== keys.length) return null;
+  return new Set(keys).size === keys.length;
+}
+
+/** The builder of a struct of `keys`, or null: keys not heldInOrder, or no code generation. */
+export function builder(keys: readonly string[]): Builder | null {
+  if (!heldInOrder(keys)) return null;
   let literal = '';
   for (let n = 0; n < keys.length; n++) literal += `${n === 0 ? '' : ','}${JSON.stringify(keys[n])}:v[${n}]`;
   return compiled<Builder>('v', `return{${literal}}`);
