@@ -2,13 +2,18 @@
 // object that storing the values one by one makes (null prototype once set,
 // own keys in order, each an enumerable, writable, configurable data
 // property), whatever the names hold; the names it cannot hold as
-// themselves get no builder; and where code generation is refused the
-// decoder reads a kind's layout with its stores as before.
+// themselves get no builder; and where code generation is refused (V8's
+// flag, or a hardened runtime whose Function constructor throws) the
+// decoder and the encoder read and write a kind's structs by name as before.
 
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
-import { builder } from '../lib/xmlrpc/struct-code.js';
+import { builder, reader } from '../lib/xmlrpc/struct-code.js';
+import { loads, strictDocument } from '../lib/xmlrpc/decode.js';
+import { dumps } from '../lib/xmlrpc/encode.js';
+import { documentText } from '../lib/xmlrpc/xml-text.js';
+import { referenceDumps } from './reference-encode.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../lib/xmlrpc/values.js';
 import { prng } from './xml-corpus.js';
 
@@ -80,6 +85,45 @@ t.test('builds the struct the stores build from hostile names, running none of t
   t.equal((globalThis as Record<string, unknown>)['pwned'], undefined, 'no name ran as code');
 });
 
+t.test('gives a reader for any names, hostile ones included, that reads what a load by name reads', async (t) => {
+  const names = [
+    'a"b',
+    'a\\b',
+    '\u2028',
+    '${globalThis.pwned=1}',
+    '"+(globalThis.pwned=1)+"',
+    '\ud800',
+    '',
+    '0',
+    '01',
+    '4294967295',
+    '-1',
+    '1e3',
+    ' 1',
+    '__proto__',
+    'constructor',
+    'toString',
+    'o',
+    'k',
+  ];
+  const read = reader(names);
+  if (read === null) return t.fail('no reader');
+  const obj = Object.create(null) as Record<string, unknown>;
+  names.forEach((name, k) => Object.defineProperty(obj, name, { value: k, enumerable: true, writable: true, configurable: true }));
+  const literal: Record<string, unknown> = { toString: 'own' };
+  t.same(
+    names.map((_, k) => read(obj, k)),
+    names.map((name) => obj[name]),
+    'a null-prototype object',
+  );
+  t.same(
+    names.map((_, k) => read(literal, k)),
+    names.map((name) => literal[name]),
+    'an object with Object.prototype: its inherited names and __proto__ read as by name',
+  );
+  t.equal((globalThis as Record<string, unknown>)['pwned'], undefined, 'no name ran as code');
+});
+
 t.test('gives no builder for __proto__, a name led by a digit, or a repeated name', async (t) => {
   for (const keys of [['__proto__'], ['a', '__proto__'], ['0'], ['a', '12'], ['a', '1x'], ['9', 'b'], ['a', 'b', 'a'], ['x', 'x']]) {
     t.equal(builder(keys), null, JSON.stringify(keys));
@@ -147,4 +191,59 @@ t.test('with code generation from strings refused, a kind has no builder and its
       ],
     })),
   );
+});
+
+/** What `fn` gives, or the class and message of what it throws. */
+function attempt(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (err) {
+    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+  }
+}
+
+t.test('with a Function constructor that throws a TypeError (SES lockdown, evalTaming no-eval), the codec reads and writes structs by name', async (t) => {
+  const global = globalThis as unknown as { Function: unknown };
+  const original = global.Function;
+  // What SES puts in place of the Function constructor: it throws a TypeError, not V8's EvalError.
+  global.Function = function refused() {
+    throw new TypeError('Cannot eval with evalTaming set to "no-eval" (SES_NO_EVAL)');
+  };
+  try {
+    t.equal(
+      attempt(() => builder(['a', 'b'])),
+      null,
+      'no builder',
+    );
+    t.equal(
+      attempt(() => reader(['a', 'b'])),
+      null,
+      'no reader',
+    );
+    // Kinds of their own (the codec keeps kinds between documents), each met until its layout forms and serves.
+    for (let i = 0; i < 5; i++) {
+      const value = { sesInt: i, sesText: `x <${i}`, sesDouble: i + 0.5, sesBool: true, sesList: [i] };
+      t.equal(
+        attempt(() => dumps([value], { methodResponse: true })),
+        referenceDumps([value], { methodResponse: true }),
+        `encoded #${i}`,
+      );
+    }
+    for (let i = 0; i < 6; i++) {
+      const doc =
+        '<?xml version="1.0"?><methodCall><methodName>m</methodName><params><param><value><struct>' +
+        `<member><name>sesA</name><value><int>${i}</int></value></member>` +
+        `<member><name>sesB</name><value><string>x${i}</string></value></member>` +
+        '</struct></value></param></params></methodCall>';
+      const { text, ascii } = documentText(doc);
+      const strict = strictDocument(text, ascii, 64, undefined) as { params: object[] };
+      t.same(
+        attempt(() => described(loads(doc).params[0] as object)),
+        described(strict.params[0] as object),
+        `decoded #${i}`,
+      );
+    }
+  } finally {
+    global.Function = original;
+  }
 });
