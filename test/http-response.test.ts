@@ -2,6 +2,7 @@
 // one value that depends on the clock, so it is checked for its form only.
 
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { CONTINUE_100, formatHead, framedResponse, framedText, statusText, type ResponseHeaders } from '../lib/http/response.js';
 
 const DATE = /\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/;
@@ -151,6 +152,33 @@ t.test('the header list kept from the last response spares no other list its che
     t.throws(() => frame(bad), TypeError);
     t.not(frame(undefined), null);
     t.equal(frame({ 'Content-Type': 'text/xml' }), null);
+  }
+});
+
+t.test('the Date of every response, kept or made, is the second it goes out in, across second boundaries', async (t) => {
+  // In a process of its own: the Date and the kept head are module state, and node:test's mock
+  // timers drive Date.now and setTimeout together (the Date is forgotten by a timer at each second's start).
+  const response = new URL('../lib/http/response.js', import.meta.url).href;
+  const script = `
+    import { mock } from 'node:test';
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.UTC(2026, 11, 5, 12, 0, 0, 998) });
+    const { formatHead, framedResponse, framedText } = await import(${JSON.stringify(response)});
+    const xml = Object.freeze({ 'Content-Type': 'text/xml' });
+    const date = (head) => /\\r\\nDate: ([^\\r]*)\\r\\n/.exec(head)[1];
+    const seen = [];
+    for (const step of [0, 1, 1, 998, 1, 1, 2500, 3000]) {
+      mock.timers.tick(step);
+      seen.push([Date.now(), date(framedResponse(200, xml, '', Buffer.from('x')).toString('latin1')), date(framedText(200, xml, 'close', 'x')), date(formatHead(200, xml, 1, ''))]);
+    }
+    process.stdout.write(JSON.stringify(seen));
+  `;
+  const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
+  const seen = JSON.parse(run.stdout) as [number, string, string, string][];
+  t.equal(seen.length, 8);
+  for (const [now, ...dates] of seen) {
+    const want = new Date(now - (now % 1000)).toUTCString();
+    t.same(dates, [want, want, want], `at ${new Date(now).toISOString()}`);
   }
 });
 
