@@ -54,6 +54,31 @@ t.test('a registered function gets the params as they came, as many as came, wha
   }
 });
 
+t.test('a registered function is called with no this, its defaults filling what did not come, as a spread call makes it, whatever the count', async (t) => {
+  const d = new XmlRpcDispatcher();
+  d.registerFunction(function defaults(this: unknown, a: unknown = 'A', b: unknown = 'B', ...rest: unknown[]) {
+    return { self: this === undefined, a, b, rest, count: arguments.length };
+  });
+  // A function that is not a plain one: its apply trap sees the arguments the call passes.
+  const seen: unknown[][] = [];
+  d.registerFunction(
+    new Proxy(() => 0, {
+      apply: (_target, self, args: unknown[]) => (seen.push([self === undefined, ...args]), args.length),
+    }),
+    'trapped',
+  );
+  for (let n = 0; n <= 4; n++) {
+    const params = Array.from({ length: n }, (_, i) => `p${i}`);
+    t.same(
+      await outcome(d, 'defaults', params),
+      { value: { self: true, a: params[0] ?? 'A', b: params[1] ?? 'B', rest: params.slice(2), count: n } },
+      `${n} params`,
+    );
+    t.same(await outcome(d, 'trapped', params), { value: n }, `${n} params through an apply trap`);
+  }
+  t.same(seen, [[true], [true, 'p0'], [true, 'p0', 'p1'], [true, 'p0', 'p1', 'p2'], [true, 'p0', 'p1', 'p2', 'p3']]);
+});
+
 t.test('instance methods are dispatched, but never _ names, Object.prototype, getters or data', async (t) => {
   const d = new XmlRpcDispatcher().registerInstance(new Service());
   t.same(await outcome(d, 'greet', ['you']), { value: 'hello you' });
