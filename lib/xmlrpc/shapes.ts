@@ -42,11 +42,17 @@ export interface Shape {
   pending: readonly Part[] | null;
 }
 
-/** The kinds by first name: bounded, cleared when full. */
+/**
+ * The kinds by first name, cleared when full: at most MAX_SHAPES kinds of at
+ * most MAX_KEYS names of at most MAX_NAME characters, whatever a peer sends
+ * (a kind keeps its names about twice, in `keys` and in its template).
+ */
 const shapes = new Map<string, Shape>();
 const MAX_SHAPES = 256;
 /** Past this many members, a struct is not given a template (V8 keeps fast properties well below 1,020). */
 const MAX_KEYS = 128;
+/** A kind with a longer name is not kept: a flood of kinds of names as long as the body limit would keep gigabytes. */
+const MAX_NAME = 64;
 
 /** The kind whose first name is `first`, if it has a template. */
 export function shapeOf(first: string): Shape | null {
@@ -99,6 +105,7 @@ export function remember(keys: string[], types: readonly number[]): void {
     }
   }
   if (!heldInOrder(keys)) return;
+  for (let k = 0; k < n; k++) if ((keys[k] as string).length > MAX_NAME) return;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
   shapes.set(first, { keys, template: null, plain: keys.every(plainName), leads: null, layout: null, build: undefined, pending: null });
 }
