@@ -65,7 +65,7 @@ export function fromShape(shape: Shape): XmlRpcStruct {
   return Object.setPrototypeOf({ ...shape.template }, null) as XmlRpcStruct;
 }
 
-/** A struct of `shape`'s keys in order holding `values` (one a key), as `fromShape` makes it. */
+/** A struct of `shape`'s keys in order, `values[n]` the value of `keys[n]`: the object `fromShape` and a store per key would make (by the kind's builder when it has one). */
 export function fromValues(shape: Shape, values: readonly XmlRpcValue[]): XmlRpcStruct {
   const build = shape.build;
   if (build != null) return Object.setPrototypeOf(build(values), null) as XmlRpcStruct;
