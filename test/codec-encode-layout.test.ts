@@ -367,3 +367,136 @@ process.stdout.write(JSON.stringify(out));`;
   const want = [0, 1, 2, 3, 4].map((i) => referenceDumps([{ a: i, b: 'x <' + i, c: i + 0.5, d: true, e: [i] }], { methodResponse: true }));
   t.same(JSON.parse(child.stdout) as unknown, want);
 });
+
+// Arrays of scalars a layout holds (encode-layout.ts ARRAY): their items'
+// types are the layout's too, so every way an array can leave them is met
+// after the layout formed: an item of another type at each position (a
+// value refused among them, for the error's path), fewer or more items,
+// holes, no array at all, the array an enclosing container, and Proxies
+// whose every read is logged, the reference's log compared.
+const ITEM_VALUES: readonly unknown[] = [
+  0,
+  7,
+  -1,
+  2147483647,
+  -0,
+  0.5,
+  NaN,
+  2 ** 31,
+  '',
+  'x1',
+  'a <&> b',
+  '\r',
+  '\uD800',
+  'é',
+  true,
+  false,
+  null,
+  undefined,
+  [1],
+  [],
+  { a: 1 },
+  5n,
+  new Date(0),
+];
+const ITEMS_OF_TYPE: readonly (readonly unknown[])[] = [[0, 5, -3, 2147483647], ['x4', '', 'a <&> b', 'é', '\t'], [0.5, -2.25, 1e21, 1e-7], [true], [false]];
+
+function arrayOfTypes(rnd: () => number, itemTypes: readonly number[]): unknown[] {
+  return itemTypes.map((type) => {
+    const pool = ITEMS_OF_TYPE[type] as readonly unknown[];
+    return pool[Math.floor(rnd() * pool.length)];
+  });
+}
+
+/** A Proxy of `items` that logs each read (its key) into `log`; with `unstable`, every other read of `length` answers one more. */
+function logged(items: unknown[], log: string[], unstable: boolean): unknown[] {
+  let lengths = 0;
+  return new Proxy(items, {
+    get: (target, key, receiver) => {
+      log.push(String(key));
+      if (key === 'length' && unstable && lengths++ % 2 === 1) return target.length + 1;
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+}
+
+t.test('gives the reference encoder’s bytes, error and reads for array members a layout holds, each item changed in turn', async (t) => {
+  const rnd = prng(1609);
+  const kinds: readonly (readonly string[])[] = [
+    ['int0', 'arr1', 'str2', 'arr3'],
+    ['arr'],
+    Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? `a${i}` : `v${i}`)),
+  ];
+  let differ = 0;
+  let cases = 0;
+  const check = (value: unknown, label: string): void => {
+    cases++;
+    if (!sameAsReference(t, value, label)) differ++;
+  };
+  for (let round = 0; round < 60 && differ < 5; round++) {
+    const names = kinds[round % kinds.length] as readonly string[];
+    const arrays = names.map((name) => (name.startsWith('a') ? Array.from({ length: Math.floor(rnd() * 10) }, () => Math.floor(rnd() * 5)) : null));
+    // Each case a kind of its own (the names tagged): its layout forms from the plain struct
+    // (written four times by sameAsReference), then the changed one meets it.
+    let tag = 0;
+    const make = (k: number, items: (base: unknown[]) => unknown): Record<string, unknown> => {
+      const obj: Record<string, unknown> = rnd() < 0.5 ? (Object.create(null) as Record<string, unknown>) : {};
+      names.forEach((name, j) => {
+        const itemTypes = arrays[j];
+        const key = `${name}_${tag}`;
+        if (itemTypes === null) obj[key] = name.startsWith('s') ? 'value <1> & more' : j * 1000;
+        else obj[key] = j === k ? items(arrayOfTypes(rnd, itemTypes)) : arrayOfTypes(rnd, itemTypes);
+      });
+      return obj;
+    };
+    const same = (base: unknown[]): unknown => base;
+    const changed = (k: number, items: (base: unknown[]) => unknown, label: string): void => {
+      tag++;
+      check(make(-1, same), `round ${round}, ${label}: plain`);
+      check(make(k, items), `round ${round}, ${label}`);
+    };
+    for (let k = 0; k < names.length; k++) {
+      if (arrays[k] === null) continue;
+      const n = (arrays[k] as number[]).length;
+      for (let i = 0; i <= n; i++) {
+        const odd = ITEM_VALUES[Math.floor(rnd() * ITEM_VALUES.length)];
+        changed(k, (base) => ((base[i] = odd), base), `${names[k]}[${i}] ${typeof odd}`);
+      }
+      changed(k, (base) => base.slice(0, -1), `${names[k]} one shorter`);
+      changed(k, (base) => base.slice(0, 0), `${names[k]} empty`);
+      changed(k, (base) => (Reflect.deleteProperty(base, '0'), base), `${names[k]} a hole`);
+      changed(k, (base) => [base], `${names[k]} nested`);
+      changed(k, (base) => base[0] ?? 'none', `${names[k]} not an array`);
+      for (const form of ['', ' whose length changes', ' with an item of another type']) {
+        const unstable = form === ' whose length changes';
+        const logs: string[][] = [[], []];
+        tag++;
+        const template = make(-1, same);
+        check(template, `round ${round}, ${names[k]} before a Proxy`);
+        const odd = Math.floor(rnd() * 1000);
+        const docs = [0, 1].map((side) => {
+          const key = `${names[k] as string}_${tag}`;
+          const items = [...(template[key] as unknown[])];
+          if (form === ' with an item of another type') items[odd % (items.length + 1)] = ITEM_VALUES[odd % ITEM_VALUES.length];
+          const value = { ...template, [key]: logged(items, logs[side] as string[], unstable) };
+          return outcome(() => (side === 0 ? dumps([value], { methodResponse: true }) : referenceDumps([value], { methodResponse: true })));
+        });
+        cases++;
+        if (docs[0] !== docs[1] || logs[0]!.join() !== logs[1]!.join()) {
+          differ++;
+          t.same([docs[0], logs[0]], [docs[1], logs[1]], `round ${round}, ${names[k]} a Proxy${form}`);
+        }
+      }
+    }
+  }
+  t.ok(cases > 1000, `${cases} cases`);
+  t.equal(differ, 0);
+});
+
+t.test('gives the reference encoder’s error for an array member a layout holds that is a container enclosing it, or nests too deep', async (t) => {
+  for (let i = 0; i < 3; i++) t.ok(sameAsReference(t, { x: 1, arr: [1, 'x'] }, `plain #${i}`));
+  const outer: unknown[] = [];
+  outer.push({ x: 1, arr: outer });
+  t.ok(sameAsReference(t, outer, 'the array encloses its struct'));
+  t.ok(sameAsReference(t, [[{ x: 1, arr: [1, 'x'] }]], 'deeper than maxDepth 2'));
+});

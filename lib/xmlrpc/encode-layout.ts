@@ -22,6 +22,40 @@ export const FALSE = 4;
 export const OTHER = 5;
 /** `undefined`: the member is left out; a struct holding one gets no layout. */
 export const SKIP = 6;
+/**
+ * From ARRAY on: an array of up to MAX_ITEMS scalars (INT to FALSE), its
+ * types `ARRAY + Σ (type of item j + 1) << 3j` (ARRAY itself: empty). The
+ * text between its items is then the layout's too: `[i, 'x' + i]` is two
+ * pieces of the document between runs, where value() writes eight.
+ */
+export const ARRAY = 8;
+export const MAX_ITEMS = 8;
+
+/** The type of item `j` of an array of layout type `type` (ARRAY or more); -1 past its items. */
+export function itemType(type: number, j: number): number {
+  return j < MAX_ITEMS ? (((type - ARRAY) >> (3 * j)) & 7) - 1 : -1;
+}
+
+function itemCount(type: number): number {
+  let n = 0;
+  for (let code = type - ARRAY; code !== 0; code >>= 3) n++;
+  return n;
+}
+
+/** An item's text before and after its own (a boolean's whole item is before). */
+const ITEM_OPEN: readonly string[] = [
+  '<value><int>',
+  '<value><string>',
+  '<value><double>',
+  '<value><boolean>1</boolean></value>',
+  '<value><boolean>0</boolean></value>',
+];
+export const ITEM_CLOSE: readonly string[] = ['</int></value>', '</string></value>', '</double></value>', '', ''];
+/** `ITEM_MID[5a + b]`: the text between an item of type a and the next, of type b. */
+export const ITEM_MID: readonly string[] = Array.from({ length: 25 }, (_, n) => flat((ITEM_CLOSE[Math.floor(n / 5)] as string) + (ITEM_OPEN[n % 5] as string)));
+const ARRAY_OPEN = '<value><array><data>';
+/** What closes an array member after its items (ITEM_CLOSE of its last item before). */
+export const ARRAY_CLOSE = '</data></array></value></member>';
 
 /** The type of `v` as a member's value: what the member-by-member writer would make of it. */
 export function typeOf(v: unknown): number {
@@ -51,9 +85,22 @@ const OPEN: readonly string[] = [
   '',
 ];
 
+/** The text after a value of this type, up to the end of its member. */
+function closeOf(type: number): string {
+  if (type < ARRAY) return CLOSE[type] as string;
+  const n = itemCount(type);
+  return (n === 0 ? '' : (ITEM_CLOSE[itemType(type, n - 1)] as string)) + ARRAY_CLOSE;
+}
+
+/** The text after a member's `</name>`, before its value's own text (for an array, up to its first item's). */
+function openOf(type: number): string {
+  if (type < ARRAY) return OPEN[type] as string;
+  return ARRAY_OPEN + (type === ARRAY ? '' : (ITEM_OPEN[itemType(type, 0)] as string));
+}
+
 /** The text that closes a struct's member `k - 1` (or opens the struct, for k = 0) when its layout stops serving at member `k`. */
 export function closeBefore(types: readonly number[], k: number): string {
-  return k === 0 ? '<value><struct>' : (CLOSE[types[k - 1] as number] as string);
+  return k === 0 ? '<value><struct>' : closeOf(types[k - 1] as number);
 }
 
 export interface Layout {
@@ -64,6 +111,8 @@ export interface Layout {
    * its whole member); the last one closes the last member and the struct.
    */
   readonly runs: readonly string[];
+  /** For an array member, `runs[k]` without its first item's opening tags (what goes before an item of another type); '' for the others. */
+  readonly heads: readonly string[];
   /** Some name is not ASCII: the document is marked so at each use. */
   readonly nonAscii: boolean;
   /** The kind's reader (struct-code.ts): `read(obj, k)` is `obj[keys[k]]`, each name its own load site. Null where code generation is refused: then `obj[key]`. */
@@ -116,8 +165,11 @@ export function noteStruct(keys: readonly string[], types: readonly number[]): v
     return;
   }
   if (!sameTypes(kind.last, types)) {
+    // Arrays of other items each time (a list of any length, say): the layout writes those through value(), as before array types.
+    const both = merged(kind.last, types);
     kind.last = types;
-    return;
+    if (both === null) return;
+    types = both;
   }
   if (kind.layout !== null && sameTypes(kind.layout.types, types)) return;
   if (kind.read === undefined) kind.read = reader(keys);
@@ -137,15 +189,33 @@ function sameTypes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** `a`, where `b` differs from it only in what arrays hold (or whether an array member has a layout type): those members OTHER; else null. */
+function merged(a: readonly number[], b: readonly number[]): readonly number[] | null {
+  if (a.length !== b.length) return null;
+  const out: number[] = [];
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k] as number;
+    const y = b[k] as number;
+    if (x === y) out.push(x);
+    else if ((x === OTHER || x >= ARRAY) && (y === OTHER || y >= ARRAY)) out.push(OTHER);
+    else return null;
+  }
+  return out;
+}
+
 function makeLayout(keys: readonly string[], types: readonly number[], read: Reader | null): Layout {
   const runs: string[] = [];
+  const heads: string[] = [];
   let nonAscii = false;
   for (let k = 0; k < keys.length; k++) {
     const name = keys[k] as string;
+    const type = types[k] as number;
     if (NOT_ASCII.test(name)) nonAscii = true;
     // The names were written member by member already: escapeText cannot throw here.
-    runs.push(flat(closeBefore(types, k) + '<member><name>' + escapeText(name, 'member name') + '</name>' + OPEN[types[k] as number]));
+    const before = closeBefore(types, k) + '<member><name>' + escapeText(name, 'member name') + '</name>';
+    runs.push(flat(before + openOf(type)));
+    heads.push(type >= ARRAY ? flat(before + ARRAY_OPEN) : '');
   }
   runs.push(flat(closeBefore(types, keys.length) + '</struct></value>'));
-  return { types, runs, nonAscii, read };
+  return { types, runs, heads, nonAscii, read };
 }

@@ -8,7 +8,23 @@
 // Node's global Buffer is a getter on globalThis: each use from compiled code is a global IC miss and a call (about 150 instructions); the module's binding is a constant.
 import { Buffer } from 'node:buffer';
 import { EncodeError, Fault, encodeErrorMessage } from '../errors.js';
-import { DOUBLE, INT, OTHER, STRING, type Layout, closeBefore, layoutOf, noteStruct, typeOf } from './encode-layout.js';
+import {
+  ARRAY,
+  ARRAY_CLOSE,
+  DOUBLE,
+  INT,
+  ITEM_CLOSE,
+  ITEM_MID,
+  MAX_ITEMS,
+  OTHER,
+  STRING,
+  type Layout,
+  closeBefore,
+  itemType,
+  layoutOf,
+  noteStruct,
+  typeOf,
+} from './encode-layout.js';
 import { NOT_ASCII, escapeText, flat, formatDate, formatDouble } from './encode-text.js';
 import { Sink, beginDocument, endDocument, noteNonAscii } from './sink.js';
 import { DateTime, Double, I8, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, describe } from './values.js';
@@ -188,6 +204,9 @@ function maxDepthOf(options: EncodeOptions): number {
 class Encoder {
   /** The arrays, structs and Maps being written, by level (see `enter`); made at the first one (a scalar result needs none). */
   private open: object[] | null = null;
+  /** The last array array() wrote, and its layout type (encode-layout.ts ARRAY), or OTHER: what members() notes for a member that was it. */
+  private lastItems: unknown = null;
+  private lastArrayType = OTHER;
   constructor(
     private readonly maxDepth: number,
     private readonly out: Sink,
@@ -284,16 +303,42 @@ class Encoder {
   private array(items: readonly unknown[], level: number): void {
     this.out.add('<value><array><data>');
     let i = 0;
+    // Its layout type, from the types of the items as they are read (none read twice).
+    let code = 0;
     try {
       for (; i < items.length; i++) {
         // A run of int32s goes straight into the buffer, without value()'s dispatch per item.
+        const from = i;
+        i = this.out.intRun(items, i);
+        if (i !== from) code = -1;
+        if (i < items.length) {
+          const item = items[i];
+          if (code >= 0) {
+            const type = i < MAX_ITEMS ? typeOf(item) : OTHER;
+            code = type < OTHER ? code + ((type + 1) << (3 * i)) : -1;
+          }
+          this.value(item, level);
+        }
+      }
+    } catch (err) {
+      throw located(err, `[${i}]`, undefined);
+    }
+    this.out.add('</data></array></value>');
+    this.lastItems = items;
+    this.lastArrayType = code >= 0 ? ARRAY + code : OTHER;
+  }
+
+  /** array()'s loop from item `i` on (what arrayByLayout hands over), then the array's end. */
+  private itemsFrom(items: readonly unknown[], i: number, level: number): void {
+    try {
+      for (; i < items.length; i++) {
         i = this.out.intRun(items, i);
         if (i < items.length) this.value(items[i], level);
       }
     } catch (err) {
       throw located(err, `[${i}]`, undefined);
     }
-    this.out.add('</data></array></value>');
+    this.out.add(ARRAY_CLOSE);
   }
 
   private struct(obj: Record<string, unknown>, level: number): void {
@@ -315,8 +360,10 @@ class Encoder {
     for (let k = types.length; k < keys.length; k++) {
       const key = keys[k] as string;
       const member = obj[key];
-      types.push(typeOf(member));
+      const type = typeOf(member);
       if (member !== undefined) this.member(key, member, level);
+      // An array is noted with its items' types, as array() found them (not read again).
+      types.push(type === OTHER && this.lastItems === member ? this.lastArrayType : type);
     }
     this.out.add('</struct></value>');
     noteStruct(keys, types);
@@ -336,7 +383,19 @@ class Encoder {
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k] as string;
       const v = read !== null ? read(obj, k) : obj[key];
-      const type = types[k];
+      const type = types[k] as number;
+      if (type >= ARRAY && Array.isArray(v) && !out.buffered()) {
+        try {
+          this.enter(v, level);
+          if (this.arrayByLayout(v, type, runs[k] as string, layout.heads[k] as string, level + 1)) continue;
+        } catch (err) {
+          throw located(err, memberSegment(key), undefined);
+        }
+        // Written by array()'s loop from the first item that differed, member closed.
+        const seen = types.slice(0, k);
+        seen.push(OTHER);
+        return this.members(obj, keys, seen, level);
+      }
       const found = typeOf(v);
       if (found !== type) {
         out.add(closeBefore(types, k));
@@ -356,6 +415,64 @@ class Encoder {
       }
     }
     out.add(runs[keys.length] as string);
+  }
+
+  /**
+   * An array member of layout type `type` (encode-layout.ts ARRAY), its
+   * items at `level`, while nothing has gone into the sink's buffer:
+   * from the member's run on, its items' text between the texts the
+   * layout keeps. The items are read as array() reads them there (the
+   * length twice before each item and once after, each item once). At an
+   * item of another type, or another length, the text gathered is closed
+   * and array()'s loop writes the rest from there, the member closed: then
+   * false.
+   */
+  private arrayByLayout(items: readonly unknown[], type: number, run: string, head: string, level: number): boolean {
+    const out = this.out;
+    let s = head;
+    let prev = -1;
+    let i = 0;
+    for (; i < items.length; i++) {
+      if (!(i < items.length)) {
+        // Shorter at the second read (a Proxy): array()'s loop goes on after it.
+        out.add(i === 0 ? head : s + (ITEM_CLOSE[prev] as string));
+        this.itemsFrom(items, i + 1, level);
+        return false;
+      }
+      const item = items[i];
+      const found = typeOf(item);
+      if (found !== itemType(type, i)) {
+        out.add(i === 0 ? head : s + (ITEM_CLOSE[prev] as string));
+        try {
+          this.value(item, level);
+        } catch (err) {
+          throw located(err, `[${i}]`, undefined);
+        }
+        this.itemsFrom(items, i + 1, level);
+        return false;
+      }
+      let text = '';
+      try {
+        if (found === INT) text = '' + (item as number);
+        else if (found === STRING) text = escapeText(item as string, 'string');
+        else if (found === DOUBLE) text = formatDouble(item as number);
+      } catch (err) {
+        throw located(err, `[${i}]`, undefined);
+      }
+      if (i === 0) s = text === '' ? run : run + text;
+      else {
+        s += ITEM_MID[5 * prev + found] as string;
+        if (text !== '') s += text;
+      }
+      prev = found;
+    }
+    if (itemType(type, i) !== -1) {
+      // Fewer items than the layout's.
+      out.add((i === 0 ? head : s + (ITEM_CLOSE[prev] as string)) + ARRAY_CLOSE);
+      return false;
+    }
+    out.add(i === 0 ? run : s);
+    return true;
   }
 
   private map(map: ReadonlyMap<unknown, unknown>, level: number): void {
