@@ -18,14 +18,19 @@ import { plainDeclaration } from './xml-text.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import { boolean, bytesOf, dateTime, double, dropScalars, int, scalarEnd, useScalars } from './canonical-scalars.js';
 import { GIVE_UP, atName, dropText, giveUp, memberName, text, textEnd, useText } from './canonical-text.js';
+import * as runs from './canonical-runs.js';
+import type { Lead, Part, Run } from './canonical-runs.js';
+// Module constants, not imported bindings: TurboFan folds a module's own
+// `const` into the code, but loads an imported binding from its cell with a
+// hole check at every use (a switch case, a run compare).
 // prettier-ignore
-import {
+const {
   ARRAY, BASE64, BOOLEAN, CLOSE, C_DATA, C_DATA_C_ARRAY, C_MEMBER, C_METHODNAME, C_NAME, C_NAME_O_VALUE, C_PARAM,
   C_PARAMS, C_STRUCT, C_VALUE, DATETIME, DOUBLE, I4, INT, MEMBER_TAIL, NIL, O_ARRAY, O_BASE64, O_BOOLEAN, O_DATA,
   C_ARRAY, O_DATETIME, O_DOUBLE, O_I4, O_INT, O_MEMBER, O_MEMBER_NAME, O_METHODCALL, O_METHODNAME, O_METHODRESPONSE,
   O_NAME, O_NIL_E, O_PARAM, O_PARAMS, O_STRING, O_STRUCT, O_VALUE, STRING, STRUCT, UNTYPED, VALUE_TAIL,
-  lead, scalar, type Lead, type Part, type Run,
-} from './canonical-runs.js';
+  lead, scalar,
+} = runs;
 
 // prettier-ignore
 const LT = 0x3c, SLASH = 0x2f, MINUS = 0x2d, DOT = 0x2e;
