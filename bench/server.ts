@@ -8,6 +8,7 @@
 //
 // Environment (all optional):
 //   BENCH_DURATION=3           seconds per run (big payloads: two thirds of it)
+//   BENCH_WARMUP=1             seconds of the same load, unmeasured, before each run (0: none)
 //   BENCH_PEERS=ours,python    only these servers (ids: see bench/peers.ts)
 //   BENCH_WORKLOADS=add,array  only these workloads (add, struct, array, base64)
 //   BENCH_CONNECTIONS=1,32     the concurrencies of the plain runs
@@ -36,6 +37,7 @@ interface Mode {
 
 interface Config {
   seconds: number;
+  warmSeconds: number;
   peers: readonly Peer[];
   workloads: readonly Workload[];
   modes: Mode[];
@@ -50,6 +52,12 @@ interface Ready {
   broken: Map<string, string>;
   /** Why pipelined requests fail; null when they work. */
   noPipelining: string | null;
+}
+
+/** Seconds of a run: measured, and of the same load before it, unmeasured. */
+interface RunTime {
+  seconds: number;
+  warmSeconds: number;
 }
 
 interface Measured {
@@ -103,6 +111,7 @@ function config(): Config {
   }
   return {
     seconds: Math.max(1, int('BENCH_DURATION', 3)),
+    warmSeconds: int('BENCH_WARMUP', 1),
     peers: pick('BENCH_PEERS', PEERS),
     workloads: pick('BENCH_WORKLOADS', WORKLOADS),
     modes,
@@ -134,7 +143,8 @@ export async function runServerBench(): Promise<void> {
 async function bench(cfg: Config, pin: Pinning, tool: LoadTool, paths: Paths): Promise<void> {
   console.log(
     `Servers: each pinned to core 0, loaded by ${tool.name} on core 1, keep-alive, ` +
-      `${cfg.seconds} s per run (${Math.max(1, Math.round((cfg.seconds * 2) / 3))} s for payloads over 100 KB)`,
+      `${cfg.seconds} s per run (${Math.max(1, Math.round((cfg.seconds * 2) / 3))} s for payloads over 100 KB), ` +
+      `after ${cfg.warmSeconds} s of the same load unmeasured`,
   );
   if (pin.note !== null) console.log(`note: ${pin.note}`);
   const notes: string[] = [];
@@ -170,7 +180,7 @@ async function bench(cfg: Config, pin: Pinning, tool: LoadTool, paths: Paths): P
       const seconds = w.big ? Math.max(1, Math.round((cfg.seconds * 2) / 3)) : cfg.seconds;
       const results: [Ready, Measured][] = [];
       for (const r of ready) {
-        const measured = await measure(r, w, mode, seconds, bodyFiles.get(w.id)!, pin, tool);
+        const measured = await measure(r, w, mode, { seconds, warmSeconds: cfg.warmSeconds }, bodyFiles.get(w.id)!, pin, tool);
         results.push([r, measured]);
         if (r.peer === OURS) oursByRun.set(`${w.id}/${mode.connections}/${mode.depth}`, measured);
       }
@@ -227,7 +237,7 @@ async function checkOnce(port: number, w: Workload, depth: number): Promise<stri
 }
 
 /** One run: a fresh server, its idle RSS, a checked warm-up call, the load, its peak RSS. */
-async function measure(r: Ready, w: Workload, mode: Mode, seconds: number, bodyFile: string, pin: Pinning, tool: LoadTool): Promise<Measured> {
+async function measure(r: Ready, w: Workload, mode: Mode, time: RunTime, bodyFile: string, pin: Pinning, tool: LoadTool): Promise<Measured> {
   const none = (note: string): Measured => ({ load: null, idleRss: NaN, peakRss: NaN, note });
   const broken = r.broken.get(w.id);
   if (broken !== undefined) return none(`wrong answer: ${broken}`);
@@ -243,17 +253,18 @@ async function measure(r: Ready, w: Workload, mode: Mode, seconds: number, bodyF
     const idle = readRss(server.pid);
     const warm = await checkOnce(server.port, w, mode.depth);
     if (warm !== null) return none(`warm-up: ${warm}`);
-    // Unmeasured calls first, so that a JIT's warm-up is not in the figures.
+    // Unmeasured calls first, so that a JIT's warm-up is not in the figures:
+    // some on one connection, then the run's own load. Half a second on one
+    // connection left a fresh V8 server compiling into the measured run (ours
+    // echoed the struct at about 2.5k/s in its first second of wrk's load and
+    // 11k/s from its third), and each new connection's stream code is
+    // compiled again (see INSN_SETTLE in instructions.ts).
     await warmUp(server.port, httpRequest(server.port, requestBody(w)), w.big ? 50 : 5000, 500);
+    const spec = { url: `http://127.0.0.1:${server.port}/RPC2`, bodyFile, connections: mode.connections, depth: mode.depth };
     let load: LoadResult;
     try {
-      load = await tool.run({
-        url: `http://127.0.0.1:${server.port}/RPC2`,
-        bodyFile,
-        connections: mode.connections,
-        depth: mode.depth,
-        seconds,
-      });
+      if (time.warmSeconds > 0) await tool.run({ ...spec, seconds: time.warmSeconds });
+      load = await tool.run({ ...spec, seconds: time.seconds });
     } catch (err) {
       return none((err as Error).message.split('\n')[0]!);
     }
