@@ -303,9 +303,20 @@ class Encoder {
 
   private array(items: readonly unknown[], level: number): void {
     this.out.add('<value><array><data>');
-    let i = 0;
-    // Its layout type, from the types of the items as they are read (none read twice).
-    let code = 0;
+    const code = this.items(items, 0, level);
+    this.out.add('</data></array></value>');
+    this.lastItems = items;
+    this.lastArrayType = code >= 0 ? ARRAY + code : OTHER;
+  }
+
+  /**
+   * The items from `i` on: all of array()'s, or the rest of one that
+   * arrayByLayout hands over. From item 0, the array's layout code, made
+   * from its items' types as they are read (none read twice); else, or if
+   * it has none, -1.
+   */
+  private items(items: readonly unknown[], i: number, level: number): number {
+    let code = i === 0 ? 0 : -1;
     try {
       for (; i < items.length; i++) {
         // A run of int32s goes straight into the buffer, without value()'s dispatch per item.
@@ -324,22 +335,7 @@ class Encoder {
     } catch (err) {
       throw located(err, `[${i}]`, undefined);
     }
-    this.out.add('</data></array></value>');
-    this.lastItems = items;
-    this.lastArrayType = code >= 0 ? ARRAY + code : OTHER;
-  }
-
-  /** array()'s loop from item `i` on (what arrayByLayout hands over), then the array's end. */
-  private itemsFrom(items: readonly unknown[], i: number, level: number): void {
-    try {
-      for (; i < items.length; i++) {
-        i = this.out.intRun(items, i);
-        if (i < items.length) this.value(items[i], level);
-      }
-    } catch (err) {
-      throw located(err, `[${i}]`, undefined);
-    }
-    this.out.add(ARRAY_CLOSE);
+    return code;
   }
 
   private struct(obj: Record<string, unknown>, level: number): void {
@@ -437,7 +433,8 @@ class Encoder {
       if (!(i < items.length)) {
         // Shorter at the second read (a Proxy): array()'s loop goes on after it.
         out.add(i === 0 ? head : s + (ITEM_CLOSE[prev] as string));
-        this.itemsFrom(items, i + 1, level);
+        this.items(items, i + 1, level);
+        out.add(ARRAY_CLOSE);
         return false;
       }
       const item = items[i];
@@ -449,7 +446,8 @@ class Encoder {
         } catch (err) {
           throw located(err, `[${i}]`, undefined);
         }
-        this.itemsFrom(items, i + 1, level);
+        this.items(items, i + 1, level);
+        out.add(ARRAY_CLOSE);
         return false;
       }
       let text = '';
